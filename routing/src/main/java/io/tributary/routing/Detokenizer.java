@@ -1,0 +1,25 @@
+package io.tributary.routing;
+
+/**
+ * Turns generated token ids back into text for the decode loop, which knows nothing of tokenizers.
+ * Implementations must be thread-safe; each generation takes its own {@link Stream}.
+ */
+public interface Detokenizer {
+
+    /** A fresh incremental decoder for one generation. */
+    Stream newStream();
+
+    /** Whether the id is a special token (BOS, EOS, padding, image placeholders, ...). */
+    boolean isSpecial(int tokenId);
+
+    /**
+     * Incremental detokenization: {@link #append(int)} returns the text that the new token completes. Text is
+     * held back while it would end inside a multi-byte character or an unfinished merge, so concatenating the
+     * pieces never shows a broken character; {@link #flush()} returns whatever is still held.
+     */
+    interface Stream {
+        String append(int tokenId);
+
+        String flush();
+    }
+}

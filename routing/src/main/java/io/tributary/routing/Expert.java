@@ -1,0 +1,28 @@
+package io.tributary.routing;
+
+/**
+ * One loaded expert model of a decentralized mixture.
+ *
+ * <p>An expert is shared by all requests and must be thread-safe; the per-request state (its KV cache)
+ * lives in the {@link ExpertSession} it opens. A remote expert (another pod) implements the same interface.
+ */
+public interface Expert extends AutoCloseable {
+
+    /** A stable name, as given in the mixture manifest. */
+    String name();
+
+    /** Size of the next-token distribution every session of this expert returns. */
+    int vocabularySize();
+
+    /**
+     * Starts decoding one request: encodes the prompt (prefill) lazily or eagerly, as the expert prefers.
+     * The caller owns the returned session and must close it.
+     *
+     * @throws IllegalArgumentException when the prompt cannot be served (too long, bad image, ...)
+     */
+    ExpertSession open(Prompt prompt);
+
+    /** Frees the expert's weights. Sessions still open must not be used afterwards. */
+    @Override
+    void close();
+}

@@ -1,0 +1,39 @@
+package io.tributary.routing.sampling;
+
+/**
+ * How the next token is drawn from the mixed distribution, with text-generation-inference's semantics:
+ * sampling happens when {@code doSample} is set or any warper (temperature ≠ 1, top-k, top-p) is; otherwise
+ * decoding is greedy.
+ *
+ * @param temperature       divides the log-probabilities; {@code > 0}
+ * @param topK              keep only the k most likely tokens; 0 disables
+ * @param topP              keep the smallest set of tokens whose probability reaches p; 1 disables
+ * @param repetitionPenalty CTRL-style penalty on tokens already in the context; 1 disables
+ * @param seed              random seed; {@code null} draws one (reported back so a run can be repeated)
+ */
+public record SamplingParams(boolean doSample, double temperature, int topK, double topP,
+                             double repetitionPenalty, Long seed) {
+
+    public static final SamplingParams GREEDY = new SamplingParams(false, 1.0, 0, 1.0, 1.0, null);
+
+    public SamplingParams {
+        if (!(temperature > 0) || !Double.isFinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be strictly positive, got " + temperature);
+        }
+        if (topK < 0) {
+            throw new IllegalArgumentException("top_k must be positive or 0, got " + topK);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("top_p must be > 0.0 and <= 1.0, got " + topP);
+        }
+        if (!(repetitionPenalty > 0) || !Double.isFinite(repetitionPenalty)) {
+            throw new IllegalArgumentException("repetition_penalty must be strictly positive, got "
+                    + repetitionPenalty);
+        }
+    }
+
+    /** Whether tokens are drawn at random (otherwise the most likely token is taken). */
+    public boolean sampling() {
+        return doSample || temperature != 1.0 || topK != 0 || topP < 1.0;
+    }
+}

@@ -1,0 +1,114 @@
+package io.tributary.routing.sampling;
+
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.SplittableRandom;
+
+/**
+ * The sampler of one generation: repetition penalty, then greedy choice or temperature, top-k and top-p
+ * followed by a seeded draw. Stateful (the random stream and the tokens seen so far), so one per generation.
+ */
+public final class TokenSampler implements Sampler {
+
+    private final SamplingParams params;
+    private final SplittableRandom random;
+    private final long seed;
+    private final BitSet seen = new BitSet();
+
+    /**
+     * @param seed the seed to use when the params name none (the caller draws it, so it can report it)
+     */
+    public TokenSampler(SamplingParams params, int[] promptTokens, long seed) {
+        this.params = params;
+        this.seed = params.seed() != null ? params.seed() : seed;
+        this.random = new SplittableRandom(this.seed);
+        for (int token : promptTokens) {
+            seen.set(token);
+        }
+    }
+
+    /** The seed actually used. */
+    public long seed() {
+        return seed;
+    }
+
+    @Override
+    public int sample(float[] logProbs) {
+        float[] scores = logProbs.clone();
+        applyRepetitionPenalty(scores);
+        int token = params.sampling() ? draw(scores) : argmax(scores);
+        seen.set(token);
+        return token;
+    }
+
+    private void applyRepetitionPenalty(float[] scores) {
+        double penalty = params.repetitionPenalty();
+        if (penalty == 1.0) {
+            return;
+        }
+        for (int token = seen.nextSetBit(0); token >= 0 && token < scores.length; token = seen.nextSetBit(token + 1)) {
+            scores[token] = (float) (scores[token] < 0 ? scores[token] * penalty : scores[token] / penalty);
+        }
+    }
+
+    static int argmax(float[] scores) {
+        int best = 0;
+        for (int i = 1; i < scores.length; i++) {
+            if (scores[i] > scores[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private int draw(float[] scores) {
+        Integer[] order = candidatesByScore(scores);
+        int keep = order.length;
+        if (params.topK() > 0) {
+            keep = Math.min(keep, params.topK());
+        }
+        double temperature = params.temperature();
+        double max = scores[order[0]] / temperature;
+        double[] probs = new double[keep];
+        double total = 0;
+        for (int i = 0; i < keep; i++) {
+            probs[i] = Math.exp(scores[order[i]] / temperature - max);
+            total += probs[i];
+        }
+        if (params.topP() < 1.0) {
+            // Smallest prefix (by decreasing probability) whose mass reaches top_p; always at least one token.
+            double cumulative = 0;
+            int nucleus = 0;
+            while (nucleus < keep && cumulative < params.topP() * total) {
+                cumulative += probs[nucleus++];
+            }
+            keep = Math.max(1, nucleus);
+            total = cumulative > 0 ? cumulative : probs[0];
+        }
+        double u = random.nextDouble() * total;
+        for (int i = 0; i < keep; i++) {
+            u -= probs[i];
+            if (u < 0) {
+                return order[i];
+            }
+        }
+        return order[keep - 1]; // rounding left a sliver of mass
+    }
+
+    private static Integer[] candidatesByScore(float[] scores) {
+        Integer[] order = new Integer[scores.length];
+        int n = 0;
+        for (int i = 0; i < scores.length; i++) {
+            if (scores[i] != Float.NEGATIVE_INFINITY) {
+                order[n++] = i;
+            }
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException("the distribution has no token with positive probability");
+        }
+        order = Arrays.copyOf(order, n);
+        // Stable sort: ties keep token-id order, so a seed reproduces the same draw.
+        Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a]));
+        return order;
+    }
+}

@@ -1,0 +1,245 @@
+package io.tributary.routing.decode;
+
+import io.tributary.routing.Expert;
+import io.tributary.routing.Prompt;
+import io.tributary.routing.mixing.LogMixture;
+import io.tributary.routing.router.FixedRouter;
+import io.tributary.routing.router.Router;
+import io.tributary.routing.router.RoutingContext;
+import io.tributary.routing.router.RoutingSession;
+import io.tributary.routing.router.UniformRouter;
+import io.tributary.routing.sampling.SamplingParams;
+import io.tributary.routing.testing.FakeExpert;
+import io.tributary.routing.testing.LetterDetokenizer;
+import io.tributary.routing.testing.RecordingListener;
+import io.tributary.routing.testing.ScriptedExpert;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class GenerationTest {
+
+    private static final int VOCABULARY = 64;
+    private static final int EOS = 63;
+    private static final Prompt PROMPT = Prompt.ofTokens(5, 17, 2);
+
+    @Test
+    void oneHotWeightsReproduceTheSingleExpertTokenForToken() {
+        for (SamplingParams sampling : List.of(SamplingParams.GREEDY,
+                new SamplingParams(true, 0.9, 0, 0.95, 1.0, 2024L))) {
+            FakeExpert idle = new FakeExpert("idle", VOCABULARY, 1);
+            FakeExpert chosen = new FakeExpert("chosen", VOCABULARY, 2);
+            RecordingListener mixed = run(mixture(new FixedRouter(new double[] {0, 1}), idle, chosen), sampling, 40);
+            RecordingListener alone = run(mixture(new UniformRouter(), new FakeExpert("alone", VOCABULARY, 2)),
+                    sampling, 40);
+
+            assertThat(mixed.tokenIds()).containsExactly(alone.tokenIds());
+            for (int i = 0; i < mixed.tokens.size(); i++) {
+                assertThat(mixed.tokens.get(i).logProb()).isEqualTo(alone.tokens.get(i).logProb());
+            }
+            assertThat(idle.sessionsOpened.get()).as("an expert with weight 0 never runs").isZero();
+        }
+    }
+
+    @Test
+    void greedyDecodingTakesTheArgmaxOfTheProbabilityMixtureAndFeedsItToEveryExpert() {
+        FakeExpert a = new FakeExpert("a", VOCABULARY, 10);
+        FakeExpert b = new FakeExpert("b", VOCABULARY, 11);
+        double[] weights = {0.3, 0.7};
+        RecordingListener listener = run(mixture(new FixedRouter(weights), a, b), SamplingParams.GREEDY, 25);
+
+        int[] context = PROMPT.tokenIds();
+        for (var token : listener.tokens) {
+            float[] expected = LogMixture.mix(weights, new float[][] {a.logProbsAfter(context), b.logProbsAfter(context)});
+            int argmax = 0;
+            for (int x = 1; x < VOCABULARY; x++) {
+                argmax = expected[x] > expected[argmax] ? x : argmax;
+            }
+            assertThat(token.id()).isEqualTo(argmax);
+            assertThat(token.logProb()).isEqualTo(expected[argmax]);
+            assertThat(token.expertWeights()).containsExactly(0.3, 0.7);
+            context = append(context, token.id());
+        }
+    }
+
+    @Test
+    void stopsAfterMaxNewTokensAndMarksTheLastToken() {
+        RecordingListener listener = run(mixture(new UniformRouter(), new FakeExpert("a", VOCABULARY, 3)),
+                SamplingParams.GREEDY, 7);
+        GenerationResult result = listener.result.join();
+
+        assertThat(result.generatedTokens()).isEqualTo(7);
+        assertThat(result.finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(listener.tokens).hasSize(7);
+        assertThat(listener.tokens.subList(0, 6)).noneMatch(GeneratedToken::last);
+        assertThat(listener.tokens.get(6).finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(result.seed()).isNull();
+    }
+
+    @Test
+    void stopsAtEndOfSequenceWhoseTextIsNotGenerated() {
+        ScriptedExpert expert = new ScriptedExpert(VOCABULARY, 0, 1, 2, EOS, 4);
+        RecordingListener listener = run(mixture(new UniformRouter(), expert), SamplingParams.GREEDY, 50);
+        GenerationResult result = listener.result.join();
+
+        assertThat(result.finishReason()).isEqualTo(FinishReason.EOS_TOKEN);
+        assertThat(result.generatedText()).isEqualTo("abc");
+        assertThat(listener.tokens.get(3).special()).isTrue();
+        assertThat(expert.openSessions).as("session freed").isZero();
+    }
+
+    @Test
+    void stopsOnAStopSequenceSpanningTokens() {
+        ScriptedExpert expert = new ScriptedExpert(VOCABULARY, 0, 1, 2, 3, 4);
+        GenerationRequest request = new GenerationRequest(PROMPT, SamplingParams.GREEDY,
+                new StoppingCriteria(50, List.of("zz", "bc"), false));
+        RecordingListener listener = new RecordingListener();
+        runToEnd(mixture(new UniformRouter(), expert).start(request, listener));
+
+        assertThat(listener.result.join().generatedText()).isEqualTo("abc");
+        assertThat(listener.result.join().finishReason()).isEqualTo(FinishReason.STOP_SEQUENCE);
+    }
+
+    @Test
+    void anExpertFirstSelectedMidwayCatchesUpOnTheGeneratedTokens() {
+        FakeExpert early = new FakeExpert("early", VOCABULARY, 4);
+        FakeExpert late = new FakeExpert("late", VOCABULARY, 5);
+        Router switchesAfterThree = new Router() {
+            @Override
+            public String mode() {
+                return "test";
+            }
+
+            @Override
+            public RoutingSession start(RoutingContext context) {
+                return new RoutingSession() {
+                    private int step;
+
+                    @Override
+                    public double[] weights() {
+                        return step < 3 ? new double[] {1, 0} : new double[] {0.5, 0.5};
+                    }
+
+                    @Override
+                    public void observe(int tokenId, double[] expertLogProbs) {
+                        assertThat(Double.isNaN(expertLogProbs[1])).isEqualTo(step < 3);
+                        step++;
+                    }
+                };
+            }
+        };
+        RecordingListener listener = run(mixture(switchesAfterThree, early, late), SamplingParams.GREEDY, 6);
+
+        int[] generated = listener.tokenIds();
+        assertThat(late.openedWith).hasSize(1);
+        assertThat(late.openedWith.get(0)).containsExactly(5, 17, 2, generated[0], generated[1], generated[2]);
+        assertThat(listener.tokens.get(3).expertWeights()).containsExactly(0.5, 0.5);
+    }
+
+    @Test
+    void sampledGenerationsReportTheirSeed() {
+        SamplingParams sampling = new SamplingParams(true, 1.0, 0, 1.0, 1.0, null);
+        RecordingListener first = run(mixture(new UniformRouter(), new FakeExpert("a", VOCABULARY, 6)), sampling, 20);
+        long seed = first.result.join().seed();
+        RecordingListener replay = run(mixture(new UniformRouter(), new FakeExpert("a", VOCABULARY, 6)),
+                new SamplingParams(true, 1.0, 0, 1.0, 1.0, seed), 20);
+        assertThat(replay.tokenIds()).containsExactly(first.tokenIds());
+    }
+
+    @Test
+    void aFailingExpertEndsTheGenerationWithAnErrorAndFreesEverySession() {
+        ScriptedExpert failing = new ScriptedExpert(VOCABULARY, 1).failingAtStep(2);
+        FakeExpert healthy = new FakeExpert("healthy", VOCABULARY, 7);
+        RecordingListener listener = run(mixture(new UniformRouter(), failing, healthy), SamplingParams.GREEDY, 10);
+
+        assertThatThrownBy(listener.result::join).hasRootCauseMessage("scripted failure at step 2");
+        assertThat(listener.tokens).hasSize(2);
+        assertThat(failing.openSessions).isZero();
+        assertThat(healthy.openSessions()).isZero();
+    }
+
+    @Test
+    void cancellingFreesSessionsAndTellsTheListener() {
+        FakeExpert expert = new FakeExpert("a", VOCABULARY, 8);
+        RecordingListener listener = new RecordingListener();
+        Generation generation = mixture(new UniformRouter(), expert).start(request(SamplingParams.GREEDY, 100), listener);
+        generation.step();
+        generation.step();
+        generation.cancel();
+
+        assertThat(generation.step()).isTrue();
+        assertThatThrownBy(listener.result::join).isInstanceOf(CancellationException.class);
+        assertThat(expert.openSessions()).isZero();
+        assertThat(listener.tokens).hasSize(2);
+    }
+
+    @Test
+    void invalidRouterWeightsFailTheRequestClearly() {
+        Router negative = new Router() {
+            @Override
+            public String mode() {
+                return "broken";
+            }
+
+            @Override
+            public RoutingSession start(RoutingContext context) {
+                return () -> new double[] {1.2, -0.2};
+            }
+        };
+        FakeExpert a = new FakeExpert("a", VOCABULARY, 1);
+        RecordingListener listener = run(mixture(negative, a, new FakeExpert("b", VOCABULARY, 2)),
+                SamplingParams.GREEDY, 5);
+        assertThatThrownBy(listener.result::join).hasRootCauseMessage("weight 1 is negative: -0.2");
+    }
+
+    @Test
+    void expertsWithDifferentVocabulariesCannotBeMixed() {
+        assertThatThrownBy(() -> mixture(new UniformRouter(), new FakeExpert("small", 10, 1),
+                new FakeExpert("large", 12, 2)))
+                .hasMessageContaining("expert 'large' has a vocabulary of 12 tokens but 'small' has 10");
+    }
+
+    @Test
+    void mixedLogProbsOfPublishedTokensAreNormalizedProbabilities() {
+        FakeExpert a = new FakeExpert("a", VOCABULARY, 12);
+        FakeExpert b = new FakeExpert("b", VOCABULARY, 13);
+        RecordingListener listener = run(mixture(new UniformRouter(), a, b), SamplingParams.GREEDY, 5);
+        for (GeneratedToken token : listener.tokens) {
+            assertThat(token.logProb()).isLessThanOrEqualTo(0f);
+            assertThat(token.expertWeights()[0] + token.expertWeights()[1]).isCloseTo(1.0, within(1e-12));
+        }
+    }
+
+    static Mixture mixture(Router router, Expert... experts) {
+        return new Mixture("test", List.of(experts), router, new LetterDetokenizer(Set.of(EOS)), Set.of(EOS));
+    }
+
+    static GenerationRequest request(SamplingParams sampling, int maxNewTokens) {
+        return new GenerationRequest(PROMPT, sampling, StoppingCriteria.maxNewTokens(maxNewTokens));
+    }
+
+    private static RecordingListener run(Mixture mixture, SamplingParams sampling, int maxNewTokens) {
+        RecordingListener listener = new RecordingListener();
+        runToEnd(mixture.start(request(sampling, maxNewTokens), listener));
+        return listener;
+    }
+
+    private static void runToEnd(Generation generation) {
+        int steps = 0;
+        while (!generation.step()) {
+            assertThat(++steps).isLessThan(10_000);
+        }
+    }
+
+    private static int[] append(int[] context, int token) {
+        int[] longer = java.util.Arrays.copyOf(context, context.length + 1);
+        longer[context.length] = token;
+        return longer;
+    }
+}

@@ -1,0 +1,120 @@
+package io.tributary.routing.sampling;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class TokenSamplerTest {
+
+    private static final float[] DISTRIBUTION = logOf(0.1, 0.6, 0.05, 0.25);
+
+    @Test
+    void greedyTakesTheMostLikelyToken() {
+        TokenSampler sampler = new TokenSampler(SamplingParams.GREEDY, new int[0], 1);
+        for (int i = 0; i < 10; i++) {
+            assertThat(sampler.sample(DISTRIBUTION)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void samplingFollowsTheDistribution() {
+        TokenSampler sampler = new TokenSampler(params(1.0, 0, 1.0, 7L), new int[0], 0);
+        int[] counts = new int[4];
+        int draws = 40_000;
+        for (int i = 0; i < draws; i++) {
+            counts[sampler.sample(DISTRIBUTION)]++;
+        }
+        assertThat(counts[0] / (double) draws).isCloseTo(0.10, within(0.01));
+        assertThat(counts[1] / (double) draws).isCloseTo(0.60, within(0.01));
+        assertThat(counts[2] / (double) draws).isCloseTo(0.05, within(0.01));
+        assertThat(counts[3] / (double) draws).isCloseTo(0.25, within(0.01));
+    }
+
+    @Test
+    void theSameSeedDrawsTheSameTokens() {
+        TokenSampler a = new TokenSampler(params(1.0, 0, 1.0, 123L), new int[0], 0);
+        TokenSampler b = new TokenSampler(params(1.0, 0, 1.0, 123L), new int[0], 99);
+        for (int i = 0; i < 100; i++) {
+            assertThat(a.sample(DISTRIBUTION)).isEqualTo(b.sample(DISTRIBUTION));
+        }
+        assertThat(a.seed()).isEqualTo(123L);
+    }
+
+    @Test
+    void aDrawnSeedIsReportedAndReproducible() {
+        TokenSampler drawn = new TokenSampler(params(1.0, 0, 1.0, null), new int[0], 555);
+        TokenSampler replay = new TokenSampler(params(1.0, 0, 1.0, drawn.seed()), new int[0], 0);
+        for (int i = 0; i < 100; i++) {
+            assertThat(drawn.sample(DISTRIBUTION)).isEqualTo(replay.sample(DISTRIBUTION));
+        }
+    }
+
+    @Test
+    void topKKeepsOnlyTheKMostLikely() {
+        TokenSampler sampler = new TokenSampler(params(1.0, 2, 1.0, 3L), new int[0], 0);
+        for (int i = 0; i < 2_000; i++) {
+            assertThat(sampler.sample(DISTRIBUTION)).isIn(1, 3);
+        }
+    }
+
+    @Test
+    void topPKeepsTheSmallestNucleus() {
+        // 0.6 + 0.25 = 0.85 ≥ 0.8: tokens 1 and 3 form the nucleus.
+        TokenSampler sampler = new TokenSampler(params(1.0, 0, 0.8, 3L), new int[0], 0);
+        int[] counts = new int[4];
+        for (int i = 0; i < 20_000; i++) {
+            counts[sampler.sample(DISTRIBUTION)]++;
+        }
+        assertThat(counts[0] + counts[2]).isZero();
+        assertThat(counts[1] / 20_000.0).isCloseTo(0.6 / 0.85, within(0.015));
+    }
+
+    @Test
+    void lowTemperatureSharpensTowardsGreedy() {
+        TokenSampler sampler = new TokenSampler(params(0.05, 0, 1.0, 3L), new int[0], 0);
+        int ones = 0;
+        for (int i = 0; i < 1_000; i++) {
+            ones += sampler.sample(DISTRIBUTION) == 1 ? 1 : 0;
+        }
+        assertThat(ones).isGreaterThan(990);
+    }
+
+    @Test
+    void repetitionPenaltyDemotesTokensAlreadySeen() {
+        SamplingParams penalized = new SamplingParams(false, 1.0, 0, 1.0, 10.0, null);
+        TokenSampler sampler = new TokenSampler(penalized, new int[] {1}, 0);
+        assertThat(sampler.sample(DISTRIBUTION)).isEqualTo(3);   // 1 was in the prompt
+        assertThat(sampler.sample(DISTRIBUTION)).isEqualTo(0);   // now 3 is seen too
+    }
+
+    @Test
+    void warpersImplySamplingAsInTgi() {
+        assertThat(SamplingParams.GREEDY.sampling()).isFalse();
+        assertThat(params(0.7, 0, 1.0, null).sampling()).isTrue();
+        assertThat(new SamplingParams(false, 1.0, 5, 1.0, 1.0, null).sampling()).isTrue();
+    }
+
+    @Test
+    void rejectsInvalidParameters() {
+        assertThatThrownBy(() -> params(0, 0, 1.0, null)).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> params(1, -1, 1.0, null)).hasMessageContaining("top_k");
+        assertThatThrownBy(() -> params(1, 0, 0.0, null)).hasMessageContaining("top_p");
+        assertThatThrownBy(() -> params(1, 0, 1.5, null)).hasMessageContaining("top_p");
+        assertThatThrownBy(() -> new SamplingParams(true, 1, 0, 1, 0, null))
+                .hasMessageContaining("repetition_penalty");
+    }
+
+    private static SamplingParams params(double temperature, int topK, double topP, Long seed) {
+        return new SamplingParams(true, temperature, topK, topP, 1.0, seed);
+    }
+
+    private static float[] logOf(double... probabilities) {
+        float[] logs = new float[probabilities.length];
+        for (int i = 0; i < logs.length; i++) {
+            logs[i] = (float) Math.log(probabilities[i]);
+        }
+        return logs;
+    }
+}

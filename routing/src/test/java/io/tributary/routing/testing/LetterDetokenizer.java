@@ -1,0 +1,37 @@
+package io.tributary.routing.testing;
+
+import io.tributary.routing.Detokenizer;
+
+/** Token {@code i} reads as the letter {@code 'a' + i % 26}; ids listed as special read as nothing. */
+public final class LetterDetokenizer implements Detokenizer {
+
+    private final java.util.Set<Integer> special;
+
+    public LetterDetokenizer(java.util.Set<Integer> special) {
+        this.special = special;
+    }
+
+    public static String letter(int tokenId) {
+        return String.valueOf((char) ('a' + tokenId % 26));
+    }
+
+    @Override
+    public Stream newStream() {
+        return new Stream() {
+            @Override
+            public String append(int tokenId) {
+                return letter(tokenId);
+            }
+
+            @Override
+            public String flush() {
+                return "";
+            }
+        };
+    }
+
+    @Override
+    public boolean isSpecial(int tokenId) {
+        return special.contains(tokenId);
+    }
+}
