@@ -14,6 +14,11 @@ public interface Expert extends AutoCloseable {
     /** Size of the next-token distribution every session of this expert returns. */
     int vocabularySize();
 
+    /** The longest context (prompt plus generated tokens) a session of this expert can hold. */
+    default int maxSequenceLength() {
+        return Integer.MAX_VALUE;
+    }
+
     /**
      * Starts decoding one request: encodes the prompt (prefill) lazily or eagerly, as the expert prefers.
      * The caller owns the returned session and must close it.

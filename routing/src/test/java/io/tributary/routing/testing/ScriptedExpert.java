@@ -17,6 +17,7 @@ public final class ScriptedExpert implements Expert {
     private final int[] script;
     private final int vocabularySize;
     private volatile CountDownLatch gate;
+    private volatile int gateFromStep;
     private volatile int failAtStep = -1;
     public volatile int openSessions;
 
@@ -27,6 +28,12 @@ public final class ScriptedExpert implements Expert {
 
     /** Every forward pass waits until the latch opens. */
     public ScriptedExpert blockedBy(CountDownLatch latch) {
+        return blockedFromStep(0, latch);
+    }
+
+    /** Forward passes from the given step on (0 = the first token) wait until the latch opens. */
+    public ScriptedExpert blockedFromStep(int step, CountDownLatch latch) {
+        this.gateFromStep = step;
         this.gate = latch;
         return this;
     }
@@ -56,8 +63,10 @@ public final class ScriptedExpert implements Expert {
 
             @Override
             public float[] nextLogProbs() {
-                awaitGate();
                 int step = length - promptLength;
+                if (step >= gateFromStep) {
+                    awaitGate();
+                }
                 if (step == failAtStep) {
                     throw new IllegalStateException("scripted failure at step " + step);
                 }

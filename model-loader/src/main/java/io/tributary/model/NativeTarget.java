@@ -1,0 +1,57 @@
+package io.tributary.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+
+/** Translates {@link LoadOptions} into DJL terms and prepares threads for inference. DJL stays in this module. */
+public final class NativeTarget {
+
+    private static final String ENGINE = "PyTorch";
+
+    /** PyTorch keeps grad mode per thread and only the engine's first thread starts with it off. */
+    private static final ThreadLocal<Boolean> GRAD_MODE_OFF = ThreadLocal.withInitial(() -> false);
+
+    private NativeTarget() {
+    }
+
+    public static Device device(LoadOptions options) {
+        return options.isGpu() ? Device.gpu(options.gpuIndex()) : Device.cpu();
+    }
+
+    public static DataType dataType(LoadOptions options) {
+        return switch (options.precision()) {
+            case FP32 -> DataType.FLOAT32;
+            case FP16 -> DataType.FLOAT16;
+        };
+    }
+
+    /** A root manager for one model's weights; sessions and steps hang below it. */
+    public static NDManager newModelManager(LoadOptions options, String name) {
+        NDManager manager = NDManager.newBaseManager(device(options), ENGINE);
+        manager.setName(name);
+        return manager;
+    }
+
+    /**
+     * Turns autograd off on the calling thread, once. Without it every op records a graph and memory grows with
+     * each decoding step.
+     */
+    public static void prepareInferenceThread() {
+        if (!GRAD_MODE_OFF.get()) {
+            Engine.getEngine(ENGINE); // loads the native library on first use
+            JniUtils.setGradMode(false);
+            GRAD_MODE_OFF.set(true);
+        }
+    }
+
+    /**
+     * Live NDArrays owned by {@code manager} and, recursively, by its sub-managers (sessions, steps). Closed
+     * arrays detach from their manager, so this is the count of native tensors still held.
+     */
+    public static int liveArrays(NDManager manager) {
+        return manager.getManagedArrays().size();
+    }
+}

@@ -1,0 +1,9 @@
+package io.tributary.model;
+
+/** Element type of weights, activations and KV caches. */
+public enum Precision {
+    /** The CPU default: exact enough to compare against reference implementations within 1e-4. */
+    FP32,
+    /** Half the memory; meant for GPUs (slow on most CPUs). */
+    FP16
+}

@@ -1,0 +1,157 @@
+package io.tributary.model.llama;
+
+import io.tributary.model.ModelLoadException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * The fields of a Hugging Face {@code LlamaConfig} ({@code config.json}) that the forward pass needs. A missing
+ * field takes transformers' default, so a checkpoint means here what it means in transformers.
+ *
+ * @param eosTokenIds may be several: {@code eos_token_id} is an int or a list
+ * @param ropeScaling empty for plain RoPE
+ */
+public record LlamaConfig(
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int numKeyValueHeads,
+        int headDim,
+        int maxPositionEmbeddings,
+        double rmsNormEps,
+        double ropeTheta,
+        Optional<RopeScaling> ropeScaling,
+        boolean tieWordEmbeddings,
+        String hiddenAct,
+        boolean attentionBias,
+        boolean mlpBias,
+        OptionalInt bosTokenId,
+        List<Integer> eosTokenIds) {
+
+    /** {@code rope_scaling} of the kinds we implement: "linear" (position interpolation) and "llama3". */
+    public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
+            int originalMaxPositionEmbeddings) {
+    }
+
+    public LlamaConfig {
+        eosTokenIds = List.copyOf(eosTokenIds);
+        if (numAttentionHeads % numKeyValueHeads != 0) {
+            throw new IllegalArgumentException("num_attention_heads " + numAttentionHeads
+                    + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
+        }
+        if (headDim % 2 != 0) {
+            throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + headDim);
+        }
+    }
+
+    /** Query heads that share one key/value head (grouped-query attention); 1 is plain multi-head attention. */
+    public int queriesPerKeyValueHead() {
+        return numAttentionHeads / numKeyValueHeads;
+    }
+
+    public static LlamaConfig read(Path configJson) {
+        JsonNode json;
+        try {
+            json = new ObjectMapper().readTree(configJson);
+        } catch (JacksonException e) {
+            throw new ModelLoadException(configJson + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        try {
+            return fromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(configJson + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Defaults below are those of transformers' {@code LlamaConfig.__init__}. */
+    public static LlamaConfig fromJson(JsonNode json) {
+        int hidden = intField(json, "hidden_size", 4096);
+        int heads = intField(json, "num_attention_heads", 32);
+        int kvHeads = json.path("num_key_value_heads").isNull() || json.path("num_key_value_heads").isMissingNode()
+                ? heads : intField(json, "num_key_value_heads", heads);
+        int headDim = json.path("head_dim").isIntegralNumber() ? json.get("head_dim").asInt() : hidden / heads;
+        if (!json.path("head_dim").isIntegralNumber() && hidden % heads != 0) {
+            throw new IllegalArgumentException("hidden_size " + hidden + " is not a multiple of num_attention_heads "
+                    + heads + " and no head_dim is given");
+        }
+        String act = json.path("hidden_act").asString("silu");
+        if (!act.equals("silu")) {
+            throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (Llama uses silu)");
+        }
+        boolean attentionBias = json.path("attention_bias").asBoolean(false);
+        boolean mlpBias = json.path("mlp_bias").asBoolean(false);
+        if (attentionBias || mlpBias) {
+            throw new IllegalArgumentException("attention_bias / mlp_bias = true is not supported yet");
+        }
+        int maxPositions = intField(json, "max_position_embeddings", 2048);
+        return new LlamaConfig(
+                intField(json, "vocab_size", 32000),
+                hidden,
+                intField(json, "intermediate_size", 11008),
+                intField(json, "num_hidden_layers", 32),
+                heads,
+                kvHeads,
+                headDim,
+                maxPositions,
+                json.path("rms_norm_eps").asDouble(1e-6),
+                json.path("rope_theta").asDouble(10000.0),
+                ropeScaling(json.path("rope_scaling"), maxPositions),
+                json.path("tie_word_embeddings").asBoolean(false),
+                act,
+                false,
+                false,
+                json.has("bos_token_id") && json.get("bos_token_id").isIntegralNumber()
+                        ? OptionalInt.of(json.get("bos_token_id").asInt())
+                        : json.has("bos_token_id") ? OptionalInt.empty() : OptionalInt.of(1),
+                json.has("eos_token_id") ? tokenIds(json.get("eos_token_id")) : List.of(2));
+    }
+
+    private static int intField(JsonNode json, String name, int fallback) {
+        JsonNode node = json.path(name);
+        if (node.isMissingNode() || node.isNull()) {
+            return fallback;
+        }
+        if (!node.isIntegralNumber() || node.asInt() <= 0) {
+            throw new IllegalArgumentException(name + " must be a positive integer, got " + node);
+        }
+        return node.asInt();
+    }
+
+    /** An id, a list of ids, or null. */
+    static List<Integer> tokenIds(JsonNode node) {
+        List<Integer> ids = new ArrayList<>();
+        if (node.isIntegralNumber()) {
+            ids.add(node.asInt());
+        } else if (node.isArray()) {
+            node.forEach(id -> ids.add(id.asInt()));
+        }
+        return ids;
+    }
+
+    private static Optional<RopeScaling> ropeScaling(JsonNode node, int maxPositions) {
+        if (node.isMissingNode() || node.isNull()) {
+            return Optional.empty();
+        }
+        // transformers renamed "type" to "rope_type"; checkpoints carry either.
+        String type = node.path("rope_type").asString(node.path("type").asString("default"));
+        if (type.equals("default")) {
+            return Optional.empty();
+        }
+        if (!type.equals("linear") && !type.equals("llama3")) {
+            throw new IllegalArgumentException("rope_scaling type '" + type + "' is not supported (linear, llama3)");
+        }
+        return Optional.of(new RopeScaling(type,
+                node.path("factor").asDouble(1.0),
+                node.path("low_freq_factor").asDouble(1.0),
+                node.path("high_freq_factor").asDouble(4.0),
+                node.path("original_max_position_embeddings").asInt(maxPositions)));
+    }
+}

@@ -1,0 +1,113 @@
+package io.tributary.model.llama;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.tributary.model.LoadOptions;
+import io.tributary.model.NativeMemory;
+import io.tributary.model.NativeTarget;
+import io.tributary.model.safetensors.SafetensorsCheckpoint;
+import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertSession;
+import io.tributary.routing.Prompt;
+import java.nio.file.Path;
+
+/**
+ * A text-only Llama checkpoint as one expert of a mixture. Thread-safe: the weights are read-only and shared,
+ * every session has its own NDManager (a child of this expert's) holding its KV cache.
+ */
+public final class LlamaExpert implements Expert, NativeMemory {
+
+    private final String name;
+    private final NDManager manager;
+    private final LlamaModel model;
+    private final DataType dataType;
+
+    private LlamaExpert(String name, NDManager manager, LlamaModel model, DataType dataType) {
+        this.name = name;
+        this.manager = manager;
+        this.model = model;
+        this.dataType = dataType;
+    }
+
+    /** Loads {@code config.json} and the safetensors weights of a Hugging Face Llama checkpoint directory. */
+    public static LlamaExpert load(String name, Path directory, LoadOptions options) {
+        LlamaConfig config = LlamaConfig.read(directory.resolve("config.json"));
+        SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(directory);
+        NativeTarget.prepareInferenceThread();
+        NDManager manager = NativeTarget.newModelManager(options, "expert-" + name);
+        try {
+            DataType dataType = NativeTarget.dataType(options);
+            LlamaWeights weights = LlamaWeightsLoader.load(checkpoint, config, manager, dataType);
+            RotaryEmbedding rope = new RotaryEmbedding(config, manager, dataType);
+            return new LlamaExpert(name, manager, new LlamaModel(config, weights, rope, manager), dataType);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return model.config().vocabSize();
+    }
+
+    public LlamaConfig config() {
+        return model.config();
+    }
+
+    @Override
+    public int maxSequenceLength() {
+        return model.config().maxPositionEmbeddings();
+    }
+
+    /**
+     * @throws IllegalArgumentException for images (this family is text-only), a prompt longer than
+     *                                  {@code max_position_embeddings} or a token id outside the vocabulary
+     */
+    @Override
+    public ExpertSession open(Prompt prompt) {
+        if (!prompt.images().isEmpty()) {
+            throw new IllegalArgumentException("expert '" + name + "' is a text-only Llama model and cannot read "
+                    + prompt.images().size() + " image(s)");
+        }
+        int maxPositions = model.config().maxPositionEmbeddings();
+        if (prompt.length() > maxPositions) {
+            throw new IllegalArgumentException("prompt of " + prompt.length() + " tokens exceeds expert '" + name
+                    + "' max_position_embeddings of " + maxPositions);
+        }
+        int[] tokens = prompt.tokenIds();
+        for (int token : tokens) {
+            checkToken(token);
+        }
+        return new LlamaSession(this, model, manager.newSubManager(), dataType, tokens);
+    }
+
+    void checkToken(int token) {
+        if (token < 0 || token >= vocabularySize()) {
+            throw new IllegalArgumentException("token id " + token + " is outside expert '" + name
+                    + "' vocabulary of " + vocabularySize());
+        }
+    }
+
+    /** NDArrays alive in this expert: weights, RoPE tables, the KV caches of open sessions. For leak checks. */
+    @Override
+    public int liveArrays() {
+        return NativeTarget.liveArrays(manager);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    @Override
+    public String toString() {
+        return "LlamaExpert[" + name + ", " + model.config().numHiddenLayers() + " layers, hidden "
+                + model.config().hiddenSize() + ", " + dataType + "]";
+    }
+}

@@ -1,0 +1,152 @@
+package io.tributary.model.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import java.util.Arrays;
+
+/**
+ * The Llama decoder forward pass (transformers' {@code LlamaForCausalLM}), one step at a time: a step feeds T new
+ * tokens at positions {@code [start, start + T)}, appends their keys and values to the session's cache and returns
+ * the log-probabilities of the token after the last one. Prefill is a step with T = prompt length.
+ *
+ * <p>Every intermediate array is created in the caller's {@code step} manager: results attach to the manager of
+ * an op's first operand, so activations always come first and weights second, and nothing leaks into the
+ * weights' manager.
+ */
+final class LlamaModel {
+
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final RotaryEmbedding rope;
+    private final NDArray rmsNormEps; // [1] float32: a tensor operand dispatches faster than a Java scalar
+
+    LlamaModel(LlamaConfig config, LlamaWeights weights, RotaryEmbedding rope, NDManager manager) {
+        this.config = config;
+        this.weights = weights;
+        this.rope = rope;
+        this.rmsNormEps = manager.create(new float[] {(float) config.rmsNormEps()});
+    }
+
+    LlamaConfig config() {
+        return config;
+    }
+
+    /** Returns float32 log-probabilities [1, V] of the token following {@code tokens}. */
+    NDArray forward(int[] tokens, int start, KvCache cache, NDManager step) {
+        int length = tokens.length;
+        // Token embeddings, the residual stream every layer adds to.
+        NDArray ids = step.create(Arrays.stream(tokens).asLongStream().toArray());
+        NDArray x = Embedding.embedding(ids, weights.embedTokens(), SparseFormat.DENSE).singletonOrThrow(); // [T, H]
+        RotaryEmbedding.Angles angles = rope.angles(start, length, step);
+        NDArray mask = length > 1 ? causalMask(start, length, step) : null;
+        // Decoder layers: pre-norm attention, then pre-norm SwiGLU MLP, each added back to the residual.
+        for (int i = 0; i < weights.layers().size(); i++) {
+            LlamaWeights.Layer layer = weights.layers().get(i);
+            NDArray h = rmsNorm(x, layer.inputLayernorm());
+            x = x.add(attention(h, layer, i, start, angles, mask, cache, step));
+            x = x.add(mlp(rmsNorm(x, layer.postAttentionLayernorm()), layer));
+        }
+        // Only the last position predicts the next token: skip the vocabulary projection for the others.
+        NDArray last = length > 1 ? x.get(new NDIndex().addSliceDim(length - 1, length)) : x; // [1, H]
+        // Final norm, vocabulary projection, normalised log-probabilities.
+        NDArray logits = linear(rmsNorm(last, weights.norm()), weights.lmHead()); // [1, V]
+        return logits.toType(DataType.FLOAT32, false).logSoftmax(-1);
+    }
+
+    /** Self-attention with grouped key/value heads over everything cached so far. Input and output [T, H]. */
+    private NDArray attention(NDArray h, LlamaWeights.Layer layer, int layerIndex, int start,
+            RotaryEmbedding.Angles angles, NDArray mask, KvCache cache, NDManager step) {
+        int length = (int) h.getShape().get(0);
+        int queryHeads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        NDArray qkv = linear(h, layer.qkvProj()).reshape(length, queryHeads + 2 * kvHeads, config.headDim());
+        // Rotate queries and keys together: they sit side by side in the fused projection.
+        NDList qkAndV = qkv.split(new long[] {queryHeads + kvHeads}, 1);
+        NDList qAndK = rope.apply(qkAndV.get(0), angles).split(new long[] {queryHeads}, 1);
+        NDArray q = qAndK.get(0); // [T, Q, D]
+        cache.write(layerIndex, start, qAndK.get(1), qkAndV.get(1)); // keys and values [T, K, D]
+        int context = start + length;
+        NDArray keys = cache.keys(layerIndex, context, step).transpose(1, 2, 0);     // [K, D, S]
+        NDArray values = cache.values(layerIndex, context, step).transpose(1, 0, 2); // [K, S, D]
+        // q rows already carry the 1/sqrt(D) scale (folded into q_proj at load).
+        NDArray scores = groupByKeyValueHead(q, length).matMul(keys); // [K, G*T, S]
+        if (mask != null) {
+            scores = scores.add(mask);
+        }
+        NDArray context3 = scores.softmax(-1).matMul(values); // [K, G*T, D]
+        return linear(ungroup(context3, length), layer.oProj());
+    }
+
+    /**
+     * [T, Q, D] to [K, G*T, D], G = Q/K: query head {@code j*G + g} reads key/value head j (transformers'
+     * {@code repeat_kv} order), so one batched matmul per kv head serves its whole group without copying keys.
+     */
+    private NDArray groupByKeyValueHead(NDArray q, int length) {
+        int kvHeads = config.numKeyValueHeads();
+        int group = config.queriesPerKeyValueHead();
+        if (length == 1) {
+            return q.reshape(kvHeads, group, config.headDim()); // decode: already in order, skip the transpose
+        }
+        return q.reshape(length, kvHeads, group, config.headDim()).transpose(1, 2, 0, 3)
+                .reshape(kvHeads, (long) group * length, config.headDim());
+    }
+
+    /** Inverse of {@link #groupByKeyValueHead}, flattening heads: [K, G*T, D] to [T, Q*D]. */
+    private NDArray ungroup(NDArray context, int length) {
+        long width = (long) config.numAttentionHeads() * config.headDim();
+        if (length == 1) {
+            return context.reshape(1, width);
+        }
+        return context.reshape(config.numKeyValueHeads(), config.queriesPerKeyValueHead(), length, config.headDim())
+                .transpose(2, 0, 1, 3).reshape(length, width);
+    }
+
+    /** SwiGLU: down(silu(gate(h)) * up(h)), gate and up computed by one fused matmul. [T, H] to [T, H]. */
+    private NDArray mlp(NDArray h, LlamaWeights.Layer layer) {
+        NDList gateUp = linear(h, layer.gateUpProj()).split(2, 1); // DJL split wants a non-negative axis
+        NDArray gate = gateUp.get(0);
+        NDArray silu = gate.mul(Activation.sigmoid(gate));
+        return linear(silu.mul(gateUp.get(1)), layer.downProj());
+    }
+
+    /** RMSNorm: x / sqrt(mean(x^2) + eps) * weight, the mean taken in float32 as transformers does. */
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        DataType type = x.getDataType();
+        NDArray x32 = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray rms = x32.square().mean(new int[] {-1}, true).add(rmsNormEps).sqrt();
+        NDArray normalized = x32.div(rms);
+        return (type == DataType.FLOAT32 ? normalized : normalized.toType(type, false)).mul(weight);
+    }
+
+    /** torch's F.linear: x @ w^T without materialising the transpose. */
+    private static NDArray linear(NDArray x, NDArray weight) {
+        return Linear.linear(x, weight, null).singletonOrThrow();
+    }
+
+    /**
+     * Additive mask [G*T, S] for T new queries at positions {@code start..}: query t sees keys up to position
+     * {@code start + t}. Rows repeat for each of the G query heads that share a kv head (see grouping).
+     */
+    private NDArray causalMask(int start, int length, NDManager step) {
+        int group = config.queriesPerKeyValueHead();
+        int context = start + length;
+        float[] mask = new float[group * length * context];
+        for (int g = 0; g < group; g++) {
+            for (int t = 0; t < length; t++) {
+                int row = (g * length + t) * context;
+                Arrays.fill(mask, row + start + t + 1, row + context, Float.NEGATIVE_INFINITY);
+            }
+        }
+        NDArray floats = step.create(mask, new Shape((long) group * length, context));
+        DataType type = weights.norm().getDataType();
+        return type == DataType.FLOAT32 ? floats : floats.toType(type, false);
+    }
+}

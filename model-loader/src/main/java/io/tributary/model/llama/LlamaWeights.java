@@ -1,0 +1,36 @@
+package io.tributary.model.llama;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+
+/**
+ * All weights of a Llama decoder, loaded by checkpoint name. Shapes use the config's names: H = hidden_size,
+ * V = vocab_size, I = intermediate_size, D = head_dim, Q = num_attention_heads, K = num_key_value_heads.
+ *
+ * @param embedTokens {@code model.embed_tokens.weight} [V, H]
+ * @param layers      {@code model.layers.N.*}, in order
+ * @param norm        {@code model.norm.weight} [H]
+ * @param lmHead      {@code lm_head.weight} [V, H], the same array as {@code embedTokens} when tied
+ */
+record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArray lmHead) {
+
+    LlamaWeights {
+        layers = List.copyOf(layers);
+    }
+
+    /**
+     * One decoder layer. Projections that read the same input are fused at load time into one matrix, so each
+     * costs one op per token instead of two or three.
+     *
+     * @param inputLayernorm         {@code input_layernorm.weight} [H]
+     * @param qkvProj                {@code self_attn.{q,k,v}_proj.weight} stacked: [(Q + 2K) * D, H]; the q rows
+     *                               are pre-multiplied by 1/sqrt(D), the attention scale
+     * @param oProj                  {@code self_attn.o_proj.weight} [H, Q * D]
+     * @param postAttentionLayernorm {@code post_attention_layernorm.weight} [H]
+     * @param gateUpProj             {@code mlp.{gate,up}_proj.weight} stacked: [2 * I, H]
+     * @param downProj               {@code mlp.down_proj.weight} [H, I]
+     */
+    record Layer(NDArray inputLayernorm, NDArray qkvProj, NDArray oProj, NDArray postAttentionLayernorm,
+            NDArray gateUpProj, NDArray downProj) {
+    }
+}

@@ -1,0 +1,50 @@
+package io.tributary.model.safetensors;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * One entry of a safetensors header: where the tensor's bytes lie in {@code file}.
+ *
+ * @param begin offset of the first byte, relative to the start of the file (header already skipped)
+ * @param end   offset one past the last byte, relative to the start of the file
+ */
+public record TensorInfo(String name, Path file, SafetensorsDType dtype, long[] shape, long begin, long end) {
+
+    public TensorInfo {
+        shape = shape.clone();
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public long elementCount() {
+        long count = 1;
+        for (long dim : shape) {
+            count *= dim;
+        }
+        return count;
+    }
+
+    public long byteLength() {
+        return end - begin;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TensorInfo t && name.equals(t.name) && file.equals(t.file) && dtype == t.dtype
+                && Arrays.equals(shape, t.shape) && begin == t.begin && end == t.end;
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode() * 31 + Arrays.hashCode(shape);
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + dtype + Arrays.toString(shape) + " in " + file;
+    }
+}

@@ -1,0 +1,151 @@
+package io.tributary.model.tiny;
+
+import io.tributary.model.safetensors.SafetensorsDType;
+import io.tributary.model.safetensors.SafetensorsWriter;
+import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Writes tiny checkpoints in the exact Hugging Face layout ({@code config.json}, {@code model.safetensors},
+ * {@code tokenizer.json}, {@code tokenizer_config.json}, {@code generation_config.json}), with random weights
+ * initialised like transformers does (normal, std 0.02; norms 1). The bytes depend only on spec and seed.
+ */
+public final class TinyCheckpoints {
+
+    static final double INITIALIZER_RANGE = 0.02;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TinyCheckpoints() {
+    }
+
+    public static void writeLlama(Path directory, TinyLlamaSpec spec, long seed) throws IOException {
+        Files.createDirectories(directory);
+        Files.writeString(directory.resolve("config.json"), pretty(llamaConfig(spec)));
+        Files.writeString(directory.resolve("generation_config.json"), pretty(generationConfig()));
+        TinyTokenizer.write(directory, spec.maxPositions());
+        SafetensorsWriter.write(directory.resolve("model.safetensors"), llamaWeights(spec, seed),
+                Map.of("format", "pt"));
+    }
+
+    /** Experts of one mixture: same spec and tokenizer, a different seed each, in {@code root/expert-N}. */
+    public static List<Path> writeLlamaMixture(Path root, TinyLlamaSpec spec, long... seeds) throws IOException {
+        List<Path> experts = new ArrayList<>();
+        for (int i = 0; i < seeds.length; i++) {
+            Path directory = root.resolve("expert-" + i);
+            writeLlama(directory, spec, seeds[i]);
+            experts.add(directory);
+        }
+        return experts;
+    }
+
+    static ObjectNode llamaConfig(TinyLlamaSpec spec) {
+        ObjectNode config = JSON.createObjectNode();
+        config.putArray("architectures").add("LlamaForCausalLM");
+        config.put("attention_bias", false);
+        config.put("attention_dropout", 0.0);
+        config.put("bos_token_id", TinyTokenizer.BOS_ID);
+        config.put("eos_token_id", TinyTokenizer.EOS_ID);
+        config.put("head_dim", spec.headDim());
+        config.put("hidden_act", "silu");
+        config.put("hidden_size", spec.hiddenSize());
+        config.put("initializer_range", INITIALIZER_RANGE);
+        config.put("intermediate_size", spec.intermediateSize());
+        config.put("max_position_embeddings", spec.maxPositions());
+        config.put("mlp_bias", false);
+        config.put("model_type", "llama");
+        config.put("num_attention_heads", spec.numHeads());
+        config.put("num_hidden_layers", spec.numLayers());
+        config.put("num_key_value_heads", spec.numKvHeads());
+        config.put("pretraining_tp", 1);
+        config.put("rms_norm_eps", 1e-6);
+        config.putNull("rope_scaling");
+        config.put("rope_theta", 10000.0);
+        config.put("tie_word_embeddings", spec.tieWordEmbeddings());
+        config.put("torch_dtype", switch (spec.weightType()) {
+            case F32 -> "float32";
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+        });
+        config.put("use_cache", true);
+        config.put("vocab_size", TinyTokenizer.VOCABULARY_SIZE);
+        return config;
+    }
+
+    private static ObjectNode generationConfig() {
+        ObjectNode config = JSON.createObjectNode();
+        config.put("bos_token_id", TinyTokenizer.BOS_ID);
+        config.put("eos_token_id", TinyTokenizer.EOS_ID);
+        return config;
+    }
+
+    /**
+     * The weights {@link #writeLlama} writes, in transformers' state_dict order. Public so tests can drop, add or
+     * reshape one and write a broken checkpoint.
+     */
+    public static List<Tensor> llamaWeights(TinyLlamaSpec spec, long seed) {
+        int hidden = spec.hiddenSize();
+        int vocab = TinyTokenizer.VOCABULARY_SIZE;
+        int kvDim = spec.numKvHeads() * spec.headDim();
+        int inter = spec.intermediateSize();
+        List<Tensor> tensors = new ArrayList<>();
+        WeightFactory f = new WeightFactory(spec.weightType(), seed);
+        tensors.add(f.normal("model.embed_tokens.weight", vocab, hidden));
+        for (int i = 0; i < spec.numLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            tensors.add(f.normal(p + "self_attn.q_proj.weight", hidden, hidden));
+            tensors.add(f.normal(p + "self_attn.k_proj.weight", kvDim, hidden));
+            tensors.add(f.normal(p + "self_attn.v_proj.weight", kvDim, hidden));
+            tensors.add(f.normal(p + "self_attn.o_proj.weight", hidden, hidden));
+            tensors.add(f.normal(p + "mlp.gate_proj.weight", inter, hidden));
+            tensors.add(f.normal(p + "mlp.up_proj.weight", inter, hidden));
+            tensors.add(f.normal(p + "mlp.down_proj.weight", hidden, inter));
+            tensors.add(f.ones(p + "input_layernorm.weight", hidden));
+            tensors.add(f.ones(p + "post_attention_layernorm.weight", hidden));
+        }
+        tensors.add(f.ones("model.norm.weight", hidden));
+        if (!spec.tieWordEmbeddings()) {
+            tensors.add(f.normal("lm_head.weight", vocab, hidden));
+        }
+        return tensors;
+    }
+
+    /**
+     * Each tensor draws from its own generator, seeded by the checkpoint seed and the tensor's name, so adding a
+     * tensor never changes the others. Box-Muller with StrictMath on SplittableRandom: all fully specified, unlike
+     * {@code Random.nextGaussian}'s algorithm choices across JDKs.
+     */
+    private record WeightFactory(SafetensorsDType type, long seed) {
+        Tensor normal(String name, int rows, int columns) {
+            SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+            float[] values = new float[rows * columns];
+            for (int i = 0; i < values.length; i += 2) {
+                double radius = StrictMath.sqrt(-2 * StrictMath.log(1 - random.nextDouble())) * INITIALIZER_RANGE;
+                double angle = 2 * Math.PI * random.nextDouble();
+                values[i] = (float) (radius * StrictMath.cos(angle));
+                if (i + 1 < values.length) {
+                    values[i + 1] = (float) (radius * StrictMath.sin(angle));
+                }
+            }
+            return new Tensor(name, type, new long[] {rows, columns}, values);
+        }
+
+        Tensor ones(String name, int size) {
+            float[] values = new float[size];
+            Arrays.fill(values, 1f);
+            return new Tensor(name, type, new long[] {size}, values);
+        }
+    }
+
+    private static String pretty(ObjectNode node) {
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n";
+    }
+}

@@ -1,0 +1,153 @@
+package io.tributary.model.tokenizer;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.tributary.model.ModelLoadException;
+import io.tributary.routing.Detokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * A checkpoint's {@code tokenizer.json}, run by the Hugging Face tokenizers library through DJL. Built with
+ * truncation and padding off: DJL's defaults silently cut inputs at 512 tokens. Thread-safe.
+ */
+public final class HfTokenizer implements Detokenizer, AutoCloseable {
+
+    public static final String FILE_NAME = "tokenizer.json";
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final int vocabularySize;
+    private final Map<String, Integer> specialTokens;
+    private final Set<Integer> specialIds;
+
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, int vocabularySize, Map<String, Integer> specialTokens) {
+        this.tokenizer = tokenizer;
+        this.vocabularySize = vocabularySize;
+        this.specialTokens = specialTokens;
+        this.specialIds = Set.copyOf(specialTokens.values());
+    }
+
+    /** Loads {@code tokenizer.json} from a checkpoint directory. */
+    public static HfTokenizer load(Path directory) {
+        Path file = directory.resolve(FILE_NAME);
+        if (!Files.isRegularFile(file)) {
+            throw new ModelLoadException(directory + ": no " + FILE_NAME);
+        }
+        JsonNode json;
+        try {
+            json = new ObjectMapper().readTree(file);
+        } catch (JacksonException e) {
+            throw new ModelLoadException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        try {
+            HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(file)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .optAddSpecialTokens(true)
+                    .build();
+            return new HfTokenizer(tokenizer, vocabularySize(json), specialTokens(json));
+        } catch (IOException | RuntimeException e) {
+            throw new ModelLoadException(file + ": the tokenizers library refused it: " + e.getMessage(), e);
+        }
+    }
+
+    /** Ids of the model's vocabulary plus added tokens: the largest id + 1. */
+    private static int vocabularySize(JsonNode json) {
+        int max = -1;
+        JsonNode vocab = json.path("model").path("vocab");
+        if (vocab.isObject()) {
+            for (JsonNode id : vocab.values()) {
+                max = Math.max(max, id.asInt());
+            }
+        } else if (vocab.isArray()) { // Unigram: a list of [piece, score], ids are positions
+            max = vocab.size() - 1;
+        }
+        for (JsonNode added : json.path("added_tokens")) {
+            max = Math.max(max, added.path("id").asInt());
+        }
+        return max + 1;
+    }
+
+    private static Map<String, Integer> specialTokens(JsonNode json) {
+        Map<String, Integer> special = new LinkedHashMap<>();
+        for (JsonNode added : json.path("added_tokens")) {
+            if (added.path("special").asBoolean(false)) {
+                special.put(added.path("content").asString(), added.path("id").asInt());
+            }
+        }
+        return Collections.unmodifiableMap(special);
+    }
+
+    /** Token ids of {@code text}, with the special tokens the post-processor adds (a leading BOS, usually). */
+    public int[] encode(String text) {
+        return toInts(tokenizer.encode(text).getIds());
+    }
+
+    /** Token ids of {@code text} alone, e.g. to splice into a chat template. */
+    public int[] encodeWithoutSpecialTokens(String text) {
+        return toInts(tokenizer.encode(text, false, false).getIds());
+    }
+
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        long[] longs = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            longs[i] = ids[i];
+        }
+        return tokenizer.decode(longs, skipSpecialTokens);
+    }
+
+    String decode(long[] ids, int from, int to) {
+        if (from == to) {
+            return "";
+        }
+        return tokenizer.decode(Arrays.copyOfRange(ids, from, to), true);
+    }
+
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    /** Special tokens by their text ({@code <s>}, {@code </s>}, ...). */
+    public Map<String, Integer> specialTokens() {
+        return specialTokens;
+    }
+
+    public OptionalInt specialTokenId(String content) {
+        Integer id = specialTokens.get(content);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    @Override
+    public boolean isSpecial(int tokenId) {
+        return specialIds.contains(tokenId);
+    }
+
+    /** Special tokens decode to nothing in a stream; the decode loop sees them through {@link #isSpecial}. */
+    @Override
+    public Stream newStream() {
+        return new IncrementalDecoder(this);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    private static int[] toInts(long[] ids) {
+        int[] ints = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            ints[i] = Math.toIntExact(ids[i]);
+        }
+        return ints;
+    }
+}

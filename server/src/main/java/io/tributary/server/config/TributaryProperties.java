@@ -1,0 +1,54 @@
+package io.tributary.server.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The whole configuration of a Tributary server, bound from {@code tributary.*} (or {@code TRIBUTARY_*}
+ * environment variables). Each component receives only its own part.
+ *
+ * @param mixture  the mixture manifest; when absent the embedded default mixture is served
+ * @param cacheDir where the embedded default experts are written on first start
+ */
+@Validated
+@ConfigurationProperties("tributary")
+public record TributaryProperties(
+        Path mixture,
+        @NotNull Path cacheDir,
+        @Valid @NotNull @DefaultValue Scheduler scheduler,
+        @Valid @NotNull @DefaultValue Limits limits) {
+
+    /**
+     * @param workers    decoding threads; each steps one request at a time
+     * @param maxRunning requests decoded concurrently (interleaved token by token)
+     * @param maxWaiting requests queued behind them before new ones are refused with 429
+     */
+    public record Scheduler(
+            @Min(1) @Max(256) @DefaultValue("1") int workers,
+            @Min(1) @DefaultValue("16") int maxRunning,
+            @Min(0) @DefaultValue("64") int maxWaiting) {
+    }
+
+    /**
+     * @param defaultMaxNewTokens used when a request names no {@code max_new_tokens}
+     * @param maxNewTokens        the largest {@code max_new_tokens} a request may ask for
+     * @param maxInputChars       longer inputs are refused before tokenization
+     * @param maxStopSequences    the most stop sequences a request may give
+     * @param requestTimeout      a generation still running after this is cancelled
+     */
+    public record Limits(
+            @Min(1) @DefaultValue("100") int defaultMaxNewTokens,
+            @Min(1) @DefaultValue("2048") int maxNewTokens,
+            @Min(1) @DefaultValue("1000000") int maxInputChars,
+            @Min(0) @DefaultValue("4") int maxStopSequences,
+            @NotNull @DefaultValue("10m") Duration requestTimeout) {
+    }
+}

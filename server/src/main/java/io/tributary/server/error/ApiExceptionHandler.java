@@ -1,0 +1,114 @@
+package io.tributary.server.error;
+
+import io.tributary.routing.decode.OverloadedException;
+import io.tributary.server.generate.RequestValidationException;
+import io.tributary.server.metrics.GenerationMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
+import tools.jackson.core.exc.InputCoercionException;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.DatabindException;
+
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Every failure of the generate API becomes a TGI-shaped error with a 4xx status when the client can fix it;
+ * a 5xx only when the server is at fault. Nothing escapes as an unexplained 500.
+ */
+@Order(Ordered.HIGHEST_PRECEDENCE) // before Spring's problem-details handler: TGI clients expect TGI's shape
+@RestControllerAdvice
+class ApiExceptionHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiExceptionHandler.class);
+
+    private final GenerationMetrics metrics;
+
+    ApiExceptionHandler(GenerationMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    @ExceptionHandler(RequestValidationException.class)
+    ResponseEntity<ErrorResponse> invalid(RequestValidationException e) {
+        metrics.rejected("validation");
+        return error(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), "validation");
+    }
+
+    @ExceptionHandler(HttpMessageNotReadableException.class)
+    ResponseEntity<ErrorResponse> unreadable(HttpMessageNotReadableException e) {
+        metrics.rejected("validation");
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause instanceof DatabindException binding) {
+                // Well-formed JSON that does not fit the request: a wrong type, a number out of range. Name the field.
+                return error(HttpStatus.UNPROCESSABLE_CONTENT, "Failed to deserialize the JSON body: "
+                        + binding.getOriginalMessage() + " at `" + fieldPath(binding) + "`", "validation");
+            }
+        }
+        Throwable cause = e.getMostSpecificCause();
+        if (cause instanceof InputCoercionException outOfRange) {
+            String field = outOfRange.processor() != null ? outOfRange.processor().currentName() : null;
+            return error(HttpStatus.UNPROCESSABLE_CONTENT, "Failed to deserialize the JSON body: "
+                    + outOfRange.getOriginalMessage() + " at `" + field + "`", "validation");
+        }
+        String detail = cause instanceof StreamReadException read ? read.getOriginalMessage() : "not valid JSON";
+        return error(HttpStatus.BAD_REQUEST, "Failed to parse the request body as JSON: " + detail, "validation");
+    }
+
+    @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
+    ResponseEntity<ErrorResponse> mediaType(HttpMediaTypeNotSupportedException e) {
+        return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                "Expected request with `Content-Type: application/json`", "validation");
+    }
+
+    @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
+    ResponseEntity<ErrorResponse> method(HttpRequestMethodNotSupportedException e) {
+        return error(HttpStatus.METHOD_NOT_ALLOWED, e.getMessage(), "validation");
+    }
+
+    @ExceptionHandler(OverloadedException.class)
+    ResponseEntity<ErrorResponse> overloaded(OverloadedException e) {
+        return error(HttpStatus.TOO_MANY_REQUESTS, e.getMessage(), "overloaded");
+    }
+
+    @ExceptionHandler({TimeoutException.class, AsyncRequestTimeoutException.class})
+    ResponseEntity<ErrorResponse> timeout(Exception e) {
+        return error(HttpStatus.GATEWAY_TIMEOUT, "the generation did not finish in time", "timeout");
+    }
+
+    @ExceptionHandler(IllegalArgumentException.class)
+    ResponseEntity<ErrorResponse> refusedByModel(IllegalArgumentException e) {
+        // Experts refuse what they cannot encode (an over-long prompt, an unusable image) this way.
+        return error(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), "validation");
+    }
+
+    @ExceptionHandler(GenerationFailedException.class)
+    ResponseEntity<ErrorResponse> generationFailed(GenerationFailedException e) {
+        LOG.warn("generation failed", e.getCause());
+        return error(HttpStatus.FAILED_DEPENDENCY, e.getMessage(), "generation");
+    }
+
+    private static String fieldPath(DatabindException e) {
+        StringBuilder path = new StringBuilder();
+        for (var reference : e.getPath()) {
+            if (reference.getPropertyName() != null) {
+                path.append(path.isEmpty() ? "" : ".").append(reference.getPropertyName());
+            } else if (reference.getIndex() >= 0) {
+                path.append('[').append(reference.getIndex()).append(']');
+            }
+        }
+        return path.isEmpty() ? "$" : path.toString();
+    }
+
+    private static ResponseEntity<ErrorResponse> error(HttpStatus status, String message, String type) {
+        return ResponseEntity.status(status).body(new ErrorResponse(message, type));
+    }
+}

@@ -1,0 +1,100 @@
+package io.tributary.server.generate;
+
+import io.tributary.routing.decode.GeneratedToken;
+import io.tributary.routing.decode.Generation;
+import io.tributary.routing.decode.GenerationListener;
+import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.routing.decode.GenerationResult;
+import io.tributary.server.config.TributaryProperties;
+import io.tributary.server.error.GenerationFailedException;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Text-generation-inference's generate API: {@code POST /generate} answers once the generation is over,
+ * {@code POST /generate_stream} streams each token as it is chosen. Both free the HTTP thread at once.
+ */
+@RestController
+class GenerateController {
+
+    private final RequestTranslator translator;
+    private final GenerationService generations;
+    private final Executor streamWriter;
+    private final Duration timeout;
+
+    GenerateController(RequestTranslator translator, GenerationService generations,
+                       @Qualifier("sseWriter") Executor streamWriter, TributaryProperties properties) {
+        this.translator = translator;
+        this.generations = generations;
+        this.streamWriter = streamWriter;
+        this.timeout = properties.limits().requestTimeout();
+    }
+
+    @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    CompletableFuture<GenerateResponse> generate(@RequestBody(required = false) GenerateRequest body) {
+        GenerationRequest request = translator.translate(body);
+        GenerateParameters parameters = parametersOf(body);
+        String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
+        boolean details = Boolean.TRUE.equals(parameters.details());
+
+        CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        Generation generation = generations.submit(request, new CompletingListener(result));
+        return result
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((done, failure) -> {
+                    if (failure != null) {
+                        generation.cancel(); // timed out, or the client is gone: free the KV caches now
+                    }
+                })
+                .thenApply(done -> new GenerateResponse(prefix + done.generatedText(),
+                        details ? Tokens.details(done) : null));
+    }
+
+    @PostMapping(path = "/generate_stream", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    SseEmitter generateStream(@RequestBody(required = false) GenerateRequest body) {
+        GenerationRequest request = translator.translate(body);
+        GenerateParameters parameters = parametersOf(body);
+        String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
+
+        SseEmitter emitter = new SseEmitter(timeout.toMillis());
+        SseTokenStream stream = new SseTokenStream(emitter, streamWriter, prefix,
+                Boolean.TRUE.equals(parameters.details()));
+        stream.attach(generations.submit(request, stream));
+        return emitter;
+    }
+
+    private static GenerateParameters parametersOf(GenerateRequest body) {
+        return Objects.requireNonNullElse(body.parameters(), GenerateParameters.NONE);
+    }
+
+    /** Completes a future with the generation's outcome; tokens are only collected in the result. */
+    private record CompletingListener(CompletableFuture<GenerationResult> result) implements GenerationListener {
+        @Override
+        public void onToken(GeneratedToken token) {
+        }
+
+        @Override
+        public void onFinish(GenerationResult finished) {
+            result.complete(finished);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            result.completeExceptionally(error instanceof CancellationException || error instanceof IllegalArgumentException
+                    ? error : new GenerationFailedException(error));
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.tributary.server.generate;
+
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.util.List;
+
+/**
+ * Generation parameters with text-generation-inference's names and meanings. Boxed types: {@code null} means
+ * "not given", so defaults are applied in one place ({@link RequestTranslator}). The TGI parameters this
+ * server does not implement are accepted only at their neutral value and refused otherwise, never ignored.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record GenerateParameters(
+        Integer maxNewTokens,
+        Double temperature,
+        Integer topK,
+        Double topP,
+        Double repetitionPenalty,
+        Long seed,
+        List<String> stop,
+        Boolean doSample,
+        Boolean details,
+        Boolean returnFullText,
+        Integer truncate,
+        // Accepted at their neutral value only:
+        Integer bestOf,
+        Double typicalP,
+        Double frequencyPenalty,
+        Boolean watermark,
+        Integer topNTokens,
+        Boolean decoderInputDetails,
+        Object grammar) {
+
+    static final GenerateParameters NONE = new GenerateParameters(null, null, null, null, null, null, null, null,
+            null, null, null, null, null, null, null, null, null, null);
+}

@@ -1,0 +1,10 @@
+package io.tributary.server.generate;
+
+/**
+ * The body of {@code POST /generate} and {@code POST /generate_stream}, as in text-generation-inference.
+ *
+ * @param inputs     the prompt
+ * @param parameters how to generate; all optional
+ */
+public record GenerateRequest(String inputs, GenerateParameters parameters) {
+}

@@ -1,0 +1,26 @@
+package io.tributary.server.generate;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.util.List;
+
+/** The response of {@code POST /generate}: TGI's shape, with each token's expert weights added. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record GenerateResponse(String generatedText, Details details) {
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Details(String finishReason, int generatedTokens, Long seed, List<Token> prefill,
+                          List<Token> tokens) {
+    }
+
+    /**
+     * One token. {@code expertWeights} is Tributary's addition (existing TGI clients ignore it): the weight each
+     * expert had in the mixture that chose this token, in manifest order.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Token(int id, String text, float logprob, boolean special, double[] expertWeights) {
+    }
+}

@@ -1,0 +1,45 @@
+package io.tributary.server.generate;
+
+import io.tributary.server.config.TributaryProperties;
+import io.tributary.server.mixture.ServedModel;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.util.List;
+
+/** TGI's {@code GET /info} and {@code GET /health}, describing the mixture instead of a single model. */
+@RestController
+class InfoController {
+
+    private final ServedModel model;
+    private final TributaryProperties properties;
+
+    InfoController(ServedModel model, TributaryProperties properties) {
+        this.model = model;
+        this.properties = properties;
+    }
+
+    @GetMapping("/info")
+    Info info() {
+        TributaryProperties.Scheduler scheduler = properties.scheduler();
+        return new Info(model.name(), "float32", "cpu", scheduler.maxRunning() + scheduler.maxWaiting(),
+                model.maxTotalTokens() - 1, model.maxTotalTokens(), properties.limits().maxNewTokens(),
+                properties.limits().maxStopSequences(), model.expertNames(), model.mixture().router().mode(),
+                TributaryVersion.current());
+    }
+
+    /** Answers 200 once the mixture is loaded; the server does not listen before that. */
+    @GetMapping("/health")
+    ResponseEntity<Void> health() {
+        return ResponseEntity.ok().build();
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Info(String modelId, String modelDtype, String modelDeviceType, int maxConcurrentRequests,
+                int maxInputTokens, int maxTotalTokens, int maxNewTokens, int maxStopSequences,
+                List<String> experts, String router, String version) {
+    }
+}

@@ -1,0 +1,138 @@
+package io.tributary.server.generate;
+
+import io.tributary.routing.Prompt;
+import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.routing.decode.StoppingCriteria;
+import io.tributary.routing.sampling.SamplingParams;
+import io.tributary.server.config.TributaryProperties;
+import io.tributary.server.mixture.ServedModel;
+import org.springframework.stereotype.Component;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Turns a TGI-style HTTP request into a {@link GenerationRequest}, applying defaults and refusing, with TGI's
+ * messages where TGI has one, everything that cannot be served. Runs on the HTTP thread so that a bad request
+ * is answered before any stream starts.
+ */
+@Component
+class RequestTranslator {
+
+    private final ServedModel model;
+    private final TributaryProperties.Limits limits;
+
+    RequestTranslator(ServedModel model, TributaryProperties properties) {
+        this.model = model;
+        this.limits = properties.limits();
+    }
+
+    GenerationRequest translate(GenerateRequest request) {
+        if (request == null) {
+            throw new RequestValidationException("the request body is empty");
+        }
+        String inputs = request.inputs();
+        if (inputs == null || inputs.isEmpty()) {
+            throw new RequestValidationException("`inputs` cannot be empty");
+        }
+        if (inputs.length() > limits.maxInputChars()) {
+            throw new RequestValidationException("`inputs` must have less than " + limits.maxInputChars()
+                    + " characters. Given: " + inputs.length());
+        }
+        GenerateParameters parameters = Objects.requireNonNullElse(request.parameters(), GenerateParameters.NONE);
+        refuseUnsupported(parameters);
+        SamplingParams sampling = sampling(parameters);
+        int maxNewTokens = maxNewTokens(parameters);
+        List<String> stop = stopSequences(parameters);
+
+        int[] tokens = truncate(model.encoder().apply(inputs), parameters.truncate());
+        if (tokens.length + maxNewTokens > model.maxTotalTokens()) {
+            throw new RequestValidationException("`inputs` tokens + `max_new_tokens` must be <= "
+                    + model.maxTotalTokens() + ". Given: " + tokens.length + " `inputs` tokens and "
+                    + maxNewTokens + " `max_new_tokens`");
+        }
+        return new GenerationRequest(Prompt.ofTokens(tokens), sampling,
+                new StoppingCriteria(maxNewTokens, stop, false));
+    }
+
+    private SamplingParams sampling(GenerateParameters p) {
+        if (p.temperature() != null && !(p.temperature() > 0)) {
+            throw new RequestValidationException("`temperature` must be strictly positive");
+        }
+        if (p.topK() != null && p.topK() <= 0) {
+            throw new RequestValidationException("`top_k` must be strictly positive");
+        }
+        if (p.topP() != null && !(p.topP() > 0 && p.topP() <= 1)) {
+            throw new RequestValidationException("`top_p` must be > 0.0 and <= 1.0");
+        }
+        if (p.repetitionPenalty() != null && !(p.repetitionPenalty() > 0)) {
+            throw new RequestValidationException("`repetition_penalty` must be strictly positive");
+        }
+        if (p.temperature() != null && !Double.isFinite(p.temperature())
+                || p.repetitionPenalty() != null && !Double.isFinite(p.repetitionPenalty())) {
+            throw new RequestValidationException("`temperature` and `repetition_penalty` must be finite");
+        }
+        return new SamplingParams(Boolean.TRUE.equals(p.doSample()),
+                Objects.requireNonNullElse(p.temperature(), 1.0),
+                Objects.requireNonNullElse(p.topK(), 0),
+                Objects.requireNonNullElse(p.topP(), 1.0),
+                Objects.requireNonNullElse(p.repetitionPenalty(), 1.0),
+                p.seed());
+    }
+
+    private int maxNewTokens(GenerateParameters p) {
+        if (p.maxNewTokens() == null) {
+            return Math.min(limits.defaultMaxNewTokens(), limits.maxNewTokens());
+        }
+        if (p.maxNewTokens() <= 0) {
+            throw new RequestValidationException("`max_new_tokens` must be strictly positive");
+        }
+        if (p.maxNewTokens() > limits.maxNewTokens()) {
+            throw new RequestValidationException("`max_new_tokens` must be <= " + limits.maxNewTokens()
+                    + ". Given: " + p.maxNewTokens());
+        }
+        return p.maxNewTokens();
+    }
+
+    private List<String> stopSequences(GenerateParameters p) {
+        List<String> stop = p.stop() == null ? List.of() : p.stop();
+        if (stop.size() > limits.maxStopSequences()) {
+            throw new RequestValidationException("`stop` supports up to " + limits.maxStopSequences()
+                    + " stop sequences. Given: " + stop.size());
+        }
+        for (String sequence : stop) {
+            if (sequence == null || sequence.isEmpty()) {
+                throw new RequestValidationException("`stop` sequences cannot be empty");
+            }
+        }
+        return stop;
+    }
+
+    private static int[] truncate(int[] tokens, Integer truncate) {
+        if (truncate == null) {
+            return tokens;
+        }
+        if (truncate <= 0) {
+            throw new RequestValidationException("`truncate` must be strictly positive");
+        }
+        // Like TGI, keep the end of the prompt: it is what the continuation depends on most.
+        return tokens.length <= truncate ? tokens : Arrays.copyOfRange(tokens, tokens.length - truncate, tokens.length);
+    }
+
+    private static void refuseUnsupported(GenerateParameters p) {
+        refuseIf(p.bestOf() != null && p.bestOf() > 1, "best_of");
+        refuseIf(p.typicalP() != null && p.typicalP() < 1.0, "typical_p");
+        refuseIf(p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0, "frequency_penalty");
+        refuseIf(Boolean.TRUE.equals(p.watermark()), "watermark");
+        refuseIf(p.topNTokens() != null && p.topNTokens() > 0, "top_n_tokens");
+        refuseIf(Boolean.TRUE.equals(p.decoderInputDetails()), "decoder_input_details");
+        refuseIf(p.grammar() != null, "grammar");
+    }
+
+    private static void refuseIf(boolean condition, String parameter) {
+        if (condition) {
+            throw new RequestValidationException("`" + parameter + "` is not supported by this server");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.tributary.server.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.tributary.model.NativeMemory;
+import io.tributary.routing.decode.DecodeScheduler;
+import io.tributary.routing.decode.GeneratedToken;
+import io.tributary.routing.decode.GenerationListener;
+import io.tributary.routing.decode.GenerationResult;
+import io.tributary.server.mixture.ServedModel;
+import org.springframework.stereotype.Component;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+
+/**
+ * The serving metrics, named after vLLM's de-facto standard ({@code time_to_first_token_seconds},
+ * {@code inter_token_latency_seconds}, ...) under the {@code tributary_} prefix, plus what only a mixture has:
+ * how often each expert takes part in choosing a token.
+ */
+@Component
+public class GenerationMetrics {
+
+    private final MeterRegistry registry;
+    private final Timer timeToFirstToken;
+    private final Timer interTokenLatency;
+    private final Timer endToEnd;
+    private final Counter promptTokens;
+    private final Counter generationTokens;
+    private final List<Counter> expertSelections;
+
+    public GenerationMetrics(MeterRegistry registry, ServedModel model, DecodeScheduler scheduler) {
+        this.registry = registry;
+        this.timeToFirstToken = latency("tributary.time_to_first_token", "Time from arrival to the first token");
+        this.interTokenLatency = latency("tributary.inter_token_latency", "Time between consecutive tokens");
+        this.endToEnd = latency("tributary.e2e_request_latency", "Time from arrival to the last token");
+        this.promptTokens = Counter.builder("tributary.prompt_tokens").description("Prompt tokens processed")
+                .register(registry);
+        this.generationTokens = Counter.builder("tributary.generation_tokens").description("Tokens generated")
+                .register(registry);
+        this.expertSelections = model.expertNames().stream()
+                .map(name -> Counter.builder("tributary.expert_selected_tokens")
+                        .description("Generated tokens for which the router gave this expert a positive weight")
+                        .tag("expert", name).register(registry))
+                .toList();
+        Gauge.builder("tributary.num_requests_running", scheduler, DecodeScheduler::running)
+                .description("Requests being decoded").register(registry);
+        Gauge.builder("tributary.num_requests_waiting", scheduler, DecodeScheduler::waiting)
+                .description("Requests queued behind the running ones").register(registry);
+        Gauge.builder("tributary.native_arrays", model, GenerationMetrics::liveNativeArrays)
+                .description("Native tensors held by the experts: weights plus the KV caches of running requests")
+                .register(registry);
+    }
+
+    private static double liveNativeArrays(ServedModel model) {
+        return model.mixture().experts().stream()
+                .filter(NativeMemory.class::isInstance)
+                .mapToInt(expert -> ((NativeMemory) expert).liveArrays())
+                .sum();
+    }
+
+    private Timer latency(String name, String description) {
+        return Timer.builder(name).description(description)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(5))
+                .register(registry);
+    }
+
+    /** Counts a request refused before it started (validation, overload). */
+    public void rejected(String reason) {
+        registry.counter("tributary.request_rejected", "reason", reason).increment();
+    }
+
+    /** Wraps a listener so that the request it belongs to is measured. */
+    public GenerationListener measure(GenerationListener listener, int promptTokenCount) {
+        long arrival = System.nanoTime();
+        return new GenerationListener() {
+            private long previous = arrival;
+
+            @Override
+            public void onToken(GeneratedToken token) {
+                long now = System.nanoTime();
+                if (token.index() == 0) {
+                    promptTokens.increment(promptTokenCount); // the prompt was encoded for this token
+                }
+                (token.index() == 0 ? timeToFirstToken : interTokenLatency).record(Duration.ofNanos(now - previous));
+                previous = now;
+                generationTokens.increment();
+                double[] weights = token.expertWeights();
+                for (int k = 0; k < weights.length && k < expertSelections.size(); k++) {
+                    if (weights[k] > 0) {
+                        expertSelections.get(k).increment();
+                    }
+                }
+                listener.onToken(token);
+            }
+
+            @Override
+            public void onFinish(GenerationResult result) {
+                endToEnd.record(Duration.ofNanos(System.nanoTime() - arrival));
+                registry.counter("tributary.request_success", "finished_reason", result.finishReason().wireName())
+                        .increment();
+                listener.onFinish(result);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                String outcome = error instanceof CancellationException ? "cancelled" : "error";
+                registry.counter("tributary.request_failure", "reason", outcome).increment();
+                listener.onError(error);
+            }
+        };
+    }
+}

@@ -1,0 +1,21 @@
+package io.tributary.server.mixture;
+
+import io.tributary.model.ExpertLoader;
+import io.tributary.model.LoadOptions;
+import io.tributary.server.config.TributaryProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import java.nio.file.Path;
+
+/** Loads the mixture at start-up: the server only reports ready once every expert is in memory. */
+@Configuration(proxyBeanMethods = false)
+class MixtureConfiguration {
+
+    @Bean(destroyMethod = "close")
+    ServedModel servedModel(TributaryProperties properties) {
+        Path manifest = properties.mixture() != null ? properties.mixture()
+                : EmbeddedDefaultMixture.ensure(properties.cacheDir());
+        return new MixtureLoader(ExpertLoader.withBuiltInFamilies(), LoadOptions.cpu()).load(manifest);
+    }
+}

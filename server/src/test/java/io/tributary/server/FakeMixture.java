@@ -1,0 +1,35 @@
+package io.tributary.server;
+
+import io.tributary.routing.Expert;
+import io.tributary.routing.decode.Mixture;
+import io.tributary.routing.router.UniformRouter;
+import io.tributary.routing.testing.FakeExpert;
+import io.tributary.routing.testing.LetterDetokenizer;
+import io.tributary.server.mixture.ServedModel;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Served mixtures of fake experts for web tests ({@code @TestBean} factories), so they need no native library:
+ * letters for tokens, one token per input character.
+ */
+public final class FakeMixture {
+
+    public static final int VOCABULARY = 64;
+    public static final int EOS = 63;
+    public static final int MAX_TOTAL_TOKENS = 256;
+
+    private FakeMixture() {
+    }
+
+    public static ServedModel twoExperts() {
+        return served(new FakeExpert("alpha", VOCABULARY, 1), new FakeExpert("beta", VOCABULARY, 2));
+    }
+
+    public static ServedModel served(Expert... experts) {
+        Mixture mixture = new Mixture("fake-mixture", List.of(experts), new UniformRouter(),
+                new LetterDetokenizer(Set.of(EOS)), Set.of(EOS));
+        return new ServedModel(mixture, text -> text.chars().map(c -> c % EOS).toArray(), MAX_TOTAL_TOKENS);
+    }
+}

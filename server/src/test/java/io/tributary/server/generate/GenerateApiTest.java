@@ -1,0 +1,167 @@
+package io.tributary.server.generate;
+
+import io.tributary.server.FakeMixture;
+import io.tributary.server.HttpTestClient;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import io.tributary.server.mixture.ServedModel;
+import org.springframework.test.context.bean.override.convention.TestBean;
+import tools.jackson.databind.JsonNode;
+
+import java.net.http.HttpResponse;
+import java.util.List;
+
+import static io.tributary.server.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class GenerateApiTest {
+
+    @TestBean(methodName = "io.tributary.server.FakeMixture#twoExperts")
+    ServedModel servedModel;
+
+    @LocalServerPort
+    int port;
+    HttpTestClient http;
+
+    @BeforeEach
+    void client() {
+        http = new HttpTestClient(port);
+    }
+
+    @Test
+    void generateReturnsTheTextAndDetailsOfTheMixture() throws Exception {
+        HttpResponse<String> response = http.postJson("/generate",
+                "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":12,\"details\":true}}");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode body = json(response);
+        JsonNode details = body.get("details");
+        assertThat(details.get("finish_reason").asString()).isEqualTo("length");
+        assertThat(details.get("generated_tokens").asInt()).isEqualTo(12);
+        assertThat(details.get("tokens")).hasSize(12);
+        StringBuilder text = new StringBuilder();
+        for (JsonNode token : details.get("tokens")) {
+            text.append(token.get("text").asString());
+            assertThat(token.get("logprob").asDouble()).isNegative();
+            assertThat(token.get("expert_weights").get(0).asDouble()).isEqualTo(0.5);
+            assertThat(token.get("expert_weights").get(1).asDouble()).isEqualTo(0.5);
+        }
+        assertThat(body.get("generated_text").asString()).isEqualTo(text.toString()).hasSize(12);
+    }
+
+    @Test
+    void withoutDetailsOnlyTheTextIsReturned() throws Exception {
+        JsonNode body = json(http.postJson("/generate", "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":3}}"));
+        assertThat(body.has("details")).isFalse();
+        assertThat(body.get("generated_text").asString()).hasSize(3);
+    }
+
+    @Test
+    void returnFullTextPrependsThePrompt() throws Exception {
+        JsonNode body = json(http.postJson("/generate",
+                "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":3,\"return_full_text\":true}}"));
+        assertThat(body.get("generated_text").asString()).startsWith("hello").hasSize(8);
+    }
+
+    @Test
+    void aSeedMakesSamplingRepeatable() throws Exception {
+        String request = "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":20,\"do_sample\":true,"
+                + "\"seed\":7,\"details\":true}}";
+        JsonNode first = json(http.postJson("/generate", request));
+        JsonNode second = json(http.postJson("/generate", request));
+        assertThat(first.get("generated_text")).isEqualTo(second.get("generated_text"));
+        assertThat(first.get("details").get("seed").asLong()).isEqualTo(7);
+    }
+
+    @Test
+    void streamSendsOneEventPerTokenAndTheTextOnTheLast() throws Exception {
+        List<JsonNode> events = http.streamAll("/generate_stream",
+                "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":10,\"details\":true}}");
+
+        assertThat(events).hasSize(10);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < events.size(); i++) {
+            JsonNode event = events.get(i);
+            assertThat(event.get("index").asInt()).isEqualTo(i + 1);
+            assertThat(event.get("token").get("special").asBoolean()).isFalse();
+            assertThat(event.get("token").get("expert_weights")).hasSize(2);
+            text.append(event.get("token").get("text").asString());
+            if (i < events.size() - 1) {
+                assertThat(event.get("generated_text").isNull()).isTrue();
+                assertThat(event.get("details").isNull()).isTrue();
+            }
+        }
+        JsonNode last = events.get(9);
+        assertThat(last.get("generated_text").asString()).isEqualTo(text.toString());
+        assertThat(last.get("details").get("finish_reason").asString()).isEqualTo("length");
+        assertThat(last.get("details").get("input_length").asInt()).isEqualTo(5);
+    }
+
+    @Test
+    void streamAndGenerateAgreeUnderGreedyDecoding() throws Exception {
+        String request = "{\"inputs\":\"same prompt\",\"parameters\":{\"max_new_tokens\":15}}";
+        List<JsonNode> events = http.streamAll("/generate_stream", request);
+        JsonNode body = json(http.postJson("/generate", request));
+        assertThat(events.get(events.size() - 1).get("generated_text")).isEqualTo(body.get("generated_text"));
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":-5}}        | 422 | `max_new_tokens` must be strictly positive",
+            "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":0}}         | 422 | `max_new_tokens` must be strictly positive",
+            "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":1000000}}   | 422 | `max_new_tokens` must be <= 2048",
+            "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":99999999999}} | 422 | max_new_tokens",
+            "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":\"ten\"}}   | 422 | parameters.max_new_tokens",
+            "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":300}}       | 422 | `inputs` tokens + `max_new_tokens` must be <= 256",
+            "{\"inputs\":\"\"}                                                 | 422 | `inputs` cannot be empty",
+            "{\"parameters\":{}}                                               | 422 | `inputs` cannot be empty",
+            "{\"inputs\":42}                                                   | 422 | inputs",
+            "{\"inputs\":[\"a\"]}                                              | 422 | inputs",
+            "{\"inputs\":\"hi\",\"parameters\":{\"temperature\":0}}            | 422 | `temperature` must be strictly positive",
+            "{\"inputs\":\"hi\",\"parameters\":{\"temperature\":-1}}           | 422 | `temperature` must be strictly positive",
+            "{\"inputs\":\"hi\",\"parameters\":{\"top_p\":1.5}}                | 422 | `top_p` must be > 0.0 and <= 1.0",
+            "{\"inputs\":\"hi\",\"parameters\":{\"top_k\":0}}                  | 422 | `top_k` must be strictly positive",
+            "{\"inputs\":\"hi\",\"parameters\":{\"repetition_penalty\":0}}     | 422 | `repetition_penalty` must be strictly positive",
+            "{\"inputs\":\"hi\",\"parameters\":{\"stop\":[\"\"]}}              | 422 | `stop` sequences cannot be empty",
+            "{\"inputs\":\"hi\",\"parameters\":{\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}} | 422 | `stop` supports up to 4",
+            "{\"inputs\":\"hi\",\"parameters\":{\"best_of\":2}}                | 422 | `best_of` is not supported",
+            "{\"inputs\":\"hi\",\"parameters\":{\"truncate\":0}}               | 422 | `truncate` must be strictly positive",
+            "{\"inputs\":\"hi\",\"parameters\":[]}                             | 422 | parameters",
+            "{\"inputs\": \"hi\"                                               | 400 | Failed to parse the request body as JSON",
+            "not json at all                                                   | 400 | Failed to parse the request body as JSON",
+            "''                                                                | 422 | the request body is empty",
+            "null                                                              | 422 | the request body is empty",
+    })
+    void badRequestsGetAClearClientError(String body, int status, String message) throws Exception {
+        for (String path : List.of("/generate", "/generate_stream")) {
+            HttpResponse<String> response = http.postJson(path, body);
+            assertThat(response.statusCode()).as(path + " " + response.body()).isEqualTo(status);
+            JsonNode error = json(response);
+            assertThat(error.get("error").asString()).as(path).contains(message);
+            assertThat(error.get("error_type").asString()).isEqualTo("validation");
+        }
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIsRefusedWith415() throws Exception {
+        HttpResponse<String> response = http.post("/generate", "text/plain", "hello");
+        assertThat(response.statusCode()).isEqualTo(415);
+        assertThat(json(response).get("error_type").asString()).isEqualTo("validation");
+    }
+
+    @Test
+    void infoDescribesTheMixture() throws Exception {
+        JsonNode info = json(http.get("/info"));
+        assertThat(info.get("model_id").asString()).isEqualTo("fake-mixture");
+        assertThat(info.get("experts")).hasSize(2);
+        assertThat(info.get("experts").get(0).asString()).isEqualTo("alpha");
+        assertThat(info.get("router").asString()).isEqualTo("uniform");
+        assertThat(info.get("max_total_tokens").asInt()).isEqualTo(FakeMixture.MAX_TOTAL_TOKENS);
+        assertThat(http.get("/health").statusCode()).isEqualTo(200);
+    }
+}

@@ -1,0 +1,73 @@
+package io.tributary.server.generate;
+
+import io.tributary.server.FakeMixture;
+import io.tributary.server.HttpTestClient;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+import io.tributary.server.mixture.ServedModel;
+import org.springframework.test.context.bean.override.convention.TestBean;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+import static io.tributary.server.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Counts are compared before and after, since test classes with this configuration share one context. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class MetricsTest {
+
+    private static final String APP = "application=\"tributary\"";
+
+    @TestBean(methodName = "io.tributary.server.FakeMixture#twoExperts")
+    ServedModel servedModel;
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void servingMetricsReachPrometheus() throws Exception {
+        HttpTestClient http = new HttpTestClient(port);
+        ToDoubleFunction<String> before = scrape(http);
+
+        JsonNode whole = json(http.postJson("/generate",
+                "{\"inputs\":\"abc\",\"parameters\":{\"max_new_tokens\":5,\"details\":true}}")).get("details");
+        List<JsonNode> events = http.streamAll("/generate_stream",
+                "{\"inputs\":\"abcd\",\"parameters\":{\"max_new_tokens\":4,\"details\":true}}");
+        JsonNode streamed = events.get(events.size() - 1).get("details");
+        http.postJson("/generate", "{\"inputs\":\"\"}");
+        ToDoubleFunction<String> after = scrape(http);
+
+        int tokens = whole.get("generated_tokens").asInt() + streamed.get("generated_tokens").asInt();
+        Map<String, Double> expectedIncrease = new HashMap<>(Map.of(
+                "tributary_generation_tokens_total{" + APP + "}", (double) tokens,
+                "tributary_prompt_tokens_total{" + APP + "}", 7.0,
+                "tributary_expert_selected_tokens_total{" + APP + ",expert=\"alpha\"}", (double) tokens,
+                "tributary_expert_selected_tokens_total{" + APP + ",expert=\"beta\"}", (double) tokens,
+                "tributary_time_to_first_token_seconds_count{" + APP + "}", 2.0,
+                "tributary_inter_token_latency_seconds_count{" + APP + "}", tokens - 2.0,
+                "tributary_e2e_request_latency_seconds_count{" + APP + "}", 2.0,
+                "tributary_request_rejected_total{" + APP + ",reason=\"validation\"}", 1.0));
+        for (JsonNode details : List.of(whole, streamed)) {
+            expectedIncrease.merge("tributary_request_success_total{" + APP + ",finished_reason=\""
+                    + details.get("finish_reason").asString() + "\"}", 1.0, Double::sum);
+        }
+        expectedIncrease.forEach((series, increase) ->
+                assertThat(after.applyAsDouble(series) - before.applyAsDouble(series)).as(series).isEqualTo(increase));
+        assertThat(after.applyAsDouble("tributary_num_requests_running{" + APP + "}")).isZero();
+        assertThat(after.applyAsDouble("tributary_num_requests_waiting{" + APP + "}")).isZero();
+    }
+
+    /** The value of each series in one scrape; 0 for a series not yet present. */
+    private static ToDoubleFunction<String> scrape(HttpTestClient http) throws Exception {
+        String body = http.get("/actuator/prometheus").body();
+        return series -> body.lines()
+                .filter(line -> line.startsWith(series + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
+                .findFirst().orElse(0.0);
+    }
+}
