@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * and different (deterministic) random weights, written on first start so that {@code java -jar} alone works.
  * Their text is gibberish — they were never trained — but every stage of serving is real.
  */
-final class EmbeddedDefaultMixture {
+public final class EmbeddedDefaultMixture {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDefaultMixture.class);
 
@@ -30,7 +30,7 @@ final class EmbeddedDefaultMixture {
     }
 
     /** Returns the manifest of the embedded default mixture, writing it under {@code cacheDir} if needed. */
-    static Path ensure(Path cacheDir) {
+    public static Path ensure(Path cacheDir) {
         Path root = cacheDir.resolve(VERSION);
         Path manifest = root.resolve("mixture.yaml");
         if (Files.isRegularFile(manifest)) {
@@ -42,17 +42,8 @@ final class EmbeddedDefaultMixture {
             Path staging = Files.createTempDirectory(cacheDir, VERSION + ".staging-");
             long started = System.nanoTime();
             TinyCheckpoints.writeLlamaMixture(staging, TinyLlamaSpec.embeddedDefault(), SEEDS);
-            Files.writeString(staging.resolve("mixture.yaml"), """
-                    # The embedded default: two untrained experts, mixed with equal weights.
-                    name: tributary-embedded-default
-                    experts:
-                      - name: expert-0
-                        path: expert-0
-                      - name: expert-1
-                        path: expert-1
-                    router:
-                      mode: uniform
-                    """);
+            ManifestReader.write(staging.resolve("mixture.yaml"), MixtureManifest.of("tributary-embedded-default",
+                    MixtureManifest.RouterEntry.of("uniform"), "expert-0", "expert-1"));
             moveIntoPlace(staging, root);
             LOG.info("wrote the embedded default mixture to {} in {} ms", root, (System.nanoTime() - started) / 1_000_000);
             return manifest;

@@ -5,6 +5,7 @@ import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -27,12 +28,24 @@ public final class ManifestReader {
         }
         MixtureManifest manifest;
         try {
-            manifest = YAML.readValue(file.toFile(), MixtureManifest.class);
+            String content = Files.readString(file);
+            if (content.isBlank()) {
+                throw new InvalidManifestException(file, "the file is empty");
+            }
+            manifest = YAML.readValue(content, MixtureManifest.class);
+        } catch (IOException e) {
+            throw new InvalidManifestException(file, "cannot read it: " + e.getMessage());
         } catch (JacksonException e) {
             throw new InvalidManifestException(file, e.getOriginalMessage());
         }
         check(file, manifest);
         return manifest;
+    }
+
+    /** Writes a manifest (as YAML), for tools and tests that assemble mixtures from existing checkpoints. */
+    public static Path write(Path file, MixtureManifest manifest) {
+        YAML.writeValue(file.toFile(), manifest);
+        return file;
     }
 
     /** Resolves an expert's checkpoint path against the manifest's directory. */
@@ -42,9 +55,6 @@ public final class ManifestReader {
     }
 
     private static void check(Path file, MixtureManifest manifest) {
-        if (manifest == null) {
-            throw new InvalidManifestException(file, "the file is empty");
-        }
         if (manifest.experts() == null || manifest.experts().isEmpty()) {
             throw new InvalidManifestException(file, "'experts' must list at least one expert");
         }

@@ -25,19 +25,19 @@ import java.util.Set;
  * Builds the served mixture from a manifest: loads each expert by its checkpoint's architecture, checks that they
  * share one tokenizer, and sets up the router. Anything wrong fails start-up with a message naming the expert.
  */
-final class MixtureLoader {
+public final class MixtureLoader {
 
     private static final Logger LOG = LoggerFactory.getLogger(MixtureLoader.class);
 
     private final ExpertLoader experts;
     private final LoadOptions options;
 
-    MixtureLoader(ExpertLoader experts, LoadOptions options) {
+    public MixtureLoader(ExpertLoader experts, LoadOptions options) {
         this.experts = experts;
         this.options = options;
     }
 
-    ServedModel load(Path manifestFile) {
+    public ServedModel load(Path manifestFile) {
         MixtureManifest manifest = ManifestReader.read(manifestFile);
         List<Expert> loaded = new ArrayList<>();
         HfTokenizer tokenizer = null;

@@ -8,6 +8,7 @@ import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.StoppingCriteria;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.routing.testing.RecordingListener;
+import io.tributary.server.mixture.MixtureManifest.RouterEntry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,8 +39,8 @@ class RealExpertMixtureTest {
     void oneHotWeightsReproduceTheSingleExpertTokenForToken() throws Exception {
         SamplingParams sampled = new SamplingParams(true, 0.8, 0, 0.95, 1.0, 99L);
         for (SamplingParams sampling : List.of(SamplingParams.GREEDY, sampled)) {
-            try (ServedModel oneHot = loader.load(manifest("one-hot", "fixed", "[0.0, 1.0]", "expert-0", "expert-1"));
-                 ServedModel single = loader.load(manifest("single", "uniform", null, "expert-1"))) {
+            try (ServedModel oneHot = loader.load(manifest("one-hot", RouterEntry.of("fixed", 0.0, 1.0), "expert-0", "expert-1"));
+                 ServedModel single = loader.load(manifest("single", RouterEntry.of("uniform"), "expert-1"))) {
                 RecordingListener mixed = generate(oneHot, sampling);
                 RecordingListener alone = generate(single, sampling);
 
@@ -53,9 +54,9 @@ class RealExpertMixtureTest {
 
     @Test
     void theUniformMixtureIsNotEitherExpertAlone() throws Exception {
-        try (ServedModel uniform = loader.load(manifest("uniform", "uniform", null, "expert-0", "expert-1"));
-             ServedModel first = loader.load(manifest("first", "uniform", null, "expert-0"));
-             ServedModel second = loader.load(manifest("second", "uniform", null, "expert-1"))) {
+        try (ServedModel uniform = loader.load(manifest("uniform", RouterEntry.of("uniform"), "expert-0", "expert-1"));
+             ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
+             ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
             int[] mixed = generate(uniform, SamplingParams.GREEDY).tokenIds();
             assertThat(mixed).isNotEqualTo(generate(first, SamplingParams.GREEDY).tokenIds());
             assertThat(mixed).isNotEqualTo(generate(second, SamplingParams.GREEDY).tokenIds());
@@ -70,13 +71,13 @@ class RealExpertMixtureTest {
         }
         Files.writeString(odd.resolve("tokenizer.json"), Files.readString(odd.resolve("tokenizer.json")) + " ");
 
-        assertThatThrownBy(() -> loader.load(manifest("mismatch", "uniform", null, "expert-0", "../odd")))
+        assertThatThrownBy(() -> loader.load(manifest("mismatch", RouterEntry.of("uniform"), "expert-0", "../odd")))
                 .hasMessageContaining("expert '../odd' has a different tokenizer.json than expert 'expert-0'");
     }
 
     @Test
     void aBadRouterInTheManifestFailsStartUpNamingIt() throws Exception {
-        assertThatThrownBy(() -> loader.load(manifest("bad", "fixed", "[1.0]", "expert-0", "expert-1")))
+        assertThatThrownBy(() -> loader.load(manifest("bad", RouterEntry.of("fixed", 1.0), "expert-0", "expert-1")))
                 .hasMessageContaining("router: routing mode 'fixed' needs one weight per expert: got 1 for 2 experts");
     }
 
@@ -93,15 +94,7 @@ class RealExpertMixtureTest {
     }
 
     /** A manifest beside the embedded experts naming some of them. */
-    private static Path manifest(String name, String mode, String weights, String... experts) throws Exception {
-        StringBuilder yaml = new StringBuilder("name: " + name + "\nexperts:\n");
-        for (String expert : experts) {
-            yaml.append("  - name: ").append(expert).append("\n    path: ").append(expert).append('\n');
-        }
-        yaml.append("router:\n  mode: ").append(mode).append('\n');
-        if (weights != null) {
-            yaml.append("  weights: ").append(weights).append('\n');
-        }
-        return Files.writeString(root.resolve(name + ".yaml"), yaml.toString());
+    private static Path manifest(String name, RouterEntry router, String... experts) {
+        return ManifestReader.write(root.resolve(name + ".yaml"), MixtureManifest.of(name, router, experts));
     }
 }
