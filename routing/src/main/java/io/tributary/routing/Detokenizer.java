@@ -13,6 +13,14 @@ public interface Detokenizer {
     boolean isSpecial(int tokenId);
 
     /**
+     * The literal text of a special token ({@code </s>}), reported on its token event; it is never part of the
+     * generated text.
+     */
+    default String specialTokenText(int tokenId) {
+        return "";
+    }
+
+    /**
      * Incremental detokenization: {@link #append(int)} returns the text that the new token completes. Text is
      * held back while it would end inside a multi-byte character or an unfinished merge, so concatenating the
      * pieces never shows a broken character; {@link #flush()} returns whatever is still held.

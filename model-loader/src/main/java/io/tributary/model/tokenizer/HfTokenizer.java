@@ -132,6 +132,11 @@ public final class HfTokenizer implements Detokenizer, AutoCloseable {
         return specialIds.contains(tokenId);
     }
 
+    @Override
+    public String specialTokenText(int tokenId) {
+        return tokenizer.decode(new long[] {tokenId}, false);
+    }
+
     /** Special tokens decode to nothing in a stream; the decode loop sees them through {@link #isSpecial}. */
     @Override
     public Stream newStream() {

@@ -107,7 +107,8 @@ public final class Generation {
             piece += detokenizer.flush();
         }
         generatedText.append(piece);
-        GeneratedToken generated = new GeneratedToken(tokens.size(), token, piece, mixed[token], special,
+        String tokenText = special ? mixture.detokenizer().specialTokenText(token) + piece : piece;
+        GeneratedToken generated = new GeneratedToken(tokens.size(), token, tokenText, mixed[token], special,
                 weights, finish);
         tokens.add(generated);
         listener.onToken(generated);

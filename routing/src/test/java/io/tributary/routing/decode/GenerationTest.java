@@ -91,6 +91,7 @@ class GenerationTest {
         assertThat(result.finishReason()).isEqualTo(FinishReason.EOS_TOKEN);
         assertThat(result.generatedText()).isEqualTo("abc");
         assertThat(listener.tokens.get(3).special()).isTrue();
+        assertThat(listener.tokens.get(3).text()).as("reported, not generated").isEqualTo("<63>");
         assertThat(expert.openSessions).as("session freed").isZero();
     }
 

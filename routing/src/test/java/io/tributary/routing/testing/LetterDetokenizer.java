@@ -2,7 +2,7 @@ package io.tributary.routing.testing;
 
 import io.tributary.routing.Detokenizer;
 
-/** Token {@code i} reads as the letter {@code 'a' + i % 26}; ids listed as special read as nothing. */
+/** Token {@code i} reads as the letter {@code 'a' + i % 26}; a special token reads {@code <i>}. */
 public final class LetterDetokenizer implements Detokenizer {
 
     private final java.util.Set<Integer> special;
@@ -33,5 +33,10 @@ public final class LetterDetokenizer implements Detokenizer {
     @Override
     public boolean isSpecial(int tokenId) {
         return special.contains(tokenId);
+    }
+
+    @Override
+    public String specialTokenText(int tokenId) {
+        return "<" + tokenId + ">";
     }
 }

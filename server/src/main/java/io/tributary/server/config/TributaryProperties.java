@@ -1,9 +1,11 @@
 package io.tributary.server.config;
 
+import io.tributary.model.Precision;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -23,8 +25,20 @@ import java.time.Duration;
 public record TributaryProperties(
         Path mixture,
         @NotNull Path cacheDir,
+        @Valid @NotNull @DefaultValue Engine engine,
         @Valid @NotNull @DefaultValue Scheduler scheduler,
         @Valid @NotNull @DefaultValue Limits limits) {
+
+    /**
+     * Where the experts run.
+     *
+     * @param device    {@code cpu} or {@code cuda:N}
+     * @param precision {@code fp32} or {@code fp16} (fp16 is meant for GPUs)
+     */
+    public record Engine(
+            @NotNull @Pattern(regexp = "cpu|cuda:\\d+") @DefaultValue("cpu") String device,
+            @NotNull @DefaultValue("fp32") Precision precision) {
+    }
 
     /**
      * @param workers    decoding threads; each steps one request at a time

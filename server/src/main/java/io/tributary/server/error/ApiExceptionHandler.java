@@ -19,6 +19,7 @@ import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DatabindException;
 
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -82,6 +83,12 @@ class ApiExceptionHandler {
     @ExceptionHandler({TimeoutException.class, AsyncRequestTimeoutException.class})
     ResponseEntity<ErrorResponse> timeout(Exception e) {
         return error(HttpStatus.GATEWAY_TIMEOUT, "the generation did not finish in time", "timeout");
+    }
+
+    @ExceptionHandler(CancellationException.class)
+    ResponseEntity<ErrorResponse> cancelled(CancellationException e) {
+        // Only the server cancels a request whose client is still waiting: it is shutting down.
+        return error(HttpStatus.SERVICE_UNAVAILABLE, "the server is shutting down; retry", "unhealthy");
     }
 
     @ExceptionHandler(IllegalArgumentException.class)

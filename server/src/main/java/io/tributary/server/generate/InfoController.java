@@ -1,5 +1,6 @@
 package io.tributary.server.generate;
 
+import io.tributary.model.Precision;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.ServedModel;
 import org.springframework.http.ResponseEntity;
@@ -25,7 +26,9 @@ class InfoController {
     @GetMapping("/info")
     Info info() {
         TributaryProperties.Scheduler scheduler = properties.scheduler();
-        return new Info(model.name(), "float32", "cpu", scheduler.maxRunning() + scheduler.maxWaiting(),
+        TributaryProperties.Engine engine = properties.engine();
+        String dtype = engine.precision() == Precision.FP16 ? "float16" : "float32";
+        return new Info(model.name(), dtype, engine.device(), scheduler.maxRunning() + scheduler.maxWaiting(),
                 model.maxTotalTokens() - 1, model.maxTotalTokens(), properties.limits().maxNewTokens(),
                 properties.limits().maxStopSequences(), model.expertNames(), model.mixture().router().mode(),
                 TributaryVersion.current());

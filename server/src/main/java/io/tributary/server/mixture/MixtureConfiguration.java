@@ -16,6 +16,8 @@ class MixtureConfiguration {
     ServedModel servedModel(TributaryProperties properties) {
         Path manifest = properties.mixture() != null ? properties.mixture()
                 : EmbeddedDefaultMixture.ensure(properties.cacheDir());
-        return new MixtureLoader(ExpertLoader.withBuiltInFamilies(), LoadOptions.cpu()).load(manifest);
+        TributaryProperties.Engine engine = properties.engine();
+        LoadOptions options = new LoadOptions(engine.device(), engine.precision());
+        return new MixtureLoader(ExpertLoader.withBuiltInFamilies(), options).load(manifest);
     }
 }
