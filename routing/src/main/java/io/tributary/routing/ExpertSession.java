@@ -22,6 +22,18 @@ public interface ExpertSession extends AutoCloseable {
      */
     void append(int tokenId);
 
+    /**
+     * The natural-log likelihood the expert gives the prompt's own text: {@code Σ_{t>1} log p(x_t | x_<t, images)}
+     * over the prompt's token ids (image positions excluded). The posterior router weighs experts by it (Bayes'
+     * rule on the experts' likelihoods). Must be called before the first {@link #nextLogProbs()}: it is computed
+     * with the prefill, which it may run.
+     *
+     * @throws UnsupportedOperationException if this expert cannot score prompts
+     */
+    default double promptLogLikelihood() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot score prompts");
+    }
+
     /** Number of positions in this session's context (prompt plus appended tokens). */
     int length();
 

@@ -7,6 +7,11 @@ import java.util.Objects;
 /**
  * What a request asks the experts to continue: the prompt's token ids (experts of one mixture share one
  * vocabulary, so the prompt is tokenized once) and its images, still encoded, in order of appearance.
+ *
+ * <p>Each image appears in the token ids as exactly one placeholder token of the experts' family (LLaVA's
+ * {@code <image>}, InternVL's {@code <IMG_CONTEXT>}); each expert expands its placeholders into as many positions
+ * as its vision encoder produces (576 for LLaVA-336, 256 per tile for InternVL), so experts may disagree on
+ * positions but never on the text.
  */
 public record Prompt(int[] tokenIds, List<ImageInput> images) {
 

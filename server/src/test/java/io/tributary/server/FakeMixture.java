@@ -2,6 +2,8 @@ package io.tributary.server;
 
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.Mixture;
+import io.tributary.routing.router.Routers;
+import io.tributary.routing.router.RoutingResources;
 import io.tributary.routing.router.UniformRouter;
 import io.tributary.routing.testing.FakeExpert;
 import io.tributary.routing.testing.LetterDetokenizer;
@@ -30,6 +32,7 @@ public final class FakeMixture {
     public static ServedModel served(Expert... experts) {
         Mixture mixture = new Mixture("fake-mixture", List.of(experts), new UniformRouter(),
                 new LetterDetokenizer(Set.of(EOS)), Set.of(EOS));
-        return new ServedModel(mixture, text -> text.chars().map(c -> c % EOS).toArray(), MAX_TOTAL_TOKENS);
+        Routers routers = new Routers(RoutingResources.none(experts.length));
+        return new ServedModel(mixture, routers, text -> text.chars().map(c -> c % EOS).toArray(), MAX_TOTAL_TOKENS);
     }
 }

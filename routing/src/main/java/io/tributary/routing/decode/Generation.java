@@ -30,7 +30,8 @@ public final class Generation {
     private final GenerationRequest request;
     private final GenerationListener listener;
     private final ExpertSession[] sessions;
-    private final RoutingSession routing;
+    private final Router router;
+    private RoutingSession routing; // started by the first step, on the decoding thread: it may run models
     private final TokenSampler sampler;
     private final Detokenizer.Stream detokenizer;
     private final StringBuilder generatedText = new StringBuilder();
@@ -44,8 +45,7 @@ public final class Generation {
         this.request = request;
         this.listener = listener;
         this.sessions = new ExpertSession[mixture.experts().size()];
-        Router router = request.router() != null ? request.router() : mixture.router();
-        this.routing = router.start(new RoutingContext(request.prompt(), sessions.length));
+        this.router = request.router() != null ? request.router() : mixture.router();
         this.sampler = new TokenSampler(request.sampling(), request.prompt().tokenIds(),
                 ThreadLocalRandom.current().nextLong());
         this.detokenizer = mixture.detokenizer().newStream();
@@ -88,6 +88,9 @@ public final class Generation {
     }
 
     private boolean decodeOneToken() {
+        if (routing == null) {
+            routing = startRouting();
+        }
         double[] weights = Weights.normalize(routing.weights());
         float[][] expertLogProbs = new float[sessions.length][];
         for (int k = 0; k < sessions.length; k++) {
@@ -126,6 +129,19 @@ public final class Generation {
             }
         }
         return false;
+    }
+
+    /** Starts the router; a router that weighs experts by their likelihood of the prompt gets it first. */
+    private RoutingSession startRouting() {
+        RoutingSession started = router.start(new RoutingContext(request.prompt(), sessions.length));
+        if (started.needsPromptLikelihood()) {
+            double[] likelihoods = new double[sessions.length];
+            for (int k = 0; k < sessions.length; k++) {
+                likelihoods[k] = session(k).promptLogLikelihood();
+            }
+            started.observePrompt(likelihoods);
+        }
+        return started;
     }
 
     private FinishReason finishReason(int token, String piece) {

@@ -39,6 +39,64 @@ public final class Weights {
         return normalized;
     }
 
+    /** {@code softmax(logits)}, computed stably; {@code -∞} logits get weight 0. */
+    public static double[] softmax(double[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double logit : logits) {
+            if (Double.isNaN(logit) || logit == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("logits must be finite or -infinity: " + Arrays.toString(logits));
+            }
+            max = Math.max(max, logit);
+        }
+        if (max == Double.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException("every logit is -infinity");
+        }
+        double[] weights = new double[logits.length];
+        double sum = 0;
+        for (int k = 0; k < logits.length; k++) {
+            weights[k] = Math.exp(logits[k] - max);
+            sum += weights[k];
+        }
+        for (int k = 0; k < logits.length; k++) {
+            weights[k] /= sum;
+        }
+        return weights;
+    }
+
+    /**
+     * Keeps the {@code k} largest weights and renormalizes (c-BTM's top-k): the others become exactly 0, so their
+     * experts are not run. Ties go to the lower index, so the choice is deterministic.
+     */
+    public static double[] keepTopK(double[] weights, int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("top-k needs k >= 1, got " + k);
+        }
+        if (k >= weights.length) {
+            return normalize(weights);
+        }
+        Integer[] order = new Integer[weights.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(weights[b], weights[a]));
+        double[] kept = new double[weights.length];
+        for (int i = 0; i < k; i++) {
+            kept[order[i]] = weights[order[i]];
+        }
+        return normalize(kept);
+    }
+
+    /** The index of the largest weight (the lowest index among ties). */
+    public static int argmax(double[] values) {
+        int best = 0;
+        for (int k = 1; k < values.length; k++) {
+            if (values[k] > values[best]) {
+                best = k;
+            }
+        }
+        return best;
+    }
+
     /** One-hot weights selecting expert {@code k} of {@code count}. */
     public static double[] oneHot(int count, int k) {
         double[] weights = new double[count];

@@ -2,54 +2,117 @@ package io.tributary.routing.router;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
- * The registry of routing modes: the one place that turns a mode name from a manifest or a request into a
- * router. Explicit on purpose: no reflection, no service loading.
+ * The registry of routing modes: the one place that turns a mode from a manifest or a request into a router,
+ * over the mixture's artefacts. Explicit on purpose: no reflection, no service loading.
  */
 public final class Routers {
 
     /** Every mode this registry knows. */
-    public static final List<String> MODES = List.of("uniform", "fixed");
+    public static final List<String> MODES = List.of("uniform", "fixed", "hard", "soft", "top-k", "posterior", "learned");
 
-    private Routers() {
+    private final RoutingResources resources;
+
+    public Routers(RoutingResources resources) {
+        this.resources = resources;
     }
 
     /**
-     * @param mode        a routing mode name, case-insensitive
-     * @param weights     the weights of {@code fixed}; must be absent for other modes
-     * @param expertCount the number of experts in the mixture
-     * @throws IllegalArgumentException naming the problem: an unknown mode, a wrong number of weights, ...
+     * @throws IllegalArgumentException naming the problem: an unknown mode, a missing artefact, a parameter the
+     *                                  mode does not take, a wrong number of weights, ...
      */
-    public static Router create(String mode, List<Double> weights, int expertCount) {
-        String normalized = mode == null ? "uniform" : mode.toLowerCase(Locale.ROOT);
-        switch (normalized) {
+    public Router create(RouterSpec spec) {
+        String mode = spec.mode() == null ? "uniform" : spec.mode().toLowerCase(Locale.ROOT);
+        switch (mode) {
             case "uniform" -> {
-                requireNoWeights(normalized, weights);
+                refuse(mode, spec.weights() != null, "weights");
+                refuse(mode, spec.temperature() != null, "temperature");
+                refuse(mode, spec.topK() != null, "top_k");
                 return new UniformRouter();
             }
             case "fixed" -> {
-                if (weights == null || weights.size() != expertCount) {
-                    throw new IllegalArgumentException("routing mode 'fixed' needs one weight per expert: got "
-                            + (weights == null ? 0 : weights.size()) + " for " + expertCount + " experts");
-                }
-                double[] values = new double[weights.size()];
-                for (int k = 0; k < values.length; k++) {
-                    if (weights.get(k) == null) {
-                        throw new IllegalArgumentException("weight " + k + " is missing");
-                    }
-                    values[k] = weights.get(k);
-                }
-                return new FixedRouter(values);
+                refuse(mode, spec.temperature() != null, "temperature");
+                refuse(mode, spec.topK() != null, "top_k");
+                return new FixedRouter(fixedWeights(spec.weights()));
             }
-            default -> throw new IllegalArgumentException("unknown routing mode '" + mode + "'; known modes: "
+            case "hard", "soft", "top-k" -> {
+                refuse(mode, spec.weights() != null, "weights");
+                refuse(mode, !mode.equals("top-k") && spec.topK() != null, "top_k");
+                refuse(mode, mode.equals("hard") && spec.temperature() != null, "temperature");
+                return centroidRouter(mode, spec);
+            }
+            case "posterior" -> {
+                refuse(mode, spec.weights() != null, "weights");
+                refuse(mode, spec.topK() != null, "top_k");
+                if (resources.clusters() == null) {
+                    refuse(mode + "' without centroids '", spec.temperature() != null, "temperature");
+                    return new PosteriorRouter(context -> Optional.empty(), resources.priors());
+                }
+                CentroidRouter prior = centroidRouter("soft", spec);
+                return PosteriorRouter.overCentroids(prior, resources.clusters(), resources.features());
+            }
+            case "learned" -> {
+                refuse(mode, spec.weights() != null, "weights");
+                refuse(mode, spec.temperature() != null, "temperature");
+                if (resources.classifier() == null) {
+                    throw new IllegalArgumentException("routing mode 'learned' needs a router classifier, and this "
+                            + "mixture has none");
+                }
+                Selection selection = spec.topK() == null ? Selection.SOFT : Selection.topK(checkTopK(spec.topK()));
+                return new LearnedRouter(resources.classifier(), resources.features(), resources.priors(), selection);
+            }
+            default -> throw new IllegalArgumentException("unknown routing mode '" + spec.mode() + "'; known modes: "
                     + String.join(", ", MODES));
         }
     }
 
-    private static void requireNoWeights(String mode, List<Double> weights) {
-        if (weights != null && !weights.isEmpty()) {
-            throw new IllegalArgumentException("routing mode '" + mode + "' takes no weights");
+    private CentroidRouter centroidRouter(String mode, RouterSpec spec) {
+        if (resources.clusters() == null) {
+            throw new IllegalArgumentException("routing mode '" + mode + "' needs router centroids, and this mixture "
+                    + "has none");
+        }
+        double temperature = spec.temperature() != null ? spec.temperature() : resources.defaultTemperature();
+        Selection selection = switch (mode) {
+            case "hard" -> Selection.HARD;
+            case "soft" -> Selection.SOFT;
+            default -> {
+                if (spec.topK() == null) {
+                    throw new IllegalArgumentException("routing mode 'top-k' needs top_k");
+                }
+                yield Selection.topK(checkTopK(spec.topK()));
+            }
+        };
+        return new CentroidRouter(resources.clusters(), resources.features(), temperature, selection);
+    }
+
+    private int checkTopK(int k) {
+        if (k < 1 || k > resources.expertCount()) {
+            throw new IllegalArgumentException("top_k must be between 1 and " + resources.expertCount() + ", got " + k);
+        }
+        return k;
+    }
+
+    private double[] fixedWeights(List<Double> weights) {
+        int count = resources.expertCount();
+        if (weights == null || weights.size() != count) {
+            throw new IllegalArgumentException("routing mode 'fixed' needs one weight per expert: got "
+                    + (weights == null ? 0 : weights.size()) + " for " + count + " experts");
+        }
+        double[] values = new double[count];
+        for (int k = 0; k < count; k++) {
+            if (weights.get(k) == null) {
+                throw new IllegalArgumentException("weight " + k + " is missing");
+            }
+            values[k] = weights.get(k);
+        }
+        return values;
+    }
+
+    private static void refuse(String mode, boolean given, String parameter) {
+        if (given) {
+            throw new IllegalArgumentException("routing mode '" + mode + "' takes no " + parameter);
         }
     }
 }

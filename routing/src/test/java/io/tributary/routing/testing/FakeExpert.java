@@ -23,6 +23,7 @@ public final class FakeExpert implements Expert {
     public final AtomicInteger sessionsOpened = new AtomicInteger();
     public final AtomicInteger sessionsClosed = new AtomicInteger();
     public final AtomicInteger forwardCalls = new AtomicInteger();
+    public final AtomicInteger promptScorings = new AtomicInteger();
     public final List<int[]> openedWith = new ArrayList<>();
 
     public FakeExpert(String name, int vocabularySize, long seed) {
@@ -62,6 +63,15 @@ public final class FakeExpert implements Expert {
         return logProbs;
     }
 
+    /** {@code Σ_{t>0} log p(x_t | x_<t)}: how likely this expert finds the whole sequence after its first token. */
+    public double logLikelihood(int[] sequence) {
+        double total = 0;
+        for (int t = 1; t < sequence.length; t++) {
+            total += logProbsAfter(Arrays.copyOf(sequence, t))[sequence[t]];
+        }
+        return total;
+    }
+
     @Override
     public ExpertSession open(Prompt prompt) {
         sessionsOpened.incrementAndGet();
@@ -94,6 +104,12 @@ public final class FakeExpert implements Expert {
             }
             forwardCalls.incrementAndGet();
             return logProbsAfter(context);
+        }
+
+        @Override
+        public double promptLogLikelihood() {
+            promptScorings.incrementAndGet();
+            return logLikelihood(context);
         }
 
         @Override

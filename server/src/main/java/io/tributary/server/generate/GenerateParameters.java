@@ -23,6 +23,7 @@ public record GenerateParameters(
         Boolean details,
         Boolean returnFullText,
         Integer truncate,
+        RoutingParameters routing,
         // Accepted at their neutral value only:
         Integer bestOf,
         Double typicalP,
@@ -33,5 +34,14 @@ public record GenerateParameters(
         Object grammar) {
 
     static final GenerateParameters NONE = new GenerateParameters(null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null);
+
+    /**
+     * Tributary's addition: this request's routing, overriding the mixture's. Names as in the manifest.
+     *
+     * @param mode one of uniform, fixed, hard, soft, top-k, posterior, learned
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record RoutingParameters(String mode, List<Double> weights, Double temperature, Integer topK) {
+    }
 }

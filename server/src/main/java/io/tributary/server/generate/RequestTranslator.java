@@ -3,6 +3,9 @@ package io.tributary.server.generate;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.StoppingCriteria;
+import io.tributary.routing.router.Router;
+import io.tributary.routing.router.RouterSpec;
+import io.tributary.routing.router.Routers;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.ServedModel;
@@ -53,7 +56,24 @@ class RequestTranslator {
                     + maxNewTokens + " `max_new_tokens`");
         }
         return new GenerationRequest(Prompt.ofTokens(tokens), sampling,
-                new StoppingCriteria(maxNewTokens, stop, false));
+                new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()));
+    }
+
+    /** The request's own router, or {@code null} for the mixture's. */
+    private Router router(GenerateParameters.RoutingParameters routing) {
+        if (routing == null) {
+            return null;
+        }
+        if (routing.mode() == null) {
+            throw new RequestValidationException("`routing.mode` is required; known modes: "
+                    + String.join(", ", Routers.MODES));
+        }
+        try {
+            return model.routers().create(new RouterSpec(routing.mode(), routing.weights(), routing.temperature(),
+                    routing.topK()));
+        } catch (IllegalArgumentException e) {
+            throw new RequestValidationException("`routing`: " + e.getMessage());
+        }
     }
 
     private SamplingParams sampling(GenerateParameters p) {

@@ -57,26 +57,17 @@ public final class MixtureLoader {
                     requireSameTokenizer(manifest, entry, directory, manifestFile);
                 }
             }
-            Router router = router(manifestFile, manifest, loaded.size());
+            Routers routers = new Routers(RouterLoader.resources(manifestFile, manifest.router(), loaded.size()));
+            Router router = RouterLoader.defaultRouter(manifestFile, manifest.router(), routers);
             Mixture mixture = new Mixture(manifest.name(), loaded, router, tokenizer, eos);
             int maxTotalTokens = loaded.stream().mapToInt(Expert::maxSequenceLength).min().orElseThrow();
-            return new ServedModel(mixture, tokenizer::encode, maxTotalTokens, tokenizer);
+            return new ServedModel(mixture, routers, tokenizer::encode, maxTotalTokens, tokenizer);
         } catch (RuntimeException e) {
             loaded.forEach(Expert::close);
             if (tokenizer != null) {
                 tokenizer.close();
             }
             throw e;
-        }
-    }
-
-    private static Router router(Path file, MixtureManifest manifest, int expertCount) {
-        MixtureManifest.RouterEntry entry = manifest.router();
-        try {
-            return entry == null ? Routers.create(null, null, expertCount)
-                    : Routers.create(entry.mode(), entry.weights(), expertCount);
-        } catch (IllegalArgumentException e) {
-            throw new ManifestReader.InvalidManifestException(file, "router: " + e.getMessage());
         }
     }
 

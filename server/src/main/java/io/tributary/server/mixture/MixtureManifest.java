@@ -18,8 +18,9 @@ import java.util.List;
  *   - name: astronomy
  *     path: /models/astronomy
  * router:
- *   mode: fixed                    # uniform | fixed
- *   weights: [0.7, 0.3]            # fixed only, one per expert
+ *   mode: soft                     # uniform | fixed | hard | soft | top-k | posterior | learned
+ *   temperature: 21.79             # soft, top-k, posterior: T in softmax(T · cos(f − μ, c_k))
+ *   centroids: router/clusters.safetensors
  * }</pre>
  */
 public record MixtureManifest(
@@ -39,12 +40,19 @@ public record MixtureManifest(
                               @JsonProperty(required = true) String path) {
     }
 
-    /** The routing mode and its settings. */
+    /**
+     * The routing mode and its settings; file paths are relative to the manifest.
+     *
+     * @param centroids  safetensors with {@code centroids} [K, d], {@code global_mean} [d], optional {@code priors}
+     * @param classifier safetensors with {@code layers.N.weight} / {@code layers.N.bias}, for {@code learned}
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record RouterEntry(@JsonProperty(required = true) String mode, List<Double> weights) {
+    public record RouterEntry(@JsonProperty(required = true) String mode, List<Double> weights, Double temperature,
+                              @JsonProperty("top_k") Integer topK, List<Double> priors, String centroids,
+                              String classifier) {
 
         public static RouterEntry of(String mode, Double... weights) {
-            return new RouterEntry(mode, weights.length == 0 ? null : List.of(weights));
+            return new RouterEntry(mode, weights.length == 0 ? null : List.of(weights), null, null, null, null, null);
         }
     }
 }

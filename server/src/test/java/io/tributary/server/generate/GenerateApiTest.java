@@ -132,6 +132,13 @@ class GenerateApiTest {
             "{\"inputs\":\"hi\",\"parameters\":{\"best_of\":2}}                | 422 | `best_of` is not supported",
             "{\"inputs\":\"hi\",\"parameters\":{\"truncate\":0}}               | 422 | `truncate` must be strictly positive",
             "{\"inputs\":\"hi\",\"parameters\":[]}                             | 422 | parameters",
+            "{\"inputs\":\"hi\",\"parameters\":{\"routing\":{\"mode\":\"psychic\"}}} | 422 | `routing`: unknown routing mode 'psychic'",
+            "{\"inputs\":\"hi\",\"parameters\":{\"routing\":{\"mode\":\"fixed\",\"weights\":[1]}}} | 422 | one weight per expert: got 1 for 2 experts",
+            "{\"inputs\":\"hi\",\"parameters\":{\"routing\":{\"mode\":\"fixed\",\"weights\":[1,-1]}}} | 422 | weight 1 is negative",
+            "{\"inputs\":\"hi\",\"parameters\":{\"routing\":{\"mode\":\"fixed\",\"weights\":[0,0]}}} | 422 | all weights are zero",
+            "{\"inputs\":\"hi\",\"parameters\":{\"routing\":{\"mode\":\"hard\"}}}   | 422 | needs router centroids",
+            "{\"inputs\":\"hi\",\"parameters\":{\"routing\":{}}}                  | 422 | `routing.mode` is required",
+            "{\"inputs\":\"hi\",\"parameters\":{\"routing\":{\"mode\":\"fixed\",\"weights\":[\"a\",1]}}} | 422 | parameters.routing.weights",
             "{\"inputs\": \"hi\"                                               | 400 | Failed to parse the request body as JSON",
             "not json at all                                                   | 400 | Failed to parse the request body as JSON",
             "''                                                                | 422 | the request body is empty",
@@ -144,6 +151,16 @@ class GenerateApiTest {
             JsonNode error = json(response);
             assertThat(error.get("error").asString()).as(path).contains(message);
             assertThat(error.get("error_type").asString()).isEqualTo("validation");
+        }
+    }
+
+    @Test
+    void aRequestCanChooseItsOwnRouting() throws Exception {
+        JsonNode details = json(http.postJson("/generate", "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":4,"
+                + "\"details\":true,\"routing\":{\"mode\":\"fixed\",\"weights\":[3,1]}}}")).get("details");
+        for (JsonNode token : details.get("tokens")) {
+            assertThat(token.get("expert_weights").get(0).asDouble()).isEqualTo(0.75);
+            assertThat(token.get("expert_weights").get(1).asDouble()).isEqualTo(0.25);
         }
     }
 
