@@ -1,6 +1,7 @@
 package io.tributary.model;
 
 import io.tributary.model.llama.LlamaExpert;
+import io.tributary.model.llava.LlavaExpert;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.Expert;
 import java.nio.file.Path;
@@ -24,13 +25,30 @@ public final class ExpertLoader {
         this.byModelType = Collections.unmodifiableMap(new LinkedHashMap<>(byModelType));
     }
 
-    /** Llama today; LLaVA and InternVL slot in here. */
-    public static ExpertLoader withBuiltInFamilies() {
+    /**
+     * Llama, Qwen2 and LLaVA; InternVL slots in here. LLaVA experts read images through the CLIP image processor
+     * the factory builds from each checkpoint's {@code preprocessor_config.json}.
+     */
+    public static ExpertLoader withBuiltInFamilies(ImageProcessorFactory images) {
         Map<String, ExpertFamily> architectures = new LinkedHashMap<>();
         architectures.put("LlamaForCausalLM", LlamaExpert::load);
+        architectures.put("Qwen2ForCausalLM", LlamaExpert::load);
+        ExpertFamily llava = (name, directory, options) -> LlavaExpert.load(name, directory, options,
+                images.forCheckpoint(directory));
+        architectures.put("LlavaForConditionalGeneration", llava);
         Map<String, ExpertFamily> modelTypes = new LinkedHashMap<>();
         modelTypes.put("llama", LlamaExpert::load);
+        modelTypes.put("qwen2", LlamaExpert::load);
+        modelTypes.put("llava", llava);
         return new ExpertLoader(architectures, modelTypes);
+    }
+
+    /**
+     * Text families only: a vision-language checkpoint fails to load, naming the missing image processor. Kept
+     * until the CLIP image processor lands; then {@link #withBuiltInFamilies(ImageProcessorFactory)} with it.
+     */
+    public static ExpertLoader withBuiltInFamilies() {
+        return withBuiltInFamilies(ImageProcessorFactory.NONE);
     }
 
     /** Reads what the checkpoint says about itself; no weights. */

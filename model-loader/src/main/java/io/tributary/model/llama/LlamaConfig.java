@@ -11,11 +11,14 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /**
- * The fields of a Hugging Face {@code LlamaConfig} ({@code config.json}) that the forward pass needs. A missing
- * field takes transformers' default, so a checkpoint means here what it means in transformers.
+ * The fields of a Hugging Face {@code LlamaConfig} or {@code Qwen2Config} ({@code config.json}) that the forward
+ * pass needs: Qwen2 is a Llama decoder with biased q/k/v projections. A missing field takes transformers' default
+ * for the config's {@code model_type}, so a checkpoint means here what it means in transformers.
  *
- * @param eosTokenIds may be several: {@code eos_token_id} is an int or a list
- * @param ropeScaling empty for plain RoPE
+ * @param eosTokenIds   may be several: {@code eos_token_id} is an int or a list
+ * @param ropeScaling   empty for plain RoPE
+ * @param attentionBias q/k/v projections have biases (Llama's {@code attention_bias}; always for Qwen2)
+ * @param oProjBias     the output projection has a bias (Llama's {@code attention_bias}; never for Qwen2)
  */
 public record LlamaConfig(
         int vocabSize,
@@ -32,7 +35,7 @@ public record LlamaConfig(
         boolean tieWordEmbeddings,
         String hiddenAct,
         boolean attentionBias,
-        boolean mlpBias,
+        boolean oProjBias,
         OptionalInt bosTokenId,
         List<Integer> eosTokenIds) {
 
@@ -71,10 +74,39 @@ public record LlamaConfig(
         }
     }
 
-    /** Defaults below are those of transformers' {@code LlamaConfig.__init__}. */
+    /** Reads a {@code llama} config; {@code model_type} "qwen2" reads as {@link #fromQwen2Json}. */
     public static LlamaConfig fromJson(JsonNode json) {
-        int hidden = intField(json, "hidden_size", 4096);
-        int heads = intField(json, "num_attention_heads", 32);
+        return json.path("model_type").asString("llama").equals("qwen2") ? fromQwen2Json(json) : fromLlamaJson(json);
+    }
+
+    /** Defaults below are those of transformers' {@code LlamaConfig.__init__}. */
+    public static LlamaConfig fromLlamaJson(JsonNode json) {
+        boolean attentionBias = json.path("attention_bias").asBoolean(false);
+        return build(json, Defaults.LLAMA, attentionBias, attentionBias);
+    }
+
+    /**
+     * Defaults below are those of transformers' {@code Qwen2Config.__init__}. Sliding-window attention is off by
+     * default ({@code use_sliding_window} false) and refused when on, rather than silently attending too far.
+     */
+    public static LlamaConfig fromQwen2Json(JsonNode json) {
+        if (json.path("use_sliding_window").asBoolean(false)) {
+            throw new IllegalArgumentException("use_sliding_window = true is not supported");
+        }
+        return build(json, Defaults.QWEN2, true, false);
+    }
+
+    /** The transformers defaults that differ between the families. */
+    private record Defaults(int vocab, int hidden, int intermediate, int layers, int heads, int maxPositions,
+            OptionalInt bos, List<Integer> eos) {
+        static final Defaults LLAMA = new Defaults(32000, 4096, 11008, 32, 32, 2048, OptionalInt.of(1), List.of(2));
+        static final Defaults QWEN2 = new Defaults(151936, 4096, 22016, 32, 32, 32768, OptionalInt.empty(),
+                List.of());
+    }
+
+    private static LlamaConfig build(JsonNode json, Defaults d, boolean attentionBias, boolean oProjBias) {
+        int hidden = intField(json, "hidden_size", d.hidden());
+        int heads = intField(json, "num_attention_heads", d.heads());
         int kvHeads = json.path("num_key_value_heads").isNull() || json.path("num_key_value_heads").isMissingNode()
                 ? heads : intField(json, "num_key_value_heads", heads);
         int headDim = json.path("head_dim").isIntegralNumber() ? json.get("head_dim").asInt() : hidden / heads;
@@ -86,17 +118,15 @@ public record LlamaConfig(
         if (!act.equals("silu")) {
             throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (Llama uses silu)");
         }
-        boolean attentionBias = json.path("attention_bias").asBoolean(false);
-        boolean mlpBias = json.path("mlp_bias").asBoolean(false);
-        if (attentionBias || mlpBias) {
-            throw new IllegalArgumentException("attention_bias / mlp_bias = true is not supported yet");
+        if (json.path("mlp_bias").asBoolean(false)) {
+            throw new IllegalArgumentException("mlp_bias = true is not supported yet");
         }
-        int maxPositions = intField(json, "max_position_embeddings", 2048);
+        int maxPositions = intField(json, "max_position_embeddings", d.maxPositions());
         return new LlamaConfig(
-                intField(json, "vocab_size", 32000),
+                intField(json, "vocab_size", d.vocab()),
                 hidden,
-                intField(json, "intermediate_size", 11008),
-                intField(json, "num_hidden_layers", 32),
+                intField(json, "intermediate_size", d.intermediate()),
+                intField(json, "num_hidden_layers", d.layers()),
                 heads,
                 kvHeads,
                 headDim,
@@ -106,12 +136,12 @@ public record LlamaConfig(
                 ropeScaling(json.path("rope_scaling"), maxPositions),
                 json.path("tie_word_embeddings").asBoolean(false),
                 act,
-                false,
-                false,
+                attentionBias,
+                oProjBias,
                 json.has("bos_token_id") && json.get("bos_token_id").isIntegralNumber()
                         ? OptionalInt.of(json.get("bos_token_id").asInt())
-                        : json.has("bos_token_id") ? OptionalInt.empty() : OptionalInt.of(1),
-                json.has("eos_token_id") ? tokenIds(json.get("eos_token_id")) : List.of(2));
+                        : json.has("bos_token_id") ? OptionalInt.empty() : d.bos(),
+                json.has("eos_token_id") ? tokenIds(json.get("eos_token_id")) : d.eos());
     }
 
     private static int intField(JsonNode json, String name, int fallback) {

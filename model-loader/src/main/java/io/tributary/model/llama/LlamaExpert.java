@@ -5,14 +5,15 @@ import ai.djl.ndarray.types.DataType;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeMemory;
 import io.tributary.model.NativeTarget;
-import io.tributary.model.safetensors.SafetensorsCheckpoint;
+import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import java.nio.file.Path;
 
 /**
- * A text-only Llama checkpoint as one expert of a mixture. Thread-safe: the weights are read-only and shared,
+ * A text-only Llama or Qwen2 checkpoint ({@code LlamaForCausalLM}, {@code Qwen2ForCausalLM}) as one expert of a
+ * mixture. Thread-safe: the weights are read-only and shared,
  * every session has its own NDManager (a child of this expert's) holding its KV cache.
  */
 public final class LlamaExpert implements Expert, NativeMemory {
@@ -29,17 +30,21 @@ public final class LlamaExpert implements Expert, NativeMemory {
         this.dataType = dataType;
     }
 
-    /** Loads {@code config.json} and the safetensors weights of a Hugging Face Llama checkpoint directory. */
+    /**
+     * Loads {@code config.json} and the safetensors weights of a Hugging Face Llama or Qwen2 checkpoint directory
+     * ({@code model_type} picks the config defaults). Every missing, unexpected or mis-shaped tensor is reported,
+     * by name and file, before anything is loaded.
+     */
     public static LlamaExpert load(String name, Path directory, LoadOptions options) {
         LlamaConfig config = LlamaConfig.read(directory.resolve("config.json"));
-        SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(directory);
+        CheckpointTensors tensors = CheckpointTensors.open(directory);
+        tensors.validate(LlamaModel.expectedShapes(tensors, config), LlamaModel.ignoredTensors(),
+                config.attentionBias() && !config.oProjBias() ? "Qwen2" : "Llama");
         NativeTarget.prepareInferenceThread();
         NDManager manager = NativeTarget.newModelManager(options, "expert-" + name);
         try {
             DataType dataType = NativeTarget.dataType(options);
-            LlamaWeights weights = LlamaWeightsLoader.load(checkpoint, config, manager, dataType);
-            RotaryEmbedding rope = new RotaryEmbedding(config, manager, dataType);
-            return new LlamaExpert(name, manager, new LlamaModel(config, weights, rope, manager), dataType);
+            return new LlamaExpert(name, manager, LlamaModel.load(tensors, config, manager, dataType), dataType);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -72,7 +77,7 @@ public final class LlamaExpert implements Expert, NativeMemory {
     @Override
     public ExpertSession open(Prompt prompt) {
         if (!prompt.images().isEmpty()) {
-            throw new IllegalArgumentException("expert '" + name + "' is a text-only Llama model and cannot read "
+            throw new IllegalArgumentException("expert '" + name + "' is a text-only model and cannot read "
                     + prompt.images().size() + " image(s)");
         }
         int maxPositions = model.config().maxPositionEmbeddings();
@@ -84,10 +89,10 @@ public final class LlamaExpert implements Expert, NativeMemory {
         for (int token : tokens) {
             checkToken(token);
         }
-        return new LlamaSession(this, model, manager.newSubManager(), dataType, tokens);
+        return new LlamaSession(model, manager.newSubManager(), dataType, DecoderPrompt.text(tokens));
     }
 
-    void checkToken(int token) {
+    private void checkToken(int token) {
         if (token < 0 || token >= vocabularySize()) {
             throw new IllegalArgumentException("token id " + token + " is outside expert '" + name
                     + "' vocabulary of " + vocabularySize());

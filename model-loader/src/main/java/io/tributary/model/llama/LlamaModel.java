@@ -10,18 +10,26 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import io.tributary.model.checkpoint.CheckpointTensors;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.function.Predicate;
 
 /**
- * The Llama decoder forward pass (transformers' {@code LlamaForCausalLM}), one step at a time: a step feeds T new
- * tokens at positions {@code [start, start + T)}, appends their keys and values to the session's cache and returns
- * the log-probabilities of the token after the last one. Prefill is a step with T = prompt length.
+ * The Llama decoder forward pass (transformers' {@code LlamaForCausalLM}, and {@code Qwen2ForCausalLM}, which adds
+ * q/k/v biases), one step at a time: a step feeds T new positions at {@code [start, start + T)}, appends their keys
+ * and values to the session's cache and returns the hidden states the output head reads. Prefill is a step with
+ * T = prompt length, fed token embeddings or, for a vision-language model, embeddings with image features spliced
+ * in.
  *
  * <p>Every intermediate array is created in the caller's {@code step} manager: results attach to the manager of
  * an op's first operand, so activations always come first and weights second, and nothing leaks into the
  * weights' manager.
  */
-final class LlamaModel {
+public final class LlamaModel {
+
+    /** Logits computed at once when scoring a prompt: 4 Mi floats (16 MB), 128 rows of a 32k vocabulary. */
+    static final int LOGITS_PER_CHUNK = 1 << 22;
 
     private final LlamaConfig config;
     private final LlamaWeights weights;
@@ -35,16 +43,50 @@ final class LlamaModel {
         this.rmsNormEps = manager.create(new float[] {(float) config.rmsNormEps()});
     }
 
-    LlamaConfig config() {
+    /**
+     * Canonical tensor names and shapes this decoder needs from {@code tensors} (the output projection only when
+     * not tied), for {@link CheckpointTensors#validate}.
+     */
+    public static Map<String, long[]> expectedShapes(CheckpointTensors tensors, LlamaConfig config) {
+        return LlamaWeightsLoader.expectedShapes(config, LlamaWeightsLoader.tied(tensors, config));
+    }
+
+    /** Tensors a decoder checkpoint may hold that are not read. */
+    public static Predicate<String> ignoredTensors() {
+        return LlamaWeightsLoader.IGNORED;
+    }
+
+    /** Loads the decoder's weights (already validated) into {@code manager}, which owns them. */
+    public static LlamaModel load(CheckpointTensors tensors, LlamaConfig config, NDManager manager,
+            DataType dataType) {
+        boolean tied = LlamaWeightsLoader.tied(tensors, config);
+        LlamaWeights weights = LlamaWeightsLoader.load(tensors, config, tied, manager, dataType);
+        return new LlamaModel(config, weights, new RotaryEmbedding(config, manager, dataType), manager);
+    }
+
+    public LlamaConfig config() {
         return config;
     }
 
-    /** Returns float32 log-probabilities [1, V] of the token following {@code tokens}. */
-    NDArray forward(int[] tokens, int start, KvCache cache, NDManager step) {
-        int length = tokens.length;
-        // Token embeddings, the residual stream every layer adds to.
+    /** The embedding rows of {@code tokens}: [T, H] in the weights' type, owned by {@code step}. */
+    public NDArray embedTokens(int[] tokens, NDManager step) {
         NDArray ids = step.create(Arrays.stream(tokens).asLongStream().toArray());
-        NDArray x = Embedding.embedding(ids, weights.embedTokens(), SparseFormat.DENSE).singletonOrThrow(); // [T, H]
+        return Embedding.embedding(ids, weights.embedTokens(), SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /** Token ids in, log-probabilities [1, V] of the next token out: one decoding step. */
+    NDArray forward(int[] tokens, int start, KvCache cache, NDManager step) {
+        return lastLogProbs(hiddenStates(embedTokens(tokens, step), start, cache, step));
+    }
+
+    /**
+     * Runs T positions through every decoder layer, caching their keys and values.
+     *
+     * @param x [T, H] input embeddings of positions {@code [start, start + T)}, in the weights' type
+     * @return [T, H] the residual stream after the last layer (before the final norm)
+     */
+    NDArray hiddenStates(NDArray x, int start, KvCache cache, NDManager step) {
+        int length = (int) x.getShape().get(0);
         RotaryEmbedding.Angles angles = rope.angles(start, length, step);
         NDArray mask = length > 1 ? causalMask(start, length, step) : null;
         // Decoder layers: pre-norm attention, then pre-norm SwiGLU MLP, each added back to the residual.
@@ -54,10 +96,57 @@ final class LlamaModel {
             x = x.add(attention(h, layer, i, start, angles, mask, cache, step));
             x = x.add(mlp(rmsNorm(x, layer.postAttentionLayernorm()), layer));
         }
+        return x;
+    }
+
+    /** Float32 log-probabilities [1, V] of the token after the last position of {@code hidden} [T, H]. */
+    NDArray lastLogProbs(NDArray hidden) {
+        long length = hidden.getShape().get(0);
         // Only the last position predicts the next token: skip the vocabulary projection for the others.
-        NDArray last = length > 1 ? x.get(new NDIndex().addSliceDim(length - 1, length)) : x; // [1, H]
-        // Final norm, vocabulary projection, normalised log-probabilities.
-        NDArray logits = linear(rmsNorm(last, weights.norm()), weights.lmHead()); // [1, V]
+        NDArray last = length > 1 ? hidden.get(new NDIndex().addSliceDim(length - 1, length)) : hidden; // [1, H]
+        return logProbs(last);
+    }
+
+    /**
+     * {@code Σ log p(tokens[t] | positions < t)} over the positions t with {@code scored[t]} (t ≥ 1), from the
+     * prefill's hidden states [T, H]. The vocabulary projection runs over chunks of rows, so a long prompt never
+     * holds [T, V] logits at once.
+     */
+    double sumLogProbs(NDArray hidden, int[] tokens, boolean[] scored) {
+        return sumLogProbs(hidden, tokens, scored, Math.max(1, LOGITS_PER_CHUNK / config.vocabSize()));
+    }
+
+    /** As above, projecting {@code rows} positions at a time. */
+    double sumLogProbs(NDArray hidden, int[] tokens, boolean[] scored, int rows) {
+        int length = tokens.length;
+        double sum = 0;
+        // Row r predicts token r + 1.
+        for (int from = 0; from < length - 1; from += rows) {
+            int to = Math.min(length - 1, from + rows);
+            long[] targets = new long[to - from];
+            boolean any = false;
+            for (int r = from; r < to; r++) {
+                targets[r - from] = tokens[r + 1];
+                any |= scored[r + 1];
+            }
+            if (!any) {
+                continue;
+            }
+            NDArray logProbs = logProbs(hidden.get(new NDIndex().addSliceDim(from, to))); // [rows, V]
+            NDArray index = logProbs.getManager().create(targets, new Shape(to - from, 1));
+            float[] picked = logProbs.gather(index, 1).toFloatArray();
+            for (int r = from; r < to; r++) {
+                if (scored[r + 1]) {
+                    sum += picked[r - from];
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** Final norm, vocabulary projection, normalised float32 log-probabilities: [N, H] to [N, V]. */
+    private NDArray logProbs(NDArray hidden) {
+        NDArray logits = linear(rmsNorm(hidden, weights.norm()), weights.lmHead(), null);
         return logits.toType(DataType.FLOAT32, false).logSoftmax(-1);
     }
 
@@ -67,7 +156,8 @@ final class LlamaModel {
         int length = (int) h.getShape().get(0);
         int queryHeads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
-        NDArray qkv = linear(h, layer.qkvProj()).reshape(length, queryHeads + 2 * kvHeads, config.headDim());
+        NDArray qkv = linear(h, layer.qkvProj(), layer.qkvBias())
+                .reshape(length, queryHeads + 2 * kvHeads, config.headDim());
         // Rotate queries and keys together: they sit side by side in the fused projection.
         NDList qkAndV = qkv.split(new long[] {queryHeads + kvHeads}, 1);
         NDList qAndK = rope.apply(qkAndV.get(0), angles).split(new long[] {queryHeads}, 1);
@@ -82,7 +172,7 @@ final class LlamaModel {
             scores = scores.add(mask);
         }
         NDArray context3 = scores.softmax(-1).matMul(values); // [K, G*T, D]
-        return linear(ungroup(context3, length), layer.oProj());
+        return linear(ungroup(context3, length), layer.oProj(), layer.oProjBias());
     }
 
     /**
@@ -111,10 +201,10 @@ final class LlamaModel {
 
     /** SwiGLU: down(silu(gate(h)) * up(h)), gate and up computed by one fused matmul. [T, H] to [T, H]. */
     private NDArray mlp(NDArray h, LlamaWeights.Layer layer) {
-        NDList gateUp = linear(h, layer.gateUpProj()).split(2, 1); // DJL split wants a non-negative axis
+        NDList gateUp = linear(h, layer.gateUpProj(), null).split(2, 1); // DJL split wants a non-negative axis
         NDArray gate = gateUp.get(0);
         NDArray silu = gate.mul(Activation.sigmoid(gate));
-        return linear(silu.mul(gateUp.get(1)), layer.downProj());
+        return linear(silu.mul(gateUp.get(1)), layer.downProj(), null);
     }
 
     /** RMSNorm: x / sqrt(mean(x^2) + eps) * weight, the mean taken in float32 as transformers does. */
@@ -126,9 +216,9 @@ final class LlamaModel {
         return (type == DataType.FLOAT32 ? normalized : normalized.toType(type, false)).mul(weight);
     }
 
-    /** torch's F.linear: x @ w^T without materialising the transpose. */
-    private static NDArray linear(NDArray x, NDArray weight) {
-        return Linear.linear(x, weight, null).singletonOrThrow();
+    /** torch's F.linear: x @ w^T (+ b) without materialising the transpose; {@code bias} may be null. */
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return Linear.linear(x, weight, bias).singletonOrThrow();
     }
 
     /**

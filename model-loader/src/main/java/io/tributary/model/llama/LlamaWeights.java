@@ -25,12 +25,15 @@ record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArr
      * @param inputLayernorm         {@code input_layernorm.weight} [H]
      * @param qkvProj                {@code self_attn.{q,k,v}_proj.weight} stacked: [(Q + 2K) * D, H]; the q rows
      *                               are pre-multiplied by 1/sqrt(D), the attention scale
+     * @param qkvBias                {@code self_attn.{q,k,v}_proj.bias} stacked: [(Q + 2K) * D], q part scaled
+     *                               likewise; null without {@code attention_bias} (Qwen2 always has it)
      * @param oProj                  {@code self_attn.o_proj.weight} [H, Q * D]
+     * @param oProjBias              {@code self_attn.o_proj.bias} [H]; null unless Llama's {@code attention_bias}
      * @param postAttentionLayernorm {@code post_attention_layernorm.weight} [H]
      * @param gateUpProj             {@code mlp.{gate,up}_proj.weight} stacked: [2 * I, H]
      * @param downProj               {@code mlp.down_proj.weight} [H, I]
      */
-    record Layer(NDArray inputLayernorm, NDArray qkvProj, NDArray oProj, NDArray postAttentionLayernorm,
-            NDArray gateUpProj, NDArray downProj) {
+    record Layer(NDArray inputLayernorm, NDArray qkvProj, NDArray qkvBias, NDArray oProj, NDArray oProjBias,
+            NDArray postAttentionLayernorm, NDArray gateUpProj, NDArray downProj) {
     }
 }

@@ -5,64 +5,80 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import io.tributary.model.ModelLoadException;
-import io.tributary.model.safetensors.SafetensorsCheckpoint;
-import io.tributary.model.safetensors.TensorInfo;
+import io.tributary.model.checkpoint.CheckpointTensors;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads {@link LlamaWeights} by Hugging Face key name. Before anything is loaded the checkpoint is checked against
- * the config: every missing, unexpected or mis-shaped tensor is reported by name and file, and loading stops.
+ * Loads {@link LlamaWeights} by canonical key name ({@code model.*}, {@code lm_head.weight}; see
+ * {@link io.tributary.model.checkpoint.KeyLayout}). Checking the checkpoint against the config is the caller's
+ * first step ({@link CheckpointTensors#validate} with {@link #expectedShapes} and {@link #IGNORED}), so a
+ * multimodal family checks its decoder, vision tower and projector in one pass.
  */
 final class LlamaWeightsLoader {
 
-    /** Buffers some older checkpoints saved; transformers ignores them too (they are recomputed). */
-    private static final Pattern IGNORED = Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq");
-    private static final String LM_HEAD = "lm_head.weight";
+    static final String LM_HEAD = "lm_head.weight";
+    /** Buffers some older checkpoints saved (recomputed, as transformers does), and a tied model's lm_head copy. */
+    static final Predicate<String> IGNORED =
+            Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq").asMatchPredicate()
+                    .or(LM_HEAD::equals);
     private static final Logger LOG = LoggerFactory.getLogger(LlamaWeightsLoader.class);
 
     private LlamaWeightsLoader() {
     }
 
-    static LlamaWeights load(SafetensorsCheckpoint checkpoint, LlamaConfig config, NDManager manager,
-            DataType dataType) {
-        boolean tied = config.tieWordEmbeddings() || checkpoint.find(LM_HEAD).isEmpty();
+    /**
+     * The output projection is the token embedding when the config ties them or when the checkpoint has no
+     * {@code lm_head.weight} (transformers would leave it randomly initialised: the embedding is the only sane
+     * reading of such a checkpoint).
+     */
+    static boolean tied(CheckpointTensors tensors, LlamaConfig config) {
+        boolean tied = config.tieWordEmbeddings() || !tensors.contains(LM_HEAD);
         if (tied && !config.tieWordEmbeddings()) {
-            LOG.warn("{}: no {}, using the token embeddings as output projection", checkpoint.directory(), LM_HEAD);
+            LOG.warn("{}: no {}, using the token embeddings as output projection", tensors.directory(),
+                    tensors.originalName(LM_HEAD));
         }
-        validate(checkpoint, expectedShapes(config, tied));
-        Loader loader = new Loader(checkpoint, manager, dataType);
-        NDArray embedTokens = loader.load("model.embed_tokens.weight");
+        return tied;
+    }
+
+    static LlamaWeights load(CheckpointTensors tensors, LlamaConfig config, boolean tied, NDManager manager,
+            DataType dataType) {
+        NDArray embedTokens = tensors.load("model.embed_tokens.weight", manager, dataType);
         List<LlamaWeights.Layer> layers = new ArrayList<>();
         float attentionScale = (float) (1 / Math.sqrt(config.headDim()));
         for (int i = 0; i < config.numHiddenLayers(); i++) {
-            String prefix = "model.layers." + i + ".";
-            NDArray scaledQ;
-            try (NDArray q = loader.load(prefix + "self_attn.q_proj.weight")) {
-                scaledQ = q.mul(attentionScale);
-            }
+            String attn = "model.layers." + i + ".self_attn.";
+            String mlp = "model.layers." + i + ".mlp.";
+            NDArray qkvBias = config.attentionBias()
+                    ? fuseRows(scaled(tensors.load(attn + "q_proj.bias", manager, dataType), attentionScale),
+                            tensors.load(attn + "k_proj.bias", manager, dataType),
+                            tensors.load(attn + "v_proj.bias", manager, dataType))
+                    : null;
             layers.add(new LlamaWeights.Layer(
-                    loader.load(prefix + "input_layernorm.weight"),
-                    fuseRows(scaledQ, loader.load(prefix + "self_attn.k_proj.weight"),
-                            loader.load(prefix + "self_attn.v_proj.weight")),
-                    loader.load(prefix + "self_attn.o_proj.weight"),
-                    loader.load(prefix + "post_attention_layernorm.weight"),
-                    fuseRows(loader.load(prefix + "mlp.gate_proj.weight"), loader.load(prefix + "mlp.up_proj.weight")),
-                    loader.load(prefix + "mlp.down_proj.weight")));
+                    tensors.load("model.layers." + i + ".input_layernorm.weight", manager, dataType),
+                    fuseRows(scaled(tensors.load(attn + "q_proj.weight", manager, dataType), attentionScale),
+                            tensors.load(attn + "k_proj.weight", manager, dataType),
+                            tensors.load(attn + "v_proj.weight", manager, dataType)),
+                    qkvBias,
+                    tensors.load(attn + "o_proj.weight", manager, dataType),
+                    config.oProjBias() ? tensors.load(attn + "o_proj.bias", manager, dataType) : null,
+                    tensors.load("model.layers." + i + ".post_attention_layernorm.weight", manager, dataType),
+                    fuseRows(tensors.load(mlp + "gate_proj.weight", manager, dataType),
+                            tensors.load(mlp + "up_proj.weight", manager, dataType)),
+                    tensors.load(mlp + "down_proj.weight", manager, dataType)));
         }
-        NDArray norm = loader.load("model.norm.weight");
-        NDArray lmHead = tied ? embedTokens : loader.load(LM_HEAD);
+        NDArray norm = tensors.load("model.norm.weight", manager, dataType);
+        NDArray lmHead = tied ? embedTokens : tensors.load(LM_HEAD, manager, dataType);
         return new LlamaWeights(embedTokens, layers, norm, lmHead);
     }
 
-    /** Name to shape of every tensor a checkpoint of this config must hold, in checkpoint order. */
+    /** Canonical name to shape of every tensor a decoder of this config needs, in checkpoint order. */
     static Map<String, long[]> expectedShapes(LlamaConfig c, boolean tied) {
         long hidden = c.hiddenSize();
         long qDim = (long) c.numAttentionHeads() * c.headDim();
@@ -76,7 +92,15 @@ final class LlamaWeightsLoader {
             shapes.put(prefix + "self_attn.q_proj.weight", new long[] {qDim, hidden});
             shapes.put(prefix + "self_attn.k_proj.weight", new long[] {kvDim, hidden});
             shapes.put(prefix + "self_attn.v_proj.weight", new long[] {kvDim, hidden});
+            if (c.attentionBias()) {
+                shapes.put(prefix + "self_attn.q_proj.bias", new long[] {qDim});
+                shapes.put(prefix + "self_attn.k_proj.bias", new long[] {kvDim});
+                shapes.put(prefix + "self_attn.v_proj.bias", new long[] {kvDim});
+            }
             shapes.put(prefix + "self_attn.o_proj.weight", new long[] {hidden, qDim});
+            if (c.oProjBias()) {
+                shapes.put(prefix + "self_attn.o_proj.bias", new long[] {hidden});
+            }
             shapes.put(prefix + "post_attention_layernorm.weight", new long[] {hidden});
             shapes.put(prefix + "mlp.gate_proj.weight", new long[] {inter, hidden});
             shapes.put(prefix + "mlp.up_proj.weight", new long[] {inter, hidden});
@@ -89,48 +113,17 @@ final class LlamaWeightsLoader {
         return shapes;
     }
 
-    private static void validate(SafetensorsCheckpoint checkpoint, Map<String, long[]> expected) {
-        List<String> problems = new ArrayList<>();
-        expected.forEach((name, shape) -> checkpoint.find(name).ifPresentOrElse(
-                info -> {
-                    if (!Arrays.equals(info.shape(), shape)) {
-                        problems.add("tensor '" + name + "' in " + info.file() + " has shape "
-                                + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(shape));
-                    }
-                },
-                () -> problems.add("tensor '" + name + "' is missing from " + checkpoint.directory())));
-        for (String name : checkpoint.names()) {
-            // A tied checkpoint may still carry lm_head.weight (a copy of the embeddings): transformers ignores it.
-            if (!expected.containsKey(name) && !IGNORED.matcher(name).matches() && !name.equals(LM_HEAD)) {
-                TensorInfo info = checkpoint.info(name);
-                problems.add("unexpected tensor '" + name + "' in " + info.file());
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new ModelLoadException("Llama checkpoint " + checkpoint.directory()
-                    + " does not match its config.json: " + String.join("; ", problems));
+    /** The q projection's rows (weight and bias) carry the attention scale, saving a multiply per step. */
+    private static NDArray scaled(NDArray q, float scale) {
+        try (q) {
+            return q.mul(scale);
         }
     }
 
-    /** Stacks projection matrices that read the same input into one [sum of rows, H] matrix. */
+    /** Stacks projections that read the same input into one matrix (or one bias vector) along rows. */
     private static NDArray fuseRows(NDArray... parts) {
         try (NDList list = new NDList(parts)) {
             return NDArrays.concat(list, 0);
-        }
-    }
-
-    /** Loads tensors in the target type, naming the tensor and file if the engine refuses one. */
-    private record Loader(SafetensorsCheckpoint checkpoint, NDManager manager, DataType dataType) {
-        NDArray load(String name) {
-            try {
-                return checkpoint.load(name, manager, dataType);
-            } catch (RuntimeException e) {
-                if (e instanceof ModelLoadException) {
-                    throw e;
-                }
-                throw new ModelLoadException(checkpoint.info(name).file() + ": cannot load tensor '" + name + "': "
-                        + e.getMessage(), e);
-            }
         }
     }
 }

@@ -7,10 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -116,33 +114,6 @@ public final class TinyCheckpoints {
             tensors.add(f.normal("lm_head.weight", vocab, hidden));
         }
         return tensors;
-    }
-
-    /**
-     * Each tensor draws from its own generator, seeded by the checkpoint seed and the tensor's name, so adding a
-     * tensor never changes the others. Box-Muller with StrictMath on SplittableRandom: all fully specified, unlike
-     * {@code Random.nextGaussian}'s algorithm choices across JDKs.
-     */
-    private record WeightFactory(SafetensorsDType type, long seed) {
-        Tensor normal(String name, int rows, int columns) {
-            SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-            float[] values = new float[rows * columns];
-            for (int i = 0; i < values.length; i += 2) {
-                double radius = StrictMath.sqrt(-2 * StrictMath.log(1 - random.nextDouble())) * INITIALIZER_RANGE;
-                double angle = 2 * Math.PI * random.nextDouble();
-                values[i] = (float) (radius * StrictMath.cos(angle));
-                if (i + 1 < values.length) {
-                    values[i + 1] = (float) (radius * StrictMath.sin(angle));
-                }
-            }
-            return new Tensor(name, type, new long[] {rows, columns}, values);
-        }
-
-        Tensor ones(String name, int size) {
-            float[] values = new float[size];
-            Arrays.fill(values, 1f);
-            return new Tensor(name, type, new long[] {size}, values);
-        }
     }
 
     private static String pretty(ObjectNode node) {

@@ -32,8 +32,22 @@ public final class TinyTokenizer {
     private TinyTokenizer() {
     }
 
+    /** A plain role-tagged template, so chat endpoints have something real to render. */
+    static final String ROLE_TAGGED_TEMPLATE = "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + "
+            + "message['content'] + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}"
+            + "{% endif %}";
+
     /** Writes {@code tokenizer.json} and {@code tokenizer_config.json}. Same bytes on every call. */
     public static void write(Path directory, int modelMaxLength) throws IOException {
+        write(directory, modelMaxLength, List.of(), ROLE_TAGGED_TEMPLATE);
+    }
+
+    /**
+     * The same tokenizer plus {@code extraSpecialTokens} (such as LLaVA's {@code <image>}) as added special tokens
+     * with ids {@value #VOCABULARY_SIZE}, {@value #VOCABULARY_SIZE} + 1, ..., and the given chat template.
+     */
+    public static void write(Path directory, int modelMaxLength, List<String> extraSpecialTokens,
+            String chatTemplate) throws IOException {
         List<BpeTrainer.Merge> merges = BpeTrainer.train(corpus(),
                 VOCABULARY_SIZE - FIRST_BYTE_ID - 256);
         Map<String, Integer> vocab = new LinkedHashMap<>();
@@ -42,8 +56,14 @@ public final class TinyTokenizer {
             vocab.put(String.valueOf(ByteLevelAlphabet.charOf(b)), FIRST_BYTE_ID + b);
         }
         merges.forEach(merge -> vocab.putIfAbsent(merge.merged(), vocab.size()));
-        Files.writeString(directory.resolve("tokenizer.json"), pretty(tokenizerJson(vocab, merges)));
-        Files.writeString(directory.resolve("tokenizer_config.json"), pretty(tokenizerConfig(modelMaxLength)));
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        SPECIAL_TOKENS.forEach(token -> ids.put(token, vocab.get(token)));
+        for (int i = 0; i < extraSpecialTokens.size(); i++) {
+            ids.put(extraSpecialTokens.get(i), VOCABULARY_SIZE + i);
+        }
+        Files.writeString(directory.resolve("tokenizer.json"), pretty(tokenizerJson(vocab, merges, ids)));
+        Files.writeString(directory.resolve("tokenizer_config.json"),
+                pretty(tokenizerConfig(modelMaxLength, ids, chatTemplate)));
     }
 
     static String corpus() {
@@ -54,15 +74,17 @@ public final class TinyTokenizer {
         }
     }
 
-    private static ObjectNode tokenizerJson(Map<String, Integer> vocab, List<BpeTrainer.Merge> merges) {
+    private static ObjectNode tokenizerJson(Map<String, Integer> vocab, List<BpeTrainer.Merge> merges,
+            Map<String, Integer> specials) {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
-        for (String token : SPECIAL_TOKENS) {
+        for (Map.Entry<String, Integer> special : specials.entrySet()) {
+            String token = special.getKey();
             ObjectNode entry = added.addObject();
-            entry.put("id", vocab.get(token));
+            entry.put("id", special.getValue());
             entry.put("content", token);
             entry.put("single_word", false);
             entry.put("lstrip", false);
@@ -117,12 +139,13 @@ public final class TinyTokenizer {
         return node;
     }
 
-    private static ObjectNode tokenizerConfig(int modelMaxLength) {
+    private static ObjectNode tokenizerConfig(int modelMaxLength, Map<String, Integer> specials,
+            String chatTemplate) {
         ObjectNode config = JSON.createObjectNode();
         ObjectNode decoder = config.putObject("added_tokens_decoder");
-        for (int id = 0; id < SPECIAL_TOKENS.size(); id++) {
-            ObjectNode entry = decoder.putObject(String.valueOf(id));
-            entry.put("content", SPECIAL_TOKENS.get(id));
+        for (Map.Entry<String, Integer> special : specials.entrySet()) {
+            ObjectNode entry = decoder.putObject(String.valueOf(special.getValue()));
+            entry.put("content", special.getKey());
             entry.put("lstrip", false);
             entry.put("normalized", false);
             entry.put("rstrip", false);
@@ -135,10 +158,7 @@ public final class TinyTokenizer {
         config.put("clean_up_tokenization_spaces", false);
         config.put("model_max_length", modelMaxLength);
         config.put("tokenizer_class", "PreTrainedTokenizerFast");
-        // A plain role-tagged template, so chat endpoints have something real to render.
-        config.put("chat_template", "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + "
-                + "message['content'] + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}"
-                + "{% endif %}");
+        config.put("chat_template", chatTemplate);
         return config;
     }
 

@@ -13,10 +13,11 @@ import tools.jackson.databind.ObjectMapper;
 
 /**
  * A deliberately naive Llama forward pass in plain Java doubles, written straight from transformers'
- * modeling_llama.py and sharing no code with the DJL implementation: it parses config.json and model.safetensors
- * (F32 only) itself and recomputes the whole sequence with loops. Slow and obviously correct.
+ * modeling_llama.py (and modeling_qwen2.py: q/k/v biases) and sharing no code with the DJL implementation: it
+ * parses config.json and model.safetensors (F32 only) itself and recomputes the whole sequence with loops. Slow
+ * and obviously correct. Biases are used when the checkpoint has them.
  */
-final class ReferenceLlama {
+public final class ReferenceLlama {
 
     private final int hidden;
     private final int layers;
@@ -27,19 +28,36 @@ final class ReferenceLlama {
     private final int vocab;
     private final double eps;
     private final double theta;
-    private final Map<String, float[]> w = new HashMap<>();
+    private final Map<String, float[]> w;
+    private final String m; // "model." or, inside a LLaVA checkpoint, "language_model.model."
+    private final String lmHead;
 
     ReferenceLlama(Path dir) throws IOException {
-        JsonNode c = new ObjectMapper().readTree(dir.resolve("config.json"));
+        this(new ObjectMapper().readTree(dir.resolve("config.json")), readSafetensors(dir), "");
+    }
+
+    /**
+     * @param c      the decoder's config (a LLaVA checkpoint's {@code text_config})
+     * @param prefix before {@code model.} and {@code lm_head.weight} in the keys ("language_model." in llava-hf)
+     */
+    public ReferenceLlama(JsonNode c, Map<String, float[]> weights, String prefix) {
+        w = new HashMap<>(weights);
+        m = prefix + "model.";
+        lmHead = w.containsKey(prefix + "lm_head.weight") ? prefix + "lm_head.weight" : m + "embed_tokens.weight";
         hidden = c.get("hidden_size").asInt();
         layers = c.get("num_hidden_layers").asInt();
         heads = c.get("num_attention_heads").asInt();
-        kvHeads = c.get("num_key_value_heads").asInt();
+        kvHeads = c.path("num_key_value_heads").asInt(heads);
         headDim = hidden / heads;
         inter = c.get("intermediate_size").asInt();
         vocab = c.get("vocab_size").asInt();
         eps = c.get("rms_norm_eps").asDouble();
         theta = c.get("rope_theta").asDouble();
+    }
+
+    /** Every F32 tensor of {@code dir/model.safetensors} by its key, read with plain byte arithmetic. */
+    public static Map<String, float[]> readSafetensors(Path dir) throws IOException {
+        Map<String, float[]> w = new HashMap<>();
         byte[] file = Files.readAllBytes(dir.resolve("model.safetensors"));
         ByteBuffer buf = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
         int headerLen = (int) buf.getLong(0);
@@ -56,31 +74,41 @@ final class ReferenceLlama {
             }
             w.put(e.getKey(), values);
         }
-        if (!w.containsKey("lm_head.weight")) {
-            w.put("lm_head.weight", w.get("model.embed_tokens.weight"));
+        return w;
+    }
+
+    /** The embedding row of {@code token}. */
+    public double[] embed(int token) {
+        double[] row = new double[hidden];
+        for (int i = 0; i < hidden; i++) {
+            row[i] = w.get(m + "embed_tokens.weight")[token * hidden + i];
         }
+        return row;
     }
 
     /** log p(next | tokens[0..t]) for every t: [T][vocab]. */
     double[][] logProbs(int[] tokens) {
-        int n = tokens.length;
-        double[][] x = new double[n][hidden];
-        for (int t = 0; t < n; t++) {
-            for (int i = 0; i < hidden; i++) {
-                x[t][i] = w.get("model.embed_tokens.weight")[tokens[t] * hidden + i];
-            }
+        double[][] x = new double[tokens.length][];
+        for (int t = 0; t < tokens.length; t++) {
+            x[t] = embed(tokens[t]);
         }
+        return logProbsFromEmbeddings(x);
+    }
+
+    /** log p(next | positions 0..t) for every t, from input embeddings [T][hidden] (modified in place). */
+    public double[][] logProbsFromEmbeddings(double[][] x) {
+        int n = x.length;
         for (int l = 0; l < layers; l++) {
-            String p = "model.layers." + l + ".";
+            String p = m + "layers." + l + ".";
             double[][] attnOut = new double[n][];
             double[][][] q = new double[n][][];
             double[][][] k = new double[n][][];
             double[][][] v = new double[n][][];
             for (int t = 0; t < n; t++) {
                 double[] h = rmsNorm(x[t], w.get(p + "input_layernorm.weight"));
-                q[t] = rope(split(matVec(w.get(p + "self_attn.q_proj.weight"), h, heads * headDim), heads), t);
-                k[t] = rope(split(matVec(w.get(p + "self_attn.k_proj.weight"), h, kvHeads * headDim), kvHeads), t);
-                v[t] = split(matVec(w.get(p + "self_attn.v_proj.weight"), h, kvHeads * headDim), kvHeads);
+                q[t] = rope(split(project(p + "self_attn.q_proj", h, heads * headDim), heads), t);
+                k[t] = rope(split(project(p + "self_attn.k_proj", h, kvHeads * headDim), kvHeads), t);
+                v[t] = split(project(p + "self_attn.v_proj", h, kvHeads * headDim), kvHeads);
             }
             for (int t = 0; t < n; t++) {
                 double[] concat = new double[heads * headDim];
@@ -107,7 +135,7 @@ final class ReferenceLlama {
                         }
                     }
                 }
-                attnOut[t] = matVec(w.get(p + "self_attn.o_proj.weight"), concat, hidden);
+                attnOut[t] = project(p + "self_attn.o_proj", concat, hidden);
             }
             for (int t = 0; t < n; t++) {
                 for (int i = 0; i < hidden; i++) {
@@ -128,7 +156,7 @@ final class ReferenceLlama {
         }
         double[][] out = new double[n][];
         for (int t = 0; t < n; t++) {
-            double[] logits = matVec(w.get("lm_head.weight"), rmsNorm(x[t], w.get("model.norm.weight")), vocab);
+            double[] logits = matVec(w.get(lmHead), rmsNorm(x[t], w.get(m + "norm.weight")), vocab);
             double max = Double.NEGATIVE_INFINITY;
             for (double logit : logits) {
                 max = Math.max(max, logit);
@@ -155,6 +183,16 @@ final class ReferenceLlama {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             out[i] = x[i] / Math.sqrt(meanSquare + eps) * weight[i];
+        }
+        return out;
+    }
+
+    /** nn.Linear {@code name}: its weight times x, plus its bias if the checkpoint has one. */
+    private double[] project(String name, double[] x, int rows) {
+        double[] out = matVec(w.get(name + ".weight"), x, rows);
+        float[] bias = w.get(name + ".bias");
+        for (int r = 0; bias != null && r < rows; r++) {
+            out[r] += bias[r];
         }
         return out;
     }

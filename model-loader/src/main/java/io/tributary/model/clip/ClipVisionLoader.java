@@ -1,0 +1,120 @@
+package io.tributary.model.clip;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.tributary.model.checkpoint.CheckpointTensors;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Loads {@link ClipVisionWeights} by canonical key name: {@code <prefix>vision_model.*} and, when present,
+ * {@code <prefix>visual_projection.weight}. The prefix is {@code vision_tower.} inside a LLaVA checkpoint and empty
+ * for a CLIP checkpoint of its own.
+ */
+final class ClipVisionLoader {
+
+    private ClipVisionLoader() {
+    }
+
+    static String projectionKey(String prefix) {
+        return prefix + "visual_projection.weight";
+    }
+
+    /** The {@code position_ids} buffer older checkpoints saved; recomputed, as transformers does. */
+    static Predicate<String> ignored(String prefix) {
+        return (prefix + "vision_model.embeddings.position_ids")::equals;
+    }
+
+    static Map<String, long[]> expectedShapes(ClipVisionConfig c, String prefix, boolean withProjection) {
+        long e = c.hiddenSize();
+        long inter = c.intermediateSize();
+        String p = prefix + "vision_model.";
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put(p + "embeddings.class_embedding", new long[] {e});
+        shapes.put(p + "embeddings.patch_embedding.weight",
+                new long[] {e, c.numChannels(), c.patchSize(), c.patchSize()});
+        shapes.put(p + "embeddings.position_embedding.weight", new long[] {c.numPositions(), e});
+        shapes.put(p + "pre_layrnorm.weight", new long[] {e});
+        shapes.put(p + "pre_layrnorm.bias", new long[] {e});
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String l = p + "encoder.layers." + i + ".";
+            for (String proj : List.of("k_proj", "v_proj", "q_proj", "out_proj")) {
+                shapes.put(l + "self_attn." + proj + ".weight", new long[] {e, e});
+                shapes.put(l + "self_attn." + proj + ".bias", new long[] {e});
+            }
+            shapes.put(l + "layer_norm1.weight", new long[] {e});
+            shapes.put(l + "layer_norm1.bias", new long[] {e});
+            shapes.put(l + "mlp.fc1.weight", new long[] {inter, e});
+            shapes.put(l + "mlp.fc1.bias", new long[] {inter});
+            shapes.put(l + "mlp.fc2.weight", new long[] {e, inter});
+            shapes.put(l + "mlp.fc2.bias", new long[] {e});
+            shapes.put(l + "layer_norm2.weight", new long[] {e});
+            shapes.put(l + "layer_norm2.bias", new long[] {e});
+        }
+        shapes.put(p + "post_layernorm.weight", new long[] {e});
+        shapes.put(p + "post_layernorm.bias", new long[] {e});
+        if (withProjection) {
+            shapes.put(projectionKey(prefix), new long[] {c.projectionDim(), e});
+        }
+        return shapes;
+    }
+
+    static ClipVisionWeights load(CheckpointTensors tensors, ClipVisionConfig c, String prefix, NDManager manager,
+            DataType dataType) {
+        Loader load = new Loader(tensors, manager, dataType);
+        String p = prefix + "vision_model.";
+        float scale = (float) (1 / Math.sqrt(c.headDim()));
+        List<ClipVisionWeights.Layer> layers = new ArrayList<>();
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String l = p + "encoder.layers." + i + ".";
+            String attn = l + "self_attn.";
+            layers.add(new ClipVisionWeights.Layer(
+                    load.norm(l + "layer_norm1."),
+                    fuseRows(scaled(load.get(attn + "q_proj.weight"), scale), load.get(attn + "k_proj.weight"),
+                            load.get(attn + "v_proj.weight")),
+                    fuseRows(scaled(load.get(attn + "q_proj.bias"), scale), load.get(attn + "k_proj.bias"),
+                            load.get(attn + "v_proj.bias")),
+                    load.get(attn + "out_proj.weight"),
+                    load.get(attn + "out_proj.bias"),
+                    load.norm(l + "layer_norm2."),
+                    load.get(l + "mlp.fc1.weight"),
+                    load.get(l + "mlp.fc1.bias"),
+                    load.get(l + "mlp.fc2.weight"),
+                    load.get(l + "mlp.fc2.bias")));
+        }
+        // Views of the loaded arrays, which stay open in the manager: they may alias the mapped file.
+        NDArray patch = load.get(p + "embeddings.patch_embedding.weight").reshape(c.hiddenSize(), c.patchValues());
+        NDArray cls = load.get(p + "embeddings.class_embedding").reshape(1, c.hiddenSize());
+        return new ClipVisionWeights(patch, cls, load.get(p + "embeddings.position_embedding.weight"),
+                load.norm(p + "pre_layrnorm."), layers, load.norm(p + "post_layernorm."),
+                tensors.contains(projectionKey(prefix)) ? load.get(projectionKey(prefix)) : null);
+    }
+
+    private static NDArray scaled(NDArray q, float scale) {
+        try (q) {
+            return q.mul(scale);
+        }
+    }
+
+    private static NDArray fuseRows(NDArray... parts) {
+        try (NDList list = new NDList(parts)) {
+            return NDArrays.concat(list, 0);
+        }
+    }
+
+    private record Loader(CheckpointTensors tensors, NDManager manager, DataType dataType) {
+        NDArray get(String name) {
+            return tensors.load(name, manager, dataType);
+        }
+
+        ClipVisionWeights.Norm norm(String prefix) {
+            return new ClipVisionWeights.Norm(get(prefix + "weight"), get(prefix + "bias"));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.tributary.model.clip;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+
+/**
+ * All weights of a CLIP vision tower, loaded by checkpoint name under {@code vision_model.}. Shapes: E =
+ * hidden_size, I = intermediate_size, C = num_channels, P = patch_size, N = (image_size / P)^2 patches.
+ *
+ * @param patchEmbedding    {@code embeddings.patch_embedding.weight} [E, C, P, P] (a conv without bias) flattened to
+ *                          [E, C*P*P]: with stride = kernel the conv is one matmul over flattened patches
+ * @param classEmbedding    {@code embeddings.class_embedding} [1, E]
+ * @param positionEmbedding {@code embeddings.position_embedding.weight} [N + 1, E]
+ * @param preLayrnorm       {@code pre_layrnorm.{weight,bias}} [E] (sic: CLIP's spelling)
+ * @param layers            {@code encoder.layers.N.*}, in order
+ * @param postLayernorm     {@code post_layernorm.{weight,bias}} [E]: only the pooled embedding reads it
+ * @param visualProjection  {@code visual_projection.weight} [projection_dim, E], no bias; null when the checkpoint
+ *                          is a bare vision model (LLaVA's tower)
+ */
+public record ClipVisionWeights(NDArray patchEmbedding, NDArray classEmbedding, NDArray positionEmbedding,
+        Norm preLayrnorm, List<Layer> layers, Norm postLayernorm, NDArray visualProjection) {
+
+    public ClipVisionWeights {
+        layers = List.copyOf(layers);
+    }
+
+    /** A LayerNorm's scale and shift, both [E]. */
+    public record Norm(NDArray weight, NDArray bias) {
+    }
+
+    /**
+     * One pre-norm encoder layer.
+     *
+     * @param layerNorm1 {@code layer_norm1} [E]
+     * @param qkvProj    {@code self_attn.{q,k,v}_proj.weight} stacked: [3E, E], q rows pre-multiplied by 1/sqrt(D)
+     * @param qkvBias    {@code self_attn.{q,k,v}_proj.bias} stacked: [3E], q part scaled likewise
+     * @param outProj    {@code self_attn.out_proj.weight} [E, E]
+     * @param outBias    {@code self_attn.out_proj.bias} [E]
+     * @param layerNorm2 {@code layer_norm2} [E]
+     * @param fc1        {@code mlp.fc1.weight} [I, E]
+     * @param fc1Bias    {@code mlp.fc1.bias} [I]
+     * @param fc2        {@code mlp.fc2.weight} [E, I]
+     * @param fc2Bias    {@code mlp.fc2.bias} [E]
+     */
+    public record Layer(Norm layerNorm1, NDArray qkvProj, NDArray qkvBias, NDArray outProj, NDArray outBias,
+            Norm layerNorm2, NDArray fc1, NDArray fc1Bias, NDArray fc2, NDArray fc2Bias) {
+    }
+}
