@@ -6,6 +6,12 @@ package io.tributary.routing;
  */
 public interface Detokenizer {
 
+    /**
+     * How many token ids the tokenizer knows. Checkpoints often pad their {@code lm_head} beyond it (to a multiple
+     * of 64 or 128); the mixture never lets those rows be sampled.
+     */
+    int vocabularySize();
+
     /** A fresh incremental decoder for one generation. */
     Stream newStream();
 

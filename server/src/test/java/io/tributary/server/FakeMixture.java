@@ -31,7 +31,7 @@ public final class FakeMixture {
 
     public static ServedModel served(Expert... experts) {
         Mixture mixture = new Mixture("fake-mixture", List.of(experts), new UniformRouter(),
-                new LetterDetokenizer(Set.of(EOS)), Set.of(EOS));
+                new LetterDetokenizer(VOCABULARY, Set.of(EOS)), Set.of(EOS));
         Routers routers = new Routers(RoutingResources.none(experts.length));
         return new ServedModel(mixture, routers, text -> text.chars().map(c -> c % EOS).toArray(), MAX_TOTAL_TOKENS);
     }

@@ -34,6 +34,7 @@ public final class Generation {
     private RoutingSession routing; // started by the first step, on the decoding thread: it may run models
     private final TokenSampler sampler;
     private final Detokenizer.Stream detokenizer;
+    private final int tokenizerVocabulary;
     private final StringBuilder generatedText = new StringBuilder();
     private final List<GeneratedToken> tokens = new ArrayList<>();
     private int[] generatedIds = new int[16];
@@ -49,6 +50,7 @@ public final class Generation {
         this.sampler = new TokenSampler(request.sampling(), request.prompt().tokenIds(),
                 ThreadLocalRandom.current().nextLong());
         this.detokenizer = mixture.detokenizer().newStream();
+        this.tokenizerVocabulary = mixture.detokenizer().vocabularySize();
     }
 
     /** Asks the generation to stop; it frees its sessions and reports a {@link CancellationException}. */
@@ -95,7 +97,7 @@ public final class Generation {
         float[][] expertLogProbs = new float[sessions.length][];
         for (int k = 0; k < sessions.length; k++) {
             if (weights[k] > 0) {
-                expertLogProbs[k] = session(k).nextLogProbs();
+                expertLogProbs[k] = LogMixture.restrict(session(k).nextLogProbs(), tokenizerVocabulary);
             }
         }
         float[] mixed = LogMixture.mix(weights, expertLogProbs);

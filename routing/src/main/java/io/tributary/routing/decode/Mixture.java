@@ -39,6 +39,10 @@ public final class Mixture implements AutoCloseable {
                         + vocabularySize + ": experts of one mixture must share one vocabulary");
             }
         }
+        if (detokenizer.vocabularySize() > vocabularySize) {
+            throw new IllegalArgumentException("the tokenizer knows " + detokenizer.vocabularySize()
+                    + " tokens but the experts' vocabulary has only " + vocabularySize);
+        }
     }
 
     /**

@@ -60,6 +60,31 @@ public final class LogMixture {
         return mixed;
     }
 
+    /**
+     * An expert's distribution restricted to the first {@code validTokens} ids and renormalized: exactly what the
+     * expert would give with the logits of the other ids masked to {@code -∞} before its softmax. Used for
+     * {@code lm_head} rows that pad the vocabulary beyond the tokenizer.
+     */
+    public static float[] restrict(float[] logProbs, int validTokens) {
+        if (validTokens >= logProbs.length) {
+            return logProbs;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int x = 0; x < validTokens; x++) {
+            max = Math.max(max, logProbs[x]);
+        }
+        double sum = 0;
+        for (int x = 0; x < validTokens; x++) {
+            sum += Math.exp(logProbs[x] - max);
+        }
+        float logZ = (float) (max + Math.log(sum));
+        float[] restricted = new float[logProbs.length];
+        for (int x = 0; x < logProbs.length; x++) {
+            restricted[x] = x < validTokens ? logProbs[x] - logZ : Float.NEGATIVE_INFINITY;
+        }
+        return restricted;
+    }
+
     private static int[] activeExperts(double[] weights) {
         int count = 0;
         for (double w : weights) {

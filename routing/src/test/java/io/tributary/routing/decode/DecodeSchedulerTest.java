@@ -39,7 +39,7 @@ class DecodeSchedulerTest {
         FakeExpert a = new FakeExpert("a", 50, 1);
         FakeExpert b = new FakeExpert("b", 50, 2);
         Mixture mixture = new Mixture("m", List.of(a, b), new UniformRouter(),
-                new LetterDetokenizer(Set.of()), Set.of());
+                new LetterDetokenizer(50, Set.of()), Set.of());
         List<RecordingListener> listeners = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             RecordingListener listener = new RecordingListener();
@@ -66,7 +66,7 @@ class DecodeSchedulerTest {
         scheduler = new DecodeScheduler(1, 4, 0, Executors.defaultThreadFactory());
         CountDownLatch gate = new CountDownLatch(1);
         Mixture mixture = new Mixture("m", List.of(new ScriptedExpert(8, 1).blockedBy(gate)),
-                new UniformRouter(), new LetterDetokenizer(Set.of()), Set.of());
+                new UniformRouter(), new LetterDetokenizer(8, Set.of()), Set.of());
         List<Integer> order = new CopyOnWriteArrayList<>();
         List<RecordingListener> listeners = new ArrayList<>();
         for (int g = 0; g < 3; g++) {
@@ -93,7 +93,7 @@ class DecodeSchedulerTest {
         scheduler = new DecodeScheduler(1, 1, 1, Executors.defaultThreadFactory());
         CountDownLatch gate = new CountDownLatch(1);
         Mixture mixture = new Mixture("m", List.of(new ScriptedExpert(8, 1).blockedBy(gate)),
-                new UniformRouter(), new LetterDetokenizer(Set.of()), Set.of());
+                new UniformRouter(), new LetterDetokenizer(8, Set.of()), Set.of());
         RecordingListener running = new RecordingListener();
         RecordingListener queued = new RecordingListener();
         scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 3), running));
@@ -117,7 +117,7 @@ class DecodeSchedulerTest {
         CountDownLatch gate = new CountDownLatch(1);
         ScriptedExpert expert = new ScriptedExpert(8, 1).blockedBy(gate);
         Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
-                new LetterDetokenizer(Set.of()), Set.of());
+                new LetterDetokenizer(8, Set.of()), Set.of());
         RecordingListener first = new RecordingListener();
         RecordingListener second = new RecordingListener();
         scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 1_000), first));

@@ -200,6 +200,23 @@ class GenerationTest {
     }
 
     @Test
+    void lmHeadRowsBeyondTheTokenizerAreNeverSampled() {
+        FakeExpert padded = new FakeExpert("padded", VOCABULARY, 21);
+        Mixture mixture = new Mixture("padded", List.of(padded), new UniformRouter(),
+                new LetterDetokenizer(20, Set.of()), Set.of());
+        RecordingListener listener = new RecordingListener();
+        Generation generation = mixture.start(request(new SamplingParams(true, 2.0, 0, 1.0, 1.0, 5L), 300), listener);
+        while (!generation.step()) {
+            // decode inline
+        }
+        assertThat(listener.tokenIds()).hasSize(300);
+        assertThat(java.util.Arrays.stream(listener.tokenIds()).max().orElseThrow()).isLessThan(20);
+        assertThatThrownBy(() -> new Mixture("too-small", List.of(padded), new UniformRouter(),
+                new LetterDetokenizer(65, Set.of()), Set.of()))
+                .hasMessage("the tokenizer knows 65 tokens but the experts' vocabulary has only 64");
+    }
+
+    @Test
     void expertsWithDifferentVocabulariesCannotBeMixed() {
         assertThatThrownBy(() -> mixture(new UniformRouter(), new FakeExpert("small", 10, 1),
                 new FakeExpert("large", 12, 2)))
@@ -218,7 +235,7 @@ class GenerationTest {
     }
 
     static Mixture mixture(Router router, Expert... experts) {
-        return new Mixture("test", List.of(experts), router, new LetterDetokenizer(Set.of(EOS)), Set.of(EOS));
+        return new Mixture("test", List.of(experts), router, new LetterDetokenizer(VOCABULARY, Set.of(EOS)), Set.of(EOS));
     }
 
     static GenerationRequest request(SamplingParams sampling, int maxNewTokens) {

@@ -124,7 +124,7 @@ class RoutingModesTest {
                 : RoutingResources.none(experts.length);
         Routers routers = new Routers(resources);
         Mixture mixture = new Mixture("m", List.of(experts), routers.create(RouterSpec.of("uniform")),
-                new LetterDetokenizer(Set.of()), Set.of());
+                new LetterDetokenizer(VOCABULARY, Set.of()), Set.of());
         RecordingListener listener = new RecordingListener();
         Generation generation = mixture.start(new GenerationRequest(PROMPT, SamplingParams.GREEDY,
                 StoppingCriteria.maxNewTokens(tokens), routers.create(spec)), listener);

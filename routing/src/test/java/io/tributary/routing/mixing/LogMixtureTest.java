@@ -82,6 +82,17 @@ class LogMixtureTest {
     }
 
     @Test
+    void restrictingToTheTokenizerMasksPaddedRowsAndRenormalizes() {
+        float[] padded = logOf(0.2, 0.3, 0.1, 0.4);
+        float[] restricted = LogMixture.restrict(padded, 3);
+        assertThat(Math.exp(restricted[0])).isCloseTo(1 / 3.0, within(1e-6));
+        assertThat(Math.exp(restricted[1])).isCloseTo(0.5, within(1e-6));
+        assertThat(Math.exp(restricted[2])).isCloseTo(1 / 6.0, within(1e-6));
+        assertThat(restricted[3]).isEqualTo(Float.NEGATIVE_INFINITY);
+        assertThat(LogMixture.restrict(padded, 4)).isSameAs(padded);
+    }
+
+    @Test
     void rejectsMismatchedShapes() {
         assertThatThrownBy(() -> LogMixture.mix(new double[] {1}, new float[2][3]))
                 .hasMessageContaining("1 weights for 2 experts");

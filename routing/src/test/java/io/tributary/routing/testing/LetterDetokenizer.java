@@ -6,9 +6,16 @@ import io.tributary.routing.Detokenizer;
 public final class LetterDetokenizer implements Detokenizer {
 
     private final java.util.Set<Integer> special;
+    private final int vocabularySize;
 
-    public LetterDetokenizer(java.util.Set<Integer> special) {
+    public LetterDetokenizer(int vocabularySize, java.util.Set<Integer> special) {
         this.special = special;
+        this.vocabularySize = vocabularySize;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return vocabularySize;
     }
 
     public static String letter(int tokenId) {
