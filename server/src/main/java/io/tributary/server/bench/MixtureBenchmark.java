@@ -9,6 +9,7 @@ import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.Generation;
@@ -79,8 +80,14 @@ public final class MixtureBenchmark {
         }
     }
 
-    /** A mixture with the router of one routing mode. */
+    /**
+     * A mixture with the router of one routing mode; or, with a {@code null} spec, its experts decoding side by
+     * side without any routing or mixing: what K separate models cost when they run together.
+     */
     private record Setup(Mixture mixture, Routers routers, RouterSpec spec, int experts) {
+        boolean lockstep() {
+            return spec == null;
+        }
     }
 
     private static Map<String, Setup> setups(List<Expert> experts, HfTokenizer tokenizer) {
@@ -96,6 +103,7 @@ public final class MixtureBenchmark {
             setups.put(k + " experts, soft", setup(some, tokenizer, RouterSpec.of("soft")));
             setups.put(k + " experts, uniform", setup(some, tokenizer, RouterSpec.of("uniform")));
             setups.put(k + " experts, posterior", setup(some, tokenizer, RouterSpec.of("posterior")));
+            setups.put(k + " experts, no mixing", new Setup(setups.get(k + " experts, uniform").mixture(), null, null, k));
         }
         return setups;
     }
@@ -134,19 +142,25 @@ public final class MixtureBenchmark {
         }
         System.out.printf("Greedy decoding of %d tokens, median of %d runs, %d cores; ratios of ms/token%n%n",
                 tokens, runs, Runtime.getRuntime().availableProcessors());
-        System.out.printf("%-22s %9s %10s %10s %12s %14s%n", "setup", "run/token", "TTFT ms", "ms/token",
-                "vs 1 expert", "vs K × 1 expert");
+        System.out.printf("%-22s %9s %9s %9s %12s %15s %14s%n", "setup", "run/token", "TTFT ms", "ms/token",
+                "vs 1 expert", "vs K × 1 expert", "vs no mixing");
         double single = median(perToken[0]);
         for (int s = 0; s < names.size(); s++) {
             Setup setup = setups.get(names.get(s));
             double latency = median(perToken[s]);
-            System.out.printf("%-22s %9d %10.2f %10.3f %11.2fx %13.2fx%n", names.get(s), expertsRunPerToken(setup),
-                    median(firstToken[s]), latency, latency / single, latency / (setup.experts() * single));
+            double unmixed = median(perToken[names.indexOf(setup.experts() + " experts, no mixing")
+                    < 0 ? 0 : names.indexOf(setup.experts() + " experts, no mixing")]);
+            System.out.printf("%-22s %9d %9.2f %9.3f %11.2fx %14.2fx %13.2fx%n", names.get(s), expertsRunPerToken(setup),
+                    median(firstToken[s]), latency, latency / single, latency / (setup.experts() * single),
+                    latency / unmixed);
         }
     }
 
     /** Experts with a positive weight on a token: what hard and top-k save. */
     private static int expertsRunPerToken(Setup setup) {
+        if (setup.lockstep()) {
+            return setup.experts();
+        }
         return switch (setup.spec().mode()) {
             case "hard" -> 1;
             case "top-k" -> setup.spec().topK();
@@ -156,6 +170,9 @@ public final class MixtureBenchmark {
 
     /** Milliseconds to the first token (prefill and routing), then mean milliseconds per further token. */
     private static double[] decode(Setup setup, Prompt prompt, int tokens) {
+        if (setup.lockstep()) {
+            return lockstep(setup.mixture().experts(), prompt, tokens);
+        }
         long[] times = new long[2];
         int[] generated = new int[1];
         GenerationRequest request = new GenerationRequest(prompt, SamplingParams.GREEDY,
@@ -184,6 +201,35 @@ public final class MixtureBenchmark {
             throw new IllegalStateException("generated " + generated[0] + " tokens, expected " + tokens);
         }
         return new double[] {(times[0] - start) / 1e6, (times[1] - times[0]) / 1e6 / (tokens - 1)};
+    }
+
+    /** The experts decode greedily side by side, each its own text: no router, no mixing, no sampler. */
+    private static double[] lockstep(List<Expert> experts, Prompt prompt, int tokens) {
+        List<ExpertSession> sessions = new ArrayList<>();
+        try {
+            long start = System.nanoTime();
+            long first = 0;
+            for (int t = 0; t < tokens; t++) {
+                for (ExpertSession session : sessions.isEmpty() ? open(experts, prompt, sessions) : sessions) {
+                    float[] logProbs = session.nextLogProbs();
+                    int best = 0;
+                    for (int x = 1; x < logProbs.length; x++) {
+                        best = logProbs[x] > logProbs[best] ? x : best;
+                    }
+                    session.append(best);
+                }
+                first = t == 0 ? System.nanoTime() : first;
+            }
+            long end = System.nanoTime();
+            return new double[] {(first - start) / 1e6, (end - first) / 1e6 / (tokens - 1)};
+        } finally {
+            sessions.forEach(ExpertSession::close);
+        }
+    }
+
+    private static List<ExpertSession> open(List<Expert> experts, Prompt prompt, List<ExpertSession> sessions) {
+        experts.forEach(expert -> sessions.add(expert.open(prompt)));
+        return sessions;
     }
 
     private static float[] gaussian(SplittableRandom random) {
