@@ -1,15 +1,18 @@
 package io.tributary.server;
 
 import io.tributary.routing.Expert;
+import io.tributary.routing.ImageInput;
 import io.tributary.routing.decode.Mixture;
 import io.tributary.routing.router.Routers;
 import io.tributary.routing.router.RoutingResources;
 import io.tributary.routing.router.UniformRouter;
 import io.tributary.routing.testing.FakeExpert;
 import io.tributary.routing.testing.LetterDetokenizer;
+import io.tributary.server.mixture.PromptEncoder;
 import io.tributary.server.mixture.ServedModel;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -29,10 +32,30 @@ public final class FakeMixture {
         return served(new FakeExpert("alpha", VOCABULARY, 1), new FakeExpert("beta", VOCABULARY, 2));
     }
 
+    /** One token per character; images stand as {@code #} and are checked only for being non-empty. */
+    static final class LetterPrompts implements PromptEncoder {
+        @Override
+        public int[] encode(String text) {
+            return text.chars().map(c -> c % EOS).toArray();
+        }
+
+        @Override
+        public Optional<String> imagePlaceholder() {
+            return Optional.of("#");
+        }
+
+        @Override
+        public void checkImage(ImageInput image) {
+            if (image.bytes().length == 0) {
+                throw new IllegalArgumentException("the image is empty");
+            }
+        }
+    }
+
     public static ServedModel served(Expert... experts) {
         Mixture mixture = new Mixture("fake-mixture", List.of(experts), new UniformRouter(),
                 new LetterDetokenizer(VOCABULARY, Set.of(EOS)), Set.of(EOS));
         Routers routers = new Routers(RoutingResources.none(experts.length));
-        return new ServedModel(mixture, routers, text -> text.chars().map(c -> c % EOS).toArray(), MAX_TOTAL_TOKENS);
+        return new ServedModel(mixture, routers, new LetterPrompts(), MAX_TOTAL_TOKENS);
     }
 }

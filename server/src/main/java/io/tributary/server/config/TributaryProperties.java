@@ -56,6 +56,7 @@ public record TributaryProperties(
      * @param maxNewTokens        the largest {@code max_new_tokens} a request may ask for
      * @param maxInputChars       longer inputs are refused before tokenization
      * @param maxStopSequences    the most stop sequences a request may give
+     * @param maxImages           the most images a request may carry
      * @param requestTimeout      a generation still running after this is cancelled
      */
     public record Limits(
@@ -63,6 +64,7 @@ public record TributaryProperties(
             @Min(1) @DefaultValue("2048") int maxNewTokens,
             @Min(1) @DefaultValue("1000000") int maxInputChars,
             @Min(0) @DefaultValue("4") int maxStopSequences,
+            @Min(0) @DefaultValue("8") int maxImages,
             @NotNull @DefaultValue("10m") Duration requestTimeout) {
     }
 }

@@ -49,13 +49,27 @@ class RequestTranslator {
         int maxNewTokens = maxNewTokens(parameters);
         List<String> stop = stopSequences(parameters);
 
-        int[] tokens = truncate(model.encoder().apply(inputs), parameters.truncate());
+        PromptInputs prompt = PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null),
+                limits.maxImages());
+        for (int i = 0; i < prompt.images().size(); i++) {
+            try {
+                model.prompts().checkImage(prompt.images().get(i));
+            } catch (IllegalArgumentException e) {
+                throw new RequestValidationException("image " + (i + 1) + ": " + e.getMessage());
+            }
+        }
+        int[] encoded = model.prompts().encode(prompt.text());
+        int[] tokens = truncate(encoded, parameters.truncate());
+        if (tokens.length < encoded.length && !prompt.images().isEmpty()) {
+            throw new RequestValidationException("`truncate` cannot shorten a prompt with images: it would cut "
+                    + "an image's place out of the text");
+        }
         if (tokens.length + maxNewTokens > model.maxTotalTokens()) {
             throw new RequestValidationException("`inputs` tokens + `max_new_tokens` must be <= "
                     + model.maxTotalTokens() + ". Given: " + tokens.length + " `inputs` tokens and "
                     + maxNewTokens + " `max_new_tokens`");
         }
-        return new GenerationRequest(Prompt.ofTokens(tokens), sampling,
+        return new GenerationRequest(new Prompt(tokens, prompt.images()), sampling,
                 new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()));
     }
 

@@ -3,6 +3,7 @@ package io.tributary.server.mixture;
 import io.tributary.model.CheckpointInfo;
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
+import io.tributary.model.image.ImageLimits;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.Mixture;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -61,7 +63,8 @@ public final class MixtureLoader {
             Router router = RouterLoader.defaultRouter(manifestFile, manifest.router(), routers);
             Mixture mixture = new Mixture(manifest.name(), loaded, router, tokenizer, eos);
             int maxTotalTokens = loaded.stream().mapToInt(Expert::maxSequenceLength).min().orElseThrow();
-            return new ServedModel(mixture, routers, tokenizer::encode, maxTotalTokens, tokenizer);
+            PromptEncoder prompts = new TokenizerPromptEncoder(tokenizer, Optional.empty(), ImageLimits.DEFAULT);
+            return new ServedModel(mixture, routers, prompts, maxTotalTokens, tokenizer);
         } catch (RuntimeException e) {
             loaded.forEach(Expert::close);
             if (tokenizer != null) {

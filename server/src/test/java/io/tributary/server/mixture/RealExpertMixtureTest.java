@@ -99,7 +99,7 @@ class RealExpertMixtureTest {
         try (ServedModel hard = loader.load(ManifestReader.write(root.resolve("hard.yaml"), manifest));
              ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
              ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
-            int[] prompt = hard.encoder().apply(PROMPT);
+            int[] prompt = hard.prompts().encode(PROMPT);
             double[] likelihoods = {likelihood(first, prompt), likelihood(second, prompt)};
             int best = likelihoods[0] >= likelihoods[1] ? 0 : 1;
 
@@ -116,7 +116,7 @@ class RealExpertMixtureTest {
              ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
              ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
             RecordingListener routed = generate(posterior, SamplingParams.GREEDY);
-            int[] sequence = posterior.encoder().apply(PROMPT);
+            int[] sequence = posterior.prompts().encode(PROMPT);
             int last = routed.tokens.size() - 1;
             int[] prefix = Arrays.copyOf(sequence, sequence.length + last);
             System.arraycopy(routed.tokenIds(), 0, prefix, sequence.length, last);
@@ -146,7 +146,7 @@ class RealExpertMixtureTest {
 
     private static RecordingListener generate(ServedModel model, SamplingParams sampling) {
         RecordingListener listener = new RecordingListener();
-        Prompt prompt = Prompt.ofTokens(model.encoder().apply(PROMPT));
+        Prompt prompt = Prompt.ofTokens(model.prompts().encode(PROMPT));
         Generation generation = model.mixture().start(new GenerationRequest(prompt, sampling,
                 new StoppingCriteria(48, List.of(), true)), listener);
         while (!generation.step()) {

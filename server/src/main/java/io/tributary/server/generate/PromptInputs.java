@@ -1,0 +1,76 @@
+package io.tributary.server.generate;
+
+import io.tributary.routing.ImageInput;
+
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Splits a TGI-style {@code inputs} string into text and images. As in text-generation-inference, an image is
+ * written inline as markdown, {@code ![](data:image/png;base64,...)}; each becomes the experts' image placeholder
+ * in the text, and its bytes an {@link ImageInput}, in order. Only data URIs are accepted: fetching URLs on a
+ * client's behalf would let any client make the server call any address.
+ *
+ * @param text   the prompt with each image replaced by the placeholder
+ * @param images the images, in the order they appear
+ */
+record PromptInputs(String text, List<ImageInput> images) {
+
+    private static final Pattern MARKDOWN_IMAGE = Pattern.compile("!\\[[^\\]]*\\]\\(([^)\\s]*)\\)");
+    private static final Pattern DATA_URI = Pattern.compile("data:([\\w.+-]+/[\\w.+-]+)(;[\\w-]+=[\\w.-]+)*;base64,(.*)",
+            Pattern.DOTALL);
+    private static final Set<String> MEDIA_TYPES = Set.of("image/png", "image/jpeg", "image/jpg", "image/gif", "image/bmp");
+
+    /**
+     * @param placeholder the text of the experts' image placeholder; {@code null} when they read text only
+     * @throws RequestValidationException naming the image when one cannot be read or the experts read no images
+     */
+    static PromptInputs parse(String inputs, String placeholder, int maxImages) {
+        Matcher matcher = MARKDOWN_IMAGE.matcher(inputs);
+        StringBuilder text = new StringBuilder();
+        List<ImageInput> images = new ArrayList<>();
+        int last = 0;
+        while (matcher.find()) {
+            int number = images.size() + 1;
+            if (placeholder == null) {
+                throw new RequestValidationException("`inputs` contains an image, but this mixture's experts read "
+                        + "text only");
+            }
+            if (number > maxImages) {
+                throw new RequestValidationException("`inputs` may contain at most " + maxImages + " images");
+            }
+            images.add(decode(matcher.group(1), number));
+            text.append(inputs, last, matcher.start()).append(placeholder);
+            last = matcher.end();
+        }
+        text.append(inputs.substring(last));
+        return new PromptInputs(text.toString(), images);
+    }
+
+    private static ImageInput decode(String uri, int number) {
+        Matcher dataUri = DATA_URI.matcher(uri);
+        if (!dataUri.matches()) {
+            throw new RequestValidationException("image " + number + ": only base64 data URIs are accepted "
+                    + "(`![](data:image/png;base64,...)`), not " + abbreviate(uri));
+        }
+        String mediaType = dataUri.group(1).toLowerCase(Locale.ROOT);
+        if (!MEDIA_TYPES.contains(mediaType)) {
+            throw new RequestValidationException("image " + number + ": unsupported media type " + mediaType
+                    + "; use PNG, JPEG, GIF or BMP");
+        }
+        try {
+            return new ImageInput(Base64.getDecoder().decode(dataUri.group(3)), mediaType);
+        } catch (IllegalArgumentException e) {
+            throw new RequestValidationException("image " + number + ": the data URI is not valid base64");
+        }
+    }
+
+    private static String abbreviate(String uri) {
+        return uri.length() <= 40 ? "'" + uri + "'" : "'" + uri.substring(0, 40) + "...'";
+    }
+}
