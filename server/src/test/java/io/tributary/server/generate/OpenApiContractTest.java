@@ -54,4 +54,17 @@ class OpenApiContractTest {
 
         assertThat(documented).isNotEmpty().containsExactlyInAnyOrderElementsOf(served);
     }
+
+    @Test
+    void everyGenerationParameterIsDocumented() throws Exception {
+        JsonNode contract = YAMLMapper.builder().build().readTree(new HttpTestClient(port).get("/openapi.yaml").body());
+        Set<String> documented = new HashSet<>();
+        contract.get("components").get("schemas").get("GenerateParameters").get("properties").properties()
+                .forEach(property -> documented.add(property.getKey()));
+        Set<String> accepted = new HashSet<>();
+        for (var component : GenerateParameters.class.getRecordComponents()) {
+            accepted.add(component.getName().replaceAll("([A-Z])", "_$1").toLowerCase(Locale.ROOT));
+        }
+        assertThat(documented).containsExactlyInAnyOrderElementsOf(accepted);
+    }
 }
