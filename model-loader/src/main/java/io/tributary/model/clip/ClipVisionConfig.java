@@ -47,6 +47,22 @@ public record ClipVisionConfig(
                 positive(json, "projection_dim", 512));
     }
 
+    /** A CLIPModel's {@code visual_projection} is sized by its top-level {@code projection_dim}. */
+    public ClipVisionConfig withProjectionDim(int dim) {
+        return new ClipVisionConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numChannels,
+                imageSize, patchSize, hiddenAct, layerNormEps, dim);
+    }
+
+    /**
+     * Every field that changes what the tower computes from its tensors (the head count and activation do, and no
+     * tensor shape shows them); {@code projection_dim} is left out, being the projection's, not the tower's.
+     */
+    public String computeSignature() {
+        return "clip_vision hidden=" + hiddenSize + " intermediate=" + intermediateSize + " layers=" + numHiddenLayers
+                + " heads=" + numAttentionHeads + " channels=" + numChannels + " image=" + imageSize + " patch="
+                + patchSize + " act=" + hiddenAct.configName() + " eps=" + layerNormEps;
+    }
+
     public int headDim() {
         return hiddenSize / numAttentionHeads;
     }

@@ -66,7 +66,7 @@ final class ClipVisionLoader {
     }
 
     static ClipVisionWeights load(CheckpointTensors tensors, ClipVisionConfig c, String prefix, NDManager manager,
-            DataType dataType) {
+            DataType dataType, boolean withProjection) {
         Loader load = new Loader(tensors, manager, dataType);
         String p = prefix + "vision_model.";
         float scale = (float) (1 / Math.sqrt(c.headDim()));
@@ -93,7 +93,7 @@ final class ClipVisionLoader {
         NDArray cls = load.get(p + "embeddings.class_embedding").reshape(1, c.hiddenSize());
         return new ClipVisionWeights(patch, cls, load.get(p + "embeddings.position_embedding.weight"),
                 load.norm(p + "pre_layrnorm."), layers, load.norm(p + "post_layernorm."),
-                tensors.contains(projectionKey(prefix)) ? load.get(projectionKey(prefix)) : null);
+                withProjection && tensors.contains(projectionKey(prefix)) ? load.get(projectionKey(prefix)) : null);
     }
 
     private static NDArray scaled(NDArray q, float scale) {

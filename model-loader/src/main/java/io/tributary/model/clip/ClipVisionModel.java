@@ -45,6 +45,16 @@ public final class ClipVisionModel {
                 tensors.contains(ClipVisionLoader.projectionKey(prefix)));
     }
 
+    /** Where a CLIP checkpoint keeps the projection into the image-text embedding space (no bias). */
+    public static String projectionKey(String prefix) {
+        return ClipVisionLoader.projectionKey(prefix);
+    }
+
+    /** The tower proper under {@code prefix}: every {@code vision_model.*} tensor, never {@code visual_projection}. */
+    public static Map<String, long[]> towerShapes(ClipVisionConfig config, String prefix) {
+        return ClipVisionLoader.expectedShapes(config, prefix, false);
+    }
+
     public static Predicate<String> ignoredTensors(String prefix) {
         return ClipVisionLoader.ignored(prefix);
     }
@@ -52,7 +62,17 @@ public final class ClipVisionModel {
     /** Loads the tower's weights (already validated) into {@code manager}, which owns them. */
     public static ClipVisionModel load(CheckpointTensors tensors, ClipVisionConfig config, String prefix,
             NDManager manager, DataType dataType) {
-        return new ClipVisionModel(config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType),
+        return new ClipVisionModel(config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, true),
+                dataType);
+    }
+
+    /**
+     * Loads the tower proper, without {@code visual_projection} even if the checkpoint has one: what a shared tower
+     * holds, since LLaVA's towers have no projection and a router keeps its own (see {@code vision.VisionTowers}).
+     */
+    public static ClipVisionModel loadTower(CheckpointTensors tensors, ClipVisionConfig config, String prefix,
+            NDManager manager, DataType dataType) {
+        return new ClipVisionModel(config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, false),
                 dataType);
     }
 
@@ -112,9 +132,18 @@ public final class ClipVisionModel {
      * {@code visual_projection} when the checkpoint has one. [B, projection_dim] (or [B, E] without projection).
      */
     public NDArray imageEmbeds(NDArray pixels) {
-        NDArray last = hiddenStates(pixels, config.numHiddenLayers()).get(config.numHiddenLayers());
-        NDArray pooled = layerNorm(last.get(new NDIndex(":, 0")), weights.postLayernorm()); // [B, E]
+        NDArray pooled = pooled(hiddenStates(pixels, config.numHiddenLayers()).get(config.numHiddenLayers()));
         return hasProjection() ? linear(pooled, weights.visualProjection(), null) : pooled;
+    }
+
+    /** transformers' {@code pooler_output}: post_layernorm of the last hidden state's class token, [B, E]. */
+    public NDArray pooled(NDArray lastHiddenState) {
+        return layerNorm(lastHiddenState.get(new NDIndex(":, 0")), weights.postLayernorm());
+    }
+
+    /** The weights' type: pixels and cached features are in it. */
+    public DataType dataType() {
+        return dataType;
     }
 
     /** Patches through the bias-free conv (one matmul), class token prepended, positions added: [B, N + 1, E]. */

@@ -66,6 +66,11 @@ public final class InternVlVisionEncoder implements AutoCloseable {
      * owned by {@code step}. Call on a thread prepared with {@link NativeTarget#prepareInferenceThread()}.
      */
     public NDArray encode(List<PixelValues> tiles, NDManager step) {
+        return model.forward(pixels(tiles, config, dataType, step));
+    }
+
+    /** Tiles stacked into the encoder's input [tiles, 3, S, S] in {@code dataType}, checking each tile's size. */
+    static NDArray pixels(List<PixelValues> tiles, InternVlConfig config, DataType dataType, NDManager step) {
         int size = config.vision().imageSize();
         float[] pixels = new float[tiles.size() * 3 * size * size];
         for (int i = 0; i < tiles.size(); i++) {
@@ -77,7 +82,7 @@ public final class InternVlVisionEncoder implements AutoCloseable {
             System.arraycopy(tile.data(), 0, pixels, i * tile.data().length, tile.data().length);
         }
         NDArray input = step.create(pixels, new Shape(tiles.size(), 3, size, size));
-        return model.forward(dataType == DataType.FLOAT32 ? input : input.toType(dataType, false));
+        return dataType == DataType.FLOAT32 ? input : input.toType(dataType, false);
     }
 
     /** {@link #encode} as plain floats, row-major [tiles * tokensPerTile][L]; for callers outside DJL and tests. */

@@ -8,18 +8,16 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.image.ImageProcessor;
-import io.tributary.model.image.PixelValues;
 import io.tributary.model.llama.DecoderPrompt;
 import io.tributary.model.llama.LlamaModel;
 import io.tributary.model.llama.LlamaSession;
+import io.tributary.model.vision.SharedTower;
+import io.tributary.model.vision.VisionTowers;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
-import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -28,21 +26,26 @@ import java.util.Objects;
  * of a mixture. Thread-safe like the Llama expert: read-only shared weights, one manager per session.
  *
  * <p>{@link #open} decodes and preprocesses the images at once (a bad image fails the request there); the vision
- * tower, projector and splice run inside the session's prefill step, so nothing native is held before it.
+ * tower, projector and splice run inside the session's prefill step, so nothing native is held before it. Loaded
+ * with a {@link VisionTowers}, the tower is the registry's, shared with every expert (and router) of the same CLIP
+ * content, and each image is encoded once per request between them ({@link LlavaImages}).
  */
 public final class LlavaExpert implements Expert, NativeMemory {
 
     private final String name;
     private final NDManager manager;
     private final LlavaModel model;
-    private final ImageProcessor images;
+    private final LlavaImages images;
+    private final SharedTower sharedTower; // null when the tower's weights are the expert's own
     private final DataType dataType;
 
-    private LlavaExpert(String name, NDManager manager, LlavaModel model, ImageProcessor images, DataType dataType) {
+    private LlavaExpert(String name, NDManager manager, LlavaModel model, LlavaImages images, SharedTower sharedTower,
+            DataType dataType) {
         this.name = name;
         this.manager = manager;
         this.model = model;
         this.images = images;
+        this.sharedTower = sharedTower;
         this.dataType = dataType;
     }
 
@@ -53,6 +56,16 @@ public final class LlavaExpert implements Expert, NativeMemory {
      * @param images turns each request image into CLIP pixel values (one {@link PixelValues} per image)
      */
     public static LlavaExpert load(String name, Path directory, LoadOptions options, ImageProcessor images) {
+        return load(name, directory, options, images, null);
+    }
+
+    /**
+     * As {@link #load(String, Path, LoadOptions, ImageProcessor)}, the vision tower taken from {@code towers}: held
+     * once for every expert (and router) whose tower has the same content, and each image encoded once per request
+     * between them. With {@code towers} null the expert holds and runs its own tower.
+     */
+    public static LlavaExpert load(String name, Path directory, LoadOptions options, ImageProcessor images,
+            VisionTowers towers) {
         Objects.requireNonNull(images, "images");
         LlavaConfig config = LlavaConfig.read(directory.resolve("config.json"));
         CheckpointTensors tensors = CheckpointTensors.open(directory);
@@ -63,14 +76,25 @@ public final class LlavaExpert implements Expert, NativeMemory {
                 .or(ClipVisionModel.ignoredTensors(ClipVisionModel.LLAVA_PREFIX)), "LLaVA");
         NativeTarget.prepareInferenceThread();
         NDManager manager = NativeTarget.newModelManager(options, "expert-" + name);
+        SharedTower shared = null;
         try {
             DataType dataType = NativeTarget.dataType(options);
-            LlavaModel model = new LlavaModel(config,
-                    ClipVisionModel.load(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX, manager, dataType),
-                    LlavaProjector.load(tensors, config, manager, dataType),
+            ClipVisionModel vision;
+            if (towers == null) {
+                vision = ClipVisionModel.load(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX, manager, dataType);
+            } else {
+                shared = towers.acquire(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX, options,
+                        config.resolvedFeatureLayers(), false);
+                vision = shared.model();
+            }
+            LlavaModel model = new LlavaModel(config, vision, LlavaProjector.load(tensors, config, manager, dataType),
                     LlamaModel.load(tensors, config.text(), manager, dataType));
-            return new LlavaExpert(name, manager, model, images, dataType);
+            return new LlavaExpert(name, manager, model, new LlavaImages(name, images, config.vision(), shared),
+                    shared, dataType);
         } catch (RuntimeException e) {
+            if (shared != null) {
+                shared.close();
+            }
             manager.close();
             throw e;
         }
@@ -125,34 +149,17 @@ public final class LlavaExpert implements Expert, NativeMemory {
                     + config.tokensPerImage() + " each) exceeds expert '" + name + "' max_position_embeddings of "
                     + maxSequenceLength());
         }
-        List<PixelValues> pixels = preprocess(prompt.images());
+        LlavaImages.Prepared prepared = images.prepare(prompt.images());
         DecoderPrompt decoderPrompt = new DecoderPrompt(expanded.tokenIds(), expanded.text(),
-                (decoder, step) -> model.embed(expanded, pixels, step));
+                (decoder, step) -> model.embed(expanded,
+                        prompt.images().isEmpty() ? null : prepared.states(model, step), step));
         return new LlamaSession(model.decoder(), manager.newSubManager(), dataType, decoderPrompt);
     }
 
-    private List<PixelValues> preprocess(List<ImageInput> inputs) {
-        List<PixelValues> pixels = new ArrayList<>();
-        for (ImageInput input : inputs) {
-            List<PixelValues> tiles = images.process(input);
-            if (tiles.size() != 1) {
-                throw new IllegalArgumentException("the image processor gave " + tiles.size()
-                        + " tiles for one image; LLaVA-1.5 reads exactly one");
-            }
-            PixelValues image = tiles.get(0);
-            int c = config().vision().numChannels();
-            int s = config().vision().imageSize();
-            if (image.channels() != c || image.height() != s || image.width() != s) {
-                throw new IllegalArgumentException("image preprocessed to " + image.channels() + "x"
-                        + image.height() + "x" + image.width() + ", expert '" + name + "' reads " + c + "x" + s
-                        + "x" + s);
-            }
-            pixels.add(image);
-        }
-        return pixels;
-    }
-
-    /** NDArrays alive in this expert: weights, RoPE tables, the KV caches of open sessions. For leak checks. */
+    /**
+     * NDArrays alive in this expert: weights, RoPE tables, the KV caches of open sessions. For leak checks. A shared
+     * tower's weights and cached encodings are counted by its {@link VisionTowers}, not here.
+     */
     @Override
     public int liveArrays() {
         return NativeTarget.liveArrays(manager);
@@ -161,6 +168,9 @@ public final class LlavaExpert implements Expert, NativeMemory {
     @Override
     public void close() {
         manager.close();
+        if (sharedTower != null) {
+            sharedTower.close();
+        }
     }
 
     @Override

@@ -42,6 +42,12 @@ final class LlavaModel {
         return vision;
     }
 
+    /** Hidden state {@code index} of the tower for every image of a request: [B, N + 1, E], owned by the step. */
+    @FunctionalInterface
+    interface TowerStates {
+        NDArray state(int index);
+    }
+
     /** Image features as the decoder reads them: [B, tokensPerImage, H], owned by {@code step}. */
     NDArray imageFeatures(List<PixelValues> images, NDManager step) {
         return projector.project(selectedFeatures(images, step));
@@ -49,12 +55,20 @@ final class LlavaModel {
 
     /** The tower's features before the projector: [B, tokensPerImage, F]. */
     NDArray selectedFeatures(List<PixelValues> images, NDManager step) {
-        int[] layers = config.resolvedFeatureLayers();
-        List<NDArray> states = vision.hiddenStates(vision.pixels(images, step), Arrays.stream(layers).max()
-                .orElseThrow());
+        return selectedFeatures(runTower(images, step));
+    }
+
+    /** Runs the tower over a batch of images up to the deepest feature layer. */
+    TowerStates runTower(List<PixelValues> images, NDManager step) {
+        int deepest = Arrays.stream(config.resolvedFeatureLayers()).max().orElseThrow();
+        return vision.hiddenStates(vision.pixels(images, step), deepest)::get;
+    }
+
+    /** The feature layers' states, the class token dropped or kept, concatenated: [B, tokensPerImage, F]. */
+    NDArray selectedFeatures(TowerStates states) {
         NDList selected = new NDList();
-        for (int layer : layers) {
-            NDArray state = states.get(layer); // [B, N + 1, E]
+        for (int layer : config.resolvedFeatureLayers()) {
+            NDArray state = states.state(layer); // [B, N + 1, E]
             selected.add(config.keepClassToken() ? state : state.get(new NDIndex(":, 1:")));
         }
         return selected.size() == 1 ? selected.get(0) : NDArrays.concat(selected, 2);
@@ -62,14 +76,14 @@ final class LlavaModel {
 
     /**
      * The decoder's input [T, H]: token embeddings at text positions, each image's projected features at its
-     * placeholder's positions.
+     * placeholder's positions. {@code images} is not read for a prompt without images.
      */
-    NDArray embed(ImagePlaceholders prompt, List<PixelValues> images, NDManager step) {
+    NDArray embed(ImagePlaceholders prompt, TowerStates images, NDManager step) {
         NDArray text = decoder.embedTokens(prompt.textTokenIds(), step); // [text positions, H]
-        if (images.isEmpty()) {
+        if (prompt.imageStarts().length == 0) {
             return text;
         }
-        NDArray features = imageFeatures(images, step);
+        NDArray features = projector.project(selectedFeatures(images));
         int perImage = config.tokensPerImage();
         NDList pieces = new NDList();
         int textRow = 0;

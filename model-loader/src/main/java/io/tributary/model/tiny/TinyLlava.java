@@ -32,17 +32,32 @@ public final class TinyLlava {
     private static final double[] CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
     private static final double[] CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String VISION_TOWER = "vision_tower.";
 
     private TinyLlava() {
     }
 
     public static void write(Path directory, TinyLlavaSpec spec, long seed) throws IOException {
+        write(directory, spec, seed, seed);
+    }
+
+    /**
+     * A LLaVA expert in the paper's paradigm: decoder and projector of its own ({@code seed}) around a frozen
+     * CLIP tower shared with other experts ({@code towerSeed}: the same seed gives the same tensors, byte for byte).
+     */
+    public static void write(Path directory, TinyLlavaSpec spec, long seed, long towerSeed) throws IOException {
+        List<Tensor> tensors = new ArrayList<>(weights(spec, seed));
+        if (towerSeed != seed) {
+            tensors.removeIf(tensor -> tensor.name().startsWith(VISION_TOWER));
+            weights(spec, towerSeed).stream().filter(tensor -> tensor.name().startsWith(VISION_TOWER))
+                    .forEach(tensors::add);
+        }
         Files.createDirectories(directory);
         Files.writeString(directory.resolve("config.json"), pretty(config(spec)));
         Files.writeString(directory.resolve("generation_config.json"), pretty(generationConfig()));
         Files.writeString(directory.resolve("preprocessor_config.json"), pretty(preprocessorConfig(spec)));
         TinyTokenizer.write(directory, spec.maxPositions(), List.of("<image>", "<pad>"), CHAT_TEMPLATE);
-        SafetensorsWriter.write(directory.resolve("model.safetensors"), weights(spec, seed), Map.of("format", "pt"));
+        SafetensorsWriter.write(directory.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
     }
 
     static ObjectNode config(TinyLlavaSpec spec) {

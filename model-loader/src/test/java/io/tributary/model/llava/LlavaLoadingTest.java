@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.tributary.model.ExpertLoader;
+import io.tributary.model.ImageProcessorFactory;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.safetensors.SafetensorsWriter;
@@ -151,7 +152,7 @@ class LlavaLoadingTest {
     @Test
     void theRegistryLoadsLlavaWithTheImageProcessorItIsGiven() throws IOException {
         TinyLlava.write(dir, SPEC, 3);
-        assertThatThrownBy(() -> ExpertLoader.withBuiltInFamilies().load("x", dir, LoadOptions.cpu()))
+        assertThatThrownBy(() -> ExpertLoader.withBuiltInFamilies(ImageProcessorFactory.NONE).load("x", dir, LoadOptions.cpu()))
                 .isInstanceOf(ModelLoadException.class).hasMessageContaining("image processor");
         try (Expert expert = ExpertLoader.withBuiltInFamilies(directory -> IMAGES).load("x", dir,
                 LoadOptions.cpu());

@@ -88,7 +88,7 @@ class LlavaReferenceTest {
         List<PixelValues> pixels = List.of(IMAGES.pixels(4), IMAGES.pixels(5));
         ImagePlaceholders expanded = ImagePlaceholders.expand(prompt, IMAGE, SPEC.tokensPerImage(), 2);
         try (NDManager step = step()) {
-            NDArray embeddings = expert.model().embed(expanded, pixels, step);
+            NDArray embeddings = expert.model().embed(expanded, expert.model().runTower(pixels, step), step);
             double[][] expected = reference.splicedEmbeddings(prompt,
                     List.of(pixels.get(0).data(), pixels.get(1).data()));
             assertThat(embeddings.getShape().get(0)).isEqualTo(prompt.length + 2 * (SPEC.tokensPerImage() - 1));

@@ -1,6 +1,7 @@
 package io.tributary.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -9,6 +10,7 @@ import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
+import io.tributary.server.mixture.SharedVision;
 import io.tributary.server.mixture.ServedModel;
 import org.springframework.stereotype.Component;
 
@@ -50,6 +52,11 @@ public class GenerationMetrics {
                 .description("Requests being decoded").register(registry);
         Gauge.builder("tributary.num_requests_waiting", scheduler, DecodeScheduler::waiting)
                 .description("Requests queued behind the running ones").register(registry);
+        FunctionCounter.builder("tributary.image_encodes", model.vision(), SharedVision::encodes)
+                .description("Images run through a vision tower (experts sharing a tower encode each image once)")
+                .register(registry);
+        FunctionCounter.builder("tributary.image_encoder_cache_hits", model.vision(), SharedVision::cacheHits)
+                .description("Image encodings reused from the shared encoder cache").register(registry);
         Gauge.builder("tributary.native_arrays", model, GenerationMetrics::liveNativeArrays)
                 .description("Native tensors held by the experts: weights plus the KV caches of running requests")
                 .register(registry);
@@ -59,7 +66,7 @@ public class GenerationMetrics {
         return model.mixture().experts().stream()
                 .filter(NativeMemory.class::isInstance)
                 .mapToInt(expert -> ((NativeMemory) expert).liveArrays())
-                .sum();
+                .sum() + model.vision().liveArrays();
     }
 
     private Timer latency(String name, String description) {

@@ -1,6 +1,5 @@
 package io.tributary.server.mixture;
 
-import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
 import io.tributary.server.config.TributaryProperties;
 import org.springframework.context.annotation.Bean;
@@ -18,6 +17,6 @@ class MixtureConfiguration {
                 : EmbeddedDefaultMixture.ensure(properties.cacheDir());
         TributaryProperties.Engine engine = properties.engine();
         LoadOptions options = new LoadOptions(engine.device(), engine.precision());
-        return new MixtureLoader(ExpertLoader.withBuiltInFamilies(), options).load(manifest);
+        return new MixtureLoader(options).load(manifest);
     }
 }

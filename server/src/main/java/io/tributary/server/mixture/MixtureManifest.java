@@ -45,14 +45,16 @@ public record MixtureManifest(
      *
      * @param centroids  safetensors with {@code centroids} [K, d], {@code global_mean} [d], optional {@code priors}
      * @param classifier safetensors with {@code layers.N.weight} / {@code layers.N.bias}, for {@code learned}
+     * @param featureExtractor a CLIP vision checkpoint directory: the router's image features
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record RouterEntry(@JsonProperty(required = true) String mode, List<Double> weights, Double temperature,
                               @JsonProperty("top_k") Integer topK, List<Double> priors, String centroids,
-                              String classifier) {
+                              String classifier, @JsonProperty("feature_extractor") String featureExtractor) {
 
         public static RouterEntry of(String mode, Double... weights) {
-            return new RouterEntry(mode, weights.length == 0 ? null : List.of(weights), null, null, null, null, null);
+            return new RouterEntry(mode, weights.length == 0 ? null : List.of(weights), null, null, null, null, null,
+                    null);
         }
     }
 }

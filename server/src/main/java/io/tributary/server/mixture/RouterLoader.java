@@ -1,7 +1,11 @@
 package io.tributary.server.mixture;
 
+import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.image.ImageLimits;
 import io.tributary.model.router.RouterArtefactsReader;
+import io.tributary.model.vision.ClipFeatureExtractor;
+import io.tributary.model.vision.VisionTowers;
 import io.tributary.routing.router.Classifier;
 import io.tributary.routing.router.ClusterModel;
 import io.tributary.routing.router.FeatureExtractor;
@@ -19,7 +23,23 @@ final class RouterLoader {
     private RouterLoader() {
     }
 
-    static RoutingResources resources(Path manifestFile, MixtureManifest.RouterEntry entry, int expertCount) {
+    /** The router's image feature extractor, sharing the experts' tower when it is the same CLIP. */
+    static FeatureExtractor featureExtractor(Path manifestFile, MixtureManifest.RouterEntry entry, LoadOptions options,
+                                             VisionTowers towers, CloseableStack resources) {
+        if (entry == null || entry.featureExtractor() == null) {
+            return FeatureExtractor.NONE;
+        }
+        Path directory = manifestFile.toAbsolutePath().getParent().resolve(entry.featureExtractor()).normalize();
+        try {
+            return resources.push(ClipFeatureExtractor.load(directory, options, ImageLimits.DEFAULT, towers));
+        } catch (IllegalArgumentException | ModelLoadException e) {
+            throw new ManifestReader.InvalidManifestException(manifestFile, "router feature_extractor: "
+                    + e.getMessage());
+        }
+    }
+
+    static RoutingResources resources(Path manifestFile, MixtureManifest.RouterEntry entry, int expertCount,
+                                      FeatureExtractor features) {
         if (entry == null) {
             return RoutingResources.none(expertCount);
         }
@@ -34,8 +54,11 @@ final class RouterLoader {
             Classifier classifier = entry.classifier() == null ? null
                     : RouterArtefactsReader.readClassifier(base.resolve(entry.classifier()));
             double temperature = entry.temperature() == null ? 1.0 : entry.temperature();
-            // No image feature extractor yet: every prompt is routed as text-only (Bayes' rule on the prompt).
-            return new RoutingResources(expertCount, clusters, classifier, FeatureExtractor.NONE, temperature);
+            if (features instanceof ClipFeatureExtractor clip && clusters != null && clip.dimension() != clusters.dimension()) {
+                throw new IllegalArgumentException("the feature extractor gives features of dimension "
+                        + clip.dimension() + " but the centroids have " + clusters.dimension());
+            }
+            return new RoutingResources(expertCount, clusters, classifier, features, temperature);
         } catch (IllegalArgumentException | ModelLoadException e) {
             throw new ManifestReader.InvalidManifestException(manifestFile, "router: " + e.getMessage());
         }

@@ -12,13 +12,14 @@ import java.util.List;
  * @param routers        builds the routers a request may ask for, over the mixture's artefacts
  * @param prompts        text and images to what the experts read
  * @param maxTotalTokens the most positions a request may use: prompt plus generated tokens
- * @param resources      closed with the model, after the experts (the tokenizer's native handle)
+ * @param vision         the vision towers the experts share (counts for metrics)
+ * @param resources      closed with the model, after the experts (tokenizer, vision towers, router extractor)
  */
 public record ServedModel(Mixture mixture, Routers routers, PromptEncoder prompts, int maxTotalTokens,
-                          AutoCloseable resources) implements AutoCloseable {
+                          SharedVision vision, AutoCloseable resources) implements AutoCloseable {
 
     public ServedModel(Mixture mixture, Routers routers, PromptEncoder prompts, int maxTotalTokens) {
-        this(mixture, routers, prompts, maxTotalTokens, () -> { });
+        this(mixture, routers, prompts, maxTotalTokens, SharedVision.NONE, () -> { });
     }
 
     public String name() {

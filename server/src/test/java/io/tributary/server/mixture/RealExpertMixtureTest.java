@@ -1,6 +1,5 @@
 package io.tributary.server.mixture;
 
-import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
@@ -40,7 +39,7 @@ class RealExpertMixtureTest {
     @BeforeAll
     static void writeExperts() {
         root = EmbeddedDefaultMixture.ensure(cache).getParent();
-        loader = new MixtureLoader(ExpertLoader.withBuiltInFamilies(), LoadOptions.cpu());
+        loader = new MixtureLoader(LoadOptions.cpu());
     }
 
     @Test
@@ -95,7 +94,8 @@ class RealExpertMixtureTest {
         MixtureManifest manifest = new MixtureManifest("hard", List.of(
                 new MixtureManifest.ExpertEntry("expert-0", "expert-0"),
                 new MixtureManifest.ExpertEntry("expert-1", "expert-1")),
-                new RouterEntry("hard", null, null, null, List.of(0.5, 0.5), clusters.getFileName().toString(), null));
+                new RouterEntry("hard", null, null, null, List.of(0.5, 0.5), clusters.getFileName().toString(), null,
+                        null));
         try (ServedModel hard = loader.load(ManifestReader.write(root.resolve("hard.yaml"), manifest));
              ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
              ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {

@@ -1,0 +1,160 @@
+package io.tributary.model.vision;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.core.Linear;
+import io.tributary.model.LoadOptions;
+import io.tributary.model.ModelLoadException;
+import io.tributary.model.NativeMemory;
+import io.tributary.model.NativeTarget;
+import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.clip.ClipVisionConfig;
+import io.tributary.model.clip.ClipVisionModel;
+import io.tributary.model.image.ClipImageProcessor;
+import io.tributary.model.image.ImageLimits;
+import io.tributary.model.image.PixelValues;
+import io.tributary.routing.ImageInput;
+import io.tributary.routing.Prompt;
+import io.tributary.routing.router.FeatureExtractor;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * The router's view of a request as the paper computes it: CLIP's image embedding (transformers'
+ * {@code get_image_features}: post_layernorm of the last layer's class token, then {@code visual_projection}), the
+ * mean over the prompt's images; empty for a text-only prompt. Reads a Hugging Face CLIP checkpoint
+ * ({@code CLIPVisionModelWithProjection}, or {@code CLIPModel}, whose text half is ignored) and its
+ * {@code preprocessor_config.json}.
+ *
+ * <p>The tower comes from a {@link VisionTowers}: when the experts' frozen CLIP is the router's (same content
+ * digest), one encoder run per image serves the router and every expert. Thread-safe; closes its hold on close.
+ */
+public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemory, AutoCloseable {
+
+    private final NDManager manager;
+    private final SharedTower tower;
+    private final NDArray projection; // visual_projection.weight [P, E]
+    private final ClipImageProcessor images;
+    private final Object preprocessing;
+
+    private ClipFeatureExtractor(NDManager manager, SharedTower tower, NDArray projection, ClipImageProcessor images) {
+        this.manager = manager;
+        this.tower = tower;
+        this.projection = projection;
+        this.images = images;
+        this.preprocessing = EncodingKey.preprocessing(images);
+    }
+
+    /**
+     * @param towers where the tower is held and its encodings cached (the mixture's, to share with its experts)
+     * @throws ModelLoadException if the checkpoint is not a CLIP vision model with a projection, or broken
+     */
+    public static ClipFeatureExtractor load(Path directory, LoadOptions options, ImageLimits limits,
+            VisionTowers towers) {
+        ClipVisionConfig config = readConfig(directory.resolve("config.json"));
+        ClipImageProcessor images = ClipImageProcessor.forCheckpoint(directory, limits);
+        if (images.config().cropHeight() != config.imageSize() || images.config().cropWidth() != config.imageSize()) {
+            throw new ModelLoadException(directory + ": preprocessor_config.json crops to " + images.config().cropHeight()
+                    + "x" + images.config().cropWidth() + " but the vision tower reads " + config.imageSize());
+        }
+        CheckpointTensors tensors = CheckpointTensors.open(directory);
+        String projectionKey = ClipVisionModel.projectionKey("");
+        if (!tensors.contains(projectionKey)) {
+            throw new ModelLoadException(directory + ": no '" + projectionKey + "': the router reads CLIP's projected"
+                    + " image embedding (CLIPVisionModelWithProjection or CLIPModel), not a bare vision model");
+        }
+        Map<String, long[]> expected = new LinkedHashMap<>(ClipVisionModel.expectedShapes(tensors, config, ""));
+        Predicate<String> textHalf = name -> name.startsWith("text_model.") || name.equals("text_projection.weight")
+                || name.equals("logit_scale");
+        tensors.validate(expected, ClipVisionModel.ignoredTensors("").or(textHalf), "CLIP");
+        NativeTarget.prepareInferenceThread();
+        SharedTower tower = towers.acquire(tensors, config, "", options, new int[0], true);
+        NDManager manager = NativeTarget.newModelManager(options, "router-clip");
+        try {
+            NDArray projection = tensors.load(projectionKey, manager, NativeTarget.dataType(options));
+            return new ClipFeatureExtractor(manager, tower, projection, images);
+        } catch (RuntimeException e) {
+            manager.close();
+            tower.close();
+            throw e;
+        }
+    }
+
+    /** A CLIPVisionModelWithProjection config is the vision config; a CLIPModel nests it under vision_config. */
+    static ClipVisionConfig readConfig(Path configJson) {
+        try {
+            JsonNode json = new ObjectMapper().readTree(configJson);
+            JsonNode nested = json.path("vision_config");
+            if (!nested.isObject()) {
+                return ClipVisionConfig.fromJson(json);
+            }
+            // CLIPModel sizes visual_projection by its own projection_dim (transformers' default 512).
+            return ClipVisionConfig.fromJson(nested).withProjectionDim(json.path("projection_dim").asInt(512));
+        } catch (JacksonException e) {
+            throw new ModelLoadException(configJson + ": not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(configJson + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Length of the features: {@code projection_dim}. */
+    public int dimension() {
+        return (int) projection.getShape().get(0);
+    }
+
+    /** Hex SHA-256 of the tower: equal to an expert's when they share it. */
+    public String towerDigest() {
+        return tower.digest();
+    }
+
+    /**
+     * @throws IllegalArgumentException with a client-facing message when an image cannot be read (only on a cache
+     *                                  miss: a hit means the same bytes were read with the same preprocessing)
+     */
+    @Override
+    public Optional<float[]> extract(Prompt prompt) {
+        if (prompt.images().isEmpty()) {
+            return Optional.empty();
+        }
+        NativeTarget.prepareInferenceThread();
+        try (NDManager step = manager.newSubManager()) {
+            NDList pooled = new NDList();
+            for (ImageInput image : prompt.images()) {
+                pooled.add(tower.encode(tower.key(preprocessing, image), () -> preprocess(image), step)
+                        .pooledOutput()); // [E]
+            }
+            NDArray embeds = Linear.linear(NDArrays.stack(pooled, 0), projection, null).singletonOrThrow(); // [B, P]
+            return Optional.of(embeds.toType(DataType.FLOAT32, false).mean(new int[] {0}).toFloatArray());
+        }
+    }
+
+    private PixelValues preprocess(ImageInput image) {
+        return images.process(image).get(0);
+    }
+
+    /** The projection and any step in flight; the tower is counted by its {@link VisionTowers}. */
+    @Override
+    public int liveArrays() {
+        return NativeTarget.liveArrays(manager);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+        tower.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ClipFeatureExtractor[" + tower + ", dimension " + dimension() + "]";
+    }
+}
