@@ -59,10 +59,12 @@ public final class SharedEncoderBenchmark {
                 + " median of %d runs, %d cores%n%n", runs, Runtime.getRuntime().availableProcessors());
         System.out.printf("%-4s %16s %16s %10s %12s%n", "K", "own towers ms", "shared tower ms", "saving", "encodes");
         int seed = 0;
+        long digestMillis = 0;
         for (int k : new int[] {1, 2, 4}) {
             double own;
             double shared;
             long encodes;
+            long digest;
             try (VisionTowers towers = new VisionTowers()) {
                 List<Expert> separate = load(cache, k, null);
                 List<Expert> sharing = load(cache, k, towers);
@@ -79,6 +81,7 @@ public final class SharedEncoderBenchmark {
                         sharedTimes[run] = prefill(sharing, image(seed++));
                     }
                     encodes = towers.encodes() - before;
+                    digest = towers.digestMillis();
                     own = median(ownTimes);
                     shared = median(sharedTimes);
                 } finally {
@@ -88,7 +91,12 @@ public final class SharedEncoderBenchmark {
             }
             System.out.printf("%-4d %16.1f %16.1f %9.2fx %12s%n", k, own, shared, own / shared,
                     (encodes / (double) runs) + " / image");
+            digestMillis = digest;
         }
+        long towerBytes = 4L * (SPEC.visionLayers() * (4L * SPEC.visionHidden() * SPEC.visionHidden()
+                + 2L * SPEC.visionHidden() * SPEC.visionIntermediate()));
+        System.out.printf("%nIdentity by content: hashing 4 experts' towers (~%d MB each) took %d ms in all%n",
+                towerBytes >> 20, digestMillis);
     }
 
     private static List<Expert> load(Path cache, int k, VisionTowers towers) {
