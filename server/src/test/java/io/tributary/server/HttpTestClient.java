@@ -44,6 +44,26 @@ public final class HttpTestClient {
         return post(path, "application/json", body);
     }
 
+    /**
+     * The value of one Prometheus series in a fresh scrape of {@code /actuator/prometheus}, 0 when absent. A bare
+     * name means the series with just the application tag.
+     */
+    public double metric(String series) throws Exception {
+        return metrics().applyAsDouble(series);
+    }
+
+    /** One scrape, to read several series from the same instant. */
+    public java.util.function.ToDoubleFunction<String> metrics() throws Exception {
+        String body = get("/actuator/prometheus").body();
+        return series -> {
+            String name = series.contains("{") ? series : series + "{application=\"tributary\"}";
+            return body.lines()
+                    .filter(line -> line.startsWith(name + " "))
+                    .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1).trim()))
+                    .findFirst().orElse(0.0);
+        };
+    }
+
     public static JsonNode json(HttpResponse<String> response) {
         return JSON.readTree(response.body());
     }

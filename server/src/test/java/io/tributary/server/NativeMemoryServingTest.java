@@ -44,8 +44,8 @@ class NativeMemoryServingTest {
     @Test
     void everyRequestFreesItsNativeMemory() throws Exception {
         HttpTestClient http = new HttpTestClient(port);
-        double baseline = gauge(http, "tributary_native_arrays");
-        double cancelledBefore = gauge(http, "tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}");
+        double baseline = http.metric("tributary_native_arrays");
+        double cancelledBefore = http.metric("tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}");
         assertThat(baseline).as("the weights of two experts").isPositive();
 
         ExecutorService clients = Executors.newFixedThreadPool(6);
@@ -66,15 +66,15 @@ class NativeMemoryServingTest {
         }
         boolean sawCachesInUse = false;
         for (Future<?> request : requests) {
-            sawCachesInUse |= gauge(http, "tributary_native_arrays") > baseline;
+            sawCachesInUse |= http.metric("tributary_native_arrays") > baseline;
             request.get();
         }
         clients.shutdown();
 
         awaitIdle(http);
         assertThat(sawCachesInUse).as("the gauge counts KV caches while requests run").isTrue();
-        assertThat(gauge(http, "tributary_native_arrays")).isEqualTo(baseline);
-        assertThat(gauge(http, "tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}")
+        assertThat(http.metric("tributary_native_arrays")).isEqualTo(baseline);
+        assertThat(http.metric("tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}")
                 - cancelledBefore).as("hung-up streams were cancelled").isEqualTo(6);
     }
 
@@ -106,20 +106,11 @@ class NativeMemoryServingTest {
 
     private static void awaitIdle(HttpTestClient http) throws Exception {
         for (int i = 0; i < 600; i++) {
-            if (gauge(http, "tributary_num_requests_running") == 0 && gauge(http, "tributary_num_requests_waiting") == 0) {
+            if (http.metric("tributary_num_requests_running") == 0 && http.metric("tributary_num_requests_waiting") == 0) {
                 return;
             }
             Thread.sleep(50);
         }
         throw new AssertionError("requests still running after 30 s");
-    }
-
-    /** A series' value from /actuator/prometheus; a bare name matches the series with the application tag. */
-    private static double gauge(HttpTestClient http, String series) throws Exception {
-        String name = series.contains("{") ? series : series + "{application=\"tributary\"}";
-        return http.get("/actuator/prometheus").body().lines()
-                .filter(line -> line.startsWith(name + " "))
-                .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1).trim()))
-                .findFirst().orElse(0.0);
     }
 }

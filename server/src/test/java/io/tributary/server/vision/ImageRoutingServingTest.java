@@ -106,12 +106,12 @@ class ImageRoutingServingTest {
     @Test
     @Order(1)
     void eachImageGoesToTheExpertOfItsClusterEncodedOnce() throws Exception {
-        double encodes = metric("tributary_image_encodes_total");
+        double encodes = http.metric("tributary_image_encodes_total");
         assertThat(weightsFor("USER: " + IMAGE_A + "\\nWhat is it? ASSISTANT:")).containsExactly(1.0, 0.0);
         assertThat(weightsFor("USER: " + IMAGE_B + "\\nWhat is it? ASSISTANT:")).containsExactly(0.0, 1.0);
-        assertThat(metric("tributary_image_encodes_total") - encodes).as("router and expert share one encode")
+        assertThat(http.metric("tributary_image_encodes_total") - encodes).as("router and expert share one encode")
                 .isEqualTo(2);
-        assertThat(metric("tributary_expert_selected_tokens_total{application=\"tributary\",expert=\"expert-a\"}"))
+        assertThat(http.metric("tributary_expert_selected_tokens_total{application=\"tributary\",expert=\"expert-a\"}"))
                 .isPositive();
     }
 
@@ -144,13 +144,5 @@ class ImageRoutingServingTest {
             JsonNode weights = json(response).get("details").get("tokens").get(0).get("expert_weights");
             return new double[] {weights.get(0).asDouble(), weights.get(1).asDouble()};
         }
-    }
-
-    private double metric(String name) throws Exception {
-        String series = name.contains("{") ? name : name + APP;
-        return http.get("/actuator/prometheus").body().lines()
-                .filter(line -> line.startsWith(series + " "))
-                .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
-                .findFirst().orElseThrow(() -> new AssertionError("no series " + series));
     }
 }

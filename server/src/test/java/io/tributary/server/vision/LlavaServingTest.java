@@ -29,8 +29,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class LlavaServingTest {
 
-    private static final String APP = "{application=\"tributary\"}";
-
     @TempDir
     static Path dir;
 
@@ -62,7 +60,7 @@ class LlavaServingTest {
 
     @Test
     void bothExpertsReadTheImageEncodedOnce() throws Exception {
-        double encodes = metric("tributary_image_encodes_total");
+        double encodes = http.metric("tributary_image_encodes_total");
         String image = TestImages.markdownPng(1, 40, 30);
         String request = "{\"inputs\":\"USER: " + image + "\\nWhat is in the picture? ASSISTANT:\","
                 + "\"parameters\":{\"max_new_tokens\":8,\"details\":true}}";
@@ -72,15 +70,15 @@ class LlavaServingTest {
         JsonNode tokens = json(first).get("details").get("tokens");
         assertThat(tokens.size()).isPositive();
         assertThat(tokens.get(0).get("expert_weights")).hasSize(2);
-        assertThat(metric("tributary_image_encodes_total") - encodes).as("one encode for two experts").isEqualTo(1);
+        assertThat(http.metric("tributary_image_encodes_total") - encodes).as("one encode for two experts").isEqualTo(1);
 
-        double hits = metric("tributary_image_encoder_cache_hits_total");
+        double hits = http.metric("tributary_image_encoder_cache_hits_total");
         HttpResponse<String> again = http.postJson("/generate", request);
         assertThat(again.statusCode()).isEqualTo(200);
         assertThat(json(again).get("generated_text")).isEqualTo(json(first).get("generated_text"));
-        assertThat(metric("tributary_image_encodes_total") - encodes).as("the same image is not encoded again")
+        assertThat(http.metric("tributary_image_encodes_total") - encodes).as("the same image is not encoded again")
                 .isEqualTo(1);
-        assertThat(metric("tributary_image_encoder_cache_hits_total") - hits).isEqualTo(2);
+        assertThat(http.metric("tributary_image_encoder_cache_hits_total") - hits).isEqualTo(2);
     }
 
     @Test
@@ -107,13 +105,5 @@ class LlavaServingTest {
                 "{\"inputs\":\"" + inputs + "\",\"parameters\":{\"max_new_tokens\":12}}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return json(response).get("generated_text").asString();
-    }
-
-    private double metric(String name) throws Exception {
-        String series = name + APP;
-        return http.get("/actuator/prometheus").body().lines()
-                .filter(line -> line.startsWith(series + " "))
-                .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
-                .findFirst().orElseThrow(() -> new AssertionError("no series " + series));
     }
 }
