@@ -92,9 +92,19 @@ public final class LlamaModel {
         // Decoder layers: pre-norm attention, then pre-norm SwiGLU MLP, each added back to the residual.
         for (int i = 0; i < weights.layers().size(); i++) {
             LlamaWeights.Layer layer = weights.layers().get(i);
-            NDArray h = rmsNorm(x, layer.inputLayernorm());
-            x = x.add(attention(h, layer, i, start, angles, mask, cache, step));
-            x = x.add(mlp(rmsNorm(x, layer.postAttentionLayernorm()), layer));
+            // A layer's intermediates live in a scope closed when the layer ends; only the residual stream moves
+            // on, so a long prefill holds one layer's activations (~200 MB at 1k tokens of a 0.5B model), not all.
+            try (NDManager scope = step.newSubManager()) {
+                if (i == 0) {
+                    x.tempAttach(scope); // the caller's input goes back to the caller's manager
+                } else {
+                    x.attach(scope); // the previous layer's output is not needed after this layer
+                }
+                NDArray h = rmsNorm(x, layer.inputLayernorm());
+                x = x.add(attention(h, layer, i, start, angles, mask, cache, scope));
+                x = x.add(mlp(rmsNorm(x, layer.postAttentionLayernorm()), layer));
+                x.attach(step);
+            }
         }
         return x;
     }
@@ -132,9 +142,11 @@ public final class LlamaModel {
             if (!any) {
                 continue;
             }
-            NDArray logProbs = logProbs(hidden.get(new NDIndex().addSliceDim(from, to))); // [rows, V]
-            NDArray index = logProbs.getManager().create(targets, new Shape(to - from, 1));
-            float[] picked = logProbs.gather(index, 1).toFloatArray();
+            float[] picked;
+            try (NDManager chunk = hidden.getManager().newSubManager()) { // frees each chunk's [rows, V] arrays
+                NDArray logProbs = logProbs(hidden.get(chunk, new NDIndex().addSliceDim(from, to))); // [rows, V]
+                picked = logProbs.gather(chunk.create(targets, new Shape(to - from, 1)), 1).toFloatArray();
+            }
             for (int r = from; r < to; r++) {
                 if (scored[r + 1]) {
                     sum += picked[r - from];

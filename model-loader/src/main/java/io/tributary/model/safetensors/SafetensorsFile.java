@@ -1,7 +1,12 @@
 package io.tributary.model.safetensors;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import io.tributary.model.ModelLoadException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -11,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.IntStream;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -25,6 +31,8 @@ public final class SafetensorsFile {
     /** The reference implementation refuses larger headers; so do we, before allocating anything. */
     private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Tensors above this size are read by several threads, one part of at least this size each. */
+    private static final int PARALLEL_PART = 4 << 20;
 
     private final Path file;
     private final long fileSize;
@@ -146,6 +154,85 @@ public final class SafetensorsFile {
                     .order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw new ModelLoadException(file + ": cannot map tensor '" + info.name() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The tensor's bytes read into a new array of {@code type} (whose element size must match the stored one),
+     * owned by {@code manager}: one positional read from the file into the array's native memory, no mapping and
+     * no Java-heap copy, so the memory is freed as soon as the array is closed.
+     */
+    public NDArray read(TensorInfo info, NDManager manager, DataType type) {
+        if (!info.file().equals(file) || tensors.get(info.name()) == null) {
+            throw new IllegalArgumentException(info + " does not belong to " + file);
+        }
+        if (info.byteLength() > Integer.MAX_VALUE) {
+            // A direct buffer holds at most 2 GB: alias the mapping instead (read-only; kept alive by the array).
+            return manager.create(map(info), new Shape(info.shape()), type);
+        }
+        NDArray array = manager.create(new Shape(info.shape()), type);
+        try {
+            if (info.byteLength() == 0) {
+                return array;
+            }
+            // On CPU, tryDirect gives a buffer over the tensor's own memory: the read lands in the array.
+            ByteBuffer target = array.toByteBuffer(true);
+            if (!target.isDirect() || target.capacity() != info.byteLength()) {
+                throw new IllegalStateException("the engine gave no direct view of a " + info.byteLength()
+                        + "-byte array");
+            }
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                readInParallel(channel, info, target);
+            }
+            checkLanded(info, array, target);
+            return array;
+        } catch (IOException | UncheckedIOException e) {
+            array.close();
+            throw new ModelLoadException(file + ": cannot read tensor '" + info.name() + "': " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            array.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Fills {@code target} with the tensor's bytes. A large tensor is read in parts by several threads at once:
+     * the cost of a read into fresh memory is the kernel handing out its pages (on a virtual machine measured at
+     * 0.27 GB/s for one thread, 9 GB/s into pages already touched), and that work runs in parallel.
+     */
+    private void readInParallel(FileChannel channel, TensorInfo info, ByteBuffer target) {
+        int length = target.capacity();
+        int parts = (int) Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), length / PARALLEL_PART));
+        int step = (length / parts + 4095) / 4096 * 4096; // page-aligned parts: no page is faulted by two threads
+        IntStream.range(0, parts).parallel().forEach(part -> {
+            int from = part * step;
+            ByteBuffer slice = target.slice(from, Math.max(0, Math.min(length, from + step) - from));
+            try {
+                while (slice.hasRemaining()) {
+                    if (channel.read(slice, info.begin() + from + slice.position()) < 0) {
+                        throw new ModelLoadException(file + ": tensor '" + info.name() + "' ends beyond the end of"
+                                + " the file, which shrank since its header was read");
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** The last element as the array sees it must be the bytes just read, or the view was a copy. */
+    private void checkLanded(TensorInfo info, NDArray array, ByteBuffer read) {
+        int size = info.dtype().bytes();
+        long count = info.elementCount();
+        byte[] seen;
+        try (NDArray flat = array.reshape(-1); NDArray last = flat.get(count - 1)) {
+            seen = last.toByteArray();
+        }
+        for (int i = 0; i < size; i++) {
+            if (seen[i] != read.get((int) (info.byteLength() - size + i))) {
+                throw new IllegalStateException(file + ": tensor '" + info.name() + "' was read into a copy of the"
+                        + " array, not the array: this engine does not expose tensor memory directly");
+            }
         }
     }
 

@@ -1,12 +1,12 @@
 package io.tributary.model.safetensors;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,11 +17,42 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Writes safetensors files in the layout the Hugging Face library produces: header entries in the given order,
  * the header padded with spaces to a multiple of 8 bytes, tensors back to back. The output depends only on the
- * arguments, so generated checkpoints are byte-for-byte reproducible.
+ * arguments, so generated checkpoints are byte-for-byte reproducible. Tensors are encoded in chunks, and a
+ * {@link StreamedTensor} produces its values chunk by chunk too, so a multi-gigabyte checkpoint is written without
+ * ever holding a whole tensor in the heap.
  */
 public final class SafetensorsWriter {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Values encoded per write: 4 MB of float32. */
+    private static final int CHUNK_VALUES = 1 << 20;
+
+    /** Produces a tensor's values in row-major order, one chunk at a time. */
+    @FunctionalInterface
+    public interface ValueSource {
+        /** Fills {@code chunk[0, length)} with the values at flat indices {@code [offset, offset + length)}. */
+        void fill(long offset, float[] chunk, int length);
+    }
+
+    /** A tensor to write whose values come from {@code values} while it is written. */
+    public record StreamedTensor(String name, SafetensorsDType dtype, long[] shape, ValueSource values) {
+        public StreamedTensor {
+            shape = shape.clone();
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        public long elementCount() {
+            return Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        }
+
+        public long byteLength() {
+            return elementCount() * dtype.bytes();
+        }
+    }
 
     /** A tensor to write: float values stored as {@code dtype}, row-major in {@code shape}. */
     public record Tensor(String name, SafetensorsDType dtype, long[] shape, float[] values) {
@@ -36,19 +67,30 @@ public final class SafetensorsWriter {
         long byteLength() {
             return (long) values.length * dtype.bytes();
         }
+
+        StreamedTensor streamed() {
+            return new StreamedTensor(name, dtype, shape,
+                    (offset, chunk, length) -> System.arraycopy(values, (int) offset, chunk, 0, length));
+        }
     }
 
     private SafetensorsWriter() {
     }
 
     public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
+        writeStreamed(file, tensors.stream().map(Tensor::streamed).toList(), metadata);
+    }
+
+    /** As {@link #write}, producing each tensor's values while writing it. */
+    public static void writeStreamed(Path file, List<StreamedTensor> tensors, Map<String, String> metadata)
+            throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Tensor tensor : tensors) {
+        for (StreamedTensor tensor : tensors) {
             ObjectNode entry = header.putObject(tensor.name());
             entry.put("dtype", tensor.dtype().name());
             Arrays.stream(tensor.shape()).forEach(entry.putArray("shape")::add);
@@ -59,11 +101,20 @@ public final class SafetensorsWriter {
         int padded = (json.length + 7) / 8 * 8;
         byte[] headerBytes = Arrays.copyOf(json, padded);
         Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-        try (OutputStream out = Files.newOutputStream(file)) {
-            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-            out.write(headerBytes);
-            for (Tensor tensor : tensors) {
-                out.write(encode(tensor));
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeFully(out, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip());
+            writeFully(out, ByteBuffer.wrap(headerBytes));
+            float[] chunk = new float[CHUNK_VALUES];
+            ByteBuffer bytes = ByteBuffer.allocateDirect(CHUNK_VALUES * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (StreamedTensor tensor : tensors) {
+                long count = tensor.elementCount();
+                for (long done = 0; done < count; done += CHUNK_VALUES) {
+                    int length = (int) Math.min(CHUNK_VALUES, count - done);
+                    tensor.values().fill(done, chunk, length);
+                    encode(tensor.dtype(), chunk, length, bytes.clear());
+                    writeFully(out, bytes.flip());
+                }
             }
         }
     }
@@ -74,10 +125,16 @@ public final class SafetensorsWriter {
      */
     public static void writeSharded(Path directory, List<Tensor> tensors, Map<String, String> metadata,
             long maxShardBytes) throws IOException {
-        List<List<Tensor>> shards = new ArrayList<>();
+        writeShardedStreamed(directory, tensors.stream().map(Tensor::streamed).toList(), metadata, maxShardBytes);
+    }
+
+    /** As {@link #writeSharded}, producing each tensor's values while writing it. */
+    public static void writeShardedStreamed(Path directory, List<StreamedTensor> tensors,
+            Map<String, String> metadata, long maxShardBytes) throws IOException {
+        List<List<StreamedTensor>> shards = new ArrayList<>();
         long shardBytes = 0;
         long totalBytes = 0;
-        for (Tensor tensor : tensors) {
+        for (StreamedTensor tensor : tensors) {
             if (shards.isEmpty() || shardBytes + tensor.byteLength() > maxShardBytes) {
                 shards.add(new ArrayList<>());
                 shardBytes = 0;
@@ -91,23 +148,35 @@ public final class SafetensorsWriter {
         ObjectNode weightMap = index.putObject("weight_map");
         for (int i = 0; i < shards.size(); i++) {
             String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
-            write(directory.resolve(name), shards.get(i), metadata);
+            writeStreamed(directory.resolve(name), shards.get(i), metadata);
             shards.get(i).forEach(t -> weightMap.put(t.name(), name));
         }
         Files.writeString(directory.resolve(SafetensorsCheckpoint.INDEX_FILE),
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index) + "\n");
     }
 
-    private static byte[] encode(Tensor tensor) {
-        float[] values = tensor.values();
-        ByteBuffer bytes = ByteBuffer.allocate((int) tensor.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
-        for (float value : values) {
-            switch (tensor.dtype()) {
-                case F32 -> bytes.putFloat(value);
-                case F16 -> bytes.putShort(HalfFloats.toF16(value));
-                case BF16 -> bytes.putShort(HalfFloats.toBf16(value));
+    private static void encode(SafetensorsDType dtype, float[] values, int length, ByteBuffer bytes) {
+        switch (dtype) {
+            case F32 -> {
+                bytes.asFloatBuffer().put(values, 0, length);
+                bytes.position(length * 4);
+            }
+            case F16 -> {
+                for (int i = 0; i < length; i++) {
+                    bytes.putShort(HalfFloats.toF16(values[i]));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < length; i++) {
+                    bytes.putShort(HalfFloats.toBf16(values[i]));
+                }
             }
         }
-        return bytes.array();
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
     }
 }
