@@ -1,6 +1,7 @@
 package io.tributary.model.internvl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -40,8 +41,15 @@ final class InternVitModel {
     /** InternViT's hidden state {@code select_layer}: [B, G*G + 1, H], class token first. */
     NDArray hiddenStates(NDArray pixels) {
         NDArray x = embed(pixels);
+        NDManager step = x.getManager();
         for (InternVitWeights.Layer layer : weights.layers()) {
-            x = layer(x, layer);
+            // Each layer's intermediates live in a scope closed when the layer ends; only the residual stream moves
+            // on. Without it a 448-px tile of InternViT-300M holds all 24 layers' activations (~5 GB) at once.
+            try (NDManager scope = step.newSubManager()) {
+                x.attach(scope); // the previous layer's output is not needed after this layer
+                x = layer(x, layer);
+                x.attach(step);
+            }
         }
         return x;
     }
