@@ -30,11 +30,13 @@ public final class SafetensorsCheckpoint {
     private final Path directory;
     private final Map<String, TensorInfo> tensors;
     private final Map<Path, SafetensorsFile> files;
+    private final LoadProgress progress;
 
     private SafetensorsCheckpoint(Path directory, Map<String, TensorInfo> tensors, Map<Path, SafetensorsFile> files) {
         this.directory = directory;
         this.tensors = tensors;
         this.files = files;
+        this.progress = new LoadProgress(directory, tensors.values().stream().mapToLong(TensorInfo::byteLength).sum());
     }
 
     public static SafetensorsCheckpoint open(Path directory) {
@@ -128,6 +130,7 @@ public final class SafetensorsCheckpoint {
      */
     public NDArray load(String name, NDManager manager, DataType target) {
         TensorInfo info = info(name);
+        progress.add(info.byteLength());
         SafetensorsFile file = files.get(info.file());
         NDArray stored = switch (info.dtype()) {
             case F32 -> file.read(info, manager, DataType.FLOAT32);
