@@ -1,8 +1,9 @@
 package io.tributary.model.clip;
 
+import static io.tributary.model.checkpoint.WeightFusion.fuseRows;
+import static io.tributary.model.checkpoint.WeightFusion.scaled;
+
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
@@ -94,18 +95,6 @@ final class ClipVisionLoader {
         return new ClipVisionWeights(patch, cls, load.get(p + "embeddings.position_embedding.weight"),
                 load.norm(p + "pre_layrnorm."), layers, load.norm(p + "post_layernorm."),
                 withProjection && tensors.contains(projectionKey(prefix)) ? load.get(projectionKey(prefix)) : null);
-    }
-
-    private static NDArray scaled(NDArray q, float scale) {
-        try (q) {
-            return q.mul(scale);
-        }
-    }
-
-    private static NDArray fuseRows(NDArray... parts) {
-        try (NDList list = new NDList(parts)) {
-            return NDArrays.concat(list, 0);
-        }
     }
 
     private record Loader(CheckpointTensors tensors, NDManager manager, DataType dataType) {

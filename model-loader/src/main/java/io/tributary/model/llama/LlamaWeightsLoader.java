@@ -1,8 +1,9 @@
 package io.tributary.model.llama;
 
+import static io.tributary.model.checkpoint.WeightFusion.fuseRows;
+import static io.tributary.model.checkpoint.WeightFusion.scaled;
+
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
@@ -111,19 +112,5 @@ final class LlamaWeightsLoader {
             shapes.put(LM_HEAD, new long[] {c.vocabSize(), hidden});
         }
         return shapes;
-    }
-
-    /** The q projection's rows (weight and bias) carry the attention scale, saving a multiply per step. */
-    private static NDArray scaled(NDArray q, float scale) {
-        try (q) {
-            return q.mul(scale);
-        }
-    }
-
-    /** Stacks projections that read the same input into one matrix (or one bias vector) along rows. */
-    private static NDArray fuseRows(NDArray... parts) {
-        try (NDList list = new NDList(parts)) {
-            return NDArrays.concat(list, 0);
-        }
     }
 }
