@@ -47,7 +47,10 @@ public final class Routers {
                 refuse(mode, spec.weights() != null, "weights");
                 refuse(mode, spec.topK() != null, "top_k");
                 if (resources.clusters() == null) {
-                    refuse(mode + "' without centroids '", spec.temperature() != null, "temperature");
+                    if (spec.temperature() != null) {
+                        throw new IllegalArgumentException("routing mode 'posterior' takes a temperature only for its "
+                                + "image prior, and this mixture has no router centroids");
+                    }
                     return new PosteriorRouter(context -> Optional.empty(), resources.priors());
                 }
                 CentroidRouter prior = centroidRouter("soft", spec);
