@@ -61,7 +61,7 @@ class ExpertLoaderTest {
     @Test
     void loadOptionsAcceptOnlyKnownDevices() {
         assertThat(LoadOptions.cpu().device()).isEqualTo("cpu");
-        assertThat(new LoadOptions("cuda:1", Precision.FP16).gpuIndex()).isEqualTo(1);
-        assertThatThrownBy(() -> new LoadOptions("tpu", Precision.FP32)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(new LoadOptions("cuda:1", Precision.FP16, WeightLoading.MMAP).gpuIndex()).isEqualTo(1);
+        assertThatThrownBy(() -> new LoadOptions("tpu", Precision.FP32, WeightLoading.MMAP)).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
+import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.model.image.InternVlImageProcessor;
@@ -26,6 +27,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 import tools.jackson.databind.ObjectMapper;
@@ -46,6 +48,7 @@ import tools.jackson.databind.ObjectMapper;
  * --tokens N      greedy tokens decoded per measurement (default 64)
  * --threads LIST  PyTorch intra-op threads for decoding, e.g. 1,2 (default: the engine's setting)
  * --seed S        weights' seed (default 1)
+ * --weights MODE  mmap (default) or read: how weights are loaded (see {@link WeightLoading})
  * --skip-vision   measure the decoder only
  * </pre>
  */
@@ -103,19 +106,23 @@ public final class RealShapeBenchmark {
                 .getVersion(), Runtime.getRuntime().availableProcessors(), JniUtils.getNumThreads());
 
         JsonConfig config = JsonConfig.read(dir);
+        LoadOptions load = LoadOptions.cpu().withWeightLoading(options.weights);
         long start = System.nanoTime();
-        CheckpointTensors tensors = CheckpointTensors.open(dir);
+        CheckpointTensors tensors = CheckpointTensors.open(dir, options.weights);
         tensors.validate(LlamaModel.expectedShapes(tensors, config.llm), LlamaModel.ignoredTensors()
-                .or(name -> name.startsWith("vision_model.") || name.startsWith("mlp1.")), "Qwen2");
-        try (NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu(), "bench-decoder")) {
+                .or(RealShapeBenchmark::isVision), "Qwen2");
+        try (NDManager manager = NativeTarget.newModelManager(load, "bench-decoder")) {
             LlamaModel model = LlamaModel.load(tensors, config.llm, manager, DataType.FLOAT32);
             double decoderSeconds = seconds(start);
             long visionStart = System.nanoTime();
             try (InternVlVisionEncoder vision = options.skipVision ? null
-                    : InternVlVisionEncoder.load(dir, LoadOptions.cpu())) {
+                    : InternVlVisionEncoder.load(dir, load)) {
                 double total = seconds(start);
-                row("load", "decoder %.2f s, vision %.2f s: %.2f GB in %.2f s = %.2f GB/s", decoderSeconds,
-                        seconds(visionStart), ProcessMemory.gb(bytes), total, ProcessMemory.gb(bytes) / total);
+                long loaded = tensors.names().stream().filter(name -> vision != null || !isVision(name))
+                        .mapToLong(name -> tensors.find(name).orElseThrow().byteLength()).sum();
+                row("load", "weights %s: decoder %.2f s, vision %.2f s: %.2f GB in %.2f s = %.2f GB/s",
+                        options.weights.name().toLowerCase(Locale.ROOT), decoderSeconds, seconds(visionStart),
+                        ProcessMemory.gb(loaded), total, ProcessMemory.gb(loaded) / total);
                 row("memory", "after load: %s", ProcessMemory.now());
                 decoder(model, manager);
                 row("memory", "after the decoder runs: %s", ProcessMemory.now());
@@ -185,12 +192,9 @@ public final class RealShapeBenchmark {
         List<PixelValues> tiles = processor.process(wide);
         preprocess = seconds(start);
         encode = System.nanoTime();
-        // One tile per call: the encoder keeps every layer's activations until a call ends (~5 GB a tile).
-        for (PixelValues t : tiles) {
-            encoder.encodeToFloats(List.of(t));
-        }
-        row("image", "1344x896 PNG, 6 tiles + thumbnail: preprocess %.0f ms, encode %.2f s (%d image tokens,"
-                + " one tile per call)", 1000 * preprocess, seconds(encode), tiles.size() * encoder.tokensPerTile());
+        encoder.encodeToFloats(tiles);
+        row("image", "1344x896 PNG, 6 tiles + thumbnail: preprocess %.0f ms, encode %.2f s (%d image tokens)",
+                1000 * preprocess, seconds(encode), tiles.size() * encoder.tokensPerTile());
     }
 
     private void summary(long checkpointBytes, long textPeak) {
@@ -206,6 +210,10 @@ public final class RealShapeBenchmark {
 
     private LlamaSession session(LlamaModel model, NDManager manager, int[] tokens) {
         return new LlamaSession(model, manager.newSubManager(), DataType.FLOAT32, DecoderPrompt.text(tokens));
+    }
+
+    private static boolean isVision(String name) {
+        return name.startsWith("vision_model.") || name.startsWith("mlp1.");
     }
 
     private static int[] randomTokens(Random random, int length) {
@@ -273,7 +281,7 @@ public final class RealShapeBenchmark {
     }
 
     private record Options(Path dir, boolean keep, int tokens, List<Integer> threads, long seed,
-            boolean skipVision) {
+            WeightLoading weights, boolean skipVision) {
 
         static Options parse(String[] args) {
             Path dir = null;
@@ -281,6 +289,7 @@ public final class RealShapeBenchmark {
             int tokens = 64;
             List<Integer> threads = List.of();
             long seed = 1;
+            WeightLoading weights = WeightLoading.MMAP;
             boolean skipVision = false;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -290,19 +299,20 @@ public final class RealShapeBenchmark {
                     case "--threads" -> threads = Stream.of(value(args, ++i).split(",")).map(String::trim)
                             .map(Integer::valueOf).toList();
                     case "--seed" -> seed = Long.parseLong(value(args, ++i));
+                    case "--weights" -> weights = WeightLoading.valueOf(value(args, ++i).toUpperCase(Locale.ROOT));
                     case "--skip-vision" -> skipVision = true;
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--dir DIR,"
-                            + " --keep, --tokens N, --threads 1,2, --seed S, --skip-vision)");
+                            + " --keep, --tokens N, --threads 1,2, --seed S, --weights mmap|read, --skip-vision)");
                 }
             }
             if (tokens < 1 || threads.stream().anyMatch(t -> t < 1)) {
                 throw new IllegalArgumentException("--tokens and --threads must be positive");
             }
-            return new Options(dir, keep, tokens, threads, seed, skipVision);
+            return new Options(dir, keep, tokens, threads, seed, weights, skipVision);
         }
 
         Options withThreads(List<Integer> list) {
-            return new Options(dir, keep, tokens, list, seed, skipVision);
+            return new Options(dir, keep, tokens, list, seed, weights, skipVision);
         }
 
         private static String value(String[] args, int i) {

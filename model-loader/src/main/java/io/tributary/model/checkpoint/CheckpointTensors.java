@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.WeightLoading;
 import io.tributary.model.safetensors.SafetensorsCheckpoint;
 import io.tributary.model.safetensors.TensorInfo;
 import java.nio.file.Path;
@@ -15,7 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * A checkpoint's tensors under their canonical names ({@link KeyLayout}): model code asks for
@@ -35,8 +38,13 @@ public final class CheckpointTensors {
     }
 
     /** Opens the safetensors weights of {@code directory} and normalises their names. */
+    public static CheckpointTensors open(Path directory, WeightLoading loading) {
+        return of(SafetensorsCheckpoint.open(directory, loading));
+    }
+
+    /** As above, with weights mapped where they need no conversion (the default). */
     public static CheckpointTensors open(Path directory) {
-        return of(SafetensorsCheckpoint.open(directory));
+        return open(directory, WeightLoading.MMAP);
     }
 
     public static CheckpointTensors of(SafetensorsCheckpoint checkpoint) {
@@ -123,20 +131,36 @@ public final class CheckpointTensors {
 
     /**
      * The tensor as an NDArray of {@code target} type owned by {@code manager} (see
-     * {@link SafetensorsCheckpoint#load}), naming the tensor and file if the engine refuses it.
+     * {@link SafetensorsCheckpoint#load}: it may be the file's read-only pages), naming the tensor and file if the
+     * engine refuses it.
      */
     public NDArray load(String canonical, NDManager manager, DataType target) {
-        String original = originalByCanonical.get(canonical);
-        if (original == null) {
-            throw new ModelLoadException("tensor '" + layout.spell(canonical) + "' is missing from " + directory());
+        return named(List.of(canonical), originals -> checkpoint.load(originals.get(0), manager, target));
+    }
+
+    /** Tensors stacked along their first axis into one new array (see {@link SafetensorsCheckpoint#loadRows}). */
+    public NDArray loadRows(List<String> canonical, NDManager manager, DataType target) {
+        return named(canonical, originals -> checkpoint.loadRows(originals, manager, target));
+    }
+
+    private NDArray named(List<String> canonical, Function<List<String>, NDArray> loader) {
+        List<String> originals = new ArrayList<>();
+        for (String name : canonical) {
+            String original = originalByCanonical.get(name);
+            if (original == null) {
+                throw new ModelLoadException("tensor '" + layout.spell(name) + "' is missing from " + directory());
+            }
+            originals.add(original);
         }
         try {
-            return checkpoint.load(original, manager, target);
+            return loader.apply(originals);
         } catch (ModelLoadException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new ModelLoadException(checkpoint.info(original).file() + ": cannot load tensor '" + original
-                    + "': " + e.getMessage(), e);
+            TensorInfo first = checkpoint.info(originals.get(0));
+            throw new ModelLoadException(first.file() + ": cannot load tensor" + (originals.size() > 1 ? "s " : " ")
+                    + originals.stream().map(o -> "'" + o + "'").collect(Collectors.joining(", ")) + ": "
+                    + e.getMessage(), e);
         }
     }
 }

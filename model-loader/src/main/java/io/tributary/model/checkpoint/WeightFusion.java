@@ -1,29 +1,23 @@
 package io.tributary.model.checkpoint;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 
-/**
- * Load-time rewrites of checkpoint weights that save work on every step. Each consumes its inputs (closes them),
- * so a fused copy never sits beside the originals.
- */
+/** Load-time rewrites of checkpoint weights that save work on every step. */
 public final class WeightFusion {
 
     private WeightFusion() {
     }
 
-    /** The q projection's rows (weight and bias) carry the attention scale, saving a multiply per step. */
-    public static NDArray scaled(NDArray q, float scale) {
-        try (q) {
-            return q.mul(scale);
+    /**
+     * Multiplies the first {@code rows} rows of {@code fused} in place, which must own its memory (a
+     * {@link CheckpointTensors#loadRows} result, never a mapped tensor): the q rows of a fused qkv projection (weight
+     * or bias) then carry the attention scale, saving a multiply per step.
+     */
+    public static NDArray scaleLeadingRows(NDArray fused, long rows, float scale) {
+        try (NDArray leading = fused.get(new NDIndex().addSliceDim(0, rows))) {
+            leading.muli(scale);
         }
-    }
-
-    /** Stacks projections that read the same input into one matrix (or one bias vector) along rows. */
-    public static NDArray fuseRows(NDArray... parts) {
-        try (NDList list = new NDList(parts)) {
-            return NDArrays.concat(list, 0);
-        }
+        return fused;
     }
 }

@@ -1,7 +1,6 @@
 package io.tributary.model.clip;
 
-import static io.tributary.model.checkpoint.WeightFusion.fuseRows;
-import static io.tributary.model.checkpoint.WeightFusion.scaled;
+import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -77,10 +76,8 @@ final class ClipVisionLoader {
             String attn = l + "self_attn.";
             layers.add(new ClipVisionWeights.Layer(
                     load.norm(l + "layer_norm1."),
-                    fuseRows(scaled(load.get(attn + "q_proj.weight"), scale), load.get(attn + "k_proj.weight"),
-                            load.get(attn + "v_proj.weight")),
-                    fuseRows(scaled(load.get(attn + "q_proj.bias"), scale), load.get(attn + "k_proj.bias"),
-                            load.get(attn + "v_proj.bias")),
+                    load.qkv(attn, "weight", c.hiddenSize(), scale),
+                    load.qkv(attn, "bias", c.hiddenSize(), scale),
                     load.get(attn + "out_proj.weight"),
                     load.get(attn + "out_proj.bias"),
                     load.norm(l + "layer_norm2."),
@@ -100,6 +97,13 @@ final class ClipVisionLoader {
     private record Loader(CheckpointTensors tensors, NDManager manager, DataType dataType) {
         NDArray get(String name) {
             return tensors.load(name, manager, dataType);
+        }
+
+        /** {@code q_proj}, {@code k_proj}, {@code v_proj} stacked, the q rows scaled by {@code scale}. */
+        NDArray qkv(String attention, String suffix, long queryRows, float scale) {
+            List<String> names = List.of(attention + "q_proj." + suffix, attention + "k_proj." + suffix,
+                    attention + "v_proj." + suffix);
+            return scaleLeadingRows(tensors.loadRows(names, manager, dataType), queryRows, scale);
         }
 
         ClipVisionWeights.Norm norm(String prefix) {

@@ -1,6 +1,7 @@
 package io.tributary.model.internvl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
@@ -25,14 +26,41 @@ final class InternVitModel {
 
     private final InternVlConfig config;
     private final InternVitWeights weights;
+    private final float attentionScale;
 
     InternVitModel(InternVlConfig config, InternVitWeights weights) {
         this.config = config;
         this.weights = weights;
+        this.attentionScale = (float) (1 / Math.sqrt(config.vision().headDim()));
     }
 
-    /** Pixels [B, 3, S, S] to image tokens [B * tokensPerTile, L]. */
+    /**
+     * Pixels [B, 3, S, S] to image tokens [B * tokensPerTile, L]. On the CPU tiles run one at a time, each in a
+     * scope freed before the next: one tile's 1025-row matmuls already keep the cores busy, and a batch would only
+     * multiply the activations held at once (about 250 MB a tile in each layer of InternViT-300M).
+     */
     NDArray forward(NDArray pixels) {
+        long tiles = pixels.getShape().get(0);
+        if (tiles == 1 || pixels.getDevice().isGpu()) {
+            return forwardBatch(pixels);
+        }
+        NDManager step = pixels.getManager();
+        NDList outputs = new NDList();
+        try (outputs) {
+            for (long tile = 0; tile < tiles; tile++) {
+                try (NDManager scope = step.newSubManager()) {
+                    NDArray one = pixels.get(new NDIndex().addSliceDim(tile, tile + 1));
+                    one.attach(scope);
+                    NDArray tokens = forwardBatch(one);
+                    tokens.attach(step);
+                    outputs.add(tokens);
+                }
+            }
+            return NDArrays.concat(outputs, 0);
+        }
+    }
+
+    private NDArray forwardBatch(NDArray pixels) {
         NDArray x = hiddenStates(pixels);
         NDArray patches = x.get(new NDIndex().addAllDim().addSliceDim(1, x.getShape().get(1))); // drop CLS
         return project(pixelShuffle(patches, config.shuffleFactor(), config.pixelShuffleV2()));
@@ -74,11 +102,11 @@ final class InternVitModel {
         return cls.concat(embedded, 1);
     }
 
-    /** One encoder layer: x + ls1 * attn(norm1(x)), then x + ls2 * mlp(norm2(x)) (ls folded into the weights). */
+    /** One encoder layer: x + ls1 * attn(norm1(x)), then x + ls2 * mlp(norm2(x)). */
     NDArray layer(NDArray x, InternVitWeights.Layer layer) {
-        x = x.add(attention(norm(x, layer.norm1(), layer.norm1Bias()), layer));
+        x = x.add(attention(norm(x, layer.norm1(), layer.norm1Bias()), layer).mul(layer.ls1()));
         NDArray hidden = linear(norm(x, layer.norm2(), layer.norm2Bias()), layer.fc1(), layer.fc1Bias());
-        return x.add(linear(activation(hidden), layer.fc2(), layer.fc2Bias()));
+        return x.add(linear(activation(hidden), layer.fc2(), layer.fc2Bias()).mul(layer.ls2()));
     }
 
     /** Bidirectional multi-head self-attention with a fused qkv projection. [B, N, H] to [B, N, H]. */
@@ -86,11 +114,11 @@ final class InternVitModel {
         InternVisionConfig v = config.vision();
         long batch = h.getShape().get(0);
         long tokens = h.getShape().get(1);
-        // [B, N, 3, heads, D] -> [3, B, heads, N, D]; q already carries 1/sqrt(D).
+        // [B, N, 3, heads, D] -> [3, B, heads, N, D]
         NDArray qkv = linear(h, layer.qkv(), layer.qkvBias())
                 .reshape(batch, tokens, 3, v.numAttentionHeads(), v.headDim()).transpose(2, 0, 3, 1, 4);
         NDList qkvParts = qkv.split(3, 0);
-        NDArray q = qkvParts.get(0).squeeze(0);
+        NDArray q = qkvParts.get(0).squeeze(0).mul(attentionScale);
         NDArray k = qkvParts.get(1).squeeze(0);
         NDArray values = qkvParts.get(2).squeeze(0);
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // [B, heads, N, N]

@@ -2,10 +2,10 @@ package io.tributary.model.internvl;
 
 import ai.djl.ndarray.NDArray;
 import java.util.List;
-import java.util.function.UnaryOperator;
 
 /**
- * The vision encoder's and projector's weights, loaded by checkpoint name and folded for fewer ops per tile.
+ * The vision encoder's and projector's weights, loaded by checkpoint name and used as stored, so a mapped
+ * checkpoint is not copied.
  * Shapes: H = vision hidden_size, I = intermediate_size, P = patch_size, G = patches per side, L = the LLM's
  * hidden size, F = shuffle factor (2).
  *
@@ -23,40 +23,27 @@ record InternVitWeights(NDArray patchEmbedding, NDArray patchBias, NDArray class
         layers = List.copyOf(layers);
     }
 
-    /** The same weights with {@code f} applied to every array (nulls stay null). */
-    InternVitWeights map(UnaryOperator<NDArray> f) {
-        UnaryOperator<NDArray> g = a -> a == null ? null : f.apply(a);
-        return new InternVitWeights(g.apply(patchEmbedding), g.apply(patchBias), g.apply(classToken),
-                g.apply(patchPositions),
-                layers.stream().map(l -> l.map(f)).toList(),
-                new Projector(g.apply(projector.norm), g.apply(projector.normBias), g.apply(projector.linear1),
-                        g.apply(projector.bias1), g.apply(projector.linear2), g.apply(projector.bias2)));
-    }
-
     /**
-     * One encoder layer. The layer scales {@code ls1} and {@code ls2} [H] are folded into the rows of the
-     * projection that precedes them, and the attention scale 1/sqrt(head_dim) into the q rows of {@code qkv}.
+     * One encoder layer. The layer scales and the attention scale are applied to activations, not folded into
+     * weights: the extra multiplies are a thousandth of a layer's work, a fold would copy a quarter of the weights.
      *
      * @param norm1     {@code norm1.weight} [H] (transformers: {@code layernorm_before})
      * @param norm1Bias {@code norm1.bias} [H], null for rms_norm
      * @param qkv       {@code attn.qkv.weight} [3H, H], rows q, k, v (transformers: {@code attention.{q,k,v}_proj})
      * @param qkvBias   {@code attn.qkv.bias} [3H], null without qkv_bias
-     * @param proj      {@code attn.proj.weight} [H, H] times {@code ls1} per row ({@code attention.projection_layer})
-     * @param projBias  {@code attn.proj.bias} [H] times {@code ls1}
+     * @param proj      {@code attn.proj.weight} [H, H] ({@code attention.projection_layer})
+     * @param projBias  {@code attn.proj.bias} [H]
+     * @param ls1       {@code ls1} [H] (transformers: {@code lambda_1}), scales the attention output
      * @param fc1       {@code mlp.fc1.weight} [I, H]
      * @param fc1Bias   {@code mlp.fc1.bias} [I]
-     * @param fc2       {@code mlp.fc2.weight} [H, I] times {@code ls2} per row
-     * @param fc2Bias   {@code mlp.fc2.bias} [H] times {@code ls2}
+     * @param fc2       {@code mlp.fc2.weight} [H, I]
+     * @param fc2Bias   {@code mlp.fc2.bias} [H]
+     * @param ls2       {@code ls2} [H] (transformers: {@code lambda_2}), scales the MLP output
      */
     record Layer(NDArray norm1, NDArray norm1Bias, NDArray qkv, NDArray qkvBias, NDArray proj, NDArray projBias,
-            NDArray norm2, NDArray norm2Bias, NDArray fc1, NDArray fc1Bias, NDArray fc2, NDArray fc2Bias) {
+            NDArray ls1, NDArray norm2, NDArray norm2Bias, NDArray fc1, NDArray fc1Bias, NDArray fc2,
+            NDArray fc2Bias, NDArray ls2) {
 
-        Layer map(UnaryOperator<NDArray> f) {
-            UnaryOperator<NDArray> g = a -> a == null ? null : f.apply(a);
-            return new Layer(g.apply(norm1), g.apply(norm1Bias), g.apply(qkv), g.apply(qkvBias), g.apply(proj),
-                    g.apply(projBias), g.apply(norm2), g.apply(norm2Bias), g.apply(fc1), g.apply(fc1Bias),
-                    g.apply(fc2), g.apply(fc2Bias));
-        }
     }
 
     /**

@@ -1,8 +1,6 @@
 package io.tributary.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -13,12 +11,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Loads {@link InternVitWeights} by checkpoint name in either {@link InternVlLayout}. The checkpoint is first checked
  * against the config: every missing or mis-shaped vision or projector tensor, and every unexpected one under the
- * vision and projector prefixes, is reported by name and file before anything is loaded. Folding happens in
- * float32; the result is then cast to the target type.
+ * vision and projector prefixes, is reported by name and file before anything is loaded.
  */
 final class InternVitWeightsLoader {
 
@@ -40,84 +38,56 @@ final class InternVitWeightsLoader {
     static InternVitWeights load(SafetensorsCheckpoint checkpoint, InternVlLayout layout, InternVlConfig config,
             NDManager manager, DataType dataType) {
         validate(checkpoint, layout, expectedShapes(layout, config));
-        // Raw (possibly file-aliasing) tensors and folding intermediates live in a scratch manager per part; only
-        // fresh copies of the final arrays move to the model's manager, so peak memory stays near one layer extra.
         InternVisionConfig v = config.vision();
-        float scale = (float) (1 / Math.sqrt(v.headDim()));
+        Tensors t = new Tensors(checkpoint, manager, dataType);
         List<InternVitWeights.Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.layersToRun(); i++) {
-            try (NDManager scratch = manager.newSubManager()) {
-                layers.add(layer(new Tensors(checkpoint, scratch), layout, v, i, scale)
-                        .map(a -> keep(a, manager, dataType)));
-            }
+            layers.add(layer(t, layout, v, i));
         }
-        try (NDManager scratch = manager.newSubManager()) {
-            Tensors t = new Tensors(checkpoint, scratch);
-            NDArray positions = t.load(layout.positionEmbedding()).squeeze(0); // [G*G + 1, H]
-            NDArray classToken = t.load(layout.classEmbedding()).reshape(1, v.hiddenSize())
-                    .add(positions.get(new NDIndex("0:1")));
-            return new InternVitWeights(
-                    t.load(layout.patchEmbedding("weight")).reshape(v.hiddenSize(), -1),
-                    t.load(layout.patchEmbedding("bias")), classToken, positions.get(new NDIndex("1:")), layers,
-                    new InternVitWeights.Projector(t.load(layout.projector(0, "weight")),
-                            t.load(layout.projector(0, "bias")), t.load(layout.projector(1, "weight")),
-                            t.load(layout.projector(1, "bias")), t.load(layout.projector(3, "weight")),
-                            t.load(layout.projector(3, "bias"))))
-                    .map(a -> a.getManager() == manager ? a : keep(a, manager, dataType));
-        }
+        // Views of loaded arrays, which stay open in the manager: they may be the file's mapped pages.
+        NDArray positions = t.load(layout.positionEmbedding()).squeeze(0); // [G*G + 1, H]
+        NDArray classToken = t.load(layout.classEmbedding()).reshape(1, v.hiddenSize())
+                .add(positions.get(new NDIndex("0:1")));
+        return new InternVitWeights(
+                t.load(layout.patchEmbedding("weight")).reshape(v.hiddenSize(), -1),
+                t.load(layout.patchEmbedding("bias")), classToken, positions.get(new NDIndex("1:")), layers,
+                new InternVitWeights.Projector(t.load(layout.projector(0, "weight")),
+                        t.load(layout.projector(0, "bias")), t.load(layout.projector(1, "weight")),
+                        t.load(layout.projector(1, "bias")), t.load(layout.projector(3, "weight")),
+                        t.load(layout.projector(3, "bias"))));
     }
 
-    /** A contiguous copy of {@code array} in {@code dataType}, owned by the model's manager. */
-    private static NDArray keep(NDArray array, NDManager manager, DataType dataType) {
-        // duplicate() is a real copy: toType(same type, copy) may keep sharing the file mapping, which the scratch
-        // manager's closing then unmaps under our feet.
-        NDArray kept = array.getDataType() == dataType ? array.duplicate() : array.toType(dataType, false);
-        kept.attach(manager);
-        return kept;
-    }
-
-    private static InternVitWeights.Layer layer(Tensors t, InternVlLayout layout, InternVisionConfig v, int i,
-            float scale) {
+    private static InternVitWeights.Layer layer(Tensors t, InternVlLayout layout, InternVisionConfig v, int i) {
         boolean layerNorm = v.normType() == InternVisionConfig.NormType.LAYER_NORM;
         NDArray qkv;
         NDArray qkvBias = null;
         if (layout.fusedQkv()) {
-            qkv = scaleQueryRows(t.load(layout.layer(i, "attn.qkv.weight")), v.hiddenSize(), scale);
+            qkv = t.load(layout.layer(i, "attn.qkv.weight"));
             if (v.qkvBias()) {
-                qkvBias = scaleQueryRows(t.load(layout.layer(i, "attn.qkv.bias")), v.hiddenSize(), scale);
+                qkvBias = t.load(layout.layer(i, "attn.qkv.bias"));
             }
         } else {
-            qkv = concat(t.load(layout.layer(i, "attn.q.weight")).mul(scale), t.load(layout.layer(i, "attn.k.weight")),
-                    t.load(layout.layer(i, "attn.v.weight")));
+            qkv = t.rows(layout.layer(i, "attn.q.weight"), layout.layer(i, "attn.k.weight"),
+                    layout.layer(i, "attn.v.weight"));
             if (v.qkvBias()) {
-                qkvBias = concat(t.load(layout.layer(i, "attn.q.bias")).mul(scale),
-                        t.load(layout.layer(i, "attn.k.bias")), t.load(layout.layer(i, "attn.v.bias")));
+                qkvBias = t.rows(layout.layer(i, "attn.q.bias"), layout.layer(i, "attn.k.bias"),
+                        layout.layer(i, "attn.v.bias"));
             }
         }
-        NDArray ls1 = t.load(layout.layer(i, "ls1"));
-        NDArray ls2 = t.load(layout.layer(i, "ls2"));
         return new InternVitWeights.Layer(
                 t.load(layout.layer(i, "norm1.weight")),
                 layerNorm ? t.load(layout.layer(i, "norm1.bias")) : null,
                 qkv, qkvBias,
-                t.load(layout.layer(i, "attn.proj.weight")).mul(ls1.reshape(-1, 1)),
-                t.load(layout.layer(i, "attn.proj.bias")).mul(ls1),
+                t.load(layout.layer(i, "attn.proj.weight")),
+                t.load(layout.layer(i, "attn.proj.bias")),
+                t.load(layout.layer(i, "ls1")),
                 t.load(layout.layer(i, "norm2.weight")),
                 layerNorm ? t.load(layout.layer(i, "norm2.bias")) : null,
                 t.load(layout.layer(i, "mlp.fc1.weight")),
                 t.load(layout.layer(i, "mlp.fc1.bias")),
-                t.load(layout.layer(i, "mlp.fc2.weight")).mul(ls2.reshape(-1, 1)),
-                t.load(layout.layer(i, "mlp.fc2.bias")).mul(ls2));
-    }
-
-    /** Multiplies the first H entries along axis 0 (the q rows) by the attention scale. */
-    private static NDArray scaleQueryRows(NDArray fused, int hidden, float scale) {
-        NDList parts = fused.split(new long[] {hidden}, 0);
-        return concat(parts.get(0).mul(scale), parts.get(1));
-    }
-
-    private static NDArray concat(NDArray... parts) {
-        return NDArrays.concat(new NDList(parts), 0);
+                t.load(layout.layer(i, "mlp.fc2.weight")),
+                t.load(layout.layer(i, "mlp.fc2.bias")),
+                t.load(layout.layer(i, "ls2")));
     }
 
     /** Name to shape of every vision and projector tensor a checkpoint of this config holds. */
@@ -195,16 +165,25 @@ final class InternVitWeightsLoader {
         }
     }
 
-    /** Loads float32 tensors, naming the tensor and file if the engine refuses one. */
-    private record Tensors(SafetensorsCheckpoint checkpoint, NDManager manager) {
+    /** Loads tensors in the model's type, naming the tensor and file if the engine refuses one. */
+    private record Tensors(SafetensorsCheckpoint checkpoint, NDManager manager, DataType dataType) {
         NDArray load(String name) {
+            return named(List.of(name), () -> checkpoint.load(name, manager, dataType));
+        }
+
+        /** Tensors stacked along their first axis (the transformers layout's q, k and v). */
+        NDArray rows(String... names) {
+            return named(List.of(names), () -> checkpoint.loadRows(List.of(names), manager, dataType));
+        }
+
+        private NDArray named(List<String> names, Supplier<NDArray> loader) {
             try {
-                return checkpoint.load(name, manager, DataType.FLOAT32);
+                return loader.get();
             } catch (ModelLoadException e) {
                 throw e;
             } catch (RuntimeException e) {
-                throw new ModelLoadException(checkpoint.info(name).file() + ": cannot load tensor '" + name + "': "
-                        + e.getMessage(), e);
+                throw new ModelLoadException(checkpoint.info(names.get(0)).file() + ": cannot load tensor '"
+                        + String.join("', '", names) + "': " + e.getMessage(), e);
             }
         }
     }

@@ -77,7 +77,7 @@ public final class InternVlExpert implements Expert, NativeMemory {
         Objects.requireNonNull(images, "images");
         InternVlCheckpointConfig checkpoint = InternVlCheckpointConfig.read(directory);
         InternVlConfig config = checkpoint.vision();
-        SafetensorsCheckpoint files = SafetensorsCheckpoint.open(directory);
+        SafetensorsCheckpoint files = SafetensorsCheckpoint.open(directory, options.weightLoading());
         CheckpointTensors tensors = CheckpointTensors.of(files);
         InternVlLayout layout = layout(files, config);
         Map<String, long[]> expected = new LinkedHashMap<>(LlamaModel.expectedShapes(tensors, checkpoint.text()));
@@ -200,7 +200,7 @@ public final class InternVlExpert implements Expert, NativeMemory {
         return NDArrays.concat(pieces, 0);
     }
 
-    /** All tiles of all images encoded as one batch: [tiles * tokensPerTile, H], owned by {@code step}. */
+    /** All tiles of all images, in order: [tiles * tokensPerTile, H], owned by {@code step}. */
     NDArray imageFeatures(List<PixelValues> tiles, NDManager step) {
         return vision.forward(InternVlVisionEncoder.pixels(tiles, config, dataType, step));
     }

@@ -33,7 +33,7 @@ public final class InternVlVisionEncoder implements AutoCloseable {
 
     public static InternVlVisionEncoder load(Path directory, LoadOptions options) {
         InternVlConfig config = InternVlConfig.read(directory);
-        SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(directory);
+        SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(directory, options.weightLoading());
         InternVlLayout layout = InternVitWeightsLoader.detectLayout(checkpoint);
         NativeTarget.prepareInferenceThread();
         NDManager manager = NativeTarget.newModelManager(options, "internvl-vision:" + directory.getFileName());
@@ -62,7 +62,7 @@ public final class InternVlVisionEncoder implements AutoCloseable {
     }
 
     /**
-     * Image tokens for {@code tiles}, all encoded as one batch: [tiles * tokensPerTile, L] in the weights' type,
+     * Image tokens for {@code tiles}, in order: [tiles * tokensPerTile, L] in the weights' type,
      * owned by {@code step}. Call on a thread prepared with {@link NativeTarget#prepareInferenceThread()}.
      */
     public NDArray encode(List<PixelValues> tiles, NDManager step) {

@@ -37,7 +37,7 @@ public final class LlamaExpert implements Expert, NativeMemory {
      */
     public static LlamaExpert load(String name, Path directory, LoadOptions options) {
         LlamaConfig config = LlamaConfig.read(directory.resolve("config.json"));
-        CheckpointTensors tensors = CheckpointTensors.open(directory);
+        CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
         tensors.validate(LlamaModel.expectedShapes(tensors, config), LlamaModel.ignoredTensors(),
                 config.attentionBias() && !config.oProjBias() ? "Qwen2" : "Llama");
         NativeTarget.prepareInferenceThread();

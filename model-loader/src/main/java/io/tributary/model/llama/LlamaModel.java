@@ -211,12 +211,11 @@ public final class LlamaModel {
                 .transpose(2, 0, 1, 3).reshape(length, width);
     }
 
-    /** SwiGLU: down(silu(gate(h)) * up(h)), gate and up computed by one fused matmul. [T, H] to [T, H]. */
+    /** SwiGLU: down(silu(gate(h)) * up(h)). [T, H] to [T, H]. */
     private NDArray mlp(NDArray h, LlamaWeights.Layer layer) {
-        NDList gateUp = linear(h, layer.gateUpProj(), null).split(2, 1); // DJL split wants a non-negative axis
-        NDArray gate = gateUp.get(0);
+        NDArray gate = linear(h, layer.gateProj(), null);
         NDArray silu = gate.mul(Activation.sigmoid(gate));
-        return linear(silu.mul(gateUp.get(1)), layer.downProj(), null);
+        return linear(silu.mul(linear(h, layer.upProj(), null)), layer.downProj(), null);
     }
 
     /** RMSNorm: x / sqrt(mean(x^2) + eps) * weight, the mean taken in float32 as transformers does. */

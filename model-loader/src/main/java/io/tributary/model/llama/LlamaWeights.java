@@ -19,8 +19,9 @@ record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArr
     }
 
     /**
-     * One decoder layer. Projections that read the same input are fused at load time into one matrix, so each
-     * costs one op per token instead of two or three.
+     * One decoder layer. The attention projections are fused at load time into one matrix (one op per token instead
+     * of three, for a copy of a few percent of the layer); the MLP's, which are most of it, are used as stored, so
+     * a mapped checkpoint is not copied.
      *
      * @param inputLayernorm         {@code input_layernorm.weight} [H]
      * @param qkvProj                {@code self_attn.{q,k,v}_proj.weight} stacked: [(Q + 2K) * D, H]; the q rows
@@ -30,10 +31,11 @@ record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArr
      * @param oProj                  {@code self_attn.o_proj.weight} [H, Q * D]
      * @param oProjBias              {@code self_attn.o_proj.bias} [H]; null unless Llama's {@code attention_bias}
      * @param postAttentionLayernorm {@code post_attention_layernorm.weight} [H]
-     * @param gateUpProj             {@code mlp.{gate,up}_proj.weight} stacked: [2 * I, H]
+     * @param gateProj               {@code mlp.gate_proj.weight} [I, H]
+     * @param upProj                 {@code mlp.up_proj.weight} [I, H]
      * @param downProj               {@code mlp.down_proj.weight} [H, I]
      */
     record Layer(NDArray inputLayernorm, NDArray qkvProj, NDArray qkvBias, NDArray oProj, NDArray oProjBias,
-            NDArray postAttentionLayernorm, NDArray gateUpProj, NDArray downProj) {
+            NDArray postAttentionLayernorm, NDArray gateProj, NDArray upProj, NDArray downProj) {
     }
 }

@@ -1,7 +1,6 @@
 package io.tributary.model.llama;
 
-import static io.tributary.model.checkpoint.WeightFusion.fuseRows;
-import static io.tributary.model.checkpoint.WeightFusion.scaled;
+import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -53,25 +52,24 @@ final class LlamaWeightsLoader {
         NDArray embedTokens = tensors.load("model.embed_tokens.weight", manager, dataType);
         List<LlamaWeights.Layer> layers = new ArrayList<>();
         float attentionScale = (float) (1 / Math.sqrt(config.headDim()));
+        long queryRows = (long) config.numAttentionHeads() * config.headDim();
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String attn = "model.layers." + i + ".self_attn.";
             String mlp = "model.layers." + i + ".mlp.";
             NDArray qkvBias = config.attentionBias()
-                    ? fuseRows(scaled(tensors.load(attn + "q_proj.bias", manager, dataType), attentionScale),
-                            tensors.load(attn + "k_proj.bias", manager, dataType),
-                            tensors.load(attn + "v_proj.bias", manager, dataType))
+                    ? scaleLeadingRows(tensors.loadRows(List.of(attn + "q_proj.bias", attn + "k_proj.bias",
+                            attn + "v_proj.bias"), manager, dataType), queryRows, attentionScale)
                     : null;
             layers.add(new LlamaWeights.Layer(
                     tensors.load("model.layers." + i + ".input_layernorm.weight", manager, dataType),
-                    fuseRows(scaled(tensors.load(attn + "q_proj.weight", manager, dataType), attentionScale),
-                            tensors.load(attn + "k_proj.weight", manager, dataType),
-                            tensors.load(attn + "v_proj.weight", manager, dataType)),
+                    scaleLeadingRows(tensors.loadRows(List.of(attn + "q_proj.weight", attn + "k_proj.weight",
+                            attn + "v_proj.weight"), manager, dataType), queryRows, attentionScale),
                     qkvBias,
                     tensors.load(attn + "o_proj.weight", manager, dataType),
                     config.oProjBias() ? tensors.load(attn + "o_proj.bias", manager, dataType) : null,
                     tensors.load("model.layers." + i + ".post_attention_layernorm.weight", manager, dataType),
-                    fuseRows(tensors.load(mlp + "gate_proj.weight", manager, dataType),
-                            tensors.load(mlp + "up_proj.weight", manager, dataType)),
+                    tensors.load(mlp + "gate_proj.weight", manager, dataType),
+                    tensors.load(mlp + "up_proj.weight", manager, dataType),
                     tensors.load(mlp + "down_proj.weight", manager, dataType)));
         }
         NDArray norm = tensors.load("model.norm.weight", manager, dataType);

@@ -68,7 +68,7 @@ public final class LlavaExpert implements Expert, NativeMemory {
             VisionTowers towers) {
         Objects.requireNonNull(images, "images");
         LlavaConfig config = LlavaConfig.read(directory.resolve("config.json"));
-        CheckpointTensors tensors = CheckpointTensors.open(directory);
+        CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
         Map<String, long[]> expected = new LinkedHashMap<>(LlamaModel.expectedShapes(tensors, config.text()));
         expected.putAll(ClipVisionModel.expectedShapes(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX));
         expected.putAll(LlavaProjector.expectedShapes(config));

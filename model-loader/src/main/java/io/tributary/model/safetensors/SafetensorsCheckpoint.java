@@ -1,16 +1,21 @@
 package io.tributary.model.safetensors;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.WeightLoading;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -31,28 +36,36 @@ public final class SafetensorsCheckpoint {
     private final Map<String, TensorInfo> tensors;
     private final Map<Path, SafetensorsFile> files;
     private final LoadProgress progress;
+    private final WeightLoading loading;
 
-    private SafetensorsCheckpoint(Path directory, Map<String, TensorInfo> tensors, Map<Path, SafetensorsFile> files) {
+    private SafetensorsCheckpoint(Path directory, Map<String, TensorInfo> tensors, Map<Path, SafetensorsFile> files,
+            WeightLoading loading) {
         this.directory = directory;
         this.tensors = tensors;
         this.files = files;
+        this.loading = loading;
         this.progress = new LoadProgress(directory, tensors.values().stream().mapToLong(TensorInfo::byteLength).sum());
     }
 
+    /** Opens a checkpoint whose tensors are memory-mapped when they need no conversion (the default). */
     public static SafetensorsCheckpoint open(Path directory) {
+        return open(directory, WeightLoading.MMAP);
+    }
+
+    public static SafetensorsCheckpoint open(Path directory, WeightLoading loading) {
         Path index = directory.resolve(INDEX_FILE);
         if (Files.isRegularFile(index)) {
-            return openSharded(directory, index);
+            return openSharded(directory, index, loading);
         }
         Path single = directory.resolve(SINGLE_FILE);
         if (!Files.isRegularFile(single)) {
             throw new ModelLoadException(directory + ": no " + SINGLE_FILE + " and no " + INDEX_FILE);
         }
         SafetensorsFile file = SafetensorsFile.open(single);
-        return new SafetensorsCheckpoint(directory, file.tensors(), Map.of(single, file));
+        return new SafetensorsCheckpoint(directory, file.tensors(), Map.of(single, file), loading);
     }
 
-    private static SafetensorsCheckpoint openSharded(Path directory, Path index) {
+    private static SafetensorsCheckpoint openSharded(Path directory, Path index, WeightLoading loading) {
         JsonNode weightMap;
         try {
             weightMap = new ObjectMapper().readTree(index).path("weight_map");
@@ -88,7 +101,7 @@ public final class SafetensorsCheckpoint {
                 }
             }
         }
-        return new SafetensorsCheckpoint(directory, Collections.unmodifiableMap(tensors), files);
+        return new SafetensorsCheckpoint(directory, Collections.unmodifiableMap(tensors), files, loading);
     }
 
     public Path directory() {
@@ -108,55 +121,109 @@ public final class SafetensorsCheckpoint {
                 () -> new ModelLoadException(directory + ": tensor '" + name + "' is missing from the checkpoint"));
     }
 
-    /** The tensor's raw little-endian bytes, memory-mapped. */
-    public ByteBuffer bytes(String name) {
-        TensorInfo info = info(name);
-        return files.get(info.file()).map(info);
-    }
-
     /**
-     * The tensor as an NDArray of {@code target} type (FLOAT32 or FLOAT16) owned by {@code manager}. F32 and F16
-     * tensors are read from the file straight into the array's own native memory when no conversion is needed (see
-     * {@link SafetensorsFile#read}); BF16 is widened to F32 in Java first, since PyTorch's DJL binding cannot hold
-     * BF16 without crashing the JVM.
-     *
-     * <p>Why a read and not an alias of the memory-mapped file: mapped pages count in the process's resident memory
-     * until the mapping is garbage-collected, which is never prompt. A loader that fuses, scales or copies tensors
-     * would hold the mapped originals and the results at once (1.3 GB extra for InternVL2.5-1B), while an array
-     * read into its own memory is freed the moment it is closed. Measured on the 2-core VM this project runs on
-     * (InternVL2.5-1B shapes, {@code RealShapeBenchmark}): decoding from read weights took 117-178 ms a token, from
-     * mapped weights 190-814 ms and slowing over time, as the host reclaims and re-faults file-backed pages. The
-     * price is load time: fresh anonymous memory is slow to hand out there (0.3-0.5 GB/s), mapping is not.
+     * The tensor as an NDArray of {@code target} type (FLOAT32 or FLOAT16) owned by {@code manager}, on the
+     * manager's device.
+     * <ul>
+     *   <li>Stored in the target type, on the CPU: with {@link WeightLoading#MMAP} the array is the file's mapped
+     *       pages (read-only: never modify it in place); with {@link WeightLoading#READ} the bytes are read from the
+     *       file straight into the array's own memory.</li>
+     *   <li>Stored in another type: read into owned memory and converted there. BF16 is widened to F32 in Java,
+     *       since PyTorch's DJL binding cannot hold BF16 without crashing the JVM.</li>
+     *   <li>On a GPU: prepared on the CPU as above, copied to the device, converted there.</li>
+     * </ul>
+     * <p>Measured with {@code RealShapeBenchmark} on this project's 2-core VM, a fresh page of anonymous memory
+     * costs more than reading it (0.3 GB/s), so {@code READ} is bounded by that and {@code MMAP} is not.
      */
     public NDArray load(String name, NDManager manager, DataType target) {
         TensorInfo info = info(name);
         progress.add(info.byteLength());
-        SafetensorsFile file = files.get(info.file());
-        NDArray stored = switch (info.dtype()) {
-            case F32 -> file.read(info, manager, DataType.FLOAT32);
-            case F16 -> file.read(info, manager, DataType.FLOAT16);
-            case BF16 -> manager.create(widenBf16(info, bytes(name)), new Shape(info.shape()), DataType.FLOAT32);
-        };
-        if (stored.getDataType() == target) {
-            return stored;
+        if (!manager.getDevice().isGpu()) {
+            return loadOnCpu(info, manager, target);
         }
-        try (stored) {
-            return stored.toType(target, true);
+        try (NDManager host = NDManager.newBaseManager(Device.cpu(), manager.getEngine().getEngineName())) {
+            NDArray onHost = loadOnCpu(info, host, stored(info));
+            NDArray onDevice = onHost.toDevice(manager.getDevice(), true);
+            NDArray converted = onDevice.getDataType() == target ? onDevice : onDevice.toType(target, false);
+            converted.attach(manager);
+            return converted;
         }
     }
 
-    /** bfloat16 is the top half of a float32: shifting its 16 bits up reproduces the value exactly. */
-    static ByteBuffer widenBf16(TensorInfo info, ByteBuffer bf16) {
-        long count = info.elementCount();
-        if (count * 4 > Integer.MAX_VALUE) {
-            throw new ModelLoadException(info.file() + ": tensor '" + info.name() + "' is too large to widen from"
-                    + " BF16 in one buffer (" + count + " elements)");
+    /**
+     * Tensors of equal trailing shape stacked along their first axis into one array owned by {@code manager}, in
+     * the order given: fused projections that read the same input. When no conversion is needed, each tensor is
+     * read straight into its rows of the result, so the fused weight costs one copy, not two.
+     */
+    public NDArray loadRows(List<String> names, NDManager manager, DataType target) {
+        List<TensorInfo> parts = names.stream().map(this::info).toList();
+        long[] trailing = Arrays.copyOfRange(parts.get(0).shape(), 1, parts.get(0).shape().length);
+        long rows = 0;
+        long bytes = 0;
+        boolean sameType = true;
+        for (TensorInfo part : parts) {
+            if (part.shape().length == 0
+                    || !Arrays.equals(trailing, Arrays.copyOfRange(part.shape(), 1, part.shape().length))) {
+                throw new ModelLoadException(part.file() + ": tensor '" + part.name() + "' has shape "
+                        + Arrays.toString(part.shape()) + " and cannot be stacked with '" + parts.get(0).name() + "'");
+            }
+            rows += part.shape()[0];
+            bytes += part.byteLength();
+            sameType &= part.dtype() != SafetensorsDType.BF16 && stored(part) == target;
         }
-        ByteBuffer f32 = ByteBuffer.allocateDirect((int) count * 4).order(ByteOrder.nativeOrder());
-        for (int i = 0; i < count; i++) {
-            int bits = bf16.getShort(2 * i) & 0xFFFF;
-            f32.putInt(4 * i, bits << 16);
+        if (manager.getDevice().isGpu() || !sameType || bytes > Integer.MAX_VALUE) {
+            NDList loaded = new NDList(parts.size());
+            try (loaded) {
+                names.forEach(name -> loaded.add(load(name, manager, target)));
+                return NDArrays.concat(loaded, 0);
+            }
         }
-        return f32;
+        long[] shape = new long[trailing.length + 1];
+        shape[0] = rows;
+        System.arraycopy(trailing, 0, shape, 1, trailing.length);
+        NDArray fused = manager.create(new Shape(shape), target);
+        try {
+            ByteBuffer view = OwnedMemory.view(fused);
+            int at = 0;
+            for (TensorInfo part : parts) {
+                progress.add(part.byteLength());
+                files.get(part.file()).readInto(part, view.slice(at, (int) part.byteLength()));
+                at += (int) part.byteLength();
+            }
+            OwnedMemory.checkLanded(fused, view);
+            return fused;
+        } catch (RuntimeException e) {
+            fused.close();
+            throw e;
+        }
+    }
+
+    private NDArray loadOnCpu(TensorInfo info, NDManager manager, DataType target) {
+        SafetensorsFile file = files.get(info.file());
+        if (info.dtype() == SafetensorsDType.BF16) {
+            return converted(file.readWidened(info, manager), target);
+        }
+        DataType stored = stored(info);
+        if (stored == target && loading == WeightLoading.MMAP) {
+            return file.alias(info, manager, stored);
+        }
+        return converted(file.read(info, manager, stored), target);
+    }
+
+    /** The array type a tensor is held in before any conversion: BF16 only exists widened. */
+    private static DataType stored(TensorInfo info) {
+        return switch (info.dtype()) {
+            case F32, BF16 -> DataType.FLOAT32;
+            case F16 -> DataType.FLOAT16;
+        };
+    }
+
+    private static NDArray converted(NDArray array, DataType target) {
+        if (array.getDataType() == target) {
+            return array;
+        }
+        try (array) {
+            return array.toType(target, true);
+        }
     }
 }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ import tools.jackson.databind.ObjectMapper;
 /**
  * One {@code .safetensors} file: an 8-byte little-endian header length, a JSON header mapping each tensor name to
  * {@code dtype}, {@code shape} and {@code data_offsets} (relative to the end of the header), then raw
- * little-endian bytes. Tensors are memory-mapped one by one, so files above 2 GB work and nothing is read twice.
+ * little-endian bytes. Tensors are mapped or read one by one, so files above 2 GB work.
  */
 public final class SafetensorsFile {
 
@@ -33,6 +34,8 @@ public final class SafetensorsFile {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Tensors above this size are read by several threads, one part of at least this size each. */
     private static final int PARALLEL_PART = 4 << 20;
+    /** BF16 bytes widened per read. */
+    private static final int WIDEN_CHUNK = 1 << 20;
 
     private final Path file;
     private final long fileSize;
@@ -70,10 +73,10 @@ public final class SafetensorsFile {
     }
 
     private static void readFully(FileChannel channel, ByteBuffer target, long position) throws IOException {
+        int start = target.position();
         while (target.hasRemaining()) {
-            int read = channel.read(target, position + target.position());
-            if (read < 0) {
-                throw new IOException("unexpected end of file");
+            if (channel.read(target, position + target.position() - start) < 0) {
+                throw new IOException("unexpected end of file (the file shrank since its header was read)");
             }
         }
     }
@@ -138,55 +141,93 @@ public final class SafetensorsFile {
     }
 
     /** The tensor's bytes, mapped read-only and little-endian; valid as long as the buffer is reachable. */
-    public ByteBuffer map(TensorInfo info) {
-        if (!info.file().equals(file) || tensors.get(info.name()) == null) {
-            throw new IllegalArgumentException(info + " does not belong to " + file);
-        }
-        if (info.byteLength() == 0) {
-            return ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
-        }
+    public MappedByteBuffer map(TensorInfo info) {
+        checkOwn(info);
+        checkAddressable(info);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             if (channel.size() < info.end()) {
                 throw new ModelLoadException(info.file() + ": tensor '" + info.name() + "' ends beyond the end of the"
                         + " file, which shrank to " + channel.size() + " bytes since its header was read");
             }
-            return channel.map(FileChannel.MapMode.READ_ONLY, info.begin(), info.byteLength())
-                    .order(ByteOrder.LITTLE_ENDIAN);
+            MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, info.begin(), info.byteLength());
+            mapped.order(ByteOrder.LITTLE_ENDIAN);
+            return mapped;
         } catch (IOException e) {
             throw new ModelLoadException(file + ": cannot map tensor '" + info.name() + "': " + e.getMessage(), e);
         }
     }
 
     /**
+     * The tensor as an array of {@code type} (whose element size must match the stored one) over the file's
+     * mapped pages, owned by {@code manager}: nothing is copied. The pages are faulted in here, so loading and not
+     * the first request pays for it. The mapping lives as long as the array; views of it must not outlive it.
+     * Read-only: an in-place op on it kills the process.
+     */
+    public NDArray alias(TensorInfo info, NDManager manager, DataType type) {
+        if (info.byteLength() == 0) {
+            return read(info, manager, type);
+        }
+        MappedByteBuffer mapped = map(info);
+        mapped.load();
+        return manager.create(mapped, new Shape(info.shape()), type);
+    }
+
+    /**
      * The tensor's bytes read into a new array of {@code type} (whose element size must match the stored one),
-     * owned by {@code manager}: one positional read from the file into the array's native memory, no mapping and
-     * no Java-heap copy, so the memory is freed as soon as the array is closed.
+     * owned by {@code manager} (on the CPU): one positional read from the file into the array's native memory, no
+     * mapping and no Java-heap copy, so the memory is freed as soon as the array is closed.
      */
     public NDArray read(TensorInfo info, NDManager manager, DataType type) {
-        if (!info.file().equals(file) || tensors.get(info.name()) == null) {
-            throw new IllegalArgumentException(info + " does not belong to " + file);
-        }
-        if (info.byteLength() > Integer.MAX_VALUE) {
-            // A direct buffer holds at most 2 GB: alias the mapping instead (read-only; kept alive by the array).
-            return manager.create(map(info), new Shape(info.shape()), type);
-        }
+        checkOwn(info);
+        checkAddressable(info);
         NDArray array = manager.create(new Shape(info.shape()), type);
         try {
-            if (info.byteLength() == 0) {
-                return array;
+            if (info.byteLength() > 0) {
+                ByteBuffer target = OwnedMemory.view(array);
+                readInto(info, target);
+                OwnedMemory.checkLanded(array, target);
             }
-            // On CPU, tryDirect gives a buffer over the tensor's own memory: the read lands in the array.
-            ByteBuffer target = array.toByteBuffer(true);
-            if (!target.isDirect() || target.capacity() != info.byteLength()) {
-                throw new IllegalStateException("the engine gave no direct view of a " + info.byteLength()
-                        + "-byte array");
-            }
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                readInParallel(channel, info, target);
-            }
-            checkLanded(info, array, target);
             return array;
-        } catch (IOException | UncheckedIOException e) {
+        } catch (RuntimeException e) {
+            array.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A BF16 tensor widened to a new float32 array owned by {@code manager} (on the CPU). bfloat16 is the top half
+     * of a float32, so shifting its 16 bits up reproduces the value exactly. The file is read in chunks into a
+     * small buffer: neither a mapping nor a second full-size copy is left behind.
+     */
+    public NDArray readWidened(TensorInfo info, NDManager manager) {
+        checkOwn(info);
+        if (info.dtype() != SafetensorsDType.BF16) {
+            throw new IllegalArgumentException(info + " is not BF16");
+        }
+        if (info.elementCount() * 4 > Integer.MAX_VALUE) {
+            throw new ModelLoadException(file + ": tensor '" + info.name() + "' is too large to widen from BF16 ("
+                    + info.elementCount() + " elements; at most 2 GiB of float32 per tensor)");
+        }
+        NDArray array = manager.create(new Shape(info.shape()), DataType.FLOAT32);
+        try {
+            if (info.byteLength() > 0) {
+                ByteBuffer target = OwnedMemory.view(array);
+                ByteBuffer chunk = ByteBuffer.allocateDirect(WIDEN_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                    for (long done = 0; done < info.byteLength(); done += chunk.limit()) {
+                        chunk.clear().limit((int) Math.min(WIDEN_CHUNK, info.byteLength() - done));
+                        readFully(channel, chunk, info.begin() + done);
+                        chunk.flip();
+                        int out = (int) (done * 2);
+                        for (int i = 0; i < chunk.limit(); i += 2) {
+                            target.putInt(out + 2 * i, (chunk.getShort(i) & 0xFFFF) << 16);
+                        }
+                    }
+                }
+                OwnedMemory.checkLanded(array, target);
+            }
+            return array;
+        } catch (IOException e) {
             array.close();
             throw new ModelLoadException(file + ": cannot read tensor '" + info.name() + "': " + e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -196,43 +237,46 @@ public final class SafetensorsFile {
     }
 
     /**
-     * Fills {@code target} with the tensor's bytes. A large tensor is read in parts by several threads at once:
-     * the cost of a read into fresh memory is the kernel handing out its pages (on a virtual machine measured at
-     * 0.27 GB/s for one thread, 9 GB/s into pages already touched), and that work runs in parallel.
+     * Fills {@code target} (exactly the tensor's size) with the tensor's bytes. A large tensor is read in parts by
+     * several threads at once: the cost of a read into fresh memory is the kernel handing out its pages (on a
+     * virtual machine measured at 0.27 GB/s for one thread, 9 GB/s into pages already touched), and that work runs
+     * in parallel.
      */
-    private void readInParallel(FileChannel channel, TensorInfo info, ByteBuffer target) {
+    public void readInto(TensorInfo info, ByteBuffer target) {
+        checkOwn(info);
+        if (target.capacity() != info.byteLength()) {
+            throw new IllegalArgumentException(info + " needs " + info.byteLength() + " bytes, the target has "
+                    + target.capacity());
+        }
         int length = target.capacity();
         int parts = (int) Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), length / PARALLEL_PART));
         int step = (length / parts + 4095) / 4096 * 4096; // page-aligned parts: no page is faulted by two threads
-        IntStream.range(0, parts).parallel().forEach(part -> {
-            int from = part * step;
-            ByteBuffer slice = target.slice(from, Math.max(0, Math.min(length, from + step) - from));
-            try {
-                while (slice.hasRemaining()) {
-                    if (channel.read(slice, info.begin() + from + slice.position()) < 0) {
-                        throw new ModelLoadException(file + ": tensor '" + info.name() + "' ends beyond the end of"
-                                + " the file, which shrank since its header was read");
-                    }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            IntStream.range(0, parts).parallel().forEach(part -> {
+                int from = part * step;
+                ByteBuffer slice = target.slice(from, Math.max(0, Math.min(length, from + step) - from));
+                try {
+                    readFully(channel, slice, info.begin() + from);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+            });
+        } catch (IOException | UncheckedIOException e) {
+            throw new ModelLoadException(file + ": cannot read tensor '" + info.name() + "': " + e.getMessage(), e);
+        }
     }
 
-    /** The last element as the array sees it must be the bytes just read, or the view was a copy. */
-    private void checkLanded(TensorInfo info, NDArray array, ByteBuffer read) {
-        int size = info.dtype().bytes();
-        long count = info.elementCount();
-        byte[] seen;
-        try (NDArray flat = array.reshape(-1); NDArray last = flat.get(count - 1)) {
-            seen = last.toByteArray();
+    private void checkOwn(TensorInfo info) {
+        if (!info.file().equals(file) || tensors.get(info.name()) == null) {
+            throw new IllegalArgumentException(info + " does not belong to " + file);
         }
-        for (int i = 0; i < size; i++) {
-            if (seen[i] != read.get((int) (info.byteLength() - size + i))) {
-                throw new IllegalStateException(file + ": tensor '" + info.name() + "' was read into a copy of the"
-                        + " array, not the array: this engine does not expose tensor memory directly");
-            }
+    }
+
+    /** Java buffers, mapped or direct, address at most 2 GiB; no tensor of the supported families is larger. */
+    private static void checkAddressable(TensorInfo info) {
+        if (info.byteLength() > Integer.MAX_VALUE) {
+            throw new ModelLoadException(info.file() + ": tensor '" + info.name() + "' is " + info.byteLength()
+                    + " bytes; tensors over 2 GiB are not supported");
         }
     }
 

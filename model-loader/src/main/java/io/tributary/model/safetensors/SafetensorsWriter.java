@@ -26,6 +26,9 @@ public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Values encoded per write: 4 MB of float32. */
     private static final int CHUNK_VALUES = 1 << 20;
+    private static final int DATA_ALIGNMENT = 64;
+    /** Bytes per write: a multiple of the 2 MB huge page. */
+    private static final int WRITE_BLOCK = 8 << 20;
 
     /** Produces a tensor's values in row-major order, one chunk at a time. */
     @FunctionalInterface
@@ -98,13 +101,16 @@ public final class SafetensorsWriter {
             offset += tensor.byteLength();
         }
         byte[] json = JSON.writeValueAsBytes(header);
-        int padded = (json.length + 7) / 8 * 8;
+        // Spaces pad the header so the data starts on a cache line: tensors whose sizes are multiples of 64 bytes
+        // then start on one too, which the kernels reading a memory-mapped weight prefer.
+        int padded = (8 + json.length + DATA_ALIGNMENT - 1) / DATA_ALIGNMENT * DATA_ALIGNMENT - 8;
         byte[] headerBytes = Arrays.copyOf(json, padded);
         Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(out, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip());
-            writeFully(out, ByteBuffer.wrap(headerBytes));
+            BlockWriter out = new BlockWriter(channel);
+            out.put(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip());
+            out.put(ByteBuffer.wrap(headerBytes));
             float[] chunk = new float[CHUNK_VALUES];
             ByteBuffer bytes = ByteBuffer.allocateDirect(CHUNK_VALUES * 4).order(ByteOrder.LITTLE_ENDIAN);
             for (StreamedTensor tensor : tensors) {
@@ -113,9 +119,44 @@ public final class SafetensorsWriter {
                     int length = (int) Math.min(CHUNK_VALUES, count - done);
                     tensor.values().fill(done, chunk, length);
                     encode(tensor.dtype(), chunk, length, bytes.clear());
-                    writeFully(out, bytes.flip());
+                    out.put(bytes.flip());
                 }
             }
+            out.flush();
+        }
+    }
+
+    /**
+     * Writes in whole blocks at block-aligned offsets. The page cache then holds the file in large folios, which a
+     * later memory mapping maps with huge pages: on a virtual machine, reading weights through 4 KB pages was
+     * measured 2-4x slower.
+     */
+    private static final class BlockWriter {
+        private final FileChannel channel;
+        private final ByteBuffer block = ByteBuffer.allocateDirect(WRITE_BLOCK);
+
+        BlockWriter(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        void put(ByteBuffer bytes) throws IOException {
+            while (bytes.hasRemaining()) {
+                int length = Math.min(bytes.remaining(), block.remaining());
+                block.put(block.position(), bytes, bytes.position(), length);
+                block.position(block.position() + length);
+                bytes.position(bytes.position() + length);
+                if (!block.hasRemaining()) {
+                    flush();
+                }
+            }
+        }
+
+        void flush() throws IOException {
+            block.flip();
+            while (block.hasRemaining()) {
+                channel.write(block);
+            }
+            block.clear();
         }
     }
 
@@ -171,12 +212,6 @@ public final class SafetensorsWriter {
                     bytes.putShort(HalfFloats.toBf16(values[i]));
                 }
             }
-        }
-    }
-
-    private static void writeFully(FileChannel out, ByteBuffer bytes) throws IOException {
-        while (bytes.hasRemaining()) {
-            out.write(bytes);
         }
     }
 }

@@ -66,7 +66,7 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
             throw new ModelLoadException(directory + ": preprocessor_config.json crops to " + images.config().cropHeight()
                     + "x" + images.config().cropWidth() + " but the vision tower reads " + config.imageSize());
         }
-        CheckpointTensors tensors = CheckpointTensors.open(directory);
+        CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
         String projectionKey = ClipVisionModel.projectionKey("");
         if (!tensors.contains(projectionKey)) {
             throw new ModelLoadException(directory + ": no '" + projectionKey + "': the router reads CLIP's projected"

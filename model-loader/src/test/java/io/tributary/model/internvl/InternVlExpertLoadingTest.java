@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.WeightLoading;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import io.tributary.model.tiny.TinyInternVl;
@@ -25,6 +26,8 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Both key layouts, the image token ids, and every way an InternVL checkpoint can disagree with its config. */
 class InternVlExpertLoadingTest {
@@ -37,7 +40,11 @@ class InternVlExpertLoadingTest {
     Path dir;
 
     private static float[][] logProbs(Path directory) {
-        try (Expert expert = LOADER.load("x", directory, LoadOptions.cpu());
+        return logProbs(directory, LoadOptions.cpu());
+    }
+
+    private static float[][] logProbs(Path directory, LoadOptions options) {
+        try (Expert expert = LOADER.load("x", directory, options);
                 ExpertSession session = expert.open(new Prompt(new int[] {1, 40, IMG_CONTEXT_ID, 41},
                         List.of(InternVlExpertReferenceTest.png(96, 64, 5))))) {
             float[] first = session.nextLogProbs();
@@ -59,6 +66,17 @@ class InternVlExpertLoadingTest {
             for (int i = 0; i < expected[step].length; i++) {
                 assertThat(actual[step][i]).as("step %d token %d", step, i).isCloseTo(expected[step][i], within(1e-5f));
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(InternVlLayout.class)
+    void mappedAndReadWeightsGiveTheSameModel(InternVlLayout layout) throws IOException {
+        TinyInternVl.write(dir, SPEC, layout, SEED);
+        float[][] mapped = logProbs(dir, LoadOptions.cpu().withWeightLoading(WeightLoading.MMAP));
+        float[][] read = logProbs(dir, LoadOptions.cpu().withWeightLoading(WeightLoading.READ));
+        for (int step = 0; step < 2; step++) {
+            assertThat(read[step]).as("step %d", step).containsExactly(mapped[step], within(1e-6f));
         }
     }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.Precision;
+import io.tributary.model.WeightLoading;
 import io.tributary.model.safetensors.HalfFloats;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
@@ -120,7 +121,7 @@ class LlamaWeightsLoaderTest {
     void fp16PrecisionRunsOnCpuAndStaysCloseToFp32() throws IOException {
         TinyCheckpoints.writeLlama(dir, SPEC, 5);
         try (LlamaExpert full = LlamaExpert.load("fp32", dir, LoadOptions.cpu());
-                LlamaExpert half = LlamaExpert.load("fp16", dir, new LoadOptions("cpu", Precision.FP16));
+                LlamaExpert half = LlamaExpert.load("fp16", dir, new LoadOptions("cpu", Precision.FP16, WeightLoading.MMAP));
                 ExpertSession fullSession = full.open(Prompt.ofTokens(1, 2, 3, 4));
                 ExpertSession halfSession = half.open(Prompt.ofTokens(1, 2, 3, 4))) {
             halfSession.nextLogProbs();

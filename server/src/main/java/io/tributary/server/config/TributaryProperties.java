@@ -1,6 +1,7 @@
 package io.tributary.server.config;
 
 import io.tributary.model.Precision;
+import io.tributary.model.WeightLoading;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -32,12 +33,15 @@ public record TributaryProperties(
     /**
      * Where the experts run.
      *
-     * @param device    {@code cpu} or {@code cuda:N}
-     * @param precision {@code fp32} or {@code fp16} (fp16 is meant for GPUs)
+     * @param device        {@code cpu} or {@code cuda:N}
+     * @param precision     {@code fp32} or {@code fp16} (fp16 is meant for GPUs)
+     * @param weightLoading {@code mmap} (weights stored in the precision used in place from the page cache) or
+     *                      {@code read} (every weight copied into the process's own memory)
      */
     public record Engine(
             @NotNull @Pattern(regexp = "cpu|cuda:\\d+") @DefaultValue("cpu") String device,
-            @NotNull @DefaultValue("fp32") Precision precision) {
+            @NotNull @DefaultValue("fp32") Precision precision,
+            @NotNull @DefaultValue("mmap") WeightLoading weightLoading) {
     }
 
     /**

@@ -16,7 +16,7 @@ class MixtureConfiguration {
         Path manifest = properties.mixture() != null ? properties.mixture()
                 : EmbeddedDefaultMixture.ensure(properties.cacheDir());
         TributaryProperties.Engine engine = properties.engine();
-        LoadOptions options = new LoadOptions(engine.device(), engine.precision());
+        LoadOptions options = new LoadOptions(engine.device(), engine.precision(), engine.weightLoading());
         return new MixtureLoader(options).load(manifest);
     }
 }
