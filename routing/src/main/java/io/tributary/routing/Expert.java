@@ -20,6 +20,17 @@ public interface Expert extends AutoCloseable {
     }
 
     /**
+     * The positions {@code prompt} takes in this expert's context once each image is expanded into its image
+     * tokens. Cheap (it may read image headers, never pixels), so the server can refuse a prompt that will not fit
+     * before queueing it.
+     *
+     * @throws IllegalArgumentException when an image cannot be read
+     */
+    default int promptPositions(Prompt prompt) {
+        return prompt.tokenIds().length;
+    }
+
+    /**
      * Starts decoding one request: encodes the prompt (prefill) lazily or eagerly, as the expert prefers.
      * The caller owns the returned session and must close it.
      *

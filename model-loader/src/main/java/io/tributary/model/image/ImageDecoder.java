@@ -36,7 +36,34 @@ public final class ImageDecoder {
         this.limits = limits;
     }
 
+    /** Width and height in pixels. */
+    public record Size(int width, int height) {
+    }
+
     public RgbImage decode(ImageInput image) {
+        return read(image, reader -> {
+            // Truncated JPEGs decode "successfully" with grey filler and only a warning: refuse them, as PIL does.
+            List<String> warnings = new ArrayList<>();
+            reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+            BufferedImage decoded = reader.read(0);
+            if (!warnings.isEmpty()) {
+                throw new Refused("the image is corrupt or truncated: " + warnings.get(0));
+            }
+            return toRgb(decoded);
+        });
+    }
+
+    /** The image's size from its header, checked against the limits; the pixels are not decoded. */
+    public Size size(ImageInput image) {
+        return read(image, reader -> new Size(reader.getWidth(0), reader.getHeight(0)));
+    }
+
+    private interface Step<T> {
+        T apply(ImageReader reader) throws IOException;
+    }
+
+    /** Runs {@code step} on a reader of the image once its format and size have passed the limits. */
+    private <T> T read(ImageInput image, Step<T> step) {
         byte[] bytes = image.bytes();
         if (bytes.length == 0) {
             throw new Refused("the image is empty");
@@ -50,14 +77,7 @@ public final class ImageDecoder {
             try {
                 reader.setInput(in, true, true);
                 checkSize(reader.getWidth(0), reader.getHeight(0));
-                // Truncated JPEGs decode "successfully" with grey filler and only a warning: refuse them, as PIL does.
-                List<String> warnings = new ArrayList<>();
-                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                BufferedImage decoded = reader.read(0);
-                if (!warnings.isEmpty()) {
-                    throw new Refused("the image is corrupt or truncated: " + warnings.get(0));
-                }
-                return toRgb(decoded);
+                return step.apply(reader);
             } finally {
                 reader.dispose();
             }

@@ -16,4 +16,14 @@ public interface ImageProcessor {
      *                                  truncated or corrupt, or exceed the size limits
      */
     List<PixelValues> process(ImageInput image);
+
+    /**
+     * How many tiles {@link #process} gives for {@code image}. Processors whose tiling depends only on the image's
+     * size read it from the header instead of decoding the pixels.
+     *
+     * @throws IllegalArgumentException as {@link #process} would
+     */
+    default int tileCount(ImageInput image) {
+        return process(image).size();
+    }
 }

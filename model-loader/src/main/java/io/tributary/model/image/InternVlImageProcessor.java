@@ -36,10 +36,17 @@ public final class InternVlImageProcessor implements ImageProcessor {
         return tiles;
     }
 
+    @Override
+    public int tileCount(ImageInput image) {
+        ImageDecoder.Size size = decoder.size(image);
+        int tiles = grid(size.width(), size.height()).tiles();
+        return config.useThumbnail() && tiles != 1 ? tiles + 1 : tiles;
+    }
+
     /** {@code dynamic_preprocess}: the tiles in row-major order, then the thumbnail if any. */
     public List<RgbImage> tiles(RgbImage image) {
         int size = config.imageSize();
-        TileGrid grid = TileGrid.choose(image.width(), image.height(), size, config.minTiles(), config.maxTiles());
+        TileGrid grid = grid(image.width(), image.height());
         RgbImage resized = PilBicubic.resize(image, size * grid.columns(), size * grid.rows());
         List<RgbImage> tiles = new ArrayList<>();
         for (int i = 0; i < grid.tiles(); i++) {
@@ -49,5 +56,9 @@ public final class InternVlImageProcessor implements ImageProcessor {
             tiles.add(PilBicubic.resize(image, size, size));
         }
         return tiles;
+    }
+
+    private TileGrid grid(int width, int height) {
+        return TileGrid.choose(width, height, config.imageSize(), config.minTiles(), config.maxTiles());
     }
 }

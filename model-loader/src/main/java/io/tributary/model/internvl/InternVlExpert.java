@@ -137,6 +137,19 @@ public final class InternVlExpert implements Expert, NativeMemory {
     }
 
     /**
+     * Each image's placeholder becomes {@code <img>}, 256 tokens per tile and {@code </img>}; the tile count comes
+     * from the image's header.
+     */
+    @Override
+    public int promptPositions(Prompt prompt) {
+        int positions = prompt.tokenIds().length;
+        for (ImageInput image : prompt.images()) {
+            positions += 1 + config.tokensPerTile() * images.tileCount(image);
+        }
+        return positions;
+    }
+
+    /**
      * @throws IllegalArgumentException when the number of {@code <IMG_CONTEXT>} placeholders differs from the number
      *                                  of images, an image cannot be read, the expanded prompt exceeds
      *                                  {@code max_position_embeddings}, or a token id is outside the vocabulary

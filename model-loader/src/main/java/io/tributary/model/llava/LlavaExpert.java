@@ -128,6 +128,12 @@ public final class LlavaExpert implements Expert, NativeMemory {
         return model.config().imageTokenIndex();
     }
 
+    /** Each image's placeholder becomes {@code tokensPerImage} positions (576 for 336-px CLIP). */
+    @Override
+    public int promptPositions(Prompt prompt) {
+        return prompt.tokenIds().length + prompt.images().size() * (model.config().tokensPerImage() - 1);
+    }
+
     /**
      * @throws IllegalArgumentException when the number of placeholder tokens differs from the number of images,
      *                                  an image cannot be read, the expanded prompt exceeds

@@ -81,6 +81,22 @@ class InternVlExpertLoadingTest {
     }
 
     @Test
+    void promptPositionsAreTheExpandedPromptsLengthFromTheHeadersAlone() throws IOException {
+        TinyInternVl.write(dir, SPEC, InternVlLayout.ORIGINAL, SEED);
+        try (Expert expert = LOADER.load("x", dir, LoadOptions.cpu())) {
+            for (int[] size : new int[][] {{64, 64}, {96, 64}, {256, 192}, {40, 300}}) {
+                Prompt prompt = new Prompt(new int[] {1, 40, IMG_CONTEXT_ID, 41, IMG_CONTEXT_ID},
+                        List.of(InternVlExpertReferenceTest.png(size[0], size[1], 3),
+                                InternVlExpertReferenceTest.png(size[1], size[0], 4)));
+                try (ExpertSession session = expert.open(prompt)) {
+                    assertThat(expert.promptPositions(prompt)).as("%dx%d", size[0], size[1])
+                            .isEqualTo(session.length());
+                }
+            }
+        }
+    }
+
+    @Test
     void modelTypeAloneSelectsTheFamily() throws IOException {
         TinyInternVl.write(dir, SPEC, InternVlLayout.ORIGINAL, SEED);
         Path config = dir.resolve("config.json");

@@ -99,6 +99,17 @@ class LlavaLoadingTest {
     }
 
     @Test
+    void promptPositionsAreTheExpandedPromptsLength() throws IOException {
+        TinyLlava.write(dir, SPEC, 3);
+        Prompt prompt = new Prompt(new int[] {1, IMAGE, 40, IMAGE, 41}, List.of(TestImages.image(5),
+                TestImages.image(6)));
+        try (LlavaExpert expert = LlavaExpert.load("x", dir, LoadOptions.cpu(), IMAGES);
+                ExpertSession session = expert.open(prompt)) {
+            assertThat(expert.promptPositions(prompt)).isEqualTo(session.length()).isEqualTo(3 + 2 * SPEC.tokensPerImage());
+        }
+    }
+
+    @Test
     void untiedHeadIsReadAndAnAbsentHeadMeansTied(@TempDir Path tiedDir) throws IOException {
         checkpoint(tensors -> {
             tensors.removeIf(t -> t.name().equals("language_model.lm_head.weight"));

@@ -64,13 +64,25 @@ class RequestTranslator {
             throw new RequestValidationException("`truncate` cannot shorten a prompt with images: it would cut "
                     + "an image's place out of the text");
         }
-        if (tokens.length + maxNewTokens > model.maxTotalTokens()) {
+        Prompt expertPrompt = new Prompt(tokens, prompt.images());
+        int positions = positions(expertPrompt);
+        if (positions + maxNewTokens > model.maxTotalTokens()) {
+            String given = positions == tokens.length ? tokens.length + " `inputs` tokens"
+                    : positions + " `inputs` positions (" + tokens.length + " tokens, the images expanded)";
             throw new RequestValidationException("`inputs` tokens + `max_new_tokens` must be <= "
-                    + model.maxTotalTokens() + ". Given: " + tokens.length + " `inputs` tokens and "
-                    + maxNewTokens + " `max_new_tokens`");
+                    + model.maxTotalTokens() + ". Given: " + given + " and " + maxNewTokens + " `max_new_tokens`");
         }
-        return new GenerationRequest(new Prompt(tokens, prompt.images()), sampling,
+        return new GenerationRequest(expertPrompt, sampling,
                 new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()));
+    }
+
+    /** What the prompt takes in the experts' context once its images become image tokens. */
+    private int positions(Prompt prompt) {
+        try {
+            return model.promptPositions(prompt);
+        } catch (IllegalArgumentException e) {
+            throw new RequestValidationException("`inputs`: " + e.getMessage());
+        }
     }
 
     /** The request's own router, or {@code null} for the mixture's. */

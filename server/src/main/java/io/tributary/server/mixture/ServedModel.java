@@ -1,6 +1,7 @@
 package io.tributary.server.mixture;
 
 import io.tributary.routing.Expert;
+import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.Mixture;
 import io.tributary.routing.router.Routers;
 
@@ -24,6 +25,11 @@ public record ServedModel(Mixture mixture, Routers routers, PromptEncoder prompt
 
     public String name() {
         return mixture.name();
+    }
+
+    /** The most positions {@code prompt} takes in any expert's context, images expanded (see {@link Expert}). */
+    public int promptPositions(Prompt prompt) {
+        return mixture.experts().stream().mapToInt(expert -> expert.promptPositions(prompt)).max().orElseThrow();
     }
 
     public List<String> expertNames() {

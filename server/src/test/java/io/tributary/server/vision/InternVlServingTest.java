@@ -61,4 +61,21 @@ class InternVlServingTest {
         }
         assertThat(answers.get(0)).isNotEqualTo(answers.get(1));
     }
+
+    @Test
+    void aPromptWhoseImageTilesOverflowTheContextIsRefusedBeforeDecoding() throws Exception {
+        HttpTestClient http = new HttpTestClient(port);
+        // 4:3 images tile 4x3 plus a thumbnail: 13 tiles of 64 tokens, 833 positions each; the context holds 2048.
+        String image = TestImages.markdownPng(7, 256, 192);
+        String three = "{\"inputs\":\"<|im_start|>user\\n" + image + image + image
+                + "\\nCompare.<|im_end|>\\n<|im_start|>assistant\\n\",\"parameters\":{\"max_new_tokens\":4}}";
+        for (String endpoint : List.of("/generate", "/generate_stream")) {
+            HttpResponse<String> response = http.postJson(endpoint, three);
+            assertThat(response.statusCode()).as(endpoint + ": " + response.body()).isEqualTo(422);
+            assertThat(json(response).get("error").asString()).contains("must be <= 2048")
+                    .contains("the images expanded");
+        }
+        String two = three.replace(image + image + image, image + image);
+        assertThat(http.postJson("/generate", two).statusCode()).isEqualTo(200);
+    }
 }
