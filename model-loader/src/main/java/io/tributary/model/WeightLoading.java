@@ -9,7 +9,8 @@ public enum WeightLoading {
      * Tensors stored in the type the model computes in are used where they lie: the file is memory-mapped and the
      * weights are its page-cache pages, so loading from a warm page cache copies nothing and several processes
      * serving one checkpoint share one copy. Clean file pages can be reclaimed under memory pressure and are read
-     * back from disk when next touched, as with llama.cpp's default.
+     * back from disk when next touched, as with llama.cpp's default. The files must not be rewritten or truncated
+     * while they are served.
      */
     MMAP,
     /**
