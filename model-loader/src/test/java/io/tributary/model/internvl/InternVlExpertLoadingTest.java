@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.Precision;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
@@ -77,6 +78,18 @@ class InternVlExpertLoadingTest {
         float[][] read = logProbs(dir, LoadOptions.cpu().withWeightLoading(WeightLoading.READ));
         for (int step = 0; step < 2; step++) {
             assertThat(read[step]).as("step %d", step).containsExactly(mapped[step], within(1e-6f));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(InternVlLayout.class)
+    void fp16PrecisionRunsOnCpuAndStaysCloseToFp32(InternVlLayout layout) throws IOException {
+        TinyInternVl.write(dir, SPEC, layout, SEED);
+        float[][] full = logProbs(dir, LoadOptions.cpu());
+        float[][] half = logProbs(dir, new LoadOptions("cpu", Precision.FP16, WeightLoading.MMAP));
+        // The same code in half precision: log-probs near -10 are held to 0.008 in fp16, so a few of its steps.
+        for (int step = 0; step < 2; step++) {
+            assertThat(half[step]).as("step %d", step).containsExactly(full[step], within(5e-2f));
         }
     }
 

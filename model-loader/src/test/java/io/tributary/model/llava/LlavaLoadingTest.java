@@ -8,6 +8,7 @@ import io.tributary.model.ExpertLoader;
 import io.tributary.model.ImageProcessorFactory;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.Precision;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
@@ -96,6 +97,14 @@ class LlavaLoadingTest {
         TinyLlava.write(dir, SPEC, 3);
         assertThat(logProbs(dir, LoadOptions.cpu().withWeightLoading(WeightLoading.READ)))
                 .containsExactly(logProbs(dir, LoadOptions.cpu().withWeightLoading(WeightLoading.MMAP)), within(1e-6f));
+    }
+
+    @Test
+    void fp16PrecisionRunsOnCpuAndStaysCloseToFp32() throws IOException {
+        TinyLlava.write(dir, SPEC, 3);
+        // The same code in half precision: log-probs near -10 are held to 0.008 in fp16, so a few of its steps.
+        assertThat(logProbs(dir, new LoadOptions("cpu", Precision.FP16, WeightLoading.MMAP)))
+                .containsExactly(logProbs(dir, LoadOptions.cpu()), within(5e-2f));
     }
 
     @Test
