@@ -87,7 +87,7 @@ class InternVlExpertLoadingTest {
         TinyInternVl.write(dir, SPEC, layout, SEED);
         float[][] full = logProbs(dir, LoadOptions.cpu());
         float[][] half = logProbs(dir, new LoadOptions("cpu", Precision.FP16, WeightLoading.MMAP));
-        // The same code in half precision: log-probs near -10 are held to 0.008 in fp16, so a few of its steps.
+        // The same code in half precision: fp16 holds log-probs near -10 in steps of 0.008; allow a few steps.
         for (int step = 0; step < 2; step++) {
             assertThat(half[step]).as("step %d", step).containsExactly(full[step], within(5e-2f));
         }

@@ -102,7 +102,7 @@ class LlavaLoadingTest {
     @Test
     void fp16PrecisionRunsOnCpuAndStaysCloseToFp32() throws IOException {
         TinyLlava.write(dir, SPEC, 3);
-        // The same code in half precision: log-probs near -10 are held to 0.008 in fp16, so a few of its steps.
+        // The same code in half precision: fp16 holds log-probs near -10 in steps of 0.008; allow a few steps.
         assertThat(logProbs(dir, new LoadOptions("cpu", Precision.FP16, WeightLoading.MMAP)))
                 .containsExactly(logProbs(dir, LoadOptions.cpu()), within(5e-2f));
     }
