@@ -1,0 +1,38 @@
+package io.tributary.server.config;
+
+import io.tributary.model.Precision;
+import io.tributary.model.WeightLoading;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The engine settings bind from their documented spellings, and default as the README says. */
+class TributaryPropertiesTest {
+
+    private static TributaryProperties bind(Map<String, String> properties) {
+        return new Binder(new MapConfigurationPropertySource(properties)).bind("tributary", TributaryProperties.class)
+                .get();
+    }
+
+    @Test
+    void engineDefaultsToCpuFp32AndMappedWeights() {
+        TributaryProperties.Engine engine = bind(Map.of("tributary.cache-dir", "/tmp/cache")).engine();
+        assertThat(engine.device()).isEqualTo("cpu");
+        assertThat(engine.precision()).isEqualTo(Precision.FP32);
+        assertThat(engine.weightLoading()).isEqualTo(WeightLoading.MMAP);
+    }
+
+    @Test
+    void engineSettingsBindFromTheirLowerCaseValues() {
+        TributaryProperties.Engine engine = bind(Map.of("tributary.cache-dir", "/tmp/cache",
+                "tributary.engine.device", "cuda:1", "tributary.engine.precision", "fp16",
+                "tributary.engine.weight-loading", "read")).engine();
+        assertThat(engine.device()).isEqualTo("cuda:1");
+        assertThat(engine.precision()).isEqualTo(Precision.FP16);
+        assertThat(engine.weightLoading()).isEqualTo(WeightLoading.READ);
+    }
+}
