@@ -10,7 +10,8 @@ public enum WeightLoading {
      * weights are its page-cache pages, so loading from a warm page cache copies nothing and several processes
      * serving one checkpoint share one copy. Clean file pages can be reclaimed under memory pressure and are read
      * back from disk when next touched, as with llama.cpp's default. The files must not be rewritten or truncated
-     * while they are served.
+     * while they are served. Closing a model unmaps its files when the garbage collector next frees the mappings
+     * (Java offers no explicit unmap); until then their pages count as file-backed, reclaimable memory.
      */
     MMAP,
     /**
