@@ -25,7 +25,8 @@ record InternVitWeights(NDArray patchEmbedding, NDArray patchBias, NDArray class
 
     /**
      * One encoder layer. The layer scales and the attention scale are applied to activations, not folded into
-     * weights: the extra multiplies are a thousandth of a layer's work, a fold would copy a quarter of the weights.
+     * weights: the extra multiplies are a thousandth of a layer's work, while folding would copy qkv, proj and fc2,
+     * two thirds of a mapped checkpoint's layer.
      *
      * @param norm1     {@code norm1.weight} [H] (transformers: {@code layernorm_before})
      * @param norm1Bias {@code norm1.bias} [H], null for rms_norm
@@ -34,6 +35,8 @@ record InternVitWeights(NDArray patchEmbedding, NDArray patchBias, NDArray class
      * @param proj      {@code attn.proj.weight} [H, H] ({@code attention.projection_layer})
      * @param projBias  {@code attn.proj.bias} [H]
      * @param ls1       {@code ls1} [H] (transformers: {@code lambda_1}), scales the attention output
+     * @param norm2     {@code norm2.weight} [H] (transformers: {@code layernorm_after})
+     * @param norm2Bias {@code norm2.bias} [H], null for rms_norm
      * @param fc1       {@code mlp.fc1.weight} [I, H]
      * @param fc1Bias   {@code mlp.fc1.bias} [I]
      * @param fc2       {@code mlp.fc2.weight} [H, I]
