@@ -8,4 +8,9 @@ public interface NativeMemory {
 
     /** Native arrays alive now. */
     int liveArrays();
+
+    /** Bytes of KV cache allocated now for open sessions (0 when none is open). */
+    default long kvCacheBytes() {
+        return 0;
+    }
 }

@@ -38,6 +38,34 @@ public interface Expert extends AutoCloseable {
      */
     ExpertSession open(Prompt prompt);
 
+    /**
+     * Runs one forward pass over a batch of this expert's own sessions: each entry's session advances by its share
+     * of positions, and a session whose pending positions are all run then has {@link ExpertSession#nextLogProbs()}
+     * ready without further work. Called by one thread at a time per expert.
+     *
+     * <p>The default serves experts that cannot batch: it leaves every session to compute its distribution when
+     * asked, reporting no pending positions.
+     *
+     * @throws IllegalArgumentException when an entry's session is not this expert's, or asks for more positions
+     *                                  than it has pending
+     */
+    default void forward(ExpertBatch batch) {
+        for (BatchEntry entry : batch.entries()) {
+            if (entry.positions() > entry.session().pendingPositions()) {
+                throw new IllegalArgumentException("entry asks for " + entry.positions() + " positions but its session"
+                        + " has " + entry.session().pendingPositions() + " pending");
+            }
+        }
+    }
+
+    /**
+     * Bytes of cache one position of one request holds in this expert (keys and values of every layer), so a
+     * scheduler can admit requests by a memory budget. 0 for an expert that keeps no per-request state here.
+     */
+    default long kvBytesPerPosition() {
+        return 0;
+    }
+
     /** Frees the expert's weights. Sessions still open must not be used afterwards. */
     @Override
     void close();

@@ -6,6 +6,10 @@ package io.tributary.routing;
  * <p>Confined to one thread at a time (the scheduler steps a generation on one thread), never shared.
  * The protocol is strictly alternating: {@link #nextLogProbs()}, then {@link #append(int)} of the token the
  * mixture chose, then {@link #nextLogProbs()} again. Every active expert is fed the same token.
+ *
+ * <p>A session of an expert that batches holds its prompt and appended tokens as <em>pending positions</em> until
+ * a batched {@link Expert#forward} runs them, possibly over several steps (chunked prefill);
+ * {@link #nextLogProbs()} with positions still pending runs them alone, as a batch of one.
  */
 public interface ExpertSession extends AutoCloseable {
 
@@ -14,6 +18,14 @@ public interface ExpertSession extends AutoCloseable {
      * length {@link Expert#vocabularySize()}, {@code logsumexp == 0}. The array is the caller's to keep.
      */
     float[] nextLogProbs();
+
+    /**
+     * Positions fed to this session (prompt included) that its expert has not yet run. A scheduler runs them
+     * through {@link Expert#forward}; 0 for a session that computes its distribution only when asked.
+     */
+    default int pendingPositions() {
+        return 0;
+    }
 
     /**
      * Feeds the token chosen by the mixture, extending this expert's context by one position. Implementations

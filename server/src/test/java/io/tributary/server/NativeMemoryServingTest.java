@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * what the weights alone hold.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"tributary.scheduler.workers=2", "tributary.scheduler.max-running=4"})
+        properties = "tributary.scheduler.max-running=4")
 class NativeMemoryServingTest {
 
     @TempDir

@@ -13,6 +13,7 @@ import io.tributary.model.image.InternVlImageProcessor;
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.internvl.InternVlConfig;
 import io.tributary.model.internvl.InternVlVisionEncoder;
+import io.tributary.model.llama.BatchDecoder;
 import io.tributary.model.llama.DecoderPrompt;
 import io.tributary.model.llama.LlamaConfig;
 import io.tributary.model.llama.LlamaModel;
@@ -209,7 +210,7 @@ public final class RealShapeBenchmark {
     }
 
     private LlamaSession session(LlamaModel model, NDManager manager, int[] tokens) {
-        return new LlamaSession(model, manager.newSubManager(), DataType.FLOAT32, DecoderPrompt.text(tokens));
+        return new BatchDecoder(model, manager, DataType.FLOAT32).open(DecoderPrompt.text(tokens));
     }
 
     private static boolean isVision(String name) {

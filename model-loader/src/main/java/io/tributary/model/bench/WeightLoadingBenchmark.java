@@ -7,6 +7,7 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.llama.BatchDecoder;
 import io.tributary.model.llama.DecoderPrompt;
 import io.tributary.model.llama.LlamaConfig;
 import io.tributary.model.llama.LlamaModel;
@@ -105,8 +106,8 @@ public final class WeightLoadingBenchmark {
 
     private static double decode(LlamaModel model, NDManager manager, int tokens) {
         int[] prompt = {1, 2, 3, 4, 5, 6, 7, 8};
-        try (LlamaSession session = new LlamaSession(model, manager.newSubManager(), DataType.FLOAT32,
-                DecoderPrompt.text(prompt))) {
+        try (LlamaSession session = new BatchDecoder(model, manager, DataType.FLOAT32)
+                .open(DecoderPrompt.text(prompt))) {
             session.nextLogProbs();
             for (int i = 0; i < WARM_UP_TOKENS; i++) {
                 session.append(100 + i);

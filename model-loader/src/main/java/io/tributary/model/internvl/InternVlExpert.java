@@ -16,9 +16,10 @@ import io.tributary.model.image.PixelValues;
 import io.tributary.model.llama.DecoderPrompt;
 import io.tributary.model.llama.LlamaConfig;
 import io.tributary.model.llama.LlamaModel;
-import io.tributary.model.llama.LlamaSession;
+import io.tributary.model.llama.BatchDecoder;
 import io.tributary.model.safetensors.SafetensorsCheckpoint;
 import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
@@ -50,6 +51,7 @@ public final class InternVlExpert implements Expert, NativeMemory {
     private final InternVlConfig config;
     private final InternVitModel vision;
     private final LlamaModel decoder;
+    private final BatchDecoder batchDecoder;
     private final InternVlSpecialTokens tokens;
     private final ImageProcessor images;
     private final DataType dataType;
@@ -61,6 +63,7 @@ public final class InternVlExpert implements Expert, NativeMemory {
         this.config = config;
         this.vision = vision;
         this.decoder = decoder;
+        this.batchDecoder = new BatchDecoder(decoder, manager, dataType);
         this.tokens = tokens;
         this.images = images;
         this.dataType = dataType;
@@ -179,7 +182,24 @@ public final class InternVlExpert implements Expert, NativeMemory {
         }
         DecoderPrompt decoderPrompt = new DecoderPrompt(expanded.tokenIds(), expanded.text(),
                 (model, step) -> embed(expanded, tiles, step));
-        return new LlamaSession(decoder, manager.newSubManager(), dataType, decoderPrompt);
+        return batchDecoder.open(decoderPrompt);
+    }
+
+    /** One batched step over this expert's sessions: see {@link BatchDecoder#forward}. */
+    @Override
+    public void forward(ExpertBatch batch) {
+        batchDecoder.forward(batch);
+    }
+
+    @Override
+    public long kvBytesPerPosition() {
+        return batchDecoder.kvBytesPerPosition();
+    }
+
+    /** Bytes the KV cache of this expert's open sessions holds now. */
+    @Override
+    public long kvCacheBytes() {
+        return batchDecoder.kvAllocatedBytes();
     }
 
     private List<PixelValues> preprocess(ImageInput input) {

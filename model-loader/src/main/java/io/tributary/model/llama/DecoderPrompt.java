@@ -49,6 +49,16 @@ public record DecoderPrompt(int[] tokenIds, boolean[] text, Embedder embedder) {
         return text.clone();
     }
 
+    /** Whether every position is a text token (no image), so any span embeds from the token table alone. */
+    public boolean allText() {
+        for (boolean t : text) {
+            if (!t) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public int length() {
         return tokenIds.length;
     }

@@ -7,6 +7,7 @@ import io.tributary.model.NativeMemory;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import java.nio.file.Path;
@@ -21,12 +22,14 @@ public final class LlamaExpert implements Expert, NativeMemory {
     private final String name;
     private final NDManager manager;
     private final LlamaModel model;
+    private final BatchDecoder batchDecoder;
     private final DataType dataType;
 
     private LlamaExpert(String name, NDManager manager, LlamaModel model, DataType dataType) {
         this.name = name;
         this.manager = manager;
         this.model = model;
+        this.batchDecoder = new BatchDecoder(model, manager, dataType);
         this.dataType = dataType;
     }
 
@@ -89,7 +92,24 @@ public final class LlamaExpert implements Expert, NativeMemory {
         for (int token : tokens) {
             checkToken(token);
         }
-        return new LlamaSession(model, manager.newSubManager(), dataType, DecoderPrompt.text(tokens));
+        return batchDecoder.open(DecoderPrompt.text(tokens));
+    }
+
+    /** One batched step over this expert's sessions: see {@link BatchDecoder#forward}. */
+    @Override
+    public void forward(ExpertBatch batch) {
+        batchDecoder.forward(batch);
+    }
+
+    @Override
+    public long kvBytesPerPosition() {
+        return batchDecoder.kvBytesPerPosition();
+    }
+
+    /** Bytes the KV cache of this expert's open sessions holds now. */
+    @Override
+    public long kvCacheBytes() {
+        return batchDecoder.kvAllocatedBytes();
     }
 
     private void checkToken(int token) {

@@ -1,6 +1,7 @@
 package io.tributary.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -11,16 +12,18 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
 /**
  * The Llama decoder forward pass (transformers' {@code LlamaForCausalLM}, and {@code Qwen2ForCausalLM}, which adds
- * q/k/v biases), one step at a time: a step feeds T new positions at {@code [start, start + T)}, appends their keys
- * and values to the session's cache and returns the hidden states the output head reads. Prefill is a step with
- * T = prompt length, fed token embeddings or, for a vision-language model, embeddings with image features spliced
- * in.
+ * q/k/v biases), one batched step at a time: a step feeds the new positions of many sequences as the rows of one
+ * tensor ({@link StepLayout}), writes their keys and values into each sequence's cache slot and returns the hidden
+ * states the output head reads. A prefill chunk is a sequence with many new positions, fed token embeddings or,
+ * for a vision-language model, embeddings with image features spliced in.
  *
  * <p>Every intermediate array is created in the caller's {@code step} manager: results attach to the manager of
  * an op's first operand, so activations always come first and weights second, and nothing leaks into the
@@ -74,21 +77,16 @@ public final class LlamaModel {
         return Embedding.embedding(ids, weights.embedTokens(), SparseFormat.DENSE).singletonOrThrow();
     }
 
-    /** Token ids in, log-probabilities [1, V] of the next token out: one decoding step. */
-    NDArray forward(int[] tokens, int start, KvCache cache, NDManager step) {
-        return lastLogProbs(hiddenStates(embedTokens(tokens, step), start, cache, step));
-    }
-
     /**
-     * Runs T positions through every decoder layer, caching their keys and values.
+     * Runs one batched step's rows through every decoder layer, caching each row's key and value at its sequence's
+     * slot and position.
      *
-     * @param x [T, H] input embeddings of positions {@code [start, start + T)}, in the weights' type
-     * @return [T, H] the residual stream after the last layer (before the final norm)
+     * @param x [N, H] input embeddings of the step's rows, in the weights' type, in {@code layout}'s row order
+     * @return [N, H] the residual stream after the last layer (before the final norm)
      */
-    NDArray hiddenStates(NDArray x, int start, KvCache cache, NDManager step) {
-        int length = (int) x.getShape().get(0);
-        RotaryEmbedding.Angles angles = rope.angles(start, length, step);
-        NDArray mask = length > 1 ? causalMask(start, length, step) : null;
+    NDArray hiddenStates(NDArray x, StepLayout layout, SlotKvCache cache, NDManager step) {
+        StepInputs inputs = StepInputs.of(layout, rope, config.queriesPerKeyValueHead(),
+                weights.norm().getDataType(), step);
         // Decoder layers: pre-norm attention, then pre-norm SwiGLU MLP, each added back to the residual.
         for (int i = 0; i < weights.layers().size(); i++) {
             LlamaWeights.Layer layer = weights.layers().get(i);
@@ -101,7 +99,7 @@ public final class LlamaModel {
                     x.attach(scope); // the previous layer's output is not needed after this layer
                 }
                 NDArray h = rmsNorm(x, layer.inputLayernorm());
-                x = x.add(attention(h, layer, i, start, angles, mask, cache, scope));
+                x = x.add(attention(h, layer, i, inputs, cache, scope));
                 x = x.add(mlp(rmsNorm(x, layer.postAttentionLayernorm()), layer));
                 x.attach(step);
             }
@@ -109,35 +107,36 @@ public final class LlamaModel {
         return x;
     }
 
-    /** Float32 log-probabilities [1, V] of the token after the last position of {@code hidden} [T, H]. */
-    NDArray lastLogProbs(NDArray hidden) {
-        long length = hidden.getShape().get(0);
-        // Only the last position predicts the next token: skip the vocabulary projection for the others.
-        NDArray last = length > 1 ? hidden.get(new NDIndex().addSliceDim(length - 1, length)) : hidden; // [1, H]
-        return logProbs(last);
+    /** Float32 log-probabilities [M, V] of the token after each of the given rows of {@code hidden} [N, H]. */
+    NDArray logProbsOfRows(NDArray hidden, long[] rows) {
+        boolean all = rows.length == hidden.getShape().get(0);
+        for (int r = 0; all && r < rows.length; r++) {
+            all = rows[r] == r;
+        }
+        // Only rows that predict a wanted token pay for the vocabulary projection.
+        NDArray picked = all ? hidden : hidden.get(hidden.getManager().create(rows));
+        return logProbs(picked);
     }
 
     /**
-     * {@code Σ log p(tokens[t] | positions < t)} over the positions t with {@code scored[t]} (t ≥ 1), from the
-     * prefill's hidden states [T, H]. The vocabulary projection runs over chunks of rows, so a long prompt never
-     * holds [T, V] logits at once.
+     * {@code Σ log p(targets[r] | rows ≤ r)} over the rows r with {@code scored[r]}, from hidden states [T, H] whose
+     * row r predicts {@code targets[r]} ({@code targets} may be shorter than T: the rows beyond predict nothing
+     * scored). The vocabulary projection runs over chunks of rows, so a long prompt never holds [T, V] logits at once.
      */
-    double sumLogProbs(NDArray hidden, int[] tokens, boolean[] scored) {
-        return sumLogProbs(hidden, tokens, scored, Math.max(1, LOGITS_PER_CHUNK / config.vocabSize()));
+    double sumLogProbs(NDArray hidden, int[] targets, boolean[] scored) {
+        return sumLogProbs(hidden, targets, scored, Math.max(1, LOGITS_PER_CHUNK / config.vocabSize()));
     }
 
     /** As above, projecting {@code rows} positions at a time. */
-    double sumLogProbs(NDArray hidden, int[] tokens, boolean[] scored, int rows) {
-        int length = tokens.length;
+    double sumLogProbs(NDArray hidden, int[] targets, boolean[] scored, int rows) {
         double sum = 0;
-        // Row r predicts token r + 1.
-        for (int from = 0; from < length - 1; from += rows) {
-            int to = Math.min(length - 1, from + rows);
-            long[] targets = new long[to - from];
+        for (int from = 0; from < targets.length; from += rows) {
+            int to = Math.min(targets.length, from + rows);
+            long[] picks = new long[to - from];
             boolean any = false;
             for (int r = from; r < to; r++) {
-                targets[r - from] = tokens[r + 1];
-                any |= scored[r + 1];
+                picks[r - from] = targets[r];
+                any |= scored[r];
             }
             if (!any) {
                 continue;
@@ -145,10 +144,10 @@ public final class LlamaModel {
             float[] picked;
             try (NDManager chunk = hidden.getManager().newSubManager()) { // frees each chunk's [rows, V] arrays
                 NDArray logProbs = logProbs(hidden.get(chunk, new NDIndex().addSliceDim(from, to))); // [rows, V]
-                picked = logProbs.gather(chunk.create(targets, new Shape(to - from, 1)), 1).toFloatArray();
+                picked = logProbs.gather(chunk.create(picks, new Shape(to - from, 1)), 1).toFloatArray();
             }
             for (int r = from; r < to; r++) {
-                if (scored[r + 1]) {
+                if (scored[r]) {
                     sum += picked[r - from];
                 }
             }
@@ -162,29 +161,79 @@ public final class LlamaModel {
         return logits.toType(DataType.FLOAT32, false).logSoftmax(-1);
     }
 
-    /** Self-attention with grouped key/value heads over everything cached so far. Input and output [T, H]. */
-    private NDArray attention(NDArray h, LlamaWeights.Layer layer, int layerIndex, int start,
-            RotaryEmbedding.Angles angles, NDArray mask, KvCache cache, NDManager step) {
-        int length = (int) h.getShape().get(0);
+    /**
+     * Self-attention with grouped key/value heads, input and output [N, H]: every row's key and value are cached
+     * first, then the decode rows attend together over their slots and each chunk over its own slot.
+     */
+    private NDArray attention(NDArray h, LlamaWeights.Layer layer, int layerIndex, StepInputs inputs,
+            SlotKvCache cache, NDManager scope) {
+        StepLayout layout = inputs.layout();
+        int rows = layout.rows();
         int queryHeads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         NDArray qkv = linear(h, layer.qkvProj(), layer.qkvBias())
-                .reshape(length, queryHeads + 2 * kvHeads, config.headDim());
+                .reshape(rows, queryHeads + 2 * kvHeads, config.headDim());
         // Rotate queries and keys together: they sit side by side in the fused projection.
         NDList qkAndV = qkv.split(new long[] {queryHeads + kvHeads}, 1);
-        NDList qAndK = rope.apply(qkAndV.get(0), angles).split(new long[] {queryHeads}, 1);
-        NDArray q = qAndK.get(0); // [T, Q, D]
-        cache.write(layerIndex, start, qAndK.get(1), qkAndV.get(1)); // keys and values [T, K, D]
-        int context = start + length;
-        NDArray keys = cache.keys(layerIndex, context, step).transpose(1, 2, 0);     // [K, D, S]
-        NDArray values = cache.values(layerIndex, context, step).transpose(1, 0, 2); // [K, S, D]
-        // q rows already carry the 1/sqrt(D) scale (folded into q_proj at load).
-        NDArray scores = groupByKeyValueHead(q, length).matMul(keys); // [K, G*T, S]
-        if (mask != null) {
-            scores = scores.add(mask);
+        NDList qAndK = rope.apply(qkAndV.get(0), inputs.angles()).split(new long[] {queryHeads}, 1);
+        NDArray q = qAndK.get(0); // [N, Q, D]; rows already carry the 1/sqrt(D) scale (folded into q_proj at load)
+        cache.write(layerIndex, inputs.slotOfRow(), inputs.positionOfRow(), qAndK.get(1), qkAndV.get(1));
+        List<NDArray> parts = new ArrayList<>(layout.chunks().size() + 1);
+        if (layout.decodeRows() > 0) {
+            NDArray decodeQueries = layout.chunks().isEmpty() ? q : q.get(new NDIndex().addSliceDim(0, layout.decodeRows()));
+            parts.add(decodeAttention(decodeQueries, layerIndex, inputs, cache, scope));
         }
-        NDArray context3 = scores.softmax(-1).matMul(values); // [K, G*T, D]
-        return linear(ungroup(context3, length), layer.oProj(), layer.oProjBias());
+        for (int c = 0; c < layout.chunks().size(); c++) {
+            StepLayout.Chunk chunk = layout.chunks().get(c);
+            NDArray chunkQueries = layout.rows() == chunk.sequence().length() ? q
+                    : q.get(new NDIndex().addSliceDim(chunk.row(), chunk.row() + chunk.sequence().length()));
+            parts.add(chunkAttention(chunkQueries, chunk.sequence(), inputs.chunkMasks().get(c), layerIndex, cache,
+                    scope));
+        }
+        NDArray context = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
+        return linear(context, layer.oProj(), layer.oProjBias());
+    }
+
+    /**
+     * All decode rows at once: queries [B, Q, D], one per sequence, against the keys of their slot range
+     * [R, K, S, D] with the ragged lengths masked. Rows go to their slot's place in the range (scattered into
+     * zeros when the slots have holes) and come back in row order. Output [B, Q*D].
+     */
+    private NDArray decodeAttention(NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache, NDManager scope) {
+        StepLayout layout = inputs.layout();
+        int decodes = layout.decodeRows();
+        int kvHeads = config.numKeyValueHeads();
+        int group = config.queriesPerKeyValueHead();
+        int from = layout.decodeSlotFrom();
+        int to = layout.decodeSlotTo();
+        int context = layout.decodeContext();
+        // Query head j*G + g reads key/value head j (transformers' repeat_kv order).
+        NDArray queries = q.reshape(decodes, kvHeads, group, config.headDim());
+        if (inputs.decodeSlotOffsets() != null) {
+            NDArray scattered = scope.zeros(new Shape(to - from, kvHeads, group, config.headDim()), q.getDataType());
+            scattered.set(new NDIndex("{}", inputs.decodeSlotOffsets()), queries);
+            queries = scattered;
+        }
+        NDArray keys = cache.keys(layerIndex, from, to, context, scope);     // [R, K, S, D]
+        NDArray values = cache.values(layerIndex, from, to, context, scope); // [R, K, S, D]
+        NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)).add(inputs.decodeMask()); // [R, K, G, S]
+        NDArray attended = scores.softmax(-1).matMul(values); // [R, K, G, D]
+        if (inputs.decodeSlotOffsets() != null) {
+            attended = attended.get(new NDIndex("{}", inputs.decodeSlotOffsets()));
+        }
+        return attended.reshape(decodes, (long) config.numAttentionHeads() * config.headDim());
+    }
+
+    /** One chunk of T positions of one sequence: queries [T, Q, D] against its slot's keys. Output [T, Q*D]. */
+    private NDArray chunkAttention(NDArray q, StepLayout.Sequence chunk, NDArray mask, int layerIndex,
+            SlotKvCache cache, NDManager scope) {
+        int length = chunk.length();
+        int context = chunk.start() + length;
+        NDArray keys = cache.keys(layerIndex, chunk.slot(), context, scope).transpose(0, 2, 1); // [K, D, S]
+        NDArray values = cache.values(layerIndex, chunk.slot(), context, scope);                // [K, S, D]
+        NDArray scores = groupByKeyValueHead(q, length).matMul(keys).add(mask); // [K, G*T, S]
+        NDArray attended = scores.softmax(-1).matMul(values); // [K, G*T, D]
+        return ungroup(attended, length);
     }
 
     /**
@@ -192,21 +241,14 @@ public final class LlamaModel {
      * {@code repeat_kv} order), so one batched matmul per kv head serves its whole group without copying keys.
      */
     private NDArray groupByKeyValueHead(NDArray q, int length) {
-        int kvHeads = config.numKeyValueHeads();
-        int group = config.queriesPerKeyValueHead();
-        if (length == 1) {
-            return q.reshape(kvHeads, group, config.headDim()); // decode: already in order, skip the transpose
-        }
-        return q.reshape(length, kvHeads, group, config.headDim()).transpose(1, 2, 0, 3)
-                .reshape(kvHeads, (long) group * length, config.headDim());
+        return q.reshape(length, config.numKeyValueHeads(), config.queriesPerKeyValueHead(), config.headDim())
+                .transpose(1, 2, 0, 3)
+                .reshape(config.numKeyValueHeads(), (long) config.queriesPerKeyValueHead() * length, config.headDim());
     }
 
     /** Inverse of {@link #groupByKeyValueHead}, flattening heads: [K, G*T, D] to [T, Q*D]. */
     private NDArray ungroup(NDArray context, int length) {
         long width = (long) config.numAttentionHeads() * config.headDim();
-        if (length == 1) {
-            return context.reshape(1, width);
-        }
         return context.reshape(config.numKeyValueHeads(), config.queriesPerKeyValueHead(), length, config.headDim())
                 .transpose(2, 0, 1, 3).reshape(length, width);
     }
@@ -230,24 +272,5 @@ public final class LlamaModel {
     /** torch's F.linear: x @ w^T (+ b) without materialising the transpose; {@code bias} may be null. */
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         return Linear.linear(x, weight, bias).singletonOrThrow();
-    }
-
-    /**
-     * Additive mask [G*T, S] for T new queries at positions {@code start..}: query t sees keys up to position
-     * {@code start + t}. Rows repeat for each of the G query heads that share a kv head (see grouping).
-     */
-    private NDArray causalMask(int start, int length, NDManager step) {
-        int group = config.queriesPerKeyValueHead();
-        int context = start + length;
-        float[] mask = new float[group * length * context];
-        for (int g = 0; g < group; g++) {
-            for (int t = 0; t < length; t++) {
-                int row = (g * length + t) * context;
-                Arrays.fill(mask, row + start + t + 1, row + context, Float.NEGATIVE_INFINITY);
-            }
-        }
-        NDArray floats = step.create(mask, new Shape((long) group * length, context));
-        DataType type = weights.norm().getDataType();
-        return type == DataType.FLOAT32 ? floats : floats.toType(type, false);
     }
 }

@@ -1,109 +1,85 @@
 package io.tributary.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import io.tributary.model.NativeTarget;
+import ai.djl.ndarray.index.NDIndex;
+import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import java.util.Arrays;
 
 /**
  * One request inside a Llama-decoder expert (text-only or vision-language). The prompt and each appended token
- * wait until {@link #nextLogProbs()} asks for the distribution they lead to, so a generation that stops after its
- * last append never pays for an unused step, and several appends in a row run as one step.
+ * are pending positions until a batched step of its {@link BatchDecoder} runs them, possibly a chunk at a time;
+ * {@link #nextLogProbs()} runs whatever is still pending alone. A generation that stops after its last append never
+ * pays for an unused step, and several appends in a row run as one chunk.
  *
- * <p>Memory: the session's manager owns the KV cache and nothing else; each step runs in a sub-manager closed
- * when the step ends, so a step's activations (image features included) never outlive it.
+ * <p>Memory: the session holds one slot of its decoder's KV cache, and its manager owns nothing but the embeddings
+ * of an image prompt while that prompt is being prefilled (the vision tower runs once, in the first chunk). Each
+ * step's activations live in the step's manager.
  */
 public final class LlamaSession implements ExpertSession {
 
-    private final LlamaModel model;
+    private final BatchDecoder decoder;
     private final NDManager manager;
-    private final KvCache cache;
-    private DecoderPrompt prompt; // null once prefilled
+    private final int slot;
+    private DecoderPrompt prompt;      // null once every prompt position is cached
+    private int promptRun;             // prompt positions already cached
+    private NDArray promptEmbeddings;  // [L, H], an image prompt's input embeddings while it is prefilled
     private int[] pending = new int[0]; // tokens appended but not yet run through the model
-    private int cached;                 // positions already in the KV cache
+    private int cached;                 // positions in the KV cache
     private float[] logProbs;
-    private Double promptLogLikelihood; // set by a prefill that was asked to score the prompt
+    private Boolean scoring;           // set by the first prompt chunk: whether every chunk is scored
+    private double promptLogLikelihood;
     private boolean closed;
 
-    /**
-     * @param manager the session's own manager (a child of the expert's), closed with the session
-     * @throws IllegalArgumentException if the prompt is longer than {@code max_position_embeddings}
-     */
-    public LlamaSession(LlamaModel model, NDManager manager, DataType dataType, DecoderPrompt prompt) {
-        int maxPositions = model.config().maxPositionEmbeddings();
-        if (prompt.length() > maxPositions) {
-            manager.close();
-            throw new IllegalArgumentException("prompt of " + prompt.length() + " positions exceeds"
-                    + " max_position_embeddings of " + maxPositions);
-        }
-        this.model = model;
+    LlamaSession(BatchDecoder decoder, NDManager manager, int slot, DecoderPrompt prompt) {
+        this.decoder = decoder;
         this.manager = manager;
-        this.cache = new KvCache(model.config(), manager, dataType);
+        this.slot = slot;
         this.prompt = prompt;
+    }
+
+    @Override
+    public int pendingPositions() {
+        return promptLeft() + pending.length;
     }
 
     @Override
     public float[] nextLogProbs() {
         checkOpen();
-        if (prompt != null) {
-            prefill(false);
-        }
-        if (pending.length > 0) {
-            step(pending);
-            pending = new int[0];
+        if (pendingPositions() > 0) {
+            decoder.forward(ExpertBatch.of(this, pendingPositions(), false));
         }
         return logProbs.clone();
     }
 
-    /** Runs the prefill now if it has not run, scoring the prompt on the way (chunked, see LlamaModel). */
+    /** Runs the prefill now, alone, if it has not started, scoring the prompt on the way (chunked, see LlamaModel). */
     @Override
     public double promptLogLikelihood() {
         checkOpen();
-        if (prompt != null) {
-            prefill(true);
+        if (scoring == null && prompt != null) {
+            decoder.forward(ExpertBatch.of(this, pendingPositions(), true));
         }
-        if (promptLogLikelihood == null) {
+        if (!Boolean.TRUE.equals(scoring) || prompt != null) {
             throw new IllegalStateException("the prompt's likelihood must be asked for before the first"
-                    + " nextLogProbs(): the prefill that computes it has already run");
+                    + " nextLogProbs(): the prefill that computes it has already run unscored");
         }
         return promptLogLikelihood;
-    }
-
-    private void prefill(boolean score) {
-        NativeTarget.prepareInferenceThread();
-        cache.ensureCapacity(prompt.length());
-        try (NDManager step = manager.newSubManager()) {
-            NDArray hidden = model.hiddenStates(prompt.embedder().embed(model, step), 0, cache, step);
-            logProbs = model.lastLogProbs(hidden).toFloatArray();
-            if (score) {
-                promptLogLikelihood = model.sumLogProbs(hidden, prompt.tokenIds(), prompt.text());
-            }
-        }
-        cached = prompt.length();
-        prompt = null;
-    }
-
-    private void step(int[] tokens) {
-        NativeTarget.prepareInferenceThread();
-        cache.ensureCapacity(cached + tokens.length);
-        try (NDManager step = manager.newSubManager()) {
-            logProbs = model.forward(tokens, cached, cache, step).toFloatArray();
-        }
-        cached += tokens.length;
     }
 
     @Override
     public void append(int tokenId) {
         checkOpen();
-        int vocabulary = model.config().vocabSize();
-        if (tokenId < 0 || tokenId >= vocabulary) {
-            throw new IllegalArgumentException("token id " + tokenId + " is outside the vocabulary of " + vocabulary);
+        LlamaConfig config = decoder.model().config();
+        if (tokenId < 0 || tokenId >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + tokenId + " is outside the vocabulary of "
+                    + config.vocabSize());
         }
-        int maxPositions = model.config().maxPositionEmbeddings();
-        if (length() >= maxPositions) {
-            throw new IllegalStateException("context is full: max_position_embeddings is " + maxPositions);
+        if (length() >= config.maxPositionEmbeddings()) {
+            throw new IllegalStateException("context is full: max_position_embeddings is "
+                    + config.maxPositionEmbeddings());
         }
         pending = Arrays.copyOf(pending, pending.length + 1);
         pending[pending.length - 1] = tokenId;
@@ -111,26 +87,114 @@ public final class LlamaSession implements ExpertSession {
 
     @Override
     public int length() {
-        return (prompt != null ? prompt.length() : cached) + pending.length;
+        return cached + pendingPositions();
     }
 
-    /** Positions the KV cache has room for without growing (for tests and metrics). */
+    /** Positions the KV cache has room for without growing, for every slot of its decoder (for tests). */
     int cacheCapacity() {
-        return cache.capacity();
+        return decoder.kvCapacity();
     }
 
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            cache.close();
-            manager.close();
+            promptEmbeddings = null; // owned by the manager, closed with it
+            decoder.close(this, manager);
         }
     }
 
-    private void checkOpen() {
+    int slot() {
+        return slot;
+    }
+
+    int cachedPositions() {
+        return cached;
+    }
+
+    boolean belongsTo(BatchDecoder owner) {
+        return decoder == owner;
+    }
+
+    void checkOpen() {
         if (closed) {
             throw new IllegalStateException("session is closed");
         }
+    }
+
+    /** Input embeddings [n, H] of the next {@code n} pending positions: prompt positions first, then tokens. */
+    NDArray embedNext(int n, NDManager step) {
+        LlamaModel model = decoder.model();
+        int fromPrompt = Math.min(n, promptLeft());
+        NDArray promptPart = fromPrompt > 0 ? promptRows(promptRun, promptRun + fromPrompt, step) : null;
+        if (fromPrompt == n) {
+            return promptPart;
+        }
+        NDArray tokenPart = model.embedTokens(Arrays.copyOf(pending, n - fromPrompt), step);
+        return promptPart == null ? tokenPart : NDArrays.concat(new NDList(promptPart, tokenPart), 0);
+    }
+
+    /**
+     * Adds a chunk's share of the prompt's log-likelihood, given the chunk's hidden states (null when this chunk is
+     * not scored): row r predicts prompt position {@code promptRun + r + 1}. Called before {@link #advance}.
+     */
+    void scorePrompt(NDArray rows) {
+        if (prompt == null || promptLeft() == 0) {
+            return;
+        }
+        boolean scored = rows != null;
+        scoring = scoring == null ? promptRun == 0 && scored : scoring && scored;
+        int predicting = Math.min(rows == null ? 0 : (int) rows.getShape().get(0), prompt.length() - 1 - promptRun);
+        if (!scoring || predicting <= 0) {
+            return;
+        }
+        int[] ids = prompt.tokenIds();
+        boolean[] text = prompt.text();
+        int[] targets = new int[predicting];
+        boolean[] counted = new boolean[predicting];
+        for (int r = 0; r < predicting; r++) {
+            targets[r] = ids[promptRun + r + 1];
+            counted[r] = text[promptRun + r + 1];
+        }
+        promptLogLikelihood += decoder.model().sumLogProbs(rows, targets, counted);
+    }
+
+    /**
+     * Records that a step ran the next {@code n} pending positions; {@code nextLogProbs} is the distribution after
+     * them, non-null when they were the last pending ones.
+     */
+    void advance(int n, float[] nextLogProbs) {
+        int fromPrompt = Math.min(n, promptLeft());
+        promptRun += fromPrompt;
+        if (prompt != null && promptLeft() == 0) {
+            prompt = null;
+            if (promptEmbeddings != null) {
+                promptEmbeddings.close();
+                promptEmbeddings = null;
+            }
+        }
+        pending = Arrays.copyOfRange(pending, n - fromPrompt, pending.length);
+        cached += n;
+        if (nextLogProbs != null) {
+            logProbs = nextLogProbs;
+        }
+    }
+
+    private int promptLeft() {
+        return prompt == null ? 0 : prompt.length() - promptRun;
+    }
+
+    /** Prompt positions {@code [from, to)}: token embeddings for text, or rows of the embedded image prompt. */
+    private NDArray promptRows(int from, int to, NDManager step) {
+        if (prompt.allText()) {
+            return decoder.model().embedTokens(Arrays.copyOfRange(prompt.tokenIds(), from, to), step);
+        }
+        if (promptEmbeddings == null) {
+            // The vision tower runs once, in the step of the first chunk; the embeddings outlive that step only
+            // until the last chunk.
+            promptEmbeddings = prompt.embedder().embed(decoder.model(), step);
+            promptEmbeddings.attach(manager);
+        }
+        return promptEmbeddings.get(step, new NDIndex().addSliceDim(from, to));
     }
 }

@@ -90,9 +90,9 @@ final class RotaryEmbedding {
         return (float) ((1 - smooth) * invFreq / scaling.factor() + smooth * invFreq);
     }
 
-    /** The cos and sin rows of positions {@code [start, start + length)}, owned by {@code step}. */
-    Angles angles(int start, int length, NDManager step) {
-        NDIndex rows = new NDIndex().addSliceDim(start, start + length);
+    /** The cos and sin rows of each position in {@code positions} (int64 [N]), owned by {@code step}. */
+    Angles angles(NDArray positions, NDManager step) {
+        NDIndex rows = new NDIndex("{}", positions);
         return new Angles(cos.get(step, rows), sin.get(step, rows));
     }
 
@@ -101,7 +101,7 @@ final class RotaryEmbedding {
         return x.mul(angles.cos()).add(x.matMul(rotateHalf).mul(angles.sin()));
     }
 
-    /** cos, sin: [T, 1, headDim], broadcast over heads. */
+    /** cos, sin: [N, 1, headDim], one row per position, broadcast over heads. */
     record Angles(NDArray cos, NDArray sin) {
     }
 }

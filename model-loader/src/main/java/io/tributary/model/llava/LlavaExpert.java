@@ -10,10 +10,11 @@ import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.image.ImageProcessor;
 import io.tributary.model.llama.DecoderPrompt;
 import io.tributary.model.llama.LlamaModel;
-import io.tributary.model.llama.LlamaSession;
+import io.tributary.model.llama.BatchDecoder;
 import io.tributary.model.vision.SharedTower;
 import io.tributary.model.vision.VisionTowers;
 import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import java.nio.file.Path;
@@ -35,6 +36,7 @@ public final class LlavaExpert implements Expert, NativeMemory {
     private final String name;
     private final NDManager manager;
     private final LlavaModel model;
+    private final BatchDecoder batchDecoder;
     private final LlavaImages images;
     private final SharedTower sharedTower; // null when the tower's weights are the expert's own
     private final DataType dataType;
@@ -44,6 +46,7 @@ public final class LlavaExpert implements Expert, NativeMemory {
         this.name = name;
         this.manager = manager;
         this.model = model;
+        this.batchDecoder = new BatchDecoder(model.decoder(), manager, dataType);
         this.images = images;
         this.sharedTower = sharedTower;
         this.dataType = dataType;
@@ -159,7 +162,24 @@ public final class LlavaExpert implements Expert, NativeMemory {
         DecoderPrompt decoderPrompt = new DecoderPrompt(expanded.tokenIds(), expanded.text(),
                 (decoder, step) -> model.embed(expanded,
                         prompt.images().isEmpty() ? null : prepared.states(model, step), step));
-        return new LlamaSession(model.decoder(), manager.newSubManager(), dataType, decoderPrompt);
+        return batchDecoder.open(decoderPrompt);
+    }
+
+    /** One batched step over this expert's sessions: see {@link BatchDecoder#forward}. */
+    @Override
+    public void forward(ExpertBatch batch) {
+        batchDecoder.forward(batch);
+    }
+
+    @Override
+    public long kvBytesPerPosition() {
+        return batchDecoder.kvBytesPerPosition();
+    }
+
+    /** Bytes the KV cache of this expert's open sessions holds now. */
+    @Override
+    public long kvCacheBytes() {
+        return batchDecoder.kvAllocatedBytes();
     }
 
     /**

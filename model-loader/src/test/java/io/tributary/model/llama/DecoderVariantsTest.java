@@ -114,18 +114,20 @@ class DecoderVariantsTest {
             CheckpointTensors tensors = CheckpointTensors.open(dir);
             LlamaModel model = LlamaModel.load(tensors, LlamaConfig.read(dir.resolve("config.json")), manager,
                     DataType.FLOAT32);
-            KvCache cache = new KvCache(model.config(), manager, DataType.FLOAT32);
-            cache.ensureCapacity(tokens.length);
-            NDArray hidden = model.hiddenStates(model.embedTokens(tokens, manager), 0, cache, manager);
-            double chunked = model.sumLogProbs(hidden, tokens, text, 3);
-            assertThat(model.sumLogProbs(hidden, tokens, text)).isCloseTo(chunked, within(1e-4));
-            float[] all = model.lastLogProbs(hidden).toFloatArray();
-            assertThat(all).hasSize(vocab);
+            SlotKvCache cache = new SlotKvCache(model.config(), manager, DataType.FLOAT32);
+            StepLayout layout = new StepLayout();
+            layout.add(new StepLayout.Sequence(cache.acquire(), 0, tokens.length));
+            cache.ensure(layout.slotCount(), layout.maxContext());
+            NDArray hidden = model.hiddenStates(model.embedTokens(tokens, manager), layout, cache, manager);
+            // Row r predicts token r + 1.
+            int[] targets = Arrays.copyOfRange(tokens, 1, tokens.length);
+            boolean[] scored = Arrays.copyOfRange(text, 1, text.length);
+            double chunked = model.sumLogProbs(hidden, targets, scored, 3);
+            assertThat(model.sumLogProbs(hidden, targets, scored)).isCloseTo(chunked, within(1e-4));
             double direct = 0;
             for (int t = 1; t < tokens.length; t++) {
                 if (text[t]) {
-                    NDArray prefix = hidden.get(new ai.djl.ndarray.index.NDIndex().addSliceDim(0, t));
-                    direct += model.lastLogProbs(prefix).toFloatArray()[tokens[t]];
+                    direct += model.logProbsOfRows(hidden, new long[] {t - 1}).toFloatArray()[tokens[t]];
                 }
             }
             assertThat(chunked).isCloseTo(direct, within(1e-3));

@@ -7,70 +7,92 @@ import java.util.List;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * Runs generations one step at a time, round-robin, on a few worker threads: a step (one token of one request)
- * is the unit of work, so a long generation never holds a thread and every running request advances evenly.
+ * Continuous batching: one decoding thread runs every admitted generation together, a step at a time. Each step
+ * asks every generation what it needs ({@link Generation#plan}), runs one batched forward pass per expert over
+ * all of them, then lets each generation mix, sample and publish its token ({@link Generation#finishStep}).
+ * Generations join and leave between steps; a prompt is prefilled in chunks under a per-step token budget, so a
+ * long prompt never stalls the running streams for more than one chunk.
  *
- * <p>Admission control in the spirit of DJL Serving's WorkLoadManager: at most {@code maxRunning} generations
- * are interleaved; up to {@code maxWaiting} more wait in FIFO order; beyond that, {@link #submit} refuses at
- * once with {@link OverloadedException}. A later batching scheduler can take a whole round of steps and run
- * each expert once over all of them; this one steps them one by one.
+ * <p>Admission control in the spirit of DJL Serving's WorkLoadManager, with TGI's token budget: a generation is
+ * admitted, in arrival order, while fewer than {@code maxRunning} run and its KV reservation
+ * ({@link Generation#kvReservationBytes()}) fits in what the running ones leave of the KV budget; up to
+ * {@code maxWaiting} more wait; beyond that, {@link #submit} refuses at once with {@link OverloadedException}.
  */
 public final class DecodeScheduler implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(DecodeScheduler.class.getName());
 
-    private final int maxRunning;
-    private final int maxWaiting;
-    private final Object lock = new Object();
-    private final ArrayDeque<Generation> ready = new ArrayDeque<>();
-    private final ArrayDeque<Generation> waiting = new ArrayDeque<>();
-    private final List<Thread> workers = new ArrayList<>();
-    private int running;
-    private boolean closed;
+    /**
+     * @param maxRunning     generations decoded together
+     * @param maxWaiting     generations queued behind them
+     * @param maxBatchTokens positions one step may run over all experts (prefill chunks share what decodes leave)
+     * @param kvBudgetBytes  KV cache the running generations may reserve together
+     */
+    public record Limits(int maxRunning, int maxWaiting, int maxBatchTokens, long kvBudgetBytes) {
 
-    public DecodeScheduler(int workerCount, int maxRunning, int maxWaiting, ThreadFactory threadFactory) {
-        if (workerCount < 1 || maxRunning < 1 || maxWaiting < 0) {
-            throw new IllegalArgumentException("need at least one worker and one running slot");
-        }
-        this.maxRunning = maxRunning;
-        this.maxWaiting = maxWaiting;
-        for (int i = 0; i < workerCount; i++) {
-            Thread worker = threadFactory.newThread(this::work);
-            worker.setName("tributary-decode-" + i);
-            worker.setDaemon(true);
-            workers.add(worker);
-            worker.start();
+        public Limits {
+            if (maxRunning < 1 || maxWaiting < 0 || maxBatchTokens < 1 || kvBudgetBytes < 1) {
+                throw new IllegalArgumentException("need at least one running slot, one token a step and a positive"
+                        + " KV budget: " + maxRunning + ", " + maxWaiting + ", " + maxBatchTokens + ", "
+                        + kvBudgetBytes);
+            }
         }
     }
 
+    private final Mixture mixture;
+    private final Limits limits;
+    private final Object lock = new Object();
+    private final List<Generation> running = new ArrayList<>();
+    private final ArrayDeque<Generation> waiting = new ArrayDeque<>();
+    private final Thread loop;
+    private final StepStatistics statistics = new StepStatistics();
+    private long kvReserved;
+    private boolean closed;
+
+    public DecodeScheduler(Mixture mixture, Limits limits, ThreadFactory threadFactory) {
+        this.mixture = mixture;
+        this.limits = limits;
+        this.loop = threadFactory.newThread(this::run);
+        loop.setName("tributary-decode");
+        loop.setDaemon(true);
+        loop.start();
+    }
+
     /**
-     * Queues a generation. Its listener hears every outcome from a worker thread.
+     * Queues a generation of this scheduler's mixture. Its listener hears every outcome from the decoding thread.
      *
-     * @throws OverloadedException when the running slots and the waiting queue are full
-     * @throws IllegalStateException when the scheduler is closed
+     * @throws OverloadedException      when the running slots and the waiting queue are full
+     * @throws IllegalArgumentException when the generation alone needs more KV cache than the whole budget
+     * @throws IllegalStateException    when the scheduler is closed
      */
     public void submit(Generation generation) {
+        long reservation = generation.kvReservationBytes();
+        if (reservation > limits.kvBudgetBytes()) {
+            throw new IllegalArgumentException("the request may need " + reservation + " bytes of KV cache (its prompt"
+                    + " and max_new_tokens) but the server's whole KV budget is " + limits.kvBudgetBytes()
+                    + " bytes: ask for fewer tokens");
+        }
         synchronized (lock) {
             if (closed) {
                 throw new IllegalStateException("the scheduler is shut down");
             }
-            if (running < maxRunning) {
-                running++;
-                ready.addLast(generation);
-                lock.notify();
-            } else if (waiting.size() < maxWaiting) {
+            if (waiting.isEmpty() && fits(reservation)) {
+                admit(generation, reservation);
+            } else if (waiting.size() < limits.maxWaiting()) {
                 waiting.addLast(generation);
             } else {
-                throw new OverloadedException("Model is overloaded: " + running + " requests running and "
-                        + waiting.size() + " waiting");
+                throw new OverloadedException("Model is overloaded: " + running.size() + " requests running, "
+                        + waiting.size() + " waiting, " + kvReserved + " of " + limits.kvBudgetBytes()
+                        + " KV cache bytes reserved");
             }
+            lock.notifyAll();
         }
     }
 
-    /** Generations admitted to the round-robin (being decoded). */
+    /** Generations being decoded. */
     public int running() {
         synchronized (lock) {
-            return running;
+            return running.size();
         }
     }
 
@@ -81,11 +103,36 @@ public final class DecodeScheduler implements AutoCloseable {
         }
     }
 
-    private void work() {
+    /** KV cache bytes the running generations have reserved. */
+    public long kvReservedBytes() {
+        synchronized (lock) {
+            return kvReserved;
+        }
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    /** Counts of what the steps ran so far, for metrics. */
+    public StepStatistics statistics() {
+        return statistics;
+    }
+
+    private boolean fits(long reservation) {
+        return running.size() < limits.maxRunning() && kvReserved + reservation <= limits.kvBudgetBytes();
+    }
+
+    private void admit(Generation generation, long reservation) {
+        running.add(generation);
+        kvReserved += reservation;
+    }
+
+    private void run() {
+        List<Generation> batch = new ArrayList<>();
         while (true) {
-            Generation generation;
             synchronized (lock) {
-                while (ready.isEmpty() && !closed) {
+                while (running.isEmpty() && !closed) {
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
@@ -95,64 +142,91 @@ public final class DecodeScheduler implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                generation = ready.pollFirst();
+                batch.clear();
+                batch.addAll(running);
             }
-            boolean finished = stepSafely(generation);
-            boolean orphaned = false;
+            step(batch);
             synchronized (lock) {
-                if (closed) {
-                    orphaned = !finished;
-                } else if (!finished) {
-                    ready.addLast(generation);
-                } else if (!waiting.isEmpty()) {
-                    ready.addLast(waiting.pollFirst()); // its slot passes straight to the next in line
-                } else {
-                    running--;
+                for (Generation generation : batch) {
+                    if (generation.isDone() && running.remove(generation)) {
+                        kvReserved -= generation.kvReservationBytes();
+                    }
                 }
-                lock.notify();
+                while (!waiting.isEmpty() && fits(waiting.peekFirst().kvReservationBytes())) {
+                    Generation next = waiting.pollFirst();
+                    admit(next, next.kvReservationBytes());
+                }
             }
-            if (orphaned) {
-                cancelNow(generation); // close() came while this one was being stepped
+        }
+    }
+
+    /** One step of every generation in {@code batch}: plan, one forward pass per expert, finish. */
+    private void step(List<Generation> batch) {
+        long started = System.nanoTime();
+        StepPlanner planner = new StepPlanner(mixture.experts(), limits.maxBatchTokens());
+        // Decoding generations plan first: their next token always fits, prompts being prefilled share the rest.
+        for (Generation generation : batch) {
+            if (generation.generatedTokens() > 0) {
+                generation.plan(planner);
             }
+        }
+        for (Generation generation : batch) {
+            if (generation.generatedTokens() == 0) {
+                generation.plan(planner);
+            }
+        }
+        DecodeStep step = planner.build();
+        for (DecodeStep.Pass pass : step.passes()) {
+            try {
+                pass.expert().forward(pass.batch());
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.WARNING, "expert '" + pass.expert().name() + "' failed a batched pass of "
+                        + pass.batch().entries().size() + " sessions", e);
+                pass.owners().forEach(owner -> owner.failStep(e));
+            }
+        }
+        for (Generation generation : batch) {
+            finishSafely(generation);
+        }
+        statistics.record(step, System.nanoTime() - started);
+    }
+
+    private static void finishSafely(Generation generation) {
+        try {
+            generation.finishStep();
+        } catch (RuntimeException | Error e) {
+            // Only a listener failing after its final call lands here; the generation is over either way.
+            LOG.log(Level.WARNING, "listener failed after the end of a generation", e);
         }
     }
 
     private static void cancelNow(Generation generation) {
         generation.cancel();
-        generation.step(); // frees its sessions and tells its listener
+        finishSafely(generation); // frees its sessions and tells its listener
     }
 
-    private boolean stepSafely(Generation generation) {
-        try {
-            return generation.step();
-        } catch (RuntimeException | Error e) {
-            // Only a listener failing after its final call lands here; the generation is over either way.
-            LOG.log(Level.WARNING, "listener failed after the end of a generation", e);
-            return true;
-        }
-    }
-
-    /** Stops the workers and cancels every generation still queued or running. */
+    /** Stops the decoding thread and cancels every generation still queued or running. */
     @Override
     public void close() {
-        List<Generation> abandoned = new ArrayList<>();
         synchronized (lock) {
             if (closed) {
                 return;
             }
             closed = true;
-            abandoned.addAll(ready);
-            abandoned.addAll(waiting);
-            ready.clear();
-            waiting.clear();
             lock.notifyAll();
         }
-        for (Thread worker : workers) {
-            try {
-                worker.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        try {
+            loop.join(10_000); // the step in progress finishes first: sessions are never freed under a forward pass
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Generation> abandoned;
+        synchronized (lock) {
+            abandoned = new ArrayList<>(running);
+            abandoned.addAll(waiting);
+            running.clear();
+            waiting.clear();
+            kvReserved = 0;
         }
         abandoned.forEach(DecodeScheduler::cancelNow);
     }

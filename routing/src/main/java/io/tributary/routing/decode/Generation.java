@@ -18,8 +18,11 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * One request being decoded, as a resumable state machine: each {@link #step()} produces exactly one token.
- * A scheduler interleaves the steps of many generations; nothing here blocks or owns a thread.
+ * One request being decoded, as a resumable state machine stepped in three phases by a scheduler that batches many
+ * generations: {@link #plan} adds this request's work to the step (the next token, or the next chunk of a prompt
+ * still being prefilled, for each expert it needs), the experts run their batches, then {@link #finishStep} mixes,
+ * samples and publishes a token once every needed expert has its distribution ready. Nothing here blocks or owns a
+ * thread; {@link #step()} runs all three phases for this generation alone.
  *
  * <p>Expert sessions open lazily, the first time the router gives their expert a positive weight, and catch
  * up on the tokens generated so far; an expert the router never selects is never run.
@@ -31,7 +34,9 @@ public final class Generation {
     private final GenerationListener listener;
     private final ExpertSession[] sessions;
     private final Router router;
-    private RoutingSession routing; // started by the first step, on the decoding thread: it may run models
+    private RoutingSession routing; // started by the first plan, on the decoding thread: it may run models
+    private boolean scoringPrompt;  // every expert is prefilled and scored before the router gives weights
+    private double[] weights;       // for the next token; null until the router is asked
     private final TokenSampler sampler;
     private final Detokenizer.Stream detokenizer;
     private final int tokenizerVocabulary;
@@ -66,13 +71,103 @@ public final class Generation {
         return request;
     }
 
+    /** Whether the generation is over (finished, failed or cancelled) and its resources are freed. */
+    public boolean isDone() {
+        return done;
+    }
+
     /**
-     * Decodes one token and publishes it.
+     * The most cache this generation may hold, in bytes over all experts: its prompt (images expanded) and every
+     * token it may generate, at each expert's {@link Expert#kvBytesPerPosition()}. A scheduler admits by it.
+     */
+    public long kvReservationBytes() {
+        long bytesPerPosition = 0;
+        int promptPositions = request.prompt().length();
+        int maxPositions = Integer.MAX_VALUE;
+        for (Expert expert : mixture.experts()) {
+            bytesPerPosition += expert.kvBytesPerPosition();
+            maxPositions = Math.min(maxPositions, expert.maxSequenceLength());
+            try {
+                promptPositions = Math.max(promptPositions, expert.promptPositions(request.prompt()));
+            } catch (IllegalArgumentException unreadable) {
+                // The expert refuses the prompt when the generation opens it; that failure is the one reported.
+            }
+        }
+        long positions = Math.min(maxPositions, (long) promptPositions + request.stopping().maxNewTokens());
+        return bytesPerPosition * positions;
+    }
+
+    /** Tokens generated so far. */
+    public int generatedTokens() {
+        return tokens.size();
+    }
+
+    /**
+     * Decodes one token alone (no other generation in the batch, no token budget) and publishes it.
      *
      * @return {@code true} once the generation is over (finished, failed or cancelled): its resources are then
      *         freed and the listener has had its last call
      */
     public boolean step() {
+        StepPlanner planner = new StepPlanner(mixture.experts(), Integer.MAX_VALUE);
+        plan(planner);
+        for (DecodeStep.Pass pass : planner.build().passes()) {
+            if (done) {
+                break;
+            }
+            try {
+                pass.expert().forward(pass.batch());
+            } catch (RuntimeException e) {
+                fail(e);
+            }
+        }
+        return finishStep();
+    }
+
+    /**
+     * Phase 1: adds what this generation needs run in this step to {@code planner}: for each expert the next token
+     * needs, the session's pending positions (the next token, a catch-up, or a chunk of the prompt), within the
+     * step's budget. Opens sessions as the router first selects their experts. A failure here (an image that cannot
+     * be read, say) ends only this generation.
+     */
+    void plan(StepPlanner planner) {
+        if (done) {
+            return;
+        }
+        if (cancelled) {
+            fail(new CancellationException("generation cancelled"));
+            return;
+        }
+        try {
+            if (routing == null) {
+                routing = router.start(new RoutingContext(request.prompt(), sessions.length));
+                scoringPrompt = routing.needsPromptLikelihood();
+            }
+            if (!scoringPrompt && weights == null) {
+                weights = Weights.normalize(routing.weights());
+            }
+            for (int k = 0; k < sessions.length; k++) {
+                if (scoringPrompt || weights[k] > 0) {
+                    ExpertSession session = session(k);
+                    int pending = session.pendingPositions();
+                    if (pending > 0) {
+                        planner.schedule(this, k, session, pending, scoringPrompt);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    /**
+     * Phase 3, after the experts ran the step: once every expert the next token needs has its distribution, mixes
+     * them, samples, publishes the token and feeds it to every open session. A generation still prefilling
+     * publishes nothing.
+     *
+     * @return {@code true} once the generation is over, as for {@link #step()}
+     */
+    boolean finishStep() {
         if (done) {
             return true;
         }
@@ -80,7 +175,7 @@ public final class Generation {
             return fail(new CancellationException("generation cancelled"));
         }
         try {
-            return decodeOneToken();
+            return ready() && decodeOneToken();
         } catch (RuntimeException e) {
             if (done) {
                 throw e; // the listener failed in onFinish: it has had its last call already
@@ -89,15 +184,52 @@ public final class Generation {
         }
     }
 
-    private boolean decodeOneToken() {
-        if (routing == null) {
-            routing = startRouting();
+    /** Fails this generation because a batched pass it was part of failed. */
+    void failStep(Throwable error) {
+        if (!done) {
+            fail(error);
         }
-        double[] weights = Weights.normalize(routing.weights());
+    }
+
+    /**
+     * Whether the next token can be produced now: the prompt is scored if the router asked for it, and every
+     * expert with a positive weight has no positions left to run. Moves from scoring to routing on the way.
+     */
+    private boolean ready() {
+        if (routing == null) {
+            return false;
+        }
+        if (scoringPrompt) {
+            for (ExpertSession session : sessions) {
+                if (session == null || session.pendingPositions() > 0) {
+                    return false;
+                }
+            }
+            double[] likelihoods = new double[sessions.length];
+            for (int k = 0; k < sessions.length; k++) {
+                likelihoods[k] = sessions[k].promptLogLikelihood();
+            }
+            routing.observePrompt(likelihoods);
+            scoringPrompt = false;
+        }
+        if (weights == null) {
+            weights = Weights.normalize(routing.weights());
+        }
+        for (int k = 0; k < sessions.length; k++) {
+            if (weights[k] > 0 && (sessions[k] == null || sessions[k].pendingPositions() > 0)) {
+                return false; // opened or caught up by the next plan
+            }
+        }
+        return true;
+    }
+
+    private boolean decodeOneToken() {
+        double[] weights = this.weights;
+        this.weights = null;
         float[][] expertLogProbs = new float[sessions.length][];
         for (int k = 0; k < sessions.length; k++) {
             if (weights[k] > 0) {
-                expertLogProbs[k] = LogMixture.restrict(session(k).nextLogProbs(), tokenizerVocabulary);
+                expertLogProbs[k] = LogMixture.restrict(sessions[k].nextLogProbs(), tokenizerVocabulary);
             }
         }
         float[] mixed = LogMixture.mix(weights, expertLogProbs);
@@ -131,19 +263,6 @@ public final class Generation {
             }
         }
         return false;
-    }
-
-    /** Starts the router; a router that weighs experts by their likelihood of the prompt gets it first. */
-    private RoutingSession startRouting() {
-        RoutingSession started = router.start(new RoutingContext(request.prompt(), sessions.length));
-        if (started.needsPromptLikelihood()) {
-            double[] likelihoods = new double[sessions.length];
-            for (int k = 0; k < sessions.length; k++) {
-                likelihoods[k] = session(k).promptLogLikelihood();
-            }
-            started.observePrompt(likelihoods);
-        }
-        return started;
     }
 
     private FinishReason finishReason(int token, String piece) {

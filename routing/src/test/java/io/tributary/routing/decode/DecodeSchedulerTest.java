@@ -1,6 +1,7 @@
 package io.tributary.routing.decode;
 
 import io.tributary.routing.Prompt;
+import io.tributary.routing.router.FixedRouter;
 import io.tributary.routing.router.UniformRouter;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.routing.testing.FakeExpert;
@@ -11,13 +12,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -35,11 +39,11 @@ class DecodeSchedulerTest {
 
     @Test
     void concurrentGenerationsGiveTheSameTokensAsAloneAndFreeEverything() throws Exception {
-        scheduler = new DecodeScheduler(2, 8, 64, Executors.defaultThreadFactory());
         FakeExpert a = new FakeExpert("a", 50, 1);
         FakeExpert b = new FakeExpert("b", 50, 2);
         Mixture mixture = new Mixture("m", List.of(a, b), new UniformRouter(),
                 new LetterDetokenizer(50, Set.of()), Set.of());
+        scheduler = new DecodeScheduler(mixture, limits(8, 64), Executors.defaultThreadFactory());
         List<RecordingListener> listeners = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             RecordingListener listener = new RecordingListener();
@@ -62,11 +66,11 @@ class DecodeSchedulerTest {
     }
 
     @Test
-    void runningGenerationsAdvanceInTurnsOneTokenEach() throws Exception {
-        scheduler = new DecodeScheduler(1, 4, 0, Executors.defaultThreadFactory());
-        CountDownLatch gate = new CountDownLatch(1);
-        Mixture mixture = new Mixture("m", List.of(new ScriptedExpert(8, 1).blockedBy(gate)),
+    void everyRunningGenerationGetsOneTokenPerStepInArrivalOrder() throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        Mixture mixture = new Mixture("m", List.of(new ScriptedExpert(8, 1)),
                 new UniformRouter(), new LetterDetokenizer(8, Set.of()), Set.of());
+        scheduler = new DecodeScheduler(mixture, limits(4, 0), startingAfter(start));
         List<Integer> order = new CopyOnWriteArrayList<>();
         List<RecordingListener> listeners = new ArrayList<>();
         for (int g = 0; g < 3; g++) {
@@ -81,7 +85,7 @@ class DecodeSchedulerTest {
             listeners.add(listener);
             scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 4), listener));
         }
-        gate.countDown();
+        start.countDown();
         for (RecordingListener listener : listeners) {
             listener.result.get(30, TimeUnit.SECONDS);
         }
@@ -89,11 +93,127 @@ class DecodeSchedulerTest {
     }
 
     @Test
+    void eachStepRunsOneBatchedPassPerExpertOverEveryRunningGeneration() throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        FakeExpert a = new FakeExpert("a", 50, 1);
+        FakeExpert b = new FakeExpert("b", 50, 2);
+        Mixture mixture = new Mixture("m", List.of(a, b), new UniformRouter(),
+                new LetterDetokenizer(50, Set.of()), Set.of());
+        scheduler = new DecodeScheduler(mixture, limits(8, 0), startingAfter(start));
+        List<RecordingListener> listeners = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            listeners.add(new RecordingListener());
+            scheduler.submit(mixture.start(request(Prompt.ofTokens(i, 1), 6), listeners.get(i)));
+        }
+        start.countDown();
+        for (RecordingListener listener : listeners) {
+            assertThat(listener.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(6);
+        }
+        // Five prompts of two positions in one pass, then five tokens a pass; the sixth token is never run.
+        List<List<Integer>> batched = List.copyOf(a.passes);
+        assertThat(batched).hasSize(6);
+        assertThat(batched.get(0)).containsExactly(2, 2, 2, 2, 2);
+        assertThat(batched.subList(1, 6)).allSatisfy(pass -> assertThat(pass).containsExactly(1, 1, 1, 1, 1));
+        for (int i = 0; i < 5; i++) {
+            RecordingListener alone = new RecordingListener();
+            Generation reference = mixture.start(request(Prompt.ofTokens(i, 1), 6), alone);
+            while (!reference.step()) {
+                // run it inline
+            }
+            assertThat(listeners.get(i).tokenIds()).containsExactly(alone.tokenIds());
+        }
+        assertThat(b.passes.subList(0, 6)).isEqualTo(batched);
+        waitUntil(() -> scheduler.running() == 0);
+        assertThat(scheduler.statistics().passes()).isEqualTo(12);
+    }
+
+    @Test
+    void longPromptIsPrefilledInChunksWhileTheRunningStreamKeepsDecoding() throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        FakeExpert expert = new FakeExpert("a", 50, 1);
+        Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
+                new LetterDetokenizer(50, Set.of()), Set.of());
+        scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(4, 0, 4, Long.MAX_VALUE),
+                startingAfter(start));
+        RecordingListener running = new RecordingListener();
+        RecordingListener arriving = new RecordingListener();
+        int[] longPrompt = new int[21];
+        Arrays.fill(longPrompt, 7);
+        scheduler.submit(mixture.start(request(Prompt.ofTokens(3, 4), 20), running));
+        scheduler.submit(mixture.start(request(Prompt.ofTokens(longPrompt), 2), arriving));
+        start.countDown();
+        running.result.get(30, TimeUnit.SECONDS);
+        arriving.result.get(30, TimeUnit.SECONDS);
+
+        // Budget 4 a step: the running stream's token first, the long prompt's chunk takes the rest.
+        assertThat(expert.passes.subList(0, 8)).containsExactly(List.of(2, 2), List.of(1, 3), List.of(1, 3),
+                List.of(1, 3), List.of(1, 3), List.of(1, 3), List.of(1, 3), List.of(1, 1));
+        assertThat(expert.passes).allSatisfy(pass -> assertThat(pass.stream().mapToInt(n -> n).sum()).isLessThanOrEqualTo(4));
+        RecordingListener alone = new RecordingListener();
+        Generation reference = mixture.start(request(Prompt.ofTokens(longPrompt), 2), alone);
+        while (!reference.step()) {
+            // run it inline
+        }
+        assertThat(arriving.tokenIds()).containsExactly(alone.tokenIds());
+    }
+
+    @Test
+    void admitsByKvBudgetAndRefusesWhatCouldNeverFit() throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        FakeExpert expert = new FakeExpert("a", 50, 1).withKvBytesPerPosition(10);
+        Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
+                new LetterDetokenizer(50, Set.of()), Set.of());
+        // Two requests of 2 prompt positions and 8 new tokens fill the budget: 2 * 10 * 10 bytes.
+        scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 4, 256, 200), startingAfter(start));
+        List<RecordingListener> listeners = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            listeners.add(new RecordingListener());
+            scheduler.submit(mixture.start(request(Prompt.ofTokens(i, 1), 8), listeners.get(i)));
+        }
+        assertThat(scheduler.running()).isEqualTo(2);
+        assertThat(scheduler.waiting()).isEqualTo(1);
+        assertThat(scheduler.kvReservedBytes()).isEqualTo(200);
+        assertThatThrownBy(() -> scheduler.submit(mixture.start(request(Prompt.ofTokens(1, 1), 30),
+                new RecordingListener())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("KV budget is 200 bytes");
+
+        start.countDown();
+        for (RecordingListener listener : listeners) {
+            assertThat(listener.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(8);
+        }
+        assertThat(expert.passes.get(0)).as("the third waits for a finished one's reservation").hasSize(2);
+        waitUntil(() -> scheduler.running() == 0);
+        assertThat(scheduler.kvReservedBytes()).isZero();
+    }
+
+    @Test
+    void aFailedPassFailsOnlyTheGenerationsInIt() throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        FakeExpert healthy = new FakeExpert("healthy", 50, 1);
+        FakeExpert broken = new FakeExpert("broken", 50, 2).failingForward();
+        Mixture mixture = new Mixture("m", List.of(healthy, broken), new UniformRouter(),
+                new LetterDetokenizer(50, Set.of()), Set.of());
+        scheduler = new DecodeScheduler(mixture, limits(4, 0), startingAfter(start));
+        RecordingListener onHealthy = new RecordingListener();
+        RecordingListener onBroken = new RecordingListener();
+        scheduler.submit(mixture.start(new GenerationRequest(Prompt.ofTokens(1, 2), SamplingParams.GREEDY,
+                StoppingCriteria.maxNewTokens(5), new FixedRouter(new double[] {1, 0})), onHealthy));
+        scheduler.submit(mixture.start(new GenerationRequest(Prompt.ofTokens(1, 2), SamplingParams.GREEDY,
+                StoppingCriteria.maxNewTokens(5), new FixedRouter(new double[] {0, 1})), onBroken));
+        start.countDown();
+
+        assertThat(onHealthy.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(5);
+        assertThatThrownBy(() -> onBroken.result.get(30, TimeUnit.SECONDS))
+                .hasRootCauseMessage("broken forward pass");
+        waitUntil(() -> healthy.openSessions() == 0 && broken.openSessions() == 0);
+    }
+
+    @Test
     void refusesAtOnceWhenRunningSlotsAndQueueAreFull() throws Exception {
-        scheduler = new DecodeScheduler(1, 1, 1, Executors.defaultThreadFactory());
         CountDownLatch gate = new CountDownLatch(1);
         Mixture mixture = new Mixture("m", List.of(new ScriptedExpert(8, 1).blockedBy(gate)),
                 new UniformRouter(), new LetterDetokenizer(8, Set.of()), Set.of());
+        scheduler = new DecodeScheduler(mixture, limits(1, 1), Executors.defaultThreadFactory());
         RecordingListener running = new RecordingListener();
         RecordingListener queued = new RecordingListener();
         scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 3), running));
@@ -104,7 +224,7 @@ class DecodeSchedulerTest {
         assertThatThrownBy(() -> scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 3),
                 new RecordingListener())))
                 .isInstanceOf(OverloadedException.class)
-                .hasMessageContaining("1 requests running and 1 waiting");
+                .hasMessageContaining("1 requests running, 1 waiting");
 
         gate.countDown();
         assertThat(running.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(3);
@@ -113,11 +233,11 @@ class DecodeSchedulerTest {
 
     @Test
     void closingCancelsWhatIsStillQueuedAndFreesItsSessions() throws Exception {
-        scheduler = new DecodeScheduler(1, 1, 4, Executors.defaultThreadFactory());
         CountDownLatch gate = new CountDownLatch(1);
         ScriptedExpert expert = new ScriptedExpert(8, 1).blockedBy(gate);
         Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
                 new LetterDetokenizer(8, Set.of()), Set.of());
+        scheduler = new DecodeScheduler(mixture, limits(1, 4), Executors.defaultThreadFactory());
         RecordingListener first = new RecordingListener();
         RecordingListener second = new RecordingListener();
         scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 1_000), first));
@@ -138,6 +258,30 @@ class DecodeSchedulerTest {
         assertThat(expert.openSessions).isZero();
         assertThatThrownBy(() -> scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 1), second)))
                 .isInstanceOf(IllegalStateException.class);
+    }
+
+    /** Decoding threads that start only once {@code start} opens, so a test can queue several requests first. */
+    private static ThreadFactory startingAfter(CountDownLatch start) {
+        return work -> new Thread(() -> {
+            try {
+                start.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            work.run();
+        });
+    }
+
+    private static void waitUntil(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition never held").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+
+    private static DecodeScheduler.Limits limits(int maxRunning, int maxWaiting) {
+        return new DecodeScheduler.Limits(maxRunning, maxWaiting, 256, Long.MAX_VALUE);
     }
 
     private static GenerationRequest request(Prompt prompt, int maxNewTokens) {

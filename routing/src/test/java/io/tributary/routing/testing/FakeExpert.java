@@ -1,6 +1,8 @@
 package io.tributary.routing.testing;
 
+import io.tributary.routing.BatchEntry;
 import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 
@@ -8,12 +10,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A deterministic stand-in for a model: its next-token distribution is a pseudo-random function of its seed
  * and the whole context, so two experts disagree, the same context always gives the same answer, and a session
  * that loses a token gives a different answer. It counts what it is asked to do.
+ *
+ * <p>It batches like a real expert: a session's prompt and appended tokens are pending positions until a
+ * {@link #forward} runs them (a chunk at a time, if so planned); every batched pass is recorded.
  */
 public final class FakeExpert implements Expert {
 
@@ -25,6 +31,10 @@ public final class FakeExpert implements Expert {
     public final AtomicInteger forwardCalls = new AtomicInteger();
     public final AtomicInteger promptScorings = new AtomicInteger();
     public final List<int[]> openedWith = new ArrayList<>();
+    /** The positions of each entry of each batched pass, in order. */
+    public final List<List<Integer>> passes = new CopyOnWriteArrayList<>();
+    private volatile long kvBytesPerPosition;
+    private volatile boolean failingForward;
 
     public FakeExpert(String name, int vocabularySize, long seed) {
         this.name = name;
@@ -72,6 +82,41 @@ public final class FakeExpert implements Expert {
         return total;
     }
 
+    /** Declares a KV cost per position, for admission tests. */
+    public FakeExpert withKvBytesPerPosition(long bytes) {
+        this.kvBytesPerPosition = bytes;
+        return this;
+    }
+
+    /** Every batched pass fails, as a broken device would. */
+    public FakeExpert failingForward() {
+        this.failingForward = true;
+        return this;
+    }
+
+    @Override
+    public long kvBytesPerPosition() {
+        return kvBytesPerPosition;
+    }
+
+    @Override
+    public void forward(ExpertBatch batch) {
+        if (failingForward) {
+            throw new IllegalStateException("broken forward pass");
+        }
+        List<Integer> positions = new ArrayList<>();
+        for (BatchEntry entry : batch.entries()) {
+            Session session = (Session) entry.session();
+            if (session.closed || entry.positions() > session.pendingPositions()) {
+                throw new IllegalArgumentException("bad batch entry: " + entry.positions() + " of "
+                        + session.pendingPositions() + " pending, closed " + session.closed);
+            }
+            session.computed += entry.positions();
+            positions.add(entry.positions());
+        }
+        passes.add(List.copyOf(positions));
+    }
+
     @Override
     public ExpertSession open(Prompt prompt) {
         sessionsOpened.incrementAndGet();
@@ -91,6 +136,7 @@ public final class FakeExpert implements Expert {
 
     private final class Session implements ExpertSession {
         private int[] context;
+        private int computed; // positions a batched pass has run
         private boolean closed;
 
         Session(int[] prompt) {
@@ -103,6 +149,7 @@ public final class FakeExpert implements Expert {
                 throw new IllegalStateException("session closed");
             }
             forwardCalls.incrementAndGet();
+            computed = context.length; // what was pending runs now, alone
             return logProbsAfter(context);
         }
 
@@ -116,6 +163,11 @@ public final class FakeExpert implements Expert {
         public void append(int tokenId) {
             context = Arrays.copyOf(context, context.length + 1);
             context[context.length - 1] = tokenId;
+        }
+
+        @Override
+        public int pendingPositions() {
+            return context.length - computed;
         }
 
         @Override

@@ -9,6 +9,7 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 import java.nio.file.Path;
@@ -45,14 +46,19 @@ public record TributaryProperties(
     }
 
     /**
-     * @param workers    decoding threads; each steps one request at a time
-     * @param maxRunning requests decoded concurrently (interleaved token by token)
-     * @param maxWaiting requests queued behind them before new ones are refused with 429
+     * @param maxRunning     requests decoded together, one batched step for all of them
+     * @param maxWaiting     requests queued behind them before new ones are refused with 429
+     * @param maxBatchTokens positions one step may run over all experts: every running request's next token, then
+     *                       chunks of prompts being prefilled up to this budget
+     * @param kvCacheBudget  KV cache the running requests may reserve together (prompt plus max_new_tokens each,
+     *                       every expert); unset: room for {@code maxRunning} requests of the longest context, at
+     *                       most a quarter of the machine's memory
      */
     public record Scheduler(
-            @Min(1) @Max(256) @DefaultValue("1") int workers,
-            @Min(1) @DefaultValue("16") int maxRunning,
-            @Min(0) @DefaultValue("64") int maxWaiting) {
+            @Min(1) @Max(4096) @DefaultValue("64") int maxRunning,
+            @Min(0) @DefaultValue("256") int maxWaiting,
+            @Min(1) @DefaultValue("256") int maxBatchTokens,
+            DataSize kvCacheBudget) {
     }
 
     /**

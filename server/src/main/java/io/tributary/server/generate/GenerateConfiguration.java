@@ -3,6 +3,8 @@ package io.tributary.server.generate;
 import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.DecodeThreads;
+import io.tributary.server.mixture.KvCacheBudget;
+import io.tributary.server.mixture.ServedModel;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -16,9 +18,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 class GenerateConfiguration {
 
     @Bean(destroyMethod = "close")
-    DecodeScheduler decodeScheduler(TributaryProperties properties, DecodeThreads decodeThreads) {
+    DecodeScheduler decodeScheduler(ServedModel model, TributaryProperties properties, DecodeThreads decodeThreads) {
         TributaryProperties.Scheduler config = properties.scheduler();
-        return new DecodeScheduler(config.workers(), config.maxRunning(), config.maxWaiting(), decodeThreads);
+        long kvBudget = KvCacheBudget.bytes(model, config);
+        return new DecodeScheduler(model.mixture(), new DecodeScheduler.Limits(config.maxRunning(),
+                config.maxWaiting(), config.maxBatchTokens(), kvBudget), decodeThreads);
     }
 
     /**

@@ -2,6 +2,8 @@ package io.tributary.server.generate;
 
 import io.tributary.model.Precision;
 import io.tributary.server.config.TributaryProperties;
+import io.tributary.routing.decode.DecodeScheduler;
+import io.tributary.server.mixture.KvCacheBudget;
 import io.tributary.server.mixture.ServedModel;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -18,20 +20,26 @@ class InfoController {
     private final ServedModel model;
     private final TributaryProperties properties;
 
-    InfoController(ServedModel model, TributaryProperties properties) {
+    private final DecodeScheduler scheduler;
+
+    InfoController(ServedModel model, TributaryProperties properties, DecodeScheduler scheduler) {
         this.model = model;
         this.properties = properties;
+        this.scheduler = scheduler;
     }
 
     @GetMapping("/info")
     Info info() {
-        TributaryProperties.Scheduler scheduler = properties.scheduler();
+        DecodeScheduler.Limits limits = scheduler.limits();
         TributaryProperties.Engine engine = properties.engine();
         String dtype = engine.precision() == Precision.FP16 ? "float16" : "float32";
-        return new Info(model.name(), dtype, engine.device(), scheduler.maxRunning() + scheduler.maxWaiting(),
+        long perPosition = KvCacheBudget.bytesPerPosition(model);
+        return new Info(model.name(), dtype, engine.device(), limits.maxRunning() + limits.maxWaiting(),
                 model.maxTotalTokens() - 1, model.maxTotalTokens(), properties.limits().maxNewTokens(),
-                properties.limits().maxStopSequences(), model.expertNames(), model.mixture().router().mode(),
-                TributaryVersion.current());
+                properties.limits().maxStopSequences(), limits.maxRunning(), limits.maxBatchTokens(),
+                limits.kvBudgetBytes(), scheduler.kvReservedBytes(), perPosition,
+                perPosition == 0 ? null : limits.kvBudgetBytes() / perPosition,
+                model.expertNames(), model.mixture().router().mode(), TributaryVersion.current());
     }
 
     /** Answers 200 once the mixture is loaded; the server does not listen before that. */
@@ -43,6 +51,8 @@ class InfoController {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record Info(String modelId, String modelDtype, String modelDeviceType, int maxConcurrentRequests,
                 int maxInputTokens, int maxTotalTokens, int maxNewTokens, int maxStopSequences,
-                List<String> experts, String router, String version) {
+                int maxBatchSize, int maxBatchPrefillTokens, long kvCacheBudgetBytes, long kvCacheReservedBytes,
+                long kvCacheBytesPerToken, Long maxBatchTotalTokens, List<String> experts, String router,
+                String version) {
     }
 }

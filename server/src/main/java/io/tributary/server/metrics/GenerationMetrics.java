@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.tributary.model.NativeMemory;
 import io.tributary.routing.decode.DecodeScheduler;
+import io.tributary.routing.decode.StepStatistics;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
@@ -57,9 +58,40 @@ public class GenerationMetrics {
                 .register(registry);
         FunctionCounter.builder("tributary.image_encoder_cache_hits", model.vision(), SharedVision::cacheHits)
                 .description("Image encodings reused from the shared encoder cache").register(registry);
+        registerBatching(registry, model, scheduler);
         Gauge.builder("tributary.native_arrays", model, GenerationMetrics::liveNativeArrays)
                 .description("Native tensors held by the experts: weights plus the KV caches of running requests")
                 .register(registry);
+    }
+
+    /** The KV budget and its use, and what the batched steps ran: mean batch = batched sessions / passes. */
+    private static void registerBatching(MeterRegistry registry, ServedModel model, DecodeScheduler scheduler) {
+        Gauge.builder("tributary.kv_cache_budget_bytes", scheduler, s -> s.limits().kvBudgetBytes())
+                .description("KV cache the running requests may reserve together").register(registry);
+        Gauge.builder("tributary.kv_cache_reserved_bytes", scheduler, DecodeScheduler::kvReservedBytes)
+                .description("KV cache reserved by the running requests (prompt plus max_new_tokens each)")
+                .register(registry);
+        Gauge.builder("tributary.kv_cache_usage_perc", scheduler,
+                        s -> (double) s.kvReservedBytes() / s.limits().kvBudgetBytes())
+                .description("Fraction of the KV budget reserved, 0 to 1").register(registry);
+        Gauge.builder("tributary.kv_cache_allocated_bytes", model, GenerationMetrics::kvCacheBytes)
+                .description("KV cache memory the experts hold now").register(registry);
+        StepStatistics steps = scheduler.statistics();
+        FunctionCounter.builder("tributary.batch_steps", steps, StepStatistics::steps)
+                .description("Batched decoding steps run").register(registry);
+        FunctionCounter.builder("tributary.batch_positions", steps, StepStatistics::positions)
+                .description("Positions (prompt chunks and generated tokens) run through experts").register(registry);
+        FunctionCounter.builder("tributary.batch_expert_passes", steps, StepStatistics::passes)
+                .description("Expert forward passes run, one per expert with work per step").register(registry);
+        FunctionCounter.builder("tributary.batch_sessions", steps, StepStatistics::batchedSessions)
+                .description("Requests advanced over all expert passes").register(registry);
+    }
+
+    private static double kvCacheBytes(ServedModel model) {
+        return model.mixture().experts().stream()
+                .filter(NativeMemory.class::isInstance)
+                .mapToLong(expert -> ((NativeMemory) expert).kvCacheBytes())
+                .sum();
     }
 
     private static double liveNativeArrays(ServedModel model) {
