@@ -79,7 +79,7 @@ final class StepLayout {
                 return false;
             }
         }
-        return decodes.size() == decodeSlotTo() - from;
+        return true;
     }
 
     /** The longest context any sequence reaches after this step. */

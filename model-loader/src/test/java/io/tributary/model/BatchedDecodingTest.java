@@ -1,0 +1,215 @@
+package io.tributary.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.tributary.model.internvl.InternVlLayout;
+import io.tributary.model.tiny.TinyCheckpoints;
+import io.tributary.model.tiny.TinyInternVl;
+import io.tributary.model.tiny.TinyLlamaSpec;
+import io.tributary.model.tiny.TinyLlava;
+import io.tributary.model.tiny.TinyLlavaSpec;
+import io.tributary.routing.BatchEntry;
+import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertBatch;
+import io.tributary.routing.ExpertSession;
+import io.tributary.routing.ImageInput;
+import io.tributary.routing.Prompt;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Batched decoding is decoding: for every family, sequences of different lengths (with and without images) that
+ * join and leave a running batch, with prompts prefilled a few positions a step, get the same distributions (within
+ * 1e-4) and the same greedy tokens as each decoded alone, and the same prompt likelihood when scored in chunks.
+ */
+class BatchedDecodingTest {
+
+    private static final int CHUNK = 5;
+    // Per sequence: the step it joins at and how many tokens it generates. Sequence 4 reuses the slot sequence 0
+    // left; sequence 2 leaves while 1 and 3 run on, so for a few steps the decoding slots have a hole.
+    private static final int[] JOIN_AT = {0, 0, 1, 2, 4, 9};
+    private static final int[] TOKENS = {3, 9, 5, 12, 4, 7};
+
+    enum Family { LLAMA, LLAVA, INTERNVL }
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @EnumSource(Family.class)
+    void batchedStepsEqualEachSequenceDecodedAlone(Family family) throws IOException {
+        try (Expert expert = ExpertLoader.withBuiltInFamilies().load("x", write(family), LoadOptions.cpu())) {
+            List<Prompt> prompts = prompts(family);
+            List<List<float[]>> alone = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                alone.add(decodeAlone(expert, prompts.get(i), TOKENS[i]));
+            }
+            List<List<float[]>> batched = decodeBatched(expert, prompts);
+            for (int i = 0; i < prompts.size(); i++) {
+                assertThat(batched.get(i)).as("sequence %d", i).hasSize(TOKENS[i]);
+                for (int t = 0; t < TOKENS[i]; t++) {
+                    assertThat(argmax(batched.get(i).get(t))).as("sequence %d token %d", i, t)
+                            .isEqualTo(argmax(alone.get(i).get(t)));
+                    assertThat(batched.get(i).get(t)).as("sequence %d token %d", i, t)
+                            .containsExactly(alone.get(i).get(t), within(1e-4f));
+                }
+            }
+            assertThat(((NativeMemory) expert).kvCacheBytes()).as("every slot freed").isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Family.class)
+    void promptScoredInChunksEqualsScoredAtOnce(Family family) throws IOException {
+        try (Expert expert = ExpertLoader.withBuiltInFamilies().load("x", write(family), LoadOptions.cpu())) {
+            Prompt prompt = prompts(family).get(3);
+            double atOnce;
+            float[] next;
+            try (ExpertSession session = expert.open(prompt)) {
+                atOnce = session.promptLogLikelihood();
+                next = session.nextLogProbs();
+            }
+            try (ExpertSession session = expert.open(prompt)) {
+                while (session.pendingPositions() > 0) {
+                    expert.forward(ExpertBatch.of(session, Math.min(CHUNK, session.pendingPositions()), true));
+                }
+                assertThat(session.promptLogLikelihood()).isCloseTo(atOnce, within(1e-4));
+                assertThat(session.nextLogProbs()).containsExactly(next, within(1e-4f));
+            }
+        }
+    }
+
+    /** Greedy decoding of one prompt alone: the distribution before each generated token. */
+    private static List<float[]> decodeAlone(Expert expert, Prompt prompt, int tokens) {
+        List<float[]> steps = new ArrayList<>();
+        try (ExpertSession session = expert.open(prompt)) {
+            for (int t = 0; t < tokens; t++) {
+                float[] logProbs = session.nextLogProbs();
+                steps.add(logProbs);
+                session.append(argmax(logProbs));
+            }
+        }
+        return steps;
+    }
+
+    /**
+     * All prompts through one batch, as a scheduler runs them: each step every running sequence's next token
+     * and chunks of prompts being prefilled, one forward pass; sequences join at {@link #JOIN_AT} and leave after
+     * {@link #TOKENS}.
+     */
+    private static List<List<float[]>> decodeBatched(Expert expert, List<Prompt> prompts) {
+        int n = prompts.size();
+        ExpertSession[] sessions = new ExpertSession[n];
+        List<List<float[]>> steps = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            steps.add(new ArrayList<>());
+        }
+        for (int step = 0; steps.stream().mapToInt(List::size).sum() < sum(TOKENS); step++) {
+            List<BatchEntry> entries = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (JOIN_AT[i] == step) {
+                    sessions[i] = expert.open(prompts.get(i));
+                }
+                if (sessions[i] != null) {
+                    int pending = sessions[i].pendingPositions();
+                    entries.add(new BatchEntry(sessions[i], Math.min(CHUNK, pending), false));
+                }
+            }
+            if (entries.isEmpty()) {
+                continue;
+            }
+            expert.forward(new ExpertBatch(entries));
+            for (int i = 0; i < n; i++) {
+                ExpertSession session = sessions[i];
+                if (session == null || session.pendingPositions() > 0) {
+                    continue;
+                }
+                float[] logProbs = session.nextLogProbs();
+                steps.get(i).add(logProbs);
+                if (steps.get(i).size() == TOKENS[i]) {
+                    session.close();
+                    sessions[i] = null;
+                } else {
+                    session.append(argmax(logProbs));
+                }
+            }
+        }
+        return steps;
+    }
+
+    private Path write(Family family) throws IOException {
+        Path checkpoint = dir.resolve(family.name().toLowerCase());
+        switch (family) {
+            case LLAMA -> TinyCheckpoints.writeLlama(checkpoint, TinyLlamaSpec.forTests(), 11);
+            case LLAVA -> TinyLlava.write(checkpoint, TinyLlavaSpec.forTests(), 11);
+            case INTERNVL -> TinyInternVl.write(checkpoint, TinyInternVl.Spec.forTests(), InternVlLayout.ORIGINAL, 11);
+        }
+        return checkpoint;
+    }
+
+    /** Six prompts of different lengths; for the vision families, three carry images of different sizes. */
+    private static List<Prompt> prompts(Family family) {
+        Random random = new Random(7);
+        int[] lengths = {3, 17, 6, 23, 2, 11};
+        int placeholder = switch (family) {
+            case LLAMA -> -1;
+            case LLAVA -> TinyLlavaSpec.IMAGE_TOKEN_ID;
+            case INTERNVL -> TinyInternVl.IMG_CONTEXT_ID;
+        };
+        List<Prompt> prompts = new ArrayList<>();
+        for (int i = 0; i < lengths.length; i++) {
+            int[] ids = random.ints(lengths[i], 2, 500).toArray();
+            boolean withImage = placeholder >= 0 && i % 2 == 1;
+            if (withImage) {
+                ids[ids.length / 2] = placeholder;
+            }
+            prompts.add(new Prompt(ids, withImage ? List.of(png(48 + 40 * i, 64, i)) : List.of()));
+        }
+        return prompts;
+    }
+
+    private static ImageInput png(int width, int height, int seed) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Random random = new Random(seed);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                image.setRGB(x, y, random.nextInt(1 << 24));
+            }
+        }
+        try (ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            ImageIO.write(image, "png", out);
+            return new ImageInput(out.toByteArray(), "image/png");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static int sum(int[] values) {
+        int total = 0;
+        for (int value : values) {
+            total += value;
+        }
+        return total;
+    }
+}
