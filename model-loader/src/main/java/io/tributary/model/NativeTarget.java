@@ -48,6 +48,18 @@ public final class NativeTarget {
     }
 
     /**
+     * Sets PyTorch's intra-op threads for the whole process. One thread is fastest for batched decoding on a few
+     * CPU cores: the decoding thread keeps one core busy, and a second intra-op thread spinning beside it slows the
+     * HTTP and streaming threads more than it speeds small matmuls. {@code 0} keeps PyTorch's default (one per core).
+     */
+    public static void setIntraOpThreads(int threads) {
+        if (threads > 0) {
+            Engine.getEngine(ENGINE); // loads the native library on first use
+            JniUtils.setNumThreads(threads);
+        }
+    }
+
+    /**
      * Live NDArrays owned by {@code manager} and, recursively, by its sub-managers (sessions, steps). Closed
      * arrays detach from their manager, so this is the count of native tensors still held.
      */

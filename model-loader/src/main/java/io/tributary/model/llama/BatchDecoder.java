@@ -88,11 +88,13 @@ public final class BatchDecoder {
         NativeTarget.prepareInferenceThread();
         List<BatchEntry> entries = decodesFirst(batch);
         StepLayout layout = new StepLayout();
+        int longest = 0; // every entry's whole pending length: a chunked prompt grows the cache once
         for (BatchEntry entry : entries) {
             LlamaSession session = own(entry);
             layout.add(new StepLayout.Sequence(session.slot(), session.cachedPositions(), entry.positions()));
+            longest = Math.max(longest, session.length());
         }
-        cache.ensure(layout.slotCount(), layout.maxContext());
+        cache.ensure(layout.slotCount(), longest);
         try (NDManager step = manager.newSubManager()) {
             List<NDArray> inputs = new ArrayList<>(entries.size());
             for (BatchEntry entry : entries) {

@@ -13,8 +13,9 @@ import java.util.BitSet;
  * {@code index_put_}, and a batched decode step attends over a range of slots at once with a mask for their
  * ragged lengths. A sequence joining or leaving touches only its own slot: nothing is copied.
  *
- * <p>Both dimensions grow on demand (slots by doubling, positions in chunks of {@value #CHUNK_POSITIONS}); a growth
- * copies the cache once into larger arrays. The arrays are zero-initialised, because masked positions still
+ * <p>Both dimensions grow on demand by doubling (positions in whole chunks of {@value #CHUNK_POSITIONS}); a growth
+ * copies the cache once into larger arrays, and a prompt reserves its whole length at its first chunk, so a long
+ * prefill grows the cache once, not once a chunk. The arrays are zero-initialised, because masked positions still
  * enter the attention matmuls as {@code 0 × value}, and freed as soon as no slot is in use, so an idle decoder holds
  * no cache. Not thread-safe: the {@link BatchDecoder} that owns it serialises access.
  */
@@ -92,8 +93,12 @@ final class SlotKvCache implements AutoCloseable {
         while (newSlots < slotCount) {
             newSlots *= 2;
         }
-        int newCapacity = Math.max(capacity, Math.min(maxPositions,
-                (positions + CHUNK_POSITIONS - 1) / CHUNK_POSITIONS * CHUNK_POSITIONS));
+        // Capacity doubles (a growth copies the whole cache, so it must stay rare), in whole chunks.
+        int newCapacity = capacity;
+        if (positions > capacity) {
+            int chunks = (positions + CHUNK_POSITIONS - 1) / CHUNK_POSITIONS * CHUNK_POSITIONS;
+            newCapacity = Math.min(maxPositions, Math.max(chunks, 2 * capacity));
+        }
         if (manager == null) {
             manager = parent.newSubManager();
             keys = new NDArray[layers];

@@ -38,11 +38,13 @@ public record TributaryProperties(
      * @param precision     {@code fp32} or {@code fp16} (fp16 is meant for GPUs)
      * @param weightLoading {@code mmap} (weights stored in the precision used in place from the page cache) or
      *                      {@code read} (every weight copied into the process's own memory)
+     * @param threads       PyTorch intra-op threads for the process; 0 keeps PyTorch's default of one per core
      */
     public record Engine(
             @NotNull @Pattern(regexp = "cpu|cuda:\\d+") @DefaultValue("cpu") String device,
             @NotNull @DefaultValue("fp32") Precision precision,
-            @NotNull @DefaultValue("mmap") WeightLoading weightLoading) {
+            @NotNull @DefaultValue("mmap") WeightLoading weightLoading,
+            @Min(0) @Max(1024) @DefaultValue("1") int threads) {
     }
 
     /**

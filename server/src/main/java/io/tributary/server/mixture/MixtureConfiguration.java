@@ -1,6 +1,7 @@
 package io.tributary.server.mixture;
 
 import io.tributary.model.LoadOptions;
+import io.tributary.model.NativeTarget;
 import io.tributary.server.config.TributaryProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -16,6 +17,7 @@ class MixtureConfiguration {
         Path manifest = properties.mixture() != null ? properties.mixture()
                 : EmbeddedDefaultMixture.ensure(properties.cacheDir());
         TributaryProperties.Engine engine = properties.engine();
+        NativeTarget.setIntraOpThreads(engine.threads());
         LoadOptions options = new LoadOptions(engine.device(), engine.precision(), engine.weightLoading());
         return new MixtureLoader(options).load(manifest);
     }
