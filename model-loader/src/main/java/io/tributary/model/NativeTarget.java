@@ -60,6 +60,24 @@ public final class NativeTarget {
     }
 
     /**
+     * Runs {@code work} with PyTorch using every core on the calling thread, then restores its thread count. For
+     * compute-bound work (a vision tower encoding an image) that the one-thread default would leave at half speed.
+     */
+    public static <T> T onAllCores(java.util.function.Supplier<T> work) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int before = JniUtils.getNumThreads();
+        if (before >= cores) {
+            return work.get();
+        }
+        JniUtils.setNumThreads(cores);
+        try {
+            return work.get();
+        } finally {
+            JniUtils.setNumThreads(before);
+        }
+    }
+
+    /**
      * Live NDArrays owned by {@code manager} and, recursively, by its sub-managers (sessions, steps). Closed
      * arrays detach from their manager, so this is the count of native tensors still held.
      */

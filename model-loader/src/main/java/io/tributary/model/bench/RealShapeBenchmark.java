@@ -137,44 +137,56 @@ public final class RealShapeBenchmark {
         }
     }
 
+    /** Prefill, then greedy decoding for each thread count, with large matmuls split over two cores and not. */
     private void decoder(LlamaModel model, NDManager manager) {
         Random random = new Random(options.seed);
-        long start = System.nanoTime();
-        try (LlamaSession session = session(model, manager, randomTokens(random, DECODE_PROMPT))) {
-            session.nextLogProbs();
-            row("first step", "%.2f s: a %d-token prefill right after loading (first touch of every decoder weight)",
-                    seconds(start), DECODE_PROMPT);
-        }
-        try (LlamaSession warmUp = session(model, manager, randomTokens(random, 32))) {
-            warmUp.nextLogProbs();
-        }
-        for (int length : PREFILL_LENGTHS) {
-            try (LlamaSession session = session(model, manager, randomTokens(random, length))) {
-                long prefill = System.nanoTime();
+        try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32)) {
+            long start = System.nanoTime();
+            try (LlamaSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
                 session.nextLogProbs();
-                double s = seconds(prefill);
-                row("prefill", "%d tokens in %.2f s = %.0f tokens/s", length, s, length / s);
+                row("first step", "%.2f s: a %d-token prefill right after loading (first touch of every decoder"
+                        + " weight)", seconds(start), DECODE_PROMPT);
+            }
+            try (LlamaSession warmUp = session(decoder, randomTokens(random, 32))) {
+                warmUp.nextLogProbs();
+            }
+            for (int length : PREFILL_LENGTHS) {
+                try (LlamaSession session = session(decoder, randomTokens(random, length))) {
+                    long prefill = System.nanoTime();
+                    session.nextLogProbs();
+                    double s = seconds(prefill);
+                    row("prefill", "%d tokens in %.2f s = %.0f tokens/s", length, s, length / s);
+                }
             }
         }
         for (int threads : options.threads) {
             JniUtils.setNumThreads(threads);
-            try (LlamaSession session = session(model, manager, randomTokens(random, DECODE_PROMPT))) {
-                int token = argmax(session.nextLogProbs());
-                for (int i = 0; i < WARM_UP_TOKENS; i++) {
-                    session.append(token);
-                    token = argmax(session.nextLogProbs());
+            for (boolean split : new boolean[] {true, false}) {
+                try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32, split)) {
+                    decode(decoder, random, threads, split);
                 }
-                long decode = System.nanoTime();
-                for (int i = 0; i < options.tokens; i++) {
-                    session.append(token);
-                    token = argmax(session.nextLogProbs());
-                }
-                double s = seconds(decode);
-                row("decode", "%d threads: %d greedy tokens in %.2f s = %.2f tokens/s (%.0f ms/token)", threads,
-                        options.tokens, s, options.tokens / s, 1000 * s / options.tokens);
             }
         }
         JniUtils.setNumThreads(options.threads.get(0));
+    }
+
+    private void decode(BatchDecoder decoder, Random random, int threads, boolean split) {
+        try (LlamaSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
+            int token = argmax(session.nextLogProbs());
+            for (int i = 0; i < WARM_UP_TOKENS; i++) {
+                session.append(token);
+                token = argmax(session.nextLogProbs());
+            }
+            long decode = System.nanoTime();
+            for (int i = 0; i < options.tokens; i++) {
+                session.append(token);
+                token = argmax(session.nextLogProbs());
+            }
+            double s = seconds(decode);
+            row("decode", "%d threads%s: %d greedy tokens in %.2f s = %.2f tokens/s (%.0f ms/token)", threads,
+                    split ? ", large matmuls split over 2 cores" : "", options.tokens, s, options.tokens / s,
+                    1000 * s / options.tokens);
+        }
     }
 
     private void vision(InternVlVisionEncoder encoder, InternVlConfig config) throws IOException {
@@ -209,8 +221,8 @@ public final class RealShapeBenchmark {
         table.forEach(System.out::println);
     }
 
-    private LlamaSession session(LlamaModel model, NDManager manager, int[] tokens) {
-        return new BatchDecoder(model, manager, DataType.FLOAT32).open(DecoderPrompt.text(tokens));
+    private static LlamaSession session(BatchDecoder decoder, int[] tokens) {
+        return decoder.open(DecoderPrompt.text(tokens));
     }
 
     private static boolean isVision(String name) {

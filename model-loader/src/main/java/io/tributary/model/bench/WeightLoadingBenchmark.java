@@ -106,8 +106,8 @@ public final class WeightLoadingBenchmark {
 
     private static double decode(LlamaModel model, NDManager manager, int tokens) {
         int[] prompt = {1, 2, 3, 4, 5, 6, 7, 8};
-        try (LlamaSession session = new BatchDecoder(model, manager, DataType.FLOAT32)
-                .open(DecoderPrompt.text(prompt))) {
+        try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32);
+                LlamaSession session = decoder.open(DecoderPrompt.text(prompt))) {
             session.nextLogProbs();
             for (int i = 0; i < WARM_UP_TOKENS; i++) {
                 session.append(100 + i);

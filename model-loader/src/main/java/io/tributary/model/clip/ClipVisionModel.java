@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
+import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.image.PixelValues;
 import java.util.ArrayList;
@@ -115,6 +116,10 @@ public final class ClipVisionModel {
             throw new IllegalArgumentException("hidden state " + last + " of a tower with "
                     + config.numHiddenLayers() + " layers");
         }
+        return NativeTarget.onAllCores(() -> runLayers(pixels, last)); // compute-bound: worth both cores
+    }
+
+    private List<NDArray> runLayers(NDArray pixels, int last) {
         List<NDArray> states = new ArrayList<>();
         NDArray x = layerNorm(embeddings(pixels), weights.preLayrnorm());
         states.add(x);

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
+import io.tributary.model.NativeTarget;
 
 /**
  * InternVL's image path as OpenGVLab's {@code extract_feature} runs it, for B tiles at once: InternViT (patch
@@ -40,6 +41,10 @@ final class InternVitModel {
      * multiply the activations held at once (about 250 MB a tile in each layer of InternViT-300M).
      */
     NDArray forward(NDArray pixels) {
+        return NativeTarget.onAllCores(() -> encode(pixels)); // compute-bound: worth both cores
+    }
+
+    private NDArray encode(NDArray pixels) {
         long tiles = pixels.getShape().get(0);
         if (tiles == 1 || pixels.getDevice().isGpu()) {
             return forwardBatch(pixels);

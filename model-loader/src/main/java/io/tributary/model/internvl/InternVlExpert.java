@@ -246,6 +246,7 @@ public final class InternVlExpert implements Expert, NativeMemory {
 
     @Override
     public void close() {
+        batchDecoder.close();
         manager.close();
     }
 

@@ -21,19 +21,39 @@ import java.util.List;
  * <p>Thread-safe: steps, session openings and closings take turns on this object. Each step's activations live in
  * a sub-manager closed when the step ends.
  */
-public final class BatchDecoder {
+public final class BatchDecoder implements AutoCloseable {
 
     private final LlamaModel model;
     private final NDManager manager;
     private final DataType dataType;
     private final SlotKvCache cache;
+    private final RowSplit rowSplit;
 
-    /** @param manager the expert's manager: sessions, steps and the cache hang below it */
+    /**
+     * A decoder that multiplies by its large weights on two cores where that helps (see {@link RowSplit}).
+     *
+     * @param manager the expert's manager: sessions, steps and the cache hang below it
+     */
     public BatchDecoder(LlamaModel model, NDManager manager, DataType dataType) {
+        this(model, manager, dataType, true);
+    }
+
+    /** @param splitLargeMatmuls whether large weights are multiplied on two cores (benchmarks compare both) */
+    public BatchDecoder(LlamaModel model, NDManager manager, DataType dataType, boolean splitLargeMatmuls) {
         this.model = model;
         this.manager = manager;
         this.dataType = dataType;
         this.cache = new SlotKvCache(model.config(), manager, dataType);
+        this.rowSplit = splitLargeMatmuls ? RowSplit.forDevice(manager) : null;
+        model.splitRowsWith(rowSplit);
+    }
+
+    /** Stops the thread that shares large matmuls; the weights and sessions belong to the expert's manager. */
+    @Override
+    public void close() {
+        if (rowSplit != null) {
+            rowSplit.close();
+        }
     }
 
     public LlamaModel model() {

@@ -127,6 +127,7 @@ public final class LlamaExpert implements Expert, NativeMemory {
 
     @Override
     public void close() {
+        batchDecoder.close();
         manager.close();
     }
 

@@ -38,6 +38,7 @@ public final class LlamaModel {
     private final LlamaWeights weights;
     private final RotaryEmbedding rope;
     private final NDArray rmsNormEps; // [1] float32: a tensor operand dispatches faster than a Java scalar
+    private RowSplit rowSplit; // set once by the model's BatchDecoder; null: every matmul on the calling thread
 
     LlamaModel(LlamaConfig config, LlamaWeights weights, RotaryEmbedding rope, NDManager manager) {
         this.config = config;
@@ -269,8 +270,17 @@ public final class LlamaModel {
         return (type == DataType.FLOAT32 ? normalized : normalized.toType(type, false)).mul(weight);
     }
 
-    /** torch's F.linear: x @ w^T (+ b) without materialising the transpose; {@code bias} may be null. */
-    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        return Linear.linear(x, weight, bias).singletonOrThrow();
+    /**
+     * torch's F.linear: x @ w^T (+ b) without materialising the transpose; {@code bias} may be null. Large weights
+     * are multiplied on two cores when a {@link RowSplit} is set.
+     */
+    private NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        RowSplit split = rowSplit;
+        return split == null ? Linear.linear(x, weight, bias).singletonOrThrow() : split.linear(x, weight, bias);
+    }
+
+    /** Lets large matmuls run on two threads (see {@link RowSplit}); set once, before the first step. */
+    void splitRowsWith(RowSplit split) {
+        this.rowSplit = split;
     }
 }

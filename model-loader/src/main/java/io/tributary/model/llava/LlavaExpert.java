@@ -193,6 +193,7 @@ public final class LlavaExpert implements Expert, NativeMemory {
 
     @Override
     public void close() {
+        batchDecoder.close();
         manager.close();
         if (sharedTower != null) {
             sharedTower.close();
