@@ -59,8 +59,12 @@ final class RowSplit implements AutoCloseable {
         Future<NDArray> second = partner.submit(
                 () -> Linear.linear(x, weightHalves[1], biasHalves[1]).singletonOrThrow());
         NDArray first = Linear.linear(x, weightHalves[0], biasHalves[0]).singletonOrThrow();
+        return first.concat(join(second), -1); // both halves belong to x's manager, the step's
+    }
+
+    private static NDArray join(Future<NDArray> partnerResult) {
         try {
-            return first.concat(second.get(), -1); // both halves belong to x's manager, the step's
+            return partnerResult.get();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {

@@ -24,8 +24,9 @@ import java.util.concurrent.Future;
  * Serving under load, end to end: starts the server jar on each mixture (one expert, K = 2 uniform, K = 4 soft,
  * embedded-default-sized experts; optionally a checkpoint directory given with {@code --checkpoint}), drives
  * {@code /generate_stream} with N concurrent streaming clients and prints aggregate tokens/s, its ratio to one
- * client, and median / p99 time to first token and inter-token latency. A last row per mixture adds one long prompt
- * ({@code --long-prompt} positions) while 16 streams run, to show what a prefill costs the running streams.
+ * client, median / p99 time to first token and inter-token latency, and the decode speed of one stream (1 / mean
+ * inter-token latency). A last row per mixture adds one long prompt ({@code --long-prompt} positions) while 16 streams
+ * run, to show what a prefill costs the running streams (for {@code --checkpoint} only when asked).
  *
  * <pre>
  * java -cp server/target/tributary-server-*.jar -Dloader.main=io.tributary.server.bench.ServingBenchmark \
@@ -36,6 +37,7 @@ import java.util.concurrent.Future;
 public final class ServingBenchmark {
 
     private static final String PROMPT = "The river bends where the old mill stands, and";
+    private static final String CHECKPOINT = "checkpoint";
     private static final long[] SEEDS = {20260101L, 20260202L, 20260303L, 20260404L};
 
     public static void main(String[] args) throws Exception {
@@ -50,18 +52,21 @@ public final class ServingBenchmark {
         Path jar = Path.of(options.getOrDefault("jar", System.getProperty("java.class.path")));
 
         Map<String, Path> manifests = new java.util.LinkedHashMap<>();
-        for (String mixture : options.getOrDefault("mixtures", "one,k2,k4").split(",")) {
+        for (String mixture : words(options.getOrDefault("mixtures", "one,k2,k4").replace(',', ' '))) {
+            if (mixture.equals("none")) {
+                continue;
+            }
             manifests.put(mixture, writeMixture(dir, mixture));
         }
         if (options.containsKey("checkpoint")) {
             Path checkpoint = Path.of(options.get("checkpoint")).toAbsolutePath();
-            manifests.put(checkpoint.getFileName().toString(), ManifestReader.write(dir.resolve("checkpoint.yaml"),
+            manifests.put(CHECKPOINT, ManifestReader.write(dir.resolve("checkpoint.yaml"),
                     MixtureManifest.of("checkpoint", RouterEntry.of("uniform"), checkpoint.toString())));
         }
 
         List<String> table = new ArrayList<>();
-        table.add(String.format("%-24s %8s %10s %7s %10s %10s %9s %9s %10s %6s", "mixture", "clients", "tokens/s",
-                "ratio", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "srv TTFT", "batch"));
+        table.add(String.format("%-24s %8s %10s %7s %10s %10s %9s %9s %10s %6s %10s", "mixture", "clients",
+                "tokens/s", "ratio", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "srv TTFT", "batch", "decode/s"));
         for (Map.Entry<String, Path> mixture : manifests.entrySet()) {
             try (BenchmarkServer server = BenchmarkServer.start(jar, mixture.getValue(), dir, jvmArgs, serverArgs)) {
                 StreamClient client = new StreamClient(server.port());
@@ -72,8 +77,10 @@ public final class ServingBenchmark {
                     single = n == clients.get(0) ? load.tokensPerSecond() / n : single;
                     table.add(row(mixture.getKey(), Integer.toString(n), load, load.tokensPerSecond() / single));
                 }
-                Load withPrefill = run(server, client, 16, 2, tokens, longPrompt(longPrompt));
-                table.add(row(mixture.getKey(), "16+long", withPrefill, withPrefill.tokensPerSecond() / single));
+                if (options.containsKey("long-prompt") || !mixture.getKey().equals(CHECKPOINT)) {
+                    Load withPrefill = run(server, client, 16, 2, tokens, longPrompt(longPrompt));
+                    table.add(row(mixture.getKey(), "16+long", withPrefill, withPrefill.tokensPerSecond() / single));
+                }
             }
             System.out.println(table.get(table.size() - 1));
         }
@@ -144,10 +151,11 @@ public final class ServingBenchmark {
     }
 
     private static String row(String mixture, String clients, Load load, double ratio) {
-        return String.format("%-24s %8s %10.1f %6.2fx %10.1f %10.1f %9.2f %9.2f %10.1f %6.1f", mixture, clients,
-                load.tokensPerSecond(), ratio, percentile(load.ttftMillis(), 0.5), percentile(load.ttftMillis(), 0.99),
-                percentile(load.itlMillis(), 0.5), percentile(load.itlMillis(), 0.99), load.serverTtftMillis(),
-                load.meanBatch());
+        double meanItl = java.util.Arrays.stream(load.itlMillis()).average().orElse(Double.NaN);
+        return String.format("%-24s %8s %10.1f %6.2fx %10.1f %10.1f %9.2f %9.2f %10.1f %6.1f %10.2f", mixture,
+                clients, load.tokensPerSecond(), ratio, percentile(load.ttftMillis(), 0.5),
+                percentile(load.ttftMillis(), 0.99), percentile(load.itlMillis(), 0.5),
+                percentile(load.itlMillis(), 0.99), load.serverTtftMillis(), load.meanBatch(), 1000 / meanItl);
     }
 
     private static double percentile(double[] sorted, double p) {
