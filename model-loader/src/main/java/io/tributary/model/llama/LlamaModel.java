@@ -176,9 +176,9 @@ public final class LlamaModel {
                 .reshape(rows, queryHeads + 2 * kvHeads, config.headDim());
         // Rotate queries and keys together: they sit side by side in the fused projection.
         NDList qkAndV = qkv.split(new long[] {queryHeads + kvHeads}, 1);
-        NDList qAndK = rope.apply(qkAndV.get(0), inputs.angles()).split(new long[] {queryHeads}, 1);
+        NDList qAndK = RotaryEmbedding.apply(qkAndV.get(0), inputs.rotations()).split(new long[] {queryHeads}, 1);
         NDArray q = qAndK.get(0); // [N, Q, D]; rows already carry the 1/sqrt(D) scale (folded into q_proj at load)
-        cache.write(layerIndex, inputs.slotOfRow(), inputs.positionOfRow(), qAndK.get(1), qkAndV.get(1));
+        cache.write(layerIndex, inputs.cacheRows(), qAndK.get(1), qkAndV.get(1));
         List<NDArray> parts = new ArrayList<>(layout.chunks().size() + 1);
         if (layout.decodeRows() > 0) {
             NDArray decodeQueries = layout.chunks().isEmpty() ? q : q.get(new NDIndex().addSliceDim(0, layout.decodeRows()));
@@ -217,7 +217,10 @@ public final class LlamaModel {
         }
         NDArray keys = cache.keys(layerIndex, from, to, context, scope);     // [R, K, S, D]
         NDArray values = cache.values(layerIndex, from, to, context, scope); // [R, K, S, D]
-        NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)).add(inputs.decodeMask()); // [R, K, G, S]
+        NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)); // [R, K, G, S]
+        if (inputs.decodeMask() != null) {
+            scores = scores.add(inputs.decodeMask());
+        }
         NDArray attended = scores.softmax(-1).matMul(values); // [R, K, G, D]
         if (inputs.decodeSlotOffsets() != null) {
             attended = attended.get(new NDIndex("{}", inputs.decodeSlotOffsets()));

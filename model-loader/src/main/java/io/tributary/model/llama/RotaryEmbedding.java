@@ -10,13 +10,14 @@ import ai.djl.ndarray.types.Shape;
  * Rotary position embeddings in transformers' half-split convention: dimension i of a head pairs with dimension
  * {@code i + headDim/2} (not with its neighbour), {@code rope(x) = x * cos + rotate_half(x) * sin} with
  * {@code rotate_half(x) = cat(-x2, x1)}. The cos/sin tables cover every position up front, so a decoding step only
- * slices them.
+ * gathers its rows, once per step, into one rotation matrix per row that every layer applies with one batched matmul.
  */
 final class RotaryEmbedding {
 
     private final NDArray cos; // [maxPositions, 1, headDim]: cos(p * invFreq[i mod headDim/2])
     private final NDArray sin; // [maxPositions, 1, headDim]
-    private final NDArray rotateHalf; // [headDim, headDim]: x @ rotateHalf == cat(-x2, x1), one op instead of four
+    private final NDArray rotateHalf; // [headDim, headDim]: x @ rotateHalf == cat(-x2, x1)
+    private final NDArray identity;   // [headDim, headDim]
 
     RotaryEmbedding(LlamaConfig config, NDManager manager, DataType dataType) {
         int positions = config.maxPositionEmbeddings();
@@ -42,6 +43,11 @@ final class RotaryEmbedding {
         this.cos = table(manager, cosTable, tableShape, dataType);
         this.sin = table(manager, sinTable, tableShape, dataType);
         this.rotateHalf = table(manager, rotation, new Shape(dim, dim), dataType);
+        float[] eye = new float[dim * dim];
+        for (int i = 0; i < dim; i++) {
+            eye[i * dim + i] = 1f;
+        }
+        this.identity = table(manager, eye, new Shape(dim, dim), dataType);
     }
 
     private static NDArray table(NDManager manager, float[] values, Shape shape, DataType dataType) {
@@ -90,18 +96,19 @@ final class RotaryEmbedding {
         return (float) ((1 - smooth) * invFreq / scaling.factor() + smooth * invFreq);
     }
 
-    /** The cos and sin rows of each position in {@code positions} (int64 [N]), owned by {@code step}. */
-    Angles angles(NDArray positions, NDManager step) {
+    /**
+     * One rotation matrix per position in {@code positions} (int64 [N]): [N, headDim, headDim], owned by {@code step},
+     * with {@code x @ R == x * cos + rotate_half(x) * sin}, i.e. {@code R = diag(cos) + rotateHalf · diag(sin)}.
+     */
+    NDArray rotations(NDArray positions, NDManager step) {
         NDIndex rows = new NDIndex("{}", positions);
-        return new Angles(cos.get(step, rows), sin.get(step, rows));
+        NDArray cosRows = cos.get(step, rows); // [N, 1, D]: scales the columns of the matrices below
+        NDArray sinRows = sin.get(step, rows);
+        return cosRows.mul(identity).add(sinRows.mul(rotateHalf)); // step arrays first: results stay the step's
     }
 
-    /** Rotates {@code x} of shape [T, heads, headDim] by the angles of its T positions. */
-    NDArray apply(NDArray x, Angles angles) {
-        return x.mul(angles.cos()).add(x.matMul(rotateHalf).mul(angles.sin()));
-    }
-
-    /** cos, sin: [N, 1, headDim], one row per position, broadcast over heads. */
-    record Angles(NDArray cos, NDArray sin) {
+    /** Rotates {@code x} of shape [N, heads, headDim], row n by its position's matrix of {@code rotations}. */
+    static NDArray apply(NDArray x, NDArray rotations) {
+        return x.matMul(rotations);
     }
 }

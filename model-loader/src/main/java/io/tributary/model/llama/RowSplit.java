@@ -4,18 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.core.Linear;
-import io.tributary.model.NativeTarget;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Multiplies by a large weight on two cores: the weight's output rows are split in half, the calling thread computes
- * one half while a partner thread computes the other, and the halves are joined. A decode step reads every weight
+ * one half while a {@link SpinningPartner} computes the other, and the halves are joined. A decode step reads every weight
  * once, and one core cannot read memory as fast as two (measured here on a 543 MB matrix: 12 GB/s alone, 22 GB/s
  * split this way), while PyTorch's own second intra-op thread does not speed up a matrix-vector product. Weights
  * under {@value #MIN_WEIGHT_BYTES} bytes (the embedded experts') stay on one thread: there the hand-off costs more
@@ -28,19 +23,12 @@ final class RowSplit implements AutoCloseable {
     static final long MIN_WEIGHT_BYTES = 2L << 20;
 
     private final NDManager weights;
-    private final ExecutorService partner;
+    private final SpinningPartner partner;
     private final Map<NDArray, NDArray[]> halves = Collections.synchronizedMap(new IdentityHashMap<>());
 
     private RowSplit(NDManager weights) {
         this.weights = weights;
-        this.partner = Executors.newSingleThreadExecutor(work -> {
-            Thread thread = new Thread(() -> {
-                NativeTarget.prepareInferenceThread();
-                work.run();
-            }, "tributary-row-split");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.partner = new SpinningPartner("tributary-row-split");
     }
 
     /** A splitter for a model whose weights live in {@code weights}, or {@code null} where it cannot help. */
@@ -56,21 +44,10 @@ final class RowSplit implements AutoCloseable {
         }
         NDArray[] weightHalves = halves(weight);
         NDArray[] biasHalves = bias == null ? new NDArray[2] : halves(bias);
-        Future<NDArray> second = partner.submit(
-                () -> Linear.linear(x, weightHalves[1], biasHalves[1]).singletonOrThrow());
+        partner.submit(() -> Linear.linear(x, weightHalves[1], biasHalves[1]).singletonOrThrow());
         NDArray first = Linear.linear(x, weightHalves[0], biasHalves[0]).singletonOrThrow();
-        return first.concat(join(second), -1); // both halves belong to x's manager, the step's
-    }
-
-    private static NDArray join(Future<NDArray> partnerResult) {
-        try {
-            return partnerResult.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException cause ? cause : new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted in a split matmul", e);
-        }
+        NDArray second = partner.await();
+        return first.concat(second, -1); // both halves belong to x's manager, the step's
     }
 
     /** The first and last half of a weight's (or bias's) rows, as views made once. */
@@ -84,6 +61,6 @@ final class RowSplit implements AutoCloseable {
 
     @Override
     public void close() {
-        partner.shutdownNow();
+        partner.close();
     }
 }

@@ -124,11 +124,10 @@ final class SlotKvCache implements AutoCloseable {
     }
 
     /**
-     * Stores keys and values [N, kvHeads, headDim] of N rows, row i at slot {@code slotOfRow[i]} and position
-     * {@code positionOfRow[i]} (int64 index arrays [N]).
+     * Stores keys and values [N, kvHeads, headDim] of N rows at {@code rows}: an index of each row's slot and
+     * position, {@code (slot[N], :, position[N])}.
      */
-    void write(int layer, NDArray slotOfRow, NDArray positionOfRow, NDArray newKeys, NDArray newValues) {
-        NDIndex rows = new NDIndex("{}, :, {}", slotOfRow, positionOfRow);
+    void write(int layer, NDIndex rows, NDArray newKeys, NDArray newValues) {
         keys[layer].set(rows, newKeys);
         values[layer].set(rows, newValues);
     }

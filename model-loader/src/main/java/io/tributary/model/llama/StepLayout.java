@@ -135,6 +135,12 @@ final class StepLayout {
         return step.create(decodes.stream().mapToLong(sequence -> sequence.slot() - from).toArray());
     }
 
+    /** Whether some slot of the decode range must not see all {@link #decodeContext()} positions. */
+    boolean decodeNeedsMask() {
+        int context = decodeContext();
+        return !decodeSlotsDense() || decodes.stream().anyMatch(decode -> decode.start() + 1 != context);
+    }
+
     /**
      * Additive mask [R, 1, 1, S] over the decode slot range (R slots) and {@link #decodeContext()} positions: a
      * decoding slot sees its own positions up to the new one; a slot of the range with no decode this step sees
