@@ -146,17 +146,21 @@ public final class DecodeScheduler implements AutoCloseable {
                 batch.addAll(running);
             }
             step(batch);
+            List<Generation> cancelledWhileWaiting = new ArrayList<>();
             synchronized (lock) {
                 for (Generation generation : batch) {
                     if (generation.isDone() && running.remove(generation)) {
                         kvReserved -= generation.kvReservationBytes();
                     }
                 }
+                // A request cancelled in the queue (its client left) must not hold up the ones behind it.
+                waiting.removeIf(generation -> generation.isCancelled() && cancelledWhileWaiting.add(generation));
                 while (!waiting.isEmpty() && fits(waiting.peekFirst().kvReservationBytes())) {
                     Generation next = waiting.pollFirst();
                     admit(next, next.kvReservationBytes());
                 }
             }
+            cancelledWhileWaiting.forEach(DecodeScheduler::cancelNow);
         }
     }
 

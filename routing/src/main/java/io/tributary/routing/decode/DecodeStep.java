@@ -27,7 +27,7 @@ public record DecodeStep(List<Pass> passes) {
      *
      * @param owners the generation of each batch entry, in order: a pass that fails fails exactly these
      */
-    public record Pass(int expertIndex, Expert expert, ExpertBatch batch, List<Generation> owners) {
+    public record Pass(Expert expert, ExpertBatch batch, List<Generation> owners) {
 
         public Pass {
             owners = List.copyOf(owners);

@@ -45,6 +45,7 @@ public final class Generation {
     private int[] generatedIds = new int[16];
     private volatile boolean cancelled;
     private boolean done;
+    private long kvReservation = -1; // computed once: it may read image headers
 
     Generation(Mixture mixture, GenerationRequest request, GenerationListener listener) {
         this.mixture = mixture;
@@ -80,7 +81,14 @@ public final class Generation {
      * The most cache this generation may hold, in bytes over all experts: its prompt (images expanded) and every
      * token it may generate, at each expert's {@link Expert#kvBytesPerPosition()}. A scheduler admits by it.
      */
-    public long kvReservationBytes() {
+    public synchronized long kvReservationBytes() {
+        if (kvReservation < 0) {
+            kvReservation = computeKvReservation();
+        }
+        return kvReservation;
+    }
+
+    private long computeKvReservation() {
         long bytesPerPosition = 0;
         int promptPositions = request.prompt().length();
         int maxPositions = Integer.MAX_VALUE;

@@ -38,17 +38,16 @@ final class StepPlanner {
     }
 
     /**
-     * Schedules up to {@code pending} positions of {@code session} in expert {@code k} and returns how many were
-     * granted (0 once the budget is spent). One position, a decode step, is always granted.
+     * Schedules up to {@code pending} positions of {@code session} in expert {@code k}: all of them, or what is left
+     * of the budget (nothing once it is spent). One position, a decode step, is always granted.
      */
-    int schedule(Generation owner, int k, ExpertSession session, int pending, boolean scorePrompt) {
+    void schedule(Generation owner, int k, ExpertSession session, int pending, boolean scorePrompt) {
         int positions = pending == 1 ? 1 : Math.min(pending, Math.max(0, tokenBudget - granted));
         if (positions > 0) {
             granted += positions;
             entries.get(k).add(new BatchEntry(session, positions, scorePrompt));
             owners.get(k).add(owner);
         }
-        return positions;
     }
 
     /** The step as planned: one batch per expert that has work, in expert order. */
@@ -56,7 +55,7 @@ final class StepPlanner {
         List<DecodeStep.Pass> passes = new ArrayList<>();
         for (int k = 0; k < experts.size(); k++) {
             if (!entries.get(k).isEmpty()) {
-                passes.add(new DecodeStep.Pass(k, experts.get(k), new ExpertBatch(entries.get(k)),
+                passes.add(new DecodeStep.Pass(experts.get(k), new ExpertBatch(entries.get(k)),
                         List.copyOf(owners.get(k))));
             }
         }

@@ -187,6 +187,31 @@ class DecodeSchedulerTest {
     }
 
     @Test
+    void aRequestCancelledWhileQueuedLeavesTheQueueAndIsToldSo() throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        FakeExpert expert = new FakeExpert("a", 50, 1).withKvBytesPerPosition(10);
+        Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
+                new LetterDetokenizer(50, Set.of()), Set.of());
+        scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 4, 256, 100), startingAfter(start));
+        RecordingListener running = new RecordingListener();
+        RecordingListener abandoned = new RecordingListener();
+        RecordingListener next = new RecordingListener();
+        scheduler.submit(mixture.start(request(Prompt.ofTokens(1, 2), 8), running));
+        Generation queued = mixture.start(request(Prompt.ofTokens(1, 2), 8), abandoned);
+        scheduler.submit(queued);
+        scheduler.submit(mixture.start(request(Prompt.ofTokens(3, 4), 8), next));
+        assertThat(scheduler.waiting()).isEqualTo(2);
+
+        queued.cancel();
+        start.countDown();
+        assertThatThrownBy(() -> abandoned.result.get(30, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
+        assertThat(running.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(8);
+        assertThat(next.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(8);
+        assertThat(abandoned.tokens).isEmpty();
+        assertThat(expert.sessionsOpened.get()).as("the cancelled request never ran").isEqualTo(2);
+    }
+
+    @Test
     void aFailedPassFailsOnlyTheGenerationsInIt() throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         FakeExpert healthy = new FakeExpert("healthy", 50, 1);

@@ -71,22 +71,22 @@ public final class ServingBenchmark {
             try (BenchmarkServer server = BenchmarkServer.start(jar, mixture.getValue(), dir, jvmArgs, serverArgs)) {
                 StreamClient client = new StreamClient(server.port());
                 client.generate(PROMPT, 8); // warm up
-                double single = 0;
+                double first = 0; // aggregate tokens/s of the first client count: the ratios' base
                 for (int n : clients) {
                     Load load = run(server, client, n, Math.max(2, 16 / n), tokens, null);
-                    single = n == clients.get(0) ? load.tokensPerSecond() / n : single;
-                    table.add(row(mixture.getKey(), Integer.toString(n), load, load.tokensPerSecond() / single));
+                    first = first == 0 ? load.tokensPerSecond() : first;
+                    table.add(row(mixture.getKey(), Integer.toString(n), load, load.tokensPerSecond() / first));
                 }
                 if (options.containsKey("long-prompt") || !mixture.getKey().equals(CHECKPOINT)) {
                     Load withPrefill = run(server, client, 16, 2, tokens, longPrompt(longPrompt));
-                    table.add(row(mixture.getKey(), "16+long", withPrefill, withPrefill.tokensPerSecond() / single));
+                    table.add(row(mixture.getKey(), "16+long", withPrefill, withPrefill.tokensPerSecond() / first));
                 }
             }
             System.out.println(table.get(table.size() - 1));
         }
         System.out.println();
         System.out.println("ServingBenchmark: /generate_stream over HTTP, " + tokens + " greedy tokens a request;"
-                + " latencies in ms; ratio = aggregate tokens/s over " + clients.get(0) + " client(s); 16+long adds one"
+                + " latencies in ms; ratio = aggregate tokens/s over that of " + clients.get(0) + " client(s); 16+long adds one"
                 + " prompt of ~" + longPrompt + " positions halfway (its own tokens not counted)");
         table.forEach(System.out::println);
     }
