@@ -4,7 +4,12 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Continuous batching: one decoding thread runs every admitted generation together, a step at a time. Each step
@@ -45,13 +50,35 @@ public final class DecodeScheduler implements AutoCloseable {
     private final List<Generation> running = new ArrayList<>();
     private final ArrayDeque<Generation> waiting = new ArrayDeque<>();
     private final Thread loop;
+    private final ExecutorService passWorkers; // null: one pass at a time, on the loop thread
+    private final int parallelPasses;          // passes running at once, the loop thread's included
     private final StepStatistics statistics = new StepStatistics();
     private long kvReserved;
     private boolean closed;
 
     public DecodeScheduler(Mixture mixture, Limits limits, ThreadFactory threadFactory) {
+        this(mixture, limits, 1, threadFactory);
+    }
+
+    /**
+     * @param parallelPasses how many experts' passes of one step may run at once (on the loop thread and
+     *                       {@code parallelPasses - 1} helpers from {@code threadFactory}): a step of K experts then
+     *                       costs about its slowest expert, not their sum
+     */
+    public DecodeScheduler(Mixture mixture, Limits limits, int parallelPasses, ThreadFactory threadFactory) {
+        if (parallelPasses < 1) {
+            throw new IllegalArgumentException("parallel passes must be at least 1, got " + parallelPasses);
+        }
         this.mixture = mixture;
         this.limits = limits;
+        int helpers = Math.min(parallelPasses, mixture.experts().size()) - 1;
+        this.parallelPasses = helpers + 1;
+        this.passWorkers = helpers < 1 ? null : Executors.newFixedThreadPool(helpers, work -> {
+            Thread thread = threadFactory.newThread(work);
+            thread.setName("tributary-expert-pass");
+            thread.setDaemon(true);
+            return thread;
+        });
         this.loop = threadFactory.newThread(this::run);
         loop.setName("tributary-decode");
         loop.setDaemon(true);
@@ -180,19 +207,68 @@ public final class DecodeScheduler implements AutoCloseable {
             }
         }
         DecodeStep step = planner.build();
-        for (DecodeStep.Pass pass : step.passes()) {
-            try {
-                pass.expert().forward(pass.batch());
-            } catch (RuntimeException | Error e) {
-                LOG.log(Level.WARNING, "expert '" + pass.expert().name() + "' failed a batched pass of "
-                        + pass.batch().entries().size() + " sessions", e);
-                pass.owners().forEach(owner -> owner.failStep(e));
-            }
-        }
+        runPasses(step.passes());
         for (Generation generation : batch) {
             finishSafely(generation);
         }
         statistics.record(step, System.nanoTime() - started);
+    }
+
+    /**
+     * Runs each expert's pass, several at once when helpers are configured; a failed pass fails its owners, on this
+     * thread, once every pass has ended (generations are confined to the loop thread).
+     */
+    private void runPasses(List<DecodeStep.Pass> passes) {
+        Throwable[] failures = new Throwable[passes.size()];
+        AtomicInteger next = new AtomicInteger();
+        Runnable takeTurns = () -> {
+            for (int i = next.getAndIncrement(); i < passes.size(); i = next.getAndIncrement()) {
+                failures[i] = runPass(passes.get(i));
+            }
+        };
+        List<Future<?>> helping = new ArrayList<>();
+        int helpers = passWorkers == null ? 0 : Math.min(passes.size(), parallelPasses) - 1;
+        for (int h = 0; h < helpers; h++) {
+            helping.add(passWorkers.submit(takeTurns));
+        }
+        takeTurns.run();
+        for (Future<?> helper : helping) {
+            awaitUninterruptibly(helper);
+        }
+        for (int i = 0; i < passes.size(); i++) {
+            Throwable failure = failures[i];
+            if (failure != null) {
+                passes.get(i).owners().forEach(owner -> owner.failStep(failure));
+            }
+        }
+    }
+
+    private static Throwable runPass(DecodeStep.Pass pass) {
+        try {
+            pass.expert().forward(pass.batch());
+            return null;
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "expert '" + pass.expert().name() + "' failed a batched pass of "
+                    + pass.batch().entries().size() + " sessions", e);
+            return e;
+        }
+    }
+
+    private static void awaitUninterruptibly(Future<?> future) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                future.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException e) {
+                break; // runPass catches everything; nothing else can fail here
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void finishSafely(Generation generation) {
@@ -223,6 +299,9 @@ public final class DecodeScheduler implements AutoCloseable {
             loop.join(10_000); // the step in progress finishes first: sessions are never freed under a forward pass
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (passWorkers != null) {
+            passWorkers.shutdown();
         }
         List<Generation> abandoned;
         synchronized (lock) {

@@ -43,7 +43,8 @@ class DecodeSchedulerTest {
         FakeExpert b = new FakeExpert("b", 50, 2);
         Mixture mixture = new Mixture("m", List.of(a, b), new UniformRouter(),
                 new LetterDetokenizer(50, Set.of()), Set.of());
-        scheduler = new DecodeScheduler(mixture, limits(8, 64), Executors.defaultThreadFactory());
+        // Two experts' passes at once: the step's result must not depend on it.
+        scheduler = new DecodeScheduler(mixture, limits(8, 64), 2, Executors.defaultThreadFactory());
         List<RecordingListener> listeners = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             RecordingListener listener = new RecordingListener();
@@ -218,7 +219,7 @@ class DecodeSchedulerTest {
         FakeExpert broken = new FakeExpert("broken", 50, 2).failingForward();
         Mixture mixture = new Mixture("m", List.of(healthy, broken), new UniformRouter(),
                 new LetterDetokenizer(50, Set.of()), Set.of());
-        scheduler = new DecodeScheduler(mixture, limits(4, 0), startingAfter(start));
+        scheduler = new DecodeScheduler(mixture, limits(4, 0), 2, startingAfter(start));
         RecordingListener onHealthy = new RecordingListener();
         RecordingListener onBroken = new RecordingListener();
         scheduler.submit(mixture.start(new GenerationRequest(Prompt.ofTokens(1, 2), SamplingParams.GREEDY,

@@ -55,12 +55,14 @@ public record TributaryProperties(
      * @param kvCacheBudget  KV cache the running requests may reserve together (prompt plus max_new_tokens each,
      *                       every expert); unset: room for {@code maxRunning} requests of the longest context, at
      *                       most a quarter of the machine's memory
+     * @param parallelExperts experts whose passes of one step run at once, each on its own thread; 0: one per core
      */
     public record Scheduler(
             @Min(1) @Max(4096) @DefaultValue("64") int maxRunning,
             @Min(0) @DefaultValue("256") int maxWaiting,
             @Min(1) @DefaultValue("256") int maxBatchTokens,
-            DataSize kvCacheBudget) {
+            DataSize kvCacheBudget,
+            @Min(0) @Max(64) @DefaultValue("0") int parallelExperts) {
     }
 
     /**

@@ -21,8 +21,10 @@ class GenerateConfiguration {
     DecodeScheduler decodeScheduler(ServedModel model, TributaryProperties properties, DecodeThreads decodeThreads) {
         TributaryProperties.Scheduler config = properties.scheduler();
         long kvBudget = KvCacheBudget.bytes(model, config);
+        int parallelExperts = config.parallelExperts() > 0 ? config.parallelExperts()
+                : Runtime.getRuntime().availableProcessors();
         return new DecodeScheduler(model.mixture(), new DecodeScheduler.Limits(config.maxRunning(),
-                config.maxWaiting(), config.maxBatchTokens(), kvBudget), decodeThreads);
+                config.maxWaiting(), config.maxBatchTokens(), kvBudget), parallelExperts, decodeThreads);
     }
 
     /**
