@@ -22,9 +22,9 @@ import java.util.concurrent.Future;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The real embedded default experts behind the real HTTP stack: after many requests — finished, refused, and
- * streams whose client hung up mid-way — every KV cache is freed and the count of native arrays is back to
- * what the weights alone hold.
+ * The real embedded default experts behind the real HTTP stack: after many requests decoded in batches — finished,
+ * refused, and streams whose client hung up mid-way — every KV cache is freed, every KV reservation returned, and
+ * the count of native arrays is back to what the weights alone hold.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "tributary.scheduler.max-running=4")
@@ -65,15 +65,21 @@ class NativeMemoryServingTest {
             }));
         }
         boolean sawCachesInUse = false;
+        boolean sawKvAllocated = false;
         for (Future<?> request : requests) {
             sawCachesInUse |= http.metric("tributary_native_arrays") > baseline;
+            sawKvAllocated |= http.metric("tributary_kv_cache_allocated_bytes") > 0;
             request.get();
         }
         clients.shutdown();
 
         awaitIdle(http);
         assertThat(sawCachesInUse).as("the gauge counts KV caches while requests run").isTrue();
+        assertThat(sawKvAllocated).as("the KV gauge shows the caches while requests run").isTrue();
+        assertThat(http.metric("tributary_kv_cache_budget_bytes")).isPositive();
         assertThat(http.metric("tributary_native_arrays")).isEqualTo(baseline);
+        assertThat(http.metric("tributary_kv_cache_allocated_bytes")).as("every slot cache freed").isZero();
+        assertThat(http.metric("tributary_kv_cache_reserved_bytes")).as("every KV reservation returned").isZero();
         assertThat(http.metric("tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}")
                 - cancelledBefore).as("hung-up streams were cancelled").isEqualTo(6);
     }

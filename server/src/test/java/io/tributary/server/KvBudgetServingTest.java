@@ -1,0 +1,58 @@
+package io.tributary.server;
+
+import static io.tributary.server.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The KV budget on the real embedded experts: /info reports it in bytes and in positions (two experts of 4 layers,
+ * 4 kv heads of 32 floats: 8 KiB a position), a request that fits is served, and one whose prompt and
+ * max_new_tokens could never fit is refused with 422 before it queues.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "tributary.scheduler.kv-cache-budget=1MB")
+class KvBudgetServingTest {
+
+    @TempDir
+    static Path cache;
+
+    @DynamicPropertySource
+    static void embeddedDefaultInATemporaryCache(DynamicPropertyRegistry registry) {
+        registry.add("tributary.cache-dir", cache::toString);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void infoReportsTheBudgetAndARequestThatCouldNeverFitIsRefused() throws Exception {
+        HttpTestClient http = new HttpTestClient(port);
+        JsonNode info = json(http.get("/info"));
+        assertThat(info.get("kv_cache_budget_bytes").asLong()).isEqualTo(1L << 20);
+        assertThat(info.get("kv_cache_bytes_per_token").asLong()).isEqualTo(2 * 4 * 2 * 4 * 32 * 4);
+        assertThat(info.get("max_batch_total_tokens").asLong()).isEqualTo(128);
+        assertThat(info.get("kv_cache_reserved_bytes").asLong()).isZero();
+        assertThat(http.metric("tributary_kv_cache_budget_bytes")).isEqualTo(1 << 20);
+
+        HttpResponse<String> served = http.postJson("/generate",
+                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":20}}");
+        assertThat(served.statusCode()).isEqualTo(200);
+
+        HttpResponse<String> refused = http.postJson("/generate",
+                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":500}}");
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(json(refused).get("error").asString()).contains("KV budget is 1048576 bytes");
+        HttpResponse<String> refusedStream = http.postJson("/generate_stream",
+                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":500}}");
+        assertThat(refusedStream.statusCode()).isEqualTo(422);
+    }
+}
