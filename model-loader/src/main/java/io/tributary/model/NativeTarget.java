@@ -14,6 +14,13 @@ public final class NativeTarget {
     /** PyTorch keeps grad mode per thread and only the engine's first thread starts with it off. */
     private static final ThreadLocal<Boolean> GRAD_MODE_OFF = ThreadLocal.withInitial(() -> false);
 
+    /**
+     * The intra-op thread count chosen for the process, 0 for PyTorch's default. PyTorch applies its setting to
+     * MKL per thread ({@code mkl_set_num_threads_local}), so a thread that reaches MKL's GEMM without going through
+     * PyTorch's own parallel loop first would use every core: each inference thread applies it itself.
+     */
+    private static volatile int intraOpThreads;
+
     private NativeTarget() {
     }
 
@@ -36,13 +43,19 @@ public final class NativeTarget {
     }
 
     /**
-     * Turns autograd off on the calling thread, once. Without it every op records a graph and memory grows with
-     * each decoding step.
+     * Turns autograd off on the calling thread, once, and applies the process's intra-op thread count to it
+     * ({@link #setIntraOpThreads}). Without the first, every op records a graph and memory grows with each decoding
+     * step; without the second, MKL would run this thread's matmuls on every core, beside the threads that already
+     * use them.
      */
     public static void prepareInferenceThread() {
         if (!GRAD_MODE_OFF.get()) {
             Engine.getEngine(ENGINE); // loads the native library on first use
             JniUtils.setGradMode(false);
+            int threads = intraOpThreads;
+            if (threads > 0) {
+                JniUtils.setNumThreads(threads);
+            }
             GRAD_MODE_OFF.set(true);
         }
     }
@@ -55,6 +68,7 @@ public final class NativeTarget {
     public static void setIntraOpThreads(int threads) {
         if (threads > 0) {
             Engine.getEngine(ENGINE); // loads the native library on first use
+            intraOpThreads = threads;
             JniUtils.setNumThreads(threads);
         }
     }
