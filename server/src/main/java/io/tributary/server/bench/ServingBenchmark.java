@@ -24,8 +24,8 @@ import java.util.concurrent.Future;
  * Serving under load, end to end: starts the server jar on each mixture (one expert, K = 2 uniform, K = 4 soft,
  * embedded-default-sized experts; optionally a checkpoint directory given with {@code --checkpoint}), drives
  * {@code /generate_stream} with N concurrent streaming clients and prints aggregate tokens/s, its ratio to one
- * client, median / p99 time to first token and inter-token latency, and the decode speed of one stream (1 / mean
- * inter-token latency). A last row per mixture adds one long prompt ({@code --long-prompt} positions) while 16 streams
+ * client, median / p99 time to first token and inter-token latency, the server's mean time to first token, mean
+ * batch and mean step time (from its metrics), and the decode speed of one stream (1 / mean inter-token latency). A last row per mixture adds one long prompt ({@code --long-prompt} positions) while 16 streams
  * run, to show what a prefill costs the running streams (for {@code --checkpoint} only when asked).
  *
  * <pre>
@@ -65,8 +65,9 @@ public final class ServingBenchmark {
         }
 
         List<String> table = new ArrayList<>();
-        table.add(String.format("%-24s %8s %10s %7s %10s %10s %9s %9s %10s %6s %10s", "mixture", "clients",
-                "tokens/s", "ratio", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "srv TTFT", "batch", "decode/s"));
+        table.add(String.format("%-24s %8s %10s %7s %10s %10s %9s %9s %10s %6s %8s %10s", "mixture", "clients",
+                "tokens/s", "ratio", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "srv TTFT", "batch", "step",
+                "decode/s"));
         for (Map.Entry<String, Path> mixture : manifests.entrySet()) {
             try (BenchmarkServer server = BenchmarkServer.start(jar, mixture.getValue(), dir, jvmArgs, serverArgs)) {
                 StreamClient client = new StreamClient(server.port());
@@ -96,7 +97,7 @@ public final class ServingBenchmark {
      * request's arrival) and the mean number of requests in an expert's batched pass.
      */
     record Load(double tokensPerSecond, double[] ttftMillis, double[] itlMillis, double serverTtftMillis,
-                double meanBatch) {
+                double meanBatch, double stepMillis) {
     }
 
     /**
@@ -140,7 +141,9 @@ public final class ServingBenchmark {
                     1000 * delta(before, after, "tributary_time_to_first_token_seconds_sum")
                             / delta(before, after, "tributary_time_to_first_token_seconds_count"),
                     delta(before, after, "tributary_batch_sessions_total")
-                            / delta(before, after, "tributary_batch_expert_passes_total"));
+                            / delta(before, after, "tributary_batch_expert_passes_total"),
+                    1000 * delta(before, after, "tributary_batch_step_seconds_total")
+                            / delta(before, after, "tributary_batch_steps_total"));
         } finally {
             pool.shutdownNow();
         }
@@ -152,10 +155,11 @@ public final class ServingBenchmark {
 
     private static String row(String mixture, String clients, Load load, double ratio) {
         double meanItl = java.util.Arrays.stream(load.itlMillis()).average().orElse(Double.NaN);
-        return String.format("%-24s %8s %10.1f %6.2fx %10.1f %10.1f %9.2f %9.2f %10.1f %6.1f %10.2f", mixture,
+        return String.format("%-24s %8s %10.1f %6.2fx %10.1f %10.1f %9.2f %9.2f %10.1f %6.1f %8.2f %10.2f", mixture,
                 clients, load.tokensPerSecond(), ratio, percentile(load.ttftMillis(), 0.5),
                 percentile(load.ttftMillis(), 0.99), percentile(load.itlMillis(), 0.5),
-                percentile(load.itlMillis(), 0.99), load.serverTtftMillis(), load.meanBatch(), 1000 / meanItl);
+                percentile(load.itlMillis(), 0.99), load.serverTtftMillis(), load.meanBatch(), load.stepMillis(),
+                1000 / meanItl);
     }
 
     private static double percentile(double[] sorted, double p) {

@@ -79,6 +79,9 @@ public class GenerationMetrics {
         StepStatistics steps = scheduler.statistics();
         FunctionCounter.builder("tributary.batch_steps", steps, StepStatistics::steps)
                 .description("Batched decoding steps run").register(registry);
+        FunctionCounter.builder("tributary.batch_step_seconds", steps, s -> s.nanos() / 1e9)
+                .description("Time the decoding thread spent in steps (planning, expert passes, sampling)")
+                .register(registry);
         FunctionCounter.builder("tributary.batch_positions", steps, StepStatistics::positions)
                 .description("Positions (prompt chunks and generated tokens) run through experts").register(registry);
         FunctionCounter.builder("tributary.batch_expert_passes", steps, StepStatistics::passes)
