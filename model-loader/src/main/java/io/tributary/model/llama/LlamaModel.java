@@ -184,7 +184,12 @@ public final class LlamaModel {
             NDArray decodeQueries = layout.chunks().isEmpty() ? q : q.get(new NDIndex().addSliceDim(0, layout.decodeRows()));
             parts.add(decodeAttention(decodeQueries, layerIndex, inputs, cache, scope));
         }
-        for (int c = 0; c < layout.chunks().size(); c++) {
+        if (inputs.chunkGroup() != null) {
+            NDArray chunkQueries = layout.decodeRows() == 0 ? q
+                    : q.get(new NDIndex().addSliceDim(layout.decodeRows(), layout.rows()));
+            parts.add(groupedChunkAttention(chunkQueries, layerIndex, inputs, cache, scope));
+        }
+        for (int c = 0; inputs.chunkGroup() == null && c < layout.chunks().size(); c++) {
             StepLayout.Chunk chunk = layout.chunks().get(c);
             NDArray chunkQueries = layout.rows() == chunk.sequence().length() ? q
                     : q.get(new NDIndex().addSliceDim(chunk.row(), chunk.row() + chunk.sequence().length()));
@@ -226,6 +231,33 @@ public final class LlamaModel {
             attended = attended.get(new NDIndex("{}", inputs.decodeSlotOffsets()));
         }
         return attended.reshape(decodes, (long) config.numAttentionHeads() * config.headDim());
+    }
+
+    /**
+     * Several short chunks at once: their queries [Nc, Q, D] padded into [C, L] (L the longest chunk), against their
+     * slots' keys gathered to [C, K, S, D], with a causal mask per chunk; the padding rows are dropped again.
+     * Output [Nc, Q*D].
+     */
+    private NDArray groupedChunkAttention(NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache,
+            NDManager scope) {
+        StepLayout layout = inputs.layout();
+        StepInputs.ChunkGroup group = inputs.chunkGroup();
+        int chunks = layout.chunks().size();
+        int longest = layout.longestChunk();
+        int context = layout.chunkContext();
+        int kvHeads = config.numKeyValueHeads();
+        int perKv = config.queriesPerKeyValueHead();
+        int dim = config.headDim();
+        NDArray padded = scope.zeros(new Shape(chunks, longest, config.numAttentionHeads(), dim), q.getDataType());
+        padded.set(group.places(), q);
+        NDArray queries = padded.reshape(chunks, longest, kvHeads, perKv, dim).transpose(0, 2, 3, 1, 4)
+                .reshape(chunks, kvHeads, (long) perKv * longest, dim); // rows g*L + t, as the mask
+        NDArray keys = cache.keysOfSlots(layerIndex, group.slots(), context, scope).transpose(0, 1, 3, 2);
+        NDArray values = cache.valuesOfSlots(layerIndex, group.slots(), context, scope);
+        NDArray attended = queries.matMul(keys).add(group.mask()).softmax(-1).matMul(values); // [C, K, G*L, D]
+        NDArray byRow = attended.reshape(chunks, kvHeads, perKv, longest, dim).transpose(0, 3, 1, 2, 4)
+                .reshape(chunks, longest, (long) config.numAttentionHeads() * dim);
+        return byRow.get(group.places());
     }
 
     /** One chunk of T positions of one sequence: queries [T, Q, D] against its slot's keys. Output [T, Q*D]. */

@@ -142,6 +142,16 @@ final class SlotKvCache implements AutoCloseable {
         return values[layer].get(scope, new NDIndex().addSliceDim(from, to).addAllDim().addSliceDim(0, length));
     }
 
+    /** Keys of the given slots (int64 [C]), positions {@code [0, length)}: a copy [C, kvHeads, length, headDim]. */
+    NDArray keysOfSlots(int layer, NDArray slots, int length, NDManager scope) {
+        return keys[layer].get(scope, new NDIndex("{}, :, :" + length, slots));
+    }
+
+    /** Values of the given slots, as {@link #keysOfSlots}. */
+    NDArray valuesOfSlots(int layer, NDArray slots, int length, NDManager scope) {
+        return values[layer].get(scope, new NDIndex("{}, :, :" + length, slots));
+    }
+
     /** Keys of one slot, positions {@code [0, length)}: a view [kvHeads, length, headDim]. */
     NDArray keys(int layer, int slot, int length, NDManager scope) {
         return keys[layer].get(scope, new NDIndex().addIndices(slot).addAllDim().addSliceDim(0, length));

@@ -16,10 +16,19 @@ import java.util.List;
  *                          range in order (no scatter needed)
  * @param decodeMask        [R, 1, 1, S] for the decode rows; {@code null} without decodes, or when every slot of the
  *                          range decodes at the same length (nothing to mask)
- * @param chunkMasks        one causal mask [G*T, S] per chunk, in layout order
+ * @param chunkMasks        one causal mask [G*T, S] per chunk, in layout order, when chunks attend one by one
+ * @param chunkGroup        the padded batch of chunks, when they attend together ({@link StepLayout#chunksGrouped()})
  */
 record StepInputs(StepLayout layout, NDIndex cacheRows, NDArray rotations, NDArray decodeSlotOffsets,
-        NDArray decodeMask, List<NDArray> chunkMasks) {
+        NDArray decodeMask, List<NDArray> chunkMasks, ChunkGroup chunkGroup) {
+
+    /**
+     * @param places each chunk row's (chunk, row in chunk)
+     * @param slots  each chunk's slot, int64 [C]
+     * @param mask   [C, 1, G*L, S]
+     */
+    record ChunkGroup(NDIndex places, NDArray slots, NDArray mask) {
+    }
 
     static StepInputs of(StepLayout layout, RotaryEmbedding rope, int group, DataType type, NDManager step) {
         NDArray positions = layout.positionOfRow(step);
@@ -30,10 +39,17 @@ record StepInputs(StepLayout layout, NDIndex cacheRows, NDArray rotations, NDArr
             decodeMask = layout.decodeNeedsMask() ? layout.decodeMask(step, type) : null;
         }
         List<NDArray> chunkMasks = new ArrayList<>(layout.chunks().size());
-        for (StepLayout.Chunk chunk : layout.chunks()) {
-            chunkMasks.add(StepLayout.causalMask(chunk.sequence(), group, step, type));
+        ChunkGroup chunkGroup = null;
+        if (layout.chunksGrouped()) {
+            chunkGroup = new ChunkGroup(layout.chunkPlaces(step), layout.chunkSlots(step),
+                    layout.groupedChunkMask(group, step, type));
+        } else {
+            for (StepLayout.Chunk chunk : layout.chunks()) {
+                chunkMasks.add(StepLayout.causalMask(chunk.sequence(), group, step, type));
+            }
         }
         NDIndex cacheRows = new NDIndex("{}, :, {}", layout.slotOfRow(step), positions);
-        return new StepInputs(layout, cacheRows, rope.rotations(positions, step), offsets, decodeMask, chunkMasks);
+        return new StepInputs(layout, cacheRows, rope.rotations(positions, step), offsets, decodeMask, chunkMasks,
+                chunkGroup);
     }
 }

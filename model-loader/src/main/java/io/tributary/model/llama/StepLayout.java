@@ -2,6 +2,7 @@ package io.tributary.model.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
@@ -15,6 +16,9 @@ import java.util.List;
  * slot range; each longer chunk (a prompt being prefilled, a catch-up) attends on its own, with a causal mask.
  */
 final class StepLayout {
+
+    /** Chunks this short or shorter attend as one padded batch when a step has several. */
+    static final int GROUPED_CHUNK_LIMIT = 64;
 
     /** One sequence's rows: {@code length} new positions from {@code start}, cached at {@code slot}. */
     record Sequence(int slot, int start, int length) {
@@ -80,6 +84,66 @@ final class StepLayout {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether the chunks attend as one padded batch (several chunks, none longer than
+     * {@value #GROUPED_CHUNK_LIMIT}: new short prompts arriving together) rather than one by one, which costs a dozen
+     * operations a chunk and layer.
+     */
+    boolean chunksGrouped() {
+        return chunks.size() > 1 && chunks.stream().allMatch(c -> c.sequence().length() <= GROUPED_CHUNK_LIMIT);
+    }
+
+    /** The longest chunk. */
+    int longestChunk() {
+        return chunks.stream().mapToInt(chunk -> chunk.sequence().length()).max().orElse(0);
+    }
+
+    /** The longest context among the chunks, after this step. */
+    int chunkContext() {
+        return chunks.stream().mapToInt(c -> c.sequence().start() + c.sequence().length()).max().orElse(0);
+    }
+
+    /** Each chunk row's (chunk, row within the chunk): its place in the padded [chunks, longest] batch. */
+    NDIndex chunkPlaces(NDManager step) {
+        int chunkRows = rows - decodes.size();
+        long[] chunkOfRow = new long[chunkRows];
+        long[] rowInChunk = new long[chunkRows];
+        int r = 0;
+        for (int c = 0; c < chunks.size(); c++) {
+            for (int t = 0; t < chunks.get(c).sequence().length(); t++, r++) {
+                chunkOfRow[r] = c;
+                rowInChunk[r] = t;
+            }
+        }
+        return new NDIndex("{}, {}", step.create(chunkOfRow), step.create(rowInChunk));
+    }
+
+    /** Each chunk's slot, int64 [chunks]. */
+    NDArray chunkSlots(NDManager step) {
+        return step.create(chunks.stream().mapToLong(chunk -> chunk.sequence().slot()).toArray());
+    }
+
+    /**
+     * Additive mask [C, 1, G*L, S] of the padded chunk batch (L the longest chunk, S {@link #chunkContext()}): row
+     * g*L + t of chunk c sees positions up to {@code start_c + t}; a padding row sees position 0 only, so it never
+     * divides by zero (its output is discarded).
+     */
+    NDArray groupedChunkMask(int group, NDManager step, DataType type) {
+        int longest = longestChunk();
+        int context = chunkContext();
+        float[] mask = new float[chunks.size() * group * longest * context];
+        int row = 0;
+        for (Chunk chunk : chunks) {
+            for (int g = 0; g < group; g++) {
+                for (int t = 0; t < longest; t++, row++) {
+                    int visible = t < chunk.sequence().length() ? chunk.sequence().start() + t + 1 : 1;
+                    Arrays.fill(mask, row * context + visible, (row + 1) * context, Float.NEGATIVE_INFINITY);
+                }
+            }
+        }
+        return inType(step.create(mask, new Shape(chunks.size(), 1, (long) group * longest, context)), type);
     }
 
     /** The longest context any sequence reaches after this step. */
