@@ -8,18 +8,16 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
-import io.tributary.model.NativeMemory;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.image.ImageProcessor;
 import io.tributary.model.image.PixelValues;
+import io.tributary.model.llama.BatchDecoder;
+import io.tributary.model.llama.DecoderExpert;
 import io.tributary.model.llama.DecoderPrompt;
 import io.tributary.model.llama.LlamaConfig;
 import io.tributary.model.llama.LlamaModel;
-import io.tributary.model.llama.BatchDecoder;
 import io.tributary.model.safetensors.SafetensorsCheckpoint;
-import io.tributary.routing.Expert;
-import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
@@ -41,7 +39,7 @@ import java.util.Objects;
  * and tiles the images at once (a bad image fails the request there); the vision encoder and the splice run inside
  * the session's prefill step, so nothing native is held before it and no activation outlives it.
  */
-public final class InternVlExpert implements Expert, NativeMemory {
+public final class InternVlExpert implements DecoderExpert {
 
     /** What a prompt writes for one image: a single {@code <IMG_CONTEXT>}; the expert adds the rest. */
     public static final String IMAGE_PLACEHOLDER = InternVlSpecialTokens.IMG_CONTEXT;
@@ -185,21 +183,9 @@ public final class InternVlExpert implements Expert, NativeMemory {
         return batchDecoder.open(decoderPrompt);
     }
 
-    /** One batched step over this expert's sessions: see {@link BatchDecoder#forward}. */
     @Override
-    public void forward(ExpertBatch batch) {
-        batchDecoder.forward(batch);
-    }
-
-    @Override
-    public long kvBytesPerPosition() {
-        return batchDecoder.kvBytesPerPosition();
-    }
-
-    /** Bytes the KV cache of this expert's open sessions holds now. */
-    @Override
-    public long kvCacheBytes() {
-        return batchDecoder.kvAllocatedBytes();
+    public BatchDecoder batchDecoder() {
+        return batchDecoder;
     }
 
     private List<PixelValues> preprocess(ImageInput input) {

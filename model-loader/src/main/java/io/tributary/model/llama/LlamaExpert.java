@@ -3,11 +3,8 @@ package io.tributary.model.llama;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.LoadOptions;
-import io.tributary.model.NativeMemory;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
-import io.tributary.routing.Expert;
-import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import java.nio.file.Path;
@@ -17,7 +14,7 @@ import java.nio.file.Path;
  * mixture. Thread-safe: the weights are read-only and shared,
  * every session has its own NDManager (a child of this expert's) holding its KV cache.
  */
-public final class LlamaExpert implements Expert, NativeMemory {
+public final class LlamaExpert implements DecoderExpert {
 
     private final String name;
     private final NDManager manager;
@@ -95,21 +92,9 @@ public final class LlamaExpert implements Expert, NativeMemory {
         return batchDecoder.open(DecoderPrompt.text(tokens));
     }
 
-    /** One batched step over this expert's sessions: see {@link BatchDecoder#forward}. */
     @Override
-    public void forward(ExpertBatch batch) {
-        batchDecoder.forward(batch);
-    }
-
-    @Override
-    public long kvBytesPerPosition() {
-        return batchDecoder.kvBytesPerPosition();
-    }
-
-    /** Bytes the KV cache of this expert's open sessions holds now. */
-    @Override
-    public long kvCacheBytes() {
-        return batchDecoder.kvAllocatedBytes();
+    public BatchDecoder batchDecoder() {
+        return batchDecoder;
     }
 
     private void checkToken(int token) {

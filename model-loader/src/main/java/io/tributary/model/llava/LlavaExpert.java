@@ -3,18 +3,16 @@ package io.tributary.model.llava;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.LoadOptions;
-import io.tributary.model.NativeMemory;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.image.ImageProcessor;
+import io.tributary.model.llama.BatchDecoder;
+import io.tributary.model.llama.DecoderExpert;
 import io.tributary.model.llama.DecoderPrompt;
 import io.tributary.model.llama.LlamaModel;
-import io.tributary.model.llama.BatchDecoder;
 import io.tributary.model.vision.SharedTower;
 import io.tributary.model.vision.VisionTowers;
-import io.tributary.routing.Expert;
-import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import java.nio.file.Path;
@@ -31,7 +29,7 @@ import java.util.Objects;
  * with a {@link VisionTowers}, the tower is the registry's, shared with every expert (and router) of the same CLIP
  * content, and each image is encoded once per request between them ({@link LlavaImages}).
  */
-public final class LlavaExpert implements Expert, NativeMemory {
+public final class LlavaExpert implements DecoderExpert {
 
     private final String name;
     private final NDManager manager;
@@ -165,21 +163,9 @@ public final class LlavaExpert implements Expert, NativeMemory {
         return batchDecoder.open(decoderPrompt);
     }
 
-    /** One batched step over this expert's sessions: see {@link BatchDecoder#forward}. */
     @Override
-    public void forward(ExpertBatch batch) {
-        batchDecoder.forward(batch);
-    }
-
-    @Override
-    public long kvBytesPerPosition() {
-        return batchDecoder.kvBytesPerPosition();
-    }
-
-    /** Bytes the KV cache of this expert's open sessions holds now. */
-    @Override
-    public long kvCacheBytes() {
-        return batchDecoder.kvAllocatedBytes();
+    public BatchDecoder batchDecoder() {
+        return batchDecoder;
     }
 
     /**

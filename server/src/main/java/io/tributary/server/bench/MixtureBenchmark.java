@@ -54,7 +54,7 @@ public final class MixtureBenchmark {
     private static final int FEATURE_DIMENSION = 16;
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = options(args);
+        Map<String, String> options = BenchmarkOptions.parse(args);
         int tokens = Integer.parseInt(options.getOrDefault("tokens", "64"));
         int runs = Integer.parseInt(options.getOrDefault("runs", "9"));
         Path cache = Path.of(options.getOrDefault("cache", System.getProperty("user.home") + "/.cache/tributary"));
@@ -244,16 +244,5 @@ public final class MixtureBenchmark {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         return sorted[sorted.length / 2];
-    }
-
-    private static Map<String, String> options(String[] args) {
-        Map<String, String> options = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --name value, got " + args[i]);
-            }
-            options.put(args[i].substring(2), args[i + 1]);
-        }
-        return options;
     }
 }

@@ -13,7 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -41,7 +41,7 @@ public final class ServingBenchmark {
     private static final long[] SEEDS = {20260101L, 20260202L, 20260303L, 20260404L};
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = options(args);
+        Map<String, String> options = BenchmarkOptions.parse(args);
         List<Integer> clients = Arrays.stream(options.getOrDefault("clients", "1,4,16,64").split(","))
                 .map(Integer::parseInt).toList();
         int tokens = Integer.parseInt(options.getOrDefault("tokens", "64"));
@@ -51,7 +51,7 @@ public final class ServingBenchmark {
         List<String> jvmArgs = words(options.get("jvm-args"));
         Path jar = Path.of(options.getOrDefault("jar", System.getProperty("java.class.path")));
 
-        Map<String, Path> manifests = new java.util.LinkedHashMap<>();
+        Map<String, Path> manifests = new LinkedHashMap<>();
         for (String mixture : words(options.getOrDefault("mixtures", "one,k2,k4").replace(',', ' '))) {
             if (mixture.equals("none")) {
                 continue;
@@ -154,7 +154,7 @@ public final class ServingBenchmark {
     }
 
     private static String row(String mixture, String clients, Load load, double ratio) {
-        double meanItl = java.util.Arrays.stream(load.itlMillis()).average().orElse(Double.NaN);
+        double meanItl = Arrays.stream(load.itlMillis()).average().orElse(Double.NaN);
         return String.format("%-24s %8s %10.1f %6.2fx %10.1f %10.1f %9.2f %9.2f %10.1f %6.1f %8.2f %10.2f", mixture,
                 clients, load.tokensPerSecond(), ratio, percentile(load.ttftMillis(), 0.5),
                 percentile(load.ttftMillis(), 0.99), percentile(load.itlMillis(), 0.5),
@@ -206,16 +206,5 @@ public final class ServingBenchmark {
 
     private static List<String> words(String text) {
         return text == null || text.isBlank() ? List.of() : List.of(text.trim().split("\\s+"));
-    }
-
-    private static Map<String, String> options(String[] args) {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --name value, got " + args[i]);
-            }
-            options.put(args[i].substring(2), args[i + 1]);
-        }
-        return options;
     }
 }
