@@ -24,6 +24,27 @@ class TributaryPropertiesTest {
         assertThat(engine.device()).isEqualTo("cpu");
         assertThat(engine.precision()).isEqualTo(Precision.FP32);
         assertThat(engine.weightLoading()).isEqualTo(WeightLoading.MMAP);
+        assertThat(engine.threads()).isEqualTo(1);
+    }
+
+    @Test
+    void schedulerDefaultsAsTheReadmeSays() {
+        TributaryProperties.Scheduler scheduler = bind(Map.of("tributary.cache-dir", "/tmp/cache")).scheduler();
+        assertThat(scheduler.maxRunning()).isEqualTo(64);
+        assertThat(scheduler.maxWaiting()).isEqualTo(256);
+        assertThat(scheduler.maxBatchTokens()).isEqualTo(256);
+        assertThat(scheduler.kvCacheBudget()).as("sized from the model when unset").isNull();
+        assertThat(scheduler.parallelExperts()).as("0: one per core").isZero();
+    }
+
+    @Test
+    void schedulerSettingsBindFromTheirDocumentedSpellings() {
+        TributaryProperties.Scheduler scheduler = bind(Map.of("tributary.cache-dir", "/tmp/cache",
+                "tributary.scheduler.kv-cache-budget", "4GB", "tributary.scheduler.max-batch-tokens", "64",
+                "tributary.scheduler.parallel-experts", "1")).scheduler();
+        assertThat(scheduler.kvCacheBudget().toBytes()).isEqualTo(4L << 30);
+        assertThat(scheduler.maxBatchTokens()).isEqualTo(64);
+        assertThat(scheduler.parallelExperts()).isEqualTo(1);
     }
 
     @Test
