@@ -67,10 +67,6 @@ final class SlotKvCache implements AutoCloseable {
         }
     }
 
-    int slotsInUse() {
-        return used.cardinality();
-    }
-
     int capacity() {
         return capacity;
     }
