@@ -27,6 +27,12 @@ public interface Detokenizer {
     }
 
     /**
+     * The text of one token on its own, for listing alternatives to the chosen token: a special token's literal
+     * text, otherwise the token decoded alone (a byte of a multi-byte character may read as U+FFFD).
+     */
+    String tokenText(int tokenId);
+
+    /**
      * Incremental detokenization: {@link #append(int)} returns the text that the new token completes. Text is
      * held back while it would end inside a multi-byte character or an unfinished merge, so concatenating the
      * pieces never shows a broken character; {@link #flush()} returns whatever is still held.

@@ -1,14 +1,18 @@
 package io.tributary.model.tokenizer;
 
+import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import io.tributary.model.ModelLoadException;
 import io.tributary.routing.Detokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -135,6 +139,33 @@ public final class HfTokenizer implements Detokenizer, AutoCloseable {
     @Override
     public String specialTokenText(int tokenId) {
         return tokenizer.decode(new long[] {tokenId}, false);
+    }
+
+    @Override
+    public String tokenText(int tokenId) {
+        return tokenizer.decode(new long[] {tokenId}, false);
+    }
+
+    /**
+     * The tokens of {@code text} with the characters each covers, as TGI's {@code /tokenize} reports them: special
+     * tokens the post-processor adds cover nothing ({@code start == stop}).
+     */
+    public List<TokenSpan> tokenize(String text) {
+        Encoding encoding = tokenizer.encode(text);
+        long[] ids = encoding.getIds();
+        CharSpan[] spans = encoding.getCharTokenSpans();
+        List<TokenSpan> tokens = new ArrayList<>(ids.length);
+        for (int i = 0; i < ids.length; i++) {
+            CharSpan span = i < spans.length ? spans[i] : null;
+            int start = span == null ? 0 : Math.min(Math.max(span.getStart(), 0), text.length());
+            int stop = span == null ? start : Math.min(Math.max(span.getEnd(), start), text.length());
+            tokens.add(new TokenSpan((int) ids[i], text.substring(start, stop), start, stop));
+        }
+        return tokens;
+    }
+
+    /** One token of {@link #tokenize}: its id and the characters {@code [start, stop)} of the text it covers. */
+    public record TokenSpan(int id, String text, int start, int stop) {
     }
 
     /** Special tokens decode to nothing in a stream; the decode loop sees them through {@link #isSpecial}. */

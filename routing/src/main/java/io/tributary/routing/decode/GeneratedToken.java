@@ -1,5 +1,7 @@
 package io.tributary.routing.decode;
 
+import java.util.List;
+
 /**
  * One generated token as published to listeners.
  *
@@ -10,12 +12,19 @@ package io.tributary.routing.decode;
  * @param special       whether it is a special token (its text is then not part of the generated text)
  * @param expertWeights the weights the router gave each expert for this token
  * @param finishReason  set on the last token of a generation, {@code null} on all others
+ * @param topTokens     the most likely tokens at this step, as many as the request asked for (often none)
  */
 public record GeneratedToken(int index, int id, String text, float logProb, boolean special,
-                             double[] expertWeights, FinishReason finishReason) {
+                             double[] expertWeights, FinishReason finishReason, List<TopToken> topTokens) {
 
     public GeneratedToken {
         expertWeights = expertWeights.clone();
+        topTokens = List.copyOf(topTokens);
+    }
+
+    public GeneratedToken(int index, int id, String text, float logProb, boolean special, double[] expertWeights,
+                          FinishReason finishReason) {
+        this(index, id, text, logProb, special, expertWeights, finishReason, List.of());
     }
 
     public boolean last() {

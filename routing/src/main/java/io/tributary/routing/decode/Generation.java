@@ -253,8 +253,10 @@ public final class Generation {
         }
         generatedText.append(piece);
         String tokenText = special ? mixture.detokenizer().specialTokenText(token) + piece : piece;
+        List<TopToken> topTokens = request.topTokens() == 0 ? List.of()
+                : TopTokens.of(mixed, request.topTokens(), mixture.detokenizer());
         GeneratedToken generated = new GeneratedToken(tokens.size(), token, tokenText, mixed[token], special,
-                weights, finish);
+                weights, finish, topTokens);
         tokens.add(generated);
         listener.onToken(generated);
 

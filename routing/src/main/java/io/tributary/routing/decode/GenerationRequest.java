@@ -9,14 +9,23 @@ import java.util.Objects;
 /**
  * One request to a mixture.
  *
- * @param router the router for this request, or {@code null} for the mixture's own
+ * @param router    the router for this request, or {@code null} for the mixture's own
+ * @param topTokens how many of the most likely tokens to report with each generated token (0: none)
  */
-public record GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping, Router router) {
+public record GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping, Router router,
+                                int topTokens) {
 
     public GenerationRequest {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(sampling, "sampling");
         Objects.requireNonNull(stopping, "stopping");
+        if (topTokens < 0) {
+            throw new IllegalArgumentException("topTokens must not be negative, got " + topTokens);
+        }
+    }
+
+    public GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping, Router router) {
+        this(prompt, sampling, stopping, router, 0);
     }
 
     public GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping) {

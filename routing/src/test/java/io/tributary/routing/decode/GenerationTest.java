@@ -234,6 +234,33 @@ class GenerationTest {
         }
     }
 
+    @Test
+    void reportsTheAskedNumberOfTopTokensOfTheMixtureWithTheChosenOneFirstWhenGreedy() {
+        FakeExpert a = new FakeExpert("a", VOCABULARY, 14);
+        FakeExpert b = new FakeExpert("b", VOCABULARY, 15);
+        double[] weights = {0.4, 0.6};
+        RecordingListener listener = new RecordingListener();
+        runToEnd(mixture(new FixedRouter(weights), a, b).start(new GenerationRequest(PROMPT, SamplingParams.GREEDY,
+                StoppingCriteria.maxNewTokens(6), null, 3), listener));
+
+        int[] context = PROMPT.tokenIds();
+        for (GeneratedToken token : listener.tokens) {
+            float[] mixed = LogMixture.mix(weights, new float[][] {a.logProbsAfter(context), b.logProbsAfter(context)});
+            assertThat(token.topTokens()).hasSize(3);
+            assertThat(token.topTokens().get(0).id()).isEqualTo(token.id());
+            assertThat(token.topTokens().get(0).logProb()).isEqualTo(token.logProb());
+            for (TopToken alternative : token.topTokens()) {
+                assertThat(alternative.logProb()).isEqualTo(mixed[alternative.id()]);
+                assertThat(alternative.text()).isEqualTo(LetterDetokenizer.letter(alternative.id()));
+            }
+            assertThat(token.topTokens().get(1).logProb()).isLessThanOrEqualTo(token.topTokens().get(0).logProb());
+            assertThat(token.topTokens().get(2).logProb()).isLessThanOrEqualTo(token.topTokens().get(1).logProb());
+            context = append(context, token.id());
+        }
+        assertThat(run(mixture(new FixedRouter(weights), a, b), SamplingParams.GREEDY, 2).tokens)
+                .allSatisfy(token -> assertThat(token.topTokens()).as("none unless asked").isEmpty());
+    }
+
     static Mixture mixture(Router router, Expert... experts) {
         return new Mixture("test", List.of(experts), router, new LetterDetokenizer(VOCABULARY, Set.of(EOS)), Set.of(EOS));
     }

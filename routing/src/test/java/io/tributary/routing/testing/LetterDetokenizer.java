@@ -38,6 +38,11 @@ public final class LetterDetokenizer implements Detokenizer {
     }
 
     @Override
+    public String tokenText(int tokenId) {
+        return special.contains(tokenId) ? specialTokenText(tokenId) : letter(tokenId);
+    }
+
+    @Override
     public boolean isSpecial(int tokenId) {
         return special.contains(tokenId);
     }

@@ -1,0 +1,125 @@
+package io.tributary.server.chat;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import jinjava.javax.el.CompositeELResolver;
+import jinjava.javax.el.ELResolver;
+
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A checkpoint's Jinja chat template, rendered as transformers' {@code apply_chat_template} renders it: blocks
+ * trimmed and left-stripped, {@code messages}, {@code add_generation_prompt} and the tokenizer's special tokens in
+ * scope, {@code raise_exception} and {@code strftime_now} available. Thread-safe.
+ *
+ * <p>Templates read a message's content in one of two ways, and a template written for one breaks on the other:
+ * as a string (Llama 3, Qwen) or as a list of typed parts, where images are {@code {"type": "image"}} parts
+ * (llava-hf, Gemma 3). As vLLM does, the template's source tells which: a loop over a message's content means
+ * parts. For a string template, each image becomes the experts' image placeholder inside the text.
+ */
+public final class ChatTemplate {
+
+    /** A loop over {@code message['content']} or {@code message.content}, under any variable name. */
+    private static final Pattern LOOPS_OVER_CONTENT = Pattern.compile(
+            "for\\s+\\w+\\s+in\\s+\\w+\\s*(\\[\\s*['\"]content['\"]\\s*\\]|\\.content)");
+    private static final String RAISED = "chat template raised: ";
+
+    private final String source;
+    private final Map<String, String> specialTokens;
+    private final boolean contentAsParts;
+    private final Jinjava engine;
+
+    /**
+     * @param source        the template's Jinja source
+     * @param specialTokens the tokenizer's named special tokens ({@code bos_token}, {@code eos_token}, ...)
+     */
+    public ChatTemplate(String source, Map<String, String> specialTokens) {
+        this.source = source;
+        this.specialTokens = Map.copyOf(specialTokens);
+        this.contentAsParts = LOOPS_OVER_CONTENT.matcher(source).find();
+        this.engine = new Jinjava(JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(true)
+                .withMaxOutputSize(16L << 20)
+                .withElResolver(resolver())
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withUsePyishObjectMapper(true)
+                        .withKeepNullableLoopValues(true)
+                        .build())
+                .build());
+        engine.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
+                ChatTemplate.class, "raiseException", String.class));
+        engine.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
+                ChatTemplate.class, "strftimeNow", String.class));
+    }
+
+    /** Python's string methods first, then the engine's own resolution (read-only: templates are untrusted). */
+    private static ELResolver resolver() {
+        CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new PythonStringMethods());
+        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+        return resolver;
+    }
+
+    /** Whether the template reads message content as a list of typed parts rather than as a string. */
+    public boolean readsContentAsParts() {
+        return contentAsParts;
+    }
+
+    /**
+     * Renders a conversation.
+     *
+     * @param imagePlaceholder what an image stands as in the text, for templates that read content as a string
+     * @throws ChatTemplateException if the template refuses the conversation or cannot be rendered
+     */
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt, String imagePlaceholder) {
+        Map<String, Object> context = new HashMap<>(specialTokens);
+        List<Map<String, Object>> wire = new ArrayList<>(messages.size());
+        for (ChatMessage message : messages) {
+            wire.add(message.toTemplateInput(contentAsParts, imagePlaceholder));
+        }
+        context.put("messages", wire);
+        context.put("add_generation_prompt", addGenerationPrompt);
+        RenderResult result = engine.renderForResult(source, context);
+        for (TemplateError error : result.getErrors()) {
+            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+                throw new ChatTemplateException(messageOf(error));
+            }
+        }
+        return result.getOutput();
+    }
+
+    private static String messageOf(TemplateError error) {
+        for (Throwable cause = error.getException(); cause != null; cause = cause.getCause()) {
+            String message = String.valueOf(cause.getMessage());
+            int raised = message.indexOf(RAISED);
+            if (raised >= 0) {
+                return message.substring(raised + RAISED.length()); // the template's words: roles must alternate, ...
+            }
+        }
+        return "the chat template cannot be rendered (line " + error.getLineno() + "): " + error.getMessage();
+    }
+
+    /** {@code raise_exception(message)}: how templates refuse a conversation, e.g. roles that do not alternate. */
+    public static String raiseException(String message) {
+        throw new IllegalArgumentException(RAISED + message);
+    }
+
+    /** {@code strftime_now(format)}: Llama 3.1's templates date their system prompt. */
+    public static String strftimeNow(String format) {
+        return LocalDateTime.now().format(DateTimeFormatter.ofPattern(StrftimeFormat.toJava(format)));
+    }
+}
