@@ -8,12 +8,15 @@ import io.tributary.routing.router.RoutingResources;
 import io.tributary.routing.router.UniformRouter;
 import io.tributary.routing.testing.FakeExpert;
 import io.tributary.routing.testing.LetterDetokenizer;
+import io.tributary.server.chat.ChatTemplate;
 import io.tributary.server.mixture.PromptEncoder;
 import io.tributary.server.mixture.ServedModel;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Served mixtures of fake experts for web tests ({@code @TestBean} factories), so they need no native library:
@@ -32,11 +35,32 @@ public final class FakeMixture {
         return served(new FakeExpert("alpha", VOCABULARY, 1), new FakeExpert("beta", VOCABULARY, 2));
     }
 
+    /** A chat template in the style of real ones: role-tagged turns, content read as a string. */
+    public static final String CHAT_TEMPLATE = "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
+            + "{% if add_generation_prompt %}[assistant]{% endif %}";
+
     /** One token per character; images stand as {@code #} and are checked only for being non-empty. */
     static final class LetterPrompts implements PromptEncoder {
         @Override
         public int[] encode(String text) {
             return text.chars().map(c -> c % EOS).toArray();
+        }
+
+        @Override
+        public int[] encodeRendered(String text) {
+            return encode(text);
+        }
+
+        @Override
+        public List<Token> tokenize(String text) {
+            return IntStream.range(0, text.length())
+                    .mapToObj(i -> new Token(text.charAt(i) % EOS, text.substring(i, i + 1), i, i + 1))
+                    .toList();
+        }
+
+        @Override
+        public Optional<ChatTemplate> chatTemplate() {
+            return Optional.of(new ChatTemplate(CHAT_TEMPLATE, Map.of()));
         }
 
         @Override

@@ -7,14 +7,18 @@ import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.error.GenerationFailedException;
+import io.tributary.server.mixture.PromptEncoder;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -23,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Text-generation-inference's generate API: {@code POST /generate} answers once the generation is over,
- * {@code POST /generate_stream} streams each token as it is chosen. Both free the HTTP thread at once.
+ * {@code POST /generate_stream} streams each token as it is chosen, {@code POST /} is either, and
+ * {@code POST /tokenize} shows how a prompt is read. Generations free the HTTP thread at once.
  */
 @RestController
 class GenerateController {
@@ -59,7 +64,7 @@ class GenerateController {
                     }
                 })
                 .thenApply(done -> new GenerateResponse(prefix + done.generatedText(),
-                        details ? Tokens.details(done) : null));
+                        details ? Tokens.details(done, request.topTokens() > 0) : null));
     }
 
     @PostMapping(path = "/generate_stream", consumes = MediaType.APPLICATION_JSON_VALUE,
@@ -74,6 +79,29 @@ class GenerateController {
                 Boolean.TRUE.equals(parameters.details()));
         stream.attach(generations.submit(request, stream));
         return emitter;
+    }
+
+    /**
+     * TGI's compatibility route: {@code /generate} or, with {@code "stream": true}, {@code /generate_stream}. As in
+     * TGI, the whole answer comes as a one-element list.
+     */
+    @PostMapping(path = "/", consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<ResponseBodyEmitter> compatGenerate(@RequestBody(required = false) CompatGenerateRequest body) {
+        if (body == null) {
+            throw new RequestValidationException("the request body is empty");
+        }
+        GenerateRequest request = new GenerateRequest(body.inputs(), body.parameters());
+        if (Boolean.TRUE.equals(body.stream())) {
+            return AsyncJson.events(generateStream(request));
+        }
+        return AsyncJson.emitter(generate(request), List::of, timeout);
+    }
+
+    /** TGI's {@code /tokenize}: the prompt's tokens with the characters each covers; images stay placeholders. */
+    @PostMapping(path = "/tokenize", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    List<PromptEncoder.Token> tokenize(@RequestBody(required = false) GenerateRequest body) {
+        return translator.tokenize(body);
     }
 
     private static GenerateParameters parametersOf(GenerateRequest body) {

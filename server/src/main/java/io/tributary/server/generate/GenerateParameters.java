@@ -1,5 +1,6 @@
 package io.tributary.server.generate;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -29,7 +30,7 @@ public record GenerateParameters(
         Double typicalP,
         Double frequencyPenalty,
         Boolean watermark,
-        Integer topNTokens,
+        @JsonProperty("top_n_tokens") Integer topNTokens, // the naming strategy would make it top_ntokens
         Boolean decoderInputDetails,
         Object grammar) {
 

@@ -13,7 +13,7 @@ public record GenerateResponse(String generatedText, Details details) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Details(String finishReason, int generatedTokens, Long seed, List<Token> prefill,
-                          List<Token> tokens) {
+                          List<Token> tokens, List<List<TopToken>> topTokens) {
     }
 
     /**
@@ -22,5 +22,9 @@ public record GenerateResponse(String generatedText, Details details) {
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Token(int id, String text, float logprob, boolean special, double[] expertWeights) {
+    }
+
+    /** One of the most likely tokens at a step ({@code top_n_tokens}), chosen or not. */
+    public record TopToken(int id, String text, float logprob, boolean special) {
     }
 }

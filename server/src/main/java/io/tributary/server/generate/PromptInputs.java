@@ -19,11 +19,13 @@ import java.util.regex.Pattern;
  * @param text   the prompt with each image replaced by the placeholder
  * @param images the images, in the order they appear
  */
-record PromptInputs(String text, List<ImageInput> images) {
+public record PromptInputs(String text, List<ImageInput> images) {
 
     private static final Pattern MARKDOWN_IMAGE = Pattern.compile("!\\[[^\\]]*\\]\\(([^)\\s]*)\\)");
     private static final Pattern DATA_URI = Pattern.compile("data:([\\w.+-]+/[\\w.+-]+)(;[\\w-]+=[\\w.-]+)*;base64,(.*)",
             Pattern.DOTALL);
+    /** The start of an inline data-URI image, well-formed or not: what a client meant as an image. */
+    private static final Pattern IMAGE_START = Pattern.compile("!\\[[^\\]]*\\]\\(\\s*data:", Pattern.CASE_INSENSITIVE);
     private static final Set<String> MEDIA_TYPES = Set.of("image/png", "image/jpeg", "image/jpg", "image/gif", "image/bmp");
 
     /**
@@ -36,6 +38,7 @@ record PromptInputs(String text, List<ImageInput> images) {
         List<ImageInput> images = new ArrayList<>();
         int last = 0;
         while (matcher.find()) {
+            refuseBrokenImages(inputs.substring(last, matcher.start()), images.size() + 1);
             int number = images.size() + 1;
             if (placeholder == null) {
                 throw new RequestValidationException("`inputs` contains an image, but this mixture's experts read "
@@ -48,8 +51,40 @@ record PromptInputs(String text, List<ImageInput> images) {
             text.append(inputs, last, matcher.start()).append(placeholder);
             last = matcher.end();
         }
+        refuseBrokenImages(inputs.substring(last), images.size() + 1);
         text.append(inputs.substring(last));
         return new PromptInputs(text.toString(), images);
+    }
+
+    /** Text between well-formed images must not hold a malformed one: it would be read as words, silently. */
+    private static void refuseBrokenImages(String text, int number) {
+        if (IMAGE_START.matcher(text).find()) {
+            throw new RequestValidationException("image " + number + ": an inline image must be written "
+                    + "`![](data:image/png;base64,...)` with no spaces or line breaks inside the parentheses");
+        }
+    }
+
+    /**
+     * Decodes a base64 data URI, as images come in TGI's markdown and in OpenAI's {@code image_url} parts.
+     *
+     * @param label how the error names the image ("image 2", "messages[0].content[1].image_url")
+     */
+    public static ImageInput decodeDataUri(String uri, String label) {
+        Matcher dataUri = DATA_URI.matcher(uri);
+        if (!dataUri.matches()) {
+            throw new RequestValidationException(label + ": only base64 data URIs are accepted "
+                    + "(`data:image/png;base64,...`), not " + abbreviate(uri));
+        }
+        String mediaType = dataUri.group(1).toLowerCase(Locale.ROOT);
+        if (!MEDIA_TYPES.contains(mediaType)) {
+            throw new RequestValidationException(label + ": unsupported media type " + mediaType
+                    + "; use PNG, JPEG, GIF or BMP");
+        }
+        try {
+            return new ImageInput(Base64.getDecoder().decode(dataUri.group(3)), mediaType);
+        } catch (IllegalArgumentException e) {
+            throw new RequestValidationException(label + ": the data URI is not valid base64");
+        }
     }
 
     private static ImageInput decode(String uri, int number) {
@@ -58,16 +93,7 @@ record PromptInputs(String text, List<ImageInput> images) {
             throw new RequestValidationException("image " + number + ": only base64 data URIs are accepted "
                     + "(`![](data:image/png;base64,...)`), not " + abbreviate(uri));
         }
-        String mediaType = dataUri.group(1).toLowerCase(Locale.ROOT);
-        if (!MEDIA_TYPES.contains(mediaType)) {
-            throw new RequestValidationException("image " + number + ": unsupported media type " + mediaType
-                    + "; use PNG, JPEG, GIF or BMP");
-        }
-        try {
-            return new ImageInput(Base64.getDecoder().decode(dataUri.group(3)), mediaType);
-        } catch (IllegalArgumentException e) {
-            throw new RequestValidationException("image " + number + ": the data URI is not valid base64");
-        }
+        return decodeDataUri(uri, "image " + number);
     }
 
     private static String abbreviate(String uri) {

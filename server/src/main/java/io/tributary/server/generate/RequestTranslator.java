@@ -8,6 +8,7 @@ import io.tributary.routing.router.RouterSpec;
 import io.tributary.routing.router.Routers;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.server.config.TributaryProperties;
+import io.tributary.server.mixture.PromptEncoder;
 import io.tributary.server.mixture.ServedModel;
 import org.springframework.stereotype.Component;
 
@@ -21,7 +22,10 @@ import java.util.Objects;
  * is answered before any stream starts.
  */
 @Component
-class RequestTranslator {
+public class RequestTranslator {
+
+    /** TGI's default {@code max_top_n_tokens}. */
+    static final int MAX_TOP_N_TOKENS = 5;
 
     private final ServedModel model;
     private final TributaryProperties.Limits limits;
@@ -31,6 +35,7 @@ class RequestTranslator {
         this.limits = properties.limits();
     }
 
+    /** A TGI request: {@code inputs} with inline markdown images, and TGI's parameters. */
     GenerationRequest translate(GenerateRequest request) {
         if (request == null) {
             throw new RequestValidationException("the request body is empty");
@@ -39,18 +44,35 @@ class RequestTranslator {
         if (inputs == null || inputs.isEmpty()) {
             throw new RequestValidationException("`inputs` cannot be empty");
         }
-        if (inputs.length() > limits.maxInputChars()) {
-            throw new RequestValidationException("`inputs` must have less than " + limits.maxInputChars()
-                    + " characters. Given: " + inputs.length());
-        }
+        checkInputLength("`inputs`", inputs.length());
         GenerateParameters parameters = Objects.requireNonNullElse(request.parameters(), GenerateParameters.NONE);
         refuseUnsupported(parameters);
+        int topTokens = topNTokens(parameters.topNTokens());
+        PromptInputs prompt = PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null),
+                limits.maxImages());
+        return translate(prompt, model.prompts().encode(prompt.text()), parameters, topTokens);
+    }
+
+    /** TGI's {@code /tokenize}: validated as a generation's inputs are, then tokenized. */
+    List<PromptEncoder.Token> tokenize(GenerateRequest request) {
+        if (request == null || request.inputs() == null || request.inputs().isEmpty()) {
+            throw new RequestValidationException("`inputs` cannot be empty");
+        }
+        checkInputLength("`inputs`", request.inputs().length());
+        PromptInputs prompt = PromptInputs.parse(request.inputs(), model.prompts().imagePlaceholder().orElse(null),
+                limits.maxImages());
+        return model.prompts().tokenize(prompt.text());
+    }
+
+    /**
+     * The common path of every API: a prompt already split into text and images, and its token ids (encoded by the
+     * caller: a prompt rendered by a chat template carries its own special tokens).
+     */
+    public GenerationRequest translate(PromptInputs prompt, int[] encoded, GenerateParameters parameters,
+                                       int topTokens) {
         SamplingParams sampling = sampling(parameters);
         int maxNewTokens = maxNewTokens(parameters);
         List<String> stop = stopSequences(parameters);
-
-        PromptInputs prompt = PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null),
-                limits.maxImages());
         for (int i = 0; i < prompt.images().size(); i++) {
             try {
                 model.prompts().checkImage(prompt.images().get(i));
@@ -58,7 +80,6 @@ class RequestTranslator {
                 throw new RequestValidationException("image " + (i + 1) + ": " + e.getMessage());
             }
         }
-        int[] encoded = model.prompts().encode(prompt.text());
         int[] tokens = truncate(encoded, parameters.truncate());
         if (tokens.length < encoded.length && !prompt.images().isEmpty()) {
             throw new RequestValidationException("`truncate` cannot shorten a prompt with images: it would cut "
@@ -73,7 +94,20 @@ class RequestTranslator {
                     + model.maxTotalTokens() + ". Given: " + given + " and " + maxNewTokens + " `max_new_tokens`");
         }
         return new GenerationRequest(expertPrompt, sampling,
-                new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()));
+                new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()), topTokens);
+    }
+
+    /** Refuses a prompt longer than {@code tributary.limits.max-input-chars} before any work is done on it. */
+    public void checkInputLength(String what, int characters) {
+        if (characters > limits.maxInputChars()) {
+            throw new RequestValidationException(what + " must have less than " + limits.maxInputChars()
+                    + " characters (tributary.limits.max-input-chars). Given: " + characters);
+        }
+    }
+
+    /** The most positions a prompt of {@code positions} leaves for generated tokens, within the limits. */
+    public int roomForNewTokens(int positions) {
+        return Math.max(1, Math.min(limits.maxNewTokens(), model.maxTotalTokens() - positions));
     }
 
     /** What the prompt takes in the experts' context once its images become image tokens. */
@@ -155,6 +189,17 @@ class RequestTranslator {
         return stop;
     }
 
+    private static int topNTokens(Integer topNTokens) {
+        if (topNTokens == null) {
+            return 0;
+        }
+        if (topNTokens < 0 || topNTokens > MAX_TOP_N_TOKENS) {
+            throw new RequestValidationException("`top_n_tokens` must be >= 0 and <= " + MAX_TOP_N_TOKENS
+                    + ". Given: " + topNTokens);
+        }
+        return topNTokens;
+    }
+
     private static int[] truncate(int[] tokens, Integer truncate) {
         if (truncate == null) {
             return tokens;
@@ -171,7 +216,6 @@ class RequestTranslator {
         refuseIf(p.typicalP() != null && p.typicalP() < 1.0, "typical_p");
         refuseIf(p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0, "frequency_penalty");
         refuseIf(Boolean.TRUE.equals(p.watermark()), "watermark");
-        refuseIf(p.topNTokens() != null && p.topNTokens() > 0, "top_n_tokens");
         refuseIf(Boolean.TRUE.equals(p.decoderInputDetails()), "decoder_input_details");
         refuseIf(p.grammar() != null, "grammar");
     }

@@ -58,12 +58,13 @@ final class SseTokenStream implements GenerationListener {
             last = token; // sent by onFinish, which follows at once, with the final text
             return;
         }
-        enqueue(new StreamResponse(token.index() + 1, Tokens.toWire(token), null, null, null));
+        enqueue(new StreamResponse(token.index() + 1, Tokens.toWire(token), Tokens.topTokens(token), null, null));
     }
 
     @Override
     public void onFinish(GenerationResult result) {
-        enqueue(new StreamResponse(last.index() + 1, Tokens.toWire(last), null, prefix + result.generatedText(),
+        enqueue(new StreamResponse(last.index() + 1, Tokens.toWire(last), Tokens.topTokens(last),
+                prefix + result.generatedText(),
                 details ? Tokens.streamDetails(result) : null));
         enqueue(End.COMPLETE);
     }

@@ -4,16 +4,18 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
+import java.util.List;
+
 /**
  * One server-sent event of {@code POST /generate_stream}, as in TGI: {@code generatedText} and {@code details}
- * are {@code null} except on the last event.
+ * are {@code null} except on the last event; {@code topTokens} is {@code null} unless {@code top_n_tokens} asked.
  *
  * @param index 1-based index of the token in the generation
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record StreamResponse(int index, GenerateResponse.Token token, Object topTokens, String generatedText,
-                             StreamDetails details) {
+public record StreamResponse(int index, GenerateResponse.Token token, List<GenerateResponse.TopToken> topTokens,
+                             String generatedText, StreamDetails details) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record StreamDetails(String finishReason, int generatedTokens, Long seed, int inputLength) {

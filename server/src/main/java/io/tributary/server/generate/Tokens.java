@@ -16,10 +16,21 @@ final class Tokens {
                 token.expertWeights());
     }
 
-    static GenerateResponse.Details details(GenerationResult result) {
+    /** The token's alternatives, or {@code null} when the request asked for none (TGI omits them then). */
+    static List<GenerateResponse.TopToken> topTokens(GeneratedToken token) {
+        if (token.topTokens().isEmpty()) {
+            return null;
+        }
+        return token.topTokens().stream()
+                .map(top -> new GenerateResponse.TopToken(top.id(), top.text(), top.logProb(), top.special()))
+                .toList();
+    }
+
+    static GenerateResponse.Details details(GenerationResult result, boolean topTokens) {
         List<GenerateResponse.Token> tokens = result.tokens().stream().map(Tokens::toWire).toList();
         return new GenerateResponse.Details(result.finishReason().wireName(), result.generatedTokens(),
-                result.seed(), List.of(), tokens);
+                result.seed(), List.of(), tokens,
+                topTokens ? result.tokens().stream().map(Tokens::topTokens).toList() : List.of());
     }
 
     static StreamResponse.StreamDetails streamDetails(GenerationResult result) {

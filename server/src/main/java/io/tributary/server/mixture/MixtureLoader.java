@@ -11,6 +11,7 @@ import io.tributary.routing.decode.Mixture;
 import io.tributary.routing.router.FeatureExtractor;
 import io.tributary.routing.router.Router;
 import io.tributary.routing.router.Routers;
+import io.tributary.server.chat.ChatTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +69,8 @@ public final class MixtureLoader {
             Router router = RouterLoader.defaultRouter(manifestFile, manifest.router(), routers);
             Mixture mixture = new Mixture(manifest.name(), loaded, router, tokenizer, eos);
             int maxTotalTokens = loaded.stream().mapToInt(Expert::maxSequenceLength).min().orElseThrow();
-            PromptEncoder prompts = new TokenizerPromptEncoder(tokenizer, placeholder, ImageLimits.DEFAULT);
+            PromptEncoder prompts = new TokenizerPromptEncoder(tokenizer, placeholder, ImageLimits.DEFAULT,
+                    ChatTemplates.fromCheckpoint(first));
             return new ServedModel(mixture, routers, prompts, maxTotalTokens, SharedVision.of(towers), resources);
         } catch (RuntimeException e) {
             loaded.forEach(Expert::close);

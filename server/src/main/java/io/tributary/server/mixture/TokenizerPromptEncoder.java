@@ -5,6 +5,9 @@ import io.tributary.model.image.ImageLimits;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.ImageInput;
 
+import io.tributary.server.chat.ChatTemplate;
+
+import java.util.List;
 import java.util.Optional;
 
 /** The prompt encoder of a loaded mixture: its shared tokenizer and its experts' image placeholder. */
@@ -13,16 +16,36 @@ final class TokenizerPromptEncoder implements PromptEncoder {
     private final HfTokenizer tokenizer;
     private final Optional<String> imagePlaceholder;
     private final ImageDecoder images;
+    private final Optional<ChatTemplate> chatTemplate;
 
-    TokenizerPromptEncoder(HfTokenizer tokenizer, Optional<String> imagePlaceholder, ImageLimits limits) {
+    TokenizerPromptEncoder(HfTokenizer tokenizer, Optional<String> imagePlaceholder, ImageLimits limits,
+                           Optional<ChatTemplate> chatTemplate) {
         this.tokenizer = tokenizer;
         this.imagePlaceholder = imagePlaceholder;
         this.images = new ImageDecoder(limits);
+        this.chatTemplate = chatTemplate;
     }
 
     @Override
     public int[] encode(String text) {
         return tokenizer.encode(text);
+    }
+
+    @Override
+    public int[] encodeRendered(String text) {
+        return tokenizer.encodeWithoutSpecialTokens(text);
+    }
+
+    @Override
+    public List<Token> tokenize(String text) {
+        return tokenizer.tokenize(text).stream()
+                .map(span -> new Token(span.id(), span.text(), span.start(), span.stop()))
+                .toList();
+    }
+
+    @Override
+    public Optional<ChatTemplate> chatTemplate() {
+        return chatTemplate;
     }
 
     @Override

@@ -142,6 +142,10 @@ class GenerateApiTest {
             "{\"inputs\":\"see ![](https://example.com/a.png)\"}                | 422 | image 1: only base64 data URIs are accepted",
             "{\"inputs\":\"see ![](data:image/png;base64,)\"}                  | 422 | image 1: the image is empty",
             "{\"inputs\":\"see ![](data:image/png;base64,AAAA)\",\"parameters\":{\"truncate\":1}} | 422 | `truncate` cannot shorten a prompt with images",
+            "{\"inputs\":\"hi\",\"parameters\":{\"top_n_tokens\":6}}          | 422 | `top_n_tokens` must be >= 0 and <= 5",
+            "{\"inputs\":\"hi\",\"parameters\":{\"top_n_tokens\":-1}}         | 422 | `top_n_tokens` must be >= 0 and <= 5",
+            "{\"inputs\":\"see ![](data:image/png;base64,AA AA)\"}             | 422 | image 1: an inline image must be written",
+            "{\"inputs\":\"see ![](data:image/png;base64,AAAA\"}               | 422 | image 1: an inline image must be written",
             "{\"inputs\": \"hi\"                                               | 400 | Failed to parse the request body as JSON",
             "not json at all                                                   | 400 | Failed to parse the request body as JSON",
             "''                                                                | 422 | the request body is empty",
@@ -155,6 +159,63 @@ class GenerateApiTest {
             assertThat(error.get("error").asString()).as(path).contains(message);
             assertThat(error.get("error_type").asString()).isEqualTo("validation");
         }
+    }
+
+    @Test
+    void topNTokensListTheMostLikelyTokensOfEachStepInDetailsAndStream() throws Exception {
+        String request = "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":5,\"details\":true,"
+                + "\"top_n_tokens\":3}}";
+        JsonNode details = json(http.postJson("/generate", request)).get("details");
+        assertThat(details.get("top_tokens")).hasSize(5);
+        for (int i = 0; i < 5; i++) {
+            JsonNode top = details.get("top_tokens").get(i);
+            assertThat(top).hasSize(3);
+            // Greedy: the chosen token is the most likely one.
+            assertThat(top.get(0).get("id")).isEqualTo(details.get("tokens").get(i).get("id"));
+            assertThat(top.get(0).get("logprob").asDouble()).isEqualTo(details.get("tokens").get(i).get("logprob").asDouble());
+            assertThat(top.get(1).get("logprob").asDouble()).isLessThanOrEqualTo(top.get(0).get("logprob").asDouble());
+        }
+        List<JsonNode> events = http.streamAll("/generate_stream", request);
+        assertThat(events).hasSize(5).allSatisfy(event -> assertThat(event.get("top_tokens")).hasSize(3));
+        assertThat(events.get(0).get("top_tokens")).isEqualTo(details.get("top_tokens").get(0));
+
+        JsonNode plain = json(http.postJson("/generate", "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":2,"
+                + "\"details\":true}}")).get("details");
+        assertThat(plain.get("top_tokens")).isEmpty();
+    }
+
+    @Test
+    void theCompatibilityRouteAnswersAsGenerateInAListOrStreams() throws Exception {
+        String parameters = "\"parameters\":{\"max_new_tokens\":6}";
+        JsonNode generated = json(http.postJson("/generate", "{\"inputs\":\"compat\"," + parameters + "}"));
+
+        HttpResponse<String> whole = http.postJson("/", "{\"inputs\":\"compat\"," + parameters + "}");
+        assertThat(whole.statusCode()).isEqualTo(200);
+        assertThat(whole.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type)
+                .startsWith("application/json"));
+        assertThat(json(whole)).hasSize(1);
+        assertThat(json(whole).get(0).get("generated_text")).isEqualTo(generated.get("generated_text"));
+
+        List<JsonNode> events = http.streamAll("/", "{\"inputs\":\"compat\",\"stream\":true," + parameters + "}");
+        assertThat(events).hasSize(6);
+        assertThat(events.get(5).get("generated_text")).isEqualTo(generated.get("generated_text"));
+
+        HttpResponse<String> bad = http.postJson("/", "{\"inputs\":\"\",\"stream\":false}");
+        assertThat(bad.statusCode()).isEqualTo(422);
+        assertThat(json(bad).get("error").asString()).contains("`inputs` cannot be empty");
+    }
+
+    @Test
+    void tokenizeShowsEachTokenWithTheCharactersItCovers() throws Exception {
+        HttpResponse<String> response = http.postJson("/tokenize", "{\"inputs\":\"abc\"}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode tokens = json(response);
+        assertThat(tokens).hasSize(3);
+        assertThat(tokens.get(1).get("text").asString()).isEqualTo("b");
+        assertThat(tokens.get(1).get("start").asInt()).isEqualTo(1);
+        assertThat(tokens.get(1).get("stop").asInt()).isEqualTo(2);
+        assertThat(tokens.get(1).get("id").asInt()).isEqualTo('b' % FakeMixture.EOS);
+        assertThat(http.postJson("/tokenize", "{\"inputs\":\"\"}").statusCode()).isEqualTo(422);
     }
 
     @Test

@@ -47,4 +47,17 @@ class PromptInputsTest {
         assertThatThrownBy(() -> PromptInputs.parse("![](" + PNG + ")![](" + PNG + ")", "<image>", 1))
                 .hasMessageContaining("at most 1 images");
     }
+
+    @Test
+    void aMalformedInlineImageIsRefusedNeverReadAsText() {
+        for (String broken : new String[] {
+                "Look: ![](data:image/png;base64,iVBOR w0KGgo=) what?",   // a space inside
+                "Look: ![](data:image/png;base64,iVBORw0KGgo=",          // never closed
+                "![](" + PNG + ") and ![x]( data:image/png;base64,\nAAAA)", // after a good one
+                "![](DATA:image/png;base64,AA AA)"}) {
+            assertThatThrownBy(() -> PromptInputs.parse(broken, "<image>", 8)).as(broken)
+                    .isInstanceOf(RequestValidationException.class)
+                    .hasMessageContaining("an inline image must be written");
+        }
+    }
 }
