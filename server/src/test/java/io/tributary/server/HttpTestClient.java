@@ -88,6 +88,18 @@ public final class HttpTestClient {
         return response.statusCode();
     }
 
+    /** Every {@code data:} payload of a server-sent-event stream as sent, JSON or not ({@code [DONE]}). */
+    public List<String> streamData(String path, String body) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpResponse<java.util.stream.Stream<String>> response = client.send(request,
+                HttpResponse.BodyHandlers.ofLines());
+        return response.body().filter(line -> line.startsWith("data:"))
+                .map(line -> line.substring(5).strip()).toList();
+    }
+
     public List<JsonNode> streamAll(String path, String body) throws Exception {
         List<JsonNode> events = new ArrayList<>();
         stream(path, body, events::add);

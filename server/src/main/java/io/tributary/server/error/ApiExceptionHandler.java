@@ -7,14 +7,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import io.tributary.server.openai.ModelNotFoundException;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
 import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
 import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DatabindException;
@@ -23,8 +28,8 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Every failure of the generate API becomes a TGI-shaped error with a 4xx status when the client can fix it;
- * a 5xx only when the server is at fault. Nothing escapes as an unexplained 500.
+ * Every failure of the API becomes an error with a 4xx status when the client can fix it, a 5xx only when the
+ * server is at fault: TGI's shape, or OpenAI's on {@code /v1} routes. Nothing escapes as an unexplained 500.
  */
 @Order(Ordered.HIGHEST_PRECEDENCE) // before Spring's problem-details handler: TGI clients expect TGI's shape
 @RestControllerAdvice
@@ -39,13 +44,13 @@ class ApiExceptionHandler {
     }
 
     @ExceptionHandler(RequestValidationException.class)
-    ResponseEntity<ErrorResponse> invalid(RequestValidationException e) {
+    ResponseEntity<Object> invalid(RequestValidationException e) {
         metrics.rejected("validation");
         return error(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), "validation");
     }
 
     @ExceptionHandler(HttpMessageNotReadableException.class)
-    ResponseEntity<ErrorResponse> unreadable(HttpMessageNotReadableException e) {
+    ResponseEntity<Object> unreadable(HttpMessageNotReadableException e) {
         metrics.rejected("validation");
         for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
             if (cause instanceof DatabindException binding) {
@@ -65,40 +70,52 @@ class ApiExceptionHandler {
     }
 
     @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
-    ResponseEntity<ErrorResponse> mediaType(HttpMediaTypeNotSupportedException e) {
+    ResponseEntity<Object> mediaType(HttpMediaTypeNotSupportedException e) {
         return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE,
                 "Expected request with `Content-Type: application/json`", "validation");
     }
 
     @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
-    ResponseEntity<ErrorResponse> method(HttpRequestMethodNotSupportedException e) {
+    ResponseEntity<Object> method(HttpRequestMethodNotSupportedException e) {
         return error(HttpStatus.METHOD_NOT_ALLOWED, e.getMessage(), "validation");
     }
 
     @ExceptionHandler(OverloadedException.class)
-    ResponseEntity<ErrorResponse> overloaded(OverloadedException e) {
+    ResponseEntity<Object> overloaded(OverloadedException e) {
         return error(HttpStatus.TOO_MANY_REQUESTS, e.getMessage(), "overloaded");
     }
 
     @ExceptionHandler({TimeoutException.class, AsyncRequestTimeoutException.class})
-    ResponseEntity<ErrorResponse> timeout(Exception e) {
+    ResponseEntity<Object> timeout(Exception e) {
         return error(HttpStatus.GATEWAY_TIMEOUT, "the generation did not finish in time", "timeout");
     }
 
     @ExceptionHandler(CancellationException.class)
-    ResponseEntity<ErrorResponse> cancelled(CancellationException e) {
+    ResponseEntity<Object> cancelled(CancellationException e) {
         // Only the server cancels a request whose client is still waiting: it is shutting down.
         return error(HttpStatus.SERVICE_UNAVAILABLE, "the server is shutting down; retry", "unhealthy");
     }
 
     @ExceptionHandler(IllegalArgumentException.class)
-    ResponseEntity<ErrorResponse> refusedByModel(IllegalArgumentException e) {
+    ResponseEntity<Object> refusedByModel(IllegalArgumentException e) {
         // Experts refuse what they cannot encode (an over-long prompt, an unusable image) this way.
         return error(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), "validation");
     }
 
+    @ExceptionHandler(ModelNotFoundException.class)
+    ResponseEntity<Object> modelNotFound(ModelNotFoundException e) {
+        metrics.rejected("validation");
+        return error(HttpStatus.NOT_FOUND, e.getMessage(), "model_not_found");
+    }
+
+    @ExceptionHandler(NoResourceFoundException.class)
+    ResponseEntity<Object> noSuchRoute(NoResourceFoundException e) {
+        return error(HttpStatus.NOT_FOUND, "no route " + e.getHttpMethod() + " /" + e.getResourcePath()
+                + "; see /openapi.yaml for the API", "not_found");
+    }
+
     @ExceptionHandler(GenerationFailedException.class)
-    ResponseEntity<ErrorResponse> generationFailed(GenerationFailedException e) {
+    ResponseEntity<Object> generationFailed(GenerationFailedException e) {
         LOG.warn("generation failed", e.getCause());
         return error(HttpStatus.FAILED_DEPENDENCY, e.getMessage(), "generation");
     }
@@ -115,7 +132,20 @@ class ApiExceptionHandler {
         return path.isEmpty() ? "$" : path.toString();
     }
 
-    private static ResponseEntity<ErrorResponse> error(HttpStatus status, String message, String type) {
-        return ResponseEntity.status(status).body(new ErrorResponse(message, type));
+    /** TGI's shape, or OpenAI's on the OpenAI-compatible routes, whose SDKs read only theirs. */
+    private static ResponseEntity<Object> error(HttpStatus status, String message, String type) {
+        ErrorResponse tgi = new ErrorResponse(message, type);
+        if (!onOpenAiRoute()) {
+            return ResponseEntity.status(status).contentType(MediaType.APPLICATION_JSON).body(tgi);
+        }
+        // OpenAI answers every request it cannot serve as sent with 400, where TGI says 422.
+        HttpStatus openAiStatus = status == HttpStatus.UNPROCESSABLE_CONTENT ? HttpStatus.BAD_REQUEST : status;
+        return ResponseEntity.status(openAiStatus).contentType(MediaType.APPLICATION_JSON)
+                .body(OpenAiErrorResponse.of(openAiStatus.value(), tgi));
+    }
+
+    private static boolean onOpenAiRoute() {
+        return RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes
+                && attributes.getRequest().getRequestURI().startsWith("/v1/");
     }
 }

@@ -1,12 +1,7 @@
 package io.tributary.server.generate;
 
-import io.tributary.routing.decode.GeneratedToken;
-import io.tributary.routing.decode.Generation;
-import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationRequest;
-import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.config.TributaryProperties;
-import io.tributary.server.error.GenerationFailedException;
 import io.tributary.server.mixture.PromptEncoder;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.http.MediaType;
@@ -20,10 +15,8 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Text-generation-inference's generate API: {@code POST /generate} answers once the generation is over,
@@ -54,15 +47,7 @@ class GenerateController {
         String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
         boolean details = Boolean.TRUE.equals(parameters.details());
 
-        CompletableFuture<GenerationResult> result = new CompletableFuture<>();
-        Generation generation = generations.submit(request, new CompletingListener(result));
-        return result
-                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((done, failure) -> {
-                    if (failure != null) {
-                        generation.cancel(); // timed out, or the client is gone: free the KV caches now
-                    }
-                })
+        return generations.generate(request, timeout)
                 .thenApply(done -> new GenerateResponse(prefix + done.generatedText(),
                         details ? Tokens.details(done, request.topTokens() > 0) : null));
     }
@@ -75,7 +60,7 @@ class GenerateController {
         String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
 
         SseEmitter emitter = new SseEmitter(timeout.toMillis());
-        SseTokenStream stream = new SseTokenStream(emitter, streamWriter, prefix,
+        SseTokenStream stream = new SseTokenStream(new SseEventQueue(emitter, streamWriter), prefix,
                 Boolean.TRUE.equals(parameters.details()));
         stream.attach(generations.submit(request, stream));
         return emitter;
@@ -106,23 +91,5 @@ class GenerateController {
 
     private static GenerateParameters parametersOf(GenerateRequest body) {
         return Objects.requireNonNullElse(body.parameters(), GenerateParameters.NONE);
-    }
-
-    /** Completes a future with the generation's outcome; tokens are only collected in the result. */
-    private record CompletingListener(CompletableFuture<GenerationResult> result) implements GenerationListener {
-        @Override
-        public void onToken(GeneratedToken token) {
-        }
-
-        @Override
-        public void onFinish(GenerationResult finished) {
-            result.complete(finished);
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            result.completeExceptionally(error instanceof CancellationException || error instanceof IllegalArgumentException
-                    ? error : new GenerationFailedException(error));
-        }
     }
 }

@@ -105,6 +105,19 @@ public class RequestTranslator {
         }
     }
 
+    /** Splits a prompt with inline markdown images (TGI's form) into text and images, within the image limit. */
+    public PromptInputs parseInputs(String inputs) {
+        return PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null), limits.maxImages());
+    }
+
+    /** Refuses more images than {@code tributary.limits.max-images}. */
+    public void checkImageCount(String where, long images) {
+        if (images > limits.maxImages()) {
+            throw new RequestValidationException(where + " may contain at most " + limits.maxImages()
+                    + " images (tributary.limits.max-images). Given: " + images);
+        }
+    }
+
     /** The most positions a prompt of {@code positions} leaves for generated tokens, within the limits. */
     public int roomForNewTokens(int positions) {
         return Math.max(1, Math.min(limits.maxNewTokens(), model.maxTotalTokens() - positions));
