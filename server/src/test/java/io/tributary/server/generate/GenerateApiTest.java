@@ -15,6 +15,7 @@ import tools.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.util.List;
 
+import static io.tributary.server.ContractSchemas.assertValid;
 import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -156,6 +157,7 @@ class GenerateApiTest {
             HttpResponse<String> response = http.postJson(path, body);
             assertThat(response.statusCode()).as(path + " " + response.body()).isEqualTo(status);
             JsonNode error = json(response);
+            assertValid("ErrorResponse", error);
             assertThat(error.get("error").asString()).as(path).contains(message);
             assertThat(error.get("error_type").asString()).isEqualTo("validation");
         }
@@ -165,7 +167,9 @@ class GenerateApiTest {
     void topNTokensListTheMostLikelyTokensOfEachStepInDetailsAndStream() throws Exception {
         String request = "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":5,\"details\":true,"
                 + "\"top_n_tokens\":3}}";
-        JsonNode details = json(http.postJson("/generate", request)).get("details");
+        JsonNode answer = json(http.postJson("/generate", request));
+        assertValid("GenerateResponse", answer);
+        JsonNode details = answer.get("details");
         assertThat(details.get("top_tokens")).hasSize(5);
         for (int i = 0; i < 5; i++) {
             JsonNode top = details.get("top_tokens").get(i);
@@ -177,6 +181,7 @@ class GenerateApiTest {
         }
         List<JsonNode> events = http.streamAll("/generate_stream", request);
         assertThat(events).hasSize(5).allSatisfy(event -> assertThat(event.get("top_tokens")).hasSize(3));
+        events.forEach(event -> assertValid("StreamResponse", event));
         assertThat(events.get(0).get("top_tokens")).isEqualTo(details.get("top_tokens").get(0));
 
         JsonNode plain = json(http.postJson("/generate", "{\"inputs\":\"hello\",\"parameters\":{\"max_new_tokens\":2,"
@@ -194,6 +199,7 @@ class GenerateApiTest {
         assertThat(whole.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type)
                 .startsWith("application/json"));
         assertThat(json(whole)).hasSize(1);
+        assertValid("GenerateResponse", json(whole).get(0));
         assertThat(json(whole).get(0).get("generated_text")).isEqualTo(generated.get("generated_text"));
 
         List<JsonNode> events = http.streamAll("/", "{\"inputs\":\"compat\",\"stream\":true," + parameters + "}");
@@ -210,6 +216,7 @@ class GenerateApiTest {
         HttpResponse<String> response = http.postJson("/tokenize", "{\"inputs\":\"abc\"}");
         assertThat(response.statusCode()).isEqualTo(200);
         JsonNode tokens = json(response);
+        tokens.forEach(token -> assertValid("TokenSpan", token));
         assertThat(tokens).hasSize(3);
         assertThat(tokens.get(1).get("text").asString()).isEqualTo("b");
         assertThat(tokens.get(1).get("start").asInt()).isEqualTo(1);

@@ -14,6 +14,7 @@ import tools.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.util.List;
 
+import static io.tributary.server.ContractSchemas.assertValid;
 import static io.tributary.server.HttpTestClient.JSON;
 import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,6 +45,7 @@ class OpenAiApiTest {
         JsonNode tgi = json(http.postJson("/generate", "{\"inputs\":\"[system]be brief[user]hello[assistant]\","
                 + "\"parameters\":{\"max_new_tokens\":7}}"));
 
+        assertValid("ChatCompletion", chat);
         assertThat(chat.get("object").asString()).isEqualTo("chat.completion");
         assertThat(chat.get("id").asString()).startsWith("chatcmpl-");
         assertThat(chat.get("model").asString()).isEqualTo("fake-mixture");
@@ -65,8 +67,10 @@ class OpenAiApiTest {
         List<String> data = http.streamData("/v1/chat/completions", request);
         JsonNode whole = json(http.postJson("/v1/chat/completions", request.replace("\"stream\":true", "\"stream\":false")));
 
+        assertValid("ChatCompletionRequest", JSON.readTree(request));
         assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
         List<JsonNode> chunks = data.subList(0, data.size() - 1).stream().map(JSON::readTree).toList();
+        chunks.forEach(chunk -> assertValid("ChatCompletionChunk", chunk));
         assertThat(chunks).hasSize(1 + 5 + 1); // role, five tokens, usage
         assertThat(chunks).allSatisfy(chunk -> assertThat(chunk.get("object").asString()).isEqualTo("chat.completion.chunk"));
         assertThat(chunks.stream().map(chunk -> chunk.get("id").asString()).distinct()).hasSize(1);
@@ -90,6 +94,7 @@ class OpenAiApiTest {
         JsonNode choice = json(http.postJson("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\","
                 + "\"content\":\"hi\"}],\"max_tokens\":4,\"temperature\":0,\"logprobs\":true,\"top_logprobs\":3}"))
                 .get("choices").get(0);
+        assertValid("ChatLogprobs", choice.get("logprobs"));
         JsonNode content = choice.get("logprobs").get("content");
         assertThat(content).hasSize(4);
         StringBuilder text = new StringBuilder();
@@ -139,11 +144,13 @@ class OpenAiApiTest {
         JsonNode completion = json(http.postJson("/v1/completions",
                 "{\"model\":\"fake-mixture\",\"prompt\":\"The river\",\"max_tokens\":6,\"temperature\":0,\"echo\":true}"));
         JsonNode tgi = json(http.postJson("/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":6}}"));
+        assertValid("Completion", completion);
         assertThat(completion.get("object").asString()).isEqualTo("text_completion");
         assertThat(completion.get("choices").get(0).get("text").asString())
                 .isEqualTo("The river" + tgi.get("generated_text").asString());
 
         JsonNode defaults = json(http.postJson("/v1/completions", "{\"prompt\":[\"abc\"],\"temperature\":0,\"logprobs\":2}"));
+        assertValid("Completion", defaults);
         JsonNode logprobs = defaults.get("choices").get(0).get("logprobs");
         assertThat(logprobs.get("tokens")).as("OpenAI's default max_tokens").hasSize(16);
         assertThat(logprobs.get("top_logprobs").get(0).size()).isBetween(1, 2);
@@ -152,6 +159,7 @@ class OpenAiApiTest {
         List<String> data = http.streamData("/v1/completions", "{\"prompt\":\"The river\",\"max_tokens\":6,"
                 + "\"temperature\":0,\"stream\":true}");
         assertThat(data).hasSize(7).last().isEqualTo("[DONE]");
+        data.subList(0, 6).forEach(event -> assertValid("Completion", JSON.readTree(event)));
         StringBuilder streamed = new StringBuilder();
         data.subList(0, 6).forEach(event -> streamed.append(JSON.readTree(event).get("choices").get(0).get("text").asString()));
         assertThat(streamed.toString()).isEqualTo(tgi.get("generated_text").asString());
@@ -160,6 +168,7 @@ class OpenAiApiTest {
     @Test
     void modelsListsTheMixtureWithItsExperts() throws Exception {
         JsonNode models = json(http.get("/v1/models"));
+        assertValid("ModelList", models);
         assertThat(models.get("object").asString()).isEqualTo("list");
         JsonNode card = models.get("data").get(0);
         assertThat(card.get("id").asString()).isEqualTo("fake-mixture");
@@ -168,6 +177,7 @@ class OpenAiApiTest {
         assertThat(json(http.get("/v1/models/fake-mixture")).get("id").asString()).isEqualTo("fake-mixture");
         HttpResponse<String> missing = http.get("/v1/models/gpt-4");
         assertThat(missing.statusCode()).isEqualTo(404);
+        assertValid("OpenAiErrorResponse", json(missing));
         assertThat(json(missing).get("error").get("code").asString()).isEqualTo("model_not_found");
     }
 
@@ -214,6 +224,7 @@ class OpenAiApiTest {
     void badRequestsGetOpenAisErrorShape(String path, String body, int status, String message) throws Exception {
         HttpResponse<String> response = http.postJson(path, body);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertValid("OpenAiErrorResponse", json(response));
         JsonNode error = json(response).get("error");
         assertThat(error.get("message").asString()).contains(message);
         assertThat(error.get("type").asString()).isEqualTo("invalid_request_error");
