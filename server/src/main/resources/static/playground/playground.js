@@ -166,7 +166,8 @@ async function generate() {
 async function stream(body, signal) {
   const response = await fetch('generate_stream', {
     method: 'POST', signal, body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    // A refusal comes as JSON before any event, so the request accepts both.
+    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream, application/json' },
   });
   if (!response.ok) {
     showError(await readError(response));

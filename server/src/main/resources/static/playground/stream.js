@@ -35,7 +35,7 @@ function dispatch(block, onEvent) {
 export async function readError(response) {
   const text = await response.text();
   let type = response.statusText || 'error';
-  let message = text.trim() || 'no message';
+  let message = text.trim() || 'the server gave no reason';
   try {
     const body = JSON.parse(text);
     if (typeof body.error === 'string') {
