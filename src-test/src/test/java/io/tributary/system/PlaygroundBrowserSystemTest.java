@@ -61,7 +61,8 @@ class PlaygroundBrowserSystemTest {
     @BeforeAll
     static void start() throws Exception {
         Browser.requireInstalled();
-        // Posterior routing needs no router artefacts and moves the weights after every token.
+        // The test picks posterior routing in the page: it needs no router artefacts beside the experts, and it
+        // moves the weights after every token.
         Path manifest = TinyVisionMixture.write(dir, "uniform");
         server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + manifest);
         browser = Browser.start();
