@@ -20,6 +20,18 @@ public final class Routers {
     }
 
     /**
+     * The modes {@link #create} can build over this mixture's artefacts, in {@link #MODES} order: uniform, fixed
+     * and posterior always; hard, soft and top-k with centroids; learned with a classifier.
+     */
+    public List<String> availableModes() {
+        return MODES.stream().filter(mode -> switch (mode) {
+            case "hard", "soft", "top-k" -> resources.clusters() != null;
+            case "learned" -> resources.classifier() != null;
+            default -> true;
+        }).toList();
+    }
+
+    /**
      * @throws IllegalArgumentException naming the problem: an unknown mode, a missing artefact, a parameter the
      *                                  mode does not take, a wrong number of weights, ...
      */

@@ -55,6 +55,24 @@ class RoutersTest {
     }
 
     @Test
+    void availableModesAreThoseTheArtefactsAllowAndEachOneBuilds() {
+        assertThat(routers(2).availableModes()).containsExactly("uniform", "fixed", "posterior");
+
+        ClusterModel clusters = new ClusterModel(new float[][] {{1, 0}, {0, 1}}, new float[2], new double[] {1, 1});
+        Classifier classifier = new Classifier(List.<float[][]>of(new float[][] {{1, 0}, {0, 1}}),
+                List.<float[]>of(new float[2]));
+        Routers all = new Routers(new RoutingResources(2, clusters, classifier, FeatureExtractor.NONE, 1));
+        assertThat(all.availableModes()).containsExactlyElementsOf(Routers.MODES);
+        Routers centroidsOnly = new Routers(new RoutingResources(2, clusters, null, FeatureExtractor.NONE, 1));
+        assertThat(centroidsOnly.availableModes()).doesNotContain("learned").contains("hard", "soft", "top-k");
+        for (String mode : all.availableModes()) {
+            List<Double> weights = mode.equals("fixed") ? List.of(1.0, 1.0) : null;
+            Integer topK = mode.equals("top-k") ? 1 : null;
+            assertThat(all.create(new RouterSpec(mode, weights, null, topK)).mode()).isEqualTo(mode);
+        }
+    }
+
+    @Test
     void modesWithArtefactsCheckTheirParameters() {
         ClusterModel clusters = new ClusterModel(new float[][] {{1, 0}, {0, 1}}, new float[2], new double[] {1, 1});
         Routers routers = new Routers(new RoutingResources(2, clusters, null, FeatureExtractor.NONE, 21.79));

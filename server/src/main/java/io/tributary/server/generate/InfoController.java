@@ -39,7 +39,8 @@ class InfoController {
                 properties.limits().maxStopSequences(), limits.maxRunning(), limits.maxBatchTokens(),
                 limits.kvBudgetBytes(), scheduler.kvReservedBytes(), perPosition,
                 perPosition == 0 ? null : limits.kvBudgetBytes() / perPosition,
-                model.expertNames(), model.mixture().router().mode(), TributaryVersion.current());
+                model.expertNames(), model.mixture().router().mode(), model.routers().availableModes(),
+                TributaryVersion.current());
     }
 
     /** Answers 200 once the mixture is loaded; the server does not listen before that. */
@@ -53,6 +54,6 @@ class InfoController {
                 int maxInputTokens, int maxTotalTokens, int maxNewTokens, int maxStopSequences,
                 int maxBatchSize, int maxBatchPrefillTokens, long kvCacheBudgetBytes, long kvCacheReservedBytes,
                 long kvCacheBytesPerToken, Long maxBatchTotalTokens, List<String> experts, String router,
-                String version) {
+                List<String> routingModes, String version) {
     }
 }

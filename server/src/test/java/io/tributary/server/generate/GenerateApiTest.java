@@ -249,6 +249,8 @@ class GenerateApiTest {
         assertThat(info.get("experts")).hasSize(2);
         assertThat(info.get("experts").get(0).asString()).isEqualTo("alpha");
         assertThat(info.get("router").asString()).isEqualTo("uniform");
+        assertThat(info.get("routing_modes").valueStream().map(JsonNode::asString))
+                .as("no router artefacts: the modes that need none").containsExactly("uniform", "fixed", "posterior");
         assertThat(info.get("max_total_tokens").asInt()).isEqualTo(FakeMixture.MAX_TOTAL_TOKENS);
         assertThat(http.get("/health").statusCode()).isEqualTo(200);
     }

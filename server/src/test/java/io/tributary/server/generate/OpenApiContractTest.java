@@ -24,6 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class OpenApiContractTest {
 
+    private static final String PAGES = "io.tributary.server.playground";
+
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
     RequestMappingHandlerMapping mappings;
@@ -43,7 +45,11 @@ class OpenApiContractTest {
         contract.get("paths").properties().forEach(path -> path.getValue().properties()
                 .forEach(operation -> documented.add(operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey())));
         Set<String> served = new HashSet<>();
-        for (RequestMappingInfo info : mappings.getHandlerMethods().keySet()) {
+        for (var mapping : mappings.getHandlerMethods().entrySet()) {
+            RequestMappingInfo info = mapping.getKey();
+            if (mapping.getValue().getBeanType().getPackageName().equals(PAGES)) {
+                continue; // HTML pages for people, not API operations
+            }
             for (String path : info.getPatternValues()) {
                 if (path.startsWith("/error") || path.equals("/openapi.yaml")) {
                     continue; // Spring's error page and the contract itself

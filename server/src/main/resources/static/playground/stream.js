@@ -1,0 +1,52 @@
+// Reading the API's answers: TGI's server-sent events over fetch (EventSource cannot POST a body), and errors.
+
+/** Calls onEvent with the parsed JSON of each `data:` event of a text/event-stream response, in order. */
+export async function readEvents(response, onEvent) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) {
+      break;
+    }
+    buffer += value.replace(/\r\n?/g, '\n');
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      dispatch(buffer.slice(0, end), onEvent);
+      buffer = buffer.slice(end + 2);
+    }
+  }
+  dispatch(buffer, onEvent); // a last event the server closed without a blank line
+}
+
+function dispatch(block, onEvent) {
+  const data = block.split('\n')
+    .filter(line => line.startsWith('data:'))
+    .map(line => line.slice(line.startsWith('data: ') ? 6 : 5));
+  if (data.length > 0) {
+    onEvent(JSON.parse(data.join('\n')));
+  }
+}
+
+/**
+ * The error of a failed response as {status, type, message}: TGI's {"error", "error_type"}, Spring's problem
+ * details ({"title", "detail"}), or else the body's text.
+ */
+export async function readError(response) {
+  const text = await response.text();
+  let type = response.statusText || 'error';
+  let message = text.trim() || 'the server gave no reason';
+  try {
+    const body = JSON.parse(text);
+    if (typeof body.error === 'string') {
+      type = body.error_type || type;
+      message = body.error;
+    } else if (body.detail || body.title) {
+      type = body.title || type;
+      message = body.detail || body.title;
+    }
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, type, message };
+}
