@@ -44,7 +44,6 @@ class OpenAiTranslator {
             throw new RequestValidationException("the request body is empty");
         }
         SamplingOptions.refuseUnknown(request.unknown(), "");
-        checkModel(request.model());
         if (request.tools() != null && !request.tools().isEmpty()) {
             throw invalid("tools", "is not supported by this server");
         }
@@ -97,7 +96,6 @@ class OpenAiTranslator {
             throw new RequestValidationException("the request body is empty");
         }
         SamplingOptions.refuseUnknown(request.unknown(), "");
-        checkModel(request.model());
         if (request.suffix() != null && !request.suffix().isEmpty()) {
             throw invalid("suffix", "is not supported by this server");
         }
@@ -125,7 +123,10 @@ class OpenAiTranslator {
                 text);
     }
 
-    /** The model a request names must be the one served (or none named); as vLLM, anything else is a 404. */
+    /**
+     * {@code GET /v1/models/{id}} finds only the served mixture. Generation requests may name any model, as TGI
+     * allows: one server serves one model, and Hugging Face's own client sends its endpoint URL as the model.
+     */
     void checkModel(String requested) {
         if (requested != null && !requested.isEmpty() && !requested.equals(model.name())) {
             throw new ModelNotFoundException(requested, model.name());

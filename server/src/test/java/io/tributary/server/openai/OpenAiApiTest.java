@@ -186,6 +186,9 @@ class OpenAiApiTest {
         JsonNode choice = json(http.postJson("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\","
                 + "\"content\":\"hi\"}],\"max_tokens\":3,\"routing\":{\"mode\":\"fixed\",\"weights\":[1,3]}}"))
                 .get("choices").get(0);
+        assertThat(json(http.postJson("/v1/chat/completions", "{\"model\":\"http://localhost\",\"messages\":[{"
+                + "\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}")).get("model").asString())
+                .as("any model name is served by the one mixture, as TGI does").isEqualTo("fake-mixture");
         assertThat(choice.get("expert_weights")).allSatisfy(weights -> {
             assertThat(weights.get(0).asDouble()).isEqualTo(0.25);
             assertThat(weights.get(1).asDouble()).isEqualTo(0.75);
@@ -212,7 +215,6 @@ class OpenAiApiTest {
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000} | 400 | must be <= 2048",
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]} | 400 | `stop` may hold at most 4",
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"frobnicate\":1} | 400 | Unrecognized request argument supplied: frobnicate",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"gpt-4\"} | 404 | The model `gpt-4` does not exist",
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"} | 400 | max_tokens",
             "/v1/chat/completions | {\"messages\":                                              | 400 | Failed to parse the request body as JSON",
             "/v1/completions      | {\"prompt\":\"\"}                                            | 400 | `prompt` must be a non-empty string",
