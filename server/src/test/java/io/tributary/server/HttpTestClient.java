@@ -40,6 +40,16 @@ public final class HttpTestClient {
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A JSON post from a client that accepts only server-sent events, as streaming clients send. */
+    public HttpResponse<String> postAcceptingEvents(String path, String body) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return client.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
     public HttpResponse<String> postJson(String path, String body) throws Exception {
         return post(path, "application/json", body);
     }

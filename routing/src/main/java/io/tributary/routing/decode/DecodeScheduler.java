@@ -55,6 +55,7 @@ public final class DecodeScheduler implements AutoCloseable {
     private final StepStatistics statistics = new StepStatistics();
     private long kvReserved;
     private boolean closed;
+    private volatile SchedulerObserver observer = SchedulerObserver.NONE;
 
     public DecodeScheduler(Mixture mixture, Limits limits, ThreadFactory threadFactory) {
         this(mixture, limits, 1, threadFactory);
@@ -116,6 +117,11 @@ public final class DecodeScheduler implements AutoCloseable {
         }
     }
 
+    /** Tells {@code observer} of admissions and expert passes from now on (one observer; metrics). */
+    public void observe(SchedulerObserver observer) {
+        this.observer = observer;
+    }
+
     /** Generations being decoded. */
     public int running() {
         synchronized (lock) {
@@ -153,6 +159,7 @@ public final class DecodeScheduler implements AutoCloseable {
     private void admit(Generation generation, long reservation) {
         running.add(generation);
         kvReserved += reservation;
+        observer.admitted(generation, System.nanoTime() - generation.createdNanos());
     }
 
     private void run() {
@@ -243,9 +250,12 @@ public final class DecodeScheduler implements AutoCloseable {
         }
     }
 
-    private static Throwable runPass(DecodeStep.Pass pass) {
+    private Throwable runPass(DecodeStep.Pass pass) {
         try {
+            long started = System.nanoTime();
             pass.expert().forward(pass.batch());
+            observer.expertPass(pass.expert(), pass.batch().entries().size(), pass.batch().positions(),
+                    System.nanoTime() - started);
             return null;
         } catch (RuntimeException | Error e) {
             LOG.log(Level.WARNING, "expert '" + pass.expert().name() + "' failed a batched pass of "

@@ -46,6 +46,7 @@ public final class Generation {
     private volatile boolean cancelled;
     private boolean done;
     private long kvReservation = -1; // computed once: it may read image headers
+    private final long createdNanos = System.nanoTime();
 
     Generation(Mixture mixture, GenerationRequest request, GenerationListener listener) {
         this.mixture = mixture;
@@ -57,6 +58,11 @@ public final class Generation {
                 ThreadLocalRandom.current().nextLong());
         this.detokenizer = mixture.detokenizer().newStream();
         this.tokenizerVocabulary = mixture.detokenizer().vocabularySize();
+    }
+
+    /** When the request arrived ({@link System#nanoTime()}), to measure how long it waited. */
+    public long createdNanos() {
+        return createdNanos;
     }
 
     /** Asks the generation to stop; it frees its sessions and reports a {@link CancellationException}. */

@@ -101,6 +101,19 @@ class DecodeSchedulerTest {
         Mixture mixture = new Mixture("m", List.of(a, b), new UniformRouter(),
                 new LetterDetokenizer(50, Set.of()), Set.of());
         scheduler = new DecodeScheduler(mixture, limits(8, 0), startingAfter(start));
+        List<Long> queued = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> observedPasses = new java.util.concurrent.CopyOnWriteArrayList<>();
+        scheduler.observe(new SchedulerObserver() {
+            @Override
+            public void admitted(Generation generation, long queuedNanos) {
+                queued.add(queuedNanos);
+            }
+
+            @Override
+            public void expertPass(io.tributary.routing.Expert expert, int sessions, int positions, long nanos) {
+                observedPasses.add(expert.name() + ":" + sessions + ":" + positions);
+            }
+        });
         List<RecordingListener> listeners = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             listeners.add(new RecordingListener());
@@ -126,6 +139,8 @@ class DecodeSchedulerTest {
         assertThat(b.passes.subList(0, 6)).isEqualTo(batched);
         waitUntil(() -> scheduler.running() == 0);
         assertThat(scheduler.statistics().passes()).isEqualTo(12);
+        assertThat(queued).hasSize(5).allSatisfy(nanos -> assertThat(nanos).isNotNegative());
+        assertThat(observedPasses).hasSize(12).contains("a:5:10", "b:5:10", "a:5:5");
     }
 
     @Test

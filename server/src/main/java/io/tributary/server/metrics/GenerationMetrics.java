@@ -6,7 +6,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.tributary.model.NativeMemory;
+import io.tributary.routing.Expert;
 import io.tributary.routing.decode.DecodeScheduler;
+import io.tributary.routing.decode.Generation;
+import io.tributary.routing.decode.SchedulerObserver;
 import io.tributary.routing.decode.StepStatistics;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
@@ -17,6 +20,9 @@ import org.springframework.stereotype.Component;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -59,6 +65,7 @@ public class GenerationMetrics {
         FunctionCounter.builder("tributary.image_encoder_cache_hits", model.vision(), SharedVision::cacheHits)
                 .description("Image encodings reused from the shared encoder cache").register(registry);
         registerBatching(registry, model, scheduler);
+        observeScheduler(scheduler);
         Gauge.builder("tributary.native_arrays", model, GenerationMetrics::liveNativeArrays)
                 .description("Native tensors held by the experts: weights plus the KV caches of running requests")
                 .register(registry);
@@ -88,6 +95,29 @@ public class GenerationMetrics {
                 .description("Expert forward passes run, one per expert with work per step").register(registry);
         FunctionCounter.builder("tributary.batch_sessions", steps, StepStatistics::batchedSessions)
                 .description("Requests advanced over all expert passes").register(registry);
+    }
+
+    /** Queue time per request (vLLM's request_queue_time_seconds) and each expert's forward latency per pass. */
+    private void observeScheduler(DecodeScheduler scheduler) {
+        Timer queueTime = latency("tributary.request_queue_time", "Time a request waited before decoding started");
+        Map<String, Timer> forward = new ConcurrentHashMap<>();
+        scheduler.observe(new SchedulerObserver() {
+            @Override
+            public void admitted(Generation generation, long queuedNanos) {
+                queueTime.record(queuedNanos, TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void expertPass(Expert expert, int sessions, int positions, long nanos) {
+                forward.computeIfAbsent(expert.name(), name -> Timer.builder("tributary.expert_forward")
+                        .description("Time of one expert's batched forward pass (every request of a step at once)")
+                        .tag("expert", name)
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofMinutes(1))
+                        .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+            }
+        });
     }
 
     private static double kvCacheBytes(ServedModel model) {

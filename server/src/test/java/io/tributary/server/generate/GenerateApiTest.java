@@ -236,6 +236,13 @@ class GenerateApiTest {
     }
 
     @Test
+    void aClientAcceptingOnlyEventsStillHearsWhyItsRequestWasRefused() throws Exception {
+        HttpResponse<String> response = http.postAcceptingEvents("/generate_stream", "{\"inputs\":\"\"}");
+        assertThat(response.statusCode()).isEqualTo(422);
+        assertThat(json(response).get("error").asString()).contains("`inputs` cannot be empty");
+    }
+
+    @Test
     void aBodyThatIsNotJsonIsRefusedWith415() throws Exception {
         HttpResponse<String> response = http.post("/generate", "text/plain", "hello");
         assertThat(response.statusCode()).isEqualTo(415);

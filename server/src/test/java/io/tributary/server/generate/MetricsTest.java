@@ -52,6 +52,12 @@ class MetricsTest {
                 "tributary_inter_token_latency_seconds_count{" + APP + "}", tokens - 2.0,
                 "tributary_e2e_request_latency_seconds_count{" + APP + "}", 2.0,
                 "tributary_request_rejected_total{" + APP + ",reason=\"validation\"}", 1.0));
+        expectedIncrease.put("tributary_request_queue_time_seconds_count{" + APP + "}", 2.0);
+        // One pass per request step that runs positions: its prompt, then each token but the last (never run).
+        for (String expert : List.of("alpha", "beta")) {
+            expectedIncrease.put("tributary_expert_forward_seconds_count{" + APP + ",expert=\"" + expert + "\"}",
+                    (double) tokens);
+        }
         for (JsonNode details : List.of(whole, streamed)) {
             expectedIncrease.merge("tributary_request_success_total{" + APP + ",finished_reason=\""
                     + details.get("finish_reason").asString() + "\"}", 1.0, Double::sum);
