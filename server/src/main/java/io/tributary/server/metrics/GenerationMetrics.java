@@ -144,7 +144,8 @@ public class GenerationMetrics {
 
     /** Counts a request refused before it started (validation, overload). */
     public void rejected(String reason) {
-        registry.counter("tributary.request_rejected", "reason", reason).increment();
+        Counter.builder("tributary.request_rejected").description("Requests refused before they started")
+                .tag("reason", reason).register(registry).increment();
     }
 
     /** Wraps a listener so that the request it belongs to is measured. */
@@ -174,15 +175,16 @@ public class GenerationMetrics {
             @Override
             public void onFinish(GenerationResult result) {
                 endToEnd.record(Duration.ofNanos(System.nanoTime() - arrival));
-                registry.counter("tributary.request_success", "finished_reason", result.finishReason().wireName())
-                        .increment();
+                Counter.builder("tributary.request_success").description("Requests that finished")
+                        .tag("finished_reason", result.finishReason().wireName()).register(registry).increment();
                 listener.onFinish(result);
             }
 
             @Override
             public void onError(Throwable error) {
                 String outcome = error instanceof CancellationException ? "cancelled" : "error";
-                registry.counter("tributary.request_failure", "reason", outcome).increment();
+                Counter.builder("tributary.request_failure").description("Requests that failed or were cancelled")
+                        .tag("reason", outcome).register(registry).increment();
                 listener.onError(error);
             }
         };
