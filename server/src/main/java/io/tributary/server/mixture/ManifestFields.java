@@ -34,8 +34,8 @@ final class ManifestFields {
         for (String name : node.propertyNames()) {
             if (!known.contains(name)) {
                 String where = path.isEmpty() ? "at the top level" : "in " + path;
-                throw new InvalidManifestException(file, null, "unknown key '" + name + "' " + where + "; known keys: "
-                        + String.join(", ", known) + Suggestions.didYouMean(name, known));
+                throw new InvalidManifestException(file, fields.key(name), "unknown key; the known keys " + where
+                        + " are " + String.join(", ", known) + Suggestions.didYouMean(name, known));
             }
         }
         return fields;

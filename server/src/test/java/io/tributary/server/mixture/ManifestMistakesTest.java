@@ -42,8 +42,8 @@ class ManifestMistakesTest {
                 arguments("name: m\nexperts: [\n", null, "not valid YAML or JSON at line"),
                 arguments(TWO + "router:\n  mode: uniform\nrouter:\n  mode: soft\n", null, "Duplicate"),
                 arguments("- a\n- b\n", null, "expected a mapping with the keys name, experts, router"),
-                arguments(TWO + "routers: {}\n", null,
-                        "unknown key 'routers' at the top level; known keys: name, experts, router "
+                arguments(TWO + "routers: {}\n", "routers",
+                        "unknown key; the known keys at the top level are name, experts, router "
                                 + "(did you mean 'router'?)"),
                 // name and experts
                 arguments("experts:\n  - name: a\n    path: a\n", "name", "is required"),
@@ -53,8 +53,8 @@ class ManifestMistakesTest {
                 arguments("name: m\nexperts: []\n", "experts", "must list at least one expert"),
                 arguments("name: m\nexperts: a\n", "experts", "expected a list, got the text 'a'"),
                 arguments("name: m\nexperts:\n  - a\n", "experts[0]", "expected a mapping with the keys name, path"),
-                arguments("name: m\nexperts:\n  - name: a\n    pth: a\n", null,
-                        "unknown key 'pth' in experts[0]; known keys: name, path (did you mean 'path'?)"),
+                arguments("name: m\nexperts:\n  - name: a\n    pth: a\n", "experts[0].pth",
+                        "unknown key; the known keys in experts[0] are name, path (did you mean 'path'?)"),
                 arguments("name: m\nexperts:\n  - name: a\n    path: a\n  - name: b\n", "experts[1].path", "is required"),
                 arguments("name: m\nexperts:\n  - name: a\n    path: a\n  - name: a\n    path: b\n", "experts[1].name",
                         "'a' is already the name of another expert"),
@@ -75,8 +75,8 @@ class ManifestMistakesTest {
                 arguments("name: m\nexperts:\n  - name: a\n    path: a\n  - name: b\n    path: llava\n",
                         "experts[1].path", "experts of one mixture must be of one family"),
                 // The router's keys and values
-                arguments(TWO + "router:\n  mode: soft\n  tempreature: 2\n", null,
-                        "unknown key 'tempreature' in router; known keys: mode, weights, temperature, top_k, priors, "
+                arguments(TWO + "router:\n  mode: soft\n  tempreature: 2\n", "router.tempreature",
+                        "unknown key; the known keys in router are mode, weights, temperature, top_k, priors, "
                                 + "centroids, classifier, feature_extractor (did you mean 'temperature'?)"),
                 arguments(TWO + "router: soft\n", "router", "expected a mapping with the keys mode, weights"),
                 arguments(TWO + "router:\n  mode: sotf\n", "router.mode",
