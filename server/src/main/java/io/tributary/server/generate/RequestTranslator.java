@@ -39,10 +39,6 @@ class RequestTranslator {
         if (inputs == null || inputs.isEmpty()) {
             throw new RequestValidationException("`inputs` cannot be empty");
         }
-        if (inputs.length() > limits.maxInputChars()) {
-            throw new RequestValidationException("`inputs` must have less than " + limits.maxInputChars()
-                    + " characters. Given: " + inputs.length());
-        }
         GenerateParameters parameters = Objects.requireNonNullElse(request.parameters(), GenerateParameters.NONE);
         refuseUnsupported(parameters);
         SamplingParams sampling = sampling(parameters);
@@ -51,6 +47,11 @@ class RequestTranslator {
 
         PromptInputs prompt = PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null),
                 limits.maxImages());
+        if (prompt.text().length() > limits.maxInputChars()) { // images have their own limits
+            throw new RequestValidationException("`inputs` has " + prompt.text().length() + " characters of text, "
+                    + "which exceeds " + TributaryProperties.Limits.MAX_INPUT_CHARS + " (" + limits.maxInputChars()
+                    + "); inline images are not counted");
+        }
         for (int i = 0; i < prompt.images().size(); i++) {
             try {
                 model.prompts().checkImage(prompt.images().get(i));
@@ -136,7 +137,8 @@ class RequestTranslator {
         }
         if (p.maxNewTokens() > limits.maxNewTokens()) {
             throw new RequestValidationException("`max_new_tokens` must be <= " + limits.maxNewTokens()
-                    + ". Given: " + p.maxNewTokens());
+                    + ". Given: " + p.maxNewTokens() + " (the limit is " + TributaryProperties.Limits.MAX_NEW_TOKENS
+                    + ")");
         }
         return p.maxNewTokens();
     }
@@ -145,7 +147,8 @@ class RequestTranslator {
         List<String> stop = p.stop() == null ? List.of() : p.stop();
         if (stop.size() > limits.maxStopSequences()) {
             throw new RequestValidationException("`stop` supports up to " + limits.maxStopSequences()
-                    + " stop sequences. Given: " + stop.size());
+                    + " stop sequences. Given: " + stop.size() + " (the limit is "
+                    + TributaryProperties.Limits.MAX_STOP_SEQUENCES + ")");
         }
         for (String sequence : stop) {
             if (sequence == null || sequence.isEmpty()) {
