@@ -2,9 +2,11 @@ package io.tributary.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.pytorch.jni.LibUtils;
 
 /** Translates {@link LoadOptions} into DJL terms and prepares threads for inference. DJL stays in this module. */
 public final class NativeTarget {
@@ -26,6 +28,44 @@ public final class NativeTarget {
 
     public static Device device(LoadOptions options) {
         return options.isGpu() ? Device.gpu(options.gpuIndex()) : Device.cpu();
+    }
+
+    /**
+     * Checks that the configured device exists for the PyTorch library this process loaded (loading it on first
+     * use): {@code cuda:N} needs a CUDA build of libtorch and a visible GPU N. Nothing to check for the CPU.
+     *
+     * @throws UnsupportedDeviceException saying what to install or change
+     */
+    public static void requireDevice(LoadOptions options) {
+        if (!options.isGpu()) {
+            return;
+        }
+        Engine engine = Engine.getEngine(ENGINE);
+        String library = "the PyTorch library loaded (libtorch " + engine.getVersion() + " from "
+                + LibUtils.getLibtorchPath() + ")";
+        if (!engine.hasCapability(StandardCapabilities.CUDA)) {
+            throw new UnsupportedDeviceException(options.device(), library + " is a CPU-only build",
+                    cudaRemedy(engine));
+        }
+        int gpus = engine.getGpuCount();
+        if (options.gpuIndex() >= gpus) {
+            throw new UnsupportedDeviceException(options.device(), gpus == 0
+                    ? library + " has CUDA, but no GPU is visible to this process"
+                    : "only " + gpus + " GPU(s) are visible to this process (cuda:0 to cuda:" + (gpus - 1) + ")",
+                    "Check the NVIDIA driver (nvidia-smi) and CUDA_VISIBLE_DEVICES, or choose a visible GPU or the "
+                            + "cpu device");
+        }
+    }
+
+    /** How to give DJL a CUDA libtorch: environment variables for an existing installation, or a CUDA artifact. */
+    static String cudaRemedy(Engine engine) {
+        String version = engine.getVersion();
+        return "To run on a GPU, give the server a CUDA build of libtorch " + version + " (the version its JNI "
+                + "library, ai.djl.pytorch:pytorch-jni " + version + "-" + Engine.getDjlVersion() + ", is built for): "
+                + "set PYTORCH_LIBRARY_PATH to that libtorch's lib directory, PYTORCH_FLAVOR to its CUDA flavour "
+                + "(e.g. cu126 or cu128) and PYTORCH_VERSION=" + version + "; or build the server with the "
+                + "ai.djl.pytorch:pytorch-native-cuNNN artifact (classifier linux-x86_64) of that version instead of "
+                + "pytorch-native-cpu. Otherwise run on the cpu device";
     }
 
     public static DataType dataType(LoadOptions options) {

@@ -114,6 +114,16 @@ class EmbeddedDefaultSystemTest {
         assertThat(JSON.readTree(response.body()).get("error_type").asString()).isEqualTo("validation");
     }
 
+    @Test
+    void aCpuServerStartsWithoutGpuDetectionWarnings() throws Exception {
+        // DJL probes the CUDA runtime whatever the device; on a CPU server its warnings are noise (see CpuDeviceLogging).
+        List<String> gpuWarnings = server.log().lines()
+                .filter(line -> line.contains(" WARN ") && (line.contains("GPU") || line.contains("CUDA")))
+                .toList();
+        assertThat(server.log()).contains("Started TributaryApplication");
+        assertThat(gpuWarnings).isEmpty();
+    }
+
     private static URI uri(String path) {
         return URI.create("http://localhost:" + server.port + path);
     }

@@ -69,7 +69,8 @@ public final class ImageDecoder {
             throw new Refused("the image is empty");
         }
         if (bytes.length > limits.maxEncodedBytes()) {
-            throw new Refused("the image is " + bytes.length + " bytes, more than the limit of "
+            throw new ImageTooLargeException(ImageTooLargeException.Limit.ENCODED_BYTES, bytes.length,
+                    limits.maxEncodedBytes(), "the image is " + bytes.length + " bytes, more than the limit of "
                     + limits.maxEncodedBytes());
         }
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
@@ -81,7 +82,7 @@ public final class ImageDecoder {
             } finally {
                 reader.dispose();
             }
-        } catch (Refused e) {
+        } catch (Refused | ImageTooLargeException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
             throw new Refused("the image is corrupt or truncated and cannot be decoded ("
@@ -110,8 +111,9 @@ public final class ImageDecoder {
             throw new Refused("the image has an invalid size " + width + "x" + height);
         }
         if ((long) width * height > limits.maxPixels()) {
-            throw new Refused("the image is " + width + "x" + height + " pixels, more than the limit"
-                    + " of " + limits.maxPixels() + " pixels");
+            throw new ImageTooLargeException(ImageTooLargeException.Limit.PIXELS, (long) width * height,
+                    limits.maxPixels(), "the image is " + width + "x" + height + " pixels, more than the limit of "
+                    + limits.maxPixels() + " pixels");
         }
     }
 

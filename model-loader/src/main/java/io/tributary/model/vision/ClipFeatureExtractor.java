@@ -19,6 +19,7 @@ import io.tributary.model.image.PixelValues;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.router.FeatureExtractor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -61,11 +62,7 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
     public static ClipFeatureExtractor load(Path directory, LoadOptions options, ImageLimits limits,
             VisionTowers towers) {
         ClipVisionConfig config = readConfig(directory.resolve("config.json"));
-        ClipImageProcessor images = ClipImageProcessor.forCheckpoint(directory, limits);
-        if (images.config().cropHeight() != config.imageSize() || images.config().cropWidth() != config.imageSize()) {
-            throw new ModelLoadException(directory + ": preprocessor_config.json crops to " + images.config().cropHeight()
-                    + "x" + images.config().cropWidth() + " but the vision tower reads " + config.imageSize());
-        }
+        ClipImageProcessor images = imageProcessor(directory, config, limits);
         CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
         String projectionKey = ClipVisionModel.projectionKey("");
         if (!tensors.contains(projectionKey)) {
@@ -89,8 +86,34 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
         }
     }
 
+    /**
+     * Checks the checkpoint's configuration files without reading a weight, so that a mixture can refuse a broken
+     * router before loading its experts.
+     *
+     * @return the length of the features the extractor will give: {@code projection_dim}
+     * @throws ModelLoadException if the configuration is missing, unreadable or inconsistent
+     */
+    public static int featureDimension(Path directory, ImageLimits limits) {
+        ClipVisionConfig config = readConfig(directory.resolve("config.json"));
+        imageProcessor(directory, config, limits);
+        return config.projectionDim();
+    }
+
+    private static ClipImageProcessor imageProcessor(Path directory, ClipVisionConfig config, ImageLimits limits) {
+        ClipImageProcessor images = ClipImageProcessor.forCheckpoint(directory, limits);
+        if (images.config().cropHeight() != config.imageSize() || images.config().cropWidth() != config.imageSize()) {
+            throw new ModelLoadException(directory + ": preprocessor_config.json crops to " + images.config().cropHeight()
+                    + "x" + images.config().cropWidth() + " but the vision tower reads " + config.imageSize());
+        }
+        return images;
+    }
+
     /** A CLIPVisionModelWithProjection config is the vision config; a CLIPModel nests it under vision_config. */
     static ClipVisionConfig readConfig(Path configJson) {
+        if (!Files.isRegularFile(configJson)) {
+            throw new ModelLoadException(configJson.getParent() + ": no config.json (not a Hugging Face checkpoint"
+                    + " directory)");
+        }
         try {
             JsonNode json = new ObjectMapper().readTree(configJson);
             JsonNode nested = json.path("vision_config");

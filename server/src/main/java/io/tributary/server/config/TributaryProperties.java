@@ -21,6 +21,7 @@ import java.time.Duration;
  *
  * @param mixture  the mixture manifest; when absent the embedded default mixture is served
  * @param cacheDir where the embedded default experts are written on first start
+ * @param shutdown how the server stops
  */
 @Validated
 @ConfigurationProperties("tributary")
@@ -29,7 +30,8 @@ public record TributaryProperties(
         @NotNull Path cacheDir,
         @Valid @NotNull @DefaultValue Engine engine,
         @Valid @NotNull @DefaultValue Scheduler scheduler,
-        @Valid @NotNull @DefaultValue Limits limits) {
+        @Valid @NotNull @DefaultValue Limits limits,
+        @Valid @NotNull @DefaultValue Shutdown shutdown) {
 
     /**
      * Where the experts run.
@@ -41,7 +43,8 @@ public record TributaryProperties(
      * @param threads       PyTorch intra-op threads for the process; 0 keeps PyTorch's default of one per core
      */
     public record Engine(
-            @NotNull @Pattern(regexp = "cpu|cuda:\\d+") @DefaultValue("cpu") String device,
+            @NotNull @Pattern(regexp = "cpu|cuda:\\d+", message = "must be cpu or cuda:N (e.g. cuda:0)")
+            @DefaultValue("cpu") String device,
             @NotNull @DefaultValue("fp32") Precision precision,
             @NotNull @DefaultValue("mmap") WeightLoading weightLoading,
             @Min(0) @Max(1024) @DefaultValue("1") int threads) {
@@ -66,11 +69,18 @@ public record TributaryProperties(
     }
 
     /**
+     * What one request may ask for. Each limit's error names its setting; the constants below are those names.
+     *
      * @param defaultMaxNewTokens used when a request names no {@code max_new_tokens}
      * @param maxNewTokens        the largest {@code max_new_tokens} a request may ask for
-     * @param maxInputChars       longer inputs are refused before tokenization
+     * @param maxInputChars       characters of text in {@code inputs}, inline images not counted (they have their
+     *                            own limits); longer inputs are refused before tokenization
      * @param maxStopSequences    the most stop sequences a request may give
      * @param maxImages           the most images a request may carry
+     * @param maxImageBytes       the largest image file, decoded from its base64 data URI
+     * @param maxImagePixels      the largest width x height of an image, read from its header before decoding
+     * @param maxRequestBytes     the largest request body; unset: what the limits above need
+     *                            ({@link #requiredRequestBytes()}); set lower than that, start-up fails
      * @param requestTimeout      a generation still running after this is cancelled
      */
     public record Limits(
@@ -79,6 +89,67 @@ public record TributaryProperties(
             @Min(1) @DefaultValue("1000000") int maxInputChars,
             @Min(0) @DefaultValue("4") int maxStopSequences,
             @Min(0) @DefaultValue("8") int maxImages,
+            @NotNull @DefaultValue("20MB") DataSize maxImageBytes,
+            @Min(1) @DefaultValue("36000000") long maxImagePixels,
+            DataSize maxRequestBytes,
             @NotNull @DefaultValue("10m") Duration requestTimeout) {
+
+        public static final String MAX_NEW_TOKENS = "tributary.limits.max-new-tokens";
+        public static final String MAX_INPUT_CHARS = "tributary.limits.max-input-chars";
+        public static final String MAX_STOP_SEQUENCES = "tributary.limits.max-stop-sequences";
+        public static final String MAX_IMAGES = "tributary.limits.max-images";
+        public static final String MAX_IMAGE_BYTES = "tributary.limits.max-image-bytes";
+        public static final String MAX_IMAGE_PIXELS = "tributary.limits.max-image-pixels";
+        public static final String MAX_REQUEST_BYTES = "tributary.limits.max-request-bytes";
+        public static final String REQUEST_TIMEOUT = "tributary.limits.request-timeout";
+
+        /** Room for the parameters and the JSON around {@code inputs}. */
+        static final long PARAMETERS_BYTES = 64 * 1024;
+        /** {@code ![](data:image/jpeg;base64,)} and a margin for media-type parameters. */
+        static final long IMAGE_MARKUP_BYTES = 128;
+
+        public Limits {
+            if (maxRequestBytes != null && maxImageBytes != null
+                    && maxRequestBytes.toBytes() < requiredRequestBytes(maxInputChars, maxImages, maxImageBytes)) {
+                throw new InvalidSettingException(MAX_REQUEST_BYTES, maxRequestBytes.toBytes() + " bytes is less "
+                        + "than a request within the other limits may need: "
+                        + requiredRequestBytes(maxInputChars, maxImages, maxImageBytes) + " bytes for " + maxImages
+                        + " images (" + MAX_IMAGES + ") of " + maxImageBytes.toBytes() + " bytes (" + MAX_IMAGE_BYTES
+                        + "), base64-encoded, and " + maxInputChars + " characters of text (" + MAX_INPUT_CHARS
+                        + "), so requests within those limits would be refused",
+                        "Raise " + MAX_REQUEST_BYTES + ", lower the limits it must hold, or leave it unset: it then "
+                                + "follows them.", null);
+            }
+        }
+
+        /**
+         * The body a request within the other limits may need: every image at its largest, base64-encoded (4 bytes
+         * per 3) in its data URI, the text at 6 bytes a character (the worst JSON escape, {@code \u0000}), and the
+         * parameters. About 220 MiB with the defaults, most of it eight 20 MiB images.
+         */
+        public long requiredRequestBytes() {
+            return requiredRequestBytes(maxInputChars, maxImages, maxImageBytes);
+        }
+
+        /** The request body limit in force: the setting, or what the other limits need. */
+        public long requestBytesLimit() {
+            return maxRequestBytes != null ? maxRequestBytes.toBytes() : requiredRequestBytes();
+        }
+
+        private static long requiredRequestBytes(int maxInputChars, int maxImages, DataSize maxImageBytes) {
+            long base64 = (maxImageBytes.toBytes() + 2) / 3 * 4;
+            return maxImages * (base64 + IMAGE_MARKUP_BYTES) + 6L * maxInputChars + PARAMETERS_BYTES;
+        }
+    }
+
+    /**
+     * @param drainTimeout on shutdown, how long running and queued generations may take to finish while new ones
+     *                     are refused with 503 and readiness reports OUT_OF_SERVICE; those still running then are
+     *                     cancelled. Keep it below the orchestrator's grace period (Kubernetes'
+     *                     {@code terminationGracePeriodSeconds}, 30 s by default)
+     */
+    public record Shutdown(@NotNull @DefaultValue("25s") Duration drainTimeout) {
+
+        public static final String DRAIN_TIMEOUT = "tributary.shutdown.drain-timeout";
     }
 }

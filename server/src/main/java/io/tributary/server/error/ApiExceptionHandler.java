@@ -1,7 +1,10 @@
 package io.tributary.server.error;
 
 import io.tributary.routing.decode.OverloadedException;
+import io.tributary.server.config.RequestTooLargeException;
+import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.generate.RequestValidationException;
+import io.tributary.server.lifecycle.ServerShuttingDownException;
 import io.tributary.server.metrics.GenerationMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +27,7 @@ import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DatabindException;
 
+import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 
@@ -38,9 +42,11 @@ class ApiExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ApiExceptionHandler.class);
 
     private final GenerationMetrics metrics;
+    private final Duration requestTimeout;
 
-    ApiExceptionHandler(GenerationMetrics metrics) {
+    ApiExceptionHandler(GenerationMetrics metrics, TributaryProperties properties) {
         this.metrics = metrics;
+        this.requestTimeout = properties.limits().requestTimeout();
     }
 
     @ExceptionHandler(RequestValidationException.class)
@@ -52,6 +58,11 @@ class ApiExceptionHandler {
     @ExceptionHandler(HttpMessageNotReadableException.class)
     ResponseEntity<Object> unreadable(HttpMessageNotReadableException e) {
         metrics.rejected("validation");
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause instanceof RequestTooLargeException tooLarge) {
+                return error(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage(), "validation");
+            }
+        }
         for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
             if (cause instanceof DatabindException binding) {
                 // Well-formed JSON that does not fit the request: a wrong type, a number out of range. Name the field.
@@ -82,12 +93,28 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(OverloadedException.class)
     ResponseEntity<Object> overloaded(OverloadedException e) {
-        return error(HttpStatus.TOO_MANY_REQUESTS, e.getMessage(), "overloaded");
+        return error(HttpStatus.TOO_MANY_REQUESTS, e.getMessage() + " (the limits are "
+                + "tributary.scheduler.max-running, max-waiting and kv-cache-budget)", "overloaded");
+    }
+
+    @ExceptionHandler(ServerShuttingDownException.class)
+    ResponseEntity<Object> shuttingDown(ServerShuttingDownException e) {
+        return error(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), "unhealthy");
     }
 
     @ExceptionHandler({TimeoutException.class, AsyncRequestTimeoutException.class})
     ResponseEntity<Object> timeout(Exception e) {
-        return error(HttpStatus.GATEWAY_TIMEOUT, "the generation did not finish in time", "timeout");
+        return error(HttpStatus.GATEWAY_TIMEOUT, "the generation did not finish within "
+                + TributaryProperties.Limits.REQUEST_TIMEOUT + " (" + written(requestTimeout) + ")", "timeout");
+    }
+
+    /** A duration as the setting is written: {@code 10m}, {@code 90s}, {@code 1500ms}. */
+    static String written(Duration duration) {
+        long millis = duration.toMillis();
+        if (millis % 60_000 == 0) {
+            return millis / 60_000 + "m";
+        }
+        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
     }
 
     @ExceptionHandler(CancellationException.class)

@@ -1,6 +1,7 @@
 package io.tributary.server.generate;
 
 import io.tributary.routing.ImageInput;
+import io.tributary.server.config.TributaryProperties;
 
 import java.util.ArrayList;
 import java.util.Base64;
@@ -45,7 +46,8 @@ public record PromptInputs(String text, List<ImageInput> images) {
                         + "text only");
             }
             if (number > maxImages) {
-                throw new RequestValidationException("`inputs` may contain at most " + maxImages + " images");
+                throw new RequestValidationException("`inputs` may contain at most " + maxImages + " images (the "
+                        + "limit is " + TributaryProperties.Limits.MAX_IMAGES + ")");
             }
             images.add(decode(matcher.group(1), number));
             text.append(inputs, last, matcher.start()).append(placeholder);

@@ -44,12 +44,11 @@ public class RequestTranslator {
         if (inputs == null || inputs.isEmpty()) {
             throw new RequestValidationException("`inputs` cannot be empty");
         }
-        checkInputLength("`inputs`", inputs.length());
         GenerateParameters parameters = Objects.requireNonNullElse(request.parameters(), GenerateParameters.NONE);
         refuseUnsupported(parameters);
         int topTokens = topNTokens(parameters.topNTokens());
-        PromptInputs prompt = PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null),
-                limits.maxImages());
+        PromptInputs prompt = parseInputs(inputs);
+        checkInputLength("`inputs`", prompt.text().length());
         return translate(prompt, model.prompts().encode(prompt.text()), parameters, topTokens);
     }
 
@@ -58,9 +57,8 @@ public class RequestTranslator {
         if (request == null || request.inputs() == null || request.inputs().isEmpty()) {
             throw new RequestValidationException("`inputs` cannot be empty");
         }
-        checkInputLength("`inputs`", request.inputs().length());
-        PromptInputs prompt = PromptInputs.parse(request.inputs(), model.prompts().imagePlaceholder().orElse(null),
-                limits.maxImages());
+        PromptInputs prompt = parseInputs(request.inputs());
+        checkInputLength("`inputs`", prompt.text().length());
         return model.prompts().tokenize(prompt.text());
     }
 
@@ -97,11 +95,12 @@ public class RequestTranslator {
                 new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()), topTokens);
     }
 
-    /** Refuses a prompt longer than {@code tributary.limits.max-input-chars} before any work is done on it. */
+    /** Refuses more text than {@code tributary.limits.max-input-chars}; images have their own limits. */
     public void checkInputLength(String what, int characters) {
         if (characters > limits.maxInputChars()) {
-            throw new RequestValidationException(what + " must have less than " + limits.maxInputChars()
-                    + " characters (tributary.limits.max-input-chars). Given: " + characters);
+            throw new RequestValidationException(what + " has " + characters + " characters of text, which exceeds "
+                    + TributaryProperties.Limits.MAX_INPUT_CHARS + " (" + limits.maxInputChars()
+                    + "); inline images are not counted");
         }
     }
 
@@ -183,7 +182,8 @@ public class RequestTranslator {
         }
         if (p.maxNewTokens() > limits.maxNewTokens()) {
             throw new RequestValidationException("`max_new_tokens` must be <= " + limits.maxNewTokens()
-                    + ". Given: " + p.maxNewTokens());
+                    + ". Given: " + p.maxNewTokens() + " (the limit is " + TributaryProperties.Limits.MAX_NEW_TOKENS
+                    + ")");
         }
         return p.maxNewTokens();
     }
@@ -192,7 +192,8 @@ public class RequestTranslator {
         List<String> stop = p.stop() == null ? List.of() : p.stop();
         if (stop.size() > limits.maxStopSequences()) {
             throw new RequestValidationException("`stop` supports up to " + limits.maxStopSequences()
-                    + " stop sequences. Given: " + stop.size());
+                    + " stop sequences. Given: " + stop.size() + " (the limit is "
+                    + TributaryProperties.Limits.MAX_STOP_SEQUENCES + ")");
         }
         for (String sequence : stop) {
             if (sequence == null || sequence.isEmpty()) {

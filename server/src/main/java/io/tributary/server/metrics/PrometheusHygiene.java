@@ -32,7 +32,7 @@ class PrometheusHygiene {
     private static final Map<String, String> RENAMED = Map.of("system.cpu.count", "system.cpu.cores");
 
     @Bean
-    MeterFilter prometheusHygiene() {
+    MeterFilter prometheusNaming() {
         return new MeterFilter() {
             @Override
             public MeterFilterReply accept(Meter.Id id) {

@@ -2,11 +2,11 @@ package io.tributary.server.mixture;
 
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyLlamaSpec;
+import io.tributary.server.config.InvalidSettingException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -48,7 +48,10 @@ public final class EmbeddedDefaultMixture {
             LOG.info("wrote the embedded default mixture to {} in {} ms", root, (System.nanoTime() - started) / 1_000_000);
             return manifest;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the embedded default mixture under " + cacheDir, e);
+            throw new InvalidSettingException("tributary.cache-dir", "cannot write the embedded default mixture "
+                    + "under " + cacheDir + " (" + e + ")", "Set tributary.cache-dir (environment variable "
+                    + "TRIBUTARY_CACHE_DIR) to a writable directory, or serve your own mixture with tributary.mixture.",
+                    e);
         }
     }
 

@@ -1,22 +1,38 @@
 package io.tributary.server.mixture;
 
+import io.tributary.routing.router.Routers;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
-/** Reads and checks a mixture manifest, failing at start-up with a message that names the problem. */
+/**
+ * Reads and checks a mixture manifest: its syntax, keys, value types and ranges, and that every file and directory
+ * it names exists. Runs in milliseconds, before anything is loaded; a mistake fails start-up with an
+ * {@link InvalidManifestException} naming the file, the key and what was expected.
+ */
 public final class ManifestReader {
 
-    // YAML is a superset of JSON, so one parser takes both spellings of the manifest.
+    static final List<String> TOP_LEVEL_KEYS = List.of("name", "experts", "router");
+    static final List<String> EXPERT_KEYS = List.of("name", "path");
+    static final List<String> ROUTER_KEYS = List.of("mode", "weights", "temperature", "top_k", "priors", "centroids",
+            "classifier", "feature_extractor");
+
+    // YAML is a superset of JSON, so one parser takes both spellings of the manifest. A key written twice is a
+    // mistake (the second would silently win), not a choice.
     private static final ObjectMapper YAML = YAMLMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
     private ManifestReader() {
@@ -24,22 +40,24 @@ public final class ManifestReader {
 
     public static MixtureManifest read(Path file) {
         if (!Files.isRegularFile(file)) {
-            throw new InvalidManifestException(file, "no such file");
+            throw new InvalidManifestException(file, null, Files.isDirectory(file)
+                    ? "is a directory; give the manifest file itself (e.g. mixture.yaml)"
+                    : "no such file");
         }
-        MixtureManifest manifest;
+        JsonNode root;
         try {
             String content = Files.readString(file);
             if (content.isBlank()) {
-                throw new InvalidManifestException(file, "the file is empty");
+                throw new InvalidManifestException(file, null, "the file is empty");
             }
-            manifest = YAML.readValue(content, MixtureManifest.class);
+            root = YAML.readTree(content);
         } catch (IOException e) {
-            throw new InvalidManifestException(file, "cannot read it: " + e.getMessage());
+            throw new InvalidManifestException(file, null, "cannot read it: " + e.getMessage(), e);
         } catch (JacksonException e) {
-            throw new InvalidManifestException(file, e.getOriginalMessage());
+            throw new InvalidManifestException(file, null, "not valid YAML or JSON" + at(e.getLocation()) + ": "
+                    + e.getOriginalMessage(), e);
         }
-        check(file, manifest);
-        return manifest;
+        return parse(file, root);
     }
 
     /** Writes a manifest (as YAML), for tools and tests that assemble mixtures from existing checkpoints. */
@@ -50,34 +68,93 @@ public final class ManifestReader {
 
     /** Resolves an expert's checkpoint path against the manifest's directory. */
     public static Path checkpointDirectory(Path manifestFile, MixtureManifest.ExpertEntry expert) {
-        Path base = manifestFile.toAbsolutePath().getParent();
-        return base.resolve(expert.path()).normalize();
+        return resolve(manifestFile, expert.path());
     }
 
-    private static void check(Path file, MixtureManifest manifest) {
-        if (manifest.experts() == null || manifest.experts().isEmpty()) {
-            throw new InvalidManifestException(file, "'experts' must list at least one expert");
+    /** Resolves a path written in the manifest: relative to the manifest's directory, or absolute. */
+    static Path resolve(Path manifestFile, String path) {
+        return manifestFile.toAbsolutePath().getParent().resolve(path).normalize();
+    }
+
+    private static MixtureManifest parse(Path file, JsonNode root) {
+        ManifestFields top = ManifestFields.mapping(file, root, "", TOP_LEVEL_KEYS);
+        String name = top.text("name", true);
+        List<JsonNode> items = top.list("experts", true);
+        if (items.isEmpty()) {
+            throw top.problem("experts", "must list at least one expert");
         }
+        List<MixtureManifest.ExpertEntry> experts = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        for (MixtureManifest.ExpertEntry expert : manifest.experts()) {
-            if (expert == null || expert.name() == null || expert.name().isBlank()) {
-                throw new InvalidManifestException(file, "every expert needs a 'name'");
-            }
+        for (int i = 0; i < items.size(); i++) {
+            MixtureManifest.ExpertEntry expert = expert(file, items.get(i), "experts[" + i + "]");
             if (!names.add(expert.name())) {
-                throw new InvalidManifestException(file, "expert name '" + expert.name() + "' appears twice");
+                throw new InvalidManifestException(file, "experts[" + i + "].name", "'" + expert.name()
+                        + "' is already the name of another expert; names must be unique");
             }
-            Path directory = checkpointDirectory(file, expert);
-            if (!Files.isDirectory(directory)) {
-                throw new InvalidManifestException(file, "expert '" + expert.name()
-                        + "': checkpoint directory " + directory + " does not exist");
-            }
+            experts.add(expert);
         }
+        MixtureManifest.RouterEntry router = top.has("router")
+                ? router(file, top.get("router"), experts.size()) : null;
+        return new MixtureManifest(name, experts, router);
     }
 
-    /** A manifest that cannot be served. */
-    public static final class InvalidManifestException extends RuntimeException {
-        public InvalidManifestException(Path file, String problem) {
-            super("mixture manifest " + file + ": " + problem);
+    private static MixtureManifest.ExpertEntry expert(Path file, JsonNode node, String path) {
+        ManifestFields fields = ManifestFields.mapping(file, node, path, EXPERT_KEYS);
+        String name = fields.text("name", true);
+        String directory = fields.text("path", true);
+        Path resolved = resolve(file, directory);
+        if (!Files.isDirectory(resolved)) {
+            throw fields.problem("path", Files.exists(resolved)
+                    ? resolved + " is a file; expected a Hugging Face checkpoint directory"
+                    : "checkpoint directory " + resolved + " does not exist");
         }
+        return new MixtureManifest.ExpertEntry(name, directory);
+    }
+
+    private static MixtureManifest.RouterEntry router(Path file, JsonNode node, int expertCount) {
+        ManifestFields fields = ManifestFields.mapping(file, node, "router", ROUTER_KEYS);
+        String mode = fields.text("mode", false);
+        if (mode != null && !Routers.MODES.contains(mode.toLowerCase(Locale.ROOT))) {
+            throw fields.problem("mode", "unknown routing mode '" + mode + "'; known modes: "
+                    + String.join(", ", Routers.MODES) + Suggestions.didYouMean(mode, Routers.MODES));
+        }
+        List<Double> weights = fields.weights("weights", expertCount, "weights");
+        Double temperature = fields.positiveNumber("temperature");
+        Integer topK = fields.integer("top_k", 1, expertCount,
+                "from 1 to " + expertCount + " (the number of experts)");
+        List<Double> priors = fields.weights("priors", expertCount, "priors");
+        String centroids = existing(file, fields, "centroids", false);
+        String classifier = existing(file, fields, "classifier", false);
+        String featureExtractor = existing(file, fields, "feature_extractor", true);
+        if (priors != null && centroids == null) {
+            throw fields.problem("priors", "priors are the clusters' priors: give router.centroids too");
+        }
+        return new MixtureManifest.RouterEntry(mode == null ? "uniform" : mode, weights, temperature, topK, priors,
+                centroids, classifier, featureExtractor);
+    }
+
+    /** A file (or, for the feature extractor, a checkpoint directory) named in the router section. */
+    private static String existing(Path file, ManifestFields fields, String name, boolean directory) {
+        String path = fields.text(name, false);
+        if (path == null) {
+            return null;
+        }
+        Path resolved = resolve(file, path);
+        if (directory && !Files.isDirectory(resolved)) {
+            throw fields.problem(name, (Files.exists(resolved) ? resolved + " is a file" : resolved + " does not exist")
+                    + "; expected a CLIP checkpoint directory");
+        }
+        if (!directory && !Files.isRegularFile(resolved)) {
+            throw fields.problem(name, (Files.exists(resolved) ? resolved + " is a directory" : resolved
+                    + " does not exist") + "; expected a .safetensors file");
+        }
+        return path;
+    }
+
+    private static String at(TokenStreamLocation location) {
+        if (location == null || location.getLineNr() < 1) {
+            return "";
+        }
+        return " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 }

@@ -2,6 +2,7 @@ package io.tributary.server.mixture;
 
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
+import io.tributary.model.image.ImageLimits;
 import io.tributary.server.config.TributaryProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -17,8 +18,15 @@ class MixtureConfiguration {
         Path manifest = properties.mixture() != null ? properties.mixture()
                 : EmbeddedDefaultMixture.ensure(properties.cacheDir());
         TributaryProperties.Engine engine = properties.engine();
-        NativeTarget.setIntraOpThreads(engine.threads());
         LoadOptions options = new LoadOptions(engine.device(), engine.precision(), engine.weightLoading());
-        return new MixtureLoader(options).load(manifest);
+        TributaryProperties.Limits limits = properties.limits();
+        MixtureLoader loader = new MixtureLoader(options,
+                new ImageLimits(limits.maxImageBytes().toBytes(), limits.maxImagePixels()));
+        // Cheapest first: a mistake in the manifest fails before the native engine starts, a missing GPU before
+        // any weight is read.
+        MixtureLoader.Checked mixture = loader.check(manifest);
+        NativeTarget.requireDevice(options);
+        NativeTarget.setIntraOpThreads(engine.threads());
+        return loader.load(mixture);
     }
 }

@@ -3,6 +3,7 @@ package io.tributary.server.mixture;
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.ImageProcessorFactory;
 import io.tributary.model.LoadOptions;
+import io.tributary.model.ModelLoadException;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.model.vision.VisionTowers;
@@ -15,63 +16,105 @@ import io.tributary.server.chat.ChatTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Builds the served mixture from a manifest: loads each expert by its checkpoint's architecture, checks that they
- * share one tokenizer, and sets up the router. Anything wrong fails start-up with a message naming the expert.
+ * Builds the served mixture from a manifest. Everything that can be checked without loading an expert is checked
+ * first ({@link #check}: the manifest, each checkpoint's configuration, family and tokenizer, the router's
+ * artefacts), so that a mistake fails start-up in milliseconds instead of after minutes of loading weights; then
+ * each expert loads by its checkpoint's architecture and the router is wired to them.
  */
 public final class MixtureLoader {
 
     private static final Logger LOG = LoggerFactory.getLogger(MixtureLoader.class);
 
     private final LoadOptions options;
+    private final ImageLimits imageLimits;
 
     public MixtureLoader(LoadOptions options) {
+        this(options, ImageLimits.DEFAULT);
+    }
+
+    public MixtureLoader(LoadOptions options, ImageLimits imageLimits) {
         this.options = options;
+        this.imageLimits = imageLimits;
+    }
+
+    /**
+     * A mixture that passed every check that reads no weights ({@link #check}), ready to {@link #load(Checked)}.
+     *
+     * @param directories each expert's checkpoint directory, in manifest order
+     * @param placeholder the experts' common image placeholder; empty for text-only experts
+     */
+    public record Checked(Path manifestFile, MixtureManifest manifest, List<Path> directories,
+                          Optional<String> placeholder, Set<Integer> eosTokenIds, RouterLoader.Artefacts router) {
     }
 
     public ServedModel load(Path manifestFile) {
+        return load(check(manifestFile));
+    }
+
+    /**
+     * Checks the manifest and everything it names without loading a weight: milliseconds.
+     *
+     * @throws InvalidManifestException naming the file, the key and what was expected
+     */
+    public Checked check(Path manifestFile) {
+        long started = System.nanoTime();
+        ExpertLoader experts = ExpertLoader.withBuiltInFamilies(ImageProcessorFactory.builtIn(imageLimits));
         MixtureManifest manifest = ManifestReader.read(manifestFile);
+        List<Path> directories = new ArrayList<>();
+        Set<Integer> eos = new HashSet<>();
+        Optional<String> placeholder = Optional.empty();
+        for (int i = 0; i < manifest.experts().size(); i++) {
+            Path directory = ManifestReader.checkpointDirectory(manifestFile, manifest.experts().get(i));
+            ExpertCheckpoints.Inspected inspected = ExpertCheckpoints.inspect(manifestFile, manifest, i, directory,
+                    experts);
+            if (i == 0) {
+                placeholder = inspected.placeholder();
+            } else {
+                ExpertCheckpoints.requireSameFamily(manifestFile, manifest, i, placeholder, inspected.placeholder());
+                ExpertCheckpoints.requireSameTokenizer(manifestFile, manifest, i, directories.get(0), directory);
+            }
+            directories.add(directory);
+            eos.addAll(inspected.eosTokenIds());
+        }
+        RouterLoader.Artefacts router = RouterLoader.check(manifestFile, manifest.router(), manifest.experts().size(),
+                imageLimits);
+        LOG.info("checked mixture manifest {} ({} experts) in {} ms", manifestFile, directories.size(),
+                (System.nanoTime() - started) / 1_000_000);
+        return new Checked(manifestFile, manifest, directories, placeholder, Set.copyOf(eos), router);
+    }
+
+    /** Loads a checked mixture: each expert's weights, then the router's feature extractor. */
+    public ServedModel load(Checked mixture) {
         CloseableStack resources = new CloseableStack();
         List<Expert> loaded = new ArrayList<>();
         try {
             // One registry per mixture: experts with identical vision towers share weights and encodings.
             VisionTowers towers = resources.push(new VisionTowers());
-            ExpertLoader experts = ExpertLoader.withBuiltInFamilies(ImageProcessorFactory.DEFAULT, towers);
-            Path first = ManifestReader.checkpointDirectory(manifestFile, manifest.experts().get(0));
-            HfTokenizer tokenizer = resources.push(experts.loadTokenizer(first));
-            Optional<String> placeholder = experts.imagePlaceholder(first);
-            Set<Integer> eos = new HashSet<>();
-            for (MixtureManifest.ExpertEntry entry : manifest.experts()) {
-                Path directory = ManifestReader.checkpointDirectory(manifestFile, entry);
-                requireSameTokenizer(manifestFile, manifest, entry, first, directory);
-                requireSamePlaceholder(manifestFile, entry, placeholder, experts.imagePlaceholder(directory));
-                long started = System.nanoTime();
-                loaded.add(experts.load(entry.name(), directory, options));
-                LOG.info("loaded expert '{}' from {} in {} ms", entry.name(), directory,
-                        (System.nanoTime() - started) / 1_000_000);
-                eos.addAll(experts.inspect(directory).eosTokenIds());
+            ExpertLoader experts = ExpertLoader.withBuiltInFamilies(ImageProcessorFactory.builtIn(imageLimits), towers);
+            Path manifestFile = mixture.manifestFile();
+            MixtureManifest manifest = mixture.manifest();
+            HfTokenizer tokenizer = resources.push(tokenizer(mixture, experts));
+            for (int i = 0; i < manifest.experts().size(); i++) {
+                loaded.add(loadExpert(mixture, i, experts));
             }
-            FeatureExtractor features = RouterLoader.featureExtractor(manifestFile, manifest.router(), options, towers,
-                    resources);
-            Routers routers = new Routers(RouterLoader.resources(manifestFile, manifest.router(), loaded.size(),
-                    features));
-            Router router = RouterLoader.defaultRouter(manifestFile, manifest.router(), routers);
-            Mixture mixture = new Mixture(manifest.name(), loaded, router, tokenizer, eos);
+            FeatureExtractor features = RouterLoader.featureExtractor(manifestFile, mixture.router(), options,
+                    imageLimits, towers, resources);
+            Routers routers = RouterLoader.routers(mixture.router(), loaded.size(), features);
+            Router router = RouterLoader.defaultRouter(manifestFile, mixture.router(), routers);
+            Mixture served = new Mixture(manifest.name(), loaded, router, tokenizer, mixture.eosTokenIds());
             int maxTotalTokens = loaded.stream().mapToInt(Expert::maxSequenceLength).min().orElseThrow();
-            PromptEncoder prompts = new TokenizerPromptEncoder(tokenizer, placeholder, ImageLimits.DEFAULT,
-                    ChatTemplates.fromCheckpoint(first));
-            return new ServedModel(mixture, routers, prompts, maxTotalTokens, SharedVision.of(towers), resources);
+            PromptEncoder prompts = new TokenizerPromptEncoder(tokenizer, mixture.placeholder(), imageLimits,
+                    ChatTemplates.fromCheckpoint(mixture.directories().get(0)));
+            return new ServedModel(served, routers, prompts, maxTotalTokens, SharedVision.of(towers), resources);
         } catch (RuntimeException e) {
             loaded.forEach(Expert::close);
             resources.close();
@@ -79,32 +122,27 @@ public final class MixtureLoader {
         }
     }
 
-    /** Experts of one mixture must write images into their prompts the same way (one family). */
-    private static void requireSamePlaceholder(Path manifestFile, MixtureManifest.ExpertEntry entry,
-                                               Optional<String> expected, Optional<String> actual) {
-        if (!expected.equals(actual)) {
-            throw new ManifestReader.InvalidManifestException(manifestFile, "expert '" + entry.name()
-                    + "' writes images as " + actual.orElse("nothing (text only)") + " but the first expert as "
-                    + expected.orElse("nothing (text only)") + ": experts of one mixture must be of one family");
+    private static HfTokenizer tokenizer(Checked mixture, ExpertLoader experts) {
+        try {
+            return experts.loadTokenizer(mixture.directories().get(0));
+        } catch (ModelLoadException | IllegalArgumentException | UncheckedIOException e) {
+            throw new InvalidManifestException(mixture.manifestFile(), "experts[0].path", "cannot read the "
+                    + "checkpoint's tokenizer.json: " + e.getMessage(), e);
         }
     }
 
-    /** Experts of one mixture must read and write text identically: same tokenizer file, byte for byte. */
-    private static void requireSameTokenizer(Path manifestFile, MixtureManifest manifest,
-                                             MixtureManifest.ExpertEntry entry, Path first, Path directory) {
-        if (directory.equals(first)) {
-            return;
-        }
+    private Expert loadExpert(Checked mixture, int index, ExpertLoader experts) {
+        MixtureManifest.ExpertEntry entry = mixture.manifest().experts().get(index);
+        Path directory = mixture.directories().get(index);
+        long started = System.nanoTime();
         try {
-            byte[] reference = Files.readAllBytes(first.resolve(HfTokenizer.FILE_NAME));
-            byte[] candidate = Files.readAllBytes(directory.resolve(HfTokenizer.FILE_NAME));
-            if (!Arrays.equals(reference, candidate)) {
-                throw new ManifestReader.InvalidManifestException(manifestFile, "expert '" + entry.name()
-                        + "' has a different tokenizer.json than expert '" + manifest.experts().get(0).name()
-                        + "': experts of one mixture must share one tokenizer");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the tokenizer of expert '" + entry.name() + "'", e);
+            Expert expert = experts.load(entry.name(), directory, options);
+            LOG.info("loaded expert '{}' from {} in {} ms", entry.name(), directory,
+                    (System.nanoTime() - started) / 1_000_000);
+            return expert;
+        } catch (ModelLoadException | IllegalArgumentException | UncheckedIOException e) {
+            throw new InvalidManifestException(mixture.manifestFile(), "experts[" + index + "].path", "expert '"
+                    + entry.name() + "': cannot load the checkpoint " + directory + ": " + e.getMessage(), e);
         }
     }
 }

@@ -41,14 +41,17 @@ public record MixtureManifest(
     }
 
     /**
-     * The routing mode and its settings; file paths are relative to the manifest.
+     * The routing mode and its settings; file paths are relative to the manifest. {@link ManifestReader} checks
+     * them, with the key of each mistake.
      *
+     * @param mode       uniform (the default when the manifest names none), fixed, hard, soft, top-k, posterior,
+     *                   learned
      * @param centroids  safetensors with {@code centroids} [K, d], {@code global_mean} [d], optional {@code priors}
      * @param classifier safetensors with {@code layers.N.weight} / {@code layers.N.bias}, for {@code learned}
      * @param featureExtractor a CLIP vision checkpoint directory: the router's image features
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record RouterEntry(@JsonProperty(required = true) String mode, List<Double> weights, Double temperature,
+    public record RouterEntry(String mode, List<Double> weights, Double temperature,
                               @JsonProperty("top_k") Integer topK, List<Double> priors, String centroids,
                               String classifier, @JsonProperty("feature_extractor") String featureExtractor) {
 

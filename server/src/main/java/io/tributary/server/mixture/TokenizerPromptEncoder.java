@@ -2,8 +2,10 @@ package io.tributary.server.mixture;
 
 import io.tributary.model.image.ImageDecoder;
 import io.tributary.model.image.ImageLimits;
+import io.tributary.model.image.ImageTooLargeException;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.ImageInput;
+import io.tributary.server.config.TributaryProperties;
 
 import io.tributary.server.chat.ChatTemplate;
 
@@ -55,6 +57,20 @@ final class TokenizerPromptEncoder implements PromptEncoder {
 
     @Override
     public void checkImage(ImageInput image) {
-        images.decode(image); // the same decoder and limits the experts use: what passes here, they can read
+        try {
+            images.decode(image); // the same decoder and limits the experts use: what passes here, they can read
+        } catch (ImageTooLargeException e) {
+            throw new IllegalArgumentException(tooLarge(e), e);
+        }
+    }
+
+    /** Names the setting that an operator would raise, as every limit's error does. */
+    static String tooLarge(ImageTooLargeException e) {
+        return switch (e.limit()) {
+            case ENCODED_BYTES -> "the image is " + e.actual() + " bytes, which exceeds "
+                    + TributaryProperties.Limits.MAX_IMAGE_BYTES + " (" + e.maximum() + " bytes)";
+            case PIXELS -> "the image has " + e.actual() + " pixels (width x height), which exceeds "
+                    + TributaryProperties.Limits.MAX_IMAGE_PIXELS + " (" + e.maximum() + ")";
+        };
     }
 }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
+import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,5 +56,39 @@ class TributaryPropertiesTest {
         assertThat(engine.device()).isEqualTo("cuda:1");
         assertThat(engine.precision()).isEqualTo(Precision.FP16);
         assertThat(engine.weightLoading()).isEqualTo(WeightLoading.READ);
+    }
+
+    @Test
+    void limitsDefaultAsTheReadmeSaysAndTheBodyLimitHoldsThemAll() {
+        TributaryProperties.Limits limits = bind(Map.of("tributary.cache-dir", "/tmp/cache")).limits();
+        assertThat(limits.maxInputChars()).isEqualTo(1_000_000);
+        assertThat(limits.maxImages()).isEqualTo(8);
+        assertThat(limits.maxImageBytes().toBytes()).isEqualTo(20L << 20);
+        assertThat(limits.maxImagePixels()).isEqualTo(36_000_000L);
+        assertThat(limits.maxRequestBytes()).as("follows the other limits when unset").isNull();
+        // Eight 20 MiB images in base64 (27,962,028 characters each) and a million characters of text fit.
+        long eightImages = 8 * (4L * ((20L << 20) + 2) / 3);
+        assertThat(limits.requestBytesLimit()).isEqualTo(limits.requiredRequestBytes())
+                .isGreaterThan(eightImages + 6 * 1_000_000L).isLessThan(eightImages + 7 * 1_000_000L);
+        assertThat(JsonLimitsConfiguration.constraints(limits).getMaxStringLength())
+                .as("the JSON parser takes any string the body limit lets through")
+                .isGreaterThanOrEqualTo((int) limits.requestBytesLimit());
+    }
+
+    @Test
+    void anExplicitBodyLimitBindsWhenItHoldsTheOtherLimits() {
+        TributaryProperties.Limits limits = bind(Map.of("tributary.cache-dir", "/tmp/cache",
+                "tributary.limits.max-images", "1", "tributary.limits.max-image-bytes", "1MB",
+                "tributary.limits.max-request-bytes", "16MB")).limits();
+        assertThat(limits.requestBytesLimit()).isEqualTo(16L << 20);
+        assertThat(limits.requiredRequestBytes()).isLessThan(16L << 20);
+    }
+
+    @Test
+    void shutdownDrainsForTwentyFiveSecondsByDefault() {
+        assertThat(bind(Map.of("tributary.cache-dir", "/tmp/cache")).shutdown().drainTimeout())
+                .isEqualTo(Duration.ofSeconds(25));
+        assertThat(bind(Map.of("tributary.cache-dir", "/tmp/cache", "tributary.shutdown.drain-timeout", "2m"))
+                .shutdown().drainTimeout()).isEqualTo(Duration.ofMinutes(2));
     }
 }

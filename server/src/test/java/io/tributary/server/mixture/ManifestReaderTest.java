@@ -48,11 +48,11 @@ class ManifestReaderTest {
     void rejectsBrokenManifestsNamingTheProblem() throws Exception {
         Files.createDirectories(dir.resolve("a"));
         assertRejected("", "the file is empty");
-        assertRejected("name: m\nexperts: []\n", "'experts' must list at least one expert");
+        assertRejected("name: m\nexperts: []\n", "experts: must list at least one expert");
         assertRejected("name: m\nexperts:\n  - name: a\n    path: a\n  - name: a\n    path: a\n",
-                "expert name 'a' appears twice");
+                "'a' is already the name of another expert");
         assertRejected("name: m\nexperts:\n  - name: b\n    path: missing\n",
-                "expert 'b': checkpoint directory");
+                "experts[0].path: checkpoint directory");
         assertRejected("name: m\nexperts:\n  - name: a\n    path: a\nrouters: {}\n", "routers");
         assertRejected("name: m\nexperts: [\n", "m.yaml");
         assertThatThrownBy(() -> ManifestReader.read(dir.resolve("absent.yaml"))).hasMessageContaining("no such file");
@@ -61,7 +61,7 @@ class ManifestReaderTest {
     private void assertRejected(String content, String message) throws Exception {
         Path file = Files.writeString(dir.resolve("m.yaml"), content);
         assertThatThrownBy(() -> ManifestReader.read(file))
-                .isInstanceOf(ManifestReader.InvalidManifestException.class)
+                .isInstanceOf(InvalidManifestException.class)
                 .hasMessageContaining(message);
     }
 }

@@ -85,7 +85,7 @@ class RealExpertMixtureTest {
     @Test
     void aBadRouterInTheManifestFailsStartUpNamingIt() throws Exception {
         assertThatThrownBy(() -> loader.load(manifest("bad", RouterEntry.of("fixed", 1.0), "expert-0", "expert-1")))
-                .hasMessageContaining("router: routing mode 'fixed' needs one weight per expert: got 1 for 2 experts");
+                .hasMessageContaining("router.weights: expected 2 weights (one per expert), got 1");
     }
 
     @Test

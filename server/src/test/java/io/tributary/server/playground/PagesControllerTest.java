@@ -3,6 +3,7 @@ package io.tributary.server.playground;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
+import org.springframework.context.annotation.FilterType;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.MockMvc;
@@ -24,7 +25,9 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
  * playground's modules and Swagger UI from its webjar. (The browser tests in src-test drive the pages themselves.)
  */
 // The API's error advice (and the metrics it reports to) plays no part in serving pages.
-@WebMvcTest(controllers = PagesController.class, excludeFilters = @ComponentScan.Filter(ControllerAdvice.class))
+// Pages only: the API's advice and the request-size filter (which needs the whole configuration) stay out.
+@WebMvcTest(controllers = PagesController.class, excludeFilters = {@ComponentScan.Filter(ControllerAdvice.class),
+        @ComponentScan.Filter(type = FilterType.REGEX, pattern = "io\\.tributary\\.server\\.config\\.RequestSizeFilter")})
 class PagesControllerTest {
 
     private static final Pattern PAGE_REFERENCE = Pattern.compile("(?:src|href)=\"([^\"#:]+)\"");

@@ -1,0 +1,33 @@
+package io.tributary.server.lifecycle;
+
+import io.tributary.server.TributaryApplication;
+import io.tributary.server.mixture.ServedModel;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.support.GenericApplicationContext;
+
+/**
+ * The whole application on a fake mixture, started outside the test framework's context cache, so that a test may
+ * shut it down (the cache would try to resume a context it finds closed).
+ */
+final class FakeServer {
+
+    private FakeServer() {
+    }
+
+    static ConfigurableApplicationContext start(ServedModel model, String... properties) {
+        return new SpringApplicationBuilder(TributaryApplication.class)
+                .properties("server.port=0", "spring.main.banner-mode=off",
+                        "spring.main.allow-bean-definition-overriding=true")
+                .properties(properties)
+                // A definition registered before the configuration classes are read overrides theirs: no expert loads.
+                .initializers(context -> ((GenericApplicationContext) context).registerBean("servedModel",
+                        ServedModel.class, () -> model))
+                .run();
+    }
+
+    static int port(ConfigurableApplicationContext context) {
+        return ((WebServerApplicationContext) context).getWebServer().getPort();
+    }
+}
