@@ -5,6 +5,7 @@ import io.tributary.server.config.TributaryProperties;
 import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.server.mixture.KvCacheBudget;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.lifecycle.AdmissionGate;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -21,11 +22,14 @@ class InfoController {
     private final TributaryProperties properties;
 
     private final DecodeScheduler scheduler;
+    private final AdmissionGate admission;
 
-    InfoController(ServedModel model, TributaryProperties properties, DecodeScheduler scheduler) {
+    InfoController(ServedModel model, TributaryProperties properties, DecodeScheduler scheduler,
+                   AdmissionGate admission) {
         this.model = model;
         this.properties = properties;
         this.scheduler = scheduler;
+        this.admission = admission;
     }
 
     @GetMapping("/info")
@@ -43,10 +47,13 @@ class InfoController {
                 TributaryVersion.current());
     }
 
-    /** Answers 200 once the mixture is loaded; the server does not listen before that. */
+    /**
+     * Answers 200 once the mixture is loaded (the server does not listen before that), 503 while it drains for
+     * shutdown, so that load balancers probing TGI's route stop sending work as readiness probes do.
+     */
     @GetMapping("/health")
     ResponseEntity<Void> health() {
-        return ResponseEntity.ok().build();
+        return admission.isOpen() ? ResponseEntity.ok().build() : ResponseEntity.status(503).build();
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -58,6 +58,11 @@ class ShutdownDrainTest {
         HttpResponse<String> readiness = http.get("/actuator/health/readiness");
         assertThat(readiness.statusCode()).isEqualTo(503);
         assertThat(json(readiness).get("status").asString()).isEqualTo("OUT_OF_SERVICE");
+        assertThat(http.get("/health").statusCode()).as("TGI's health route").isEqualTo(503);
+        HttpResponse<String> openAi = http.postJson("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"y\"}]}");
+        assertThat(openAi.statusCode()).isEqualTo(503);
+        assertThat(json(openAi).get("error").get("type").asString()).isEqualTo("service_unavailable_error");
         assertThat(stream).as("the stream is still running").isNotDone();
         assertThat(shutdown).as("the shutdown waits for it").isNotDone();
 
