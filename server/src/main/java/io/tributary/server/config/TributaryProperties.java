@@ -14,6 +14,7 @@ import org.springframework.validation.annotation.Validated;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The whole configuration of a Tributary server, bound from {@code tributary.*} (or {@code TRIBUTARY_*}
@@ -22,6 +23,7 @@ import java.time.Duration;
  * @param mixture  the mixture manifest; when absent the embedded default mixture is served
  * @param cacheDir where the embedded default experts are written on first start
  * @param shutdown how the server stops
+ * @param security who may call the API and what it may make the server fetch
  */
 @Validated
 @ConfigurationProperties("tributary")
@@ -31,7 +33,8 @@ public record TributaryProperties(
         @Valid @NotNull @DefaultValue Engine engine,
         @Valid @NotNull @DefaultValue Scheduler scheduler,
         @Valid @NotNull @DefaultValue Limits limits,
-        @Valid @NotNull @DefaultValue Shutdown shutdown) {
+        @Valid @NotNull @DefaultValue Shutdown shutdown,
+        @Valid @NotNull @DefaultValue Security security) {
 
     /**
      * Where the experts run.
@@ -151,5 +154,50 @@ public record TributaryProperties(
     public record Shutdown(@NotNull @DefaultValue("25s") Duration drainTimeout) {
 
         public static final String DRAIN_TIMEOUT = "tributary.shutdown.drain-timeout";
+    }
+
+    /**
+     * @param apiKey             when set, every API route asks for {@code Authorization: Bearer <apiKey>}; health,
+     *                           metrics, the playground page and the contract stay open
+     * @param corsAllowedOrigins origins whose browser pages may call the API (none by default)
+     * @param remoteImages       fetching images given by {@code http(s)} URL instead of inline data
+     */
+    public record Security(
+            String apiKey,
+            @NotNull @DefaultValue List<String> corsAllowedOrigins,
+            @Valid @NotNull @DefaultValue RemoteImages remoteImages) {
+
+        public static final String API_KEY = "tributary.security.api-key";
+
+        public Security {
+            if (apiKey != null && apiKey.isBlank()) {
+                throw new InvalidSettingException(API_KEY, "is blank", "Set a key, or leave the setting out to "
+                        + "serve without one.", null);
+            }
+        }
+    }
+
+    /**
+     * Images by URL are off by default: a server that fetches any URL a client names can be made to call anything
+     * it can reach. When on, only the listed hosts are fetched, never an address on the loopback, link-local or
+     * private networks, without following redirects, within a size cap and a timeout.
+     *
+     * @param allowedHosts host names (exact, or {@code *.example.com} for its subdomains) images may come from
+     */
+    public record RemoteImages(
+            @DefaultValue("false") boolean enabled,
+            @NotNull @DefaultValue List<String> allowedHosts,
+            @NotNull @DefaultValue("20MB") DataSize maxBytes,
+            @NotNull @DefaultValue("10s") Duration timeout) {
+
+        public static final String ENABLED = "tributary.security.remote-images.enabled";
+        public static final String ALLOWED_HOSTS = "tributary.security.remote-images.allowed-hosts";
+
+        public RemoteImages {
+            if (enabled && (allowedHosts == null || allowedHosts.isEmpty())) {
+                throw new InvalidSettingException(ALLOWED_HOSTS, "is empty while " + ENABLED + " is true",
+                        "List the hosts images may be fetched from, or turn remote images off.", null);
+            }
+        }
     }
 }
