@@ -43,10 +43,16 @@ function clearError() {
   $('error').replaceChildren();
 }
 
+/** The API key typed in, kept for this tab only; a server without a key ignores the header's absence. */
+function authorization() {
+  const key = $('apiKey').value.trim();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
 async function loadInfo() {
   let info;
   try {
-    const response = await fetch('info', { headers: { Accept: 'application/json' } });
+    const response = await fetch('info', { headers: { Accept: 'application/json', ...authorization() } });
     if (!response.ok) {
       throw await readError(response);
     }
@@ -167,7 +173,7 @@ async function stream(body, signal) {
   const response = await fetch('generate_stream', {
     method: 'POST', signal, body: JSON.stringify(body),
     // A refusal comes as JSON before any event, so the request accepts both.
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream, application/json' },
+    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream, application/json', ...authorization() },
   });
   if (!response.ok) {
     showError(await readError(response));
@@ -207,4 +213,10 @@ $('prompt').addEventListener('keydown', event => {
 $('stop').addEventListener('click', () => running?.abort());
 $('images').addEventListener('change', attachImages);
 form.mode.addEventListener('change', showRoutingFields);
+$('apiKey').value = sessionStorage.getItem('tributary.apiKey') || '';
+$('apiKey').addEventListener('change', () => {
+  sessionStorage.setItem('tributary.apiKey', $('apiKey').value.trim());
+  clearError();
+  loadInfo();
+});
 loadInfo();

@@ -34,6 +34,11 @@ public record PromptInputs(String text, List<ImageInput> images) {
      * @throws RequestValidationException naming the image when one cannot be read or the experts read no images
      */
     static PromptInputs parse(String inputs, String placeholder, int maxImages) {
+        return parse(inputs, placeholder, maxImages, ImageFetcher.NONE);
+    }
+
+    /** @param remote gets the images given by {@code http(s)} URL */
+    static PromptInputs parse(String inputs, String placeholder, int maxImages, ImageFetcher remote) {
         Matcher matcher = MARKDOWN_IMAGE.matcher(inputs);
         StringBuilder text = new StringBuilder();
         List<ImageInput> images = new ArrayList<>();
@@ -49,7 +54,7 @@ public record PromptInputs(String text, List<ImageInput> images) {
                 throw new RequestValidationException("`inputs` may contain at most " + maxImages + " images (the "
                         + "limit is " + TributaryProperties.Limits.MAX_IMAGES + ")");
             }
-            images.add(decode(matcher.group(1), number));
+            images.add(decode(matcher.group(1), number, remote));
             text.append(inputs, last, matcher.start()).append(placeholder);
             last = matcher.end();
         }
@@ -89,7 +94,10 @@ public record PromptInputs(String text, List<ImageInput> images) {
         }
     }
 
-    private static ImageInput decode(String uri, int number) {
+    private static ImageInput decode(String uri, int number, ImageFetcher remote) {
+        if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
+            return remote.fetch(uri, "image " + number);
+        }
         Matcher dataUri = DATA_URI.matcher(uri);
         if (!dataUri.matches()) {
             throw new RequestValidationException("image " + number + ": only base64 data URIs are accepted "

@@ -1,5 +1,6 @@
 package io.tributary.server.generate;
 
+import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.StoppingCriteria;
@@ -29,8 +30,10 @@ public class RequestTranslator {
 
     private final ServedModel model;
     private final TributaryProperties.Limits limits;
+    private final ImageFetcher remoteImages;
 
-    RequestTranslator(ServedModel model, TributaryProperties properties) {
+    RequestTranslator(ServedModel model, TributaryProperties properties, ImageFetcher remoteImages) {
+        this.remoteImages = remoteImages;
         this.model = model;
         this.limits = properties.limits();
     }
@@ -106,7 +109,13 @@ public class RequestTranslator {
 
     /** Splits a prompt with inline markdown images (TGI's form) into text and images, within the image limit. */
     public PromptInputs parseInputs(String inputs) {
-        return PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null), limits.maxImages());
+        return PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null), limits.maxImages(),
+                remoteImages);
+    }
+
+    /** Gets an image named by URL, within the server's rules for remote images. */
+    public ImageInput fetchImage(String url, String label) {
+        return remoteImages.fetch(url, label);
     }
 
     /** Refuses more images than {@code tributary.limits.max-images}. */

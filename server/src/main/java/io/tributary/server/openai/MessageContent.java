@@ -1,6 +1,7 @@
 package io.tributary.server.openai;
 
 import io.tributary.server.chat.ChatMessage;
+import io.tributary.server.generate.ImageFetcher;
 import io.tributary.server.generate.PromptInputs;
 import tools.jackson.databind.JsonNode;
 
@@ -19,7 +20,7 @@ final class MessageContent {
     private MessageContent() {
     }
 
-    static List<ChatMessage.Part> parts(JsonNode content, String where) {
+    static List<ChatMessage.Part> parts(JsonNode content, String where, ImageFetcher remote) {
         if (content == null || content.isNull()) {
             throw invalid(where, "is required");
         }
@@ -31,12 +32,12 @@ final class MessageContent {
         }
         List<ChatMessage.Part> parts = new ArrayList<>();
         for (int i = 0; i < content.size(); i++) {
-            parts.add(part(content.get(i), where + "[" + i + "]"));
+            parts.add(part(content.get(i), where + "[" + i + "]", remote));
         }
         return parts;
     }
 
-    private static ChatMessage.Part part(JsonNode part, String where) {
+    private static ChatMessage.Part part(JsonNode part, String where, ImageFetcher remote) {
         String type = part.path("type").asString(null);
         if ("text".equals(type)) {
             onlyFields(part, TEXT_PART_FIELDS, where);
@@ -56,11 +57,11 @@ final class MessageContent {
             if (!Set.of("auto", "low", "high").contains(detail)) {
                 throw invalid(where + ".image_url.detail", "must be auto, low or high");
             }
-            if (!url.asString().startsWith("data:")) {
-                throw invalid(where + ".image_url.url", "must be a base64 data URI (data:image/png;base64,...): "
-                        + "this server does not fetch remote images");
+            String label = where + ".image_url.url";
+            if (url.asString().startsWith("http://") || url.asString().startsWith("https://")) {
+                return new ChatMessage.Image(remote.fetch(url.asString(), label));
             }
-            return new ChatMessage.Image(PromptInputs.decodeDataUri(url.asString(), where + ".image_url.url"));
+            return new ChatMessage.Image(PromptInputs.decodeDataUri(url.asString(), label));
         }
         throw invalid(where + ".type", "must be text or image_url. Given: " + type);
     }

@@ -181,7 +181,8 @@ class OpenAiTranslator {
             }
             // OpenAI's "developer" role is the system prompt under a newer name; templates know "system".
             String role = "developer".equals(message.role()) ? "system" : message.role();
-            List<ChatMessage.Part> parts = MessageContent.parts(message.content(), where + ".content");
+            List<ChatMessage.Part> parts = MessageContent.parts(message.content(), where + ".content",
+                    translator::fetchImage);
             for (ChatMessage.Part part : parts) {
                 characters += part instanceof ChatMessage.Text text ? text.text().length() : 0;
             }

@@ -203,7 +203,7 @@ class OpenAiApiTest {
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\"}]}                        | 400 | `messages[0].content` is required",
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":42}]}         | 400 | `messages[0].content` must be a string or",
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"audio\"}]}]} | 400 | `messages[0].content[0].type` must be text or image_url",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/a.png\"}}]}]} | 400 | does not fetch remote images",
+            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/a.png\"}}]}]} | 400 | images by URL are turned off on this server (tributary.security.remote-images.enabled)",
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,@@\"}}]}]} | 400 | not valid base64",
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2}        | 400 | `n` must be 1",
             "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":3} | 400 | `temperature` must be between 0 and 2",
