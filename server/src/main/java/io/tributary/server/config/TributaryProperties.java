@@ -22,6 +22,7 @@ import java.util.List;
  *
  * @param mixture  the mixture manifest; when absent the embedded default mixture is served
  * @param cacheDir where the embedded default experts are written on first start
+ * @param chatTemplate a Jinja chat template file to use instead of the checkpoints' own
  * @param shutdown how the server stops
  * @param security who may call the API and what it may make the server fetch
  */
@@ -30,6 +31,7 @@ import java.util.List;
 public record TributaryProperties(
         Path mixture,
         @NotNull Path cacheDir,
+        Path chatTemplate,
         @Valid @NotNull @DefaultValue Engine engine,
         @Valid @NotNull @DefaultValue Scheduler scheduler,
         @Valid @NotNull @DefaultValue Limits limits,

@@ -4,6 +4,7 @@ import io.tributary.routing.Expert;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.Mixture;
 import io.tributary.routing.router.Routers;
+import io.tributary.server.chat.ChatTemplate;
 
 import java.util.List;
 
@@ -30,6 +31,12 @@ public record ServedModel(Mixture mixture, Routers routers, PromptEncoder prompt
     /** The most positions {@code prompt} takes in any expert's context, images expanded (see {@link Expert}). */
     public int promptPositions(Prompt prompt) {
         return mixture.experts().stream().mapToInt(expert -> expert.promptPositions(prompt)).max().orElseThrow();
+    }
+
+    /** The same model, its chat template replaced by the operator's. */
+    public ServedModel withChatTemplate(ChatTemplate template) {
+        return new ServedModel(mixture, routers, new ChatTemplateOverride(prompts, template), maxTotalTokens, vision,
+                resources);
     }
 
     public List<String> expertNames() {
