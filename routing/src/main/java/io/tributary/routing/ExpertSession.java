@@ -46,6 +46,18 @@ public interface ExpertSession extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot score prompts");
     }
 
+    /**
+     * The natural-log probability the expert gives each of the prompt's positions given those before it,
+     * {@code log p(x_t | x_<t, images)}: one entry per prompt position, {@code NaN} for the first and for positions
+     * that are not the prompt's own text (image features). Like {@link #promptLogLikelihood()}, it is computed with
+     * a scored prefill and must be asked for before the first {@link #nextLogProbs()}.
+     *
+     * @throws UnsupportedOperationException if this expert cannot score prompts
+     */
+    default float[] promptTokenLogProbs() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot score prompts");
+    }
+
     /** Number of positions in this session's context (prompt plus appended tokens). */
     int length();
 

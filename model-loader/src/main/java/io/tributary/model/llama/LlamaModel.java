@@ -120,17 +120,19 @@ public final class LlamaModel {
     }
 
     /**
-     * {@code Σ log p(targets[r] | rows ≤ r)} over the rows r with {@code scored[r]}, from hidden states [T, H] whose
-     * row r predicts {@code targets[r]} ({@code targets} may be shorter than T: the rows beyond predict nothing
-     * scored). The vocabulary projection runs over chunks of rows, so a long prompt never holds [T, V] logits at once.
+     * {@code log p(targets[r] | rows ≤ r)} for each row r with {@code scored[r]} ({@code NaN} for the others), from
+     * hidden states [T, H] whose row r predicts {@code targets[r]} ({@code targets} may be shorter than T: the rows
+     * beyond predict nothing scored). The vocabulary projection runs over chunks of rows, so a long prompt never
+     * holds [T, V] logits at once.
      */
-    double sumLogProbs(NDArray hidden, int[] targets, boolean[] scored) {
-        return sumLogProbs(hidden, targets, scored, Math.max(1, LOGITS_PER_CHUNK / config.vocabSize()));
+    float[] targetLogProbs(NDArray hidden, int[] targets, boolean[] scored) {
+        return targetLogProbs(hidden, targets, scored, Math.max(1, LOGITS_PER_CHUNK / config.vocabSize()));
     }
 
     /** As above, projecting {@code rows} positions at a time. */
-    double sumLogProbs(NDArray hidden, int[] targets, boolean[] scored, int rows) {
-        double sum = 0;
+    float[] targetLogProbs(NDArray hidden, int[] targets, boolean[] scored, int rows) {
+        float[] result = new float[targets.length];
+        java.util.Arrays.fill(result, Float.NaN);
         for (int from = 0; from < targets.length; from += rows) {
             int to = Math.min(targets.length, from + rows);
             long[] picks = new long[to - from];
@@ -149,8 +151,28 @@ public final class LlamaModel {
             }
             for (int r = from; r < to; r++) {
                 if (scored[r]) {
-                    sum += picked[r - from];
+                    result[r] = picked[r - from];
                 }
+            }
+        }
+        return result;
+    }
+
+    /** {@code Σ log p(targets[r] | rows ≤ r)} over the rows r with {@code scored[r]}; see {@link #targetLogProbs}. */
+    double sumLogProbs(NDArray hidden, int[] targets, boolean[] scored) {
+        return sum(targetLogProbs(hidden, targets, scored));
+    }
+
+    /** As above, projecting {@code rows} positions at a time. */
+    double sumLogProbs(NDArray hidden, int[] targets, boolean[] scored, int rows) {
+        return sum(targetLogProbs(hidden, targets, scored, rows));
+    }
+
+    private static double sum(float[] logProbs) {
+        double sum = 0;
+        for (float logProb : logProbs) {
+            if (!Float.isNaN(logProb)) {
+                sum += logProb;
             }
         }
         return sum;

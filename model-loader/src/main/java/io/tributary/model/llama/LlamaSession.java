@@ -32,6 +32,7 @@ public final class LlamaSession implements ExpertSession {
     private float[] logProbs;
     private Boolean scoring;           // set by the first prompt chunk: whether every chunk is scored
     private double promptLogLikelihood;
+    private float[] promptTokenLogProbs; // per prompt position, NaN where nothing is predicted
     private boolean closed;
 
     LlamaSession(BatchDecoder decoder, NDManager manager, int slot, DecoderPrompt prompt) {
@@ -67,6 +68,16 @@ public final class LlamaSession implements ExpertSession {
                     + " nextLogProbs(): the prefill that computes it has already run unscored");
         }
         return promptLogLikelihood;
+    }
+
+    /** Scored with the prefill, as {@link #promptLogLikelihood()}: runs it now, alone, if it has not started. */
+    @Override
+    public float[] promptTokenLogProbs() {
+        promptLogLikelihood(); // runs or checks the scored prefill
+        if (promptTokenLogProbs == null) { // a one-position prompt predicts nothing
+            promptTokenLogProbs = new float[] {Float.NaN};
+        }
+        return promptTokenLogProbs.clone();
     }
 
     @Override
@@ -156,7 +167,17 @@ public final class LlamaSession implements ExpertSession {
             targets[r] = ids[promptRun + r + 1];
             counted[r] = text[promptRun + r + 1];
         }
-        promptLogLikelihood += decoder.model().sumLogProbs(rows, targets, counted);
+        float[] picked = decoder.model().targetLogProbs(rows, targets, counted);
+        if (promptTokenLogProbs == null) {
+            promptTokenLogProbs = new float[prompt.length()];
+            java.util.Arrays.fill(promptTokenLogProbs, Float.NaN);
+        }
+        for (int r = 0; r < predicting; r++) {
+            if (!Float.isNaN(picked[r])) {
+                promptLogLikelihood += picked[r];
+                promptTokenLogProbs[promptRun + r + 1] = picked[r];
+            }
+        }
     }
 
     /**

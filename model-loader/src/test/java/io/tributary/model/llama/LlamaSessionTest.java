@@ -119,6 +119,26 @@ class LlamaSessionTest {
     }
 
     @Test
+    void eachPromptTokensLogProbIsTheDistributionOfThePrefixBeforeIt() {
+        int[] tokens = randomTokens(9, 11);
+        float[] perToken;
+        double likelihood;
+        try (ExpertSession session = expert.open(Prompt.ofTokens(tokens))) {
+            perToken = session.promptTokenLogProbs();
+            likelihood = session.promptLogLikelihood();
+        }
+        assertThat(perToken).hasSize(tokens.length);
+        assertThat(perToken[0]).isNaN();
+        double sum = 0;
+        for (int t = 1; t < tokens.length; t++) {
+            assertThat(perToken[t]).as("position %d", t)
+                    .isCloseTo(nextLogProbs(Arrays.copyOf(tokens, t))[tokens[t]], within(1e-4f));
+            sum += perToken[t];
+        }
+        assertThat(likelihood).isCloseTo(sum, within(1e-4));
+    }
+
+    @Test
     void rejectsWhatTheModelCannotServe() {
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, 2},
                 List.of(new ImageInput(new byte[] {1}, "image/png")))))
@@ -160,6 +180,12 @@ class LlamaSessionTest {
     }
 
     /** Greedy-decodes 15 tokens and returns the last distribution. */
+    private static float[] nextLogProbs(int[] prompt) {
+        try (ExpertSession session = expert.open(Prompt.ofTokens(prompt))) {
+            return session.nextLogProbs();
+        }
+    }
+
     private static float[] decode(int[] prompt) {
         try (ExpertSession session = expert.open(Prompt.ofTokens(prompt))) {
             float[] logProbs = session.nextLogProbs();

@@ -47,6 +47,7 @@ public final class Generation {
     private boolean done;
     private long kvReservation = -1; // computed once: it may read image headers
     private final long createdNanos = System.nanoTime();
+    private float[] promptLogProbs; // under the mixture of the first token, when the request asked
 
     Generation(Mixture mixture, GenerationRequest request, GenerationListener listener) {
         this.mixture = mixture;
@@ -165,7 +166,9 @@ public final class Generation {
                     ExpertSession session = session(k);
                     int pending = session.pendingPositions();
                     if (pending > 0) {
-                        planner.schedule(this, k, session, pending, scoringPrompt);
+                        // Prompt log-probabilities are those of the experts that choose the first token.
+                        boolean score = scoringPrompt || request.promptLogProbs() && tokens.isEmpty();
+                        planner.schedule(this, k, session, pending, score);
                     }
                 }
             }
@@ -246,6 +249,9 @@ public final class Generation {
                 expertLogProbs[k] = LogMixture.restrict(sessions[k].nextLogProbs(), tokenizerVocabulary);
             }
         }
+        if (request.promptLogProbs() && tokens.isEmpty()) {
+            promptLogProbs = mixPromptLogProbs(weights);
+        }
         float[] mixed = LogMixture.mix(weights, expertLogProbs);
         int token = sampler.sample(mixed);
         routing.observe(token, logProbsOf(token, expertLogProbs));
@@ -270,7 +276,8 @@ public final class Generation {
             release();
             done = true;
             listener.onFinish(new GenerationResult(generatedText.toString(), finish,
-                    request.prompt().length(), tokens, request.sampling().sampling() ? sampler.seed() : null));
+                    request.prompt().length(), tokens, request.sampling().sampling() ? sampler.seed() : null,
+                    promptLogProbs));
             return true;
         }
         for (ExpertSession session : sessions) {
@@ -279,6 +286,36 @@ public final class Generation {
             }
         }
         return false;
+    }
+
+    /** Each prompt position's log-probability under the mixture {@code weights} make: log Σ_k w_k p_k(x_t | x_<t). */
+    private float[] mixPromptLogProbs(double[] weights) {
+        float[][] perExpert = new float[sessions.length][];
+        int length = 0;
+        for (int k = 0; k < sessions.length; k++) {
+            if (weights[k] > 0) {
+                perExpert[k] = sessions[k].promptTokenLogProbs();
+                length = perExpert[k].length;
+            }
+        }
+        float[] mixed = new float[length];
+        for (int t = 0; t < length; t++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int k = 0; k < perExpert.length; k++) {
+                if (perExpert[k] != null) {
+                    max = Math.max(max, Math.log(weights[k]) + perExpert[k][t]);
+                }
+            }
+            double sum = 0;
+            for (int k = 0; k < perExpert.length; k++) {
+                if (perExpert[k] != null) {
+                    sum += Math.exp(Math.log(weights[k]) + perExpert[k][t] - max);
+                }
+            }
+            // NaN (no prediction for this position) stays NaN; -inf stays -inf.
+            mixed[t] = Double.isNaN(max) ? Float.NaN : (float) (max + Math.log(sum));
+        }
+        return mixed;
     }
 
     private FinishReason finishReason(int token, String piece) {

@@ -10,10 +10,12 @@ import java.util.Objects;
  * One request to a mixture.
  *
  * @param router    the router for this request, or {@code null} for the mixture's own
- * @param topTokens how many of the most likely tokens to report with each generated token (0: none)
+ * @param topTokens       how many of the most likely tokens to report with each generated token (0: none)
+ * @param promptLogProbs  whether to report each prompt token's log-probability under the mixture (TGI's
+ *                        {@code decoder_input_details})
  */
 public record GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping, Router router,
-                                int topTokens) {
+                                int topTokens, boolean promptLogProbs) {
 
     public GenerationRequest {
         Objects.requireNonNull(prompt, "prompt");
@@ -25,7 +27,7 @@ public record GenerationRequest(Prompt prompt, SamplingParams sampling, Stopping
     }
 
     public GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping, Router router) {
-        this(prompt, sampling, stopping, router, 0);
+        this(prompt, sampling, stopping, router, 0, false);
     }
 
     public GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping) {

@@ -6,13 +6,26 @@ import java.util.List;
  * The outcome of a finished generation.
  *
  * @param generatedText the concatenated text of all non-special tokens
- * @param seed          the sampling seed used, when sampling; {@code null} for greedy decoding
+ * @param seed           the sampling seed used, when sampling; {@code null} for greedy decoding
+ * @param promptLogProbs each prompt token's log-probability under the mixture that chose the first token
+ *                       ({@code NaN} for the first token), when the request asked; otherwise {@code null}
  */
 public record GenerationResult(String generatedText, FinishReason finishReason, int promptTokens,
-                               List<GeneratedToken> tokens, Long seed) {
+                               List<GeneratedToken> tokens, Long seed, float[] promptLogProbs) {
 
     public GenerationResult {
         tokens = List.copyOf(tokens);
+        promptLogProbs = promptLogProbs == null ? null : promptLogProbs.clone();
+    }
+
+    public GenerationResult(String generatedText, FinishReason finishReason, int promptTokens,
+                            List<GeneratedToken> tokens, Long seed) {
+        this(generatedText, finishReason, promptTokens, tokens, seed, null);
+    }
+
+    @Override
+    public float[] promptLogProbs() {
+        return promptLogProbs == null ? null : promptLogProbs.clone();
     }
 
     public int generatedTokens() {

@@ -241,7 +241,7 @@ class GenerationTest {
         double[] weights = {0.4, 0.6};
         RecordingListener listener = new RecordingListener();
         runToEnd(mixture(new FixedRouter(weights), a, b).start(new GenerationRequest(PROMPT, SamplingParams.GREEDY,
-                StoppingCriteria.maxNewTokens(6), null, 3), listener));
+                StoppingCriteria.maxNewTokens(6), null, 3, false), listener));
 
         int[] context = PROMPT.tokenIds();
         for (GeneratedToken token : listener.tokens) {
@@ -259,6 +259,29 @@ class GenerationTest {
         }
         assertThat(run(mixture(new FixedRouter(weights), a, b), SamplingParams.GREEDY, 2).tokens)
                 .allSatisfy(token -> assertThat(token.topTokens()).as("none unless asked").isEmpty());
+    }
+
+    @Test
+    void promptLogProbsAreThoseOfTheMixtureThatChoosesTheFirstToken() {
+        FakeExpert a = new FakeExpert("a", VOCABULARY, 16);
+        FakeExpert b = new FakeExpert("b", VOCABULARY, 17);
+        double[] weights = {0.3, 0.7};
+        RecordingListener listener = new RecordingListener();
+        runToEnd(mixture(new FixedRouter(weights), a, b).start(new GenerationRequest(PROMPT, SamplingParams.GREEDY,
+                StoppingCriteria.maxNewTokens(3), null, 0, true), listener));
+
+        float[] prompt = listener.result.join().promptLogProbs();
+        int[] ids = PROMPT.tokenIds();
+        assertThat(prompt).hasSize(ids.length);
+        assertThat(prompt[0]).isNaN();
+        for (int t = 1; t < ids.length; t++) {
+            int[] prefix = java.util.Arrays.copyOf(ids, t);
+            double expected = Math.log(0.3 * Math.exp(a.logProbsAfter(prefix)[ids[t]])
+                    + 0.7 * Math.exp(b.logProbsAfter(prefix)[ids[t]]));
+            assertThat((double) prompt[t]).isCloseTo(expected, within(1e-5));
+        }
+        assertThat(run(mixture(new FixedRouter(weights), a, b), SamplingParams.GREEDY, 2).result.join().promptLogProbs())
+                .as("none unless asked").isNull();
     }
 
     static Mixture mixture(Router router, Expert... experts) {

@@ -160,6 +160,16 @@ public final class FakeExpert implements Expert {
         }
 
         @Override
+        public float[] promptTokenLogProbs() {
+            float[] logProbs = new float[context.length];
+            logProbs[0] = Float.NaN;
+            for (int t = 1; t < context.length; t++) {
+                logProbs[t] = logProbsAfter(Arrays.copyOf(context, t))[context[t]];
+            }
+            return logProbs;
+        }
+
+        @Override
         public void append(int tokenId) {
             context = Arrays.copyOf(context, context.length + 1);
             context[context.length - 1] = tokenId;

@@ -1,8 +1,10 @@
 package io.tributary.server.generate;
 
+import io.tributary.routing.Detokenizer;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.PromptEncoder;
+import io.tributary.server.mixture.ServedModel;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -28,13 +30,15 @@ class GenerateController {
 
     private final RequestTranslator translator;
     private final GenerationService generations;
+    private final Detokenizer detokenizer;
     private final Executor streamWriter;
     private final Duration timeout;
 
-    GenerateController(RequestTranslator translator, GenerationService generations,
+    GenerateController(RequestTranslator translator, GenerationService generations, ServedModel model,
                        @Qualifier("sseWriter") Executor streamWriter, TributaryProperties properties) {
         this.translator = translator;
         this.generations = generations;
+        this.detokenizer = model.mixture().detokenizer();
         this.streamWriter = streamWriter;
         this.timeout = properties.limits().requestTimeout();
     }
@@ -42,20 +46,20 @@ class GenerateController {
     @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     CompletableFuture<GenerateResponse> generate(@RequestBody(required = false) GenerateRequest body) {
-        GenerationRequest request = translator.translate(body);
+        GenerationRequest request = translator.translate(body, false);
         GenerateParameters parameters = parametersOf(body);
         String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
         boolean details = Boolean.TRUE.equals(parameters.details());
 
         return generations.generate(request, timeout)
                 .thenApply(done -> new GenerateResponse(prefix + done.generatedText(),
-                        details ? Tokens.details(done, request.topTokens() > 0) : null));
+                        details ? Tokens.details(done, request, detokenizer) : null));
     }
 
     @PostMapping(path = "/generate_stream", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     SseEmitter generateStream(@RequestBody(required = false) GenerateRequest body) {
-        GenerationRequest request = translator.translate(body);
+        GenerationRequest request = translator.translate(body, true);
         GenerateParameters parameters = parametersOf(body);
         String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
 

@@ -12,7 +12,7 @@ import java.util.List;
 public record GenerateResponse(String generatedText, Details details) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Details(String finishReason, int generatedTokens, Long seed, List<Token> prefill,
+    public record Details(String finishReason, int generatedTokens, Long seed, List<PrefillToken> prefill,
                           List<Token> tokens, List<List<TopToken>> topTokens) {
     }
 
@@ -22,6 +22,10 @@ public record GenerateResponse(String generatedText, Details details) {
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Token(int id, String text, float logprob, boolean special, double[] expertWeights) {
+    }
+
+    /** A prompt token ({@code decoder_input_details}): {@code logprob} is null for the first, which nothing predicts. */
+    public record PrefillToken(int id, String text, Float logprob) {
     }
 
     /** One of the most likely tokens at a step ({@code top_n_tokens}), chosen or not. */

@@ -38,8 +38,12 @@ public class RequestTranslator {
         this.limits = properties.limits();
     }
 
-    /** A TGI request: {@code inputs} with inline markdown images, and TGI's parameters. */
-    GenerationRequest translate(GenerateRequest request) {
+    /**
+     * A TGI request: {@code inputs} with inline markdown images, and TGI's parameters.
+     *
+     * @param streaming whether it is for a stream, which cannot carry the prompt's log-probabilities (as in TGI)
+     */
+    GenerationRequest translate(GenerateRequest request, boolean streaming) {
         if (request == null) {
             throw new RequestValidationException("the request body is empty");
         }
@@ -52,7 +56,27 @@ public class RequestTranslator {
         int topTokens = topNTokens(parameters.topNTokens());
         PromptInputs prompt = parseInputs(inputs);
         checkInputLength("`inputs`", prompt.text().length());
-        return translate(prompt, model.prompts().encode(prompt.text()), parameters, topTokens);
+        return translate(prompt, model.prompts().encode(prompt.text()), parameters, topTokens,
+                promptLogProbs(parameters, prompt, streaming));
+    }
+
+    /** TGI's {@code decoder_input_details}: each prompt token's log-probability, in {@code details.prefill}. */
+    private static boolean promptLogProbs(GenerateParameters parameters, PromptInputs prompt, boolean streaming) {
+        if (!Boolean.TRUE.equals(parameters.decoderInputDetails())) {
+            return false;
+        }
+        if (streaming) {
+            throw new RequestValidationException("`decoder_input_details` == true is not supported when streaming "
+                    + "tokens");
+        }
+        if (!Boolean.TRUE.equals(parameters.details())) {
+            throw new RequestValidationException("`decoder_input_details` needs `details` == true: the prompt's "
+                    + "tokens are returned in `details.prefill`");
+        }
+        if (!prompt.images().isEmpty()) {
+            throw new RequestValidationException("`decoder_input_details` is not supported for prompts with images");
+        }
+        return true;
     }
 
     /** TGI's {@code /tokenize}: validated as a generation's inputs are, then tokenized. */
@@ -70,7 +94,7 @@ public class RequestTranslator {
      * caller: a prompt rendered by a chat template carries its own special tokens).
      */
     public GenerationRequest translate(PromptInputs prompt, int[] encoded, GenerateParameters parameters,
-                                       int topTokens) {
+                                       int topTokens, boolean promptLogProbs) {
         SamplingParams sampling = sampling(parameters);
         int maxNewTokens = maxNewTokens(parameters);
         List<String> stop = stopSequences(parameters);
@@ -95,7 +119,8 @@ public class RequestTranslator {
                     + model.maxTotalTokens() + ". Given: " + given + " and " + maxNewTokens + " `max_new_tokens`");
         }
         return new GenerationRequest(expertPrompt, sampling,
-                new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()), topTokens);
+                new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()), topTokens,
+                promptLogProbs);
     }
 
     /** Refuses more text than {@code tributary.limits.max-input-chars}; images have their own limits. */
@@ -239,7 +264,6 @@ public class RequestTranslator {
         refuseIf(p.typicalP() != null && p.typicalP() < 1.0, "typical_p");
         refuseIf(p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0, "frequency_penalty");
         refuseIf(Boolean.TRUE.equals(p.watermark()), "watermark");
-        refuseIf(Boolean.TRUE.equals(p.decoderInputDetails()), "decoder_input_details");
         refuseIf(p.grammar() != null, "grammar");
     }
 

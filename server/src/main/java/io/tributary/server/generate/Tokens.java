@@ -1,8 +1,11 @@
 package io.tributary.server.generate;
 
 import io.tributary.routing.decode.GeneratedToken;
+import io.tributary.routing.Detokenizer;
+import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.GenerationResult;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** Maps decode-loop types to the wire types of the generate endpoints. */
@@ -26,11 +29,26 @@ final class Tokens {
                 .toList();
     }
 
-    static GenerateResponse.Details details(GenerationResult result, boolean topTokens) {
+    static GenerateResponse.Details details(GenerationResult result, GenerationRequest request,
+                                            Detokenizer detokenizer) {
         List<GenerateResponse.Token> tokens = result.tokens().stream().map(Tokens::toWire).toList();
         return new GenerateResponse.Details(result.finishReason().wireName(), result.generatedTokens(),
-                result.seed(), List.of(), tokens,
-                topTokens ? result.tokens().stream().map(Tokens::topTokens).toList() : List.of());
+                result.seed(), prefill(request.prompt().tokenIds(), result.promptLogProbs(), detokenizer), tokens,
+                request.topTokens() > 0 ? result.tokens().stream().map(Tokens::topTokens).toList() : List.of());
+    }
+
+    /** The prompt's tokens with their log-probabilities (TGI's {@code prefill}); empty unless they were asked. */
+    private static List<GenerateResponse.PrefillToken> prefill(int[] ids, float[] logProbs, Detokenizer detokenizer) {
+        if (logProbs == null) {
+            return List.of();
+        }
+        List<GenerateResponse.PrefillToken> prefill = new ArrayList<>(ids.length);
+        for (int t = 0; t < ids.length; t++) {
+            float logProb = t < logProbs.length ? logProbs[t] : Float.NaN;
+            prefill.add(new GenerateResponse.PrefillToken(ids[t], detokenizer.tokenText(ids[t]),
+                    Float.isNaN(logProb) ? null : logProb));
+        }
+        return prefill;
     }
 
     static StreamResponse.StreamDetails streamDetails(GenerationResult result) {

@@ -84,7 +84,7 @@ class OpenAiTranslator {
                 request.stop(), request.n(), request.presencePenalty(), request.frequencyPenalty(),
                 request.logitBias(), request.topK(), request.repetitionPenalty(), request.routing());
         return translator.translate(new PromptInputs(rendered, images), tokens, sampling.toParameters(maxTokens),
-                topLogprobs);
+                topLogprobs, false);
     }
 
     /** A {@code /v1/completions} request, and the prompt text it was made from (for {@code echo}). */
@@ -119,7 +119,8 @@ class OpenAiTranslator {
                 request.stop(), request.n(), request.presencePenalty(), request.frequencyPenalty(),
                 request.logitBias(), request.topK(), request.repetitionPenalty(), request.routing());
         int topTokens = request.logprobs() == null ? 0 : request.logprobs();
-        return new PreparedCompletion(translator.translate(prompt, tokens, sampling.toParameters(maxTokens), topTokens),
+        return new PreparedCompletion(translator.translate(prompt, tokens, sampling.toParameters(maxTokens), topTokens,
+                false),
                 text);
     }
 

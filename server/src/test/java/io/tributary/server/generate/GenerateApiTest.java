@@ -191,6 +191,34 @@ class GenerateApiTest {
     }
 
     @Test
+    void decoderInputDetailsScoreEachPromptTokenUnderTheMixture() throws Exception {
+        JsonNode answer = json(http.postJson("/generate", "{\"inputs\":\"river\",\"parameters\":{"
+                + "\"max_new_tokens\":2,\"details\":true,\"decoder_input_details\":true}}"));
+        assertValid("GenerateResponse", answer);
+        JsonNode prefill = answer.get("details").get("prefill");
+        assertThat(prefill).hasSize(5); // one token per character
+        assertThat(prefill.get(0).get("logprob").isNull()).as("nothing predicts the first token").isTrue();
+        for (int t = 0; t < 5; t++) {
+            int id = "river".charAt(t) % FakeMixture.EOS;
+            assertThat(prefill.get(t).get("id").asInt()).isEqualTo(id);
+            assertThat(prefill.get(t).get("text").asString()).isEqualTo(String.valueOf((char) ('a' + id % 26)));
+        }
+        for (int t = 1; t < 5; t++) {
+            assertThat(prefill.get(t).get("logprob").asDouble()).isNegative();
+        }
+        String plain = "{\"inputs\":\"river\",\"parameters\":{\"max_new_tokens\":2,\"details\":true}}";
+        assertThat(json(http.postJson("/generate", plain)).get("details").get("prefill")).isEmpty();
+
+        HttpResponse<String> streamed = http.postJson("/generate_stream", "{\"inputs\":\"river\",\"parameters\":{"
+                + "\"details\":true,\"decoder_input_details\":true}}");
+        assertThat(streamed.statusCode()).isEqualTo(422);
+        assertThat(json(streamed).get("error").asString()).contains("not supported when streaming");
+        HttpResponse<String> withoutDetails = http.postJson("/generate", "{\"inputs\":\"river\",\"parameters\":{"
+                + "\"decoder_input_details\":true}}");
+        assertThat(json(withoutDetails).get("error").asString()).contains("needs `details` == true");
+    }
+
+    @Test
     void theCompatibilityRouteAnswersAsGenerateInAListOrStreams() throws Exception {
         String parameters = "\"parameters\":{\"max_new_tokens\":6}";
         JsonNode generated = json(http.postJson("/generate", "{\"inputs\":\"compat\"," + parameters + "}"));
