@@ -2,7 +2,7 @@ package io.tributary.routing.sampling;
 
 /**
  * How the next token is drawn from the mixed distribution, with text-generation-inference's semantics:
- * sampling happens when {@code doSample} is set or any warper (temperature ≠ 1, top-k, top-p) is; otherwise
+ * sampling happens when {@code doSample} is set or any warper (temperature ≠ 1, top-k, top-p, typical-p) is; otherwise
  * decoding is greedy.
  *
  * @param temperature       divides the log-probabilities; {@code > 0}
@@ -10,11 +10,18 @@ package io.tributary.routing.sampling;
  * @param topP              keep the smallest set of tokens whose probability reaches p; 1 disables
  * @param repetitionPenalty CTRL-style penalty on tokens already in the context; 1 disables
  * @param seed              random seed; {@code null} draws one (reported back so a run can be repeated)
+ * @param typicalP          typical sampling: keep the tokens whose surprise is closest to the distribution's
+ *                          entropy, until their probability reaches p; 1 disables
  */
 public record SamplingParams(boolean doSample, double temperature, int topK, double topP,
-                             double repetitionPenalty, Long seed) {
+                             double repetitionPenalty, Long seed, double typicalP) {
 
     public static final SamplingParams GREEDY = new SamplingParams(false, 1.0, 0, 1.0, 1.0, null);
+
+    public SamplingParams(boolean doSample, double temperature, int topK, double topP, double repetitionPenalty,
+                          Long seed) {
+        this(doSample, temperature, topK, topP, repetitionPenalty, seed, 1.0);
+    }
 
     public SamplingParams {
         if (!(temperature > 0) || !Double.isFinite(temperature)) {
@@ -26,6 +33,9 @@ public record SamplingParams(boolean doSample, double temperature, int topK, dou
         if (!(topP > 0 && topP <= 1)) {
             throw new IllegalArgumentException("top_p must be > 0.0 and <= 1.0, got " + topP);
         }
+        if (!(typicalP > 0 && typicalP <= 1)) {
+            throw new IllegalArgumentException("typical_p must be > 0.0 and <= 1.0, got " + typicalP);
+        }
         if (!(repetitionPenalty > 0) || !Double.isFinite(repetitionPenalty)) {
             throw new IllegalArgumentException("repetition_penalty must be strictly positive, got "
                     + repetitionPenalty);
@@ -34,6 +44,6 @@ public record SamplingParams(boolean doSample, double temperature, int topK, dou
 
     /** Whether tokens are drawn at random (otherwise the most likely token is taken). */
     public boolean sampling() {
-        return doSample || temperature != 1.0 || topK != 0 || topP < 1.0;
+        return doSample || temperature != 1.0 || topK != 0 || topP < 1.0 || typicalP < 1.0;
     }
 }

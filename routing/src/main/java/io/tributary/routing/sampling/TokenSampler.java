@@ -85,6 +85,13 @@ public final class TokenSampler implements Sampler {
             keep = Math.max(1, nucleus);
             total = cumulative > 0 ? cumulative : probs[0];
         }
+        if (params.typicalP() < 1.0) {
+            keep = keepTypical(order, probs, keep, total, params.typicalP());
+            total = 0;
+            for (int i = 0; i < keep; i++) {
+                total += probs[i];
+            }
+        }
         double u = random.nextDouble() * total;
         for (int i = 0; i < keep; i++) {
             u -= probs[i];
@@ -93,6 +100,43 @@ public final class TokenSampler implements Sampler {
             }
         }
         return order[keep - 1]; // rounding left a sliver of mass
+    }
+
+    /**
+     * Typical sampling (Meister et al.; transformers' TypicalLogitsWarper): orders the first {@code keep}
+     * candidates by how far their surprise {@code -log p} is from the entropy, and keeps the fewest of them whose
+     * mass reaches {@code typicalP}, at least one. Reorders {@code order} and {@code probs} in place.
+     *
+     * @return how many candidates remain, now first in {@code order} and {@code probs}
+     */
+    static int keepTypical(Integer[] order, double[] probs, int keep, double total, double typicalP) {
+        double entropy = 0;
+        for (int i = 0; i < keep; i++) {
+            double p = probs[i] / total;
+            entropy -= p > 0 ? p * Math.log(p) : 0;
+        }
+        double h = entropy;
+        Integer[] byTypicality = new Integer[keep];
+        for (int i = 0; i < keep; i++) {
+            byTypicality[i] = i;
+        }
+        // Stable: equally typical candidates keep their order by probability.
+        Arrays.sort(byTypicality, (a, b) -> Double.compare(Math.abs(-Math.log(probs[a] / total) - h),
+                Math.abs(-Math.log(probs[b] / total) - h)));
+        Integer[] reordered = new Integer[keep];
+        double[] reorderedProbs = new double[keep];
+        double cumulative = 0;
+        int kept = 0;
+        while (kept < keep && (kept == 0 || cumulative < typicalP * total)) {
+            int i = byTypicality[kept];
+            reordered[kept] = order[i];
+            reorderedProbs[kept] = probs[i];
+            cumulative += probs[i];
+            kept++;
+        }
+        System.arraycopy(reordered, 0, order, 0, kept);
+        System.arraycopy(reorderedProbs, 0, probs, 0, kept);
+        return kept;
     }
 
     private static Integer[] candidatesByScore(float[] scores) {

@@ -72,6 +72,37 @@ class TokenSamplerTest {
     }
 
     @Test
+    void typicalPKeepsTheTokensWhoseSurpriseIsClosestToTheEntropy() {
+        // p = 0.5, 0.2, 0.2, 0.1: entropy 1.22 nats; surprises 0.69, 1.61, 1.61, 2.30. The two 0.2 tokens are the
+        // most typical (|1.61 - 1.22| = 0.39) and reach 0.3 together: the most likely token is left out.
+        float[] distribution = logs(0.5, 0.2, 0.2, 0.1);
+        TokenSampler sampler = new TokenSampler(new SamplingParams(true, 1.0, 0, 1.0, 1.0, 5L, 0.3), new int[0], 0);
+        int[] counts = new int[4];
+        for (int i = 0; i < 20_000; i++) {
+            counts[sampler.sample(distribution)]++;
+        }
+        assertThat(counts[0] + counts[3]).isZero();
+        assertThat(counts[1] / 20_000.0).isCloseTo(0.5, within(0.02));
+
+        // A mass of 0.9 takes the next most typical too (0.5, |0.69 - 1.22| = 0.53), not the least likely token.
+        TokenSampler wider = new TokenSampler(new SamplingParams(true, 1.0, 0, 1.0, 1.0, 5L, 0.9), new int[0], 0);
+        int[] widerCounts = new int[4];
+        for (int i = 0; i < 20_000; i++) {
+            widerCounts[wider.sample(distribution)]++;
+        }
+        assertThat(widerCounts[3]).isZero();
+        assertThat(widerCounts[0] / 20_000.0).isCloseTo(0.5 / 0.9, within(0.02));
+    }
+
+    private static float[] logs(double... probabilities) {
+        float[] logs = new float[probabilities.length];
+        for (int i = 0; i < logs.length; i++) {
+            logs[i] = (float) Math.log(probabilities[i]);
+        }
+        return logs;
+    }
+
+    @Test
     void lowTemperatureSharpensTowardsGreedy() {
         TokenSampler sampler = new TokenSampler(params(0.05, 0, 1.0, 3L), new int[0], 0);
         int ones = 0;

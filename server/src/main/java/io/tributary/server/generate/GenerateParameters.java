@@ -25,7 +25,7 @@ public record GenerateParameters(
         Boolean returnFullText,
         Integer truncate,
         RoutingParameters routing,
-        // Accepted at their neutral value only:
+        // Accepted at their neutral value only, but for typical_p, top_n_tokens and decoder_input_details:
         Integer bestOf,
         Double typicalP,
         Double frequencyPenalty,

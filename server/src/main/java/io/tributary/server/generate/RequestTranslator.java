@@ -192,6 +192,9 @@ public class RequestTranslator {
         if (p.topP() != null && !(p.topP() > 0 && p.topP() <= 1)) {
             throw new RequestValidationException("`top_p` must be > 0.0 and <= 1.0");
         }
+        if (p.typicalP() != null && !(p.typicalP() > 0 && p.typicalP() <= 1)) {
+            throw new RequestValidationException("`typical_p` must be > 0.0 and <= 1.0");
+        }
         if (p.repetitionPenalty() != null && !(p.repetitionPenalty() > 0)) {
             throw new RequestValidationException("`repetition_penalty` must be strictly positive");
         }
@@ -204,7 +207,8 @@ public class RequestTranslator {
                 Objects.requireNonNullElse(p.topK(), 0),
                 Objects.requireNonNullElse(p.topP(), 1.0),
                 Objects.requireNonNullElse(p.repetitionPenalty(), 1.0),
-                p.seed());
+                p.seed(),
+                Objects.requireNonNullElse(p.typicalP(), 1.0));
     }
 
     private int maxNewTokens(GenerateParameters p) {
@@ -261,7 +265,6 @@ public class RequestTranslator {
 
     private static void refuseUnsupported(GenerateParameters p) {
         refuseIf(p.bestOf() != null && p.bestOf() > 1, "best_of");
-        refuseIf(p.typicalP() != null && p.typicalP() < 1.0, "typical_p");
         refuseIf(p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0, "frequency_penalty");
         refuseIf(Boolean.TRUE.equals(p.watermark()), "watermark");
         refuseIf(p.grammar() != null, "grammar");

@@ -70,6 +70,15 @@ class GenerateApiTest {
     }
 
     @Test
+    void typicalSamplingIsSeededAndRepeatable() throws Exception {
+        String request = "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":12,\"typical_p\":0.5,"
+                + "\"seed\":11,\"details\":true}}";
+        JsonNode first = json(http.postJson("/generate", request));
+        assertThat(first.get("details").get("seed").asLong()).as("typical_p samples, as in TGI").isEqualTo(11);
+        assertThat(json(http.postJson("/generate", request)).get("generated_text")).isEqualTo(first.get("generated_text"));
+    }
+
+    @Test
     void aSeedMakesSamplingRepeatable() throws Exception {
         String request = "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":20,\"do_sample\":true,"
                 + "\"seed\":7,\"details\":true}}";
@@ -131,6 +140,7 @@ class GenerateApiTest {
             "{\"inputs\":\"hi\",\"parameters\":{\"stop\":[\"\"]}}              | 422 | `stop` sequences cannot be empty",
             "{\"inputs\":\"hi\",\"parameters\":{\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}} | 422 | `stop` supports up to 4",
             "{\"inputs\":\"hi\",\"parameters\":{\"best_of\":2}}                | 422 | `best_of` is not supported",
+            "{\"inputs\":\"hi\",\"parameters\":{\"typical_p\":0}}              | 422 | `typical_p` must be > 0.0 and <= 1.0",
             "{\"inputs\":\"hi\",\"parameters\":{\"truncate\":0}}               | 422 | `truncate` must be strictly positive",
             "{\"inputs\":\"hi\",\"parameters\":[]}                             | 422 | parameters",
             "{\"inputs\":\"hi\",\"parameters\":{\"routing\":{\"mode\":\"psychic\"}}} | 422 | `routing`: unknown routing mode 'psychic'",
