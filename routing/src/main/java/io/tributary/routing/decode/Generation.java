@@ -288,34 +288,18 @@ public final class Generation {
         return false;
     }
 
-    /** Each prompt position's log-probability under the mixture {@code weights} make: log Σ_k w_k p_k(x_t | x_<t). */
+    /**
+     * Each prompt position's log-probability under the mixture {@code weights} make, log Σ_k w_k p_k(x_t | x_<t):
+     * the same mixing as a next-token distribution's, position by position ({@code NaN}, no prediction, stays so).
+     */
     private float[] mixPromptLogProbs(double[] weights) {
         float[][] perExpert = new float[sessions.length][];
-        int length = 0;
         for (int k = 0; k < sessions.length; k++) {
             if (weights[k] > 0) {
                 perExpert[k] = sessions[k].promptTokenLogProbs();
-                length = perExpert[k].length;
             }
         }
-        float[] mixed = new float[length];
-        for (int t = 0; t < length; t++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < perExpert.length; k++) {
-                if (perExpert[k] != null) {
-                    max = Math.max(max, Math.log(weights[k]) + perExpert[k][t]);
-                }
-            }
-            double sum = 0;
-            for (int k = 0; k < perExpert.length; k++) {
-                if (perExpert[k] != null) {
-                    sum += Math.exp(Math.log(weights[k]) + perExpert[k][t] - max);
-                }
-            }
-            // NaN (no prediction for this position) stays NaN; -inf stays -inf.
-            mixed[t] = Double.isNaN(max) ? Float.NaN : (float) (max + Math.log(sum));
-        }
-        return mixed;
+        return LogMixture.mix(weights, perExpert);
     }
 
     private FinishReason finishReason(int token, String piece) {
