@@ -2,6 +2,7 @@ package io.tributary.system.chart;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -40,11 +41,12 @@ class HelmChartTest {
 
     @Test
     void defaultValuesServeTheEmbeddedMixtureOnOneHardenedCpuPod() throws Exception {
-        ChartRendering chart = renderValid(null);
+        ChartRendering chart = renderValid(null, c -> c.set("image.repository", "registry.example.com/tributary"));
 
         assertThat(chart.kinds()).containsExactly("Deployment", "PodDisruptionBudget", "Service");
         JsonNode pod = chart.the("Deployment").at("/spec/template/spec");
         assertThat(chart.the("Deployment").at("/spec/replicas").asInt()).isEqualTo(1);
+        assertThat(chart.serverContainer().get("image").asString()).isEqualTo("registry.example.com/tributary:0.1.0");
         assertThat(chart.serverEnv()).doesNotContainKeys("TRIBUTARY_MIXTURE", "TRIBUTARY_ENGINE_DEVICE");
         assertThat(chart.serverContainer().at("/resources/limits").has("nvidia.com/gpu")).isFalse();
 
@@ -154,14 +156,20 @@ class HelmChartTest {
     }
 
     private static ChartRendering renderValid(Path valuesFile) throws Exception {
-        ChartRendering chart = ChartRendering.render(CHART, valuesFile, UnaryOperator.identity());
+        return renderValid(valuesFile, UnaryOperator.identity());
+    }
+
+    private static ChartRendering renderValid(Path valuesFile, UnaryOperator<TemplateCommand> options)
+            throws Exception {
+        ChartRendering chart = ChartRendering.render(CHART, valuesFile, options);
         List<KubernetesSchema.Report> reports = schema.validate(chart.objects());
         assertThat(reports).allSatisfy(report -> assertThat(report.errors()).as(report.toString()).isEmpty());
         return chart;
     }
 
-    private static void assertRefused(UnaryOperator<com.marcnuri.helm.TemplateCommand> values, String mention) {
-        assertThatThrownBy(() -> ChartRendering.render(CHART, null, values)).hasMessageContaining(mention);
+    private static void assertRefused(UnaryOperator<TemplateCommand> values, String mention) {
+        assertThatThrownBy(() -> ChartRendering.render(CHART, null, values))
+                .hasMessageContaining("don't meet the specifications of the schema").hasMessageContaining(mention);
     }
 
     private static List<String> mountPaths(JsonNode container) {
