@@ -1,16 +1,19 @@
 package io.tributary.system.container;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.BuildImageResultCallback;
+import com.github.dockerjava.api.exception.NotFoundException;
 import org.testcontainers.DockerClientFactory;
-import org.testcontainers.images.builder.ImageFromDockerfile;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Images built from the repository's Dockerfile, as the README builds them: {@code --target from-host-jar} on the
- * jar that {@code mvn package} made. The build context holds only what that target reads.
+ * Images built from the repository's Dockerfile as the README builds them, {@code docker build --target
+ * from-host-jar .} after {@code mvn package}: the repository is the build context, filtered by its
+ * {@code .dockerignore}. The classic builder does the work, as with {@code DOCKER_BUILDKIT=0}.
  *
  * <p>The runtime base is {@code TRIBUTARY_TEST_BASE_IMAGE} when set (CI makes a local Debian JRE image: no registry
  * is reachable there), else the Dockerfile's default, which the daemon pulls.
@@ -29,34 +32,36 @@ final class DockerImages {
     /** The server image, built once per test run. Fails (never skips) when no Docker daemon answers. */
     static synchronized String server() {
         if (!built) {
-            build(SERVER_JAR, "from-host-jar", TAG);
+            if (!Files.isRegularFile(SERVER_JAR)) {
+                throw new IllegalStateException("server jar not built: " + SERVER_JAR);
+            }
+            build(REPO, "from-host-jar", TAG);
             built = true;
         }
         return TAG;
     }
 
-    /** Builds {@code target} of the Dockerfile with {@code jar} as the host-built server jar. */
-    static void build(Path jar, String target, String tag) {
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("server jar not built: " + jar);
-        }
+    /** Builds {@code target} of the Dockerfile in {@code context} (which holds it and its .dockerignore). */
+    static void build(Path context, String target, String tag) {
+        DockerClient docker = client(); // no Docker daemon: fail here, with Testcontainers' own explanation
         String base = baseImage();
         long started = System.nanoTime();
         try {
-            new ImageFromDockerfile(tag, false)
-                    .withFileFromPath("Dockerfile", REPO.resolve("Dockerfile"))
-                    .withFileFromPath("docker/healthcheck.sh", REPO.resolve("docker/healthcheck.sh"))
-                    .withFileFromPath("server/target/" + SERVER_JAR.getFileName(), jar)
+            docker.buildImageCmd()
+                    .withBaseDirectory(context.toFile())
+                    .withDockerfile(context.resolve("Dockerfile").toFile())
                     .withTarget(target)
                     .withBuildArg("RUNTIME_IMAGE", base)
-                    .get();
-            System.out.printf("built %s (--target %s, on %s) in %d s%n", tag, target, base,
-                    (System.nanoTime() - started) / 1_000_000_000L);
-        } catch (Exception e) {
+                    .withTags(Set.of(tag))
+                    .exec(new BuildImageResultCallback())
+                    .awaitImageId();
+        } catch (RuntimeException e) {
             throw new IllegalStateException("docker build --target " + target + " on " + base + " failed (without a"
                     + " registry, set TRIBUTARY_TEST_BASE_IMAGE to a local JRE image: .ci/prepare-docker.sh makes one)",
                     e);
         }
+        System.out.printf("built %s (--target %s, on %s) in %d s%n", tag, target, base,
+                (System.nanoTime() - started) / 1_000_000_000L);
     }
 
     static String baseImage() {
@@ -69,8 +74,12 @@ final class DockerImages {
         return client().inspectImageCmd(tag).exec().getRootFS().getLayers();
     }
 
-    static void remove(String tag) {
-        client().removeImageCmd(tag).withForce(true).exec();
+    static void removeIfPresent(String tag) {
+        try {
+            client().removeImageCmd(tag).withForce(true).exec();
+        } catch (NotFoundException absent) {
+            // never built
+        }
     }
 
     static DockerClient client() {

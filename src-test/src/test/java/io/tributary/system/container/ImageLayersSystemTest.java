@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Collections;
 import java.util.List;
 import java.util.zip.ZipEntry;
@@ -22,15 +23,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ImageLayersSystemTest {
 
     @Test
-    void aChangedClassRebuildsOnlyTheApplicationLayer(@TempDir Path dir) throws Exception {
+    void aChangedClassRebuildsOnlyTheApplicationLayer(@TempDir Path changedContext) throws Exception {
         String image = DockerImages.server();
         String runtimeTag = "tributary:system-test-runtime";
         String changedTag = "tributary:system-test-changed";
-        Path changedJar = dir.resolve(DockerImages.SERVER_JAR.getFileName());
+        // The repository's context, but for a jar with one more class file.
+        for (String file : List.of("Dockerfile", ".dockerignore", "docker/healthcheck.sh")) {
+            Files.createDirectories(changedContext.resolve(file).getParent());
+            Files.copy(DockerImages.REPO.resolve(file), changedContext.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        Path changedJar = changedContext.resolve(DockerImages.REPO.relativize(DockerImages.SERVER_JAR));
+        Files.createDirectories(changedJar.getParent());
         copyWithOneMoreClassFile(DockerImages.SERVER_JAR, changedJar);
         try {
-            DockerImages.build(DockerImages.SERVER_JAR, "runtime", runtimeTag);
-            DockerImages.build(changedJar, "from-host-jar", changedTag);
+            DockerImages.build(DockerImages.REPO, "runtime", runtimeTag);
+            DockerImages.build(changedContext, "from-host-jar", changedTag);
 
             List<String> runtime = DockerImages.layers(runtimeTag);
             List<String> original = DockerImages.layers(image);
@@ -43,8 +50,8 @@ class ImageLayersSystemTest {
             assertThat(changed.subList(0, original.size() - 1)).isEqualTo(original.subList(0, original.size() - 1));
             assertThat(changed.get(changed.size() - 1)).isNotEqualTo(original.get(original.size() - 1));
         } finally {
-            DockerImages.remove(changedTag);
-            DockerImages.remove(runtimeTag);
+            DockerImages.removeIfPresent(changedTag);
+            DockerImages.removeIfPresent(runtimeTag);
         }
     }
 
