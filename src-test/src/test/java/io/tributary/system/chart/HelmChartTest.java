@@ -1,10 +1,12 @@
 package io.tributary.system.chart;
 
-import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -33,9 +35,10 @@ class HelmChartTest {
         schema = new KubernetesSchema(REPO.resolve("src-test/k8s-schema"));
     }
 
-    @Test
-    void chartPassesStrictLint() {
-        LintResult lint = new Helm(CHART).lint().strict().call();
+    @ParameterizedTest
+    @ValueSource(strings = {"", "gpu.yaml", "multi-replica.yaml"})
+    void chartPassesStrictLint(String example, @TempDir Path scratch) throws Exception {
+        LintResult lint = ChartLint.lint(CHART, example.isEmpty() ? null : EXAMPLES.resolve(example), scratch);
         assertThat(lint.isFailed()).as("%s", lint.getMessages()).isFalse();
     }
 
