@@ -1,4 +1,5 @@
-// Validates Kubernetes objects against the Kubernetes OpenAPI schemas, as kubernetes-models compiles them.
+// Validates Kubernetes objects against the Kubernetes OpenAPI schemas (1.36, with older versions' removed APIs), as
+// kubernetes-models 5.1.0 compiles them. It declares Node.js 22+; what this script uses runs on Node.js 20 too.
 //
 // Reads a JSON array of objects on standard input; writes a JSON array of reports, one per object, in the same
 // order: {"apiVersion", "kind", "name", "errors": [...]}. An empty errors list means the object is valid.

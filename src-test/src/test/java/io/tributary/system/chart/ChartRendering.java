@@ -16,8 +16,8 @@ import java.util.function.UnaryOperator;
 final class ChartRendering {
 
     static final String RELEASE = "tributary";
-    /** The Kubernetes version rendered for: the one whose schemas kubernetes-models 5.1 packages. */
-    static final String KUBE_VERSION = "1.34.0";
+    /** The Kubernetes version rendered for: the one whose schemas kubernetes-models 5.1.0 packages. */
+    static final String KUBE_VERSION = "1.36.0";
     private static final YAMLMapper YAML = new YAMLMapper();
 
     private final List<JsonNode> objects;
