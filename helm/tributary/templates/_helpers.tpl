@@ -1,0 +1,55 @@
+{{/* The chart's name, or nameOverride. */}}
+{{- define "tributary.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The release's object name: fullnameOverride, or the release name (with the chart's name unless it holds it). */}}
+{{- define "tributary.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The gateway's objects: the server that routes and mixes (and today runs every expert in-process). */}}
+{{- define "tributary.server.fullname" -}}
+{{- include "tributary.fullname" . }}
+{{- end }}
+
+{{- define "tributary.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "tributary.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "tributary.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tributary.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels of the gateway's pods; a remote expert's Deployment would use component: expert and its own name. */}}
+{{- define "tributary.server.selectorLabels" -}}
+{{ include "tributary.selectorLabels" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{- define "tributary.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{/* Where the mixture manifest is mounted when mixture.manifest is set. */}}
+{{- define "tributary.mixtureDir" -}}
+/etc/tributary
+{{- end }}
+
+{{/* The server's drain time plus the preStop pause and a margin: the kubelet must not kill a draining server. */}}
+{{- define "tributary.terminationGracePeriodSeconds" -}}
+{{- add .Values.server.shutdown.preStopSleepSeconds .Values.server.shutdown.drainSeconds .Values.server.shutdown.marginSeconds }}
+{{- end }}
