@@ -1,0 +1,227 @@
+package io.tributary.routing.clustering;
+
+import java.util.Arrays;
+
+/**
+ * Assigns N points to K clusters maximising the total score Σ_i s(i, a(i)) under the balance constraint of
+ * balanced k-means: every cluster receives ⌊N/K⌋ points, and the N mod K points left over go to distinct clusters
+ * (so sizes differ by at most one).
+ *
+ * <p>Solved by Bertsekas' auction algorithm with ε-scaling on "slots": cluster k offers ⌊N/K⌋ regular slots and,
+ * when N mod K = r > 0, one extra slot; K − r dummy bidders, worth 0 on extra slots and barred from regular ones,
+ * take the extra slots nobody needs. Each unassigned bidder bids for its best slot (the cheapest one of its best
+ * cluster), raising that slot's price by the margin over its second-best slot plus ε, and evicts the slot's holder.
+ * A finished phase satisfies ε-complementary slackness, so the assignment is within (N + K)·ε of the optimum.
+ */
+public final class BalancedAssignment {
+
+    private BalancedAssignment() {
+    }
+
+    /**
+     * @param scores  [N][K] what point i is worth in cluster k (cosine similarities in balanced k-means)
+     * @param epsilon the final ε: the total is within (N + K)·ε of the best balanced assignment
+     * @return the cluster of each point
+     */
+    public static int[] solve(float[][] scores, int clusters, double epsilon) {
+        int points = scores.length;
+        if (clusters < 1 || points < clusters) {
+            throw new IllegalArgumentException("cannot split " + points + " points into " + clusters + " clusters");
+        }
+        if (!(epsilon > 0)) {
+            throw new IllegalArgumentException("epsilon must be positive, got " + epsilon);
+        }
+        return new Auction(scores, clusters).run(epsilon);
+    }
+
+    /** Total score of an assignment. */
+    public static double total(float[][] scores, int[] assignment) {
+        double total = 0;
+        for (int i = 0; i < scores.length; i++) {
+            total += scores[i][assignment[i]];
+        }
+        return total;
+    }
+
+    private static final class Auction {
+        private final float[][] scores;
+        private final int clusters;
+        private final int groups;   // K regular groups, then K extra groups when N mod K > 0
+        private final int bidders;  // N points, then the dummies
+        private final Slots[] slots;
+        private final int[] groupOf;
+
+        Auction(float[][] scores, int clusters) {
+            this.scores = scores;
+            this.clusters = clusters;
+            int points = scores.length;
+            int perCluster = points / clusters;
+            int leftOver = points % clusters;
+            this.groups = leftOver == 0 ? clusters : 2 * clusters;
+            this.bidders = leftOver == 0 ? points : points + clusters - leftOver;
+            this.slots = new Slots[groups];
+            for (int g = 0; g < groups; g++) {
+                slots[g] = new Slots(g < clusters ? perCluster : 1);
+            }
+            this.groupOf = new int[bidders];
+        }
+
+        int[] run(double finalEpsilon) {
+            double range = scoreRange();
+            double epsilon = Math.max(range / 4, finalEpsilon);
+            while (true) {
+                phase(epsilon);
+                if (epsilon <= finalEpsilon) {
+                    break;
+                }
+                epsilon = Math.max(epsilon / 8, finalEpsilon);
+            }
+            int[] assignment = new int[scores.length];
+            for (int i = 0; i < assignment.length; i++) {
+                assignment[i] = groupOf[i] % clusters;
+            }
+            return assignment;
+        }
+
+        /** One auction from everybody unassigned, keeping the prices of the phase before. */
+        private void phase(double epsilon) {
+            for (Slots group : slots) {
+                group.releaseAll();
+            }
+            int[] queue = new int[bidders];
+            for (int i = 0; i < bidders; i++) {
+                queue[i] = i;
+                groupOf[i] = -1;
+            }
+            int head = 0;
+            int size = bidders;
+            while (size > 0) {
+                int bidder = queue[head];
+                head = (head + 1) % bidders;
+                size--;
+                int evicted = bid(bidder, epsilon);
+                if (evicted >= 0) {
+                    groupOf[evicted] = -1;
+                    queue[(head + size) % bidders] = evicted;
+                    size++;
+                }
+            }
+        }
+
+        /** @return the bidder evicted from the slot won, or −1 for a free slot */
+        private int bid(int bidder, double epsilon) {
+            int best = -1;
+            double bestValue = Double.NEGATIVE_INFINITY;
+            double secondValue = Double.NEGATIVE_INFINITY;
+            for (int g = 0; g < groups; g++) {
+                double worth = worth(bidder, g);
+                if (worth == Double.NEGATIVE_INFINITY) {
+                    continue;
+                }
+                double value = worth - slots[g].cheapestPrice();
+                if (value > bestValue) {
+                    secondValue = bestValue;
+                    bestValue = value;
+                    best = g;
+                } else if (value > secondValue) {
+                    secondValue = value;
+                }
+            }
+            double bestWorth = worth(bidder, best);
+            // The second-best slot may be the next cheapest slot of the same group.
+            secondValue = Math.max(secondValue, bestWorth - slots[best].secondCheapestPrice());
+            double price = secondValue == Double.NEGATIVE_INFINITY
+                    ? slots[best].cheapestPrice() + epsilon
+                    : bestWorth - secondValue + epsilon;
+            groupOf[bidder] = best;
+            return slots[best].replaceCheapest(price, bidder);
+        }
+
+        /** What a bidder gains in group g; −∞ where it may not go. */
+        private double worth(int bidder, int group) {
+            boolean extra = group >= clusters;
+            if (bidder >= scores.length) {
+                return extra ? 0 : Double.NEGATIVE_INFINITY;
+            }
+            return scores[bidder][extra ? group - clusters : group];
+        }
+
+        private double scoreRange() {
+            double min = Double.POSITIVE_INFINITY;
+            double max = Double.NEGATIVE_INFINITY;
+            for (float[] row : scores) {
+                for (int k = 0; k < clusters; k++) {
+                    if (!Float.isFinite(row[k])) {
+                        throw new IllegalArgumentException("scores must be finite, got " + row[k]);
+                    }
+                    min = Math.min(min, row[k]);
+                    max = Math.max(max, row[k]);
+                }
+            }
+            if (groups > clusters) { // dummies are worth 0
+                min = Math.min(min, 0);
+                max = Math.max(max, 0);
+            }
+            return max - min;
+        }
+    }
+
+    /** The slots of one group: a binary min-heap of prices, each slot with its holder (−1 when free). */
+    private static final class Slots {
+        private final double[] prices;
+        private final int[] holders;
+
+        Slots(int capacity) {
+            prices = new double[capacity];
+            holders = new int[capacity];
+            Arrays.fill(holders, -1);
+        }
+
+        void releaseAll() {
+            Arrays.fill(holders, -1);
+        }
+
+        double cheapestPrice() {
+            return prices[0];
+        }
+
+        double secondCheapestPrice() {
+            if (prices.length == 1) {
+                return Double.POSITIVE_INFINITY;
+            }
+            return prices.length == 2 ? prices[1] : Math.min(prices[1], prices[2]);
+        }
+
+        /** Gives the cheapest slot to the bidder at the new price; returns its previous holder. */
+        int replaceCheapest(double price, int bidder) {
+            int previous = holders[0];
+            prices[0] = price;
+            holders[0] = bidder;
+            int slot = 0;
+            while (true) { // sift down
+                int child = 2 * slot + 1;
+                if (child >= prices.length) {
+                    break;
+                }
+                if (child + 1 < prices.length && prices[child + 1] < prices[child]) {
+                    child++;
+                }
+                if (prices[child] >= prices[slot]) {
+                    break;
+                }
+                swap(slot, child);
+                slot = child;
+            }
+            return previous;
+        }
+
+        private void swap(int a, int b) {
+            double price = prices[a];
+            prices[a] = prices[b];
+            prices[b] = price;
+            int holder = holders[a];
+            holders[a] = holders[b];
+            holders[b] = holder;
+        }
+    }
+}
