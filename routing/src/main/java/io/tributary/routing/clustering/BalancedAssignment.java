@@ -50,6 +50,7 @@ public final class BalancedAssignment {
         private final int bidders;  // N points, then the dummies
         private final Slots[] slots;
         private final int[] groupOf;
+        private final double[] paid;    // the price of the slot each assigned bidder holds
 
         Auction(float[][] scores, int clusters) {
             this.scores = scores;
@@ -60,17 +61,21 @@ public final class BalancedAssignment {
             this.groups = leftOver == 0 ? clusters : 2 * clusters;
             this.bidders = leftOver == 0 ? points : points + clusters - leftOver;
             this.slots = new Slots[groups];
+            int[] positions = new int[bidders];
             for (int g = 0; g < groups; g++) {
-                slots[g] = new Slots(g < clusters ? perCluster : 1);
+                slots[g] = new Slots(g < clusters ? perCluster : 1, positions);
             }
             this.groupOf = new int[bidders];
+            this.paid = new double[bidders];
         }
 
         int[] run(double finalEpsilon) {
             double range = scoreRange();
             double epsilon = Math.max(range / 4, finalEpsilon);
+            boolean first = true;
             while (true) {
-                phase(epsilon);
+                phase(epsilon, first);
+                first = false;
                 if (epsilon <= finalEpsilon) {
                     break;
                 }
@@ -83,18 +88,25 @@ public final class BalancedAssignment {
             return assignment;
         }
 
-        /** One auction from everybody unassigned, keeping the prices of the phase before. */
-        private void phase(double epsilon) {
-            for (Slots group : slots) {
-                group.releaseAll();
-            }
+        /**
+         * One auction at this ε, keeping the prices of the phase before and every assignment that still satisfies
+         * ε-complementary slackness (within ε of the bidder's best slot); the others bid again.
+         */
+        private void phase(double epsilon, boolean first) {
             int[] queue = new int[bidders];
+            int size = 0;
             for (int i = 0; i < bidders; i++) {
-                queue[i] = i;
-                groupOf[i] = -1;
+                if (first) {
+                    groupOf[i] = -1;
+                } else if (bestValue(i) - (worth(i, groupOf[i]) - paid[i]) > epsilon) {
+                    slots[groupOf[i]].release(i);
+                    groupOf[i] = -1;
+                }
+                if (groupOf[i] < 0) {
+                    queue[size++] = i;
+                }
             }
             int head = 0;
-            int size = bidders;
             while (size > 0) {
                 int bidder = queue[head];
                 head = (head + 1) % bidders;
@@ -106,6 +118,14 @@ public final class BalancedAssignment {
                     size++;
                 }
             }
+        }
+
+        private double bestValue(int bidder) {
+            double best = Double.NEGATIVE_INFINITY;
+            for (int g = 0; g < groups; g++) {
+                best = Math.max(best, worth(bidder, g) - slots[g].cheapestPrice());
+            }
+            return best;
         }
 
         /** @return the bidder evicted from the slot won, or −1 for a free slot */
@@ -134,6 +154,7 @@ public final class BalancedAssignment {
                     ? slots[best].cheapestPrice() + epsilon
                     : bestWorth - secondValue + epsilon;
             groupOf[bidder] = best;
+            paid[bidder] = price;
             return slots[best].replaceCheapest(price, bidder);
         }
 
@@ -170,15 +191,18 @@ public final class BalancedAssignment {
     private static final class Slots {
         private final double[] prices;
         private final int[] holders;
+        private final int[] positions; // each bidder's slot in its group's heap, shared by all groups
 
-        Slots(int capacity) {
+        Slots(int capacity, int[] positions) {
+            this.positions = positions;
             prices = new double[capacity];
             holders = new int[capacity];
             Arrays.fill(holders, -1);
         }
 
-        void releaseAll() {
-            Arrays.fill(holders, -1);
+        /** Frees the bidder's slot, at its price (the heap stays ordered). */
+        void release(int bidder) {
+            holders[positions[bidder]] = -1;
         }
 
         double cheapestPrice() {
@@ -197,6 +221,7 @@ public final class BalancedAssignment {
             int previous = holders[0];
             prices[0] = price;
             holders[0] = bidder;
+            positions[bidder] = 0;
             int slot = 0;
             while (true) { // sift down
                 int child = 2 * slot + 1;
@@ -222,6 +247,12 @@ public final class BalancedAssignment {
             int holder = holders[a];
             holders[a] = holders[b];
             holders[b] = holder;
+            if (holders[a] >= 0) {
+                positions[holders[a]] = a;
+            }
+            if (holders[b] >= 0) {
+                positions[holders[b]] = b;
+            }
         }
     }
 }
