@@ -22,6 +22,7 @@ import io.tributary.routing.router.FeatureExtractor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -148,15 +149,39 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
         if (prompt.images().isEmpty()) {
             return Optional.empty();
         }
+        float[][] each = embedEach(prompt.images());
+        float[] mean = new float[each[0].length];
+        for (int j = 0; j < mean.length; j++) {
+            double sum = 0;
+            for (float[] row : each) {
+                sum += row[j];
+            }
+            mean[j] = (float) (sum / each.length);
+        }
+        return Optional.of(mean);
+    }
+
+    /**
+     * Each image's embedding, [B][P], projected in one batch: what the router tools store as an image's feature.
+     *
+     * @throws IllegalArgumentException when an image cannot be read
+     */
+    public float[][] embedEach(List<ImageInput> batch) {
         NativeTarget.prepareInferenceThread();
         try (NDManager step = manager.newSubManager()) {
             NDList pooled = new NDList();
-            for (ImageInput image : prompt.images()) {
+            for (ImageInput image : batch) {
                 pooled.add(tower.encode(tower.key(preprocessing, image), () -> preprocess(image), step)
                         .pooledOutput()); // [E]
             }
             NDArray embeds = Linear.linear(NDArrays.stack(pooled, 0), projection, null).singletonOrThrow(); // [B, P]
-            return Optional.of(embeds.toType(DataType.FLOAT32, false).mean(new int[] {0}).toFloatArray());
+            float[] flat = embeds.toType(DataType.FLOAT32, false).toFloatArray();
+            int width = flat.length / batch.size();
+            float[][] rows = new float[batch.size()][];
+            for (int b = 0; b < rows.length; b++) {
+                rows[b] = java.util.Arrays.copyOfRange(flat, b * width, (b + 1) * width);
+            }
+            return rows;
         }
     }
 
