@@ -117,7 +117,7 @@ public final class RouterArtefactsReader {
         }
         requireOnly(file, expected);
         try {
-            return new Classifier(weights, biases);
+            return new Classifier(weights, biases, normalization(file));
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(path + ": " + e.getMessage(), e);
         }
