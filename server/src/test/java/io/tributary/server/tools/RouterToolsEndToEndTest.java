@@ -78,6 +78,41 @@ class RouterToolsEndToEndTest {
         }
     }
 
+    @Test
+    void theSoftTemperatureFittedOnTheExpertsLikelihoodsBeatsUniformNearHardAndTOne() throws Exception {
+        Path fit = dir.resolve("fit.json");
+        assertThat(RouterTools.run("fit-router", "temperature", "--manifest", dir.resolve("mixture.yaml").toString(),
+                "--dataset", dir.resolve("train.json").toString(), "--features", dir.resolve("features.npz").toString(),
+                "-o", fit.toString())).isZero();
+        JsonNode result = HttpTestClient.JSON.readTree(fit.toFile());
+        double temperature = result.get("temperature").asDouble();
+        assertThat(temperature).isBetween(0.0, 100.0);
+        assertThat(result.get("samples").asInt()).isEqualTo(3 * PER_KIND);
+        JsonNode table = result.get("log_likelihood");
+        double fitted = table.get("soft T = " + String.format(java.util.Locale.ROOT, "%.4g", temperature)
+                + " (fitted)").asDouble();
+        for (String other : new String[] {"uniform (T = 0)", "soft T = 1", "soft T = 100.0 (about hard)"}) {
+            assertThat(fitted).as(other).isGreaterThanOrEqualTo(table.get(other).asDouble());
+        }
+    }
+
+    @Test
+    void theLearnedClassifierPredictsTheClusterOfEveryTrainingImage() throws Exception {
+        Path classifier = dir.resolve("classifier.safetensors");
+        assertThat(RouterTools.run("fit-router", "classifier", "--features", dir.resolve("features.npz").toString(),
+                "--centroids", dir.resolve("clusters/clusters.safetensors").toString(), "-o",
+                classifier.toString())).isZero();
+        io.tributary.routing.router.Classifier learned =
+                io.tributary.model.router.RouterArtefactsReader.readClassifier(classifier);
+        assertThat(learned.normalizeInput()).isTrue();
+        FeatureTable features = FeatureTable.read(dir.resolve("features.npz"));
+        for (int i = 0; i < features.features().length; i++) {
+            Kind kind = Kind.valueOf(features.imagePaths().get(i).replaceAll("/.*", "").toUpperCase());
+            assertThat(io.tributary.routing.mixing.Weights.argmax(learned.logits(features.features()[i])))
+                    .as(features.imagePaths().get(i)).isEqualTo(CLUSTER_OF_KIND.get(kind));
+        }
+    }
+
     /** PER_KIND images of each kind and a LLaVA dataset naming them, plus a text-only sample. */
     private static Path writeDataset() throws Exception {
         StringBuilder samples = new StringBuilder("[");
