@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tributary-router-tools", mixinStandardHelpOptions = true,
         subcommands = {FeaturesCommand.class, ClusterCommand.class, PartitionCommand.class,
-                FitRouterCommand.class, BenchClusterCommand.class},
+                FitRouterCommand.class, BenchClusterCommand.class, BenchFeaturesCommand.class},
         description = "Make a decentralized model's router: image features, clusters, data partitions.")
 public final class RouterTools {
 
@@ -17,6 +17,10 @@ public final class RouterTools {
     }
 
     public static void main(String[] args) {
+        // As the server: everything ships in the jar, so a download attempt must fail fast, never hang.
+        if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
         System.exit(run(args));
     }
 
