@@ -70,25 +70,53 @@ final class FeaturesCommand implements Callable<Integer> {
         return 0;
     }
 
-    private FeatureTable embed(ClipFeatureExtractor extractor, Path root, List<String> paths) throws IOException {
-        float[][] features = new float[paths.size()][];
+    /** Embeds in batches; an image that cannot be read is skipped with a warning, as the paper's code skips it. */
+    private FeatureTable embed(ClipFeatureExtractor extractor, Path root, List<String> paths) {
+        List<String> embeddedPaths = new ArrayList<>();
+        List<float[]> features = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         ProgressBar progress = new ProgressBar("features", "images", paths.size(), System.err);
         for (int start = 0; start < paths.size(); start += batchSize) {
-            int end = Math.min(paths.size(), start + batchSize);
+            List<String> batchPaths = new ArrayList<>();
             List<ImageInput> batch = new ArrayList<>();
-            for (String path : paths.subList(start, end)) {
-                Path file = root.resolve(path);
-                batch.add(new ImageInput(Files.readAllBytes(file), mediaType(file)));
+            for (String path : paths.subList(start, Math.min(paths.size(), start + batchSize))) {
+                try {
+                    Path file = root.resolve(path);
+                    batch.add(new ImageInput(Files.readAllBytes(file), mediaType(file)));
+                    batchPaths.add(path);
+                } catch (IOException | IllegalArgumentException e) {
+                    skipped.add(path + ": " + e.getMessage());
+                }
             }
-            float[][] embedded = extractor.embedEach(batch);
-            for (int b = 0; b < embedded.length; b++) {
-                features[start + b] = Cosine.normalize(embedded[b]); // the paper stores unit-length features
+            try {
+                add(extractor.embedEach(batch), batchPaths, features, embeddedPaths);
+            } catch (IllegalArgumentException batchFailed) { // find the unreadable image: one at a time
+                for (int i = 0; i < batch.size(); i++) {
+                    try {
+                        add(extractor.embedEach(List.of(batch.get(i))), List.of(batchPaths.get(i)), features,
+                                embeddedPaths);
+                    } catch (IllegalArgumentException e) {
+                        skipped.add(batchPaths.get(i) + ": " + e.getMessage());
+                    }
+                }
             }
-            progress.step(end - start);
+            progress.step(Math.min(paths.size(), start + batchSize) - start);
         }
         double rate = progress.finish();
         System.err.printf(Locale.ROOT, "%.2f images/s%n", rate);
-        return new FeatureTable(paths, features);
+        skipped.forEach(reason -> System.err.println("skipped " + reason));
+        if (features.isEmpty()) {
+            throw new IllegalArgumentException("no image could be read under " + root + (skipped.isEmpty() ? ""
+                    : ", e.g. " + skipped.get(0)));
+        }
+        return new FeatureTable(embeddedPaths, features.toArray(float[][]::new));
+    }
+
+    private static void add(float[][] rows, List<String> paths, List<float[]> features, List<String> embedded) {
+        for (float[] row : rows) {
+            features.add(Cosine.normalize(row)); // the paper stores unit-length features
+        }
+        embedded.addAll(paths);
     }
 
     static List<String> folderImages(Path folder) throws IOException {

@@ -64,8 +64,13 @@ final class FitTemperatureCommand implements Callable<Integer> {
                 router.featureNormalization() == null ? null : router.featureNormalization().equals("l2"));
         Map<String, float[]> byPath = FeatureTable.read(features).byPath();
         Path root = imageRoot != null ? imageRoot : dataset.toAbsolutePath().getParent();
-        List<Datasets.Sample> samples = Datasets.read(dataset).stream().filter(s -> !s.images().isEmpty())
-                .limit(limit).toList();
+        // As partition: samples without an image, or with one 'features' could not read, are left out.
+        List<Datasets.Sample> samples = Datasets.read(dataset).stream()
+                .filter(s -> !s.images().isEmpty() && byPath.keySet().containsAll(s.images())).limit(limit).toList();
+        if (samples.isEmpty()) {
+            throw new IllegalArgumentException("no sample of " + dataset + " has an image with a feature in "
+                    + features);
+        }
         List<double[]> cosines = new ArrayList<>();
         List<double[]> logLikelihoods = new ArrayList<>();
         List<String> names;
@@ -78,11 +83,7 @@ final class FitTemperatureCommand implements Callable<Integer> {
                 List<float[]> rows = new ArrayList<>();
                 for (String path : sample.images()) {
                     images.add(new ImageInput(Files.readAllBytes(root.resolve(path)), "image/" + suffix(path)));
-                    float[] row = byPath.get(path);
-                    if (row == null) {
-                        throw new IllegalArgumentException("no feature for image '" + path + "' in " + features);
-                    }
-                    rows.add(row);
+                    rows.add(byPath.get(path));
                 }
                 cosines.add(clusters.cosineScores(rows.size() == 1 ? rows.get(0)
                         : GlobalMean.mean(rows.toArray(float[][]::new))));

@@ -51,13 +51,22 @@ final class PartitionCommand implements Callable<Integer> {
             parts.add(new ArrayList<>());
         }
         int withoutImage = 0;
+        int withoutFeature = 0;
         for (Datasets.Sample sample : Datasets.read(dataset)) {
             if (sample.images().isEmpty()) {
                 withoutImage++;
                 continue;
             }
-            float[][] rows = sample.images().stream().map(path -> feature(byPath, path)).toArray(float[][]::new);
+            if (!byPath.keySet().containsAll(sample.images())) {
+                withoutFeature++;
+                continue;
+            }
+            float[][] rows = sample.images().stream().map(byPath::get).toArray(float[][]::new);
             parts.get(ClusterCommand.labels(model, new float[][] {mean(rows)})[0]).add(sample);
+        }
+        if (parts.stream().allMatch(List::isEmpty)) {
+            throw new IllegalArgumentException("no sample of " + dataset + " has its images' features in " + features
+                    + ": were they computed for this dataset?");
         }
         String name = dataset.getFileName().toString();
         for (int k = 0; k < parts.size(); k++) {
@@ -66,16 +75,11 @@ final class PartitionCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "cluster %d: %d samples -> %s%n", k, parts.get(k).size(), file);
         }
         System.err.printf(Locale.ROOT, "%d samples without an image dropped%n", withoutImage);
-        return 0;
-    }
-
-    private float[] feature(Map<String, float[]> byPath, String path) {
-        float[] row = byPath.get(path);
-        if (row == null) {
-            throw new IllegalArgumentException("no feature for image '" + path + "' in " + features
-                    + ": run 'features' on this dataset");
+        if (withoutFeature > 0) {
+            System.err.printf(Locale.ROOT, "%d samples dropped: an image of theirs has no feature in %s (unreadable "
+                    + "when 'features' ran, or not embedded)%n", withoutFeature, features);
         }
-        return row;
+        return 0;
     }
 
     /** Several images: the mean of their features, as the router means a prompt's images. */

@@ -20,7 +20,7 @@ class PartitionCommandTest {
     Path dir;
 
     @Test
-    void jsonLinesAreCopiedAsWrittenToTheClusterOfHighestCosineAndTextOnlyLinesAreDropped() throws Exception {
+    void jsonLinesAreCopiedAsWrittenToTheClusterOfHighestCosineAndLinesWithoutAFeaturedImageAreDropped() throws Exception {
         // Centroid 0 points along x, centroid 1 along y; centroid 1 is long, which cosine must ignore.
         Npy.write(dir.resolve("clustering_centroids.npy"), NpyArray.ofMatrix(new float[][] {{1, 0}, {0, 50}}));
         new FeatureTable(List.of("a.png", "b.png", "c.png"), new float[][] {{0.9f, 0.1f}, {0.2f, 0.8f}, {0.6f, 0.5f}})
@@ -30,7 +30,8 @@ class PartitionCommandTest {
                 "{\"id\":2,\"image\":\"b.png\",\"conversations\":[]}",
                 "{\"id\": 3, \"conversations\": []}",
                 "{\"id\": 4, \"image\": [\"a.png\", \"b.png\"], \"conversations\": []}",
-                "{\"id\": 5, \"image\": \"c.png\", \"conversations\": []}");
+                "{\"id\": 5, \"image\": \"c.png\", \"conversations\": []}",
+                "{\"id\": 6, \"image\": \"unreadable.png\", \"conversations\": []}");
         Files.write(dir.resolve("train.jsonl"), lines);
 
         assertThat(RouterTools.run("partition", "--dataset", dir.resolve("train.jsonl").toString(), "--features",

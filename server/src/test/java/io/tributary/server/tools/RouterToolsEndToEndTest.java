@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Making a decentralized model from scratch with the router tools, then serving it: images of three kinds →
  * {@code features} → {@code cluster} (K = 3) → {@code partition} of a LLaVA dataset → one tiny expert per cluster →
- * a manifest naming the paper's {@code clustering_centroids.npy} unchanged. A new image of each kind must be routed by
+ * a manifest naming the paper's {@code clustering_centroids.npy} unchanged. An unreadable image is skipped. A new image of each kind must be routed by
  * {@code hard} to the expert of the cluster its kind's training samples went to.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
@@ -124,6 +124,8 @@ class RouterToolsEndToEndTest {
                 samples.append(sample(kind.name() + i, "\"image\": \"" + image + "\", ")).append(",\n");
             }
         }
+        Files.writeString(dir.resolve("broken.png"), "not an image"); // features skips it, partition drops it
+        samples.append(sample("broken", "\"image\": \"broken.png\", ")).append(",\n");
         samples.append(sample("text-only", "")).append("]");
         Path dataset = dir.resolve("train.json");
         Files.writeString(dataset, samples);
@@ -147,7 +149,7 @@ class RouterToolsEndToEndTest {
                 total++;
             }
         }
-        assertThat(total).as("the text-only sample is dropped").isEqualTo(3 * PER_KIND);
+        assertThat(total).as("the text-only sample and the unreadable image are dropped").isEqualTo(3 * PER_KIND);
         assertThat(CLUSTER_OF_KIND.values()).as("one cluster per kind").doesNotHaveDuplicates().hasSize(3);
     }
 
