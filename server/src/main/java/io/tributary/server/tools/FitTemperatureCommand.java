@@ -46,6 +46,9 @@ final class FitTemperatureCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "1000", description = "Samples scored at most (default: 1000).")
     int limit;
 
+    @Option(names = "--batch-size", defaultValue = "8", description = "Samples each expert prefills at once (8).")
+    int batchSize;
+
     @Option(names = "--max-temperature", defaultValue = "100", description = "Upper end of the search (100).")
     double maxTemperature;
 
@@ -78,17 +81,19 @@ final class FitTemperatureCommand implements Callable<Integer> {
             names = model.expertNames();
             ResponseScorer scorer = new ResponseScorer(model.mixture().experts(), model.prompts());
             ProgressBar progress = new ProgressBar("scoring", "samples", samples.size(), System.err);
-            for (Datasets.Sample sample : samples) {
-                List<ImageInput> images = new ArrayList<>();
-                List<float[]> rows = new ArrayList<>();
-                for (String path : sample.images()) {
-                    images.add(new ImageInput(Files.readAllBytes(root.resolve(path)), "image/" + suffix(path)));
-                    rows.add(byPath.get(path));
+            for (int start = 0; start < samples.size(); start += batchSize) {
+                List<ResponseScorer.Item> batch = new ArrayList<>();
+                for (Datasets.Sample sample : samples.subList(start, Math.min(samples.size(), start + batchSize))) {
+                    List<ImageInput> images = new ArrayList<>();
+                    for (String path : sample.images()) {
+                        images.add(new ImageInput(Files.readAllBytes(root.resolve(path)), "image/" + suffix(path)));
+                    }
+                    float[][] rows = sample.images().stream().map(byPath::get).toArray(float[][]::new);
+                    cosines.add(clusters.cosineScores(rows.length == 1 ? rows[0] : GlobalMean.mean(rows)));
+                    batch.add(new ResponseScorer.Item(ResponseScorer.Exchange.of(sample.node()), images));
                 }
-                cosines.add(clusters.cosineScores(rows.size() == 1 ? rows.get(0)
-                        : GlobalMean.mean(rows.toArray(float[][]::new))));
-                logLikelihoods.add(scorer.score(ResponseScorer.Exchange.of(sample.node()), images));
-                progress.step(1);
+                logLikelihoods.addAll(List.of(scorer.score(batch)));
+                progress.step(batch.size());
             }
             progress.finish();
         }

@@ -1,6 +1,8 @@
 package io.tributary.server.tools;
 
+import io.tributary.routing.BatchEntry;
 import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
@@ -13,7 +15,7 @@ import java.util.List;
 
 /**
  * Each expert's log-likelihood of a sample's answer given its question and images, log p_k(answer | question, image),
- * computed by the experts' own model code with a scored prefill: the answer is the tail of the prompt
+ * computed by the experts' own model code with a scored, batched prefill: the answer is the tail of the prompt
  * (question rendered by the mixture's chat template, then the answer).
  */
 final class ResponseScorer {
@@ -48,30 +50,56 @@ final class ResponseScorer {
         }
     }
 
-    /** log p_k(answer | question, images) for every expert k, in natural log. */
-    double[] score(Exchange exchange, List<ImageInput> images) {
-        int[] question = encode(exchange, images, false);
-        int[] whole = encode(exchange, images, true);
-        int answerTokens = whole.length - question.length;
-        if (answerTokens < 1) {
-            throw new IllegalArgumentException("the answer '" + exchange.answer() + "' encodes to no tokens");
+    /** A sample to score: its first exchange and its images. */
+    record Item(Exchange exchange, List<ImageInput> images) {
+    }
+
+    /**
+     * log p_k(answer | question, images) for every item and expert k, in natural log: [items][K]. Each expert
+     * prefills all the items in one batched forward pass (an expert that cannot batch runs them one by one).
+     */
+    double[][] score(List<Item> items) {
+        Prompt[] prompts = new Prompt[items.size()];
+        int[] answerTokens = new int[items.size()];
+        for (int i = 0; i < prompts.length; i++) {
+            Item item = items.get(i);
+            int[] question = encode(item.exchange(), item.images(), false);
+            int[] whole = encode(item.exchange(), item.images(), true);
+            answerTokens[i] = whole.length - question.length;
+            if (answerTokens[i] < 1) {
+                throw new IllegalArgumentException("the answer '" + item.exchange().answer() + "' encodes to no "
+                        + "tokens");
+            }
+            prompts[i] = new Prompt(whole, item.images());
         }
-        double[] scores = new double[experts.size()];
-        Prompt prompt = new Prompt(whole, images);
-        for (int k = 0; k < scores.length; k++) {
-            try (ExpertSession session = experts.get(k).open(prompt)) {
-                float[] logProbs = session.promptTokenLogProbs(); // one per position, images expanded
-                double sum = 0;
-                for (int p = logProbs.length - answerTokens; p < logProbs.length; p++) {
-                    sum += logProbs[p];
+        double[][] scores = new double[items.size()][experts.size()];
+        for (int k = 0; k < experts.size(); k++) {
+            List<ExpertSession> sessions = new ArrayList<>();
+            try {
+                for (Prompt prompt : prompts) {
+                    sessions.add(experts.get(k).open(prompt));
                 }
-                scores[k] = sum;
+                List<BatchEntry> prefill = sessions.stream().filter(session -> session.pendingPositions() > 0)
+                        .map(session -> new BatchEntry(session, session.pendingPositions(), true)).toList();
+                if (!prefill.isEmpty()) {
+                    experts.get(k).forward(new ExpertBatch(prefill));
+                }
+                for (int i = 0; i < prompts.length; i++) {
+                    float[] logProbs = sessions.get(i).promptTokenLogProbs(); // per position, images expanded
+                    double sum = 0;
+                    for (int p = logProbs.length - answerTokens[i]; p < logProbs.length; p++) {
+                        sum += logProbs[p];
+                    }
+                    scores[i][k] = sum;
+                }
+            } finally {
+                sessions.forEach(ExpertSession::close);
             }
         }
         return scores;
     }
 
-    private int[] encode(Exchange exchange, List<ImageInput> images, boolean withAnswer) {
+    int[] encode(Exchange exchange, List<ImageInput> images, boolean withAnswer) {
         String placeholder = prompts.imagePlaceholder().orElse("<image>");
         if (prompts.chatTemplate().isPresent()) {
             List<ChatMessage.Part> parts = new ArrayList<>();
