@@ -149,32 +149,33 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
         if (prompt.images().isEmpty()) {
             return Optional.empty();
         }
-        float[][] each = embedEach(prompt.images());
-        float[] mean = new float[each[0].length];
-        for (int j = 0; j < mean.length; j++) {
-            double sum = 0;
-            for (float[] row : each) {
-                sum += row[j];
+        NativeTarget.prepareInferenceThread();
+        try (NDManager step = manager.newSubManager()) {
+            NDList pooled = new NDList();
+            for (ImageInput image : prompt.images()) {
+                pooled.add(tower.encode(tower.key(preprocessing, image), () -> preprocess(image), step)
+                        .pooledOutput()); // [E]
             }
-            mean[j] = (float) (sum / each.length);
+            NDArray embeds = Linear.linear(NDArrays.stack(pooled, 0), projection, null).singletonOrThrow(); // [B, P]
+            return Optional.of(embeds.toType(DataType.FLOAT32, false).mean(new int[] {0}).toFloatArray());
         }
-        return Optional.of(mean);
     }
 
     /**
-     * Each image's embedding, [B][P], projected in one batch: what the router tools store as an image's feature.
+     * Each image's embedding, [B][P], the whole batch through the tower in one pass and past the encoding cache:
+     * what the router tools store as an image's feature, for many images seen once.
      *
      * @throws IllegalArgumentException when an image cannot be read
      */
     public float[][] embedEach(List<ImageInput> batch) {
         NativeTarget.prepareInferenceThread();
-        try (NDManager step = manager.newSubManager()) {
-            NDList pooled = new NDList();
-            for (ImageInput image : batch) {
-                pooled.add(tower.encode(tower.key(preprocessing, image), () -> preprocess(image), step)
-                        .pooledOutput()); // [E]
-            }
-            NDArray embeds = Linear.linear(NDArrays.stack(pooled, 0), projection, null).singletonOrThrow(); // [B, P]
+        List<PixelValues> pixels = batch.stream().map(this::preprocess).toList();
+        ClipVisionModel model = tower.model();
+        int layers = model.config().numHiddenLayers();
+        try (NDManager work = manager.newSubManager()) {
+            List<NDArray> states = model.hiddenStates(model.pixels(pixels, work), layers);
+            NDArray pooled = model.pooled(states.get(layers)); // [B, E]
+            NDArray embeds = Linear.linear(pooled, projection, null).singletonOrThrow(); // [B, P]
             float[] flat = embeds.toType(DataType.FLOAT32, false).toFloatArray();
             int width = flat.length / batch.size();
             float[][] rows = new float[batch.size()][];
