@@ -43,20 +43,46 @@ public final class Cosine {
         requireSameDimension(rows, centroids);
         float[][] unitCentroids = normalizeRows(centroids);
         float[][] scores = new float[rows.length][];
-        IntStream.range(0, rows.length).parallel().forEach(i -> {
-            float[] row = rows[i];
-            float[] out = new float[unitCentroids.length];
-            for (int k = 0; k < unitCentroids.length; k++) {
-                float[] c = unitCentroids[k];
-                float dot = 0;
-                for (int j = 0; j < row.length; j++) {
-                    dot += row[j] * c[j];
-                }
-                out[k] = dot;
-            }
-            scores[i] = out;
-        });
+        IntStream.range(0, rows.length).parallel().forEach(i -> scores[i] = dots(rows[i], unitCentroids));
         return scores;
+    }
+
+    /**
+     * The row's dot product with each centroid, four centroids per pass over the row: four independent sums let
+     * the processor overlap the multiply-adds (a single running sum waits on each one).
+     */
+    private static float[] dots(float[] row, float[][] centroids) {
+        float[] out = new float[centroids.length];
+        int k = 0;
+        for (; k + 4 <= centroids.length; k += 4) {
+            float[] a = centroids[k];
+            float[] b = centroids[k + 1];
+            float[] c = centroids[k + 2];
+            float[] d = centroids[k + 3];
+            float sa = 0;
+            float sb = 0;
+            float sc = 0;
+            float sd = 0;
+            for (int j = 0; j < row.length; j++) {
+                float x = row[j];
+                sa += x * a[j];
+                sb += x * b[j];
+                sc += x * c[j];
+                sd += x * d[j];
+            }
+            out[k] = sa;
+            out[k + 1] = sb;
+            out[k + 2] = sc;
+            out[k + 3] = sd;
+        }
+        for (; k < centroids.length; k++) {
+            float sum = 0;
+            for (int j = 0; j < row.length; j++) {
+                sum += row[j] * centroids[k][j];
+            }
+            out[k] = sum;
+        }
+        return out;
     }
 
     /** The paper's partition and hard routing: each row's centroid of highest cosine (the first on a tie). */
