@@ -24,6 +24,16 @@ public final class BalancedAssignment {
      * @return the cluster of each point
      */
     public static int[] solve(float[][] scores, int clusters, double epsilon) {
+        return solve(scores, clusters, epsilon, null);
+    }
+
+    /**
+     * As {@link #solve(float[][], int, double)}, starting from the slot prices of an earlier solve of the same size
+     * (k-means asks again with centroids that moved a little: its prices are nearly right, so few bids are needed).
+     *
+     * @param prices the prices to start from and to leave for the next solve, filled by the first one; or null
+     */
+    public static int[] solve(float[][] scores, int clusters, double epsilon, Prices prices) {
         int points = scores.length;
         if (clusters < 1 || points < clusters) {
             throw new IllegalArgumentException("cannot split " + points + " points into " + clusters + " clusters");
@@ -31,7 +41,40 @@ public final class BalancedAssignment {
         if (!(epsilon > 0)) {
             throw new IllegalArgumentException("epsilon must be positive, got " + epsilon);
         }
-        return new Auction(scores, clusters).run(epsilon);
+        Auction auction = new Auction(scores, clusters);
+        boolean warm = prices != null && prices.load(auction.slots);
+        int[] assignment = auction.run(epsilon, warm);
+        if (prices != null) {
+            prices.save(auction.slots);
+        }
+        return assignment;
+    }
+
+    /** Slot prices kept between solves of problems of the same size. */
+    public static final class Prices {
+        private double[][] values;
+
+        boolean load(Slots[] slots) {
+            if (values == null || values.length != slots.length) {
+                return false;
+            }
+            for (int g = 0; g < slots.length; g++) {
+                if (values[g].length != slots[g].prices.length) {
+                    return false;
+                }
+            }
+            for (int g = 0; g < slots.length; g++) {
+                System.arraycopy(values[g], 0, slots[g].prices, 0, values[g].length); // a heap stays a heap
+            }
+            return true;
+        }
+
+        void save(Slots[] slots) {
+            values = new double[slots.length][];
+            for (int g = 0; g < slots.length; g++) {
+                values[g] = slots[g].prices.clone();
+            }
+        }
     }
 
     /** Total score of an assignment. */
@@ -69,9 +112,10 @@ public final class BalancedAssignment {
             this.paid = new double[bidders];
         }
 
-        int[] run(double finalEpsilon) {
+        /** @param warm whether the slots start at an earlier solve's prices: then ε starts small */
+        int[] run(double finalEpsilon, boolean warm) {
             double range = scoreRange();
-            double epsilon = Math.max(range / 4, finalEpsilon);
+            double epsilon = Math.max(warm ? range / 4096 : range / 4, finalEpsilon);
             boolean first = true;
             while (true) {
                 phase(epsilon, first);

@@ -52,8 +52,10 @@ public final class BalancedKMeans {
         float[][] centroids = initialCentroids(points, clusters, new Random(seed));
         int iteration = 0;
         boolean converged = false;
+        BalancedAssignment.Prices prices = new BalancedAssignment.Prices();
         while (!converged && iteration < maxIterations) {
-            int[] labels = BalancedAssignment.solve(Cosine.similarities(points, centroids), clusters, AUCTION_EPSILON);
+            int[] labels = BalancedAssignment.solve(Cosine.similarities(points, centroids), clusters, AUCTION_EPSILON,
+                    prices);
             float[][] moved = means(points, labels, clusters);
             double shift = 0;
             for (int k = 0; k < clusters; k++) {
@@ -64,7 +66,8 @@ public final class BalancedKMeans {
             progress.iteration(iteration, shift * shift);
             converged = shift * shift < tolerance;
         }
-        int[] labels = BalancedAssignment.solve(Cosine.similarities(points, centroids), clusters, AUCTION_EPSILON);
+        int[] labels = BalancedAssignment.solve(Cosine.similarities(points, centroids), clusters, AUCTION_EPSILON,
+                prices);
         return new Clustering(centroids, labels, iteration, converged);
     }
 

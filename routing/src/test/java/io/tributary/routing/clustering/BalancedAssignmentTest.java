@@ -45,6 +45,28 @@ class BalancedAssignmentTest {
     }
 
     @Test
+    void startingFromTheLastSolvesPricesStillFindsTheBestWithinEpsilon() {
+        Random random = new Random(8);
+        double epsilon = 1e-4;
+        for (int trial = 0; trial < 20; trial++) {
+            int clusters = 2 + trial % 3;
+            int points = clusters * 2 + trial % clusters;
+            float[][] scores = randomScores(random, points, clusters);
+            BalancedAssignment.Prices prices = new BalancedAssignment.Prices();
+            BalancedAssignment.solve(scores, clusters, epsilon, prices);
+            for (float[] row : scores) { // the centroids moved a little
+                for (int k = 0; k < clusters; k++) {
+                    row[k] += (random.nextFloat() - 0.5f) * 0.2f;
+                }
+            }
+            int[] warm = BalancedAssignment.solve(scores, clusters, epsilon, prices);
+            assertThat(isBalanced(warm, clusters)).isTrue();
+            assertThat(BalancedAssignment.total(scores, warm)).as("trial %d", trial)
+                    .isGreaterThanOrEqualTo(bruteForceBest(scores, clusters) - (points + clusters) * epsilon);
+        }
+    }
+
+    @Test
     void refusesFewerPointsThanClusters() {
         assertThatThrownBy(() -> BalancedAssignment.solve(new float[2][3], 3, 1e-6))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 points into 3 clusters");
