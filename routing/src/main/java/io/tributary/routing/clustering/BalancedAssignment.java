@@ -1,7 +1,5 @@
 package io.tributary.routing.clustering;
 
-import java.util.Arrays;
-
 /**
  * Assigns N points to K clusters maximising the total score Σ_i s(i, a(i)) under the balance constraint of
  * balanced k-means: every cluster receives ⌊N/K⌋ points, and the N mod K points left over go to distinct clusters
@@ -54,7 +52,7 @@ public final class BalancedAssignment {
     public static final class Prices {
         private double[][] values;
 
-        boolean load(Slots[] slots) {
+        boolean load(AuctionSlots[] slots) {
             if (values == null || values.length != slots.length) {
                 return false;
             }
@@ -69,7 +67,7 @@ public final class BalancedAssignment {
             return true;
         }
 
-        void save(Slots[] slots) {
+        void save(AuctionSlots[] slots) {
             values = new double[slots.length][];
             for (int g = 0; g < slots.length; g++) {
                 values[g] = slots[g].prices.clone();
@@ -91,7 +89,7 @@ public final class BalancedAssignment {
         private final int clusters;
         private final int groups;   // K regular groups, then K extra groups when N mod K > 0
         private final int bidders;  // N points, then the dummies
-        private final Slots[] slots;
+        private final AuctionSlots[] slots;
         private final int[] groupOf;
         private final double[] paid;    // the price of the slot each assigned bidder holds
 
@@ -103,10 +101,10 @@ public final class BalancedAssignment {
             int leftOver = points % clusters;
             this.groups = leftOver == 0 ? clusters : 2 * clusters;
             this.bidders = leftOver == 0 ? points : points + clusters - leftOver;
-            this.slots = new Slots[groups];
+            this.slots = new AuctionSlots[groups];
             int[] positions = new int[bidders];
             for (int g = 0; g < groups; g++) {
-                slots[g] = new Slots(g < clusters ? perCluster : 1, positions);
+                slots[g] = new AuctionSlots(g < clusters ? perCluster : 1, positions);
             }
             this.groupOf = new int[bidders];
             this.paid = new double[bidders];
@@ -228,75 +226,6 @@ public final class BalancedAssignment {
                 max = Math.max(max, 0);
             }
             return max - min;
-        }
-    }
-
-    /** The slots of one group: a binary min-heap of prices, each slot with its holder (−1 when free). */
-    private static final class Slots {
-        private final double[] prices;
-        private final int[] holders;
-        private final int[] positions; // each bidder's slot in its group's heap, shared by all groups
-
-        Slots(int capacity, int[] positions) {
-            this.positions = positions;
-            prices = new double[capacity];
-            holders = new int[capacity];
-            Arrays.fill(holders, -1);
-        }
-
-        /** Frees the bidder's slot, at its price (the heap stays ordered). */
-        void release(int bidder) {
-            holders[positions[bidder]] = -1;
-        }
-
-        double cheapestPrice() {
-            return prices[0];
-        }
-
-        double secondCheapestPrice() {
-            if (prices.length == 1) {
-                return Double.POSITIVE_INFINITY;
-            }
-            return prices.length == 2 ? prices[1] : Math.min(prices[1], prices[2]);
-        }
-
-        /** Gives the cheapest slot to the bidder at the new price; returns its previous holder. */
-        int replaceCheapest(double price, int bidder) {
-            int previous = holders[0];
-            prices[0] = price;
-            holders[0] = bidder;
-            positions[bidder] = 0;
-            int slot = 0;
-            while (true) { // sift down
-                int child = 2 * slot + 1;
-                if (child >= prices.length) {
-                    break;
-                }
-                if (child + 1 < prices.length && prices[child + 1] < prices[child]) {
-                    child++;
-                }
-                if (prices[child] >= prices[slot]) {
-                    break;
-                }
-                swap(slot, child);
-                slot = child;
-            }
-            return previous;
-        }
-
-        private void swap(int a, int b) {
-            double price = prices[a];
-            prices[a] = prices[b];
-            prices[b] = price;
-            int holder = holders[a];
-            holders[a] = holders[b];
-            holders[b] = holder;
-            if (holders[a] >= 0) {
-                positions[holders[a]] = a;
-            }
-            if (holders[b] >= 0) {
-                positions[holders[b]] = b;
-            }
         }
     }
 }
