@@ -29,24 +29,76 @@ public final class RouterArtefactsReader {
     private RouterArtefactsReader() {
     }
 
+    /** Metadata key of a clusters file stating how features are normalised before routing: l2 or none. */
+    public static final String NORMALIZATION_KEY = "feature_normalization";
+
     /**
      * @param priors the manifest's priors, which take precedence over the file's; {@code null} for the file's,
      *               or uniform when the file has none
      */
     public static ClusterModel readClusters(Path path, double[] priors) {
-        SafetensorsFile file = SafetensorsFile.open(path);
-        requireOnly(file, Set.of("centroids", "global_mean", "priors"));
-        float[][] centroids = matrix(file, "centroids");
-        float[] mean = vector(file, "global_mean");
-        double[] clusterPriors = priors;
-        if (clusterPriors == null) {
-            clusterPriors = file.tensors().containsKey("priors") ? toDoubles(vector(file, "priors")) : uniform(centroids.length);
+        return readClusters(path, null, priors, null);
+    }
+
+    /**
+     * Reads Tributary's safetensors clusters, or the paper's {@code .npy} centroids [K, d] as they are (no global
+     * mean; the paper L2-normalises features, so normalisation defaults on).
+     *
+     * @param fineToCoarse     for the paper's two-stage clusters: the {@code .npy} mapping of each fine centroid
+     *                         (then {@code path}) to its expert; {@code null} for one centroid per expert
+     * @param normalizeFeature {@code null} for what the file implies: on for {@code .npy}, else the file's
+     *                         {@value #NORMALIZATION_KEY} metadata ({@code l2} or {@code none}, none when absent)
+     */
+    public static ClusterModel readClusters(Path path, Path fineToCoarse, double[] priors, Boolean normalizeFeature) {
+        boolean npy = path.getFileName().toString().endsWith(".npy");
+        float[][] centroids;
+        float[] mean;
+        double[] filePriors = null;
+        boolean normalize;
+        if (npy) {
+            centroids = NpyFiles.matrix(path);
+            mean = new float[centroids.length == 0 ? 0 : centroids[0].length];
+            normalize = true;
+        } else {
+            SafetensorsFile file = SafetensorsFile.open(path);
+            requireOnly(file, Set.of("centroids", "global_mean", "priors"));
+            centroids = matrix(file, "centroids");
+            mean = vector(file, "global_mean");
+            if (file.tensors().containsKey("priors")) {
+                filePriors = toDoubles(vector(file, "priors"));
+            }
+            normalize = normalization(file);
         }
+        int[] owners = fineToCoarse == null ? null : NpyFiles.labels(fineToCoarse, centroids.length);
+        int experts = owners == null ? centroids.length : Arrays.stream(owners).max().orElse(-1) + 1;
+        double[] clusterPriors = priors != null ? priors : filePriors != null ? filePriors : uniform(experts);
         try {
-            return new ClusterModel(centroids, mean, clusterPriors);
+            return owners == null && normalizeFeature == null && !normalize
+                    ? new ClusterModel(centroids, mean, clusterPriors)
+                    : new ClusterModel(centroids, mean, clusterPriors,
+                            owners == null ? identity(centroids.length) : owners,
+                            normalizeFeature == null ? normalize : normalizeFeature);
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(path + ": " + e.getMessage(), e);
         }
+    }
+
+    private static boolean normalization(SafetensorsFile file) {
+        String value = file.metadata().getOrDefault(NORMALIZATION_KEY, "none");
+        return switch (value) {
+            case "l2" -> true;
+            case "none" -> false;
+            default -> throw new ModelLoadException(file.path() + ": metadata " + NORMALIZATION_KEY + " is '" + value
+                    + "'; expected l2 or none");
+        };
+    }
+
+    private static int[] identity(int count) {
+        int[] owners = new int[count];
+        for (int k = 0; k < count; k++) {
+            owners[k] = k;
+        }
+        return owners;
     }
 
     public static Classifier readClassifier(Path path) {
@@ -65,7 +117,7 @@ public final class RouterArtefactsReader {
         }
         requireOnly(file, expected);
         try {
-            return new Classifier(weights, biases);
+            return new Classifier(weights, biases, normalization(file));
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(path + ": " + e.getMessage(), e);
         }

@@ -22,6 +22,7 @@ import io.tributary.routing.router.FeatureExtractor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -157,6 +158,31 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
             }
             NDArray embeds = Linear.linear(NDArrays.stack(pooled, 0), projection, null).singletonOrThrow(); // [B, P]
             return Optional.of(embeds.toType(DataType.FLOAT32, false).mean(new int[] {0}).toFloatArray());
+        }
+    }
+
+    /**
+     * Each image's embedding, [B][P], the whole batch through the tower in one pass and past the encoding cache:
+     * what the router tools store as an image's feature, for many images seen once.
+     *
+     * @throws IllegalArgumentException when an image cannot be read
+     */
+    public float[][] embedEach(List<ImageInput> batch) {
+        NativeTarget.prepareInferenceThread();
+        List<PixelValues> pixels = batch.stream().map(this::preprocess).toList();
+        ClipVisionModel model = tower.model();
+        int layers = model.config().numHiddenLayers();
+        try (NDManager work = manager.newSubManager()) {
+            List<NDArray> states = model.hiddenStates(model.pixels(pixels, work), layers);
+            NDArray pooled = model.pooled(states.get(layers)); // [B, E]
+            NDArray embeds = Linear.linear(pooled, projection, null).singletonOrThrow(); // [B, P]
+            float[] flat = embeds.toType(DataType.FLOAT32, false).toFloatArray();
+            int width = flat.length / batch.size();
+            float[][] rows = new float[batch.size()][];
+            for (int b = 0; b < rows.length; b++) {
+                rows[b] = java.util.Arrays.copyOfRange(flat, b * width, (b + 1) * width);
+            }
+            return rows;
         }
     }
 

@@ -110,6 +110,19 @@ class ClipFeatureExtractorTest {
     }
 
     @Test
+    void aBatchThroughTheTowerGivesEachImagesOwnEmbeddingAndLeaksNothing() throws IOException {
+        Path checkpoint = TowerCheckpoints.clip(dir.resolve("clip"), TOWER, false);
+        ClipFeatureExtractor router = router(checkpoint);
+        JsonNode vision = new ObjectMapper().readTree(Files.readString(checkpoint.resolve("config.json")));
+        float[][] rows = router.embedEach(List.of(png(1), png(2), png(3)));
+        assertThat(rows).hasNumberOfRows(3);
+        for (int i = 0; i < 3; i++) {
+            assertClose(rows[i], reference(checkpoint, vision, png(i + 1)));
+        }
+        assertThat(router.liveArrays()).as("the projection only, after the batch").isEqualTo(1);
+    }
+
+    @Test
     void routerAndExpertsOnTheSameTowerEncodeEachImageOnce() throws IOException {
         ClipFeatureExtractor router = router(TowerCheckpoints.clip(dir.resolve("clip"), TOWER, false));
         List<LlavaExpert> experts = List.of(expert(0, TOWER), expert(1, TOWER));

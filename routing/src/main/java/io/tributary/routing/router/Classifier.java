@@ -6,10 +6,15 @@ import java.util.List;
  * A small multilayer perceptron over the router feature, trained with cross-entropy on the cluster labels (the
  * DDM router): linear layers with ReLU between them, the last one giving one logit per expert.
  *
- * @param weights per layer, [out][in]
- * @param biases  per layer, [out]
+ * @param weights        per layer, [out][in]
+ * @param biases         per layer, [out]
+ * @param normalizeInput whether the feature is L2-normalised first (the classifier was trained on unit features)
  */
-public record Classifier(List<float[][]> weights, List<float[]> biases) {
+public record Classifier(List<float[][]> weights, List<float[]> biases, boolean normalizeInput) {
+
+    public Classifier(List<float[][]> weights, List<float[]> biases) {
+        this(weights, biases, false);
+    }
 
     public Classifier {
         weights = List.copyOf(weights);
@@ -44,9 +49,17 @@ public record Classifier(List<float[][]> weights, List<float[]> biases) {
             throw new IllegalArgumentException("router feature has dimension " + feature.length
                     + " but the classifier takes " + inputDimension());
         }
+        double scale = 1;
+        if (normalizeInput) {
+            double norm = 0;
+            for (float value : feature) {
+                norm += (double) value * value;
+            }
+            scale = norm == 0 ? 1 : 1 / Math.sqrt(norm);
+        }
         double[] activation = new double[feature.length];
         for (int i = 0; i < feature.length; i++) {
-            activation[i] = feature[i];
+            activation[i] = feature[i] * scale;
         }
         for (int layer = 0; layer < weights.size(); layer++) {
             float[][] w = weights.get(layer);

@@ -27,7 +27,7 @@ public final class ManifestReader {
     static final List<String> TOP_LEVEL_KEYS = List.of("name", "experts", "router");
     static final List<String> EXPERT_KEYS = List.of("name", "path");
     static final List<String> ROUTER_KEYS = List.of("mode", "weights", "temperature", "top_k", "priors", "centroids",
-            "classifier", "feature_extractor");
+            "classifier", "feature_extractor", "fine_to_coarse", "feature_normalization");
 
     // YAML is a superset of JSON, so one parser takes both spellings of the manifest. A key written twice is a
     // mistake (the second would silently win), not a choice.
@@ -129,8 +129,17 @@ public final class ManifestReader {
         if (priors != null && centroids == null) {
             throw fields.problem("priors", "priors are the clusters' priors: give router.centroids too");
         }
+        String fineToCoarse = existing(file, fields, "fine_to_coarse", false);
+        if (fineToCoarse != null && centroids == null) {
+            throw fields.problem("fine_to_coarse", "maps fine centroids to experts: give the fine centroids as "
+                    + "router.centroids too");
+        }
+        String normalization = fields.text("feature_normalization", false);
+        if (normalization != null && !List.of("l2", "none").contains(normalization)) {
+            throw fields.problem("feature_normalization", "is '" + normalization + "'; expected l2 or none");
+        }
         return new MixtureManifest.RouterEntry(mode == null ? "uniform" : mode, weights, temperature, topK, priors,
-                centroids, classifier, featureExtractor);
+                centroids, classifier, featureExtractor, fineToCoarse, normalization);
     }
 
     /** A file (or, for the feature extractor, a checkpoint directory) named in the router section. */

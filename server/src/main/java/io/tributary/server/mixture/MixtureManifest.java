@@ -49,11 +49,22 @@ public record MixtureManifest(
      * @param centroids  safetensors with {@code centroids} [K, d], {@code global_mean} [d], optional {@code priors}
      * @param classifier safetensors with {@code layers.N.weight} / {@code layers.N.bias}, for {@code learned}
      * @param featureExtractor a CLIP vision checkpoint directory: the router's image features
+     * @param fineToCoarse     the paper's two-stage {@code .npy} mapping of each fine centroid to its expert; then
+     *                         {@code centroids} names the fine centroids
+     * @param featureNormalization l2 or none: whether a feature is L2-normalised before routing; absent: what the
+     *                         centroids file implies
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record RouterEntry(String mode, List<Double> weights, Double temperature,
                               @JsonProperty("top_k") Integer topK, List<Double> priors, String centroids,
-                              String classifier, @JsonProperty("feature_extractor") String featureExtractor) {
+                              String classifier, @JsonProperty("feature_extractor") String featureExtractor,
+                              @JsonProperty("fine_to_coarse") String fineToCoarse,
+                              @JsonProperty("feature_normalization") String featureNormalization) {
+
+        public RouterEntry(String mode, List<Double> weights, Double temperature, Integer topK, List<Double> priors,
+                           String centroids, String classifier, String featureExtractor) {
+            this(mode, weights, temperature, topK, priors, centroids, classifier, featureExtractor, null, null);
+        }
 
         public static RouterEntry of(String mode, Double... weights) {
             return new RouterEntry(mode, weights.length == 0 ? null : List.of(weights), null, null, null, null, null,

@@ -44,7 +44,7 @@ final class RouterLoader {
         if (clusters != null && clusters.clusters() != expertCount) {
             throw new InvalidManifestException(manifestFile, "router.centroids", entry.centroids() + " holds "
                     + clusters.clusters() + " centroids but the manifest lists " + expertCount + " experts: the "
-                    + "router needs one centroid per expert, in the experts' order");
+                    + "router needs one centroid per expert (or a fine_to_coarse label), in the experts' order");
         }
         Classifier classifier = entry.classifier() == null ? null : classifier(manifestFile, entry);
         if (classifier != null && classifier.outputs() != expertCount) {
@@ -105,11 +105,16 @@ final class RouterLoader {
     private static ClusterModel clusters(Path manifestFile, MixtureManifest.RouterEntry entry) {
         double[] priors = entry.priors() == null ? null : entry.priors().stream().mapToDouble(Double::doubleValue)
                 .toArray();
+        Path fineToCoarse = entry.fineToCoarse() == null ? null
+                : ManifestReader.resolve(manifestFile, entry.fineToCoarse());
+        Boolean normalize = entry.featureNormalization() == null ? null : entry.featureNormalization().equals("l2");
         try {
-            return RouterArtefactsReader.readClusters(ManifestReader.resolve(manifestFile, entry.centroids()), priors);
+            return RouterArtefactsReader.readClusters(ManifestReader.resolve(manifestFile, entry.centroids()),
+                    fineToCoarse, priors, normalize);
         } catch (IllegalArgumentException | ModelLoadException e) {
             throw new InvalidManifestException(manifestFile, "router.centroids", e.getMessage()
-                    + "; expected tensors centroids [K, d], global_mean [d] and optionally priors [K]", e);
+                    + "; expected a .npy of centroids [K, d] or a safetensors file with tensors centroids [K, d], "
+                    + "global_mean [d] and optionally priors [K]", e);
         }
     }
 

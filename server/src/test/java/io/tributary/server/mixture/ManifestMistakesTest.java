@@ -77,7 +77,7 @@ class ManifestMistakesTest {
                 // The router's keys and values
                 arguments(TWO + "router:\n  mode: soft\n  tempreature: 2\n", "router.tempreature",
                         "unknown key; the known keys in router are mode, weights, temperature, top_k, priors, "
-                                + "centroids, classifier, feature_extractor (did you mean 'temperature'?)"),
+                                + "centroids, classifier, feature_extractor, fine_to_coarse, feature_normalization (did you mean 'temperature'?)"),
                 arguments(TWO + "router: soft\n", "router", "expected a mapping with the keys mode, weights"),
                 arguments(TWO + "router:\n  mode: sotf\n", "router.mode",
                         "unknown routing mode 'sotf'; known modes: uniform, fixed, hard, soft, top-k, posterior, "

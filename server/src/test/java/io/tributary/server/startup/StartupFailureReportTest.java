@@ -44,7 +44,7 @@ class StartupFailureReportTest {
         assertThat(output.getOut()).contains("APPLICATION FAILED TO START",
                 "The mixture manifest " + manifest + " cannot be served at router.tempreature: unknown key; the "
                         + "known keys in router are mode, weights, temperature, top_k, priors, centroids, classifier, "
-                        + "feature_extractor (did you mean 'temperature'?).",
+                        + "feature_extractor, fine_to_coarse, feature_normalization (did you mean 'temperature'?).",
                 "Fix router.tempreature in " + manifest)
                 .doesNotContain("loaded expert");
     }
