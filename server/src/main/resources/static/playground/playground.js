@@ -1,5 +1,5 @@
 // The playground: reads the mixture from /info, sends the form to /generate_stream and shows the stream.
-import { buildRequest, preview } from './request.js';
+import { buildChatRequest, buildRequest, preview } from './request.js';
 import { readError, readEvents } from './stream.js';
 import { TokenView } from './tokens.js';
 
@@ -147,7 +147,8 @@ function drawThumbnails() {
 
 async function generate() {
   clearError();
-  const body = buildRequest(form);
+  const chat = form.format.value === 'chat';
+  const body = chat ? buildChatRequest(form) : buildRequest(form);
   $('request-preview').textContent = preview(body);
   view.reset(experts);
   setStatus('waiting', 'Waiting for the first token…');
@@ -155,7 +156,7 @@ async function generate() {
   $('generate').disabled = true;
   $('stop').disabled = false;
   try {
-    await stream(body, running.signal);
+    await (chat ? streamChat(body, running.signal) : stream(body, running.signal));
   } catch (error) {
     if (error.name === 'AbortError') {
       setStatus('stopped', `Stopped after ${view.count} tokens.`);
@@ -194,6 +195,38 @@ async function stream(body, signal) {
       setStatus('done', `Done: ${view.count} tokens${reason}.`);
     }
   });
+  if (!finished) {
+    showError({ type: 'stream', message: 'the stream ended before its last token' });
+  }
+}
+
+/** Streams /v1/chat/completions: one chunk per token, its text in the delta and its weights in expert_weights. */
+async function streamChat(body, signal) {
+  const response = await fetch('v1/chat/completions', {
+    method: 'POST', signal, body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream, application/json', ...authorization() },
+  });
+  if (!response.ok) {
+    showError(await readError(response));
+    return;
+  }
+  let finished = false;
+  await readEvents(response, event => {
+    if (event.error !== undefined) {
+      finished = true;
+      showError({ type: event.error.type, message: event.error.message });
+      return;
+    }
+    const choice = event.choices[0];
+    if (choice.expert_weights.length > 0) { // the first chunk carries only the role
+      view.add({ text: choice.delta.content ?? '', expert_weights: choice.expert_weights[0], special: false });
+      setStatus('streaming', `Streaming: ${view.count} tokens…`);
+    }
+    if (choice.finish_reason) {
+      finished = true;
+      setStatus('done', `Done: ${view.count} tokens, finished by ${choice.finish_reason}.`);
+    }
+  }, data => data !== '[DONE]');
   if (!finished) {
     showError({ type: 'stream', message: 'the stream ended before its last token' });
   }

@@ -55,6 +55,25 @@ export function buildRequest(form) {
   };
 }
 
+/**
+ * The same request for the OpenAI-compatible chat route: one user turn of image parts and the text, rendered by
+ * the checkpoints' own chat template on the server.
+ */
+export function buildChatRequest(form) {
+  const content = [...form.images.map(url => ({ type: 'image_url', image_url: { url } })),
+    { type: 'text', text: form.prompt.value }];
+  const body = {
+    messages: [{ role: 'user', content }],
+    max_tokens: numberOf(form.maxNewTokens),
+    temperature: numberOf(form.temperature) ?? 0, // greedy unless asked, as the TGI formats are
+    top_p: numberOf(form.topP),
+    seed: numberOf(form.seed),
+    routing: routingOf(form),
+    stream: true,
+  };
+  return JSON.parse(JSON.stringify(body)); // drops the undefined fields
+}
+
 /** The body as JSON for people: each data URI shortened to its type and length. */
 export function preview(body) {
   return JSON.stringify(body, null, 2).replace(/data:([\w.+/-]+);base64,[A-Za-z0-9+/=]+/g,

@@ -141,6 +141,51 @@ class PlaygroundBrowserSystemTest {
     }
 
     @Test
+    void theChatFormatStreamsThroughTheOpenAiRouteWithTheCheckpointsTemplate() throws Exception {
+        byte[] png = png(9, 40, 30);
+        Path image = Files.write(dir.resolve("chat.png"), png);
+        openPlayground();
+        browser.findElement(By.id("prompt")).clear();
+        browser.findElement(By.id("prompt")).sendKeys(QUESTION);
+        browser.findElement(By.id("images")).sendKeys(image.toString());
+        wait(10).until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#thumbnails img"), 1));
+        new Select(browser.findElement(By.id("format"))).selectByValue("chat");
+        new Select(browser.findElement(By.id("routing-mode"))).selectByValue("fixed");
+        List<WebElement> weightInputs = browser.findElements(By.cssSelector("#fixed-weights input"));
+        weightInputs.get(0).clear();
+        weightInputs.get(0).sendKeys("3");
+        weightInputs.get(1).clear();
+        weightInputs.get(1).sendKeys("1");
+        browser.findElement(By.id("max-new-tokens")).clear();
+        browser.findElement(By.id("max-new-tokens")).sendKeys("6");
+
+        browser.findElement(By.id("generate")).click();
+        assertThat(awaitFinished()).as(errorText()).isEqualTo("done");
+
+        // The same chat, not streamed, through the API: greedy, so the same text and weights per token.
+        String url = "data:image/png;base64," + Base64.getEncoder().encodeToString(png);
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
+                + "{\"url\":\"" + url + "\"}},{\"type\":\"text\",\"text\":\"" + QUESTION + "\"}]}],\"max_tokens\":6,"
+                + "\"temperature\":0,\"routing\":{\"mode\":\"fixed\",\"weights\":[3,1]}}";
+        JsonNode choice = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port
+                        + "/v1/chat/completions")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body())
+                .get("choices").get(0);
+        List<WebElement> tokens = browser.findElements(By.cssSelector("#answer .token"));
+        List<WebElement> bars = browser.findElements(By.cssSelector("#chart .bar"));
+        assertThat(tokens).hasSize(choice.get("expert_weights").size());
+        assertThat(bars).hasSize(tokens.size());
+        StringBuilder shown = new StringBuilder();
+        tokens.forEach(token -> shown.append(token.getDomProperty("textContent")));
+        assertThat(shown.toString()).isEqualTo(choice.get("message").get("content").asString());
+        for (WebElement bar : bars) {
+            List<WebElement> segments = bar.findElements(By.tagName("rect"));
+            assertThat(Double.parseDouble(segments.get(0).getDomAttribute("data-weight"))).isEqualTo(0.75);
+        }
+        assertThat(tokens).allSatisfy(token -> assertThat(token.getDomAttribute("data-expert")).isEqualTo("0"));
+    }
+
+    @Test
     void aRefusedRequestShowsTheServersReason() throws Exception {
         Path broken = Files.writeString(dir.resolve("broken.png"), "not a PNG at all");
         openPlayground();
