@@ -1,0 +1,182 @@
+package io.tributary.remote.client;
+
+import io.tributary.remote.host.ExpertHostServer;
+import io.tributary.remote.host.HostedExpert;
+import io.tributary.routing.Expert;
+import io.tributary.routing.Prompt;
+import io.tributary.routing.decode.DecodeScheduler;
+import io.tributary.routing.decode.GeneratedToken;
+import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.routing.decode.GenerationResult;
+import io.tributary.routing.decode.Mixture;
+import io.tributary.routing.decode.StoppingCriteria;
+import io.tributary.routing.router.FixedRouter;
+import io.tributary.routing.router.PosteriorRouter;
+import io.tributary.routing.router.Router;
+import io.tributary.routing.sampling.SamplingParams;
+import io.tributary.routing.testing.FakeExpert;
+import io.tributary.routing.testing.LetterDetokenizer;
+import io.tributary.routing.testing.RecordingListener;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Experts served over gRPC on localhost decode exactly as the same experts in process. */
+class RemoteMixtureTest {
+
+    private static final int VOCABULARY = 97;
+    private static final int EOS = 96;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+    }
+
+    @Test
+    void remoteExpertsGiveTheSameTokensAndLogProbsAsLocalOnesInBatchedSteps() {
+        Router router = new FixedRouter(new double[] {0.35, 0.65});
+        List<RecordingListener> local = decode(mixture(router, local(1), local(2)), 5);
+        List<RecordingListener> remote = decode(mixture(router, remote(local(1)), remote(local(2))), 5);
+
+        assertSameAnswers(remote, local);
+    }
+
+    @Test
+    void promptScoringRoutersAndPromptLogProbsWorkThroughTheWire() {
+        Router router = new PosteriorRouter(context -> Optional.empty(), new double[] {0.5, 0.5});
+        List<RecordingListener> local = decode(mixture(router, local(3), local(4)), 3);
+        List<RecordingListener> remote = decode(mixture(router, remote(local(3)), remote(local(4))), 3);
+
+        assertSameAnswers(remote, local);
+        for (int i = 0; i < local.size(); i++) {
+            assertThat(remote.get(i).result.join().promptLogProbs()).hasSize(7)
+                    .containsExactly(local.get(i).result.join().promptLogProbs());
+        }
+    }
+
+    @Test
+    void sessionsAreClosedOnTheExpertWhenGenerationsEnd() {
+        FakeExpert hosted = local(5);
+        ExpertHostServer server = host(Duration.ofMinutes(1), hosted);
+        RemoteExpert remote = connect(hosted.name(), server);
+        decode(mixture(new FixedRouter(new double[] {1}), remote), 4);
+
+        await().atMost(5, TimeUnit.SECONDS).until(() -> server.openSessions() == 0);
+        assertThat(hosted.sessionsOpened.get()).isEqualTo(4);
+        assertThat(hosted.openSessions()).isZero();
+    }
+
+    @Test
+    void aGatewayThatVanishesLeavesNoSessionsBehindOnceTheLeaseRunsOut() {
+        FakeExpert hosted = local(6);
+        ExpertHostServer server = host(Duration.ofMillis(300), hosted);
+        RemoteExpert remote = connect(hosted.name(), server);
+        remote.open(Prompt.ofTokens(1, 2, 3));
+        remote.open(Prompt.ofTokens(4, 5));
+        assertThat(server.openSessions()).isEqualTo(2);
+
+        sleep(900); // the gateway renews the leases while it lives
+        assertThat(server.openSessions()).isEqualTo(2);
+
+        remote.close(); // the gateway goes away without closing its sessions
+        await().atMost(5, TimeUnit.SECONDS).until(() -> server.openSessions() == 0);
+        assertThat(hosted.openSessions()).isZero();
+    }
+
+    @Test
+    void aPromptTheExpertRefusesIsTheCallersMistakeAndAnUnknownExpertFailsToConnect() {
+        ExpertHostServer server = host(Duration.ofMinutes(1), local(7));
+        assertThatThrownBy(() -> connect("nobody", server))
+                .isInstanceOf(RemoteExpertException.class)
+                .hasMessageContaining("no expert 'nobody' here");
+        RemoteExpert remote = connect("expert-7", server);
+        assertThat(remote.vocabularySize()).isEqualTo(VOCABULARY);
+        assertThat(remote.description().getEosTokenIdsList()).containsExactly(EOS);
+        assertThat(remote.description().getTokenizerFilesMap()).containsKey("tokenizer.json");
+    }
+
+    private static void assertSameAnswers(List<RecordingListener> remote, List<RecordingListener> local) {
+        assertThat(remote).hasSameSizeAs(local);
+        for (int i = 0; i < local.size(); i++) {
+            GenerationResult expected = local.get(i).result.join();
+            GenerationResult actual = remote.get(i).result.join();
+            assertThat(actual.generatedText()).isEqualTo(expected.generatedText());
+            List<GeneratedToken> want = local.get(i).tokens;
+            List<GeneratedToken> got = remote.get(i).tokens;
+            assertThat(got).hasSameSizeAs(want);
+            for (int t = 0; t < want.size(); t++) {
+                assertThat(got.get(t).id()).isEqualTo(want.get(t).id());
+                assertThat(got.get(t).logProb()).isEqualTo(want.get(t).logProb()); // exact mode: bit for bit
+            }
+        }
+    }
+
+    /** Decodes {@code requests} greedy generations together, batched by the scheduler. */
+    private List<RecordingListener> decode(Mixture mixture, int requests) {
+        List<RecordingListener> listeners = new ArrayList<>();
+        try (DecodeScheduler scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 8, 6, 1L << 40),
+                2, Thread::new)) {
+            for (int r = 0; r < requests; r++) {
+                RecordingListener listener = new RecordingListener();
+                Prompt prompt = Prompt.ofTokens(3 + r, 10, 20 + r, 7, 1 + 2 * r, 4, 9); // 7 positions: chunked
+                scheduler.submit(mixture.start(new GenerationRequest(prompt, SamplingParams.GREEDY,
+                        StoppingCriteria.maxNewTokens(12 + r), null, 0, true), listener));
+                listeners.add(listener);
+            }
+            listeners.forEach(listener -> listener.result.join());
+        }
+        return listeners;
+    }
+
+    private Mixture mixture(Router router, Expert... experts) {
+        return new Mixture("test", List.of(experts), router, new LetterDetokenizer(VOCABULARY, Set.of(EOS)),
+                Set.of(EOS));
+    }
+
+    private static FakeExpert local(long seed) {
+        return new FakeExpert("expert-" + seed, VOCABULARY, seed);
+    }
+
+    private RemoteExpert remote(FakeExpert expert) {
+        return connect(expert.name(), host(Duration.ofMinutes(1), expert));
+    }
+
+    private ExpertHostServer host(Duration lease, FakeExpert... experts) {
+        List<HostedExpert> hosted = new ArrayList<>();
+        for (FakeExpert expert : experts) {
+            hosted.add(new HostedExpert(expert, Optional.empty(), Set.of(EOS),
+                    java.util.Map.of("tokenizer.json", "{}".getBytes())));
+        }
+        ExpertHostServer server = new ExpertHostServer(hosted, new ExpertHostServer.Settings(0, lease, 2),
+                Thread::new).start();
+        closing.add(server);
+        return server;
+    }
+
+    private RemoteExpert connect(String name, ExpertHostServer server) {
+        RemoteExpert remote = RemoteExpert.connect(name, "localhost:" + server.port(), RemoteOptions.DEFAULT);
+        closing.add(remote);
+        return remote;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
