@@ -25,6 +25,10 @@ import java.util.List;
  * @param chatTemplate a Jinja chat template file to use instead of the checkpoints' own
  * @param shutdown how the server stops
  * @param security who may call the API and what it may make the server fetch
+ * @param role     {@code gateway} serves the HTTP API over the manifest's experts (local or remote);
+ *                 {@code expert} serves the manifest's experts to gateways over gRPC instead
+ * @param remote   how a gateway talks to experts the manifest names by address
+ * @param expertServer the gRPC endpoint of the expert role
  */
 @Validated
 @ConfigurationProperties("tributary")
@@ -36,7 +40,37 @@ public record TributaryProperties(
         @Valid @NotNull @DefaultValue Scheduler scheduler,
         @Valid @NotNull @DefaultValue Limits limits,
         @Valid @NotNull @DefaultValue Shutdown shutdown,
-        @Valid @NotNull @DefaultValue Security security) {
+        @Valid @NotNull @DefaultValue Security security,
+        @NotNull @DefaultValue("gateway") Role role,
+        @Valid @NotNull @DefaultValue Remote remote,
+        @Valid @NotNull @DefaultValue ExpertServer expertServer) {
+
+    public enum Role { GATEWAY, EXPERT }
+
+    /**
+     * @param callTimeout    deadline of one call to a remote expert (a batched step, an open); one that misses it
+     *                       counts as failed
+     * @param compactEpsilon 0: exact distributions on the wire (the default: greedy decoding is then identical to
+     *                       in-process experts); above 0, the probability mass each expert may leave out, the mixed
+     *                       distribution then differing from the exact one by a total variation of at most this much
+     */
+    public record Remote(
+            @NotNull @DefaultValue("60s") Duration callTimeout,
+            @jakarta.validation.constraints.DecimalMin("0") @jakarta.validation.constraints.DecimalMax(
+                    value = "1", inclusive = false) @DefaultValue("0") double compactEpsilon) {
+    }
+
+    /**
+     * @param port         the gRPC port of the expert role
+     * @param sessionLease how long a session lives without a step or keep-alive from its gateway (a gateway that
+     *                     vanished leaves no KV cache behind for longer)
+     * @param threads      threads that run gateways' calls (passes of different experts run side by side)
+     */
+    public record ExpertServer(
+            @Min(0) @Max(65535) @DefaultValue("50051") int port,
+            @NotNull @DefaultValue("60s") Duration sessionLease,
+            @Min(1) @Max(256) @DefaultValue("4") int threads) {
+    }
 
     /**
      * Where the experts run.
