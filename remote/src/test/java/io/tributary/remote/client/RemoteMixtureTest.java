@@ -68,6 +68,38 @@ class RemoteMixtureTest {
     }
 
     @Test
+    void inCompactModeTheMixedDistributionStaysWithinEpsilonOfTheExactOneInTotalVariation() {
+        double epsilon = 1e-2;
+        RemoteOptions compact = new RemoteOptions(Duration.ofSeconds(30), epsilon);
+        List<FakeExpert> locals = List.of(local(8), local(9));
+        List<RemoteExpert> remotes = List.of(connect("expert-8", host(Duration.ofMinutes(1), local(8)), compact),
+                connect("expert-9", host(Duration.ofMinutes(1), local(9)), compact));
+        double[] weights = {0.3, 0.7};
+        Prompt prompt = Prompt.ofTokens(4, 8, 15, 16, 23, 42);
+        List<io.tributary.routing.ExpertSession> exact = new ArrayList<>();
+        List<io.tributary.routing.ExpertSession> wire = new ArrayList<>();
+        for (int k = 0; k < 2; k++) {
+            exact.add(locals.get(k).open(prompt));
+            wire.add(remotes.get(k).open(prompt));
+        }
+        for (int token : new int[] {5, 50, 77, 1}) {
+            float[] mixedExact = io.tributary.routing.mixing.LogMixture.mix(weights, new float[][] {
+                    exact.get(0).nextLogProbs(), exact.get(1).nextLogProbs()});
+            float[] mixedWire = io.tributary.routing.mixing.LogMixture.mix(weights, new float[][] {
+                    wire.get(0).nextLogProbs(), wire.get(1).nextLogProbs()});
+            double distance = 0;
+            for (int x = 0; x < VOCABULARY; x++) {
+                distance += Math.abs(Math.exp(mixedExact[x]) - Math.exp(mixedWire[x])) / 2;
+            }
+            assertThat(distance).isGreaterThan(0).isLessThanOrEqualTo(epsilon + 1e-6);
+            for (int k = 0; k < 2; k++) {
+                exact.get(k).append(token);
+                wire.get(k).append(token);
+            }
+        }
+    }
+
+    @Test
     void sessionsAreClosedOnTheExpertWhenGenerationsEnd() {
         FakeExpert hosted = local(5);
         ExpertHostServer server = host(Duration.ofMinutes(1), hosted);
@@ -167,7 +199,11 @@ class RemoteMixtureTest {
     }
 
     private RemoteExpert connect(String name, ExpertHostServer server) {
-        RemoteExpert remote = RemoteExpert.connect(name, "localhost:" + server.port(), RemoteOptions.DEFAULT);
+        return connect(name, server, RemoteOptions.DEFAULT);
+    }
+
+    private RemoteExpert connect(String name, ExpertHostServer server, RemoteOptions options) {
+        RemoteExpert remote = RemoteExpert.connect(name, "localhost:" + server.port(), options);
         closing.add(remote);
         return remote;
     }
