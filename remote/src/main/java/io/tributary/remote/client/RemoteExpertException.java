@@ -1,16 +1,14 @@
 package io.tributary.remote.client;
 
-/** A remote expert failed a call: unreachable, too slow for its deadline, or broken. */
-public final class RemoteExpertException extends RuntimeException {
+import io.tributary.routing.ExpertUnavailableException;
 
-    private final String expert;
+/**
+ * A remote expert failed a call: unreachable, too slow for its deadline, or it lost the session (restarted). The
+ * decode loop drops such an expert for the request and finishes with the others.
+ */
+public final class RemoteExpertException extends ExpertUnavailableException {
 
     public RemoteExpertException(String expert, String message, Throwable cause) {
-        super("remote expert '" + expert + "': " + message, cause);
-        this.expert = expert;
-    }
-
-    public String expert() {
-        return expert;
+        super(expert, "remote expert '" + expert + "': " + message, cause);
     }
 }

@@ -100,6 +100,34 @@ class RemoteMixtureTest {
     }
 
     @Test
+    void anExpertThatMissesItsDeadlineIsDroppedAndTheOtherFinishesTheAnswer() {
+        FakeExpert survivor = local(11);
+        SlowExpert slow = new SlowExpert(local(10), 4, 1_500);
+        ExpertHostServer slowServer = host(Duration.ofMinutes(1), slow);
+        RemoteOptions deadline = new RemoteOptions(Duration.ofMillis(400), 0);
+        RemoteExpert late = connect("expert-10", slowServer, deadline);
+        RemoteExpert onTime = connect("expert-11", host(Duration.ofMinutes(1), survivor), deadline);
+        java.util.Map<String, Throwable> lost = new java.util.concurrent.ConcurrentHashMap<>();
+        RecordingListener listener = new RecordingListener() {
+            @Override
+            public void onExpertLost(String expert, Throwable failure) {
+                lost.put(expert, failure);
+            }
+        };
+        Mixture mixture = mixture(new FixedRouter(new double[] {0.5, 0.5}), late, onTime);
+        try (DecodeScheduler scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(2, 2, 64, 1L << 40),
+                2, Thread::new)) {
+            scheduler.submit(mixture.start(new GenerationRequest(Prompt.ofTokens(1, 2, 3), SamplingParams.GREEDY,
+                    new StoppingCriteria(10, List.of(), true)), listener));
+            assertThat(listener.result.join().generatedTokens()).isEqualTo(10);
+        }
+        assertThat(lost).containsOnlyKeys("expert-10");
+        assertThat(lost.get("expert-10")).hasMessageContaining("missed the 400 ms deadline of a step");
+        assertThat(listener.tokens.get(9).expertWeights()).containsExactly(0.0, 1.0);
+        await().atMost(5, TimeUnit.SECONDS).until(() -> slowServer.openSessions() == 0);
+    }
+
+    @Test
     void sessionsAreClosedOnTheExpertWhenGenerationsEnd() {
         FakeExpert hosted = local(5);
         ExpertHostServer server = host(Duration.ofMinutes(1), hosted);
@@ -186,9 +214,9 @@ class RemoteMixtureTest {
         return connect(expert.name(), host(Duration.ofMinutes(1), expert));
     }
 
-    private ExpertHostServer host(Duration lease, FakeExpert... experts) {
+    private ExpertHostServer host(Duration lease, Expert... experts) {
         List<HostedExpert> hosted = new ArrayList<>();
-        for (FakeExpert expert : experts) {
+        for (Expert expert : experts) {
             hosted.add(new HostedExpert(expert, Optional.empty(), Set.of(EOS),
                     java.util.Map.of("tokenizer.json", "{}".getBytes())));
         }
@@ -213,6 +241,46 @@ class RemoteMixtureTest {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** An expert whose batched passes become slow after a few, as an overloaded or stalled pod. */
+    private static final class SlowExpert implements Expert {
+        private final FakeExpert delegate;
+        private final long stallMillis;
+        private int fastPasses;
+
+        SlowExpert(FakeExpert delegate, int fastPasses, long stallMillis) {
+            this.delegate = delegate;
+            this.fastPasses = fastPasses;
+            this.stallMillis = stallMillis;
+        }
+
+        @Override
+        public String name() {
+            return delegate.name();
+        }
+
+        @Override
+        public int vocabularySize() {
+            return delegate.vocabularySize();
+        }
+
+        @Override
+        public io.tributary.routing.ExpertSession open(Prompt prompt) {
+            return delegate.open(prompt);
+        }
+
+        @Override
+        public void forward(io.tributary.routing.ExpertBatch batch) {
+            if (fastPasses-- <= 0) {
+                sleep(stallMillis);
+            }
+            delegate.forward(batch);
+        }
+
+        @Override
+        public void close() {
         }
     }
 }
