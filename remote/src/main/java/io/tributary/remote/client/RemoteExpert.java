@@ -4,6 +4,9 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.tributary.remote.proto.CloseReply;
@@ -58,6 +61,7 @@ public final class RemoteExpert implements Expert {
     private final ScheduledExecutorService keepAlive;
     private final AtomicLong bytesReceived = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
+    private volatile String unavailable; // why the last call failed; null while calls succeed
 
     private RemoteExpert(String name, String address, ManagedChannel channel, boolean ownsChannel,
                          RemoteOptions options) {
@@ -238,10 +242,32 @@ public final class RemoteExpert implements Expert {
                 .withDeadlineAfter(options.callTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Asks the expert's gRPC health service whether it serves (a quick call; the channel reconnects by itself once
+     * an expert that went away is back).
+     *
+     * @return empty when the expert serves, otherwise why it does not
+     */
+    public java.util.Optional<String> checkAvailable() {
+        try {
+            HealthCheckResponse.ServingStatus status = call("health check", () -> HealthGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(Math.min(2_000, options.callTimeout().toMillis()), TimeUnit.MILLISECONDS)
+                    .check(HealthCheckRequest.newBuilder().setService(name).build())).getStatus();
+            if (status != HealthCheckResponse.ServingStatus.SERVING) {
+                unavailable = "its health is " + status;
+            }
+        } catch (RemoteExpertException | IllegalArgumentException e) {
+            // unavailable holds the reason
+        }
+        return java.util.Optional.ofNullable(unavailable);
+    }
+
     /** Runs a call; bad input stays the caller's mistake, anything else is the remote expert's failure. */
     private <T> T call(String what, Supplier<T> rpc) {
         try {
-            return rpc.get();
+            T answer = rpc.get();
+            unavailable = null;
+            return answer;
         } catch (StatusRuntimeException e) {
             Status status = e.getStatus();
             if (status.getCode() == Status.Code.INVALID_ARGUMENT) {
@@ -251,6 +277,7 @@ public final class RemoteExpert implements Expert {
                     ? "missed the " + options.callTimeout().toMillis() + " ms deadline of a " + what
                     : what + " failed at " + address + ": " + status.getCode()
                     + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");
+            unavailable = reason;
             throw new RemoteExpertException(name, reason, e);
         }
     }

@@ -50,6 +50,7 @@ public final class Generation {
     private final long createdNanos = System.nanoTime();
     private float[] promptLogProbs; // under the mixture of the first token, when the request asked
     private final LostExperts lost;
+    private final List<LostExpert> lostExperts = new ArrayList<>();
 
     Generation(Mixture mixture, GenerationRequest request, GenerationListener listener) {
         this.mixture = mixture;
@@ -246,6 +247,7 @@ public final class Generation {
         if (weights != null) {
             weights = lost.renormalize(weights);
         }
+        lostExperts.add(new LostExpert(mixture.experts().get(k).name(), tokens.size(), failure.getMessage()));
         listener.onExpertLost(mixture.experts().get(k).name(), failure);
     }
 
@@ -319,7 +321,7 @@ public final class Generation {
             done = true;
             listener.onFinish(new GenerationResult(generatedText.toString(), finish,
                     request.prompt().length(), tokens, request.sampling().sampling() ? sampler.seed() : null,
-                    promptLogProbs));
+                    promptLogProbs, lostExperts));
             return true;
         }
         for (ExpertSession session : sessions) {

@@ -46,6 +46,7 @@ class ExpertLossTest {
             int[] context = PROMPT.tokenIds();
             int lossAt = listener.tokensBeforeLoss;
             assertThat(lossAt).isBetween(1, 19);
+            assertThat(listener.result.join().lostExperts()).containsExactly(new LostExpert("a", lossAt, "a is gone"));
             for (int i = 0; i < 20; i++) {
                 GeneratedToken token = listener.tokens.get(i);
                 if (i >= lossAt) {
