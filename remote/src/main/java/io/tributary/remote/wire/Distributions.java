@@ -23,17 +23,26 @@ public final class Distributions {
     private Distributions() {
     }
 
-    /** @param epsilon 0 for the exact form, otherwise the mass the compact form may leave out, in (0, 1) */
+    /**
+     * @param epsilon 0 for the exact form, otherwise the mass the compact form may leave out, in (0, 1); a
+     *                distribution too flat for the compact form to be smaller travels exact
+     */
     public static Distribution encode(float[] logProbs, double epsilon) {
-        if (epsilon <= 0) {
-            Dense.Builder dense = Dense.newBuilder();
-            for (float logProb : logProbs) {
-                dense.addLogProbs(logProb);
+        if (epsilon > 0) {
+            Sparse sparse = compact(logProbs, epsilon);
+            // A flat distribution needs most tokens to cover 1 − ε, at 5-9 bytes each: then exact is also smaller.
+            if (sparse.getSerializedSize() < DENSE_BYTES_PER_TOKEN * (long) logProbs.length) {
+                return Distribution.newBuilder().setSparse(sparse).build();
             }
-            return Distribution.newBuilder().setDense(dense).build();
         }
-        return Distribution.newBuilder().setSparse(compact(logProbs, epsilon)).build();
+        Dense.Builder dense = Dense.newBuilder();
+        for (float logProb : logProbs) {
+            dense.addLogProbs(logProb);
+        }
+        return Distribution.newBuilder().setDense(dense).build();
     }
+
+    private static final int DENSE_BYTES_PER_TOKEN = 4;
 
     /** The distribution as {@code vocabularySize} natural-log probabilities. */
     public static float[] decode(Distribution distribution, int vocabularySize) {
