@@ -23,6 +23,7 @@ import io.tributary.remote.proto.StepEntry;
 import io.tributary.remote.proto.StepReply;
 import io.tributary.remote.proto.StepRequest;
 import io.tributary.remote.proto.StepResult;
+import io.tributary.remote.security.BearerTokens;
 import io.tributary.remote.wire.Distributions;
 import io.tributary.routing.BatchEntry;
 import io.tributary.routing.Expert;
@@ -82,13 +83,18 @@ public final class RemoteExpert implements Expert {
     }
 
     /**
-     * Connects to expert {@code name} at {@code address} ({@code host:port}) over plaintext gRPC.
+     * Connects to expert {@code name} at {@code address} ({@code host:port}), over TLS when the options' security
+     * says so.
      *
      * @throws RemoteExpertException when the expert cannot be reached or does not host {@code name}
      */
     public static RemoteExpert connect(String name, String address, RemoteOptions options) {
-        ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext()
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES).build();
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(address, options.security().credentials())
+                .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+        if (options.security().token() != null) {
+            builder.intercept(BearerTokens.sending(options.security().token()));
+        }
+        ManagedChannel channel = builder.build();
         return connect(name, address, channel, true, options);
     }
 

@@ -1,5 +1,7 @@
 package io.tributary.remote.client;
 
+import io.tributary.remote.security.RemoteSecurity;
+
 import java.time.Duration;
 
 /**
@@ -10,11 +12,16 @@ import java.time.Duration;
  *                       distribution may leave to a uniform tail (the mixed distribution then differs from the exact
  *                       one by a total variation of at most this much)
  */
-public record RemoteOptions(Duration callTimeout, double compactEpsilon) {
+public record RemoteOptions(Duration callTimeout, double compactEpsilon, RemoteSecurity security) {
 
     public static final RemoteOptions DEFAULT = new RemoteOptions(Duration.ofSeconds(60), 0);
 
+    public RemoteOptions(Duration callTimeout, double compactEpsilon) {
+        this(callTimeout, compactEpsilon, RemoteSecurity.NONE);
+    }
+
     public RemoteOptions {
+        java.util.Objects.requireNonNull(security, "security");
         if (callTimeout.isNegative() || callTimeout.isZero()) {
             throw new IllegalArgumentException("the call timeout must be positive, got " + callTimeout);
         }

@@ -4,6 +4,8 @@ import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.tributary.remote.security.BearerTokens;
+import io.tributary.remote.security.ExpertServerSecurity;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,8 +28,13 @@ public final class ExpertHostServer implements AutoCloseable {
      * @param port        0 picks a free port
      * @param lease       how long a session lives without a step or keep-alive from its gateway
      * @param stepThreads threads that run requests (passes of different experts run side by side)
+     * @param security    TLS, client certificates and bearer token
      */
-    public record Settings(int port, Duration lease, int stepThreads) {
+    public record Settings(int port, Duration lease, int stepThreads, ExpertServerSecurity security) {
+
+        public Settings(int port, Duration lease, int stepThreads) {
+            this(port, lease, stepThreads, ExpertServerSecurity.NONE);
+        }
 
         public Settings {
             if (port < 0 || port > 65_535 || lease.isNegative() || lease.isZero() || stepThreads < 1) {
@@ -50,7 +57,12 @@ public final class ExpertHostServer implements AutoCloseable {
         this.sessions = new HostedSessions(settings.lease(), System::nanoTime);
         this.executor = Executors.newFixedThreadPool(settings.stepThreads(), daemon(threads, "tributary-expert-rpc"));
         this.reaper = Executors.newSingleThreadScheduledExecutor(daemon(Thread::new, "tributary-expert-leases"));
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()),
+                settings.security().credentials());
+        if (settings.security().token() != null) {
+            builder.intercept(BearerTokens.requiring(settings.security().token()));
+        }
+        this.server = builder
                 .executor(executor)
                 .maxInboundMessageSize(256 * 1024 * 1024) // prompts carry images
                 .addService(new ExpertHost(this.experts, sessions))

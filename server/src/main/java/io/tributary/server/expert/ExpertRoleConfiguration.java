@@ -4,6 +4,7 @@ import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.DecodeThreads;
 import io.tributary.server.mixture.HostedExperts;
+import io.tributary.server.mixture.LinkSecurity;
 import io.tributary.server.mixture.MixtureLoader;
 import io.tributary.server.mixture.ServedModel;
 import org.slf4j.Logger;
@@ -29,7 +30,8 @@ class ExpertRoleConfiguration {
                                       DecodeThreads threads) {
         TributaryProperties.ExpertServer settings = properties.expertServer();
         ExpertHostServer server = new ExpertHostServer(HostedExperts.of(model, checked),
-                new ExpertHostServer.Settings(settings.port(), settings.sessionLease(), settings.threads()), threads)
+                new ExpertHostServer.Settings(settings.port(), settings.sessionLease(), settings.threads(),
+                        LinkSecurity.expertServer(settings)), threads)
                 .start();
         LOG.info("serving experts {} to gateways over gRPC on port {}", model.expertNames(), server.port());
         return server;

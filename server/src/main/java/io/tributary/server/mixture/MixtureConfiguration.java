@@ -57,7 +57,7 @@ class MixtureConfiguration {
         TributaryProperties.Remote remote = properties.remote();
         return new MixtureLoader(loadOptions(properties),
                 new ImageLimits(limits.maxImageBytes().toBytes(), limits.maxImagePixels()),
-                new RemoteOptions(remote.callTimeout(), remote.compactEpsilon()),
+                new RemoteOptions(remote.callTimeout(), remote.compactEpsilon(), LinkSecurity.gateway(remote)),
                 properties.cacheDir().resolve("remote-tokenizers"));
     }
 
