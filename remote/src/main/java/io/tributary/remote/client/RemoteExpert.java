@@ -71,8 +71,7 @@ public final class RemoteExpert implements Expert {
         this.channel = channel;
         this.ownsChannel = ownsChannel;
         this.options = options;
-        this.description = call("describe", () -> blocking().describe(DescribeRequest.newBuilder().setExpert(name)
-                .build()));
+        this.description = call("describe", () -> describeWaitingForStart(options));
         this.keepAlive = Executors.newSingleThreadScheduledExecutor(work -> {
             Thread thread = new Thread(work, "tributary-remote-keepalive-" + name);
             thread.setDaemon(true);
@@ -241,6 +240,16 @@ public final class RemoteExpert implements Expert {
         } catch (StatusRuntimeException e) {
             // The next step reports the failure to the request it belongs to; renewal just tries again.
         }
+    }
+
+    /** Describe, waiting up to the startup wait for an expert whose server is not up yet. */
+    private DescribeReply describeWaitingForStart(RemoteOptions options) {
+        ExpertServiceGrpc.ExpertServiceBlockingStub stub = blocking();
+        if (options.startupWait().compareTo(options.callTimeout()) > 0) {
+            stub = ExpertServiceGrpc.newBlockingStub(channel).withWaitForReady()
+                    .withDeadlineAfter(options.startupWait().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return stub.describe(DescribeRequest.newBuilder().setExpert(name).build());
     }
 
     private ExpertServiceGrpc.ExpertServiceBlockingStub blocking() {

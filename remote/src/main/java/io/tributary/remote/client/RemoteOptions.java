@@ -12,7 +12,8 @@ import java.time.Duration;
  *                       distribution may leave to a uniform tail (the mixed distribution then differs from the exact
  *                       one by a total variation of at most this much)
  */
-public record RemoteOptions(Duration callTimeout, double compactEpsilon, RemoteSecurity security) {
+public record RemoteOptions(Duration callTimeout, double compactEpsilon, RemoteSecurity security,
+                            Duration startupWait) {
 
     public static final RemoteOptions DEFAULT = new RemoteOptions(Duration.ofSeconds(60), 0);
 
@@ -20,8 +21,15 @@ public record RemoteOptions(Duration callTimeout, double compactEpsilon, RemoteS
         this(callTimeout, compactEpsilon, RemoteSecurity.NONE);
     }
 
+    public RemoteOptions(Duration callTimeout, double compactEpsilon, RemoteSecurity security) {
+        this(callTimeout, compactEpsilon, security, Duration.ZERO);
+    }
+
     public RemoteOptions {
         java.util.Objects.requireNonNull(security, "security");
+        if (startupWait.isNegative()) {
+            throw new IllegalArgumentException("the startup wait must not be negative, got " + startupWait);
+        }
         if (callTimeout.isNegative() || callTimeout.isZero()) {
             throw new IllegalArgumentException("the call timeout must be positive, got " + callTimeout);
         }

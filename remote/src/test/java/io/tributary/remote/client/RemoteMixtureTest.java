@@ -36,7 +36,7 @@ class RemoteMixtureTest {
 
     private static final int VOCABULARY = 97;
     private static final int EOS = 96;
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    private final List<AutoCloseable> closing = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @AfterEach
     void closeAll() throws Exception {
@@ -125,6 +125,28 @@ class RemoteMixtureTest {
         assertThat(lost.get("expert-10")).hasMessageContaining("missed the 400 ms deadline of a step");
         assertThat(listener.tokens.get(9).expertWeights()).containsExactly(0.0, 1.0);
         await().atMost(5, TimeUnit.SECONDS).until(() -> slowServer.openSessions() == 0);
+    }
+
+    @Test
+    void aGatewayStartingBeforeItsExpertWaitsForIt() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        int expertPort = port;
+        Thread later = new Thread(() -> {
+            sleep(1_500);
+            closing.add(new ExpertHostServer(List.of(new HostedExpert(local(12), Optional.empty(), Set.of(EOS),
+                    java.util.Map.of())), new ExpertHostServer.Settings(expertPort, Duration.ofMinutes(1), 1),
+                    Thread::new).start());
+        });
+        later.start();
+        RemoteExpert remote = RemoteExpert.connect("expert-12", "localhost:" + port,
+                new RemoteOptions(Duration.ofSeconds(5), 0, io.tributary.remote.security.RemoteSecurity.NONE,
+                        Duration.ofSeconds(30)));
+        closing.add(remote);
+        later.join();
+        assertThat(remote.vocabularySize()).isEqualTo(VOCABULARY);
     }
 
     @Test

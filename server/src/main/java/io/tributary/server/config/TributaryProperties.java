@@ -51,6 +51,8 @@ public record TributaryProperties(
      * @param callTimeout    deadline of one call to a remote expert (a batched step, an open); one that misses it
      *                       counts as failed
      * @param token          a bearer token sent on every call to a remote expert
+     * @param startupWait    how long start-up waits for a remote expert that does not answer yet (pods start in any
+     *                       order)
      * @param compactEpsilon 0: exact distributions on the wire (the default: greedy decoding is then identical to
      *                       in-process experts); above 0, the probability mass each expert may leave out, the mixed
      *                       distribution then differing from the exact one by a total variation of at most this much
@@ -60,7 +62,8 @@ public record TributaryProperties(
             @jakarta.validation.constraints.DecimalMin("0") @jakarta.validation.constraints.DecimalMax(
                     value = "1", inclusive = false) @DefaultValue("0") double compactEpsilon,
             @Valid @NotNull @DefaultValue ClientTls tls,
-            String token) {
+            String token,
+            @NotNull @DefaultValue("2m") Duration startupWait) {
     }
 
     /**

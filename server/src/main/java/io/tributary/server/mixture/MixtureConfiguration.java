@@ -57,7 +57,8 @@ class MixtureConfiguration {
         TributaryProperties.Remote remote = properties.remote();
         return new MixtureLoader(loadOptions(properties),
                 new ImageLimits(limits.maxImageBytes().toBytes(), limits.maxImagePixels()),
-                new RemoteOptions(remote.callTimeout(), remote.compactEpsilon(), LinkSecurity.gateway(remote)),
+                new RemoteOptions(remote.callTimeout(), remote.compactEpsilon(), LinkSecurity.gateway(remote),
+                        remote.startupWait()),
                 properties.cacheDir().resolve("remote-tokenizers"));
     }
 

@@ -34,6 +34,7 @@ class TributaryPropertiesTest {
         assertThat(defaults.role()).isEqualTo(TributaryProperties.Role.GATEWAY);
         assertThat(defaults.remote().callTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
         assertThat(defaults.remote().compactEpsilon()).isZero();
+        assertThat(defaults.remote().startupWait()).isEqualTo(java.time.Duration.ofMinutes(2));
         assertThat(defaults.expertServer().port()).isEqualTo(50051);
         assertThat(defaults.expertServer().sessionLease()).isEqualTo(java.time.Duration.ofSeconds(60));
 
