@@ -22,9 +22,7 @@ import io.tributary.remote.proto.OpenRequest;
 import io.tributary.remote.proto.StepEntry;
 import io.tributary.remote.proto.StepReply;
 import io.tributary.remote.proto.StepRequest;
-import io.tributary.remote.proto.StepResult;
 import io.tributary.remote.security.BearerTokens;
-import io.tributary.remote.wire.Distributions;
 import io.tributary.routing.BatchEntry;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertBatch;
@@ -32,7 +30,9 @@ import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -204,21 +204,7 @@ public final class RemoteExpert implements Expert {
                     + " sessions of a step", null);
         }
         for (int i = 0; i < sessions.length; i++) {
-            StepResult result = reply.getResults(i);
-            float[] next = result.getPendingPositions() == 0
-                    ? Distributions.decode(result.getNext(), vocabularySize()) : null;
-            boolean scored = result.hasPromptScore() && result.getPromptScore().getSupported();
-            float[] tokenLogProbs = null;
-            if (scored) {
-                List<Float> values = result.getPromptScore().getTokenLogProbsList();
-                tokenLogProbs = new float[values.size()];
-                for (int t = 0; t < tokenLogProbs.length; t++) {
-                    tokenLogProbs[t] = values.get(t);
-                }
-            }
-            sessions[i].stepped(result.getPendingPositions(), next,
-                    scored ? result.getPromptScore().getLogLikelihood() : null, tokenLogProbs,
-                    result.hasPromptScore() && !result.getPromptScore().getSupported());
+            sessions[i].stepped(reply.getResults(i), vocabularySize());
         }
     }
 
@@ -263,7 +249,7 @@ public final class RemoteExpert implements Expert {
      *
      * @return empty when the expert serves, otherwise why it does not
      */
-    public java.util.Optional<String> checkAvailable() {
+    public Optional<String> checkAvailable() {
         try {
             HealthCheckResponse.ServingStatus status = call("health check", () -> HealthGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(Math.min(2_000, options.callTimeout().toMillis()), TimeUnit.MILLISECONDS)
@@ -274,7 +260,7 @@ public final class RemoteExpert implements Expert {
         } catch (RemoteExpertException | IllegalArgumentException e) {
             // unavailable holds the reason
         }
-        return java.util.Optional.ofNullable(unavailable);
+        return Optional.ofNullable(unavailable);
     }
 
     /** Runs a call; bad input stays the caller's mistake, anything else is the remote expert's failure. */
@@ -298,7 +284,7 @@ public final class RemoteExpert implements Expert {
     }
 
     private static List<Integer> ids(Prompt prompt) {
-        return java.util.Arrays.stream(prompt.tokenIds()).boxed().toList();
+        return Arrays.stream(prompt.tokenIds()).boxed().toList();
     }
 
     private static List<Image> images(Prompt prompt) {

@@ -1,5 +1,8 @@
 package io.tributary.remote.client;
 
+import io.tributary.remote.proto.PromptScore;
+import io.tributary.remote.proto.StepResult;
+import io.tributary.remote.wire.Distributions;
 import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 
@@ -48,19 +51,25 @@ final class RemoteSession implements ExpertSession {
         return Arrays.copyOf(appended, appendedCount);
     }
 
-    /** What a step answered for this session. */
-    void stepped(int pendingPositions, float[] distribution, Double logLikelihood, float[] tokenLogProbs,
-                 boolean scoreUnsupported) {
+    /** What a step answered for this session: positions left, and the distribution and prompt score when done. */
+    void stepped(StepResult result, int vocabularySize) {
         appendedCount = 0;
-        pending = pendingPositions;
-        if (pendingPositions == 0) {
-            next = distribution;
+        pending = result.getPendingPositions();
+        if (pending == 0) {
+            next = Distributions.decode(result.getNext(), vocabularySize);
         }
-        if (logLikelihood != null) {
-            promptLogLikelihood = logLikelihood;
-            promptTokenLogProbs = tokenLogProbs;
+        if (result.hasPromptScore()) {
+            PromptScore score = result.getPromptScore();
+            if (score.getSupported()) {
+                promptLogLikelihood = score.getLogLikelihood();
+                promptTokenLogProbs = new float[score.getTokenLogProbsCount()];
+                for (int t = 0; t < promptTokenLogProbs.length; t++) {
+                    promptTokenLogProbs[t] = score.getTokenLogProbs(t);
+                }
+            } else {
+                scoringUnsupported = true;
+            }
         }
-        scoringUnsupported |= scoreUnsupported;
     }
 
     @Override
