@@ -37,7 +37,8 @@ ENV TRIBUTARY_CACHE_DIR=/var/cache/tributary/mixtures \
 VOLUME /var/cache/tributary
 WORKDIR /app
 USER 10001:10001
-EXPOSE 8080
+# 8080: the HTTP API and probes; 50051: experts over gRPC when started with TRIBUTARY_ROLE=expert.
+EXPOSE 8080 50051
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 CMD ["/usr/local/bin/tributary-healthcheck"]
 ENTRYPOINT ["java", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"]
 

@@ -53,3 +53,39 @@ app.kubernetes.io/component: server
 {{- define "tributary.terminationGracePeriodSeconds" -}}
 {{- add .Values.server.shutdown.preStopSleepSeconds .Values.server.shutdown.drainSeconds .Values.server.shutdown.marginSeconds }}
 {{- end }}
+
+{{/* A remote expert's objects: <fullname>-expert-<name>. Call with (dict "root" $ "expert" $expert). */}}
+{{- define "tributary.expert.fullname" -}}
+{{- printf "%s-expert-%s" (include "tributary.fullname" .root) .expert.name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tributary.expert.selectorLabels" -}}
+{{ include "tributary.selectorLabels" .root }}
+app.kubernetes.io/component: expert
+tributary.io/expert: {{ .expert.name }}
+{{- end }}
+
+{{/*
+The gateway's manifest: mixture.manifest as given, or, with remote experts, its name and router with the experts
+named by their Services' addresses. Empty when neither is set (the embedded default).
+*/}}
+{{- define "tributary.gatewayManifest" -}}
+{{- if .Values.experts }}
+{{- if .Values.mixture.manifest.experts }}
+{{- fail "give the experts either in mixture.manifest.experts (served by the gateway) or in experts (remote), not both" }}
+{{- end }}
+{{- $manifest := dict "name" (.Values.mixture.manifest.name | default (include "tributary.fullname" .)) }}
+{{- $entries := list }}
+{{- range .Values.experts }}
+{{- $address := printf "%s:%d" (include "tributary.expert.fullname" (dict "root" $ "expert" .)) (int $.Values.expertServer.port) }}
+{{- $entries = append $entries (dict "name" .name "address" $address) }}
+{{- end }}
+{{- $_ := set $manifest "experts" $entries }}
+{{- with .Values.mixture.manifest.router }}
+{{- $_ := set $manifest "router" . }}
+{{- end }}
+{{- toYaml $manifest }}
+{{- else if .Values.mixture.manifest }}
+{{- toYaml .Values.mixture.manifest }}
+{{- end }}
+{{- end }}

@@ -245,7 +245,8 @@ public final class DecodeScheduler implements AutoCloseable {
         for (int i = 0; i < passes.size(); i++) {
             Throwable failure = failures[i];
             if (failure != null) {
-                passes.get(i).owners().forEach(owner -> owner.failStep(failure));
+                DecodeStep.Pass pass = passes.get(i);
+                pass.owners().forEach(owner -> owner.expertFailed(pass.expert(), failure));
             }
         }
     }

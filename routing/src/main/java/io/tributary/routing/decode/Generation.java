@@ -3,6 +3,7 @@ package io.tributary.routing.decode;
 import io.tributary.routing.Detokenizer;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
+import io.tributary.routing.ExpertUnavailableException;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.mixing.LogMixture;
 import io.tributary.routing.mixing.Weights;
@@ -48,12 +49,15 @@ public final class Generation {
     private long kvReservation = -1; // computed once: it may read image headers
     private final long createdNanos = System.nanoTime();
     private float[] promptLogProbs; // under the mixture of the first token, when the request asked
+    private final LostExperts lost;
+    private final List<LostExpert> lostExperts = new ArrayList<>();
 
     Generation(Mixture mixture, GenerationRequest request, GenerationListener listener) {
         this.mixture = mixture;
         this.request = request;
         this.listener = listener;
         this.sessions = new ExpertSession[mixture.experts().size()];
+        this.lost = new LostExperts(sessions.length);
         this.router = request.router() != null ? request.router() : mixture.router();
         this.sampler = new TokenSampler(request.sampling(), request.prompt().tokenIds(),
                 ThreadLocalRandom.current().nextLong());
@@ -133,7 +137,7 @@ public final class Generation {
             try {
                 pass.expert().forward(pass.batch());
             } catch (RuntimeException e) {
-                fail(e);
+                expertFailed(pass.expert(), e);
             }
         }
         return finishStep();
@@ -159,11 +163,17 @@ public final class Generation {
                 scoringPrompt = routing.needsPromptLikelihood();
             }
             if (!scoringPrompt && weights == null) {
-                weights = Weights.normalize(routing.weights());
+                weights = lost.renormalize(Weights.normalize(routing.weights()));
             }
-            for (int k = 0; k < sessions.length; k++) {
-                if (scoringPrompt || weights[k] > 0) {
-                    ExpertSession session = session(k);
+            for (int k = 0; k < sessions.length && !done; k++) {
+                if (!lost.isLost(k) && (scoringPrompt || weights[k] > 0)) {
+                    ExpertSession session;
+                    try {
+                        session = session(k);
+                    } catch (ExpertUnavailableException e) {
+                        lose(k, e);
+                        continue;
+                    }
                     int pending = session.pendingPositions();
                     if (pending > 0) {
                         // Prompt log-probabilities are those of the experts that choose the first token.
@@ -201,11 +211,44 @@ public final class Generation {
         }
     }
 
-    /** Fails this generation because a batched pass it was part of failed. */
-    void failStep(Throwable error) {
-        if (!done) {
+    /**
+     * A batched pass of {@code expert} this generation was part of failed: an expert that became unavailable is
+     * dropped for this generation (see {@link LostExperts}); any other failure fails the generation.
+     */
+    void expertFailed(Expert expert, Throwable error) {
+        int k = mixture.experts().indexOf(expert);
+        if (done) {
+            return;
+        }
+        if (k >= 0 && error instanceof ExpertUnavailableException unavailable) {
+            lose(k, unavailable);
+        } else {
             fail(error);
         }
+    }
+
+    /** Drops expert {@code k}: frees its session, renormalises the weights, tells the listener. */
+    private void lose(int k, ExpertUnavailableException failure) {
+        if (sessions[k] != null) {
+            try {
+                sessions[k].close();
+            } catch (RuntimeException ignored) {
+                // The expert is gone; its side frees what it held when its lease runs out.
+            }
+            sessions[k] = null;
+        }
+        try {
+            lost.lose(k, failure);
+        } catch (AllExpertsLostException allLost) {
+            listener.onExpertLost(mixture.experts().get(k).name(), failure);
+            fail(allLost);
+            return;
+        }
+        if (weights != null) {
+            weights = lost.renormalize(weights);
+        }
+        lostExperts.add(new LostExpert(mixture.experts().get(k).name(), tokens.size(), failure.getMessage()));
+        listener.onExpertLost(mixture.experts().get(k).name(), failure);
     }
 
     /**
@@ -217,20 +260,21 @@ public final class Generation {
             return false;
         }
         if (scoringPrompt) {
-            for (ExpertSession session : sessions) {
-                if (session == null || session.pendingPositions() > 0) {
+            for (int k = 0; k < sessions.length; k++) {
+                if (!lost.isLost(k) && (sessions[k] == null || sessions[k].pendingPositions() > 0)) {
                     return false;
                 }
             }
             double[] likelihoods = new double[sessions.length];
             for (int k = 0; k < sessions.length; k++) {
-                likelihoods[k] = sessions[k].promptLogLikelihood();
+                // A lost expert explains nothing: a posterior router rules it out.
+                likelihoods[k] = lost.isLost(k) ? Double.NEGATIVE_INFINITY : sessions[k].promptLogLikelihood();
             }
             routing.observePrompt(likelihoods);
             scoringPrompt = false;
         }
         if (weights == null) {
-            weights = Weights.normalize(routing.weights());
+            weights = lost.renormalize(Weights.normalize(routing.weights()));
         }
         for (int k = 0; k < sessions.length; k++) {
             if (weights[k] > 0 && (sessions[k] == null || sessions[k].pendingPositions() > 0)) {
@@ -254,7 +298,7 @@ public final class Generation {
         }
         float[] mixed = LogMixture.mix(weights, expertLogProbs);
         int token = sampler.sample(mixed);
-        routing.observe(token, logProbsOf(token, expertLogProbs));
+        routing.observe(token, logProbsOf(token, expertLogProbs, lost));
         remember(token);
 
         boolean special = mixture.detokenizer().isSpecial(token);
@@ -277,7 +321,7 @@ public final class Generation {
             done = true;
             listener.onFinish(new GenerationResult(generatedText.toString(), finish,
                     request.prompt().length(), tokens, request.sampling().sampling() ? sampler.seed() : null,
-                    promptLogProbs));
+                    promptLogProbs, lostExperts));
             return true;
         }
         for (ExpertSession session : sessions) {
@@ -356,10 +400,12 @@ public final class Generation {
         generatedIds[tokens.size()] = token;
     }
 
-    private static double[] logProbsOf(int token, float[][] expertLogProbs) {
+    /** Each expert's log-probability of the token: NaN when it was not run, -∞ once it is lost. */
+    private static double[] logProbsOf(int token, float[][] expertLogProbs, LostExperts lost) {
         double[] result = new double[expertLogProbs.length];
         for (int k = 0; k < result.length; k++) {
-            result[k] = expertLogProbs[k] == null ? Double.NaN : expertLogProbs[k][token];
+            result[k] = expertLogProbs[k] != null ? expertLogProbs[k][token]
+                    : lost.isLost(k) ? Double.NEGATIVE_INFINITY : Double.NaN;
         }
         return result;
     }

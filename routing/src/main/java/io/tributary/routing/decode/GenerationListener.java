@@ -14,4 +14,11 @@ public interface GenerationListener {
 
     /** The generation failed or was cancelled; its resources are already freed. */
     void onError(Throwable error);
+
+    /**
+     * An expert became unavailable mid-generation ({@code failure} says how): the generation goes on without it,
+     * the others' weights renormalised. Reported before the next token.
+     */
+    default void onExpertLost(String expert, Throwable failure) {
+    }
 }

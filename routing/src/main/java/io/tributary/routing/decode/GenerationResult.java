@@ -9,13 +9,21 @@ import java.util.List;
  * @param seed           the sampling seed used, when sampling; {@code null} for greedy decoding
  * @param promptLogProbs each prompt token's log-probability under the mixture that chose the first token
  *                       ({@code NaN} for the first token), when the request asked; otherwise {@code null}
+ * @param lostExperts    experts that became unavailable during the generation, which finished without them
  */
 public record GenerationResult(String generatedText, FinishReason finishReason, int promptTokens,
-                               List<GeneratedToken> tokens, Long seed, float[] promptLogProbs) {
+                               List<GeneratedToken> tokens, Long seed, float[] promptLogProbs,
+                               List<LostExpert> lostExperts) {
 
     public GenerationResult {
         tokens = List.copyOf(tokens);
         promptLogProbs = promptLogProbs == null ? null : promptLogProbs.clone();
+        lostExperts = List.copyOf(lostExperts);
+    }
+
+    public GenerationResult(String generatedText, FinishReason finishReason, int promptTokens,
+                            List<GeneratedToken> tokens, Long seed, float[] promptLogProbs) {
+        this(generatedText, finishReason, promptTokens, tokens, seed, promptLogProbs, List.of());
     }
 
     public GenerationResult(String generatedText, FinishReason finishReason, int promptTokens,

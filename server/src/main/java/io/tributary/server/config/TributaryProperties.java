@@ -25,6 +25,10 @@ import java.util.List;
  * @param chatTemplate a Jinja chat template file to use instead of the checkpoints' own
  * @param shutdown how the server stops
  * @param security who may call the API and what it may make the server fetch
+ * @param role     {@code gateway} serves the HTTP API over the manifest's experts (local or remote);
+ *                 {@code expert} serves the manifest's experts to gateways over gRPC instead
+ * @param remote   how a gateway talks to experts the manifest names by address
+ * @param expertServer the gRPC endpoint of the expert role
  */
 @Validated
 @ConfigurationProperties("tributary")
@@ -36,7 +40,68 @@ public record TributaryProperties(
         @Valid @NotNull @DefaultValue Scheduler scheduler,
         @Valid @NotNull @DefaultValue Limits limits,
         @Valid @NotNull @DefaultValue Shutdown shutdown,
-        @Valid @NotNull @DefaultValue Security security) {
+        @Valid @NotNull @DefaultValue Security security,
+        @NotNull @DefaultValue("gateway") Role role,
+        @Valid @NotNull @DefaultValue Remote remote,
+        @Valid @NotNull @DefaultValue ExpertServer expertServer) {
+
+    public enum Role { GATEWAY, EXPERT }
+
+    /**
+     * @param callTimeout    deadline of one call to a remote expert (a batched step, an open); one that misses it
+     *                       counts as failed
+     * @param token          a bearer token sent on every call to a remote expert
+     * @param startupWait    how long start-up waits for a remote expert that does not answer yet (pods start in any
+     *                       order)
+     * @param compactEpsilon 0: exact distributions on the wire (the default: greedy decoding is then identical to
+     *                       in-process experts); above 0, the probability mass each expert may leave out, the mixed
+     *                       distribution then differing from the exact one by a total variation of at most this much
+     */
+    public record Remote(
+            @NotNull @DefaultValue("60s") Duration callTimeout,
+            @jakarta.validation.constraints.DecimalMin("0") @jakarta.validation.constraints.DecimalMax(
+                    value = "1", inclusive = false) @DefaultValue("0") double compactEpsilon,
+            @Valid @NotNull @DefaultValue ClientTls tls,
+            String token,
+            @NotNull @DefaultValue("2m") Duration startupWait) {
+    }
+
+    /**
+     * TLS from a gateway to its remote experts.
+     *
+     * @param enabled     use TLS (implied by any file below)
+     * @param ca          PEM certificates of the authorities that signed the experts' certificates; unset: the JVM's
+     * @param certificate the gateway's PEM client certificate chain, for experts that require one
+     * @param privateKey  its PEM private key (PKCS#8)
+     */
+    public record ClientTls(@DefaultValue("false") boolean enabled, Path ca, Path certificate, Path privateKey) {
+    }
+
+    /**
+     * TLS of the expert role's gRPC endpoint.
+     *
+     * @param certificate PEM certificate chain; unset: plaintext
+     * @param privateKey  its PEM private key (PKCS#8)
+     * @param clientCa    PEM certificates of the authorities whose client certificates are accepted; set, every
+     *                    gateway must present one (mutual TLS)
+     */
+    public record ServerTls(Path certificate, Path privateKey, Path clientCa) {
+    }
+
+    /**
+     * @param port         the gRPC port of the expert role
+     * @param sessionLease how long a session lives without a step or keep-alive from its gateway (a gateway that
+     *                     vanished leaves no KV cache behind for longer)
+     * @param threads      threads that run gateways' calls (passes of different experts run side by side)
+     * @param token        a bearer token every gateway call must carry (the health service needs none)
+     */
+    public record ExpertServer(
+            @Min(0) @Max(65535) @DefaultValue("50051") int port,
+            @NotNull @DefaultValue("60s") Duration sessionLease,
+            @Min(1) @Max(256) @DefaultValue("4") int threads,
+            @Valid @NotNull @DefaultValue ServerTls tls,
+            String token) {
+    }
 
     /**
      * Where the experts run.

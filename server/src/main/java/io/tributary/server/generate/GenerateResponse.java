@@ -13,7 +13,22 @@ public record GenerateResponse(String generatedText, Details details) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Details(String finishReason, int generatedTokens, Long seed, List<PrefillToken> prefill,
-                          List<Token> tokens, List<List<TopToken>> topTokens) {
+                          List<Token> tokens, List<List<TopToken>> topTokens,
+                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
+    }
+
+    /**
+     * Tributary's addition, present only when it happened: an expert that became unavailable during the generation
+     * (a remote expert unreachable or past its deadline), which finished without it, the others' weights renormalised.
+     *
+     * @param afterTokens tokens generated before it was lost
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record LostExpert(String expert, int afterTokens, String reason) {
+
+        static List<LostExpert> of(List<io.tributary.routing.decode.LostExpert> lost) {
+            return lost.stream().map(l -> new LostExpert(l.expert(), l.afterTokens(), l.reason())).toList();
+        }
     }
 
     /**

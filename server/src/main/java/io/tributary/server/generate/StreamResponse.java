@@ -18,6 +18,8 @@ public record StreamResponse(int index, GenerateResponse.Token token, List<Gener
                              String generatedText, StreamDetails details) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record StreamDetails(String finishReason, int generatedTokens, Long seed, int inputLength) {
+    public record StreamDetails(String finishReason, int generatedTokens, Long seed, int inputLength,
+                                @JsonInclude(JsonInclude.Include.NON_EMPTY)
+                                List<GenerateResponse.LostExpert> lostExperts) {
     }
 }

@@ -34,7 +34,8 @@ final class Tokens {
         List<GenerateResponse.Token> tokens = result.tokens().stream().map(Tokens::toWire).toList();
         return new GenerateResponse.Details(result.finishReason().wireName(), result.generatedTokens(),
                 result.seed(), prefill(request.prompt().tokenIds(), result.promptLogProbs(), detokenizer), tokens,
-                request.topTokens() > 0 ? result.tokens().stream().map(Tokens::topTokens).toList() : List.of());
+                request.topTokens() > 0 ? result.tokens().stream().map(Tokens::topTokens).toList() : List.of(),
+                GenerateResponse.LostExpert.of(result.lostExperts()));
     }
 
     /** The prompt's tokens with their log-probabilities (TGI's {@code prefill}); empty unless they were asked. */
@@ -53,6 +54,6 @@ final class Tokens {
 
     static StreamResponse.StreamDetails streamDetails(GenerationResult result) {
         return new StreamResponse.StreamDetails(result.finishReason().wireName(), result.generatedTokens(),
-                result.seed(), result.promptTokens());
+                result.seed(), result.promptTokens(), GenerateResponse.LostExpert.of(result.lostExperts()));
     }
 }

@@ -187,6 +187,14 @@ public class GenerationMetrics {
                         .tag("reason", outcome).register(registry).increment();
                 listener.onError(error);
             }
+
+            @Override
+            public void onExpertLost(String expert, Throwable failure) {
+                Counter.builder("tributary.expert_lost").description("Requests that went on without an expert that "
+                        + "became unavailable (unreachable, past its deadline)").tag("expert", expert)
+                        .register(registry).increment();
+                listener.onExpertLost(expert, failure);
+            }
         };
     }
 }

@@ -25,7 +25,7 @@ import java.util.Set;
 public final class ManifestReader {
 
     static final List<String> TOP_LEVEL_KEYS = List.of("name", "experts", "router");
-    static final List<String> EXPERT_KEYS = List.of("name", "path");
+    static final List<String> EXPERT_KEYS = List.of("name", "path", "address");
     static final List<String> ROUTER_KEYS = List.of("mode", "weights", "temperature", "top_k", "priors", "centroids",
             "classifier", "feature_extractor", "fine_to_coarse", "feature_normalization");
 
@@ -66,7 +66,7 @@ public final class ManifestReader {
         return file;
     }
 
-    /** Resolves an expert's checkpoint path against the manifest's directory. */
+    /** Resolves a local expert's checkpoint path against the manifest's directory. */
     public static Path checkpointDirectory(Path manifestFile, MixtureManifest.ExpertEntry expert) {
         return resolve(manifestFile, expert.path());
     }
@@ -101,6 +101,17 @@ public final class ManifestReader {
     private static MixtureManifest.ExpertEntry expert(Path file, JsonNode node, String path) {
         ManifestFields fields = ManifestFields.mapping(file, node, path, EXPERT_KEYS);
         String name = fields.text("name", true);
+        if (fields.has("address")) {
+            if (fields.has("path")) {
+                throw fields.problem("address", "give either path (a checkpoint served here) or address (an expert "
+                        + "server), not both");
+            }
+            return MixtureManifest.ExpertEntry.remote(name, ExpertAddresses.check(fields, "address"));
+        }
+        if (!fields.has("path")) {
+            throw fields.problem("path", "is required: a checkpoint directory, or give address: host:port for an "
+                    + "expert served by another process");
+        }
         String directory = fields.text("path", true);
         Path resolved = resolve(file, directory);
         if (!Files.isDirectory(resolved)) {

@@ -3,6 +3,7 @@ package io.tributary.server.mixture;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.image.ImageLimits;
+import io.tributary.remote.client.RemoteOptions;
 import io.tributary.server.chat.ChatMessage;
 import io.tributary.server.chat.ChatTemplate;
 import io.tributary.server.chat.ChatTemplateException;
@@ -20,24 +21,45 @@ import java.util.List;
 @Configuration(proxyBeanMethods = false)
 class MixtureConfiguration {
 
-    @Bean(destroyMethod = "close")
-    ServedModel servedModel(TributaryProperties properties) {
+    /** The manifest and everything it names, checked (remote experts connected) before anything loads. */
+    @Bean
+    MixtureLoader.Checked checkedMixture(TributaryProperties properties) {
         Path manifest = properties.mixture() != null ? properties.mixture()
                 : EmbeddedDefaultMixture.ensure(properties.cacheDir());
-        TributaryProperties.Engine engine = properties.engine();
-        LoadOptions options = new LoadOptions(engine.device(), engine.precision(), engine.weightLoading());
-        TributaryProperties.Limits limits = properties.limits();
-        MixtureLoader loader = new MixtureLoader(options,
-                new ImageLimits(limits.maxImageBytes().toBytes(), limits.maxImagePixels()));
+        MixtureLoader.Checked mixture = loader(properties).check(manifest);
+        if (properties.role() == TributaryProperties.Role.EXPERT) {
+            ExpertRoleCheck.requireLocalExperts(mixture);
+        }
+        return mixture;
+    }
+
+    @Bean(destroyMethod = "close")
+    ServedModel servedModel(TributaryProperties properties, MixtureLoader.Checked mixture) {
         // Cheapest first: a mistake in the manifest fails before the native engine starts, a missing GPU before
         // any weight is read.
-        MixtureLoader.Checked mixture = loader.check(manifest);
+        TributaryProperties.Engine engine = properties.engine();
+        LoadOptions options = loadOptions(properties);
         NativeTarget.requireDevice(options);
         ChatTemplate chatTemplate = properties.chatTemplate() == null ? null
                 : chatTemplate(properties.chatTemplate(), mixture.directories().get(0));
         NativeTarget.setIntraOpThreads(engine.threads());
-        ServedModel served = loader.load(mixture);
+        ServedModel served = loader(properties).load(mixture);
         return chatTemplate == null ? served : served.withChatTemplate(chatTemplate);
+    }
+
+    private static LoadOptions loadOptions(TributaryProperties properties) {
+        TributaryProperties.Engine engine = properties.engine();
+        return new LoadOptions(engine.device(), engine.precision(), engine.weightLoading());
+    }
+
+    private static MixtureLoader loader(TributaryProperties properties) {
+        TributaryProperties.Limits limits = properties.limits();
+        TributaryProperties.Remote remote = properties.remote();
+        return new MixtureLoader(loadOptions(properties),
+                new ImageLimits(limits.maxImageBytes().toBytes(), limits.maxImagePixels()),
+                new RemoteOptions(remote.callTimeout(), remote.compactEpsilon(), LinkSecurity.gateway(remote),
+                        remote.startupWait()),
+                properties.cacheDir().resolve("remote-tokenizers"));
     }
 
     /** The operator's template, checked by rendering a one-line conversation before any expert loads. */

@@ -7,6 +7,8 @@ import io.tributary.model.ModelLoadException;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.model.vision.VisionTowers;
+import io.tributary.remote.client.RemoteExpert;
+import io.tributary.remote.client.RemoteOptions;
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.Mixture;
 import io.tributary.routing.router.FeatureExtractor;
@@ -19,8 +21,10 @@ import org.slf4j.LoggerFactory;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -36,24 +40,39 @@ public final class MixtureLoader {
 
     private final LoadOptions options;
     private final ImageLimits imageLimits;
+    private final RemoteCheckpoints remote;
 
     public MixtureLoader(LoadOptions options) {
         this(options, ImageLimits.DEFAULT);
     }
 
     public MixtureLoader(LoadOptions options, ImageLimits imageLimits) {
+        this(options, imageLimits, RemoteOptions.DEFAULT,
+                Path.of(System.getProperty("java.io.tmpdir"), "tributary-remote-tokenizers"));
+    }
+
+    /**
+     * @param remoteOptions  how to talk to experts the manifest names by address
+     * @param tokenizerCache where their tokenizer files are kept
+     */
+    public MixtureLoader(LoadOptions options, ImageLimits imageLimits, RemoteOptions remoteOptions,
+                         Path tokenizerCache) {
         this.options = options;
         this.imageLimits = imageLimits;
+        this.remote = new RemoteCheckpoints(remoteOptions, tokenizerCache);
     }
 
     /**
      * A mixture that passed every check that reads no weights ({@link #check}), ready to {@link #load(Checked)}.
      *
-     * @param directories each expert's checkpoint directory, in manifest order
+     * @param directories each expert's checkpoint directory, in manifest order; for a remote expert, the directory
+     *                    its tokenizer files were written to
      * @param placeholder the experts' common image placeholder; empty for text-only experts
+     * @param remote      the connected remote experts by manifest index; {@link #load(Checked)} takes them over
      */
     public record Checked(Path manifestFile, MixtureManifest manifest, List<Path> directories,
-                          Optional<String> placeholder, Set<Integer> eosTokenIds, RouterLoader.Artefacts router) {
+                          Optional<String> placeholder, Set<Integer> eosTokenIds, RouterLoader.Artefacts router,
+                          Map<Integer, RemoteExpert> remote) {
     }
 
     public ServedModel load(Path manifestFile) {
@@ -61,7 +80,8 @@ public final class MixtureLoader {
     }
 
     /**
-     * Checks the manifest and everything it names without loading a weight: milliseconds.
+     * Checks the manifest and everything it names without loading a weight: milliseconds. Experts named by address
+     * are asked what they are (and stay connected for {@link #load(Checked)}).
      *
      * @throws InvalidManifestException naming the file, the key and what was expected
      */
@@ -72,24 +92,51 @@ public final class MixtureLoader {
         List<Path> directories = new ArrayList<>();
         Set<Integer> eos = new HashSet<>();
         Optional<String> placeholder = Optional.empty();
-        for (int i = 0; i < manifest.experts().size(); i++) {
-            Path directory = ManifestReader.checkpointDirectory(manifestFile, manifest.experts().get(i));
-            ExpertCheckpoints.Inspected inspected = ExpertCheckpoints.inspect(manifestFile, manifest, i, directory,
-                    experts);
-            if (i == 0) {
-                placeholder = inspected.placeholder();
-            } else {
-                ExpertCheckpoints.requireSameFamily(manifestFile, manifest, i, placeholder, inspected.placeholder());
-                ExpertCheckpoints.requireSameTokenizer(manifestFile, manifest, i, directories.get(0), directory);
+        Map<Integer, RemoteExpert> connected = new HashMap<>();
+        try {
+            for (int i = 0; i < manifest.experts().size(); i++) {
+                Path directory;
+                ExpertCheckpoints.Inspected inspected;
+                if (manifest.experts().get(i).isRemote()) {
+                    RemoteCheckpoints.Connected remoteExpert = remote.connect(manifestFile, manifest, i);
+                    connected.put(i, remoteExpert.expert());
+                    directory = remoteExpert.directory();
+                    inspected = new ExpertCheckpoints.Inspected(remoteExpert.placeholder(), remoteExpert.eosTokenIds());
+                } else {
+                    directory = ManifestReader.checkpointDirectory(manifestFile, manifest.experts().get(i));
+                    inspected = ExpertCheckpoints.inspect(manifestFile, manifest, i, directory, experts);
+                }
+                placeholder = checkSameText(manifestFile, manifest, i, directories, directory, placeholder,
+                        inspected);
+                directories.add(directory);
+                eos.addAll(inspected.eosTokenIds());
             }
-            directories.add(directory);
-            eos.addAll(inspected.eosTokenIds());
+        } catch (RuntimeException e) {
+            connected.values().forEach(RemoteExpert::close);
+            throw e;
         }
-        RouterLoader.Artefacts router = RouterLoader.check(manifestFile, manifest.router(), manifest.experts().size(),
-                imageLimits);
-        LOG.info("checked mixture manifest {} ({} experts) in {} ms", manifestFile, directories.size(),
-                (System.nanoTime() - started) / 1_000_000);
-        return new Checked(manifestFile, manifest, directories, placeholder, Set.copyOf(eos), router);
+        RouterLoader.Artefacts router;
+        try {
+            router = RouterLoader.check(manifestFile, manifest.router(), manifest.experts().size(), imageLimits);
+        } catch (RuntimeException e) {
+            connected.values().forEach(RemoteExpert::close);
+            throw e;
+        }
+        LOG.info("checked mixture manifest {} ({} experts, {} remote) in {} ms", manifestFile, directories.size(),
+                connected.size(), (System.nanoTime() - started) / 1_000_000);
+        return new Checked(manifestFile, manifest, directories, placeholder, Set.copyOf(eos), router,
+                Map.copyOf(connected));
+    }
+
+    /** Experts of one mixture share one family and one tokenizer; returns the family's placeholder. */
+    private static Optional<String> checkSameText(Path manifestFile, MixtureManifest manifest, int i,
+                                                  List<Path> directories, Path directory, Optional<String> placeholder,
+                                                  ExpertCheckpoints.Inspected inspected) {
+        if (i > 0) {
+            ExpertCheckpoints.requireSameFamily(manifestFile, manifest, i, placeholder, inspected.placeholder());
+            ExpertCheckpoints.requireSameTokenizer(manifestFile, manifest, i, directories.get(0), directory);
+        }
+        return inspected.placeholder();
     }
 
     /** Loads a checked mixture: each expert's weights, then the router's feature extractor. */
@@ -104,7 +151,8 @@ public final class MixtureLoader {
             MixtureManifest manifest = mixture.manifest();
             HfTokenizer tokenizer = resources.push(tokenizer(mixture, experts));
             for (int i = 0; i < manifest.experts().size(); i++) {
-                loaded.add(loadExpert(mixture, i, experts));
+                RemoteExpert remoteExpert = mixture.remote().get(i);
+                loaded.add(remoteExpert != null ? remoteExpert : loadExpert(mixture, i, experts));
             }
             FeatureExtractor features = RouterLoader.featureExtractor(manifestFile, mixture.router(), options,
                     imageLimits, towers, resources);
@@ -117,6 +165,7 @@ public final class MixtureLoader {
             return new ServedModel(served, routers, prompts, maxTotalTokens, SharedVision.of(towers), resources);
         } catch (RuntimeException e) {
             loaded.forEach(Expert::close);
+            mixture.remote().values().forEach(Expert::close); // closing twice is harmless
             resources.close();
             throw e;
         }

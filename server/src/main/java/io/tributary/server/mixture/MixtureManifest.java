@@ -1,5 +1,6 @@
 package io.tributary.server.mixture;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -17,6 +18,8 @@ import java.util.List;
  *     path: experts/cooking        # a Hugging Face checkpoint directory, relative to this file
  *   - name: astronomy
  *     path: /models/astronomy
+ *   - name: law                  # served by another process: tributary.role=expert
+ *     address: law-expert:50051
  * router:
  *   mode: soft                     # uniform | fixed | hard | soft | top-k | posterior | learned
  *   temperature: 21.79             # soft, top-k, posterior: T in softmax(T · cos(f − μ, c_k))
@@ -35,9 +38,27 @@ public record MixtureManifest(
         return new MixtureManifest(name, experts, router);
     }
 
-    /** One expert: a checkpoint directory. */
-    public record ExpertEntry(@JsonProperty(required = true) String name,
-                              @JsonProperty(required = true) String path) {
+    /**
+     * One expert: a checkpoint directory served in this process, or the address of an expert server (a process
+     * started with {@code tributary.role=expert}) that hosts an expert of this name. Exactly one of the two.
+     *
+     * @param address {@code host:port} of the expert's gRPC endpoint
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ExpertEntry(@JsonProperty(required = true) String name, String path, String address) {
+
+        public ExpertEntry(String name, String path) {
+            this(name, path, null);
+        }
+
+        public static ExpertEntry remote(String name, String address) {
+            return new ExpertEntry(name, null, address);
+        }
+
+        @JsonIgnore
+        public boolean isRemote() {
+            return address != null;
+        }
     }
 
     /**

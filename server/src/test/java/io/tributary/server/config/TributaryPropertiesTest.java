@@ -29,6 +29,23 @@ class TributaryPropertiesTest {
     }
 
     @Test
+    void roleRemoteAndExpertServerDefaultAsTheReadmeSaysAndBindFromTheirSpellings() {
+        TributaryProperties defaults = bind(Map.of("tributary.cache-dir", "/tmp/cache"));
+        assertThat(defaults.role()).isEqualTo(TributaryProperties.Role.GATEWAY);
+        assertThat(defaults.remote().callTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
+        assertThat(defaults.remote().compactEpsilon()).isZero();
+        assertThat(defaults.remote().startupWait()).isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThat(defaults.expertServer().port()).isEqualTo(50051);
+        assertThat(defaults.expertServer().sessionLease()).isEqualTo(java.time.Duration.ofSeconds(60));
+
+        TributaryProperties expert = bind(Map.of("tributary.cache-dir", "/tmp/cache", "tributary.role", "expert",
+                "tributary.remote.compact-epsilon", "0.001", "tributary.expert-server.port", "6000"));
+        assertThat(expert.role()).isEqualTo(TributaryProperties.Role.EXPERT);
+        assertThat(expert.remote().compactEpsilon()).isEqualTo(0.001);
+        assertThat(expert.expertServer().port()).isEqualTo(6000);
+    }
+
+    @Test
     void schedulerDefaultsAsTheReadmeSays() {
         TributaryProperties.Scheduler scheduler = bind(Map.of("tributary.cache-dir", "/tmp/cache")).scheduler();
         assertThat(scheduler.maxRunning()).isEqualTo(64);

@@ -62,6 +62,17 @@ final class ChartRendering {
         return matches.get(0);
     }
 
+    /** Every object of a kind, in rendering order. */
+    List<JsonNode> all(String kind) {
+        return objects.stream().filter(o -> o.get("kind").asString().equals(kind)).toList();
+    }
+
+    /** The object of a kind with this name. */
+    JsonNode named(String kind, String name) {
+        return all(kind).stream().filter(o -> o.at("/metadata/name").asString().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " named " + name + " in " + kinds()));
+    }
+
     /** The server container of the Deployment. */
     JsonNode serverContainer() {
         JsonNode containers = the("Deployment").at("/spec/template/spec/containers");

@@ -13,6 +13,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,7 +37,7 @@ class HelmChartTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "gpu.yaml", "multi-replica.yaml"})
+    @ValueSource(strings = {"", "gpu.yaml", "multi-replica.yaml", "remote-experts.yaml"})
     void chartPassesStrictLint(String example, @TempDir Path scratch) throws Exception {
         LintResult lint = ChartLint.lint(CHART, example.isEmpty() ? null : EXAMPLES.resolve(example), scratch);
         assertThat(lint.isFailed()).as("%s", lint.getMessages()).isFalse();
@@ -135,12 +136,93 @@ class HelmChartTest {
     }
 
     @Test
+    void remoteExpertsExampleRendersTheGatewayAndOneExpertServerPerExpert() throws Exception {
+        ChartRendering chart = renderValid(EXAMPLES.resolve("remote-experts.yaml"));
+
+        assertThat(chart.kinds()).containsExactly("ConfigMap", "ConfigMap", "ConfigMap", "Deployment", "Deployment",
+                "Deployment", "PodDisruptionBudget", "Service", "Service", "Service");
+        // The gateway's manifest names each expert by its Service's address; the router comes from the values.
+        JsonNode manifest = new YAMLMapper().readTree(chart.named("ConfigMap", "tributary-mixture")
+                .at("/data/mixture.yaml").asString());
+        assertThat(manifest.get("name").asString()).isEqualTo("two-remote-experts");
+        assertThat(manifest.at("/experts/0/name").asString()).isEqualTo("cooking");
+        assertThat(manifest.at("/experts/0/address").asString()).isEqualTo("tributary-expert-cooking:50051");
+        assertThat(manifest.at("/experts/1/address").asString()).isEqualTo("tributary-expert-astronomy:50051");
+        assertThat(manifest.at("/experts/0").has("path")).isFalse();
+        assertThat(manifest.at("/router/mode").asString()).isEqualTo("uniform");
+
+        for (String expert : List.of("cooking", "astronomy")) {
+            String name = "tributary-expert-" + expert;
+            JsonNode deployment = chart.named("Deployment", name);
+            JsonNode pod = deployment.at("/spec/template/spec");
+            JsonNode container = pod.at("/containers/0");
+            Map<String, String> env = new java.util.HashMap<>();
+            container.get("env").forEach(e -> env.put(e.get("name").asString(), e.path("value").asString()));
+            assertThat(env).containsEntry("TRIBUTARY_ROLE", "expert")
+                    .containsEntry("TRIBUTARY_MIXTURE", "/etc/tributary/mixture.yaml")
+                    .containsEntry("TRIBUTARY_EXPERTSERVER_PORT", "50051");
+            JsonNode own = new YAMLMapper().readTree(chart.named("ConfigMap", name).at("/data/mixture.yaml").asString());
+            assertThat(own.at("/experts/0/path").asString()).isEqualTo("/models/" + expert);
+            assertThat(volume(pod, "mixture").at("/configMap/name").asString()).isEqualTo(name);
+            assertThat(volume(pod, "checkpoints").at("/persistentVolumeClaim/claimName").asString())
+                    .isEqualTo("tributary-checkpoints");
+            // Ready when the gRPC health service says this expert serves; hardened like the gateway.
+            assertThat(container.at("/readinessProbe/grpc/port").asInt()).isEqualTo(50051);
+            assertThat(container.at("/readinessProbe/grpc/service").asString()).isEqualTo(expert);
+            assertThat(container.at("/livenessProbe/httpGet/path").asString()).isEqualTo("/actuator/health/liveness");
+            assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+            // Its Service selects its own pods only: not the other expert's, not the gateway's.
+            JsonNode selector = chart.named("Service", name).at("/spec/selector");
+            assertThat(containsAll(deployment.at("/spec/template/metadata/labels"), selector)).isTrue();
+            assertThat(chart.all("Deployment")).filteredOn(d -> !d.equals(deployment))
+                    .noneMatch(d -> containsAll(d.at("/spec/template/metadata/labels"), selector));
+            assertThat(chart.named("Service", name).at("/spec/ports/0/port").asInt()).isEqualTo(50051);
+        }
+        JsonNode cooking = chart.named("Deployment", "tributary-expert-cooking").at("/spec/template/spec/containers/0");
+        JsonNode astronomy = chart.named("Deployment", "tributary-expert-astronomy")
+                .at("/spec/template/spec/containers/0");
+        assertThat(cooking.at("/resources/limits/memory").asString()).isEqualTo("8Gi");
+        assertThat(cooking.at("/resources/limits").has("nvidia.com/gpu")).isFalse();
+        assertThat(astronomy.at("/resources/limits/nvidia.com~1gpu").asInt()).isEqualTo(1);
+        assertThat(astronomy.get("env").toString()).contains("cuda:0", "fp16");
+        assertThat(chart.named("Deployment", "tributary").at("/spec/template/spec/containers/0/resources/limits/memory")
+                .asString()).isEqualTo("2Gi");
+        // The gateway's own selector does not take the experts' pods.
+        JsonNode gatewayService = chart.named("Service", "tributary").at("/spec/selector");
+        assertThat(chart.all("Deployment")).filteredOn(d -> !d.at("/metadata/name").asString().equals("tributary"))
+                .noneMatch(d -> containsAll(d.at("/spec/template/metadata/labels"), gatewayService));
+    }
+
+    @Test
+    void fourRemoteExpertsRenderFourExpertServersAndValidate() throws Exception {
+        ChartRendering chart = renderValid(null, c -> {
+            TemplateCommand command = c.set("checkpoints.type", "hostPath").set("checkpoints.hostPath.path", "/srv");
+            for (int k = 0; k < 4; k++) {
+                command = command.set("experts[" + k + "].name", "e" + k).set("experts[" + k + "].path", "/models/e" + k);
+            }
+            return command;
+        });
+
+        assertThat(chart.all("Deployment")).hasSize(5);
+        assertThat(chart.all("Service")).hasSize(5);
+        JsonNode manifest = new YAMLMapper().readTree(chart.named("ConfigMap", "tributary-mixture")
+                .at("/data/mixture.yaml").asString());
+        assertThat(manifest.get("experts")).hasSize(4);
+        assertThat(manifest.at("/experts/3/address").asString()).isEqualTo("tributary-expert-e3:50051");
+    }
+
+    @Test
     void valuesSchemaRefusesMistakes() {
         assertRefused(c -> c.set("server.replica", 2), "replica");                 // misspelt key
         assertRefused(c -> c.set("server.gpu", -1), "gpu");
         assertRefused(c -> c.set("server.engine.device", "gpu0"), "device");
         assertRefused(c -> c.set("checkpoints.type", "persistentVolumeClaim"), "claimName");
-        assertRefused(c -> c.set("experts[0].name", "cooking"), "experts");        // reserved, not served yet
+        assertRefused(c -> c.set("experts[0].name", "cooking"), "path");           // a remote expert needs its path
+        assertRefused(c -> c.set("experts[0].name", "Cooking").set("experts[0].path", "/m"), "name");
+        assertThatThrownBy(() -> ChartRendering.render(CHART, null, c -> c.set("experts[0].name", "a")
+                .set("experts[0].path", "/m/a").set("mixture.manifest.experts[0].name", "b")
+                .set("mixture.manifest.experts[0].path", "/m/b")))
+                .hasMessageContaining("give the experts either in mixture.manifest.experts");
     }
 
     @Test

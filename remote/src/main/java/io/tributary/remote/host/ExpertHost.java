@@ -1,0 +1,154 @@
+package io.tributary.remote.host;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.tributary.remote.proto.CloseReply;
+import io.tributary.remote.proto.CloseRequest;
+import io.tributary.remote.proto.CountPositionsReply;
+import io.tributary.remote.proto.CountPositionsRequest;
+import io.tributary.remote.proto.DescribeReply;
+import io.tributary.remote.proto.DescribeRequest;
+import io.tributary.remote.proto.ExpertServiceGrpc;
+import io.tributary.remote.proto.Image;
+import io.tributary.remote.proto.KeepAliveReply;
+import io.tributary.remote.proto.KeepAliveRequest;
+import io.tributary.remote.proto.OpenReply;
+import io.tributary.remote.proto.OpenRequest;
+import io.tributary.remote.proto.StepReply;
+import io.tributary.remote.proto.StepRequest;
+import io.tributary.routing.ImageInput;
+import io.tributary.routing.Prompt;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * Serves local experts to gateways: the gRPC side of {@code Expert} and {@code ExpertSession}. Requests for one
+ * expert's forward passes are serialised on that expert (an expert runs one pass at a time); different experts
+ * run side by side.
+ */
+final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
+
+    private final Map<String, HostedExpert> experts;
+    private final HostedSessions sessions;
+
+    ExpertHost(List<HostedExpert> experts, HostedSessions sessions) {
+        this.experts = experts.stream().collect(Collectors.toUnmodifiableMap(HostedExpert::name, Function.identity()));
+        this.sessions = sessions;
+    }
+
+    @Override
+    public void describe(DescribeRequest request, StreamObserver<DescribeReply> reply) {
+        answer(reply, () -> {
+            HostedExpert hosted = expert(request.getExpert());
+            DescribeReply.Builder described = DescribeReply.newBuilder()
+                    .setName(hosted.name())
+                    .setVocabularySize(hosted.expert().vocabularySize())
+                    .setMaxSequenceLength(hosted.expert().maxSequenceLength())
+                    .setKvBytesPerPosition(hosted.expert().kvBytesPerPosition())
+                    .setImagePlaceholder(hosted.imagePlaceholder().orElse(""))
+                    .addAllEosTokenIds(hosted.eosTokenIds())
+                    .setSessionLeaseMillis(sessions.lease().toMillis());
+            hosted.tokenizerFiles().forEach((name, bytes) -> described.putTokenizerFiles(name,
+                    ByteString.copyFrom(bytes)));
+            return described.build();
+        });
+    }
+
+    @Override
+    public void countPositions(CountPositionsRequest request, StreamObserver<CountPositionsReply> reply) {
+        answer(reply, () -> {
+            HostedExpert hosted = expert(request.getExpert());
+            Prompt prompt = prompt(request.getTokenIdsList(), request.getImagesList());
+            return CountPositionsReply.newBuilder().setPositions(hosted.expert().promptPositions(prompt)).build();
+        });
+    }
+
+    @Override
+    public void open(OpenRequest request, StreamObserver<OpenReply> reply) {
+        answer(reply, () -> {
+            HostedExpert hosted = expert(request.getExpert());
+            Prompt prompt = prompt(request.getTokenIdsList(), request.getImagesList());
+            HostedSessions.Hosted session = sessions.add(hosted, hosted.expert().open(prompt));
+            if (Context.current().isCancelled()) { // the gateway gave up waiting: nobody will close it
+                sessions.close(session.id);
+                throw Status.CANCELLED.withDescription("the gateway cancelled the open").asRuntimeException();
+            }
+            return OpenReply.newBuilder().setSessionId(session.id)
+                    .setPendingPositions(session.session.pendingPositions()).build();
+        });
+    }
+
+    @Override
+    public void step(StepRequest request, StreamObserver<StepReply> reply) {
+        answer(reply, () -> {
+            HostedExpert hosted = expert(request.getExpert());
+            double epsilon = request.getCompactEpsilon();
+            if (!(epsilon >= 0 && epsilon < 1)) {
+                throw new IllegalArgumentException("compact_epsilon must be in [0, 1), got " + epsilon);
+            }
+            return HostedStep.run(hosted, sessions, request.getEntriesList(), epsilon);
+        });
+    }
+
+    @Override
+    public void close(CloseRequest request, StreamObserver<CloseReply> reply) {
+        answer(reply, () -> {
+            request.getSessionIdsList().forEach(sessions::close);
+            return CloseReply.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void keepAlive(KeepAliveRequest request, StreamObserver<KeepAliveReply> reply) {
+        answer(reply, () -> {
+            KeepAliveReply.Builder answer = KeepAliveReply.newBuilder();
+            for (long id : request.getSessionIdsList()) {
+                if (sessions.touch(id) == null) {
+                    answer.addUnknownSessionIds(id);
+                }
+            }
+            return answer.build();
+        });
+    }
+
+    private HostedExpert expert(String name) {
+        HostedExpert hosted = experts.get(name);
+        if (hosted == null) {
+            throw Status.NOT_FOUND.withDescription("no expert '" + name + "' here; this server hosts "
+                    + String.join(", ", experts.keySet())).asRuntimeException();
+        }
+        return hosted;
+    }
+
+    private static Prompt prompt(List<Integer> tokenIds, List<Image> images) {
+        int[] tokens = tokenIds.stream().mapToInt(Integer::intValue).toArray();
+        return new Prompt(tokens, images.stream()
+                .map(image -> new ImageInput(image.getBytes().toByteArray(), image.getMediaType())).toList());
+    }
+
+    /** Replies with the answer, or with a status a gateway can act on: bad input is the caller's, not ours. */
+    private static <T> void answer(StreamObserver<T> reply, Supplier<T> work) {
+        T answer;
+        try {
+            answer = work.get();
+        } catch (StatusRuntimeException e) {
+            reply.onError(e);
+            return;
+        } catch (IllegalArgumentException e) {
+            reply.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (RuntimeException | Error e) {
+            reply.onError(Status.INTERNAL.withDescription(e.toString()).withCause(e).asRuntimeException());
+            return;
+        }
+        reply.onNext(answer);
+        reply.onCompleted();
+    }
+}

@@ -1,0 +1,102 @@
+package io.tributary.remote.host;
+
+import io.tributary.routing.ExpertSession;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * The sessions gateways opened here, each under a lease: a session that no step, keep-alive or close touches for
+ * the lease time is closed, so a gateway that vanished (crashed, partitioned) never pins KV caches. Sessions of one
+ * expert are only closed under that expert's lock, never under a forward pass.
+ */
+final class HostedSessions {
+
+    /** One open session: which expert holds it, and whether its prompt's score was sent. */
+    static final class Hosted {
+        final long id;
+        final HostedExpert owner;
+        final ExpertSession session;
+        volatile long touchedNanos;
+        boolean scoreSent;
+
+        Hosted(long id, HostedExpert owner, ExpertSession session, long now) {
+            this.id = id;
+            this.owner = owner;
+            this.session = session;
+            this.touchedNanos = now;
+        }
+    }
+
+    private final Map<Long, Hosted> sessions = new ConcurrentHashMap<>();
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final long leaseNanos;
+    private final LongSupplier clock;
+
+    HostedSessions(Duration lease, LongSupplier clock) {
+        this.leaseNanos = lease.toNanos();
+        this.clock = clock;
+    }
+
+    Duration lease() {
+        return Duration.ofNanos(leaseNanos);
+    }
+
+    Hosted add(HostedExpert owner, ExpertSession session) {
+        Hosted hosted = new Hosted(nextId.getAndIncrement(), owner, session, clock.getAsLong());
+        sessions.put(hosted.id, hosted);
+        return hosted;
+    }
+
+    /** The session, its lease renewed; {@code null} when it is unknown (closed, expired, never opened). */
+    Hosted touch(long id) {
+        Hosted hosted = sessions.get(id);
+        if (hosted != null) {
+            hosted.touchedNanos = clock.getAsLong();
+        }
+        return hosted;
+    }
+
+    /** Closes a session under its expert's lock; unknown ids are ignored. */
+    void close(long id) {
+        Hosted hosted = sessions.remove(id);
+        if (hosted != null) {
+            synchronized (hosted.owner) {
+                hosted.session.close();
+            }
+        }
+    }
+
+    /** Closes every session whose lease ran out; returns how many. */
+    int expire() {
+        List<Hosted> candidates = new ArrayList<>();
+        sessions.values().forEach(hosted -> {
+            if (clock.getAsLong() - hosted.touchedNanos > leaseNanos) {
+                candidates.add(hosted);
+            }
+        });
+        int expired = 0;
+        for (Hosted hosted : candidates) {
+            synchronized (hosted.owner) { // a step touches its sessions under this lock: check again here
+                if (clock.getAsLong() - hosted.touchedNanos > leaseNanos && sessions.remove(hosted.id, hosted)) {
+                    hosted.session.close();
+                    expired++;
+                }
+            }
+        }
+        return expired;
+    }
+
+    int open() {
+        return sessions.size();
+    }
+
+    void closeAll() {
+        List.copyOf(sessions.keySet()).forEach(this::close);
+    }
+}
