@@ -4,7 +4,6 @@ import io.tributary.routing.Detokenizer;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ExpertUnavailableException;
-import io.tributary.routing.Prompt;
 import io.tributary.routing.mixing.LogMixture;
 import io.tributary.routing.mixing.Weights;
 import io.tributary.routing.router.Router;
@@ -13,7 +12,6 @@ import io.tributary.routing.router.RoutingSession;
 import io.tributary.routing.sampling.TokenSampler;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -41,9 +39,8 @@ public final class Generation {
     private final TokenSampler sampler;
     private final Detokenizer.Stream detokenizer;
     private final int tokenizerVocabulary;
-    private final StringBuilder generatedText = new StringBuilder();
     private final List<GeneratedToken> tokens = new ArrayList<>();
-    private int[] generatedIds = new int[16];
+    private final Transcript transcript;
     private volatile boolean cancelled;
     private boolean done;
     private long kvReservation = -1; // computed once: it may read image headers
@@ -63,6 +60,7 @@ public final class Generation {
                 ThreadLocalRandom.current().nextLong());
         this.detokenizer = mixture.detokenizer().newStream();
         this.tokenizerVocabulary = mixture.detokenizer().vocabularySize();
+        this.transcript = new Transcript(request.stopping(), mixture.eosTokenIds());
     }
 
     /** When the request arrived ({@link System#nanoTime()}), to measure how long it waited. */
@@ -299,15 +297,14 @@ public final class Generation {
         float[] mixed = LogMixture.mix(weights, expertLogProbs);
         int token = sampler.sample(mixed);
         routing.observe(token, logProbsOf(token, expertLogProbs, lost));
-        remember(token);
 
         boolean special = mixture.detokenizer().isSpecial(token);
         String piece = special ? "" : detokenizer.append(token);
-        FinishReason finish = finishReason(token, piece);
+        FinishReason finish = transcript.finishReason(token, piece);
         if (finish != null) {
             piece += detokenizer.flush();
         }
-        generatedText.append(piece);
+        transcript.append(token, piece);
         String tokenText = special ? mixture.detokenizer().specialTokenText(token) + piece : piece;
         List<TopToken> topTokens = request.topTokens() == 0 ? List.of()
                 : TopTokens.of(mixed, request.topTokens(), mixture.detokenizer());
@@ -319,7 +316,7 @@ public final class Generation {
         if (finish != null) {
             release();
             done = true;
-            listener.onFinish(new GenerationResult(generatedText.toString(), finish,
+            listener.onFinish(new GenerationResult(transcript.text(), finish,
                     request.prompt().length(), tokens, request.sampling().sampling() ? sampler.seed() : null,
                     promptLogProbs, lostExperts));
             return true;
@@ -346,58 +343,12 @@ public final class Generation {
         return LogMixture.mix(weights, perExpert);
     }
 
-    private FinishReason finishReason(int token, String piece) {
-        if (!request.stopping().ignoreEos() && mixture.eosTokenIds().contains(token)) {
-            return FinishReason.EOS_TOKEN;
-        }
-        if (endsWithStopSequence(piece)) {
-            return FinishReason.STOP_SEQUENCE;
-        }
-        if (tokens.size() + 1 >= request.stopping().maxNewTokens()) {
-            return FinishReason.LENGTH;
-        }
-        return null;
-    }
-
-    /** Whether a stop sequence appears in the text once {@code piece} is added (it may span tokens). */
-    private boolean endsWithStopSequence(String piece) {
-        if (piece.isEmpty()) {
-            return false;
-        }
-        String text = generatedText + piece;
-        for (String stop : request.stopping().stopSequences()) {
-            int from = Math.max(0, generatedText.length() - stop.length() + 1);
-            if (text.indexOf(stop, from) >= 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private ExpertSession session(int k) {
         if (sessions[k] == null) {
             Expert expert = mixture.experts().get(k);
-            sessions[k] = expert.open(promptSoFar());
+            sessions[k] = expert.open(transcript.after(request.prompt()));
         }
         return sessions[k];
-    }
-
-    /** The prompt followed by every token generated so far, for an expert joining mid-generation. */
-    private Prompt promptSoFar() {
-        int[] prompt = request.prompt().tokenIds();
-        if (tokens.isEmpty()) {
-            return request.prompt();
-        }
-        int[] all = Arrays.copyOf(prompt, prompt.length + tokens.size());
-        System.arraycopy(generatedIds, 0, all, prompt.length, tokens.size());
-        return new Prompt(all, request.prompt().images());
-    }
-
-    private void remember(int token) {
-        if (tokens.size() == generatedIds.length) {
-            generatedIds = Arrays.copyOf(generatedIds, generatedIds.length * 2);
-        }
-        generatedIds[tokens.size()] = token;
     }
 
     /** Each expert's log-probability of the token: NaN when it was not run, -∞ once it is lost. */
