@@ -38,8 +38,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * What the network costs a mixture, measured in one process: the embedded default's two experts in process, then
- * behind two expert servers on localhost (exact and compact wire), decoding the same greedy requests in batched
+ * What the network costs a mixture, measured in one process: the experts in process, then behind one expert server
+ * each on localhost (exact and compact wire), decoding the same greedy requests in batched
  * steps. Prints per step: wall time, bytes received from the experts, and for compact mode how many tokens agree
  * with exact mode. A table, not a test:
  *
@@ -47,8 +47,11 @@ import java.util.concurrent.ThreadFactory;
  * java -cp server/target/tributary-server-0.1.0-SNAPSHOT.jar \
  *     -Dloader.main=io.tributary.server.bench.RemoteWireBenchmark \
  *     org.springframework.boot.loader.launch.PropertiesLauncher [--tokens 64] [--requests 4] [--runs 5]
- *     [--epsilon 0.001] [--cache DIR]
+ *     [--epsilon 0.001] [--cache DIR] [--mixture MANIFEST]
  * </pre>
+ *
+ * <p>{@code --mixture} measures another mixture's experts instead of the embedded default's (a text mixture: the
+ * prompts are text).
  */
 public final class RemoteWireBenchmark {
 
@@ -71,7 +74,8 @@ public final class RemoteWireBenchmark {
         ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN); // the table only
         NativeTarget.prepareInferenceThread();
 
-        Path local = EmbeddedDefaultMixture.ensure(cache);
+        Path local = options.containsKey("mixture") ? Path.of(options.get("mixture"))
+                : EmbeddedDefaultMixture.ensure(cache);
         Path work = Files.createTempDirectory("tributary-wire-benchmark");
         MixtureLoader loader = new MixtureLoader(LoadOptions.cpu(), ImageLimits.DEFAULT, RemoteOptions.DEFAULT,
                 work.resolve("tokenizers"));
@@ -94,8 +98,9 @@ public final class RemoteWireBenchmark {
             for (int r = 0; r < requests; r++) {
                 prompts.add(Prompt.ofTokens(inProcess.prompts().encode("The river bends, request " + r)));
             }
-            System.out.printf("embedded default (K = 2, vocabulary %d), %d greedy requests x %d tokens, batched,"
-                            + " median of %d runs%n", inProcess.mixture().vocabularySize(), requests, tokens, runs);
+            System.out.printf("%s (K = %d, vocabulary %d), %d greedy requests x %d tokens, batched, median of %d runs%n",
+                    inProcess.name(), inProcess.mixture().experts().size(), inProcess.mixture().vocabularySize(),
+                    requests, tokens, runs);
             System.out.printf("%-24s %12s %10s %16s %16s %14s%n", "experts", "ms/step", "ratio", "bytes/step",
                     "bytes/session", "same tokens");
             Result reference = measure(inProcess, prompts, tokens, runs);
