@@ -170,14 +170,23 @@ async function generate() {
   }
 }
 
-async function stream(body, signal) {
-  const response = await fetch('generate_stream', {
+/** Posts a request whose answer streams; a refusal (shown here) gives null. */
+async function post(path, body, signal) {
+  const response = await fetch(path, {
     method: 'POST', signal, body: JSON.stringify(body),
     // A refusal comes as JSON before any event, so the request accepts both.
     headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream, application/json', ...authorization() },
   });
   if (!response.ok) {
     showError(await readError(response));
+    return null;
+  }
+  return response;
+}
+
+async function stream(body, signal) {
+  const response = await post('generate_stream', body, signal);
+  if (!response) {
     return;
   }
   let finished = false;
@@ -202,12 +211,8 @@ async function stream(body, signal) {
 
 /** Streams /v1/chat/completions: one chunk per token, its text in the delta and its weights in expert_weights. */
 async function streamChat(body, signal) {
-  const response = await fetch('v1/chat/completions', {
-    method: 'POST', signal, body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream, application/json', ...authorization() },
-  });
-  if (!response.ok) {
-    showError(await readError(response));
+  const response = await post('v1/chat/completions', body, signal);
+  if (!response) {
     return;
   }
   let finished = false;
