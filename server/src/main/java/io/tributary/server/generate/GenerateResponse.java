@@ -26,7 +26,7 @@ public record GenerateResponse(String generatedText, Details details) {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record LostExpert(String expert, int afterTokens, String reason) {
 
-        static List<LostExpert> of(List<io.tributary.routing.decode.LostExpert> lost) {
+        public static List<LostExpert> of(List<io.tributary.routing.decode.LostExpert> lost) {
             return lost.stream().map(l -> new LostExpert(l.expert(), l.afterTokens(), l.reason())).toList();
         }
     }

@@ -1,5 +1,7 @@
 package io.tributary.server.openai;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.generate.GenerateResponse;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -8,7 +10,7 @@ import java.util.List;
 /**
  * The answer of {@code POST /v1/chat/completions}, OpenAI's {@code chat.completion}. Each choice adds Tributary's
  * {@code expert_weights}: for every generated token, the weight each expert had in the mixture that chose it (SDKs
- * keep fields they do not know).
+ * keep fields they do not know); and {@code lost_experts} when a remote expert was lost during the answer.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ChatCompletion(String id, String object, long created, String model, List<Choice> choices,
@@ -16,7 +18,8 @@ public record ChatCompletion(String id, String object, long created, String mode
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Choice(int index, Message message, ChatLogprobs logprobs, String finishReason,
-                         List<double[]> expertWeights) {
+                         List<double[]> expertWeights,
+                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<GenerateResponse.LostExpert> lostExperts) {
     }
 
     public record Message(String role, String content) {

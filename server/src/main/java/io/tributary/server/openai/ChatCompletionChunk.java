@@ -1,6 +1,7 @@
 package io.tributary.server.openai;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.generate.GenerateResponse;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -17,7 +18,8 @@ public record ChatCompletionChunk(String id, String object, long created, String
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Choice(int index, Delta delta, ChatLogprobs logprobs, String finishReason,
-                         List<double[]> expertWeights) {
+                         List<double[]> expertWeights,
+                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<GenerateResponse.LostExpert> lostExperts) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

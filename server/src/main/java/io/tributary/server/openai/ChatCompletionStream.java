@@ -4,6 +4,7 @@ import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.error.OpenAiErrorResponse;
+import io.tributary.server.generate.GenerateResponse;
 import io.tributary.server.generate.SseEventQueue;
 
 import java.util.List;
@@ -29,7 +30,7 @@ final class ChatCompletionStream implements GenerationListener {
         this.trimmer = new StopTrimmer(stops);
         this.logprobs = logprobs;
         this.includeUsage = includeUsage;
-        events.send(chunk(new ChatCompletionChunk.Delta("assistant", ""), null, null, List.of()));
+        events.send(chunk(new ChatCompletionChunk.Delta("assistant", ""), null, null, List.of(), List.of()));
     }
 
     @Override
@@ -39,14 +40,15 @@ final class ChatCompletionStream implements GenerationListener {
             return;
         }
         events.send(chunk(new ChatCompletionChunk.Delta(null, trimmer.accept(OpenAiAnswers.text(token))),
-                logprobs ? ChatLogprobs.of(List.of(token)) : null, null, List.of(token.expertWeights())));
+                logprobs ? ChatLogprobs.of(List.of(token)) : null, null, List.of(token.expertWeights()), List.of()));
     }
 
     @Override
     public void onFinish(GenerationResult result) {
         String text = trimmer.accept(OpenAiAnswers.text(last)) + trimmer.finish();
         events.send(chunk(new ChatCompletionChunk.Delta(null, text), logprobs ? ChatLogprobs.of(List.of(last)) : null,
-                OpenAiAnswers.finishReason(result.finishReason()), List.of(last.expertWeights())));
+                OpenAiAnswers.finishReason(result.finishReason()), List.of(last.expertWeights()),
+                OpenAiAnswers.lostExperts(result)));
         if (includeUsage) {
             events.send(new ChatCompletionChunk(answers.id(), "chat.completion.chunk", answers.created(),
                     answers.model(), List.of(), answers.usage(result)));
@@ -63,8 +65,8 @@ final class ChatCompletionStream implements GenerationListener {
     }
 
     private ChatCompletionChunk chunk(ChatCompletionChunk.Delta delta, ChatLogprobs logprobs, String finishReason,
-                                      List<double[]> weights) {
+                                      List<double[]> weights, List<GenerateResponse.LostExpert> lost) {
         return new ChatCompletionChunk(answers.id(), "chat.completion.chunk", answers.created(), answers.model(),
-                List.of(new ChatCompletionChunk.Choice(0, delta, logprobs, finishReason, weights)), null);
+                List.of(new ChatCompletionChunk.Choice(0, delta, logprobs, finishReason, weights, lost)), null);
     }
 }

@@ -1,5 +1,7 @@
 package io.tributary.server.openai;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.generate.GenerateResponse;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -15,7 +17,8 @@ public record Completion(String id, String object, long created, String model, L
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Choice(int index, String text, Logprobs logprobs, String finishReason,
-                         List<double[]> expertWeights) {
+                         List<double[]> expertWeights,
+                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<GenerateResponse.LostExpert> lostExperts) {
     }
 
     /** The legacy completions shape: parallel lists, one entry per token. */

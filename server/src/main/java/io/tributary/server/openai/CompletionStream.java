@@ -4,6 +4,7 @@ import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.error.OpenAiErrorResponse;
+import io.tributary.server.generate.GenerateResponse;
 import io.tributary.server.generate.SseEventQueue;
 
 import java.util.List;
@@ -40,13 +41,13 @@ final class CompletionStream implements GenerationListener {
             last = token;
             return;
         }
-        send(trimmer.accept(OpenAiAnswers.text(token)), token, null);
+        send(trimmer.accept(OpenAiAnswers.text(token)), token, null, List.of());
     }
 
     @Override
     public void onFinish(GenerationResult result) {
         send(trimmer.accept(OpenAiAnswers.text(last)) + trimmer.finish(), last,
-                OpenAiAnswers.finishReason(result.finishReason()));
+                OpenAiAnswers.finishReason(result.finishReason()), OpenAiAnswers.lostExperts(result));
         if (includeUsage) {
             events.send(new Completion(answers.id(), "text_completion", answers.created(), answers.model(), List.of(),
                     answers.usage(result)));
@@ -62,13 +63,14 @@ final class CompletionStream implements GenerationListener {
         events.complete();
     }
 
-    private void send(String text, GeneratedToken token, String finishReason) {
+    private void send(String text, GeneratedToken token, String finishReason,
+                      List<GenerateResponse.LostExpert> lost) {
         Completion.Logprobs tokenLogprobs = logprobs ? OpenAiAnswers.completionLogprobs(List.of(token), offset) : null;
         offset += OpenAiAnswers.text(token).length();
         String withEcho = echo + text;
         echo = "";
         events.send(new Completion(answers.id(), "text_completion", answers.created(), answers.model(),
                 List.of(new Completion.Choice(0, withEcho, tokenLogprobs, finishReason,
-                        List.of(token.expertWeights()))), null));
+                        List.of(token.expertWeights()), lost)), null));
     }
 }

@@ -4,6 +4,7 @@ import io.tributary.routing.decode.FinishReason;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.routing.decode.TopToken;
+import io.tributary.server.generate.GenerateResponse;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
         return new ChatCompletion(id, "chat.completion", created, model,
                 List.of(new ChatCompletion.Choice(0, new ChatCompletion.Message("assistant", text),
                         logprobs ? ChatLogprobs.of(result.tokens()) : null, finishReason(result.finishReason()),
-                        weights(result))),
+                        weights(result), lostExperts(result))),
                 usage(result));
     }
 
@@ -40,7 +41,7 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
         return new Completion(id, "text_completion", created, model,
                 List.of(new Completion.Choice(0, text,
                         logprobs ? completionLogprobs(result.tokens(), echo.length()) : null,
-                        finishReason(result.finishReason()), weights(result))),
+                        finishReason(result.finishReason()), weights(result), lostExperts(result))),
                 usage(result));
     }
 
@@ -72,6 +73,11 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
     /** OpenAI says {@code stop} for an end-of-sequence token and for a stop sequence alike. */
     static String finishReason(FinishReason reason) {
         return reason == FinishReason.LENGTH ? "length" : "stop";
+    }
+
+    /** Remote experts lost during the answer (none, almost always). */
+    static List<GenerateResponse.LostExpert> lostExperts(GenerationResult result) {
+        return GenerateResponse.LostExpert.of(result.lostExperts());
     }
 
     private static List<double[]> weights(GenerationResult result) {

@@ -7,6 +7,7 @@ import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import io.tributary.server.ContractSchemas;
 import io.tributary.server.HttpTestClient;
 import io.tributary.server.mixture.EmbeddedDefaultMixture;
 import io.tributary.server.mixture.HostedExperts;
@@ -127,6 +128,11 @@ class GatewayExpertLossTest {
         assertThat(answer.at("/details/generated_tokens").asInt()).isEqualTo(5);
         assertThat(answer.at("/details/lost_experts/0/expert").asString()).isEqualTo("expert-1");
         assertThat(answer.at("/details/lost_experts/0/after_tokens").asInt()).isZero();
+        JsonNode chat = HttpTestClient.json(http.postJson("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"The river\"}],\"max_tokens\":3}"));
+        ContractSchemas.assertValid("ChatCompletion", chat);
+        assertThat(chat.at("/choices/0/lost_experts/0/expert").asString()).as("the OpenAI route reports it too")
+                .isEqualTo("expert-1");
 
         second = serve(withExpert(hosted.get(1), failing), expertPort);
         await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(300)).until(() ->
@@ -134,6 +140,9 @@ class GatewayExpertLossTest {
         JsonNode restored = HttpTestClient.json(http.postJson("/generate",
                 "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":5,\"details\":true}}"));
         assertThat(restored.get("details").has("lost_experts")).isFalse();
+        JsonNode restoredChat = HttpTestClient.json(http.postJson("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"The river\"}],\"max_tokens\":3}"));
+        assertThat(restoredChat.at("/choices/0").has("lost_experts")).isFalse();
         assertThat(restored.at("/details/tokens/4/expert_weights/1").asDouble()).isEqualTo(0.5);
     }
 
