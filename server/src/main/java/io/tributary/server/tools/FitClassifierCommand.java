@@ -8,6 +8,7 @@ import io.tributary.routing.mixing.Weights;
 import io.tributary.routing.router.Classifier;
 import io.tributary.routing.router.ClusterModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -24,11 +25,8 @@ final class FitClassifierCommand implements Callable<Integer> {
     @Option(names = "--features", required = true, description = "Training features ('features').")
     Path features;
 
-    @Option(names = "--centroids", required = true, description = "The clusters whose labels to learn.")
-    Path centroids;
-
-    @Option(names = "--fine-to-coarse", description = "The paper's two-stage mapping (.npy), with fine centroids.")
-    Path fineToCoarse;
+    @Mixin
+    ClusterFiles clusterFiles;
 
     @Option(names = "--epochs", defaultValue = "300")
     int epochs;
@@ -44,7 +42,7 @@ final class FitClassifierCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ClusterModel clusters = RouterArtefactsReader.readClusters(centroids, fineToCoarse, null, null);
+        ClusterModel clusters = clusterFiles.read();
         float[][] x = FeatureTable.read(features).features();
         int[] labels = ClusterCommand.labels(clusters, x);
         Classifier classifier = new SoftmaxRegression(epochs, learningRate, l2).fit(x, labels, clusters.clusters());

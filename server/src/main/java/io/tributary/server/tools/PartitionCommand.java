@@ -1,8 +1,8 @@
 package io.tributary.server.tools;
 
-import io.tributary.model.router.RouterArtefactsReader;
 import io.tributary.routing.router.ClusterModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -28,19 +28,15 @@ final class PartitionCommand implements Callable<Integer> {
     @Option(names = "--features", required = true, description = "Features of its images, from 'features'.")
     Path features;
 
-    @Option(names = "--centroids", required = true,
-            description = "clusters.safetensors, or the paper's clustering_centroids.npy / fine centroids.")
-    Path centroids;
-
-    @Option(names = "--fine-to-coarse", description = "The paper's two-stage mapping (.npy), with fine centroids.")
-    Path fineToCoarse;
+    @Mixin
+    ClusterFiles clusterFiles;
 
     @Option(names = {"-o", "--out"}, required = true, description = "Output directory.")
     Path out;
 
     @Override
     public Integer call() throws IOException {
-        ClusterModel model = RouterArtefactsReader.readClusters(centroids, fineToCoarse, null, null);
+        ClusterModel model = clusterFiles.read();
         Map<String, float[]> byPath = FeatureTable.read(features).byPath();
         if (byPath.isEmpty()) {
             throw new IllegalArgumentException(features + " names no images: partition needs features with "
