@@ -11,7 +11,7 @@ import ai.djl.pytorch.jni.LibUtils;
 /** Translates {@link LoadOptions} into DJL terms and prepares threads for inference. DJL stays in this module. */
 public final class NativeTarget {
 
-    private static final String ENGINE = "PyTorch";
+    public static final String ENGINE = "PyTorch";
 
     /** PyTorch keeps grad mode per thread and only the engine's first thread starts with it off. */
     private static final ThreadLocal<Boolean> GRAD_MODE_OFF = ThreadLocal.withInitial(() -> false);

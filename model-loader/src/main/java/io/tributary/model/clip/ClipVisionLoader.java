@@ -1,11 +1,14 @@
 package io.tributary.model.clip;
 
+import static io.tributary.model.checkpoint.WeightExport.splitRows;
+import static io.tributary.model.checkpoint.WeightExport.tensor;
 import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,6 +95,50 @@ final class ClipVisionLoader {
         return new ClipVisionWeights(patch, cls, load.get(p + "embeddings.position_embedding.weight"),
                 load.norm(p + "pre_layrnorm."), layers, load.norm(p + "post_layernorm."),
                 withProjection && tensors.contains(projectionKey(prefix)) ? load.get(projectionKey(prefix)) : null);
+    }
+
+    /**
+     * The inverse of {@link #load}: the tower (and its projection, if held) as checkpoint tensors under
+     * {@code prefix}, the fused attention projections split back and the q rows unscaled.
+     */
+    static List<Tensor> export(ClipVisionWeights w, ClipVisionConfig c, String prefix) {
+        String p = prefix + "vision_model.";
+        long e = c.hiddenSize();
+        float scale = (float) (1 / Math.sqrt(c.headDim()));
+        List<Tensor> tensors = new ArrayList<>();
+        tensors.add(tensor(p + "embeddings.class_embedding", w.classEmbedding(), e));
+        tensors.add(tensor(p + "embeddings.patch_embedding.weight", w.patchEmbedding(),
+                e, c.numChannels(), c.patchSize(), c.patchSize()));
+        tensors.add(tensor(p + "embeddings.position_embedding.weight", w.positionEmbedding()));
+        addNorm(tensors, p + "pre_layrnorm.", w.preLayrnorm());
+        for (int i = 0; i < w.layers().size(); i++) {
+            ClipVisionWeights.Layer layer = w.layers().get(i);
+            String l = p + "encoder.layers." + i + ".";
+            String attn = l + "self_attn.";
+            addNorm(tensors, l + "layer_norm1.", layer.layerNorm1());
+            long[] rows = {e, e, e};
+            tensors.addAll(splitRows(layer.qkvProj(), List.of(attn + "q_proj.weight", attn + "k_proj.weight",
+                    attn + "v_proj.weight"), rows, scale));
+            tensors.addAll(splitRows(layer.qkvBias(), List.of(attn + "q_proj.bias", attn + "k_proj.bias",
+                    attn + "v_proj.bias"), rows, scale));
+            tensors.add(tensor(attn + "out_proj.weight", layer.outProj()));
+            tensors.add(tensor(attn + "out_proj.bias", layer.outBias()));
+            addNorm(tensors, l + "layer_norm2.", layer.layerNorm2());
+            tensors.add(tensor(l + "mlp.fc1.weight", layer.fc1()));
+            tensors.add(tensor(l + "mlp.fc1.bias", layer.fc1Bias()));
+            tensors.add(tensor(l + "mlp.fc2.weight", layer.fc2()));
+            tensors.add(tensor(l + "mlp.fc2.bias", layer.fc2Bias()));
+        }
+        addNorm(tensors, p + "post_layernorm.", w.postLayernorm());
+        if (w.visualProjection() != null) {
+            tensors.add(tensor(projectionKey(prefix), w.visualProjection()));
+        }
+        return tensors;
+    }
+
+    private static void addNorm(List<Tensor> tensors, String prefix, ClipVisionWeights.Norm norm) {
+        tensors.add(tensor(prefix + "weight", norm.weight()));
+        tensors.add(tensor(prefix + "bias", norm.bias()));
     }
 
     private record Loader(CheckpointTensors tensors, NDManager manager, DataType dataType) {

@@ -81,6 +81,16 @@ public final class ClipVisionModel {
         return config;
     }
 
+    /** Every weight array, once: what a trainer updates in place. */
+    public List<NDArray> parameters() {
+        return weights.parameters();
+    }
+
+    /** The weights as checkpoint tensors under {@code prefix} (canonical names, the loader's fusions undone). */
+    public List<io.tributary.model.safetensors.SafetensorsWriter.Tensor> checkpointTensors(String prefix) {
+        return ClipVisionLoader.export(weights, config, prefix);
+    }
+
     public boolean hasProjection() {
         return weights.visualProjection() != null;
     }

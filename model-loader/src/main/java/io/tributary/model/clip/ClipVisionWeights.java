@@ -1,6 +1,7 @@
 package io.tributary.model.clip;
 
 import ai.djl.ndarray.NDArray;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,6 +23,23 @@ public record ClipVisionWeights(NDArray patchEmbedding, NDArray classEmbedding, 
 
     public ClipVisionWeights {
         layers = List.copyOf(layers);
+    }
+
+    /** Every array, once: the parameters a trainer updates in place. */
+    List<NDArray> parameters() {
+        List<NDArray> all = new ArrayList<>(List.of(patchEmbedding, classEmbedding, positionEmbedding,
+                preLayrnorm.weight(), preLayrnorm.bias()));
+        for (Layer l : layers) {
+            all.addAll(List.of(l.layerNorm1().weight(), l.layerNorm1().bias(), l.qkvProj(), l.qkvBias(),
+                    l.outProj(), l.outBias(), l.layerNorm2().weight(), l.layerNorm2().bias(), l.fc1(), l.fc1Bias(),
+                    l.fc2(), l.fc2Bias()));
+        }
+        all.add(postLayernorm.weight());
+        all.add(postLayernorm.bias());
+        if (visualProjection != null) {
+            all.add(visualProjection);
+        }
+        return all;
     }
 
     /** A LayerNorm's scale and shift, both [E]. */

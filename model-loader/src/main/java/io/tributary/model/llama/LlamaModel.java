@@ -108,6 +108,55 @@ public final class LlamaModel {
         return x;
     }
 
+    /**
+     * Training's forward pass, through the layers and attention a served prefill runs: each sequence's embeddings
+     * [T_i, H] are one prefill chunk of one step, from position 0 in a cache slot of its own. Returns
+     * {@code log p(targets[i][t] | positions ≤ t)} for every t with {@code targets[i][t] ≥ 0}, in order: [M] float32,
+     * differentiable while autograd records. The step's cache is freed before returning; autograd keeps what the
+     * backward pass reads.
+     */
+    public NDArray targetLogProbs(List<NDArray> sequences, List<int[]> targets, NDManager step) {
+        StepLayout layout = new StepLayout();
+        List<Long> rows = new ArrayList<>();
+        List<Long> picks = new ArrayList<>();
+        int longest = 0;
+        int row = 0;
+        try (SlotKvCache cache = new SlotKvCache(config, step, weights.norm().getDataType())) {
+            for (int i = 0; i < sequences.size(); i++) {
+                int length = Math.toIntExact(sequences.get(i).getShape().get(0));
+                if (targets.get(i).length != length) {
+                    throw new IllegalArgumentException("sequence " + i + " has " + length + " positions but "
+                            + targets.get(i).length + " targets");
+                }
+                layout.add(new StepLayout.Sequence(cache.acquire(), 0, length));
+                for (int t = 0; t < length; t++) {
+                    if (targets.get(i)[t] >= 0) {
+                        rows.add((long) row + t);
+                        picks.add((long) targets.get(i)[t]);
+                    }
+                }
+                longest = Math.max(longest, length);
+                row += length;
+            }
+            cache.ensure(layout.slotCount(), longest);
+            NDArray x = sequences.size() == 1 ? sequences.get(0) : NDArrays.concat(new NDList(sequences), 0);
+            NDArray hidden = hiddenStates(x, layout, cache, step);
+            long[] picked = picks.stream().mapToLong(Long::longValue).toArray();
+            NDArray logProbs = logProbsOfRows(hidden, rows.stream().mapToLong(Long::longValue).toArray());
+            return logProbs.gather(step.create(picked, new Shape(picked.length, 1)), 1).reshape(picked.length);
+        }
+    }
+
+    /** Every distinct weight array, once: what a trainer updates in place. */
+    public List<NDArray> parameters() {
+        return weights.parameters();
+    }
+
+    /** The weights as checkpoint tensors under canonical names ({@code model.*}, {@code lm_head.weight}). */
+    public List<io.tributary.model.safetensors.SafetensorsWriter.Tensor> checkpointTensors() {
+        return LlamaWeightsLoader.export(weights, config);
+    }
+
     /** Float32 log-probabilities [M, V] of the token after each of the given rows of {@code hidden} [N, H]. */
     NDArray logProbsOfRows(NDArray hidden, long[] rows) {
         boolean all = rows.length == hidden.getShape().get(0);

@@ -1,7 +1,10 @@
 package io.tributary.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * All weights of a Llama decoder, loaded by checkpoint name. Shapes use the config's names: H = hidden_size,
@@ -16,6 +19,22 @@ record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArr
 
     LlamaWeights {
         layers = List.copyOf(layers);
+    }
+
+    /** Every distinct array, once: the parameters a trainer updates (a tied output projection is the embedding). */
+    List<NDArray> parameters() {
+        List<NDArray> all = new ArrayList<>();
+        all.add(embedTokens);
+        for (Layer layer : layers) {
+            Stream.of(layer.inputLayernorm(), layer.qkvProj(), layer.qkvBias(), layer.oProj(), layer.oProjBias(),
+                    layer.postAttentionLayernorm(), layer.gateProj(), layer.upProj(), layer.downProj())
+                    .filter(Objects::nonNull).forEach(all::add);
+        }
+        all.add(norm);
+        if (lmHead != embedTokens) {
+            all.add(lmHead);
+        }
+        return all;
     }
 
     /**

@@ -1,11 +1,14 @@
 package io.tributary.model.llama;
 
+import static io.tributary.model.checkpoint.WeightExport.splitRows;
+import static io.tributary.model.checkpoint.WeightExport.tensor;
 import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,6 +78,43 @@ final class LlamaWeightsLoader {
         NDArray norm = tensors.load("model.norm.weight", manager, dataType);
         NDArray lmHead = tied ? embedTokens : tensors.load(LM_HEAD, manager, dataType);
         return new LlamaWeights(embedTokens, layers, norm, lmHead);
+    }
+
+    /**
+     * The inverse of {@link #load}: the weights as checkpoint tensors under their canonical names, the fused
+     * attention projections split back and the q rows unscaled; no {@code lm_head.weight} when tied.
+     */
+    static List<Tensor> export(LlamaWeights weights, LlamaConfig c) {
+        float attentionScale = (float) (1 / Math.sqrt(c.headDim()));
+        long[] qkvRows = {(long) c.numAttentionHeads() * c.headDim(), (long) c.numKeyValueHeads() * c.headDim(),
+                (long) c.numKeyValueHeads() * c.headDim()};
+        List<Tensor> tensors = new ArrayList<>();
+        tensors.add(tensor("model.embed_tokens.weight", weights.embedTokens()));
+        for (int i = 0; i < weights.layers().size(); i++) {
+            LlamaWeights.Layer layer = weights.layers().get(i);
+            String prefix = "model.layers." + i + ".";
+            String attn = prefix + "self_attn.";
+            tensors.add(tensor(prefix + "input_layernorm.weight", layer.inputLayernorm()));
+            tensors.addAll(splitRows(layer.qkvProj(), List.of(attn + "q_proj.weight", attn + "k_proj.weight",
+                    attn + "v_proj.weight"), qkvRows, attentionScale));
+            if (layer.qkvBias() != null) {
+                tensors.addAll(splitRows(layer.qkvBias(), List.of(attn + "q_proj.bias", attn + "k_proj.bias",
+                        attn + "v_proj.bias"), qkvRows, attentionScale));
+            }
+            tensors.add(tensor(attn + "o_proj.weight", layer.oProj()));
+            if (layer.oProjBias() != null) {
+                tensors.add(tensor(attn + "o_proj.bias", layer.oProjBias()));
+            }
+            tensors.add(tensor(prefix + "post_attention_layernorm.weight", layer.postAttentionLayernorm()));
+            tensors.add(tensor(prefix + "mlp.gate_proj.weight", layer.gateProj()));
+            tensors.add(tensor(prefix + "mlp.up_proj.weight", layer.upProj()));
+            tensors.add(tensor(prefix + "mlp.down_proj.weight", layer.downProj()));
+        }
+        tensors.add(tensor("model.norm.weight", weights.norm()));
+        if (weights.lmHead() != weights.embedTokens()) {
+            tensors.add(tensor(LM_HEAD, weights.lmHead()));
+        }
+        return tensors;
     }
 
     /** Canonical name to shape of every tensor a decoder of this config needs, in checkpoint order. */

@@ -70,11 +70,7 @@ public final class LlavaExpert implements DecoderExpert {
         Objects.requireNonNull(images, "images");
         LlavaConfig config = LlavaConfig.read(directory.resolve("config.json"));
         CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
-        Map<String, long[]> expected = new LinkedHashMap<>(LlamaModel.expectedShapes(tensors, config.text()));
-        expected.putAll(ClipVisionModel.expectedShapes(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX));
-        expected.putAll(LlavaProjector.expectedShapes(config));
-        tensors.validate(expected, LlamaModel.ignoredTensors()
-                .or(ClipVisionModel.ignoredTensors(ClipVisionModel.LLAVA_PREFIX)), "LLaVA");
+        validate(tensors, config);
         NativeTarget.prepareInferenceThread();
         NDManager manager = NativeTarget.newModelManager(options, "expert-" + name);
         SharedTower shared = null;
@@ -99,6 +95,15 @@ public final class LlavaExpert implements DecoderExpert {
             manager.close();
             throw e;
         }
+    }
+
+    /** Checks the decoder, vision tower and projector together, reporting every bad tensor at once. */
+    static void validate(CheckpointTensors tensors, LlavaConfig config) {
+        Map<String, long[]> expected = new LinkedHashMap<>(LlamaModel.expectedShapes(tensors, config.text()));
+        expected.putAll(ClipVisionModel.expectedShapes(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX));
+        expected.putAll(LlavaProjector.expectedShapes(config));
+        tensors.validate(expected, LlamaModel.ignoredTensors()
+                .or(ClipVisionModel.ignoredTensors(ClipVisionModel.LLAVA_PREFIX)), "LLaVA");
     }
 
     @Override

@@ -42,6 +42,10 @@ final class LlavaModel {
         return vision;
     }
 
+    LlavaProjector projector() {
+        return projector;
+    }
+
     /** Hidden state {@code index} of the tower for every image of a request: [B, N + 1, E], owned by the step. */
     @FunctionalInterface
     interface TowerStates {

@@ -5,9 +5,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.core.Linear;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.checkpoint.WeightExport;
 import io.tributary.model.clip.HiddenAct;
+import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * LLaVA's multi-modal projector: {@code linear_2(act(linear_1(features)))}, image features of width F (vision
@@ -43,6 +49,25 @@ record LlavaProjector(HiddenAct act, NDArray linear1, NDArray bias1, NDArray lin
                 bias ? tensors.load(PREFIX + "linear_1.bias", manager, dataType) : null,
                 tensors.load(PREFIX + "linear_2.weight", manager, dataType),
                 bias ? tensors.load(PREFIX + "linear_2.bias", manager, dataType) : null);
+    }
+
+    /** Every weight array, once: what a trainer updates in place. */
+    List<NDArray> parameters() {
+        return Stream.of(linear1, bias1, linear2, bias2).filter(Objects::nonNull).toList();
+    }
+
+    /** The weights as checkpoint tensors under their canonical names. */
+    List<Tensor> checkpointTensors() {
+        List<Tensor> tensors = new ArrayList<>();
+        tensors.add(WeightExport.tensor(PREFIX + "linear_1.weight", linear1));
+        if (bias1 != null) {
+            tensors.add(WeightExport.tensor(PREFIX + "linear_1.bias", bias1));
+        }
+        tensors.add(WeightExport.tensor(PREFIX + "linear_2.weight", linear2));
+        if (bias2 != null) {
+            tensors.add(WeightExport.tensor(PREFIX + "linear_2.bias", bias2));
+        }
+        return tensors;
     }
 
     /** [..., F] image features to [..., H] decoder embeddings. */
