@@ -49,6 +49,14 @@ public record TinyLlavaSpec(
         return new TinyLlavaSpec(32, 2, 4, 4, 37, 512, 8, 2, 32, 2, 4, 37, 32, -2, false, SafetensorsDType.F32);
     }
 
+    /**
+     * The experts Tributary trains itself (see {@code io.tributary.model.train}): 32-px images in 16 patches of
+     * 8 px, a two-layer tower whose last layer feeds the projector, and a two-layer decoder of width 64.
+     */
+    public static TinyLlavaSpec trainable() {
+        return new TinyLlavaSpec(64, 2, 4, 4, 172, 256, 32, 8, 64, 2, 4, 128, 64, -1, false, SafetensorsDType.F32);
+    }
+
     public TinyLlavaSpec withSharpWeights(boolean sharpWeights) {
         return new TinyLlavaSpec(textHidden, textLayers, textHeads, textKvHeads, textIntermediate, maxPositions,
                 imageSize, patchSize, visionHidden, visionLayers, visionHeads, visionIntermediate, projectionDim,

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tributary-router-tools", mixinStandardHelpOptions = true,
         subcommands = {FeaturesCommand.class, ClusterCommand.class, PartitionCommand.class,
-                FitRouterCommand.class, BenchClusterCommand.class, BenchFeaturesCommand.class},
+                FitRouterCommand.class, TrainCommand.class, BenchClusterCommand.class, BenchFeaturesCommand.class},
         description = "Make a decentralized model's router: image features, clusters, data partitions.")
 public final class RouterTools {
 
