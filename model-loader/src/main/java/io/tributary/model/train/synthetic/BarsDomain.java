@@ -61,7 +61,8 @@ final class BarsDomain implements SyntheticDomain {
             for (int bar = 0; bar < 3; bar++) {
                 heights[bar] = MIN_HEIGHT + random.nextInt(maxHeight - MIN_HEIGHT + 1);
             }
-        } while (Math.abs(heights[0] - heights[1]) < MIN_DIFFERENCE || Math.abs(heights[1] - heights[2]) < MIN_DIFFERENCE
+        } while (Math.abs(heights[0] - heights[1]) < MIN_DIFFERENCE
+                || Math.abs(heights[1] - heights[2]) < MIN_DIFFERENCE
                 || Math.abs(heights[0] - heights[2]) < MIN_DIFFERENCE);
         return heights;
     }

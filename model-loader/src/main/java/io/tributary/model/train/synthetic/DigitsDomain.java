@@ -9,7 +9,10 @@ final class DigitsDomain implements SyntheticDomain {
     static final List<String> DIGITS = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
     static final SyntheticQuestion WHAT_DIGIT = new SyntheticQuestion("What digit is shown?", DIGITS);
 
-    /** Segments in the usual order a, b, c, d, e, f, g (top, top right, bottom right, bottom, bottom left, top left, middle). */
+    /**
+     * Each digit's lit segments, named as usual: a top, b top right, c bottom right, d bottom, e bottom left, f top
+     * left, g middle.
+     */
     static final String[] SEGMENTS = {"abcdef", "bc", "abdeg", "abcdg", "bcfg", "acdfg", "acdefg", "abc", "abcdefg",
             "abcdfg"};
 
@@ -49,7 +52,8 @@ final class DigitsDomain implements SyntheticDomain {
                 case 'd' -> image.fillRect(x, bottom - thickness, right, bottom, colour);
                 case 'e' -> image.fillRect(x, middle, x + thickness, bottom, colour);
                 case 'f' -> image.fillRect(x, y, x + thickness, middle, colour);
-                case 'g' -> image.fillRect(x, middle - thickness / 2, right, middle - thickness / 2 + thickness, colour);
+                case 'g' -> image.fillRect(x, middle - thickness / 2, right, middle - thickness / 2 + thickness,
+                        colour);
                 default -> throw new IllegalStateException("no segment " + segment);
             }
         }

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Samples in LLaVA's JSON layout: one array; each sample one human turn ({@code <image>} and a question), one answer. */
+/** LLaVA's JSON layout: one array; a sample is one human turn ({@code <image>} and a question) and one answer. */
 final class SyntheticJson {
 
     static final String IMAGE_PLACEHOLDER = "<image>\n";

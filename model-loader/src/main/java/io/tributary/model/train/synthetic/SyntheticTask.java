@@ -75,7 +75,7 @@ public final class SyntheticTask {
             for (int index = 0; index < counts[split.ordinal()]; index++) {
                 for (String domain : domains()) {
                     RenderedSample rendered = render(seed, domain, split, index);
-                    String imagePath = "images/" + domain + "/" + split.label() + String.format(Locale.ROOT, "-%05d.png",
+                    String imagePath = String.format(Locale.ROOT, "images/%s/%s-%05d.png", domain, split.label(),
                             index);
                     if (!ImageIO.write(rendered.image(), "png", out.resolve(imagePath).toFile())) {
                         throw new IOException("no PNG writer in this JDK");

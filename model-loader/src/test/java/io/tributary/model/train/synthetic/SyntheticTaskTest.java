@@ -53,9 +53,9 @@ class SyntheticTaskTest {
                     rendered.question(), rendered.answer()));
             assertThat(pixels(dir.resolve(sample.imagePath()))).isEqualTo(rendered.rgb());
         }
-        assertThat(Files.readString(SyntheticTask.jsonFile(dir, Split.TEST))).startsWith("[\n{\"id\":\"shapes-test-00000\","
-                + "\"image\":\"images/shapes/test-00000.png\",\"domain\":\"shapes\",\"conversations\":[{\"from\":"
-                + "\"human\",\"value\":\"<image>\\n");
+        assertThat(Files.readString(SyntheticTask.jsonFile(dir, Split.TEST)))
+                .startsWith("[\n{\"id\":\"shapes-test-00000\",\"image\":\"images/shapes/test-00000.png\","
+                        + "\"domain\":\"shapes\",\"conversations\":[{\"from\":\"human\",\"value\":\"<image>\\n");
     }
 
     @Test
@@ -94,7 +94,8 @@ class SyntheticTaskTest {
     @Test
     void badArgumentsAndFilesAreIllegalArguments() throws Exception {
         assertThatThrownBy(() -> SyntheticTask.render(7, "faces", Split.TRAIN, 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("faces").hasMessageContaining("bars");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("faces")
+                .hasMessageContaining("bars");
         assertThatThrownBy(() -> SyntheticTask.render(7, "bars", Split.TRAIN, -1))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> SyntheticTask.write(dir, 7, 1, -1, 1)).isInstanceOf(IllegalArgumentException.class);
