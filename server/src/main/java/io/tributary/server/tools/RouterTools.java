@@ -5,11 +5,13 @@ import picocli.CommandLine.Command;
 
 /**
  * The commands that make a decentralized model's router, in the order they run: {@code features} → {@code cluster}
- * → {@code partition} → (train one expert per cluster elsewhere) → {@code fit-router}.
+ * → {@code partition} → (train one expert per cluster elsewhere) → {@code fit-router}. {@code synthetic-data} writes a
+ * small task to try the whole chain on.
  */
 @Command(name = "tributary-router-tools", mixinStandardHelpOptions = true,
         subcommands = {FeaturesCommand.class, ClusterCommand.class, PartitionCommand.class,
-                FitRouterCommand.class, TrainCommand.class, BenchClusterCommand.class, BenchFeaturesCommand.class},
+                FitRouterCommand.class, SyntheticDataCommand.class, TrainCommand.class, BenchClusterCommand.class,
+                BenchFeaturesCommand.class},
         description = "Make a decentralized model's router: image features, clusters, data partitions.")
 public final class RouterTools {
 
