@@ -116,11 +116,12 @@ public final class NativeTarget {
     /**
      * Runs {@code work} with PyTorch using every core on the calling thread, then restores its thread count. For
      * compute-bound work (a vision tower encoding an image) that the one-thread default would leave at half speed.
+     * While autograd records (training), the thread count the trainer chose is kept.
      */
     public static <T> T onAllCores(java.util.function.Supplier<T> work) {
         int cores = Runtime.getRuntime().availableProcessors();
         int before = JniUtils.getNumThreads();
-        if (before >= cores) {
+        if (before >= cores || JniUtils.isGradMode()) {
             return work.get();
         }
         JniUtils.setNumThreads(cores);

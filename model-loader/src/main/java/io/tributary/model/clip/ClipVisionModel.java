@@ -81,9 +81,12 @@ public final class ClipVisionModel {
         return config;
     }
 
-    /** Every weight array, once: what a trainer updates in place. */
-    public List<NDArray> parameters() {
-        return weights.parameters();
+    /**
+     * The weight arrays {@link #hiddenStates} reads up to hidden state {@code last}, once: what a trainer updates
+     * in place (the post-norm and projection serve only {@link #imageEmbeds}).
+     */
+    public List<NDArray> parameters(int last) {
+        return weights.parameters(last);
     }
 
     /** The weights as checkpoint tensors under {@code prefix} (canonical names, the loader's fusions undone). */

@@ -25,19 +25,17 @@ public record ClipVisionWeights(NDArray patchEmbedding, NDArray classEmbedding, 
         layers = List.copyOf(layers);
     }
 
-    /** Every array, once: the parameters a trainer updates in place. */
-    List<NDArray> parameters() {
+    /**
+     * The arrays a forward pass up to hidden state {@code last} reads (embeddings, pre-norm, encoder layers
+     * before {@code last}), once: the parameters a trainer updates in place. The others receive no gradient.
+     */
+    List<NDArray> parameters(int last) {
         List<NDArray> all = new ArrayList<>(List.of(patchEmbedding, classEmbedding, positionEmbedding,
                 preLayrnorm.weight(), preLayrnorm.bias()));
-        for (Layer l : layers) {
+        for (Layer l : layers.subList(0, last)) {
             all.addAll(List.of(l.layerNorm1().weight(), l.layerNorm1().bias(), l.qkvProj(), l.qkvBias(),
                     l.outProj(), l.outBias(), l.layerNorm2().weight(), l.layerNorm2().bias(), l.fc1(), l.fc1Bias(),
                     l.fc2(), l.fc2Bias()));
-        }
-        all.add(postLayernorm.weight());
-        all.add(postLayernorm.bias());
-        if (visualProjection != null) {
-            all.add(visualProjection);
         }
         return all;
     }

@@ -64,8 +64,12 @@ final class LlavaModel {
 
     /** Runs the tower over a batch of images up to the deepest feature layer. */
     TowerStates runTower(List<PixelValues> images, NDManager step) {
-        int deepest = Arrays.stream(config.resolvedFeatureLayers()).max().orElseThrow();
-        return vision.hiddenStates(vision.pixels(images, step), deepest)::get;
+        return vision.hiddenStates(vision.pixels(images, step), deepestFeatureLayer())::get;
+    }
+
+    /** The deepest hidden state of the tower the projector reads: the tower runs no further. */
+    int deepestFeatureLayer() {
+        return Arrays.stream(config.resolvedFeatureLayers()).max().orElseThrow();
     }
 
     /** The feature layers' states, the class token dropped or kept, concatenated: [B, tokensPerImage, F]. */

@@ -82,7 +82,7 @@ public final class TrainableLlava implements AutoCloseable {
     public List<NDArray> parameters(boolean withTower) {
         List<NDArray> parameters = new ArrayList<>();
         if (withTower) {
-            parameters.addAll(model.vision().parameters());
+            parameters.addAll(model.vision().parameters(model.deepestFeatureLayer()));
         }
         parameters.addAll(model.decoder().parameters());
         parameters.addAll(projector().parameters());

@@ -87,7 +87,7 @@ public final class TinyLlava {
         config.put("tie_word_embeddings", false);
         config.put("torch_dtype", "float32");
         config.put("vision_feature_layer", spec.visionFeatureLayer());
-        config.put("vision_feature_select_strategy", "default");
+        config.put("vision_feature_select_strategy", spec.keepClassToken() ? "full" : "default");
         ObjectNode vision = config.putObject("vision_config");
         vision.put("hidden_size", spec.visionHidden());
         vision.put("image_size", spec.imageSize());
@@ -169,7 +169,7 @@ public final class TinyLlava {
     private static List<Tensor> visionTower(TinyLlavaSpec spec, Init init) {
         int e = spec.visionHidden();
         int patch = spec.patchSize();
-        int positions = spec.tokensPerImage() + 1;
+        int positions = spec.patches() + 1; // and the class token
         String v = "vision_tower.vision_model.";
         List<Tensor> tensors = new ArrayList<>();
         tensors.add(init.embedding(v + "embeddings.class_embedding", e));

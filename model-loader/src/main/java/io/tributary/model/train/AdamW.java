@@ -48,6 +48,7 @@ public final class AdamW implements AutoCloseable {
      * autograd off (outside a gradient collector): the updates are in place on the parameters.
      *
      * @return the gradients' global L2 norm before clipping
+     * @throws IllegalStateException when a gradient is not finite; the parameters are left as they were
      */
     public double step(double rate) {
         steps++;
@@ -61,6 +62,10 @@ public final class AdamW implements AutoCloseable {
                 squares += gradient.square().sum().getFloat();
             }
             double norm = Math.sqrt(squares);
+            if (!Double.isFinite(norm)) {
+                throw new IllegalStateException("the gradients are not finite at step " + steps
+                        + ": training diverged (try a lower learning rate)");
+            }
             double clip = norm > settings.maxGradNorm() ? settings.maxGradNorm() / norm : 1;
             double correction1 = 1 - Math.pow(settings.beta1(), steps);
             double correction2 = 1 - Math.pow(settings.beta2(), steps);

@@ -66,6 +66,9 @@ public final class LlavaTrainer {
             throw new IllegalArgumentException("no training examples");
         }
         long started = System.nanoTime();
+        // One intra-op thread: small matmuls gain little from a second one, and a run does not depend on how work
+        // was split between threads. Independent experts train in parallel processes instead.
+        NativeTarget.setIntraOpThreads(1);
         NativeTarget.prepareInferenceThread(); // autograd off, except inside each step's gradient collector
         List<NDArray> parameters = model.parameters(settings.trainTower());
         long count = 0;

@@ -41,7 +41,7 @@ public final class SharedEncoderBenchmark {
 
     /** A ViT-S/16-sized tower at 224 px (196 patches) before a small decoder: encoding dominates the prefill. */
     private static final TinyLlavaSpec SPEC = new TinyLlavaSpec(256, 2, 8, 4, 704, 2048, 224, 16, 384, 6, 6, 1536,
-            256, -2, false, SafetensorsDType.F32);
+            256, -2, false, SafetensorsDType.F32, false);
     private static final int IMAGE_TOKEN = TinyLlavaSpec.IMAGE_TOKEN_ID;
 
     public static void main(String[] args) throws Exception {

@@ -33,7 +33,7 @@ final class BenchFeaturesCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("bench-features");
         TinyLlavaSpec vitB16 = new TinyLlavaSpec(32, 1, 4, 4, 37, 512, 224, 16, 768, 12, 12, 3072, 512, -2, false,
-                SafetensorsDType.F32);
+                SafetensorsDType.F32, false);
         TinyClip.write(dir.resolve("clip"), vitB16, 1, false);
         Path folder = Files.createDirectories(dir.resolve("images"));
         Random random = new Random(1);

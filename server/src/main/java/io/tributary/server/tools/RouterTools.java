@@ -4,15 +4,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The commands that make a decentralized model's router, in the order they run: {@code features} → {@code cluster}
- * → {@code partition} → (train one expert per cluster elsewhere) → {@code fit-router}. {@code synthetic-data} writes a
- * small task to try the whole chain on.
+ * The commands that make a decentralized model, in the order they run: {@code features} → {@code cluster} →
+ * {@code partition} → {@code train} (one expert per cluster, or elsewhere) → {@code fit-router} → {@code evaluate}.
+ * {@code synthetic-data} writes a small task to try the whole chain on.
  */
 @Command(name = "tributary-router-tools", mixinStandardHelpOptions = true,
         subcommands = {FeaturesCommand.class, ClusterCommand.class, PartitionCommand.class,
-                FitRouterCommand.class, SyntheticDataCommand.class, TrainCommand.class, BenchClusterCommand.class,
-                BenchFeaturesCommand.class},
-        description = "Make a decentralized model's router: image features, clusters, data partitions.")
+                FitRouterCommand.class, SyntheticDataCommand.class, TrainCommand.class, EvaluateCommand.class,
+                ReproduceCommand.class, BenchClusterCommand.class, BenchFeaturesCommand.class},
+        description = "Make a decentralized model: image features, clusters, data partitions, experts, router.")
 public final class RouterTools {
 
     private RouterTools() {
