@@ -14,6 +14,7 @@ import io.tributary.model.train.AdamW;
 import io.tributary.model.train.LearningRate;
 import io.tributary.model.train.LlavaTrainer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +75,30 @@ class TrainableLlavaTest {
             }
         }
         assertThat(trained[0]).as("the trained answer is likely").isGreaterThan((float) Math.log(0.5));
+    }
+
+    @Test
+    void theSameSeedTrainsTheSameWeights() throws IOException {
+        Path original = temp.resolve("original");
+        TinyLlava.write(original, SPEC, 5);
+        List<TrainableLlava.Example> examples = new ArrayList<>();
+        for (int image = 0; image < 6; image++) {
+            int[] prompt = {1, 40, TinyLlavaSpec.IMAGE_TOKEN_ID, 41};
+            examples.add(new TrainableLlava.Example(prompt, IMAGES.pixels(image), new int[] {100 + image % 3, 2}));
+        }
+        LlavaTrainer.Settings settings = new LlavaTrainer.Settings(8, 3, new LearningRate(1e-2, 2, 8, 0.1),
+                AdamW.Settings.defaults(), true, 21, 4);
+        for (String run : List.of("untrained", "a", "b")) {
+            try (TrainableLlava model = TrainableLlava.open(original)) {
+                if (!run.equals("untrained")) {
+                    LlavaTrainer.train(model, examples, settings, line -> { });
+                }
+                model.save(temp.resolve(run));
+            }
+        }
+        assertThat(Files.readAllBytes(temp.resolve("a/model.safetensors")))
+                .isEqualTo(Files.readAllBytes(temp.resolve("b/model.safetensors")))
+                .isNotEqualTo(Files.readAllBytes(temp.resolve("untrained/model.safetensors")));
     }
 
     private static float[] scores(TrainableLlava model, List<TrainableLlava.Example> examples) {
