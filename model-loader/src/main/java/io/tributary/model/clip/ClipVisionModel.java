@@ -89,6 +89,17 @@ public final class ClipVisionModel {
         return weights.parameters(last);
     }
 
+    /** Every weight array {@link #imageEmbeds} reads, once: what a trainer of the whole encoder updates in place. */
+    public List<NDArray> parameters() {
+        List<NDArray> all = new ArrayList<>(weights.parameters(config.numHiddenLayers()));
+        all.add(weights.postLayernorm().weight());
+        all.add(weights.postLayernorm().bias());
+        if (weights.visualProjection() != null) {
+            all.add(weights.visualProjection());
+        }
+        return all;
+    }
+
     /** The weights as checkpoint tensors under {@code prefix} (canonical names, the loader's fusions undone). */
     public List<io.tributary.model.safetensors.SafetensorsWriter.Tensor> checkpointTensors(String prefix) {
         return ClipVisionLoader.export(weights, config, prefix);

@@ -9,7 +9,6 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.llava.TrainableLlava;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
@@ -77,7 +76,8 @@ public final class LlavaTrainer {
             count += parameter.size();
         }
         List<Double> losses = new ArrayList<>();
-        Batches batches = new Batches(examples, settings.batchSize(), settings.seed());
+        ShuffledBatches<TrainableLlava.Example> batches = new ShuffledBatches<>(examples, settings.batchSize(),
+                settings.seed());
         try (NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu(), "training-steps");
              AdamW optimiser = new AdamW(parameters, settings.optimiser(), manager)) {
             double intervalLoss = 0;
@@ -109,47 +109,6 @@ public final class LlavaTrainer {
             NDArray loss = model.answerLogProbs(batch, step).mean().neg();
             collector.backward(loss);
             return loss.getFloat();
-        }
-    }
-
-    /** Shuffled passes over the examples, reshuffled each pass from one seeded generator. */
-    private static final class Batches {
-        private final List<TrainableLlava.Example> examples;
-        private final int size;
-        private final SplittableRandom random;
-        private final int[] order;
-        private int next;
-
-        Batches(List<TrainableLlava.Example> examples, int size, long seed) {
-            this.examples = examples;
-            this.size = size;
-            this.random = new SplittableRandom(seed);
-            this.order = new int[examples.size()];
-            this.next = order.length;
-        }
-
-        List<TrainableLlava.Example> next() {
-            List<TrainableLlava.Example> batch = new ArrayList<>(size);
-            while (batch.size() < size) {
-                if (next == order.length) {
-                    shuffle();
-                }
-                batch.add(examples.get(order[next++]));
-            }
-            return batch;
-        }
-
-        private void shuffle() {
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int swap = order[i];
-                order[i] = order[j];
-                order[j] = swap;
-            }
-            next = 0;
         }
     }
 }

@@ -1,7 +1,5 @@
 package io.tributary.server.tools;
 
-import io.tributary.model.tiny.TinyClip;
-import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.server.mixture.ManifestReader;
 import io.tributary.server.mixture.MixtureManifest;
 import picocli.CommandLine.Command;
@@ -18,7 +16,8 @@ import java.util.stream.IntStream;
 /**
  * The paper's claim at laptop scale, end to end with these tools: a synthetic image task; a base model pretrained
  * on a separate sample of it (every model's common starting point, as the paper's experts all start from one
- * LLaVA); image features from a frozen encoder; balanced clusters of the mean-subtracted features; one expert
+ * LLaVA) and a router encoder pretrained beside it (CLIP's objective against the questions, as no pretrained CLIP
+ * can be had here); image features; balanced clusters of the mean-subtracted features; one expert
  * fine-tuned alone on each cluster; the router's artefacts (centroids, fitted temperature, classifier); a dense model
  * fine-tuned on all the data with the same compute (as many examples as the experts together); and the evaluation
  * table. Every step is a command of its own, run in order; their files stay under {@code --out}.
@@ -80,9 +79,10 @@ final class ReproduceCommand implements Callable<Integer> {
         run("train", "--dataset", out.resolve("pretrain-data/train.json"), "--init-seed", initSeed, "--steps",
                 pretrainSteps, "--batch-size", batchSize, "--log-every", Math.max(1, pretrainSteps / 3),
                 "-o", out.resolve("base"));
-        // No pretrained CLIP can be had here: the router's encoder is a CLIP-shaped tower with random weights,
-        // large enough (the "sharp" initialisation) that its features differ from image to image.
-        TinyClip.write(router.resolve("encoder"), TinyLlavaSpec.trainable().withSharpWeights(true), initSeed, false);
+        // No pretrained CLIP can be had here: the router's encoder is pretrained on the same separate samples, with
+        // CLIP's objective against the questions asked about each image.
+        run("train-encoder", "--dataset", out.resolve("pretrain-data/train.json"), "--init-seed", initSeed,
+                "-o", router.resolve("encoder"));
         run("features", "--clip", router.resolve("encoder"), "--dataset", data.resolve("train.json"),
                 "-o", router.resolve("train-features.safetensors"));
         run("features", "--clip", router.resolve("encoder"), "--dataset", data.resolve("validation.json"),

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tributary-router-tools", mixinStandardHelpOptions = true,
         subcommands = {FeaturesCommand.class, ClusterCommand.class, PartitionCommand.class,
-                FitRouterCommand.class, SyntheticDataCommand.class, TrainCommand.class, EvaluateCommand.class,
+                FitRouterCommand.class, SyntheticDataCommand.class, TrainCommand.class, TrainEncoderCommand.class, EvaluateCommand.class,
                 ReproduceCommand.class, BenchClusterCommand.class, BenchFeaturesCommand.class},
         description = "Make a decentralized model: image features, clusters, data partitions, experts, router.")
 public final class RouterTools {
