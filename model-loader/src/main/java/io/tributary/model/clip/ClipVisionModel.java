@@ -12,6 +12,7 @@ import ai.djl.nn.norm.LayerNorm;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.image.PixelValues;
+import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -101,7 +102,7 @@ public final class ClipVisionModel {
     }
 
     /** The weights as checkpoint tensors under {@code prefix} (canonical names, the loader's fusions undone). */
-    public List<io.tributary.model.safetensors.SafetensorsWriter.Tensor> checkpointTensors(String prefix) {
+    public List<Tensor> checkpointTensors(String prefix) {
         return ClipVisionLoader.export(weights, config, prefix);
     }
 

@@ -12,6 +12,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -153,7 +154,7 @@ public final class LlamaModel {
     }
 
     /** The weights as checkpoint tensors under canonical names ({@code model.*}, {@code lm_head.weight}). */
-    public List<io.tributary.model.safetensors.SafetensorsWriter.Tensor> checkpointTensors() {
+    public List<Tensor> checkpointTensors() {
         return LlamaWeightsLoader.export(weights, config);
     }
 

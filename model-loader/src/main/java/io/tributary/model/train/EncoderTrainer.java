@@ -3,6 +3,7 @@ package io.tributary.model.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.tributary.model.LoadOptions;
@@ -12,6 +13,7 @@ import io.tributary.model.image.PixelValues;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.function.Consumer;
 
 /**
@@ -50,7 +52,7 @@ public final class EncoderTrainer {
         try (NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu(), "encoder-steps")) {
             int dimension = encoder.config().projectionDim();
             float[] initial = new float[texts * dimension]; // the reduced text tower, drawn from the seed
-            java.util.Random random = new java.util.Random(settings.seed());
+            Random random = new Random(settings.seed());
             for (int i = 0; i < initial.length; i++) {
                 initial[i] = (float) random.nextGaussian();
             }
@@ -91,7 +93,7 @@ public final class EncoderTrainer {
         try (NDManager step = manager.newSubManager();
              GradientCollector collector = Engine.getEngine(NativeTarget.ENGINE).newGradientCollector()) {
             NDArray images = unit(encoder.imageEmbeds(batch.stream().map(Pair::image).toList(), step)); // [B, P]
-            NDArray texts = unit(textEmbeddings.get(step, new ai.djl.ndarray.index.NDIndex(":"))); // [C, P]
+            NDArray texts = unit(textEmbeddings.get(step, new NDIndex(":"))); // [C, P]
             // Constants as arrays of the step: autograd keeps them for the backward pass.
             NDArray logits = images.matMul(texts.transpose()).mul(step.create((float) logitScale));
             long[] labels = batch.stream().mapToLong(Pair::text).toArray();

@@ -8,6 +8,7 @@ import io.tributary.routing.ImageInput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -46,7 +47,7 @@ public final class ExampleEncoder {
     public TrainableLlava.Example encode(QuestionAnswer sample) {
         int[] prompt = tokenizer.encode(prompt(sample.question()));
         int[] answerText = tokenizer.encodeWithoutSpecialTokens(" " + sample.answer());
-        int[] answer = java.util.Arrays.copyOf(answerText, answerText.length + 1);
+        int[] answer = Arrays.copyOf(answerText, answerText.length + 1);
         answer[answerText.length] = endOfSequence;
         return new TrainableLlava.Example(prompt, pixels(sample), answer);
     }

@@ -9,6 +9,7 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.llava.TrainableLlava;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -89,7 +90,7 @@ public final class LlavaTrainer {
                 double norm = optimiser.step(rate);
                 if ((step + 1) % settings.logEvery() == 0 || step + 1 == settings.steps()) {
                     losses.add(intervalLoss / intervalSteps);
-                    log.accept(String.format(java.util.Locale.ROOT, "step %d/%d  loss %.4f  grad norm %.3f  lr %.2e",
+                    log.accept(String.format(Locale.ROOT, "step %d/%d  loss %.4f  grad norm %.3f  lr %.2e",
                             step + 1, settings.steps(), intervalLoss / intervalSteps, norm, rate));
                     intervalLoss = 0;
                     intervalSteps = 0;

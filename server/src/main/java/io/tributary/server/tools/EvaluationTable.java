@@ -3,8 +3,10 @@ package io.tributary.server.tools;
 import io.tributary.model.train.QuestionAnswer;
 
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.IntPredicate;
 
 /**
  * The evaluation's table: each model's exact match overall and per domain, and for an expert alone its exact match
@@ -38,7 +40,7 @@ final class EvaluationTable {
     }
 
     /** Exact match (%) of a row over the samples {@code include} accepts; NaN when it accepts none. */
-    private static double percent(Row row, java.util.function.IntPredicate include, int count) {
+    private static double percent(Row row, IntPredicate include, int count) {
         int total = 0;
         int right = 0;
         for (int i = 0; i < count; i++) {
@@ -80,7 +82,7 @@ final class EvaluationTable {
 
     private String clusterSizes() {
         StringBuilder sizes = new StringBuilder();
-        int k = java.util.Arrays.stream(clusters).max().orElse(-1) + 1;
+        int k = Arrays.stream(clusters).max().orElse(-1) + 1;
         for (int cluster = 0; cluster < k; cluster++) {
             StringBuilder byDomain = new StringBuilder();
             for (String domain : domains) {

@@ -8,6 +8,7 @@ import tools.jackson.databind.ObjectMapper;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -137,7 +138,7 @@ final class ReproduceCommand implements Callable<Integer> {
 
     /** Runs one tool command; a failure stops the run with the command's own message. */
     private static void run(Object... arguments) {
-        String[] args = java.util.Arrays.stream(arguments).map(String::valueOf).toArray(String[]::new);
+        String[] args = Arrays.stream(arguments).map(String::valueOf).toArray(String[]::new);
         System.err.println("\n$ router-tools " + String.join(" ", args));
         int code = RouterTools.run(args);
         if (code != 0) {
