@@ -51,8 +51,8 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--test-per-domain", defaultValue = "100", description = "Test samples per domain (100).")
     int testPerDomain;
 
-    @Option(names = "--steps-per-expert", defaultValue = "500",
-            description = "Optimiser steps of each expert; the dense model takes K times as many (default: 500).")
+    @Option(names = "--steps-per-expert", defaultValue = "1000",
+            description = "Optimiser steps of each expert; the dense model takes K times as many (default: 1000).")
     int stepsPerExpert;
 
     @Option(names = "--batch-size", defaultValue = "32", description = "Samples per step (default: 32).")
