@@ -120,7 +120,11 @@ final class TrainCommand implements Callable<Integer> {
         node.put("examples_seen", settings.examples());
         node.put("peak_learning_rate", learningRate);
         node.put("seed", seed);
-        node.put("init_seed", base == null ? initSeed : -1);
+        if (base == null) {
+            node.put("init_seed", initSeed);
+        } else {
+            node.put("base", base.toString());
+        }
         node.put("train_tower", trainTower);
         node.put("parameters_trained", report.parameters());
         node.put("seconds", report.seconds());
