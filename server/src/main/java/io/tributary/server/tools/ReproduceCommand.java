@@ -1,5 +1,6 @@
 package io.tributary.server.tools;
 
+import io.tributary.model.train.synthetic.SyntheticTask;
 import io.tributary.server.mixture.ManifestReader;
 import io.tributary.server.mixture.MixtureManifest;
 import picocli.CommandLine.Command;
@@ -27,6 +28,8 @@ import java.util.stream.IntStream;
         description = "Train a decentralized mixture and a compute-matched dense model on the synthetic task and "
                 + "print the evaluation table.")
 final class ReproduceCommand implements Callable<Integer> {
+
+    private static final int DOMAINS = SyntheticTask.domains().size();
 
     @Option(names = {"-o", "--out"}, required = true, description = "Working directory for every artefact.")
     Path out;
@@ -111,9 +114,9 @@ final class ReproduceCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%nseed %d, K = %d, %d training samples; from a base model pretrained %d "
                 + "steps of %d on %d other samples, each expert fine-tuned %d steps of %d on its cluster, the dense "
                 + "model %d steps of %d on all (the same examples in total); soft temperature %.2f fitted on %d "
-                + "held-out samples%n%n", seed, experts, 4 * trainPerDomain, pretrainSteps, batchSize,
-                4 * pretrainPerDomain, stepsPerExpert, batchSize, stepsPerExpert * experts, batchSize, temperature,
-                4 * validationPerDomain);
+                + "held-out samples%n%n", seed, experts, DOMAINS * trainPerDomain, pretrainSteps, batchSize,
+                DOMAINS * pretrainPerDomain, stepsPerExpert, batchSize, stepsPerExpert * experts, batchSize,
+                temperature, DOMAINS * validationPerDomain);
         run("evaluate", "--manifest", manifest, "--dense", out.resolve("dense"), "--dataset",
                 data.resolve("test.json"), "--modes", "hard,soft,top-k,posterior,uniform,learned");
         System.out.printf(Locale.ROOT, "whole run: %.0f s; the mixture's manifest: %s%n",
