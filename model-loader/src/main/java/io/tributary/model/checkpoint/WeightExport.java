@@ -3,9 +3,16 @@ package io.tributary.model.checkpoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.safetensors.SafetensorsDType;
+import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The inverse of the load-time rewrites ({@link WeightFusion}): arrays as a model holds them, back to the checkpoint
@@ -14,6 +21,24 @@ import java.util.List;
 public final class WeightExport {
 
     private WeightExport() {
+    }
+
+    /**
+     * Writes a checkpoint directory: {@code tensors} as {@code model.safetensors}, beside a copy of every other file
+     * of the checkpoint the model was read from (config, tokenizer, chat template, preprocessor). The source's own
+     * weight files and shard index are not copied.
+     */
+    public static void writeCheckpoint(Path source, Path directory, List<Tensor> tensors) throws IOException {
+        Files.createDirectories(directory);
+        try (Stream<Path> files = Files.list(source)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                String name = file.getFileName().toString();
+                if (!name.endsWith(".safetensors") && !name.endsWith(".safetensors.index.json")) {
+                    Files.copy(file, directory.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        SafetensorsWriter.write(directory.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
     }
 
     /** One array as one float32 tensor of the given checkpoint shape. */

@@ -8,15 +8,11 @@ import io.tributary.model.ModelLoadException;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.checkpoint.WeightExport;
 import io.tributary.model.image.PixelValues;
-import io.tributary.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
 import tools.jackson.databind.ObjectMapper;
 
 /**
@@ -74,16 +70,7 @@ public final class TrainableClip implements AutoCloseable {
 
     /** Writes the current weights beside a copy of the source checkpoint's other files. */
     public void save(Path directory) throws IOException {
-        Files.createDirectories(directory);
-        try (Stream<Path> files = Files.list(source)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                if (!file.getFileName().toString().endsWith(".safetensors")) {
-                    Files.copy(file, directory.resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
-        SafetensorsWriter.write(directory.resolve("model.safetensors"), model.checkpointTensors(""),
-                Map.of("format", "pt"));
+        WeightExport.writeCheckpoint(source, directory, model.checkpointTensors(""));
     }
 
     @Override

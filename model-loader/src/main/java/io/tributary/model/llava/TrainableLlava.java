@@ -8,20 +8,16 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.checkpoint.WeightExport;
 import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.llama.LlamaModel;
-import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A LLaVA checkpoint opened for training: the forward pass the server runs (CLIP tower, projector, image splice,
@@ -124,22 +120,13 @@ public final class TrainableLlava implements AutoCloseable {
      * every other file of the checkpoint it was opened from (config, tokenizer, chat template, preprocessor).
      */
     public void save(Path directory) throws IOException {
-        Files.createDirectories(directory);
-        try (Stream<Path> files = Files.list(source)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                String name = file.getFileName().toString();
-                if (!name.endsWith(".safetensors") && !name.endsWith(".safetensors.index.json")) {
-                    Files.copy(file, directory.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
         List<Tensor> tensors = new ArrayList<>();
         for (Tensor tensor : model.decoder().checkpointTensors()) {
             tensors.add(new Tensor(LANGUAGE_MODEL + tensor.name(), tensor.dtype(), tensor.shape(), tensor.values()));
         }
         tensors.addAll(projector().checkpointTensors());
         tensors.addAll(model.vision().checkpointTensors(ClipVisionModel.LLAVA_PREFIX));
-        SafetensorsWriter.write(directory.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        WeightExport.writeCheckpoint(source, directory, tensors);
     }
 
     private LlavaProjector projector() {
