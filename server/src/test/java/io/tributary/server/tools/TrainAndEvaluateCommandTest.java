@@ -9,8 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -26,12 +24,13 @@ class TrainAndEvaluateCommandTest {
     @Test
     void trainingLowersTheLossAndTheTrainedExpertIsServedAndEvaluated() throws Exception {
         Path data = dir.resolve("data");
-        assertThat(run("synthetic-data", "--out", data.toString(), "--train-per-domain", "8",
+        assertThat(ToolRun.of("synthetic-data", "--out", data.toString(), "--train-per-domain", "8",
                 "--validation-per-domain", "0", "--test-per-domain", "2").code()).isZero();
 
         Path expert = dir.resolve("mixture/expert");
-        Result trained = run("train", "--dataset", data.resolve("train.json").toString(), "-o", expert.toString(),
-                "--steps", "30", "--batch-size", "8", "--warmup", "5", "--lr", "5e-3", "--log-every", "10");
+        ToolRun trained = ToolRun.of("train", "--dataset", data.resolve("train.json").toString(), "-o",
+                expert.toString(), "--steps", "30", "--batch-size", "8", "--warmup", "5", "--lr", "5e-3",
+                "--log-every", "10");
         assertThat(trained.code()).as(trained.err()).isZero();
         JsonNode report = new ObjectMapper().readTree(expert.resolve(TrainCommand.REPORT).toFile());
         assertThat(report.path("losses")).hasSize(3);
@@ -44,7 +43,7 @@ class TrainAndEvaluateCommandTest {
 
         Path manifest = ManifestReader.write(dir.resolve("mixture/mixture.yaml"), MixtureManifest.of("smoke",
                 MixtureManifest.RouterEntry.of("uniform"), "expert"));
-        Result evaluated = run("evaluate", "--manifest", manifest.toString(), "--dense", expert.toString(),
+        ToolRun evaluated = ToolRun.of("evaluate", "--manifest", manifest.toString(), "--dense", expert.toString(),
                 "--dataset", data.resolve("test.json").toString(), "--modes", "uniform");
         assertThat(evaluated.code()).as(evaluated.err()).isZero();
         assertThat(evaluated.out()).contains("8 samples of").containsPattern("(?m)^dense\\s+\\d+\\.\\d%")
@@ -59,7 +58,7 @@ class TrainAndEvaluateCommandTest {
         Path dataset = dir.resolve("text.json");
         Files.writeString(dataset, "[{\"id\": \"1\", \"conversations\": [{\"from\": \"human\", \"value\": \"hi\"}, "
                 + "{\"from\": \"gpt\", \"value\": \"hello\"}]}]");
-        Result result = run("train", "--dataset", dataset.toString(), "-o", dir.resolve("out").toString());
+        ToolRun result = ToolRun.of("train", "--dataset", dataset.toString(), "-o", dir.resolve("out").toString());
         assertThat(result.code()).isEqualTo(2);
         assertThat(result.err()).startsWith("train: ").contains("0 images");
     }
@@ -69,21 +68,4 @@ class TrainAndEvaluateCommandTest {
                 .substring(row.length()).strip().split("\\s+")[0];
     }
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream originalOut = System.out;
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-        try {
-            return new Result(RouterTools.run(args), out.toString(), err.toString());
-        } finally {
-            System.setOut(originalOut);
-            System.setErr(originalErr);
-        }
-    }
 }

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -23,13 +21,13 @@ class TrainEncoderCommandTest {
     @Test
     void pretrainingGathersTheImagesOfADomain() throws Exception {
         Path data = dir.resolve("data");
-        assertThat(run("synthetic-data", "--out", data.toString(), "--train-per-domain", "24",
-                "--validation-per-domain", "0", "--test-per-domain", "0")).isZero();
+        assertThat(ToolRun.of("synthetic-data", "--out", data.toString(), "--train-per-domain", "24",
+                "--validation-per-domain", "0", "--test-per-domain", "0").code()).isZero();
         Path dataset = data.resolve("train.json");
-        assertThat(run("train-encoder", "--dataset", dataset.toString(), "-o", dir.resolve("before").toString(),
-                "--steps", "1", "--lr", "1e-9")).isZero();
-        assertThat(run("train-encoder", "--dataset", dataset.toString(), "-o", dir.resolve("after").toString(),
-                "--steps", "60", "--batch-size", "32")).isZero();
+        assertThat(ToolRun.of("train-encoder", "--dataset", dataset.toString(), "-o",
+                dir.resolve("before").toString(), "--steps", "1", "--lr", "1e-9").code()).isZero();
+        assertThat(ToolRun.of("train-encoder", "--dataset", dataset.toString(), "-o",
+                dir.resolve("after").toString(), "--steps", "60", "--batch-size", "32").code()).isZero();
 
         double before = separation(dataset, dir.resolve("before"));
         double after = separation(dataset, dir.resolve("after"));
@@ -40,8 +38,8 @@ class TrainEncoderCommandTest {
     /** Mean cosine of same-domain pairs minus that of different-domain pairs, on the encoder's features. */
     private double separation(Path dataset, Path encoder) throws Exception {
         Path features = dir.resolve(encoder.getFileName() + ".safetensors");
-        assertThat(run("features", "--clip", encoder.toString(), "--dataset", dataset.toString(), "-o",
-                features.toString())).isZero();
+        assertThat(ToolRun.of("features", "--clip", encoder.toString(), "--dataset", dataset.toString(), "-o",
+                features.toString()).code()).isZero();
         Map<String, float[]> byPath = FeatureTable.read(features).byPath();
         List<Datasets.Sample> samples = Datasets.read(dataset);
         double same = 0;
@@ -78,15 +76,5 @@ class TrainEncoderCommandTest {
             nb += b[i] * b[i];
         }
         return dot / Math.sqrt(na * nb);
-    }
-
-    private static int run(String... args) {
-        PrintStream originalErr = System.err;
-        System.setErr(new PrintStream(new ByteArrayOutputStream(), true));
-        try {
-            return RouterTools.run(args);
-        } finally {
-            System.setErr(originalErr);
-        }
     }
 }
