@@ -4,9 +4,7 @@ import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -14,7 +12,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The KV budget on the real embedded experts: /info reports it in bytes and in positions (two experts of 4 layers,
+ * The KV budget on real experts (the tiny text mixture): /info reports it in bytes and in positions (two experts of 4 layers,
  * 4 kv heads of 32 floats: 8 KiB a position), a request that fits is served, and one whose prompt and
  * max_new_tokens could never fit is refused with 422 before it queues.
  */
@@ -22,12 +20,9 @@ import tools.jackson.databind.JsonNode;
         properties = "tributary.scheduler.kv-cache-budget=1MB")
 class KvBudgetServingTest {
 
-    @TempDir
-    static Path cache;
-
     @DynamicPropertySource
-    static void embeddedDefaultInATemporaryCache(DynamicPropertyRegistry registry) {
-        registry.add("tributary.cache-dir", cache::toString);
+    static void tinyTextMixture(DynamicPropertyRegistry registry) {
+        registry.add("tributary.mixture", TinyTextMixture.shared()::toString);
     }
 
     @LocalServerPort

@@ -1,7 +1,6 @@
 package io.tributary.server;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -12,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -22,7 +20,7 @@ import java.util.concurrent.Future;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The real embedded default experts behind the real HTTP stack: after many requests decoded in batches — finished,
+ * Real experts (the tiny text mixture) behind the real HTTP stack: after many requests decoded in batches — finished,
  * refused, and streams whose client hung up mid-way — every KV cache is freed, every KV reservation returned, and
  * the count of native arrays is back to what the weights alone hold.
  */
@@ -30,12 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
         properties = "tributary.scheduler.max-running=4")
 class NativeMemoryServingTest {
 
-    @TempDir
-    static Path cache;
-
     @DynamicPropertySource
-    static void embeddedDefaultInATemporaryCache(DynamicPropertyRegistry registry) {
-        registry.add("tributary.cache-dir", cache::toString);
+    static void tinyTextMixture(DynamicPropertyRegistry registry) {
+        registry.add("tributary.mixture", TinyTextMixture.shared()::toString);
     }
 
     @LocalServerPort

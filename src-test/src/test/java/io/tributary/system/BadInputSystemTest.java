@@ -31,7 +31,7 @@ class BadInputSystemTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + TinyVisionMixture.write(dir, "uniform"));
+        server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + TinyMixtures.vision(dir, "uniform"));
     }
 
     @AfterAll

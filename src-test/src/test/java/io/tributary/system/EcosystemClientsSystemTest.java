@@ -32,7 +32,7 @@ class EcosystemClientsSystemTest {
 
     @BeforeAll
     static void runTheClients() throws Exception {
-        Path manifest = TinyVisionMixture.write(dir, "uniform");
+        Path manifest = TinyMixtures.vision(dir, "uniform");
         server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + manifest);
         Path image = Files.writeString(dir.resolve("image.txt"), pngDataUri());
         Process node = new ProcessBuilder("node", "clients.mjs", "http://localhost:" + server.port, image.toString())

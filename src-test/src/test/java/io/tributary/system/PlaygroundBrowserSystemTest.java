@@ -63,7 +63,7 @@ class PlaygroundBrowserSystemTest {
         Browser.requireInstalled();
         // The test picks posterior routing in the page: it needs no router artefacts beside the experts, and it
         // moves the weights after every token.
-        Path manifest = TinyVisionMixture.write(dir, "uniform");
+        Path manifest = TinyMixtures.vision(dir, "uniform");
         server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + manifest);
         browser = Browser.start();
     }
@@ -119,7 +119,7 @@ class PlaygroundBrowserSystemTest {
             double[] weights = token.get("expert_weights").valueStream().mapToDouble(JsonNode::asDouble).toArray();
             assertThat(tokens.get(i).getDomProperty("textContent")).isEqualTo(token.get("text").asString());
             List<WebElement> segments = bars.get(i).findElements(By.tagName("rect"));
-            assertThat(segments).hasSize(TinyVisionMixture.EXPERTS.size());
+            assertThat(segments).hasSize(TinyMixtures.EXPERTS.size());
             for (int k = 0; k < weights.length; k++) {
                 assertThat(Double.parseDouble(segments.get(k).getDomAttribute("data-weight")))
                         .isCloseTo(weights[k], within(1e-12));

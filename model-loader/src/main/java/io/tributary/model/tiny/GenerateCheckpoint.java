@@ -16,7 +16,7 @@ import java.util.Set;
  *     llava:    [--sharp]                        (LlavaVisionText2TextModelTester sizes, llava-hf layout)
  *     internvl: [--layout original|transformers] (InternVLChatModel or InternVLForConditionalGeneration)
  * </pre>
- * Defaults: family llama with {@link TinyLlamaSpec#embeddedDefault()}, seed 1, InternVL's original layout.
+ * Defaults: family llama with {@link TinyLlamaSpec#small()}, seed 1, InternVL's original layout.
  */
 public final class GenerateCheckpoint {
 
@@ -47,7 +47,7 @@ public final class GenerateCheckpoint {
      * @throws IllegalArgumentException naming the problem with {@code args}
      */
     public static String generate(String... args) throws IOException {
-        TinyLlamaSpec d = TinyLlamaSpec.embeddedDefault();
+        TinyLlamaSpec d = TinyLlamaSpec.small();
         Path out = null;
         String family = "llama";
         String layout = "original";

@@ -31,10 +31,11 @@ public record TinyLlamaSpec(
     }
 
     /**
-     * The experts of the embedded demo mixture: ~3.2 M parameters (13 MB in float32), small enough to decode at
-     * interactive speed on two CPU cores, with the same head layout (GQA, head_dim 32) as real small models.
+     * A small text expert for benchmarks and text-only test mixtures: ~3.2 M parameters (13 MB in float32), small
+     * enough to decode at interactive speed on two CPU cores, with the same head layout (GQA, head_dim 32) as real
+     * small models.
      */
-    public static TinyLlamaSpec embeddedDefault() {
+    public static TinyLlamaSpec small() {
         return new TinyLlamaSpec(256, 4, 8, 4, 704, 2048, false, SafetensorsDType.F32);
     }
 

@@ -46,7 +46,7 @@ class TinyCheckpointsTest {
 
     @Test
     void weightsFollowHuggingFaceInitialisation() {
-        List<Tensor> tensors = TinyCheckpoints.llamaWeights(TinyLlamaSpec.embeddedDefault(), 1);
+        List<Tensor> tensors = TinyCheckpoints.llamaWeights(TinyLlamaSpec.small(), 1);
         float[] embeddings = tensors.get(0).values();
         double sum = 0;
         double squares = 0;
@@ -63,7 +63,7 @@ class TinyCheckpointsTest {
 
     @Test
     void embeddedMixtureLoadsBackThroughTheRegistry() throws IOException {
-        List<Path> experts = TinyCheckpoints.writeLlamaMixture(dir, TinyLlamaSpec.embeddedDefault(), 1, 2);
+        List<Path> experts = TinyCheckpoints.writeLlamaMixture(dir, TinyLlamaSpec.small(), 1, 2);
         ExpertLoader loader = ExpertLoader.withBuiltInFamilies();
         assertThat(loader.inspect(experts.get(0)).eosTokenIds()).containsExactly(TinyTokenizer.EOS_ID);
         try (HfTokenizer tokenizer = loader.loadTokenizer(experts.get(0));

@@ -64,7 +64,7 @@ public final class MixtureBenchmark {
 
         Path root = cache.resolve("benchmark-experts-v1");
         if (!Files.isDirectory(root.resolve("expert-3"))) {
-            TinyCheckpoints.writeLlamaMixture(root, TinyLlamaSpec.embeddedDefault(), 11, 12, 13, 14);
+            TinyCheckpoints.writeLlamaMixture(root, TinyLlamaSpec.small(), 11, 12, 13, 14);
         }
         ExpertLoader loader = ExpertLoader.withBuiltInFamilies();
         List<Expert> experts = new ArrayList<>();

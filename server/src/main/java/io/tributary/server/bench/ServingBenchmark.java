@@ -183,7 +183,7 @@ public final class ServingBenchmark {
     private static Path writeMixture(Path dir, String mixture) throws Exception {
         Path root = dir.resolve("experts-v1");
         if (!Files.isDirectory(root.resolve("expert-3"))) {
-            TinyCheckpoints.writeLlamaMixture(root, TinyLlamaSpec.embeddedDefault(), SEEDS);
+            TinyCheckpoints.writeLlamaMixture(root, TinyLlamaSpec.small(), SEEDS);
             SafetensorsWriter.write(root.resolve("clusters.safetensors"), List.of(
                     new Tensor("centroids", SafetensorsDType.F32, new long[] {4, 2}, new float[] {1, 0, 0, 1, -1, 0, 0, -1}),
                     new Tensor("global_mean", SafetensorsDType.F32, new long[] {2}, new float[] {0, 0})), Map.of());

@@ -41,7 +41,7 @@ public final class EmbeddedDefaultMixture {
             // Write beside, then move into place: a crash or a concurrent first start never leaves half a mixture.
             Path staging = Files.createTempDirectory(cacheDir, VERSION + ".staging-");
             long started = System.nanoTime();
-            TinyCheckpoints.writeLlamaMixture(staging, TinyLlamaSpec.embeddedDefault(), SEEDS);
+            TinyCheckpoints.writeLlamaMixture(staging, TinyLlamaSpec.small(), SEEDS);
             ManifestReader.write(staging.resolve("mixture.yaml"), MixtureManifest.of("tributary-embedded-default",
                     MixtureManifest.RouterEntry.of("uniform"), "expert-0", "expert-1"));
             moveIntoPlace(staging, root);

@@ -11,9 +11,9 @@ import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.server.HttpTestClient;
+import io.tributary.server.TinyTextMixture;
 import io.tributary.server.mixture.ServedModel;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -22,7 +22,6 @@ import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,12 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
         "tributary.role=expert", "tributary.expert-server.port=0"})
 class ExpertRoleTest {
 
-    @TempDir
-    static Path cache;
-
     @DynamicPropertySource
-    static void cacheDir(DynamicPropertyRegistry registry) {
-        registry.add("tributary.cache-dir", () -> cache.toString());
+    static void tinyTextMixture(DynamicPropertyRegistry registry) {
+        registry.add("tributary.mixture", TinyTextMixture.shared()::toString);
     }
 
     @LocalServerPort

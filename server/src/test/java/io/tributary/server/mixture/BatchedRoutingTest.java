@@ -15,6 +15,7 @@ import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.StoppingCriteria;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.routing.testing.RecordingListener;
+import io.tributary.server.TinyTextMixture;
 import io.tributary.server.mixture.MixtureManifest.RouterEntry;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,9 +29,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every routing mode on the real embedded experts gives the same tokens (and log-probs within 1e-4) when requests
- * are decoded together by the batching scheduler, prompts prefilled in small chunks and requests joining while
- * others run, as when each request is decoded alone.
+ * Every routing mode on real experts (the tiny text mixture) gives the same tokens (and log-probs within 1e-4)
+ * when requests are decoded together by the batching scheduler, prompts prefilled in small chunks and requests
+ * joining while others run, as when each request is decoded alone.
  */
 class BatchedRoutingTest {
 
@@ -44,7 +45,7 @@ class BatchedRoutingTest {
 
     @BeforeAll
     static void writeExperts() throws Exception {
-        root = EmbeddedDefaultMixture.ensure(cache).getParent();
+        root = TinyTextMixture.write(cache).getParent();
         SafetensorsWriter.write(root.resolve("clusters.safetensors"), List.of(
                 new Tensor("centroids", SafetensorsDType.F32, new long[] {2, 2}, new float[] {1, 0, 0, 1}),
                 new Tensor("global_mean", SafetensorsDType.F32, new long[] {2}, new float[] {0, 0})), Map.of());

@@ -11,6 +11,7 @@ import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.StoppingCriteria;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.routing.testing.RecordingListener;
+import io.tributary.server.TinyTextMixture;
 import io.tributary.server.mixture.MixtureManifest.RouterEntry;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-/** The mixture invariants on real DJL experts: the two embedded default checkpoints. */
+/** The mixture invariants on real DJL experts: the two checkpoints of the tiny text mixture. */
 class RealExpertMixtureTest {
 
     private static final String PROMPT = "The river bends";
@@ -38,7 +39,7 @@ class RealExpertMixtureTest {
 
     @BeforeAll
     static void writeExperts() {
-        root = EmbeddedDefaultMixture.ensure(cache).getParent();
+        root = TinyTextMixture.write(cache.resolve("mixture")).getParent();
         loader = new MixtureLoader(LoadOptions.cpu());
     }
 
@@ -156,7 +157,7 @@ class RealExpertMixtureTest {
         return listener;
     }
 
-    /** A manifest beside the embedded experts naming some of them. */
+    /** A manifest beside the tiny text experts naming some of them. */
     private static Path manifest(String name, RouterEntry router, String... experts) {
         return ManifestReader.write(root.resolve(name + ".yaml"), MixtureManifest.of(name, router, experts));
     }

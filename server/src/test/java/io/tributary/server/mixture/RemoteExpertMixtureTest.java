@@ -13,6 +13,7 @@ import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.StoppingCriteria;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.routing.testing.RecordingListener;
+import io.tributary.server.TinyTextMixture;
 import io.tributary.server.mixture.MixtureManifest.RouterEntry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * A gateway whose manifest names its experts by address decodes, greedy, exactly as the same mixture in process:
- * the embedded default's tiny Llama experts, and tiny LLaVA experts reading an image. Each expert is served by
+ * the tiny text mixture's Llama experts, and tiny LLaVA experts reading an image. Each expert is served by
  * its own expert server on a localhost port.
  */
 class RemoteExpertMixtureTest {
@@ -50,7 +51,7 @@ class RemoteExpertMixtureTest {
 
     @Test
     void theEmbeddedDefaultServedByTwoExpertServersDecodesAsInProcess() {
-        Path local = EmbeddedDefaultMixture.ensure(dir.resolve("cache"));
+        Path local = TinyTextMixture.write(dir.resolve("cache"));
         for (RouterEntry router : List.of(RouterEntry.of("uniform"), RouterEntry.of("posterior"))) {
             ServedModel inProcess = load(ManifestReader.write(local.resolveSibling(router.mode() + ".yaml"),
                     MixtureManifest.of("local", router, "expert-0", "expert-1")));

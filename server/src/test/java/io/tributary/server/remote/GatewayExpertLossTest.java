@@ -9,7 +9,7 @@ import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.server.ContractSchemas;
 import io.tributary.server.HttpTestClient;
-import io.tributary.server.mixture.EmbeddedDefaultMixture;
+import io.tributary.server.TinyTextMixture;
 import io.tributary.server.mixture.HostedExperts;
 import io.tributary.server.mixture.ManifestReader;
 import io.tributary.server.mixture.MixtureLoader;
@@ -38,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A gateway over two expert servers (the embedded default's experts) that loses one: the answer finishes with the
+ * A gateway over two expert servers (the tiny text mixture's experts) that loses one: the answer finishes with the
  * other and says so, the loss is counted, health reports DEGRADED (not down), and the expert serves again once back.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -57,7 +57,7 @@ class GatewayExpertLossTest {
     @DynamicPropertySource
     static void gateway(DynamicPropertyRegistry registry) throws IOException {
         dir = Files.createTempDirectory("gateway-loss");
-        Path local = EmbeddedDefaultMixture.ensure(dir.resolve("cache"));
+        Path local = TinyTextMixture.write(dir.resolve("cache"));
         MixtureLoader loader = new MixtureLoader(LoadOptions.cpu());
         MixtureLoader.Checked checked = loader.check(local);
         hostedModel = loader.load(checked);

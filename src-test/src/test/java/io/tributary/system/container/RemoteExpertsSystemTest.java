@@ -1,11 +1,13 @@
 package io.tributary.system.container;
 
+import io.tributary.system.TinyMixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.Network;
 import tools.jackson.databind.JsonNode;
@@ -24,7 +26,8 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * A gateway container and two expert containers (the same image, {@code TRIBUTARY_ROLE=expert}) on one Docker
- * network: the gateway's manifest names its experts by address. Greedy answers match the same mixture in process;
+ * network: the gateway's manifest names its experts by address. The experts are the tiny text mixture's, whose
+ * untrained text runs to the length limit, so a stream is long enough to outlive a killed expert. Greedy answers match the same mixture in process;
  * a stream survives one expert container being killed mid-stream and says so; the expert, started again, serves new
  * requests.
  */
@@ -33,6 +36,8 @@ class RemoteExpertsSystemTest {
 
     private static final String GREEDY = "{\"inputs\":\"The river bends\",\"parameters\":{\"max_new_tokens\":24,"
             + "\"details\":true,\"decoder_input_details\":true}}";
+    @TempDir
+    static Path dir;
     static Network network;
     static TributaryContainer expertA;
     static TributaryContainer expertB;
@@ -42,24 +47,25 @@ class RemoteExpertsSystemTest {
     @BeforeAll
     static void start() throws Exception {
         String image = DockerImages.server();
-        // The same mixture in process first (the embedded default), so that only three containers run at once.
-        try (TributaryContainer alone = new TributaryContainer(image)) {
+        Path mixture = TinyMixtures.text(dir.resolve("mixture"));
+        // The same mixture in process first, so that only three containers run at once.
+        try (TributaryContainer alone = new TributaryContainer(image).withMixture(mixture)) {
             alone.start();
             inProcess = JSON.readTree(Http.post(alone.uri("/generate"), GREEDY).body());
         }
         network = Network.newNetwork();
-        // Each expert server serves the embedded default; the gateway takes expert-0 from one, expert-1 from the other.
-        expertA = expert(image, "expert-a");
-        expertB = expert(image, "expert-b");
+        // Each expert server serves the whole mixture; the gateway takes alpha from one, beta from the other.
+        expertA = expert(image, "expert-a", mixture);
+        expertB = expert(image, "expert-b", mixture);
         expertA.start();
         expertB.start();
         Path manifest = Files.createTempFile("gateway", ".yaml");
         Files.writeString(manifest, """
-                name: tributary-embedded-default
+                name: tiny-text
                 experts:
-                  - name: expert-0
+                  - name: alpha
                     address: expert-a:50051
-                  - name: expert-1
+                  - name: beta
                     address: expert-b:50051
                 """);
         Files.setPosixFilePermissions(manifest, PosixFilePermissions.fromString("rw-r--r--"));
@@ -71,8 +77,9 @@ class RemoteExpertsSystemTest {
         gateway.start();
     }
 
-    private static TributaryContainer expert(String image, String alias) {
+    private static TributaryContainer expert(String image, String alias, Path mixture) {
         return new TributaryContainer(image)
+                .withMixture(mixture)
                 .withNetwork(network)
                 .withNetworkAliases(alias)
                 .withEnv("TRIBUTARY_ROLE", "expert");
@@ -129,14 +136,14 @@ class RemoteExpertsSystemTest {
         JsonNode last = events.get(events.size() - 1);
         assertThat(last.at("/details/generated_tokens").asInt()).isEqualTo(600).isEqualTo(events.size());
         JsonNode lost = last.at("/details/lost_experts/0");
-        assertThat(lost.get("expert").asString()).isEqualTo("expert-1");
+        assertThat(lost.get("expert").asString()).isEqualTo("beta");
         assertThat(lost.get("after_tokens").asInt()).isBetween(5, 599);
         assertThat(last.at("/token/expert_weights/1").asDouble()).isZero();
 
         JsonNode health = JSON.readTree(Http.get(gateway.uri("/actuator/health")).body());
         assertThat(health.get("status").asString()).isEqualTo("DEGRADED");
         String metrics = Http.get(gateway.uri("/actuator/prometheus")).body();
-        assertThat(metrics).contains("tributary_expert_lost_total{application=\"tributary\",expert=\"expert-1\"} 1.0");
+        assertThat(metrics).contains("tributary_expert_lost_total{application=\"tributary\",expert=\"beta\"} 1.0");
     }
 
     @Test

@@ -1,10 +1,12 @@
 package io.tributary.system.container;
 
+import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -25,6 +27,12 @@ final class TributaryContainer extends GenericContainer<TributaryContainer> {
                 .withReadonlyRootfs(true)
                 .withMemory(MEMORY_LIMIT));
         waitingFor(Wait.forHealthcheck().withStartupTimeout(Duration.ofMinutes(3)));
+    }
+
+    /** Serves the mixture of {@code manifest} (and the checkpoints beside it), bind-mounted read-only. */
+    TributaryContainer withMixture(Path manifest) {
+        return withFileSystemBind(manifest.getParent().toString(), "/etc/tributary/mixture", BindMode.READ_ONLY)
+                .withEnv("TRIBUTARY_MIXTURE", "/etc/tributary/mixture/" + manifest.getFileName());
     }
 
     URI uri(String path) {
