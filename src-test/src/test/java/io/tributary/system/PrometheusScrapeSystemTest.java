@@ -37,12 +37,15 @@ class PrometheusScrapeSystemTest {
     private static ServerProcess server;
     private static Process prometheus;
     private static int prometheusPort;
+    private static int generatedTokens;
 
     @BeforeAll
     static void start() throws Exception {
         assertThat(PROMETHEUS).as("Debian's prometheus package (.ci/run installs it)").isExecutable();
         server = ServerProcess.start(dir.resolve("cache"));
-        post("/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":3}}");
+        generatedTokens = new ObjectMapper().readTree(post("/generate",
+                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":3,\"details\":true}}"))
+                .at("/details/generated_tokens").asInt();
         post("/generate", "{\"inputs\":\"\"}"); // a refusal, so the error counters exist too
         Path config = Files.writeString(dir.resolve("prometheus.yml"), """
                 global:
@@ -92,7 +95,7 @@ class PrometheusScrapeSystemTest {
             JsonNode tokens = query("tributary_generation_tokens_total");
             if (up != null && up.size() == 1 && up.get(0).get("value").get(1).asString().equals("1")
                     && tokens != null && tokens.size() == 1) {
-                assertThat(Double.parseDouble(tokens.get(0).get("value").get(1).asString())).isEqualTo(3.0);
+                assertThat(Double.parseDouble(tokens.get(0).get("value").get(1).asString())).isEqualTo(generatedTokens);
                 JsonNode queue = query("tributary_request_queue_time_seconds_count");
                 assertThat(queue).isNotNull().hasSize(1);
                 return;
@@ -115,10 +118,10 @@ class PrometheusScrapeSystemTest {
         }
     }
 
-    private static void post(String path, String body) throws Exception {
-        HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + path))
+    private static String post(String path, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + path))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static int freePort() throws IOException {

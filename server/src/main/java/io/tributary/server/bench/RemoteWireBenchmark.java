@@ -50,8 +50,8 @@ import java.util.concurrent.ThreadFactory;
  *     [--epsilon 0.001] [--cache DIR] [--mixture MANIFEST]
  * </pre>
  *
- * <p>{@code --mixture} measures another mixture's experts instead of the embedded default's (a text mixture: the
- * prompts are text).
+ * <p>{@code --mixture} measures another mixture's experts instead of the embedded default's (the prompts are text,
+ * so any mixture serves).
  */
 public final class RemoteWireBenchmark {
 
@@ -118,7 +118,7 @@ public final class RemoteWireBenchmark {
     /**
      * The bytes of one distribution of InternVL's 151,674-token vocabulary on the wire, for synthetic distributions
      * (log-softmax of Gaussian logits; larger spread, more peaked): what a real vocabulary costs, which the
-     * embedded experts' 512 tokens cannot show. Real models' peakedness varies by token.
+     * small test vocabularies (512 tokens) cannot show. Real models' peakedness varies by token.
      */
     private static void wireSizes(double epsilon) {
         int vocabulary = 151_674;

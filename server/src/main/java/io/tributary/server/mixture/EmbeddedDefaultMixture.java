@@ -1,35 +1,40 @@
 package io.tributary.server.mixture;
 
-import io.tributary.model.tiny.TinyCheckpoints;
-import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.server.config.InvalidSettingException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The mixture served when no manifest is given: two small Llama-architecture experts with one shared tokenizer
- * and different (deterministic) random weights, written on first start so that {@code java -jar} alone works.
- * Their text is gibberish — they were never trained — but every stage of serving is real.
+ * The mixture served when no manifest is given: four tiny LLaVA experts, each fine-tuned alone on one cluster of a
+ * synthetic image-question task (shapes, digits, colours, bar charts), with the router that was fitted for them
+ * (an image encoder, cluster centroids, a fitted temperature and a classifier). They ship inside the jar (about
+ * 4.6 MB, made by {@code router-tools reproduce}; see {@code embedded-default/README.md}) and are copied to the
+ * cache directory on first start, because experts are loaded from files.
  */
 public final class EmbeddedDefaultMixture {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDefaultMixture.class);
 
-    /** Bump when the generator's output changes, so stale caches are not reused. */
-    static final String VERSION = "embedded-default-v1";
-    static final long[] SEEDS = {20260101L, 20260202L};
+    /** Bump when the shipped files change, so stale caches are not reused. */
+    static final String VERSION = "embedded-default-v2";
+    /** The classpath folder holding the mixture, and the index of its files (the classpath cannot be listed). */
+    static final String RESOURCES = "/embedded-default/";
+    static final String INDEX = "files.txt";
 
     private EmbeddedDefaultMixture() {
     }
 
-    /** Returns the manifest of the embedded default mixture, writing it under {@code cacheDir} if needed. */
+    /** Returns the manifest of the embedded default mixture, copying it under {@code cacheDir} if needed. */
     public static Path ensure(Path cacheDir) {
         Path root = cacheDir.resolve(VERSION);
         Path manifest = root.resolve("mixture.yaml");
@@ -41,9 +46,7 @@ public final class EmbeddedDefaultMixture {
             // Write beside, then move into place: a crash or a concurrent first start never leaves half a mixture.
             Path staging = Files.createTempDirectory(cacheDir, VERSION + ".staging-");
             long started = System.nanoTime();
-            TinyCheckpoints.writeLlamaMixture(staging, TinyLlamaSpec.small(), SEEDS);
-            ManifestReader.write(staging.resolve("mixture.yaml"), MixtureManifest.of("tributary-embedded-default",
-                    MixtureManifest.RouterEntry.of("uniform"), "expert-0", "expert-1"));
+            copyResources(staging);
             moveIntoPlace(staging, root);
             LOG.info("wrote the embedded default mixture to {} in {} ms", root, (System.nanoTime() - started) / 1_000_000);
             return manifest;
@@ -53,6 +56,36 @@ public final class EmbeddedDefaultMixture {
                     + "TRIBUTARY_CACHE_DIR) to a writable directory, or serve your own mixture with tributary.mixture.",
                     e);
         }
+    }
+
+    /** The relative paths of the shipped files, as the index lists them. */
+    static List<String> files() throws IOException {
+        try (InputStream index = resource(INDEX)) {
+            return new String(index.readAllBytes(), StandardCharsets.UTF_8).lines()
+                    .map(String::strip).filter(line -> !line.isEmpty()).toList();
+        }
+    }
+
+    private static void copyResources(Path target) throws IOException {
+        for (String file : files()) {
+            Path destination = target.resolve(file).normalize();
+            if (!destination.startsWith(target)) {
+                throw new IllegalStateException("the embedded default's index names a path outside it: " + file);
+            }
+            Files.createDirectories(destination.getParent());
+            try (InputStream in = resource(file)) {
+                Files.copy(in, destination);
+            }
+        }
+    }
+
+    private static InputStream resource(String file) {
+        InputStream in = EmbeddedDefaultMixture.class.getResourceAsStream(RESOURCES + file);
+        if (in == null) {
+            // Only a broken build gets here: the index and the folder are packaged together.
+            throw new IllegalStateException("the jar lacks " + RESOURCES + file + " of the embedded default mixture");
+        }
+        return in;
     }
 
     private static void moveIntoPlace(Path staging, Path root) throws IOException {

@@ -1,5 +1,6 @@
 package io.tributary.system.container;
 
+import io.tributary.system.EmbeddedExample;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * The Docker image, run as the README runs it (read-only root, memory limit, tmpfs {@code /tmp}), serves the
- * embedded default mixture: generation, streaming, health, metrics.
+ * embedded default mixture: answers about images, streaming, health, metrics.
  */
 class DockerImageSystemTest {
 
@@ -35,25 +36,25 @@ class DockerImageSystemTest {
     }
 
     @Test
-    void generatesFromTheTwoExpertMixture() throws Exception {
-        HttpResponse<String> response = Http.post(server.uri("/generate"),
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":16,\"details\":true}}");
+    void answersTheReadmeExamplesAboutImages() throws Exception {
+        for (EmbeddedExample example : EmbeddedExample.all()) {
+            HttpResponse<String> response = Http.post(server.uri("/generate"), example.generateRequest(8));
 
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        JsonNode body = JSON.readTree(response.body());
-        assertThat(body.get("generated_text").asString()).isNotEmpty();
-        assertThat(body.at("/details/tokens/0/expert_weights")).hasSize(2);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            JsonNode body = JSON.readTree(response.body());
+            assertThat(body.get("generated_text").asString().strip()).isEqualTo(example.answer());
+            assertThat(body.at("/details/tokens/0/expert_weights")).hasSize(4);
+        }
     }
 
     @Test
     void streamsEveryTokenThenTheFinalEvent() throws Exception {
-        List<JsonNode> events = Http.stream(server.uri("/generate_stream"),
-                "{\"inputs\":\"Once upon a time\",\"parameters\":{\"max_new_tokens\":64,\"stop\":[],\"details\":true}}",
-                event -> { });
+        EmbeddedExample example = EmbeddedExample.all().get(0);
+        List<JsonNode> events = Http.stream(server.uri("/generate_stream"), example.generateRequest(8), event -> { });
 
         JsonNode last = events.get(events.size() - 1);
-        assertThat(last.get("generated_text").isString()).isTrue();
-        assertThat(last.at("/details/generated_tokens").asInt()).isEqualTo(64).isEqualTo(events.size());
+        assertThat(last.get("generated_text").asString().strip()).isEqualTo(example.answer());
+        assertThat(last.at("/details/generated_tokens").asInt()).isEqualTo(events.size());
         assertThat(events.subList(0, events.size() - 1)).allSatisfy(e -> assertThat(e.get("generated_text").isNull()).isTrue());
     }
 
@@ -86,7 +87,7 @@ class DockerImageSystemTest {
         // What the server did write on start: native PyTorch and the embedded default experts, in the volume.
         assertThat(server.execInContainer("ls", "/var/cache/tributary/djl").getStdout()).contains("pytorch");
         assertThat(server.execInContainer("ls", "/var/cache/tributary/mixtures").getStdout())
-                .contains("embedded-default-v1");
+                .contains("embedded-default-v2");
     }
 
     @Test
