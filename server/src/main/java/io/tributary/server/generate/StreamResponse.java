@@ -10,12 +10,16 @@ import java.util.List;
  * One server-sent event of {@code POST /generate_stream}, as in TGI: {@code generatedText} and {@code details}
  * are {@code null} except on the last event; {@code topTokens} is {@code null} unless {@code top_n_tokens} asked.
  *
- * @param index 1-based index of the token in the generation
+ * @param index       1-based index of the token in the generation
+ * @param lostExperts Tributary's addition, on the first event after an expert was lost (TGI's clients ignore it):
+ *                    the experts lost since the previous event, absent otherwise
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record StreamResponse(int index, GenerateResponse.Token token, List<GenerateResponse.TopToken> topTokens,
-                             String generatedText, StreamDetails details) {
+                             String generatedText, StreamDetails details,
+                             @JsonInclude(JsonInclude.Include.NON_EMPTY)
+                             List<GenerateResponse.LostExpert> lostExperts) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record StreamDetails(String finishReason, int generatedTokens, Long seed, int inputLength,

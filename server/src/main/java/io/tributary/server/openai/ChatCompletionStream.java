@@ -6,6 +6,7 @@ import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.error.OpenAiErrorResponse;
 import io.tributary.server.generate.GenerateResponse;
 import io.tributary.server.generate.SseEventQueue;
+import io.tributary.server.generate.StreamedLosses;
 
 import java.util.List;
 
@@ -21,6 +22,7 @@ final class ChatCompletionStream implements GenerationListener {
     private final StopTrimmer trimmer;
     private final boolean logprobs;
     private final boolean includeUsage;
+    private final StreamedLosses losses = new StreamedLosses();
     private GeneratedToken last;
 
     ChatCompletionStream(SseEventQueue events, OpenAiAnswers answers, List<String> stops, boolean logprobs,
@@ -35,12 +37,19 @@ final class ChatCompletionStream implements GenerationListener {
 
     @Override
     public void onToken(GeneratedToken token) {
+        losses.token();
         if (token.last()) {
             last = token; // sent by onFinish with the finish reason
             return;
         }
         events.send(chunk(new ChatCompletionChunk.Delta(null, trimmer.accept(OpenAiAnswers.text(token))),
-                logprobs ? ChatLogprobs.of(List.of(token)) : null, null, List.of(token.expertWeights()), List.of()));
+                logprobs ? ChatLogprobs.of(List.of(token)) : null, null, List.of(token.expertWeights()),
+                losses.drain()));
+    }
+
+    @Override
+    public void onExpertLost(String expert, Throwable failure) {
+        losses.lost(expert, failure);
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.error.OpenAiErrorResponse;
 import io.tributary.server.generate.GenerateResponse;
 import io.tributary.server.generate.SseEventQueue;
+import io.tributary.server.generate.StreamedLosses;
 
 import java.util.List;
 
@@ -22,6 +23,7 @@ final class CompletionStream implements GenerationListener {
     private final boolean includeUsage;
     private String echo;
     private int offset;
+    private final StreamedLosses losses = new StreamedLosses();
     private GeneratedToken last;
 
     CompletionStream(SseEventQueue events, OpenAiAnswers answers, List<String> stops, boolean logprobs,
@@ -37,11 +39,17 @@ final class CompletionStream implements GenerationListener {
 
     @Override
     public void onToken(GeneratedToken token) {
+        losses.token();
         if (token.last()) {
             last = token;
             return;
         }
-        send(trimmer.accept(OpenAiAnswers.text(token)), token, null, List.of());
+        send(trimmer.accept(OpenAiAnswers.text(token)), token, null, losses.drain());
+    }
+
+    @Override
+    public void onExpertLost(String expert, Throwable failure) {
+        losses.lost(expert, failure);
     }
 
     @Override

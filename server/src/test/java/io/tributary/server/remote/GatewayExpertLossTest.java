@@ -25,12 +25,15 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -46,6 +49,7 @@ import static org.awaitility.Awaitility.await;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GatewayExpertLossTest {
 
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final String LOST_SERIES = "tributary_expert_lost_total{application=\"tributary\",expert=\"expert-1\"}";
     private static Path dir;
     private static ServedModel hostedModel;
@@ -102,6 +106,12 @@ class GatewayExpertLossTest {
         int after = lost.get("after_tokens").asInt();
         assertThat(after).isBetween(1, 11);
         assertThat(lost.get("reason").asString()).contains("remote expert 'expert-1'", "broken device");
+        // Said at once, not only at the end: the first event after the drop names it, and no other event does.
+        List<JsonNode> saying = events.stream().filter(event -> event.has("lost_experts")).toList();
+        assertThat(saying).hasSize(1);
+        assertThat(saying.get(0).get("index").asInt()).isEqualTo(after + 1);
+        assertThat(saying.get(0).get("lost_experts")).isEqualTo(last.at("/details/lost_experts"));
+        events.forEach(event -> ContractSchemas.assertValid("StreamResponse", event));
         assertThat(events.get(0).at("/token/expert_weights/1").asDouble()).isEqualTo(0.5);
         assertThat(last.at("/token/expert_weights/0").asDouble()).isEqualTo(1.0);
         assertThat(last.at("/token/expert_weights/1").asDouble()).isEqualTo(0.0);
@@ -133,6 +143,16 @@ class GatewayExpertLossTest {
         ContractSchemas.assertValid("ChatCompletion", chat);
         assertThat(chat.at("/choices/0/lost_experts/0/expert").asString()).as("the OpenAI route reports it too")
                 .isEqualTo("expert-1");
+        List<String> data = http.streamData("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"The river\"}],\"max_tokens\":3,\"stream\":true}");
+        List<JsonNode> chunks = new ArrayList<>();
+        for (String chunk : data.subList(0, data.size() - 1)) { // the last is [DONE]
+            chunks.add(JSON.readTree(chunk));
+        }
+        // The role chunk, then the first token's chunk says it (the expert was gone before the first token).
+        assertThat(chunks.get(1).at("/choices/0/lost_experts/0/after_tokens").asInt()).isZero();
+        assertThat(chunks.get(chunks.size() - 1).at("/choices/0/lost_experts/0/expert").asString()).isEqualTo("expert-1");
+        chunks.forEach(chunk -> ContractSchemas.assertValid("ChatCompletionChunk", chunk));
 
         second = serve(withExpert(hosted.get(1), failing), expertPort);
         await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(300)).until(() ->

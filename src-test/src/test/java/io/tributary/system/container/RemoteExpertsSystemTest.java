@@ -139,6 +139,9 @@ class RemoteExpertsSystemTest {
         assertThat(lost.get("expert").asString()).isEqualTo("beta");
         assertThat(lost.get("after_tokens").asInt()).isBetween(5, 599);
         assertThat(last.at("/token/expert_weights/1").asDouble()).isZero();
+        // Said while streaming: the event right after the drop names it.
+        assertThat(events.get(lost.get("after_tokens").asInt()).at("/lost_experts/0/expert").asString())
+                .isEqualTo("beta");
 
         JsonNode health = JSON.readTree(Http.get(gateway.uri("/actuator/health")).body());
         assertThat(health.get("status").asString()).isEqualTo("DEGRADED");
