@@ -74,12 +74,12 @@ public final class RemoteWireBenchmark {
         ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN); // the table only
         NativeTarget.prepareInferenceThread();
 
-        Path local = options.containsKey("mixture") ? Path.of(options.get("mixture"))
+        Path given = options.containsKey("mixture") ? Path.of(options.get("mixture"))
                 : EmbeddedDefaultMixture.ensure(cache);
         Path work = Files.createTempDirectory("tributary-wire-benchmark");
         MixtureLoader loader = new MixtureLoader(LoadOptions.cpu(), ImageLimits.DEFAULT, RemoteOptions.DEFAULT,
                 work.resolve("tokenizers"));
-        MixtureLoader.Checked checked = loader.check(local);
+        MixtureLoader.Checked checked = loader.check(uniformCopy(given, work));
         List<AutoCloseable> closing = new ArrayList<>();
         try (ServedModel inProcess = loader.load(checked)) {
             List<MixtureManifest.ExpertEntry> remote = new ArrayList<>();
@@ -146,6 +146,20 @@ public final class RemoteWireBenchmark {
                     compactForm.getSerializedSize(), compactForm.hasSparse()
                             ? String.valueOf(compactForm.getSparse().getTokenIdsCount()) : "all (exact)");
         }
+    }
+
+    /**
+     * The same experts under a uniform router, so that the gateway (whose manifest names only addresses, without the
+     * router's artefacts) and the experts in process route alike and their tokens can be compared.
+     */
+    private static Path uniformCopy(Path manifest, Path work) {
+        MixtureManifest read = ManifestReader.read(manifest);
+        List<MixtureManifest.ExpertEntry> experts = read.experts().stream()
+                .map(expert -> new MixtureManifest.ExpertEntry(expert.name(),
+                        ManifestReader.checkpointDirectory(manifest, expert).toString()))
+                .toList();
+        return ManifestReader.write(work.resolve("in-process.yaml"), new MixtureManifest(read.name(), experts,
+                MixtureManifest.RouterEntry.of("uniform")));
     }
 
     private static ServedModel gateway(Path manifest, Path work, double epsilon, List<AutoCloseable> closing) {

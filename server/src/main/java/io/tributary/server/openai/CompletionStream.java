@@ -21,9 +21,9 @@ final class CompletionStream implements GenerationListener {
     private final StopTrimmer trimmer;
     private final boolean logprobs;
     private final boolean includeUsage;
+    private final StreamedLosses losses = new StreamedLosses();
     private String echo;
     private int offset;
-    private final StreamedLosses losses = new StreamedLosses();
     private GeneratedToken last;
 
     CompletionStream(SseEventQueue events, OpenAiAnswers answers, List<String> stops, boolean logprobs,
