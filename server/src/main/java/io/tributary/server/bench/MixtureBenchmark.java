@@ -39,8 +39,8 @@ import java.util.SplittableRandom;
 /**
  * What mixing costs: per-token decoding latency of one expert against mixtures of K = 2 and 4 experts in every
  * routing mode, measured in one process so the ratios compare (greedy, end-of-sequence ignored, no HTTP). The
- * experts are embedded-default-sized Llama checkpoints sharing one tokenizer. The image router is given a fixed
- * feature, so the table shows routing and mixing, not feature extraction.
+ * experts are small Llama checkpoints ({@code TinyLlamaSpec.small()}) sharing one tokenizer. The image router is
+ * given a fixed feature, so the table shows routing and mixing, not feature extraction.
  *
  * <pre>
  * java -Dai.djl.pytorch.num_threads=1 -cp server/target/tributary-server-*.jar \

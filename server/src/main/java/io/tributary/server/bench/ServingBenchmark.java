@@ -22,7 +22,7 @@ import java.util.concurrent.Future;
 
 /**
  * Serving under load, end to end: starts the server jar on each mixture (one expert, K = 2 uniform, K = 4 soft,
- * embedded-default-sized experts; optionally a checkpoint directory given with {@code --checkpoint}), drives
+ * small text experts; optionally a checkpoint directory given with {@code --checkpoint}), drives
  * {@code /generate_stream} with N concurrent streaming clients and prints aggregate tokens/s, its ratio to one
  * client, median / p99 time to first token and inter-token latency, the server's mean time to first token, mean
  * batch and mean step time (from its metrics), and the decode speed of one stream (1 / mean inter-token latency). A last row per mixture adds one long prompt ({@code --long-prompt} positions) while 16 streams
