@@ -179,7 +179,7 @@ public final class ServingBenchmark {
         return text.toString();
     }
 
-    /** Writes the embedded-default-sized experts (once) and the manifest of one benchmark mixture. */
+    /** Writes the small text experts (once) and the manifest of one benchmark mixture. */
     private static Path writeMixture(Path dir, String mixture) throws Exception {
         Path root = dir.resolve("experts-v1");
         if (!Files.isDirectory(root.resolve("expert-3"))) {
