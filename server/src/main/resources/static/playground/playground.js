@@ -145,6 +145,39 @@ function drawThumbnails() {
   }));
 }
 
+/** The served mixture's example questions, one button each; none for a mixture that ships none. */
+async function loadExamples() {
+  let examples = [];
+  try {
+    const response = await fetch('playground/examples.json', { headers: { Accept: 'application/json' } });
+    examples = response.ok ? await response.json() : [];
+  } catch {
+    examples = []; // examples are a convenience: the page works without them
+  }
+  $('example-list').replaceChildren(...examples.map(example => {
+    const button = Object.assign(document.createElement('button'), { type: 'button', className: 'example' });
+    button.title = example.answer ? `Expected answer: ${example.answer}` : example.question;
+    button.append(Object.assign(document.createElement('img'), { src: example.image, alt: '' }),
+      document.createTextNode(example.question));
+    button.addEventListener('click', () => ask(example));
+    const item = document.createElement('li');
+    item.append(button);
+    return item;
+  }));
+  $('examples').hidden = examples.length === 0;
+}
+
+/** Fills the form with an example, in the checkpoints' own chat format, and generates. */
+function ask(example) {
+  form.images = [example.image];
+  drawThumbnails();
+  form.prompt.value = example.question;
+  form.format.value = 'chat';
+  if (!running) {
+    generate();
+  }
+}
+
 async function generate() {
   clearError();
   const chat = form.format.value === 'chat';
@@ -258,3 +291,4 @@ $('apiKey').addEventListener('change', () => {
   loadInfo();
 });
 loadInfo();
+loadExamples();

@@ -43,8 +43,8 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * The playground and the docs page in a real browser against the packaged jar serving two tiny LLaVA experts:
- * a person attaches an image, picks a routing mode and watches the answer stream in, token by token, each coloured
- * by its dominant expert, with one bar of expert weights per token.
+ * a person attaches an image (or picks one of the examples the mixture ships), picks a routing mode and watches the
+ * answer stream in, token by token, each coloured by its dominant expert, with one bar of expert weights per token.
  */
 class PlaygroundBrowserSystemTest {
 
@@ -52,6 +52,7 @@ class PlaygroundBrowserSystemTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String QUESTION = "What is in the picture?";
     private static final int MAX_NEW_TOKENS = 12;
+    private static final String EXAMPLE_QUESTION = "Which animal is this?";
 
     @TempDir
     static Path dir;
@@ -64,6 +65,11 @@ class PlaygroundBrowserSystemTest {
         // The test picks posterior routing in the page: it needs no router artefacts beside the experts, and it
         // moves the weights after every token.
         Path manifest = TinyMixtures.vision(dir, "uniform");
+        Path examples = Files.createDirectories(dir.resolve("examples"));
+        Files.write(examples.resolve("example.png"), png(11, 32, 32));
+        Files.writeString(examples.resolve("examples.json"),
+                "[{\"image\": \"example.png\", \"question\": \"" + EXAMPLE_QUESTION
+                        + "\", \"answer\": \"cat\"}]");
         server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + manifest);
         browser = Browser.start();
     }
@@ -183,6 +189,26 @@ class PlaygroundBrowserSystemTest {
             assertThat(Double.parseDouble(segments.get(0).getDomAttribute("data-weight"))).isEqualTo(0.75);
         }
         assertThat(tokens).allSatisfy(token -> assertThat(token.getDomAttribute("data-expert")).isEqualTo("0"));
+    }
+
+    @Test
+    void anExampleTheMixtureShipsIsAskedInOneClick() throws Exception {
+        openPlayground();
+        WebElement example = wait(30).until(ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#example-list button")));
+        assertThat(example.getText()).isEqualTo(EXAMPLE_QUESTION);
+        assertThat(example.getDomAttribute("title")).isEqualTo("Expected answer: cat");
+
+        example.click();
+        assertThat(awaitFinished()).as(errorText()).isEqualTo("done");
+
+        // It asked the example's question about the example's picture, through the checkpoints' chat template.
+        assertThat(new Select(browser.findElement(By.id("format"))).getFirstSelectedOption().getDomAttribute("value"))
+                .isEqualTo("chat");
+        assertThat(browser.findElements(By.cssSelector("#thumbnails img"))).hasSize(1);
+        String sent = browser.findElement(By.id("request-preview")).getDomProperty("textContent");
+        assertThat(sent).contains(EXAMPLE_QUESTION, "image_url");
+        assertThat(browser.findElements(By.cssSelector("#answer .token"))).isNotEmpty();
     }
 
     @Test

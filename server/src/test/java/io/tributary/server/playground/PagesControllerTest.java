@@ -6,6 +6,7 @@ import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.FilterType;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.http.MediaType;
+import org.springframework.test.context.bean.override.convention.TestBean;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.MvcResult;
 import org.springframework.web.bind.annotation.ControllerAdvice;
@@ -33,8 +34,24 @@ class PagesControllerTest {
     private static final Pattern PAGE_REFERENCE = Pattern.compile("(?:src|href)=\"([^\"#:]+)\"");
     private static final Pattern MODULE_IMPORT = Pattern.compile("from '\\./([^']+)'");
 
+    @TestBean(methodName = "oneExample")
+    PlaygroundExamples examples;
     @Autowired
     MockMvc mvc;
+
+    static PlaygroundExamples oneExample() {
+        return new PlaygroundExamples(List.of(new PlaygroundExamples.Example("data:image/png;base64,iVBORw0KGgo=",
+                "What digit is shown?", "3")));
+    }
+
+    @Test
+    void theMixturesExamplesAreServedBesideThePlayground() throws Exception {
+        mvc.perform(get("/playground/examples.json"))
+                .andExpect(status().isOk())
+                .andExpect(content().json("""
+                        [{"image": "data:image/png;base64,iVBORw0KGgo=", "question": "What digit is shown?",
+                          "answer": "3"}]"""));
+    }
 
     @Test
     void theRootServesThePlaygroundAndEveryFileItLoads() throws Exception {
