@@ -16,9 +16,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Serving under load, end to end: starts the server jar on each mixture (one expert, K = 2 uniform, K = 4 soft,
@@ -65,9 +67,9 @@ public final class ServingBenchmark {
         }
 
         List<String> table = new ArrayList<>();
-        table.add(String.format("%-24s %8s %10s %7s %10s %10s %9s %9s %10s %6s %8s %10s", "mixture", "clients",
-                "tokens/s", "ratio", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "srv TTFT", "batch", "step",
-                "decode/s"));
+        table.add(String.format("%-24s %8s %10s %7s %10s %10s %9s %9s %10s %6s %8s %10s %10s %6s", "mixture",
+                "clients", "tokens/s", "ratio", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "srv TTFT", "batch",
+                "step", "decode/s", "new TTFT", "probes"));
         for (Map.Entry<String, Path> mixture : manifests.entrySet()) {
             try (BenchmarkServer server = BenchmarkServer.start(jar, mixture.getValue(), dir, jvmArgs, serverArgs)) {
                 StreamClient client = new StreamClient(server.port());
@@ -88,7 +90,8 @@ public final class ServingBenchmark {
         System.out.println();
         System.out.println("ServingBenchmark: /generate_stream over HTTP, " + tokens + " greedy tokens a request;"
                 + " latencies in ms; ratio = aggregate tokens/s over that of " + clients.get(0) + " client(s); 16+long adds one"
-                + " prompt of ~" + longPrompt + " positions halfway (its own tokens not counted)");
+                + " prompt of ~" + longPrompt + " positions halfway (its own tokens not counted); new TTFT = p50 first"
+                + " token of short requests sent one at a time while more than one client runs");
         table.forEach(System.out::println);
     }
 
@@ -97,17 +100,22 @@ public final class ServingBenchmark {
      * request's arrival) and the mean number of requests in an expert's batched pass.
      */
     record Load(double tokensPerSecond, double[] ttftMillis, double[] itlMillis, double serverTtftMillis,
-                double meanBatch, double stepMillis) {
+                double meanBatch, double stepMillis, double[] probeTtftMillis) {
     }
 
     /**
      * N clients, each sending {@code requests} streaming requests back to back; with {@code longPrompt}, one more
      * request with that prompt is sent once the clients are halfway, and only the clients' tokens are counted.
+     *
+     * <p>Meanwhile a probe sends one short request at a time, spaced out, and times its first token: the time to first
+     * token of a request arriving while the N streams run. The clients' own first tokens measure something else once
+     * N > 1: they start together and, asking for as many tokens, finish together, so each of their requests arrives
+     * in a burst of N.
      */
     private static Load run(BenchmarkServer server, StreamClient client, int n, int requests, int tokens,
             String longPrompt) throws Exception {
         Map<String, Double> before = server.metrics();
-        ExecutorService pool = Executors.newFixedThreadPool(n + 1);
+        ExecutorService pool = Executors.newFixedThreadPool(n + 2);
         try {
             long start = System.nanoTime();
             List<Future<List<StreamClient.Timing>>> futures = new ArrayList<>();
@@ -120,6 +128,10 @@ public final class ServingBenchmark {
                     return timings;
                 }));
             }
+            AtomicBoolean clientsRunning = new AtomicBoolean(true);
+            // One client alone is the idle baseline: nothing probes beside it.
+            Future<List<Double>> probe = n > 1 ? pool.submit(() -> probe(client, clientsRunning))
+                    : CompletableFuture.completedFuture(List.of());
             Future<?> intruder = longPrompt == null ? null : pool.submit(() -> {
                 Thread.sleep(400);
                 return client.generate(longPrompt, 4);
@@ -129,6 +141,8 @@ public final class ServingBenchmark {
                 all.addAll(future.get());
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            clientsRunning.set(false);
+            double[] probeTtft = probe.get().stream().mapToDouble(Double::doubleValue).sorted().toArray();
             if (intruder != null) {
                 intruder.get();
             }
@@ -143,10 +157,24 @@ public final class ServingBenchmark {
                     delta(before, after, "tributary_batch_sessions_total")
                             / delta(before, after, "tributary_batch_expert_passes_total"),
                     1000 * delta(before, after, "tributary_batch_step_seconds_total")
-                            / delta(before, after, "tributary_batch_steps_total"));
+                            / delta(before, after, "tributary_batch_steps_total"), probeTtft);
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** First-token times (ms) of short requests sent one at a time, 100 ms apart, while the clients run. */
+    private static List<Double> probe(StreamClient client, AtomicBoolean clientsRunning) throws InterruptedException {
+        List<Double> ttft = new ArrayList<>();
+        Thread.sleep(200); // past the clients' first burst
+        while (clientsRunning.get()) {
+            StreamClient.Timing timing = client.generate(PROMPT, 2);
+            if (clientsRunning.get()) {
+                ttft.add(timing.timeToFirstToken() / 1e6);
+            }
+            Thread.sleep(100);
+        }
+        return ttft;
     }
 
     private static double delta(Map<String, Double> before, Map<String, Double> after, String name) {
@@ -155,11 +183,11 @@ public final class ServingBenchmark {
 
     private static String row(String mixture, String clients, Load load, double ratio) {
         double meanItl = Arrays.stream(load.itlMillis()).average().orElse(Double.NaN);
-        return String.format("%-24s %8s %10.1f %6.2fx %10.1f %10.1f %9.2f %9.2f %10.1f %6.1f %8.2f %10.2f", mixture,
-                clients, load.tokensPerSecond(), ratio, percentile(load.ttftMillis(), 0.5),
+        return String.format("%-24s %8s %10.1f %6.2fx %10.1f %10.1f %9.2f %9.2f %10.1f %6.1f %8.2f %10.2f %10.1f %6d",
+                mixture, clients, load.tokensPerSecond(), ratio, percentile(load.ttftMillis(), 0.5),
                 percentile(load.ttftMillis(), 0.99), percentile(load.itlMillis(), 0.5),
                 percentile(load.itlMillis(), 0.99), load.serverTtftMillis(), load.meanBatch(), load.stepMillis(),
-                1000 / meanItl);
+                1000 / meanItl, percentile(load.probeTtftMillis(), 0.5), load.probeTtftMillis().length);
     }
 
     private static double percentile(double[] sorted, double p) {
