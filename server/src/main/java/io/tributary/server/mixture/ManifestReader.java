@@ -25,7 +25,8 @@ import java.util.Set;
 public final class ManifestReader {
 
     static final List<String> TOP_LEVEL_KEYS = List.of("name", "experts", "router");
-    static final List<String> EXPERT_KEYS = List.of("name", "path", "address");
+    static final List<String> EXPERT_KEYS = List.of("name", "path", "address", "tls", "token_file");
+    static final List<String> TLS_KEYS = List.of("ca", "certificate", "private_key");
     static final List<String> ROUTER_KEYS = List.of("mode", "weights", "temperature", "top_k", "priors", "centroids",
             "classifier", "feature_extractor", "fine_to_coarse", "feature_normalization");
 
@@ -106,7 +107,14 @@ public final class ManifestReader {
                 throw fields.problem("address", "give either path (a checkpoint served here) or address (an expert "
                         + "server), not both");
             }
-            return MixtureManifest.ExpertEntry.remote(name, ExpertAddresses.check(fields, "address"));
+            return new MixtureManifest.ExpertEntry(name, null, ExpertAddresses.check(fields, "address"),
+                    fields.has("tls") ? tls(file, fields.get("tls"), path + ".tls") : null,
+                    readableFile(file, fields, "token_file"));
+        }
+        for (String link : List.of("tls", "token_file")) {
+            if (fields.has(link)) {
+                throw fields.problem(link, "is only for an expert given by address (an expert server)");
+            }
         }
         if (!fields.has("path")) {
             throw fields.problem("path", "is required: a checkpoint directory, or give address: host:port for an "
@@ -154,6 +162,30 @@ public final class ManifestReader {
     }
 
     /** A file (or, for the feature extractor, a checkpoint directory) named in the router section. */
+    private static MixtureManifest.Tls tls(Path file, JsonNode node, String path) {
+        ManifestFields fields = ManifestFields.mapping(file, node, path, TLS_KEYS);
+        String certificate = readableFile(file, fields, "certificate");
+        String privateKey = readableFile(file, fields, "private_key");
+        if ((certificate == null) != (privateKey == null)) {
+            throw fields.problem(certificate == null ? "certificate" : "private_key",
+                    "is missing: a client certificate needs its private key, and a key its certificate");
+        }
+        return new MixtureManifest.Tls(readableFile(file, fields, "ca"), certificate, privateKey);
+    }
+
+    /** A PEM or token file the gateway reads when it connects: it must be there and readable at start-up. */
+    private static String readableFile(Path file, ManifestFields fields, String name) {
+        String path = fields.text(name, false);
+        if (path == null) {
+            return null;
+        }
+        Path resolved = resolve(file, path);
+        if (!Files.isRegularFile(resolved) || !Files.isReadable(resolved)) {
+            throw fields.problem(name, resolved + " is not a readable file");
+        }
+        return path;
+    }
+
     private static String existing(Path file, ManifestFields fields, String name, boolean directory) {
         String path = fields.text(name, false);
         if (path == null) {

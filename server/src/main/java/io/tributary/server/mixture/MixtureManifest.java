@@ -42,23 +42,39 @@ public record MixtureManifest(
      * One expert: a checkpoint directory served in this process, or the address of an expert server (a process
      * started with {@code tributary.role=expert}) that hosts an expert of this name. Exactly one of the two.
      *
-     * @param address {@code host:port} of the expert's gRPC endpoint
+     * @param address   {@code host:port} of the expert's gRPC endpoint
+     * @param tls       for an expert given by address: TLS to this expert instead of {@code tributary.remote.tls}
+     *                  (experts of different organisations have different authorities and accept different
+     *                  client certificates)
+     * @param tokenFile for an expert given by address: a file holding the bearer token for this expert instead of
+     *                  {@code tributary.remote.token} (a mounted secret; the token itself stays out of the manifest)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record ExpertEntry(@JsonProperty(required = true) String name, String path, String address) {
+    public record ExpertEntry(@JsonProperty(required = true) String name, String path, String address, Tls tls,
+                              @JsonProperty("token_file") String tokenFile) {
 
         public ExpertEntry(String name, String path) {
-            this(name, path, null);
+            this(name, path, null, null, null);
         }
 
         public static ExpertEntry remote(String name, String address) {
-            return new ExpertEntry(name, null, address);
+            return new ExpertEntry(name, null, address, null, null);
         }
 
         @JsonIgnore
         public boolean isRemote() {
             return address != null;
         }
+    }
+
+    /**
+     * TLS to one remote expert; file paths are relative to the manifest.
+     *
+     * @param ca          PEM authorities that signed the expert's certificate; {@code null}: the JVM's
+     * @param certificate the gateway's PEM client certificate for this expert, with {@code privateKey}
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Tls(String ca, String certificate, @JsonProperty("private_key") String privateKey) {
     }
 
     /**

@@ -3,6 +3,7 @@ package io.tributary.server.mixture;
 import io.tributary.remote.client.RemoteExpert;
 import io.tributary.remote.client.RemoteExpertException;
 import io.tributary.remote.client.RemoteOptions;
+import io.tributary.remote.security.RemoteSecurity;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,7 +39,7 @@ record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
         String key = "experts[" + index + "].address";
         RemoteExpert expert;
         try {
-            expert = RemoteExpert.connect(entry.name(), entry.address(), options);
+            expert = RemoteExpert.connect(entry.name(), entry.address(), optionsFor(manifestFile, entry, index));
         } catch (RemoteExpertException e) {
             throw new InvalidManifestException(manifestFile, key, "cannot reach expert '" + entry.name() + "' at "
                     + entry.address() + " (" + e.getMessage() + "); is an expert server (tributary.role=expert) "
@@ -57,6 +58,41 @@ record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
             throw new InvalidManifestException(manifestFile, key, "expert '" + entry.name() + "' at "
                     + entry.address() + ": cannot keep its tokenizer files under " + tokenizerCache + ": " + e, e);
         }
+    }
+
+    /**
+     * The link to one expert: the gateway's settings, with TLS and the token replaced by the entry's own where it
+     * gives them.
+     */
+    private RemoteOptions optionsFor(Path manifestFile, MixtureManifest.ExpertEntry entry, int index) {
+        if (entry.tls() == null && entry.tokenFile() == null) {
+            return options;
+        }
+        RemoteSecurity gateway = options.security();
+        MixtureManifest.Tls tls = entry.tls();
+        String token = gateway.token();
+        if (entry.tokenFile() != null) {
+            Path file = ManifestReader.resolve(manifestFile, entry.tokenFile());
+            try {
+                token = Files.readString(file).strip();
+            } catch (IOException e) {
+                throw new InvalidManifestException(manifestFile, "experts[" + index + "].token_file", "cannot read "
+                        + file + " (" + e.getMessage() + ")", e);
+            }
+            if (token.isEmpty()) {
+                throw new InvalidManifestException(manifestFile, "experts[" + index + "].token_file", file
+                        + " is empty; it must hold the bearer token");
+            }
+        }
+        RemoteSecurity security = tls == null
+                ? new RemoteSecurity(gateway.tls(), gateway.ca(), gateway.certificate(), gateway.privateKey(), token)
+                : new RemoteSecurity(true, path(manifestFile, tls.ca()), path(manifestFile, tls.certificate()),
+                        path(manifestFile, tls.privateKey()), token);
+        return new RemoteOptions(options.callTimeout(), options.compactEpsilon(), security, options.startupWait());
+    }
+
+    private static Path path(Path manifestFile, String file) {
+        return file == null ? null : ManifestReader.resolve(manifestFile, file);
     }
 
     /** Writes the files once per content (the directory's name is their digest), so restarts reuse them. */
