@@ -161,7 +161,7 @@ public final class ManifestReader {
                 centroids, classifier, featureExtractor, fineToCoarse, normalization);
     }
 
-    /** A file (or, for the feature extractor, a checkpoint directory) named in the router section. */
+    /** An expert's own TLS settings, each file checked. */
     private static MixtureManifest.Tls tls(Path file, JsonNode node, String path) {
         ManifestFields fields = ManifestFields.mapping(file, node, path, TLS_KEYS);
         String certificate = readableFile(file, fields, "certificate");
@@ -186,6 +186,7 @@ public final class ManifestReader {
         return path;
     }
 
+    /** A file (or, for the feature extractor, a checkpoint directory) named in the router section. */
     private static String existing(Path file, ManifestFields fields, String name, boolean directory) {
         String path = fields.text(name, false);
         if (path == null) {
