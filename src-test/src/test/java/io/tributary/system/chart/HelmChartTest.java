@@ -212,10 +212,36 @@ class HelmChartTest {
     }
 
     @Test
+    void anExternalExpertsTokenIsMountedFromASecretTheManifestEntryNames() throws Exception {
+        ChartRendering chart = renderValid(null, c -> c
+                .set("mixture.manifest.name", "with-a-partner")
+                .set("mixture.manifest.experts[0].name", "law")
+                .set("mixture.manifest.experts[0].address", "law.partner.example:50051")
+                .set("mixture.manifest.experts[0].token_file", "/etc/tributary/law/token")
+                .set("server.extraVolumes[0].name", "law")
+                .set("server.extraVolumes[0].secret.secretName", "law-expert-token")
+                .set("server.extraVolumeMounts[0].name", "law")
+                .set("server.extraVolumeMounts[0].mountPath", "/etc/tributary/law")
+                .set("server.extraVolumeMounts[0].readOnly", true));
+
+        JsonNode manifest = new YAMLMapper().readTree(chart.named("ConfigMap", "tributary-mixture")
+                .at("/data/mixture.yaml").asString());
+        assertThat(manifest.at("/experts/0/token_file").asString()).isEqualTo("/etc/tributary/law/token");
+        JsonNode pod = chart.named("Deployment", "tributary").at("/spec/template/spec");
+        assertThat(volume(pod, "law").at("/secret/secretName").asString()).isEqualTo("law-expert-token");
+        assertThat(pod.at("/containers/0/volumeMounts")).anySatisfy(mount -> {
+            assertThat(mount.get("name").asString()).isEqualTo("law");
+            assertThat(mount.get("mountPath").asString()).isEqualTo("/etc/tributary/law");
+            assertThat(mount.get("readOnly").asBoolean()).isTrue();
+        });
+    }
+
+    @Test
     void valuesSchemaRefusesMistakes() {
         assertRefused(c -> c.set("server.replica", 2), "replica");                 // misspelt key
         assertRefused(c -> c.set("server.gpu", -1), "gpu");
         assertRefused(c -> c.set("server.engine.device", "gpu0"), "device");
+        assertRefused(c -> c.set("server.extraVolumeMounts[0].name", "law"), "mountPath");
         assertRefused(c -> c.set("checkpoints.type", "persistentVolumeClaim"), "claimName");
         assertRefused(c -> c.set("experts[0].name", "cooking"), "path");           // a remote expert needs its path
         assertRefused(c -> c.set("experts[0].name", "Cooking").set("experts[0].path", "/m"), "name");
