@@ -12,8 +12,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The KV budget on real experts (the tiny text mixture): /info reports it in bytes and in positions (two experts of 4 layers,
- * 4 kv heads of 32 floats: 8 KiB a position), a request that fits is served, and one whose prompt and
+ * The KV budget on real experts (the tiny text mixture): /info reports it in bytes and in positions (two experts
+ * of 4 layers, 4 kv heads of 32 floats: 8 KiB a position), a request that fits is served, and one whose prompt and
  * max_new_tokens could never fit is refused with 422 before it queues.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,

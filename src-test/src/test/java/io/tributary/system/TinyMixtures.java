@@ -52,7 +52,8 @@ public final class TinyMixtures {
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                     "-cp", jar.toString(), "-Dloader.main=io.tributary.model.tiny.GenerateCheckpoint",
                     "org.springframework.boot.loader.launch.PropertiesLauncher",
-                    "--out", dir.resolve(EXPERTS.get(k)).toString(), "--family", family, "--seed", String.valueOf(k + 1))
+                    "--out", dir.resolve(EXPERTS.get(k)).toString(), "--family", family,
+                    "--seed", String.valueOf(k + 1))
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start());
         }
         for (int k = 0; k < generators.size(); k++) {

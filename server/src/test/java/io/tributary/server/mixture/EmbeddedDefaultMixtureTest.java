@@ -49,7 +49,8 @@ class EmbeddedDefaultMixtureTest {
 
     @Test
     void theManifestNamesFourImageExpertsAndEveryRouterArtefact() {
-        MixtureLoader.Checked checked = new MixtureLoader(LoadOptions.cpu()).check(EmbeddedDefaultMixture.ensure(cache));
+        MixtureLoader.Checked checked = new MixtureLoader(LoadOptions.cpu())
+                .check(EmbeddedDefaultMixture.ensure(cache));
 
         assertThat(checked.manifest().experts()).extracting(MixtureManifest.ExpertEntry::name)
                 .containsExactly("digits", "colours", "bars", "shapes");

@@ -113,7 +113,8 @@ class RemoteExpertLinkTest {
                     tls:
                       certificate: alpha.token
                 """);
-        assertThatThrownBy(() -> ManifestReader.read(halfCertificate)).hasMessageContaining("experts[0].tls.private_key")
+        assertThatThrownBy(() -> ManifestReader.read(halfCertificate))
+                .hasMessageContaining("experts[0].tls.private_key")
                 .hasMessageContaining("needs its private key");
     }
 

@@ -27,9 +27,9 @@ import static org.assertj.core.api.Assertions.within;
 /**
  * A gateway container and two expert containers (the same image, {@code TRIBUTARY_ROLE=expert}) on one Docker
  * network: the gateway's manifest names its experts by address. The experts are the tiny text mixture's, whose
- * untrained text runs to the length limit, so a stream is long enough to outlive a killed expert. Greedy answers match the same mixture in process;
- * a stream survives one expert container being killed mid-stream and says so; the expert, started again, serves new
- * requests.
+ * untrained text runs to the length limit, so a stream is long enough to outlive a killed expert. Greedy answers
+ * match the same mixture in process; a stream survives one expert container being killed mid-stream and says so;
+ * the expert, started again, serves new requests.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RemoteExpertsSystemTest {
