@@ -33,5 +33,5 @@ for round in $(seq "$rounds"); do
   java -cp "$jar" -Dloader.main=io.tributary.server.bench.ServingBenchmark \
     org.springframework.boot.loader.launch.PropertiesLauncher --jar "$jar" --mixtures none \
     --checkpoint "$checkpoint" --clients 1 --tokens "$tokens" --dir "$work" 2>/dev/null \
-    | awk '$1 == "checkpoint" && $2 == "1" {print "tributary " $2 " stream, decode " $NF " tokens/s (ITL p50 " $7 " ms)"; exit}'
+    | awk '$1 == "checkpoint" && $2 == "1" {print "tributary " $2 " stream, decode " $12 " tokens/s (ITL p50 " $7 " ms)"; exit}'
 done
