@@ -50,7 +50,7 @@ public final class StackedExpertsBenchmark {
         }
         NativeTarget.prepareInferenceThread();
         TinyLlamaSpec spec = TinyLlamaSpec.small();
-        // Per layer, as the engine fuses them: q/k/v, o, gate/up, down; then the output head once.
+        // Per layer, as the engine fuses them: q/k/v, o, gate/up, down.
         int kvWidth = spec.numKvHeads() * spec.headDim();
         List<long[]> shapes = new ArrayList<>();
         for (int layer = 0; layer < spec.numLayers(); layer++) {
@@ -63,7 +63,7 @@ public final class StackedExpertsBenchmark {
                 + " median of %d runs, ms%n", experts, spec.numLayers(), spec.hiddenSize(), spec.intermediateSize(),
                 runs);
         System.out.printf("%6s %12s %14s %14s %10s%n", "rows", "one expert", "K separate", "K stacked", "saved");
-        int count = experts;
+        int count = experts; // for the lambdas below
         try (NDManager manager = NDManager.newBaseManager()) {
             List<NDArray[]> separate = new ArrayList<>();
             List<NDArray> stacked = new ArrayList<>();
