@@ -12,6 +12,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,8 +54,9 @@ class ChatTemplateSettingTest {
     }
 
     private ConfigurableApplicationContext start(String... args) {
+        // The port as an argument: application.yml's server.port would win over a default property.
         return new SpringApplicationBuilder(TributaryApplication.class)
-                .properties("server.port=0", "spring.main.banner-mode=off", "tributary.cache-dir=" + dir.resolve("cache"))
-                .run(args);
+                .properties("spring.main.banner-mode=off", "tributary.cache-dir=" + dir.resolve("cache"))
+                .run(Stream.concat(Stream.of("--server.port=0"), Stream.of(args)).toArray(String[]::new));
     }
 }

@@ -49,7 +49,10 @@ class ShutdownDrainTest {
         assertThat(events).as("the stream ended early: %s", stream).hasSize(1);
 
         CompletableFuture<Void> shutdown = CompletableFuture.runAsync(context::close);
-        awaitTrue(() -> http.postJson("/generate", "{\"inputs\":\"y\"}").statusCode() == 503, "a 503");
+        // Readiness first: a generation request sent before the drain closes the gate would be admitted, and would
+        // wait behind the held stream until the drain gives up.
+        awaitTrue(() -> http.get("/actuator/health/readiness").statusCode() == 503, "readiness down");
+        assertThat(http.postJson("/generate", "{\"inputs\":\"y\"}").statusCode()).isEqualTo(503);
 
         HttpResponse<String> refused = http.postJson("/generate_stream", "{\"inputs\":\"y\"}");
         assertThat(refused.statusCode()).isEqualTo(503);

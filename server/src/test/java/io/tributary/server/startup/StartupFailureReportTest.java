@@ -11,6 +11,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -24,9 +25,10 @@ class StartupFailureReportTest {
     Path dir;
 
     private static Throwable start(String... args) {
+        // The port as an argument: application.yml's server.port would win over a default property.
         return catchThrowable(() -> new SpringApplicationBuilder(TributaryApplication.class)
-                .properties("server.port=0", "spring.main.banner-mode=off")
-                .run(args));
+                .properties("spring.main.banner-mode=off")
+                .run(Stream.concat(Stream.of("--server.port=0"), Stream.of(args)).toArray(String[]::new)));
     }
 
     @Test
