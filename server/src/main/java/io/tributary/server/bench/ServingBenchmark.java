@@ -76,12 +76,16 @@ public final class ServingBenchmark {
                 client.generate(PROMPT, 8); // warm up
                 double first = 0; // aggregate tokens/s of the first client count: the ratios' base
                 for (int n : clients) {
-                    Load load = run(server, client, n, Math.max(2, 16 / n), tokens, null);
+                    int requests = Math.max(2, 16 / n);
+                    Load load = run(server, client, n, requests, tokens, null, false);
+                    if (n > 1) { // a pass of its own, so that the probe's requests take nothing from the row above
+                        load = load.withProbe(run(server, client, n, requests, tokens, null, true).probeTtftMillis());
+                    }
                     first = first == 0 ? load.tokensPerSecond() : first;
                     table.add(row(mixture.getKey(), Integer.toString(n), load, load.tokensPerSecond() / first));
                 }
                 if (options.containsKey("long-prompt") || !mixture.getKey().equals(CHECKPOINT)) {
-                    Load withPrefill = run(server, client, 16, 2, tokens, longPrompt(longPrompt));
+                    Load withPrefill = run(server, client, 16, 2, tokens, longPrompt(longPrompt), false);
                     table.add(row(mixture.getKey(), "16+long", withPrefill, withPrefill.tokensPerSecond() / first));
                 }
             }
@@ -101,19 +105,23 @@ public final class ServingBenchmark {
      */
     record Load(double tokensPerSecond, double[] ttftMillis, double[] itlMillis, double serverTtftMillis,
                 double meanBatch, double stepMillis, double[] probeTtftMillis) {
+
+        Load withProbe(double[] probed) {
+            return new Load(tokensPerSecond, ttftMillis, itlMillis, serverTtftMillis, meanBatch, stepMillis, probed);
+        }
     }
 
     /**
      * N clients, each sending {@code requests} streaming requests back to back; with {@code longPrompt}, one more
      * request with that prompt is sent once the clients are halfway, and only the clients' tokens are counted.
      *
-     * <p>Meanwhile a probe sends one short request at a time, spaced out, and times its first token: the time to first
-     * token of a request arriving while the N streams run. The clients' own first tokens measure something else once
-     * N > 1: they start together and, asking for as many tokens, finish together, so each of their requests arrives
-     * in a burst of N.
+     * <p>With {@code probing}, a probe meanwhile sends one short request at a time, spaced out, and times its first
+     * token: the time to first token of a request arriving while the N streams run. The clients' own first tokens
+     * measure something else once N > 1: they start together and, asking for as many tokens, finish together, so
+     * each of their requests arrives in a burst of N.
      */
     private static Load run(BenchmarkServer server, StreamClient client, int n, int requests, int tokens,
-            String longPrompt) throws Exception {
+            String longPrompt, boolean probing) throws Exception {
         Map<String, Double> before = server.metrics();
         ExecutorService pool = Executors.newFixedThreadPool(n + 2);
         try {
@@ -129,8 +137,7 @@ public final class ServingBenchmark {
                 }));
             }
             AtomicBoolean clientsRunning = new AtomicBoolean(true);
-            // One client alone is the idle baseline: nothing probes beside it.
-            Future<List<Double>> probe = n > 1 ? pool.submit(() -> probe(client, clientsRunning))
+            Future<List<Double>> probe = probing ? pool.submit(() -> probe(client, clientsRunning))
                     : CompletableFuture.completedFuture(List.of());
             Future<?> intruder = longPrompt == null ? null : pool.submit(() -> {
                 Thread.sleep(400);
@@ -163,7 +170,7 @@ public final class ServingBenchmark {
         }
     }
 
-    /** First-token times (ms) of short requests sent one at a time, 100 ms apart, while the clients run. */
+    /** First-token times (ms) of short requests sent one at a time, 50 ms apart, while the clients run. */
     private static List<Double> probe(StreamClient client, AtomicBoolean clientsRunning) throws InterruptedException {
         List<Double> ttft = new ArrayList<>();
         Thread.sleep(200); // past the clients' first burst
@@ -172,7 +179,7 @@ public final class ServingBenchmark {
             if (clientsRunning.get()) {
                 ttft.add(timing.timeToFirstToken() / 1e6);
             }
-            Thread.sleep(100);
+            Thread.sleep(50);
         }
         return ttft;
     }
