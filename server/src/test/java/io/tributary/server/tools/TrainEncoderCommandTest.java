@@ -2,6 +2,7 @@ package io.tributary.server.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.routing.clustering.Cosine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,14 +43,16 @@ class TrainEncoderCommandTest {
                 features.toString()).code()).isZero();
         Map<String, float[]> byPath = FeatureTable.read(features).byPath();
         List<Datasets.Sample> samples = Datasets.read(dataset);
+        float[][] units = Cosine.normalizeRows(samples.stream().map(sample -> byPath.get(sample.images().get(0)))
+                .toArray(float[][]::new));
+        float[][] cosines = Cosine.similarities(units, units);
         double same = 0;
         double different = 0;
         int sameCount = 0;
         int differentCount = 0;
         for (int i = 0; i < samples.size(); i++) {
             for (int j = i + 1; j < samples.size(); j++) {
-                double cosine = cosine(byPath.get(samples.get(i).images().get(0)),
-                        byPath.get(samples.get(j).images().get(0)));
+                double cosine = cosines[i][j];
                 if (domain(samples.get(i)).equals(domain(samples.get(j)))) {
                     same += cosine;
                     sameCount++;
@@ -64,17 +67,5 @@ class TrainEncoderCommandTest {
 
     private static String domain(Datasets.Sample sample) {
         return sample.node().path("domain").asString();
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 }
