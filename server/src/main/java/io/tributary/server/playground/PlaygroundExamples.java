@@ -1,5 +1,6 @@
 package io.tributary.server.playground;
 
+import io.tributary.model.image.ImageFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -12,8 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
+import java.util.Optional;
 
 /**
  * Example questions a mixture ships for people to try: {@code examples/examples.json} beside its manifest, a list of
@@ -24,8 +24,6 @@ import java.util.Map;
 public final class PlaygroundExamples {
 
     private static final Logger LOG = LoggerFactory.getLogger(PlaygroundExamples.class);
-    private static final Map<String, String> IMAGE_TYPES = Map.of("png", "image/png", "jpg", "image/jpeg",
-            "jpeg", "image/jpeg", "gif", "image/gif", "bmp", "image/bmp");
 
     /**
      * One example as the playground receives it.
@@ -72,11 +70,11 @@ public final class PlaygroundExamples {
             throw new IllegalArgumentException("each example needs an \"image\" and a \"question\"");
         }
         Path file = folder.resolve(image).normalize();
-        String extension = image.substring(image.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
-        if (!file.startsWith(folder) || !IMAGE_TYPES.containsKey(extension)) {
+        Optional<String> mediaType = ImageFiles.mediaType(file);
+        if (!file.startsWith(folder) || mediaType.isEmpty()) {
             throw new IllegalArgumentException("\"" + image + "\" is not a PNG, JPEG, GIF or BMP file in " + folder);
         }
-        String uri = "data:" + IMAGE_TYPES.get(extension) + ";base64,"
+        String uri = "data:" + mediaType.get() + ";base64,"
                 + Base64.getEncoder().encodeToString(Files.readAllBytes(file));
         return new Example(uri, question, text(entry, "answer"));
     }

@@ -1,6 +1,7 @@
 package io.tributary.server.tools;
 
 import io.tributary.model.LoadOptions;
+import io.tributary.model.image.ImageFiles;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.model.vision.ClipFeatureExtractor;
 import io.tributary.model.vision.VisionTowers;
@@ -28,7 +29,6 @@ import java.util.stream.Stream;
         description = "CLIP image features (projected, L2-normalised) of a folder of images or of a dataset's images.")
 final class FeaturesCommand implements Callable<Integer> {
 
-    private static final Set<String> IMAGE_SUFFIXES = Set.of("png", "jpg", "jpeg", "gif", "bmp");
 
     @Option(names = "--clip", required = true, description = "CLIP checkpoint directory (e.g. clip-vit-base-patch16).")
     Path clip;
@@ -82,7 +82,7 @@ final class FeaturesCommand implements Callable<Integer> {
             for (String path : paths.subList(start, Math.min(paths.size(), start + batchSize))) {
                 try {
                     Path file = root.resolve(path);
-                    batch.add(new ImageInput(Files.readAllBytes(file), mediaType(file)));
+                    batch.add(new ImageInput(Files.readAllBytes(file), ImageFiles.mediaType(file).orElse("image/png")));
                     batchPaths.add(path);
                 } catch (IOException | IllegalArgumentException e) {
                     skipped.add(path + ": " + e.getMessage());
@@ -121,7 +121,7 @@ final class FeaturesCommand implements Callable<Integer> {
 
     static List<String> folderImages(Path folder) throws IOException {
         try (Stream<Path> files = Files.walk(folder)) {
-            return files.filter(Files::isRegularFile).filter(file -> IMAGE_SUFFIXES.contains(suffix(file)))
+            return files.filter(Files::isRegularFile).filter(file -> ImageFiles.mediaType(file).isPresent())
                     .map(file -> folder.relativize(file).toString().replace('\\', '/')).sorted().toList();
         }
     }
@@ -133,17 +133,4 @@ final class FeaturesCommand implements Callable<Integer> {
         return List.copyOf(paths);
     }
 
-    private static String mediaType(Path file) {
-        return switch (suffix(file)) {
-            case "jpg", "jpeg" -> "image/jpeg";
-            case "gif" -> "image/gif";
-            case "bmp" -> "image/bmp";
-            default -> "image/png";
-        };
-    }
-
-    private static String suffix(Path file) {
-        String name = file.getFileName().toString();
-        return name.substring(name.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
-    }
 }
