@@ -24,17 +24,22 @@ class RowSplitTest {
             for (long rows : new long[] {1025, 64}) {
                 NDArray weight = weights.randomNormal(new Shape(rows, 600));
                 NDArray bias = weights.randomNormal(new Shape(rows));
-                for (NDArray b : new NDArray[] {bias, null}) {
-                    try (NDManager step = weights.newSubManager()) {
-                        NDArray x = step.randomNormal(new Shape(3, 600));
-                        float[] expected = Linear.linear(x, weight, b).singletonOrThrow().toFloatArray();
-                        NDArray actual = split.linear(x, weight, b);
-                        assertThat(actual.getShape()).isEqualTo(new Shape(3, rows));
-                        assertThat(actual.toFloatArray()).containsExactly(expected, within(1e-4f));
-                        assertThat(actual.getManager()).as("the result is the step's").isSameAs(step);
-                    }
+                for (int batch = 1; batch <= 9; batch++) { // both operand orders (see RowSplit)
+                    assertSameAsWhole(split, weight, bias, batch);
+                    assertSameAsWhole(split, weight, null, batch);
                 }
             }
+        }
+    }
+
+    private static void assertSameAsWhole(RowSplit split, NDArray weight, NDArray bias, int batch) {
+        try (NDManager step = weight.getManager().newSubManager()) {
+            NDArray x = step.randomNormal(new Shape(batch, weight.getShape().get(1)));
+            float[] expected = Linear.linear(x, weight, bias).singletonOrThrow().toFloatArray();
+            NDArray actual = split.linear(x, weight, bias);
+            assertThat(actual.getShape()).isEqualTo(new Shape(batch, weight.getShape().get(0)));
+            assertThat(actual.toFloatArray()).as("%d rows", batch).containsExactly(expected, within(1e-4f));
+            assertThat(actual.getManager()).as("the result is the step's").isSameAs(step);
         }
     }
 }
