@@ -11,7 +11,7 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import org.junit.jupiter.api.Test;
 
-/** A matmul split over two threads is the same matmul, for weights large enough to be split and small ones. */
+/** A matmul split over two threads, and sliced, is the same matmul, for weights large and small. */
 class RowSplitTest {
 
     @Test
@@ -20,8 +20,9 @@ class RowSplitTest {
         try (NDManager weights = NativeTarget.newModelManager(LoadOptions.cpu(), "split");
                 RowSplit split = RowSplit.forDevice(weights)) {
             assertThat(split).as("this machine has two cores").isNotNull();
-            // 1,025 rows (odd, so the halves differ) of 600 floats: 2.4 MB, over the threshold; and a small one.
-            for (long rows : new long[] {1025, 64}) {
+            // Rows of 600 floats: 14,001 (33.6 MB) are cut into four slices, 1,025 (2.4 MB, over the threshold) into
+            // halves, 64 stay whole; odd counts, so the pieces differ in size.
+            for (long rows : new long[] {14001, 1025, 64}) {
                 NDArray weight = weights.randomNormal(new Shape(rows, 600));
                 NDArray bias = weights.randomNormal(new Shape(rows));
                 for (int batch = 1; batch <= 9; batch++) { // both operand orders (see RowSplit)
