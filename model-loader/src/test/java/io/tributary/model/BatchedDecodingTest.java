@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.tributary.model.internvl.InternVlLayout;
+import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyInternVl;
 import io.tributary.model.tiny.TinyLlamaSpec;
@@ -41,7 +42,8 @@ class BatchedDecodingTest {
     private static final int[] JOIN_AT = {0, 0, 1, 2, 4, 9};
     private static final int[] TOKENS = {3, 9, 5, 12, 4, 7};
 
-    enum Family { LLAMA, LLAVA, INTERNVL }
+    /** LLAMA_SPLIT: MLP weights of 2.2 MB, so they are multiplied on two cores (see RowSplit). */
+    enum Family { LLAMA, LLAMA_SPLIT, LLAVA, INTERNVL }
 
     @TempDir
     Path dir;
@@ -152,6 +154,8 @@ class BatchedDecodingTest {
         Path checkpoint = dir.resolve(family.name().toLowerCase());
         switch (family) {
             case LLAMA -> TinyCheckpoints.writeLlama(checkpoint, TinyLlamaSpec.forTests(), 11);
+            case LLAMA_SPLIT -> TinyCheckpoints.writeLlama(checkpoint,
+                    new TinyLlamaSpec(128, 2, 4, 2, 4352, 256, false, SafetensorsDType.F32), 11);
             case LLAVA -> TinyLlava.write(checkpoint, TinyLlavaSpec.forTests(), 11);
             case INTERNVL -> TinyInternVl.write(checkpoint, TinyInternVl.Spec.forTests(), InternVlLayout.ORIGINAL, 11);
         }
@@ -163,7 +167,7 @@ class BatchedDecodingTest {
         Random random = new Random(7);
         int[] lengths = {3, 17, 6, 23, 2, 11};
         int placeholder = switch (family) {
-            case LLAMA -> -1;
+            case LLAMA, LLAMA_SPLIT -> -1;
             case LLAVA -> TinyLlavaSpec.IMAGE_TOKEN_ID;
             case INTERNVL -> TinyInternVl.IMG_CONTEXT_ID;
         };
