@@ -95,7 +95,8 @@ public final class ServingBenchmark {
         System.out.println("ServingBenchmark: /generate_stream over HTTP, " + tokens + " greedy tokens a request;"
                 + " latencies in ms; ratio = aggregate tokens/s over that of " + clients.get(0) + " client(s); 16+long adds one"
                 + " prompt of ~" + longPrompt + " positions halfway (its own tokens not counted); new TTFT = p50 first"
-                + " token of short requests sent one at a time while more than one client runs");
+                + " token of short requests sent one at a time while more than one client runs (on a 16+long row: the"
+                + " long prompt's own first token, its whole chunked prefill)");
         table.forEach(System.out::println);
     }
 
@@ -113,7 +114,8 @@ public final class ServingBenchmark {
 
     /**
      * N clients, each sending {@code requests} streaming requests back to back; with {@code longPrompt}, one more
-     * request with that prompt is sent once the clients are halfway, and only the clients' tokens are counted.
+     * request with that prompt is sent once the clients are halfway, and only the clients' tokens are counted; its time
+     * to first token takes the probe's place in the result.
      *
      * <p>With {@code probing}, a probe meanwhile sends one short request at a time, spaced out, and times its first
      * token: the time to first token of a request arriving while the N streams run. The clients' own first tokens
@@ -139,7 +141,7 @@ public final class ServingBenchmark {
             AtomicBoolean clientsRunning = new AtomicBoolean(true);
             Future<List<Double>> probe = probing ? pool.submit(() -> probe(client, clientsRunning))
                     : CompletableFuture.completedFuture(List.of());
-            Future<?> intruder = longPrompt == null ? null : pool.submit(() -> {
+            Future<StreamClient.Timing> intruder = longPrompt == null ? null : pool.submit(() -> {
                 Thread.sleep(400);
                 return client.generate(longPrompt, 4);
             });
@@ -149,10 +151,8 @@ public final class ServingBenchmark {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             clientsRunning.set(false);
-            double[] probeTtft = probe.get().stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            if (intruder != null) {
-                intruder.get();
-            }
+            double[] probeTtft = intruder != null ? new double[] {intruder.get().timeToFirstToken() / 1e6}
+                    : probe.get().stream().mapToDouble(Double::doubleValue).sorted().toArray();
             long generated = all.stream().mapToLong(t -> t.tokenNanos().size()).sum();
             double[] ttft = all.stream().mapToDouble(t -> t.timeToFirstToken() / 1e6).sorted().toArray();
             double[] itl = all.stream().flatMap(t -> t.interTokenLatencies().stream()).mapToDouble(g -> g / 1e6)
