@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import tools.jackson.databind.ObjectMapper;
 
@@ -29,12 +30,14 @@ import tools.jackson.databind.ObjectMapper;
  * over two cores), B sequences of about {@code --context} positions decode together: the median step time and
  * tokens/s per batch size, then one step under PyTorch's profiler, split into products by a weight, attention
  * products, other ops and the time between ops (JNI dispatch, Java, waiting for the row split's second thread), and
- * the weight products by shape with the bandwidth each reached.
+ * the weight products by shape with the bandwidth each reached. Last, the time of a step that also runs one
+ * {@code --chunk}-position chunk of a long prompt (the server's default step budget of 256 positions, less 16
+ * decodes), as when a prefill arrives under load.
  *
  * <pre>
  * java -cp server/target/tributary-server-*.jar -Dloader.main=io.tributary.model.bench.DecodeStepBenchmark \
  *     org.springframework.boot.loader.launch.PropertiesLauncher [--checkpoint DIR] [--batches 1,4,16] [--steps 30]
- *     [--context 64]
+ *     [--context 64] [--chunk 240]
  * </pre>
  */
 public final class DecodeStepBenchmark {
@@ -54,7 +57,8 @@ public final class DecodeStepBenchmark {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--checkpoint" -> checkpoint = Path.of(args[++i]);
-                case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt)
+                        .toArray();
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--context" -> context = Integer.parseInt(args[++i]);
                 case "--chunk" -> chunk = Integer.parseInt(args[++i]);
@@ -63,7 +67,7 @@ public final class DecodeStepBenchmark {
             }
         }
         if (steps < 1 || context < 1 || chunk < 1 || Arrays.stream(batches).anyMatch(b -> b < 1)) {
-            throw new IllegalArgumentException("--batches, --steps and --context must be positive");
+            throw new IllegalArgumentException("--batches, --steps, --context and --chunk must be positive");
         }
         Path written = null;
         if (checkpoint == null) {
@@ -71,12 +75,12 @@ public final class DecodeStepBenchmark {
             TinyCheckpoints.writeLlama(written, TinyLlamaSpec.small(), 20260101L);
         }
         try {
-            run(checkpoint == null ? written : checkpoint, checkpoint == null ? "small text expert" : checkpoint.toString(),
-                    batches, steps, context, chunk);
+            String name = checkpoint == null ? "small text expert" : checkpoint.toString();
+            run(checkpoint == null ? written : checkpoint, name, batches, steps, context, chunk);
         } finally {
             if (written != null) {
                 try (var files = Files.walk(written)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                    files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
                 }
             }
         }
@@ -109,7 +113,7 @@ public final class DecodeStepBenchmark {
                             b.betweenMicros() / 1e3, b.ops()));
                     chunks.add(String.format("%5d %14.2f %15.2f", batch, measured.chunkStepMillis(),
                             measured.firstChunkMillis()));
-                    for (StepBreakdown.Linear linear : b.linears().subList(0, Math.min(SHAPES_SHOWN, b.linears().size()))) {
+                    for (StepBreakdown.Linear linear : b.linears().stream().limit(SHAPES_SHOWN).toList()) {
                         shapes.add(String.format("%5d   [%d, %d] x [%d, %d]: %d calls, %.3f ms each, %.1f GB/s", batch,
                                 linear.rows(), linear.in(), linear.in(), linear.out(), linear.calls(),
                                 linear.micros() / linear.calls() / 1e3, linear.gigabytesPerSecond(Float.BYTES)));
@@ -118,9 +122,9 @@ public final class DecodeStepBenchmark {
             }
         }
         System.out.println();
-        System.out.println("DecodeStepBenchmark: " + name + ", float32, ~" + context + " positions a sequence, median of "
-                + steps + " steps; profiled = one more step under PyTorch's profiler (it adds a few µs an op), in ms;"
-                + " between = time between its ops (JNI dispatch, Java, waiting for the row split's second thread)");
+        System.out.println("DecodeStepBenchmark: " + name + ", float32, ~" + context + " positions a sequence, median"
+                + " of " + steps + " steps; profiled = one more step under PyTorch's profiler (it adds a few µs an op),"
+                + " in ms; between = time between its ops (JNI dispatch, Java, waiting for the row split's second thread)");
         System.out.println("batch   step ms   tokens/s   ratio  profiled    linear  attention    other  between    ops");
         table.forEach(System.out::println);
         System.out.println("batch + one " + chunk + "-position prompt chunk: chunk step ms (median), first chunk ms"
@@ -140,7 +144,8 @@ public final class DecodeStepBenchmark {
         List<LlamaSession> sessions = new ArrayList<>();
         try {
             for (int s = 0; s < batch; s++) {
-                LlamaSession session = decoder.open(prompt(config, context + s % 8, s)); // ragged, as a running batch is
+                // Ragged lengths, as in a running batch.
+                LlamaSession session = decoder.open(prompt(config, context + s % 8, s));
                 session.nextLogProbs(); // the prefill, alone
                 sessions.add(session);
             }

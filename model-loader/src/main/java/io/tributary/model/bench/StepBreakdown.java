@@ -36,7 +36,7 @@ record StepBreakdown(double spanMicros, double linearMicros, double attentionMic
      *
      * @param rows   rows multiplied (the batch's positions)
      * @param in     the weight's input features
-     * @param out    its output features (half of them under the row split)
+     * @param out    its output features (a slice of them under the row split)
      * @param calls  products of this shape in the step
      * @param micros their time together
      */
@@ -113,14 +113,18 @@ record StepBreakdown(double spanMicros, double linearMicros, double attentionMic
         return result;
     }
 
-    /** [rows, in, out] of a product {@code x [rows, in] @ w [in, out]}; a 1-D first operand is a bias. */
+    /**
+     * [rows, in, out] of a product {@code x [rows, in] @ w^T [in, out]}, or of {@code w [out, in] @ x^T [in, rows]}
+     * (the row split's order for 2 or 3 rows): the weight is the larger operand. A 1-D operand is a bias.
+     */
     private static List<Long> linearShape(List<long[]> shapes) {
         List<long[]> matrices = shapes.stream().filter(shape -> shape.length == 2).toList();
         if (matrices.size() < 2) {
             return List.of(0L, 0L, 0L);
         }
-        long[] x = matrices.get(0);
-        long[] w = matrices.get(1);
-        return List.of(x[0], w[0], w[1]);
+        long[] left = matrices.get(0);
+        long[] right = matrices.get(1);
+        return left[0] * left[1] > right[0] * right[1] ? List.of(right[1], left[1], left[0])
+                : List.of(left[0], right[0], right[1]);
     }
 }

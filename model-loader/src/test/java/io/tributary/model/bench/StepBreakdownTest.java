@@ -17,7 +17,8 @@ class StepBreakdownTest {
 
     private static String event(String name, double ts, double dur, int tid, String shape) {
         return String.format(java.util.Locale.ROOT,
-                "{'name': '%s', 'ph': 'X', 'ts': %.3f, 'dur': %.3f, 'tid': %d, 'shape': %s}", name, ts, dur, tid, shape);
+                "{'name': '%s', 'ph': 'X', 'ts': %.3f, 'dur': %.3f, 'tid': %d, 'shape': %s}",
+                name, ts, dur, tid, shape);
     }
 
     @Test
@@ -25,7 +26,8 @@ class StepBreakdownTest {
         StepBreakdown breakdown = StepBreakdown.of(trace(String.join(",",
                 event("aten::matmul", 0, 100, 1, "[[8, 896], [896, 2432]]"),
                 event("aten::mm", 1, 98, 1, "[[8, 896], [896, 2432]]"),          // inside the matmul above
-                event("aten::matmul", 110, 60, 1, "[[8, 896], [896, 2432]]"),
+                event("aten::matmul", 110, 30, 1, "[[8, 896], [896, 2432]]"),
+                event("aten::matmul", 140, 30, 1, "[[2432, 896], [896, 2]]"),     // weight first, 2 rows
                 event("aten::addmm", 180, 20, 1, "[[1152], [8, 896], [896, 1152], [], []]"),
                 event("aten::matmul", 205, 30, 1, "[[8, 2, 7, 64], [8, 2, 64, 50]]"),
                 event("aten::softmax", 240, 10, 1, "[[8, 2, 7, 50], []]"),
@@ -37,11 +39,11 @@ class StepBreakdownTest {
         assertThat(breakdown.attentionMicros()).isCloseTo(30, within(1e-9));
         assertThat(breakdown.otherMicros()).isCloseTo(10, within(1e-9));
         assertThat(breakdown.betweenMicros()).isCloseTo(30, within(1e-9));
-        assertThat(breakdown.ops()).isEqualTo(5);
-        assertThat(breakdown.linears()).containsExactly(
-                new StepBreakdown.Linear(8, 896, 2432, 2, 160), new StepBreakdown.Linear(8, 896, 1152, 1, 20));
-        // 2 calls x 896 x 2432 floats in 160 us
-        assertThat(breakdown.linears().get(0).gigabytesPerSecond(4)).isCloseTo(2 * 896 * 2432 * 4 / 160e3, within(1e-9));
+        assertThat(breakdown.ops()).isEqualTo(6);
+        assertThat(breakdown.linears()).containsExactly(new StepBreakdown.Linear(8, 896, 2432, 2, 130),
+                new StepBreakdown.Linear(2, 896, 2432, 1, 30), new StepBreakdown.Linear(8, 896, 1152, 1, 20));
+        double bytesPerMicro = 2 * 896 * 2432 * 4 / 130.0; // 2 calls x 896 x 2432 floats in 130 us
+        assertThat(breakdown.linears().get(0).gigabytesPerSecond(4)).isCloseTo(bytesPerMicro / 1e3, within(1e-9));
     }
 
     @Test
