@@ -43,6 +43,8 @@ import tools.jackson.databind.ObjectMapper;
 public final class DecodeStepBenchmark {
 
     private static final int WARM_UP_STEPS = 3;
+    private static final long JIT_WARM_UP_NANOS = 3_000_000_000L;
+    private static final int JIT_WARM_UP_BATCH = 4;
     private static final int SHAPES_SHOWN = 4;
 
     private DecodeStepBenchmark() {
@@ -99,6 +101,7 @@ public final class DecodeStepBenchmark {
             LlamaModel model = LlamaModel.load(CheckpointTensors.open(dir, options.weightLoading()), config, manager,
                     DataType.FLOAT32);
             try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32)) {
+                warmUp(decoder, config, context);
                 double firstThroughput = Double.NaN;
                 for (int batch : batches) {
                     Measured measured = measure(decoder, config, batch, steps, context, chunk);
@@ -149,19 +152,21 @@ public final class DecodeStepBenchmark {
                 session.nextLogProbs(); // the prefill, alone
                 sessions.add(session);
             }
+            int step = 0;
+            for (; step < WARM_UP_STEPS; step++) {
+                decoder.forward(nextTokens(sessions, step));
+            }
             double[] millis = new double[steps];
-            for (int step = 0; step < WARM_UP_STEPS + steps; step++) {
+            for (int timed = 0; timed < steps; timed++, step++) {
                 long start = System.nanoTime();
                 decoder.forward(nextTokens(sessions, step));
-                if (step >= WARM_UP_STEPS) {
-                    millis[step - WARM_UP_STEPS] = (System.nanoTime() - start) / 1e6;
-                }
+                millis[timed] = (System.nanoTime() - start) / 1e6;
             }
             Arrays.sort(millis);
             double[] chunkMillis = chunkSteps(decoder, config, sessions, steps, chunk);
             Path trace = Files.createTempFile("tributary-step", ".json");
             try {
-                ExpertBatch profiled = nextTokens(sessions, WARM_UP_STEPS + steps);
+                ExpertBatch profiled = nextTokens(sessions, step);
                 JniUtils.startProfile(false, true, false);
                 decoder.forward(profiled);
                 JniUtils.stopProfile(trace.toString());
@@ -172,6 +177,30 @@ public final class DecodeStepBenchmark {
             }
         } finally {
             sessions.forEach(LlamaSession::close);
+        }
+    }
+
+    /**
+     * Decodes for a few seconds on sessions then closed, so that the Java around every op is compiled before the
+     * first timed step (a small expert's one-row step takes about twice as long before that) and the timed
+     * sequences start at {@code context} positions.
+     */
+    private static void warmUp(BatchDecoder decoder, LlamaConfig config, int context) {
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < JIT_WARM_UP_NANOS) {
+            List<LlamaSession> sessions = new ArrayList<>();
+            try {
+                for (int s = 0; s < JIT_WARM_UP_BATCH; s++) {
+                    LlamaSession session = decoder.open(prompt(config, context, s));
+                    session.nextLogProbs();
+                    sessions.add(session);
+                }
+                for (int step = 0; step < 32 && System.nanoTime() - start < JIT_WARM_UP_NANOS; step++) {
+                    decoder.forward(nextTokens(sessions.subList(0, 1 + step % JIT_WARM_UP_BATCH), step));
+                }
+            } finally {
+                sessions.forEach(LlamaSession::close);
+            }
         }
     }
 
