@@ -20,7 +20,7 @@ import java.util.Map;
  *
  * <p>Each thread multiplies its half in slices of about {@value #SLICE_BYTES} bytes: MKL multiplies several rows by
  * one very large weight more slowly than by its slices (here 8 rows by half of a 151,674-token vocabulary projection,
- * 272 MB, streamed 4.3 GB/s whole and 5.8 GB/s in slices; 4 rows 5.3 and 7.6), while slices much smaller than the
+ * 272 MB, streamed 4.3 GB/s whole and 6.1 GB/s in slices; 4 rows 5.3 and 7.4), while slices much smaller than the
  * MLP's weights (8.7 MB a half in a 0.5B model) gain nothing. A slice is multiplied as
  * {@code x @ w^T}, except 2 or {@value #MAX_ROWS_WEIGHT_FIRST} rows, which go as {@code (w @ x^T)^T}: MKL's sgemm
  * multiplies a few rows by a large transposed weight slowly (here [2, 896] by [4864, 896] took 3.7 ms, 2.4 times one
