@@ -29,7 +29,6 @@ import java.util.stream.Stream;
         description = "CLIP image features (projected, L2-normalised) of a folder of images or of a dataset's images.")
 final class FeaturesCommand implements Callable<Integer> {
 
-
     @Option(names = "--clip", required = true, description = "CLIP checkpoint directory (e.g. clip-vit-base-patch16).")
     Path clip;
 
@@ -132,5 +131,4 @@ final class FeaturesCommand implements Callable<Integer> {
         Datasets.read(file).forEach(sample -> paths.addAll(sample.images()));
         return List.copyOf(paths);
     }
-
 }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,37 +86,35 @@ class RemoteExpertLinkTest {
 
     @Test
     void linkSettingsAreCheckedWhenTheManifestIsRead() throws Exception {
-        Path local = Files.writeString(dir.resolve("local-link.yaml"), """
+        assertReadRefuses("local-link.yaml", """
                 name: m
                 experts:
                   - name: a
                     path: local/expert-0
                     token_file: alpha.token
-                """);
-        assertThatThrownBy(() -> ManifestReader.read(local)).hasMessageContaining("experts[0].token_file")
-                .hasMessageContaining("only for an expert given by address");
-
-        Path missing = Files.writeString(dir.resolve("missing-token.yaml"), """
+                """, "experts[0].token_file", "only for an expert given by address");
+        assertReadRefuses("missing-token.yaml", """
                 name: m
                 experts:
                   - name: a
                     address: localhost:1
                     token_file: absent.token
-                """);
-        assertThatThrownBy(() -> ManifestReader.read(missing)).hasMessageContaining("experts[0].token_file")
-                .hasMessageContaining("is not a readable file");
-
-        Path halfCertificate = Files.writeString(dir.resolve("half-certificate.yaml"), """
+                """, "experts[0].token_file", "is not a readable file");
+        assertReadRefuses("half-certificate.yaml", """
                 name: m
                 experts:
                   - name: a
                     address: localhost:1
                     tls:
                       certificate: alpha.token
-                """);
-        assertThatThrownBy(() -> ManifestReader.read(halfCertificate))
-                .hasMessageContaining("experts[0].tls.private_key")
-                .hasMessageContaining("needs its private key");
+                """, "experts[0].tls.private_key", "needs its private key");
+    }
+
+    /** Reading {@code yaml} (written as {@code file}) fails naming {@code key} and saying {@code reason}. */
+    private static void assertReadRefuses(String file, String yaml, String key, String reason) throws IOException {
+        Path manifest = Files.writeString(dir.resolve(file), yaml);
+        assertThatThrownBy(() -> ManifestReader.read(manifest)).hasMessageContaining(key)
+                .hasMessageContaining(reason);
     }
 
     /** A gateway manifest naming both experts by address, each with its token file and the second with {@code tls}. */
