@@ -30,7 +30,7 @@ for round in $(seq "$rounds"); do
   echo "round $round"
   "$java21/bin/java" --add-modules jdk.incubator.vector -cp "$here/target/jlama-comparison-1.jar:$(cat "$work/jlama.classpath")" \
     JlamaDecode "$checkpoint" "$tokens" 2>/dev/null | grep '^jlama'
-  java -cp "$jar" -Dloader.main=io.tributary.server.bench.ServingBenchmark \
+  java -cp "$jar" -Dloader.main=io.tributary.tools.bench.ServingBenchmark \
     org.springframework.boot.loader.launch.PropertiesLauncher --jar "$jar" --mixtures none \
     --checkpoint "$checkpoint" --clients 1 --tokens "$tokens" --dir "$work" 2>/dev/null \
     | awk '$1 == "checkpoint" && $2 == "1" {print "tributary " $2 " stream, decode " $12 " tokens/s (ITL p50 " $7 " ms)"; exit}'

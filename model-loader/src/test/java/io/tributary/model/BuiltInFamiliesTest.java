@@ -9,7 +9,6 @@ import io.tributary.model.internvl.InternVlExpert;
 import io.tributary.model.internvl.InternVlLayout;
 import io.tributary.model.llama.LlamaExpert;
 import io.tributary.model.llava.LlavaExpert;
-import io.tributary.model.tiny.GenerateCheckpoint;
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyInternVl;
 import io.tributary.model.tiny.TinyLlamaSpec;
@@ -66,28 +65,5 @@ class BuiltInFamiliesTest {
         assertThat(processor.config().imageSize()).isEqualTo(64);
         assertThat(processor.config().maxTiles()).isEqualTo(12);
         assertThat(processor.config().useThumbnail()).isTrue();
-    }
-
-    @Test
-    void generateCheckpointWritesEveryFamily() throws IOException {
-        assertThat(GenerateCheckpoint.generate("--family", "llama", "--out", dir.resolve("a").toString(),
-                "--hidden", "64", "--layers", "1", "--heads", "4", "--kv-heads", "2", "--intermediate", "96"))
-                .contains("Llama");
-        GenerateCheckpoint.generate("--family", "llava", "--out", dir.resolve("b").toString(), "--sharp");
-        GenerateCheckpoint.generate("--family", "internvl", "--out", dir.resolve("c").toString(),
-                "--layout", "transformers", "--seed", "3");
-        for (var expected : new Object[][] {{"a", LlamaExpert.class, Optional.empty()},
-                {"b", LlavaExpert.class, Optional.of("<image>")},
-                {"c", InternVlExpert.class, Optional.of("<IMG_CONTEXT>")}}) {
-            Path checkpoint = dir.resolve((String) expected[0]);
-            try (Expert expert = loader.load("e", checkpoint, LoadOptions.cpu())) {
-                assertThat(expert).isInstanceOf((Class<?>) expected[1]);
-                assertThat(loader.imagePlaceholder(checkpoint)).isEqualTo(expected[2]);
-            }
-        }
-        assertThatThrownBy(() -> GenerateCheckpoint.generate("--family", "mamba", "--out", dir.toString()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("llama, llava or internvl");
-        assertThatThrownBy(() -> GenerateCheckpoint.generate("--family", "llava", "--hidden", "8", "--out",
-                dir.toString())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("llama only");
     }
 }
