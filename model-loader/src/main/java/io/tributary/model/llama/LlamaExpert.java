@@ -1,5 +1,9 @@
 package io.tributary.model.llama;
 
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderExpert;
+import io.tributary.model.decoder.DecoderPrompt;
+import io.tributary.model.decoder.LlamaModel;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.LoadOptions;

@@ -15,14 +15,14 @@ import java.util.stream.Stream;
  * @param norm        {@code model.norm.weight} [H]
  * @param lmHead      {@code lm_head.weight} [V, H], the same array as {@code embedTokens} when tied
  */
-record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArray lmHead) {
+public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArray lmHead) {
 
-    LlamaWeights {
+    public LlamaWeights {
         layers = List.copyOf(layers);
     }
 
     /** Every distinct array, once: the parameters a trainer updates (a tied output projection is the embedding). */
-    List<NDArray> parameters() {
+    public List<NDArray> parameters() {
         List<NDArray> all = new ArrayList<>();
         all.add(embedTokens);
         for (Layer layer : layers) {
@@ -54,7 +54,7 @@ record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArr
      * @param upProj                 {@code mlp.up_proj.weight} [I, H]
      * @param downProj               {@code mlp.down_proj.weight} [H, I]
      */
-    record Layer(NDArray inputLayernorm, NDArray qkvProj, NDArray qkvBias, NDArray oProj, NDArray oProjBias,
+    public record Layer(NDArray inputLayernorm, NDArray qkvProj, NDArray qkvBias, NDArray oProj, NDArray oProjBias,
             NDArray postAttentionLayernorm, NDArray gateProj, NDArray upProj, NDArray downProj) {
     }
 }

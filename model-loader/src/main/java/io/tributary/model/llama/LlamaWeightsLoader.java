@@ -24,11 +24,11 @@ import org.slf4j.LoggerFactory;
  * first step ({@link CheckpointTensors#validate} with {@link #expectedShapes} and {@link #IGNORED}), so a
  * multimodal family checks its decoder, vision tower and projector in one pass.
  */
-final class LlamaWeightsLoader {
+public final class LlamaWeightsLoader {
 
     static final String LM_HEAD = "lm_head.weight";
     /** Buffers some older checkpoints saved (recomputed, as transformers does), and a tied model's lm_head copy. */
-    static final Predicate<String> IGNORED =
+    public static final Predicate<String> IGNORED =
             Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq").asMatchPredicate()
                     .or(LM_HEAD::equals);
     private static final Logger LOG = LoggerFactory.getLogger(LlamaWeightsLoader.class);
@@ -41,7 +41,7 @@ final class LlamaWeightsLoader {
      * {@code lm_head.weight} (transformers would leave it randomly initialised: the embedding is the only sane
      * reading of such a checkpoint).
      */
-    static boolean tied(CheckpointTensors tensors, LlamaConfig config) {
+    public static boolean tied(CheckpointTensors tensors, LlamaConfig config) {
         boolean tied = config.tieWordEmbeddings() || !tensors.contains(LM_HEAD);
         if (tied && !config.tieWordEmbeddings()) {
             LOG.warn("{}: no {}, using the token embeddings as output projection", tensors.directory(),
@@ -50,7 +50,7 @@ final class LlamaWeightsLoader {
         return tied;
     }
 
-    static LlamaWeights load(CheckpointTensors tensors, LlamaConfig config, boolean tied, NDManager manager,
+    public static LlamaWeights load(CheckpointTensors tensors, LlamaConfig config, boolean tied, NDManager manager,
             DataType dataType) {
         NDArray embedTokens = tensors.load("model.embed_tokens.weight", manager, dataType);
         List<LlamaWeights.Layer> layers = new ArrayList<>();
@@ -84,7 +84,7 @@ final class LlamaWeightsLoader {
      * The inverse of {@link #load}: the weights as checkpoint tensors under their canonical names, the fused
      * attention projections split back and the q rows unscaled; no {@code lm_head.weight} when tied.
      */
-    static List<Tensor> export(LlamaWeights weights, LlamaConfig c) {
+    public static List<Tensor> export(LlamaWeights weights, LlamaConfig c) {
         float attentionScale = (float) (1 / Math.sqrt(c.headDim()));
         long[] qkvRows = {(long) c.numAttentionHeads() * c.headDim(), (long) c.numKeyValueHeads() * c.headDim(),
                 (long) c.numKeyValueHeads() * c.headDim()};
@@ -118,7 +118,7 @@ final class LlamaWeightsLoader {
     }
 
     /** Canonical name to shape of every tensor a decoder of this config needs, in checkpoint order. */
-    static Map<String, long[]> expectedShapes(LlamaConfig c, boolean tied) {
+    public static Map<String, long[]> expectedShapes(LlamaConfig c, boolean tied) {
         long hidden = c.hiddenSize();
         long qDim = (long) c.numAttentionHeads() * c.headDim();
         long kvDim = (long) c.numKeyValueHeads() * c.headDim();

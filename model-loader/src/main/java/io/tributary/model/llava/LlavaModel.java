@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.image.PixelValues;
-import io.tributary.model.llama.LlamaModel;
+import io.tributary.model.decoder.LlamaModel;
 import java.util.Arrays;
 import java.util.List;
 

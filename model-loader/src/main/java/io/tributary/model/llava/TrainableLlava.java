@@ -11,7 +11,7 @@ import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.checkpoint.WeightExport;
 import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.image.PixelValues;
-import io.tributary.model.llama.LlamaModel;
+import io.tributary.model.decoder.LlamaModel;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -32,7 +32,7 @@ public final class ReferenceLlama {
     private final String m; // "model." or, inside a LLaVA checkpoint, "language_model.model."
     private final String lmHead;
 
-    ReferenceLlama(Path dir) throws IOException {
+    public ReferenceLlama(Path dir) throws IOException {
         this(new ObjectMapper().readTree(dir.resolve("config.json")), readSafetensors(dir), "");
     }
 
@@ -87,7 +87,7 @@ public final class ReferenceLlama {
     }
 
     /** log p(next | tokens[0..t]) for every t: [T][vocab]. */
-    double[][] logProbs(int[] tokens) {
+    public double[][] logProbs(int[] tokens) {
         double[][] x = new double[tokens.length][];
         for (int t = 0; t < tokens.length; t++) {
             x[t] = embed(tokens[t]);

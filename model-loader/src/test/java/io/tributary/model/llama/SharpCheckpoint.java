@@ -16,20 +16,20 @@ import java.util.Random;
  * to depend on every cached position, random norm weights, a small rope_theta so positions rotate a lot. With
  * HF-style 0.02 weights every distribution is nearly uniform and a RoPE, GQA or cache bug could hide below 1e-4.
  */
-final class SharpCheckpoint {
+public final class SharpCheckpoint {
 
     static final int HIDDEN = 64;
     static final int LAYERS = 2;
     static final int HEADS = 4;
     static final int KV_HEADS = 2;
     static final int INTER = 96;
-    static final int VOCAB = 50;
+    public static final int VOCAB = 50;
 
     private SharpCheckpoint() {
     }
 
     /** Which biases the attention projections carry. */
-    enum Biases {
+    public enum Biases {
         /** Llama's default. */
         NONE("LlamaForCausalLM", "llama", false),
         /** Llama with {@code attention_bias}: q, k, v and o. */
@@ -56,11 +56,11 @@ final class SharpCheckpoint {
         }
     }
 
-    static void write(Path dir, boolean tied, int maxPositions) throws IOException {
+    public static void write(Path dir, boolean tied, int maxPositions) throws IOException {
         write(dir, tied, maxPositions, Biases.NONE, VOCAB);
     }
 
-    static void write(Path dir, boolean tied, int maxPositions, Biases biases, int vocab) throws IOException {
+    public static void write(Path dir, boolean tied, int maxPositions, Biases biases, int vocab) throws IOException {
         Files.writeString(dir.resolve("config.json"), """
                 {"architectures": ["%s"], "model_type": "%s", "hidden_size": %d,
                  "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d,

@@ -6,11 +6,11 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
-import io.tributary.model.llama.BatchDecoder;
-import io.tributary.model.llama.DecoderPrompt;
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderPrompt;
 import io.tributary.model.llama.LlamaConfig;
-import io.tributary.model.llama.LlamaModel;
-import io.tributary.model.llama.LlamaSession;
+import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.decoder.DecoderSession;
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.routing.BatchEntry;
@@ -144,11 +144,11 @@ public final class DecodeStepBenchmark {
 
     private static Measured measure(BatchDecoder decoder, LlamaConfig config, int batch, int steps, int context,
             int chunk) throws IOException {
-        List<LlamaSession> sessions = new ArrayList<>();
+        List<DecoderSession> sessions = new ArrayList<>();
         try {
             for (int s = 0; s < batch; s++) {
                 // Ragged lengths, as in a running batch.
-                LlamaSession session = decoder.open(prompt(config, context + s % 8, s));
+                DecoderSession session = decoder.open(prompt(config, context + s % 8, s));
                 session.nextLogProbs(); // the prefill, alone
                 sessions.add(session);
             }
@@ -176,7 +176,7 @@ public final class DecodeStepBenchmark {
                 Files.deleteIfExists(trace);
             }
         } finally {
-            sessions.forEach(LlamaSession::close);
+            sessions.forEach(DecoderSession::close);
         }
     }
 
@@ -188,10 +188,10 @@ public final class DecodeStepBenchmark {
     private static void warmUp(BatchDecoder decoder, LlamaConfig config, int context) {
         long start = System.nanoTime();
         while (System.nanoTime() - start < JIT_WARM_UP_NANOS) {
-            List<LlamaSession> sessions = new ArrayList<>();
+            List<DecoderSession> sessions = new ArrayList<>();
             try {
                 for (int s = 0; s < JIT_WARM_UP_BATCH; s++) {
-                    LlamaSession session = decoder.open(prompt(config, context, s));
+                    DecoderSession session = decoder.open(prompt(config, context, s));
                     session.nextLogProbs();
                     sessions.add(session);
                 }
@@ -199,7 +199,7 @@ public final class DecodeStepBenchmark {
                     decoder.forward(nextTokens(sessions.subList(0, 1 + step % JIT_WARM_UP_BATCH), step));
                 }
             } finally {
-                sessions.forEach(LlamaSession::close);
+                sessions.forEach(DecoderSession::close);
             }
         }
     }
@@ -210,7 +210,7 @@ public final class DecodeStepBenchmark {
      * KV cache to the whole prompt's length. A third as many chunk steps as decode steps are timed (at least 5):
      * on a large model each runs for seconds.
      */
-    private static double[] chunkSteps(BatchDecoder decoder, LlamaConfig config, List<LlamaSession> sessions,
+    private static double[] chunkSteps(BatchDecoder decoder, LlamaConfig config, List<DecoderSession> sessions,
             int decodeSteps, int chunk) {
         int steps = Math.max(5, decodeSteps / 3);
         int chunksPerPrompt = Math.max(2, Math.min(6, (config.maxPositionEmbeddings() - 1) / chunk));
@@ -218,7 +218,7 @@ public final class DecodeStepBenchmark {
         double first = Double.NaN;
         int step = 0;
         while (later.size() < steps) {
-            try (LlamaSession longPrompt = decoder.open(prompt(config, chunk * chunksPerPrompt, -1))) {
+            try (DecoderSession longPrompt = decoder.open(prompt(config, chunk * chunksPerPrompt, -1))) {
                 for (int c = 0; c < chunksPerPrompt; c++, step++) {
                     List<BatchEntry> entries = new ArrayList<>(nextTokens(sessions, step).entries());
                     entries.add(new BatchEntry(longPrompt, chunk, false));
@@ -245,9 +245,9 @@ public final class DecodeStepBenchmark {
     }
 
     /** Every session's next token (a fixed continuation: the logits are not needed to time a step). */
-    private static ExpertBatch nextTokens(List<LlamaSession> sessions, int step) {
+    private static ExpertBatch nextTokens(List<DecoderSession> sessions, int step) {
         List<BatchEntry> entries = new ArrayList<>(sessions.size());
-        for (LlamaSession session : sessions) {
+        for (DecoderSession session : sessions) {
             session.append(2 + step % 97);
             entries.add(new BatchEntry(session, 1, false));
         }

@@ -13,11 +13,11 @@ import io.tributary.model.image.InternVlImageProcessor;
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.internvl.InternVlConfig;
 import io.tributary.model.internvl.InternVlVisionEncoder;
-import io.tributary.model.llama.BatchDecoder;
-import io.tributary.model.llama.DecoderPrompt;
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderPrompt;
 import io.tributary.model.llama.LlamaConfig;
-import io.tributary.model.llama.LlamaModel;
-import io.tributary.model.llama.LlamaSession;
+import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.decoder.DecoderSession;
 import io.tributary.routing.ImageInput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -40,7 +40,7 @@ import tools.jackson.databind.ObjectMapper;
  * and the process's peak resident memory against the checkpoint's size.
  *
  * <p>The parts are measured separately, each through the code that serves it: the Qwen2 decoder through the
- * llama package ({@link LlamaModel}, {@link LlamaSession}) and the image path through
+ * llama package ({@link LlamaModel}, {@link DecoderSession}) and the image path through
  * {@link InternVlImageProcessor} and {@link InternVlVisionEncoder}.
  *
  * <pre>
@@ -142,16 +142,16 @@ public final class RealShapeBenchmark {
         Random random = new Random(options.seed);
         try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32)) {
             long start = System.nanoTime();
-            try (LlamaSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
+            try (DecoderSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
                 session.nextLogProbs();
                 row("first step", "%.2f s: a %d-token prefill right after loading (first touch of every decoder"
                         + " weight)", seconds(start), DECODE_PROMPT);
             }
-            try (LlamaSession warmUp = session(decoder, randomTokens(random, 32))) {
+            try (DecoderSession warmUp = session(decoder, randomTokens(random, 32))) {
                 warmUp.nextLogProbs();
             }
             for (int length : PREFILL_LENGTHS) {
-                try (LlamaSession session = session(decoder, randomTokens(random, length))) {
+                try (DecoderSession session = session(decoder, randomTokens(random, length))) {
                     long prefill = System.nanoTime();
                     session.nextLogProbs();
                     double s = seconds(prefill);
@@ -171,7 +171,7 @@ public final class RealShapeBenchmark {
     }
 
     private void decode(BatchDecoder decoder, Random random, int threads, boolean split) {
-        try (LlamaSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
+        try (DecoderSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
             int token = argmax(session.nextLogProbs());
             for (int i = 0; i < WARM_UP_TOKENS; i++) {
                 session.append(token);
@@ -221,7 +221,7 @@ public final class RealShapeBenchmark {
         table.forEach(System.out::println);
     }
 
-    private static LlamaSession session(BatchDecoder decoder, int[] tokens) {
+    private static DecoderSession session(BatchDecoder decoder, int[] tokens) {
         return decoder.open(DecoderPrompt.text(tokens));
     }
 

@@ -7,11 +7,11 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
-import io.tributary.model.llama.BatchDecoder;
-import io.tributary.model.llama.DecoderPrompt;
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderPrompt;
 import io.tributary.model.llama.LlamaConfig;
-import io.tributary.model.llama.LlamaModel;
-import io.tributary.model.llama.LlamaSession;
+import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.decoder.DecoderSession;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -107,7 +107,7 @@ public final class WeightLoadingBenchmark {
     private static double decode(LlamaModel model, NDManager manager, int tokens) {
         int[] prompt = {1, 2, 3, 4, 5, 6, 7, 8};
         try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32);
-                LlamaSession session = decoder.open(DecoderPrompt.text(prompt))) {
+                DecoderSession session = decoder.open(DecoderPrompt.text(prompt))) {
             session.nextLogProbs();
             for (int i = 0; i < WARM_UP_TOKENS; i++) {
                 session.append(100 + i);

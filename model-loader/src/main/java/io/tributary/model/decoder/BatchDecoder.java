@@ -1,4 +1,4 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -80,19 +80,19 @@ public final class BatchDecoder implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the prompt is longer than {@code max_position_embeddings}
      */
-    public LlamaSession open(DecoderPrompt prompt) {
+    public DecoderSession open(DecoderPrompt prompt) {
         int maxPositions = model.config().maxPositionEmbeddings();
         if (prompt.length() > maxPositions) {
             throw new IllegalArgumentException("prompt of " + prompt.length() + " positions exceeds"
                     + " max_position_embeddings of " + maxPositions);
         }
         synchronized (this) {
-            return new LlamaSession(this, manager.newSubManager(), cache.acquire(), prompt);
+            return new DecoderSession(this, manager.newSubManager(), cache.acquire(), prompt);
         }
     }
 
     /** Frees a session's slot and its manager (after any step using them has ended). */
-    synchronized void close(LlamaSession session, NDManager sessionManager) {
+    synchronized void close(DecoderSession session, NDManager sessionManager) {
         cache.release(session.slot());
         sessionManager.close();
     }
@@ -110,7 +110,7 @@ public final class BatchDecoder implements AutoCloseable {
         StepLayout layout = new StepLayout();
         int longest = 0; // every entry's whole pending length: a chunked prompt grows the cache once
         for (BatchEntry entry : entries) {
-            LlamaSession session = own(entry);
+            DecoderSession session = own(entry);
             layout.add(new StepLayout.Sequence(session.slot(), session.cachedPositions(), entry.positions()));
             longest = Math.max(longest, session.length());
         }
@@ -118,7 +118,7 @@ public final class BatchDecoder implements AutoCloseable {
         try (NDManager step = manager.newSubManager()) {
             List<NDArray> inputs = new ArrayList<>(entries.size());
             for (BatchEntry entry : entries) {
-                inputs.add(((LlamaSession) entry.session()).embedNext(entry.positions(), step));
+                inputs.add(((DecoderSession) entry.session()).embedNext(entry.positions(), step));
             }
             NDArray x = inputs.size() == 1 ? inputs.get(0) : NDArrays.concat(new NDList(inputs), 0);
             NDArray hidden = model.hiddenStates(x, layout, cache, step);
@@ -126,7 +126,7 @@ public final class BatchDecoder implements AutoCloseable {
             int row = 0;
             for (int i = 0; i < entries.size(); i++) {
                 BatchEntry entry = entries.get(i);
-                LlamaSession session = (LlamaSession) entry.session();
+                DecoderSession session = (DecoderSession) entry.session();
                 NDArray rows = entry.scorePrompt()
                         ? hidden.get(new NDIndex().addSliceDim(row, row + entry.positions())) : null;
                 session.scorePrompt(rows);
@@ -170,8 +170,8 @@ public final class BatchDecoder implements AutoCloseable {
         return ordered;
     }
 
-    private LlamaSession own(BatchEntry entry) {
-        if (!(entry.session() instanceof LlamaSession session) || !session.belongsTo(this)) {
+    private DecoderSession own(BatchEntry entry) {
+        if (!(entry.session() instanceof DecoderSession session) || !session.belongsTo(this)) {
             throw new IllegalArgumentException("a batch entry's session belongs to another expert");
         }
         session.checkOpen();

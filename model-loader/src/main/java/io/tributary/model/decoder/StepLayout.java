@@ -1,4 +1,4 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,4 +1,4 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
 import io.tributary.model.NativeMemory;
 import io.tributary.routing.Expert;

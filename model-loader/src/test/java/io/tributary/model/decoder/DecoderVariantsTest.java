@@ -1,5 +1,12 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
+import io.tributary.model.llama.ReferenceLlama;
+import io.tributary.model.llama.SharpCheckpoint;
+import io.tributary.model.llama.LlamaExpert;
+import io.tributary.model.llama.LlamaConfig;
+import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.decoder.SlotKvCache;
+import io.tributary.model.decoder.StepLayout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;

@@ -1,5 +1,7 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
+import io.tributary.model.llama.SharpCheckpoint;
+import io.tributary.model.llama.LlamaExpert;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -22,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** KV-cache consistency and the session protocol, on a sharp checkpoint long enough to span two cache chunks. */
-class LlamaSessionTest {
+class DecoderSessionTest {
 
     private static final int MAX_POSITIONS = 600;
 
@@ -69,9 +71,9 @@ class LlamaSessionTest {
         float[] oneGo;
         try (ExpertSession session = expert.open(Prompt.ofTokens(tokens))) {
             oneGo = session.nextLogProbs();
-            assertThat(((LlamaSession) session).cacheCapacity()).isEqualTo(512);
+            assertThat(((DecoderSession) session).cacheCapacity()).isEqualTo(512);
         }
-        try (LlamaSession session = (LlamaSession) expert.open(Prompt.ofTokens(Arrays.copyOf(tokens, 250)))) {
+        try (DecoderSession session = (DecoderSession) expert.open(Prompt.ofTokens(Arrays.copyOf(tokens, 250)))) {
             session.nextLogProbs();
             assertThat(session.cacheCapacity()).as("a short context allocates one chunk").isEqualTo(256);
             for (int t = 250; t < tokens.length; t++) {

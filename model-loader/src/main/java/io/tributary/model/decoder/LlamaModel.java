@@ -1,5 +1,8 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
+import io.tributary.model.llama.LlamaConfig;
+import io.tributary.model.llama.LlamaWeights;
+import io.tributary.model.llama.LlamaWeightsLoader;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -38,6 +41,7 @@ public final class LlamaModel {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final RotaryEmbedding rope;
+    private final Attention attention;
     private final NDArray rmsNormEps; // [1] float32: a tensor operand dispatches faster than a Java scalar
     private RowSplit rowSplit; // set once by the model's BatchDecoder; null: every matmul on the calling thread
 
@@ -45,6 +49,7 @@ public final class LlamaModel {
         this.config = config;
         this.weights = weights;
         this.rope = rope;
+        this.attention = new Attention(config);
         this.rmsNormEps = manager.create(new float[] {(float) config.rmsNormEps()});
     }
 
@@ -235,8 +240,9 @@ public final class LlamaModel {
     }
 
     /**
-     * Self-attention with grouped key/value heads, input and output [N, H]: every row's key and value are cached
-     * first, then the decode rows attend together over their slots and each chunk over its own slot.
+     * Self-attention with grouped key/value heads, input and output [N, H]: the fused q/k/v projection, RoPE on
+     * queries and keys, every row's key and value cached, then {@link Attention} over the cache, and the output
+     * projection.
      */
     private NDArray attention(NDArray h, LlamaWeights.Layer layer, int layerIndex, StepInputs inputs,
             SlotKvCache cache, NDManager scope) {
@@ -251,114 +257,8 @@ public final class LlamaModel {
         NDList qAndK = RotaryEmbedding.apply(qkAndV.get(0), inputs.rotations()).split(new long[] {queryHeads}, 1);
         NDArray q = qAndK.get(0); // [N, Q, D]; rows already carry the 1/sqrt(D) scale (folded into q_proj at load)
         cache.write(layerIndex, inputs.cacheRows(), qAndK.get(1), qkAndV.get(1));
-        List<NDArray> parts = new ArrayList<>(layout.chunks().size() + 1);
-        if (layout.decodeRows() > 0) {
-            NDArray decodeQueries = layout.chunks().isEmpty() ? q : q.get(new NDIndex().addSliceDim(0, layout.decodeRows()));
-            parts.add(decodeAttention(decodeQueries, layerIndex, inputs, cache, scope));
-        }
-        if (inputs.chunkGroup() != null) {
-            NDArray chunkQueries = layout.decodeRows() == 0 ? q
-                    : q.get(new NDIndex().addSliceDim(layout.decodeRows(), layout.rows()));
-            parts.add(groupedChunkAttention(chunkQueries, layerIndex, inputs, cache, scope));
-        }
-        for (int c = 0; inputs.chunkGroup() == null && c < layout.chunks().size(); c++) {
-            StepLayout.Chunk chunk = layout.chunks().get(c);
-            NDArray chunkQueries = layout.rows() == chunk.sequence().length() ? q
-                    : q.get(new NDIndex().addSliceDim(chunk.row(), chunk.row() + chunk.sequence().length()));
-            parts.add(chunkAttention(chunkQueries, chunk.sequence(), inputs.chunkMasks().get(c), layerIndex, cache,
-                    scope));
-        }
-        NDArray context = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
+        NDArray context = attention.attend(q, layerIndex, inputs, cache, scope);
         return linear(context, layer.oProj(), layer.oProjBias());
-    }
-
-    /**
-     * All decode rows at once: queries [B, Q, D], one per sequence, against the keys of their slot range
-     * [R, K, S, D] with the ragged lengths masked. Rows go to their slot's place in the range (scattered into
-     * zeros when the slots have holes) and come back in row order. Output [B, Q*D].
-     */
-    private NDArray decodeAttention(NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache, NDManager scope) {
-        StepLayout layout = inputs.layout();
-        int decodes = layout.decodeRows();
-        int kvHeads = config.numKeyValueHeads();
-        int group = config.queriesPerKeyValueHead();
-        int from = layout.decodeSlotFrom();
-        int to = layout.decodeSlotTo();
-        int context = layout.decodeContext();
-        // Query head j*G + g reads key/value head j (transformers' repeat_kv order).
-        NDArray queries = q.reshape(decodes, kvHeads, group, config.headDim());
-        if (inputs.decodeSlotOffsets() != null) {
-            NDArray scattered = scope.zeros(new Shape(to - from, kvHeads, group, config.headDim()), q.getDataType());
-            scattered.set(new NDIndex("{}", inputs.decodeSlotOffsets()), queries);
-            queries = scattered;
-        }
-        NDArray keys = cache.keys(layerIndex, from, to, context, scope);     // [R, K, S, D]
-        NDArray values = cache.values(layerIndex, from, to, context, scope); // [R, K, S, D]
-        NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)); // [R, K, G, S]
-        if (inputs.decodeMask() != null) {
-            scores = scores.add(inputs.decodeMask());
-        }
-        NDArray attended = scores.softmax(-1).matMul(values); // [R, K, G, D]
-        if (inputs.decodeSlotOffsets() != null) {
-            attended = attended.get(new NDIndex("{}", inputs.decodeSlotOffsets()));
-        }
-        return attended.reshape(decodes, (long) config.numAttentionHeads() * config.headDim());
-    }
-
-    /**
-     * Several short chunks at once: their queries [Nc, Q, D] padded into [C, L] (L the longest chunk), against their
-     * slots' keys gathered to [C, K, S, D], with a causal mask per chunk; the padding rows are dropped again.
-     * Output [Nc, Q*D].
-     */
-    private NDArray groupedChunkAttention(NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache,
-            NDManager scope) {
-        StepLayout layout = inputs.layout();
-        StepInputs.ChunkGroup group = inputs.chunkGroup();
-        int chunks = layout.chunks().size();
-        int longest = layout.longestChunk();
-        int context = layout.chunkContext();
-        int kvHeads = config.numKeyValueHeads();
-        int perKv = config.queriesPerKeyValueHead();
-        int dim = config.headDim();
-        NDArray padded = scope.zeros(new Shape(chunks, longest, config.numAttentionHeads(), dim), q.getDataType());
-        padded.set(group.places(), q);
-        NDArray queries = padded.reshape(chunks, longest, kvHeads, perKv, dim).transpose(0, 2, 3, 1, 4)
-                .reshape(chunks, kvHeads, (long) perKv * longest, dim); // rows g*L + t, as the mask
-        NDArray keys = cache.keysOfSlots(layerIndex, group.slots(), context, scope).transpose(0, 1, 3, 2);
-        NDArray values = cache.valuesOfSlots(layerIndex, group.slots(), context, scope);
-        NDArray attended = queries.matMul(keys).add(group.mask()).softmax(-1).matMul(values); // [C, K, G*L, D]
-        NDArray byRow = attended.reshape(chunks, kvHeads, perKv, longest, dim).transpose(0, 3, 1, 2, 4)
-                .reshape(chunks, longest, (long) config.numAttentionHeads() * dim);
-        return byRow.get(group.places());
-    }
-
-    /** One chunk of T positions of one sequence: queries [T, Q, D] against its slot's keys. Output [T, Q*D]. */
-    private NDArray chunkAttention(NDArray q, StepLayout.Sequence chunk, NDArray mask, int layerIndex,
-            SlotKvCache cache, NDManager scope) {
-        int length = chunk.length();
-        int context = chunk.start() + length;
-        NDArray keys = cache.keys(layerIndex, chunk.slot(), context, scope).transpose(0, 2, 1); // [K, D, S]
-        NDArray values = cache.values(layerIndex, chunk.slot(), context, scope);                // [K, S, D]
-        NDArray scores = groupByKeyValueHead(q, length).matMul(keys).add(mask); // [K, G*T, S]
-        NDArray attended = scores.softmax(-1).matMul(values); // [K, G*T, D]
-        return ungroup(attended, length);
-    }
-
-    /**
-     * [T, Q, D] to [K, G*T, D], G = Q/K: query head {@code j*G + g} reads key/value head j (transformers'
-     * {@code repeat_kv} order), so one batched matmul per kv head serves its whole group without copying keys.
-     */
-    private NDArray groupByKeyValueHead(NDArray q, int length) {
-        return q.reshape(length, config.numKeyValueHeads(), config.queriesPerKeyValueHead(), config.headDim())
-                .transpose(1, 2, 0, 3)
-                .reshape(config.numKeyValueHeads(), (long) config.queriesPerKeyValueHead() * length, config.headDim());
-    }
-
-    /** Inverse of {@link #groupByKeyValueHead}, flattening heads: [K, G*T, D] to [T, Q*D]. */
-    private NDArray ungroup(NDArray context, int length) {
-        long width = (long) config.numAttentionHeads() * config.headDim();
-        return context.reshape(config.numKeyValueHeads(), config.queriesPerKeyValueHead(), length, config.headDim())
-                .transpose(2, 0, 1, 3).reshape(length, width);
     }
 
     /** SwiGLU: down(silu(gate(h)) * up(h)). [T, H] to [T, H]. */

@@ -1,5 +1,6 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
+import io.tributary.model.llama.LlamaConfig;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -19,7 +20,7 @@ import java.util.Arrays;
  * of an image prompt while that prompt is being prefilled (the vision tower runs once, in the first chunk). Each
  * step's activations live in the step's manager.
  */
-public final class LlamaSession implements ExpertSession {
+public final class DecoderSession implements ExpertSession {
 
     private final BatchDecoder decoder;
     private final NDManager manager;
@@ -35,7 +36,7 @@ public final class LlamaSession implements ExpertSession {
     private float[] promptTokenLogProbs; // per prompt position, NaN where nothing is predicted
     private boolean closed;
 
-    LlamaSession(BatchDecoder decoder, NDManager manager, int slot, DecoderPrompt prompt) {
+    DecoderSession(BatchDecoder decoder, NDManager manager, int slot, DecoderPrompt prompt) {
         this.decoder = decoder;
         this.manager = manager;
         this.slot = slot;

@@ -1,4 +1,4 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

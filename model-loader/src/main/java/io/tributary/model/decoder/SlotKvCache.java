@@ -1,5 +1,6 @@
-package io.tributary.model.llama;
+package io.tributary.model.decoder;
 
+import io.tributary.model.llama.LlamaConfig;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
