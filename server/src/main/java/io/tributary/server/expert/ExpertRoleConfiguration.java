@@ -2,7 +2,7 @@ package io.tributary.server.expert;
 
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.server.config.TributaryProperties;
-import io.tributary.server.mixture.DecodeThreads;
+import io.tributary.server.serving.DecodeThreads;
 import io.tributary.server.mixture.HostedExperts;
 import io.tributary.server.mixture.LinkSecurity;
 import io.tributary.server.mixture.MixtureLoader;

@@ -2,8 +2,8 @@ package io.tributary.server.security;
 
 import io.tributary.routing.ImageInput;
 import io.tributary.server.config.TributaryProperties;
-import io.tributary.server.generate.ImageFetcher;
-import io.tributary.server.generate.RequestValidationException;
+import io.tributary.server.serving.ImageFetcher;
+import io.tributary.server.serving.RequestValidationException;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 

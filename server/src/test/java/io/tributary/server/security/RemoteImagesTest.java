@@ -3,7 +3,7 @@ package io.tributary.server.security;
 import com.sun.net.httpserver.HttpServer;
 import io.tributary.routing.ImageInput;
 import io.tributary.server.config.TributaryProperties;
-import io.tributary.server.generate.RequestValidationException;
+import io.tributary.server.serving.RequestValidationException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

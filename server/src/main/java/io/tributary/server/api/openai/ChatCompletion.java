@@ -1,0 +1,28 @@
+package io.tributary.server.api.openai;
+
+import io.tributary.server.serving.LostExpert;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.util.List;
+
+/**
+ * The answer of {@code POST /v1/chat/completions}, OpenAI's {@code chat.completion}. Each choice adds Tributary's
+ * {@code expert_weights}: for every generated token, the weight each expert had in the mixture that chose it (SDKs
+ * keep fields they do not know); and {@code lost_experts} when a remote expert was lost during the answer.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record ChatCompletion(String id, String object, long created, String model, List<Choice> choices,
+                             Usage usage) {
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Choice(int index, Message message, ChatLogprobs logprobs, String finishReason,
+                         List<double[]> expertWeights,
+                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
+    }
+
+    public record Message(String role, String content) {
+    }
+}

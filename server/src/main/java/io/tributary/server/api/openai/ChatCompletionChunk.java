@@ -1,0 +1,29 @@
+package io.tributary.server.api.openai;
+
+import io.tributary.server.serving.LostExpert;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.util.List;
+
+/**
+ * One server-sent event of a streamed chat completion, OpenAI's {@code chat.completion.chunk}: the first carries
+ * the role, each next one a token's text (held back while it could be the start of a stop sequence), the last the
+ * finish reason; with {@code stream_options.include_usage} a final chunk with no choices carries the usage.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record ChatCompletionChunk(String id, String object, long created, String model, List<Choice> choices,
+                                  Usage usage) {
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Choice(int index, Delta delta, ChatLogprobs logprobs, String finishReason,
+                         List<double[]> expertWeights,
+                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Delta(String role, String content) {
+    }
+}

@@ -1,0 +1,87 @@
+package io.tributary.server.api.openai;
+
+import io.tributary.server.serving.LostExpert;
+import io.tributary.routing.decode.FinishReason;
+import io.tributary.routing.decode.GeneratedToken;
+import io.tributary.routing.decode.GenerationResult;
+import io.tributary.routing.decode.TopToken;
+
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * What every answer to one OpenAI-style request shares (its id, creation time, model name and prompt size), and
+ * the mapping of finished generations to OpenAI's wire types.
+ */
+record OpenAiAnswers(String id, long created, String model, int promptTokens) {
+
+    static OpenAiAnswers start(String idPrefix, String model, int promptTokens) {
+        return new OpenAiAnswers(idPrefix + UUID.randomUUID().toString().replace("-", ""),
+                System.currentTimeMillis() / 1000, model, promptTokens);
+    }
+
+    Usage usage(GenerationResult result) {
+        return Usage.of(promptTokens, result.generatedTokens());
+    }
+
+    ChatCompletion chatCompletion(GenerationResult result, List<String> stops, boolean logprobs) {
+        String text = StopTrimmer.trim(result.generatedText(), stops);
+        return new ChatCompletion(id, "chat.completion", created, model,
+                List.of(new ChatCompletion.Choice(0, new ChatCompletion.Message("assistant", text),
+                        logprobs ? ChatLogprobs.of(result.tokens()) : null, finishReason(result.finishReason()),
+                        weights(result), lostExperts(result))),
+                usage(result));
+    }
+
+    Completion completion(GenerationResult result, List<String> stops, boolean logprobs, String echo) {
+        String text = echo + StopTrimmer.trim(result.generatedText(), stops);
+        return new Completion(id, "text_completion", created, model,
+                List.of(new Completion.Choice(0, text,
+                        logprobs ? completionLogprobs(result.tokens(), echo.length()) : null,
+                        finishReason(result.finishReason()), weights(result), lostExperts(result))),
+                usage(result));
+    }
+
+    /** The legacy logprobs of {@code tokens}, the first one starting at character {@code offset} of the text. */
+    static Completion.Logprobs completionLogprobs(List<GeneratedToken> tokens, int offset) {
+        List<String> texts = new ArrayList<>();
+        List<Float> logprobs = new ArrayList<>();
+        List<Map<String, Float>> tops = new ArrayList<>();
+        List<Integer> offsets = new ArrayList<>();
+        for (GeneratedToken token : tokens) {
+            texts.add(token.text());
+            logprobs.add(token.logProb());
+            Map<String, Float> top = new LinkedHashMap<>();
+            for (TopToken alternative : token.topTokens()) {
+                top.putIfAbsent(alternative.text(), alternative.logProb());
+            }
+            tops.add(top);
+            offsets.add(offset);
+            offset += text(token).length();
+        }
+        return new Completion.Logprobs(texts, logprobs, tops, offsets);
+    }
+
+    /** A token's share of the answer's text: special tokens (end of sequence) are not part of it. */
+    static String text(GeneratedToken token) {
+        return token.special() ? "" : token.text();
+    }
+
+    /** OpenAI says {@code stop} for an end-of-sequence token and for a stop sequence alike. */
+    static String finishReason(FinishReason reason) {
+        return reason == FinishReason.LENGTH ? "length" : "stop";
+    }
+
+    /** Remote experts lost during the answer (none, almost always). */
+    static List<LostExpert> lostExperts(GenerationResult result) {
+        return LostExpert.of(result.lostExperts());
+    }
+
+    private static List<double[]> weights(GenerationResult result) {
+        return result.tokens().stream().map(GeneratedToken::expertWeights).toList();
+    }
+}

@@ -1,0 +1,105 @@
+package io.tributary.server.api.openai;
+
+import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.server.config.TributaryProperties;
+import io.tributary.server.serving.AsyncJson;
+import io.tributary.server.serving.GenerationService;
+import io.tributary.server.serving.SseEventQueue;
+import io.tributary.server.mixture.ServedModel;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * The OpenAI-compatible API, as vLLM and TGI serve it: chat completions (images as {@code image_url} data URIs),
+ * text completions and the model list. Each request may carry Tributary's {@code routing}; each choice reports the
+ * experts' weights per token in {@code expert_weights}.
+ */
+@RestController
+@RequestMapping("/v1")
+class OpenAiController {
+
+    private final OpenAiTranslator translator;
+    private final GenerationService generations;
+    private final ServedModel model;
+    private final Executor streamWriter;
+    private final Duration timeout;
+
+    OpenAiController(OpenAiTranslator translator, GenerationService generations, ServedModel model,
+                     @Qualifier("sseWriter") Executor streamWriter, TributaryProperties properties) {
+        this.translator = translator;
+        this.generations = generations;
+        this.model = model;
+        this.streamWriter = streamWriter;
+        this.timeout = properties.limits().requestTimeout();
+    }
+
+    @PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<ResponseBodyEmitter> chatCompletions(@RequestBody(required = false) ChatCompletionRequest body) {
+        GenerationRequest request = translator.chat(body);
+        OpenAiAnswers answers = OpenAiAnswers.start("chatcmpl-", model.name(), request.prompt().tokenIds().length);
+        List<String> stops = request.stopping().stopSequences();
+        boolean logprobs = Boolean.TRUE.equals(body.logprobs());
+        if (Boolean.TRUE.equals(body.stream())) {
+            SseEmitter emitter = new SseEmitter(timeout.toMillis());
+            SseEventQueue events = new SseEventQueue(emitter, streamWriter);
+            events.attach(generations.submit(request, new ChatCompletionStream(events, answers, stops, logprobs,
+                    includeUsage(body.streamOptions()))));
+            return AsyncJson.events(emitter);
+        }
+        return AsyncJson.emitter(generations.generate(request, timeout),
+                result -> answers.chatCompletion(result, stops, logprobs), timeout);
+    }
+
+    @PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<ResponseBodyEmitter> completions(@RequestBody(required = false) CompletionRequest body) {
+        OpenAiTranslator.PreparedCompletion completion = translator.completion(body);
+        GenerationRequest request = completion.request();
+        OpenAiAnswers answers = OpenAiAnswers.start("cmpl-", model.name(), request.prompt().tokenIds().length);
+        List<String> stops = request.stopping().stopSequences();
+        boolean logprobs = body.logprobs() != null;
+        String echo = Boolean.TRUE.equals(body.echo()) ? completion.prompt() : "";
+        if (Boolean.TRUE.equals(body.stream())) {
+            SseEmitter emitter = new SseEmitter(timeout.toMillis());
+            SseEventQueue events = new SseEventQueue(emitter, streamWriter);
+            events.attach(generations.submit(request, new CompletionStream(events, answers, stops, logprobs,
+                    includeUsage(body.streamOptions()), echo)));
+            return AsyncJson.events(emitter);
+        }
+        return AsyncJson.emitter(generations.generate(request, timeout),
+                result -> answers.completion(result, stops, logprobs, echo), timeout);
+    }
+
+    @GetMapping(path = "/models", produces = MediaType.APPLICATION_JSON_VALUE)
+    ModelList models() {
+        return new ModelList("list", List.of(card()));
+    }
+
+    @GetMapping(path = "/models/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
+    ModelCard model(@PathVariable String id) {
+        translator.checkModel(Objects.requireNonNull(id));
+        return card();
+    }
+
+    private ModelCard card() {
+        return new ModelCard(model.name(), "model", ModelCard.STARTED, "tributary", model.maxTotalTokens(),
+                model.expertNames());
+    }
+
+    private static boolean includeUsage(ChatCompletionRequest.StreamOptions options) {
+        return options != null && Boolean.TRUE.equals(options.includeUsage());
+    }
+}

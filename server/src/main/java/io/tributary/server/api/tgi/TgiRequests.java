@@ -1,0 +1,103 @@
+package io.tributary.server.api.tgi;
+
+import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.server.mixture.PromptEncoder;
+import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.serving.GenerateParameters;
+import io.tributary.server.serving.PromptInputs;
+import io.tributary.server.serving.RequestTranslator;
+import io.tributary.server.serving.RequestValidationException;
+import java.util.List;
+import java.util.Objects;
+import org.springframework.stereotype.Component;
+
+/** TGI's request bodies onto the serving core: what only TGI's {@code /generate} and {@code /tokenize} check. */
+@Component
+class TgiRequests {
+
+    /** TGI's default {@code max_top_n_tokens}. */
+    static final int MAX_TOP_N_TOKENS = 5;
+
+    private final ServedModel model;
+    private final RequestTranslator translator;
+
+    TgiRequests(ServedModel model, RequestTranslator translator) {
+        this.model = model;
+        this.translator = translator;
+    }
+
+    /**
+     * A TGI request: {@code inputs} with inline markdown images, and TGI's parameters.
+     *
+     * @param streaming whether it is for a stream, which cannot carry the prompt's log-probabilities (as in TGI)
+     */
+    GenerationRequest translate(GenerateRequest request, boolean streaming) {
+        if (request == null) {
+            throw new RequestValidationException("the request body is empty");
+        }
+        String inputs = request.inputs();
+        if (inputs == null || inputs.isEmpty()) {
+            throw new RequestValidationException("`inputs` cannot be empty");
+        }
+        GenerateParameters parameters = Objects.requireNonNullElse(request.parameters(), GenerateParameters.NONE);
+        refuseUnsupported(parameters);
+        int topTokens = topNTokens(parameters.topNTokens());
+        PromptInputs prompt = translator.parseInputs(inputs);
+        translator.checkInputLength("`inputs`", prompt.text().length());
+        return translator.translate(prompt, model.prompts().encode(prompt.text()), parameters, topTokens,
+                promptLogProbs(parameters, prompt, streaming));
+    }
+
+    /** TGI's {@code decoder_input_details}: each prompt token's log-probability, in {@code details.prefill}. */
+    private static boolean promptLogProbs(GenerateParameters parameters, PromptInputs prompt, boolean streaming) {
+        if (!Boolean.TRUE.equals(parameters.decoderInputDetails())) {
+            return false;
+        }
+        if (streaming) {
+            throw new RequestValidationException("`decoder_input_details` == true is not supported when streaming "
+                    + "tokens");
+        }
+        if (!Boolean.TRUE.equals(parameters.details())) {
+            throw new RequestValidationException("`decoder_input_details` needs `details` == true: the prompt's "
+                    + "tokens are returned in `details.prefill`");
+        }
+        if (!prompt.images().isEmpty()) {
+            throw new RequestValidationException("`decoder_input_details` is not supported for prompts with images");
+        }
+        return true;
+    }
+
+    /** TGI's {@code /tokenize}: validated as a generation's inputs are, then tokenized. */
+    List<PromptEncoder.Token> tokenize(GenerateRequest request) {
+        if (request == null || request.inputs() == null || request.inputs().isEmpty()) {
+            throw new RequestValidationException("`inputs` cannot be empty");
+        }
+        PromptInputs prompt = translator.parseInputs(request.inputs());
+        translator.checkInputLength("`inputs`", prompt.text().length());
+        return model.prompts().tokenize(prompt.text());
+    }
+
+    private static int topNTokens(Integer topNTokens) {
+        if (topNTokens == null) {
+            return 0;
+        }
+        if (topNTokens < 0 || topNTokens > MAX_TOP_N_TOKENS) {
+            throw new RequestValidationException("`top_n_tokens` must be >= 0 and <= " + MAX_TOP_N_TOKENS
+                    + ". Given: " + topNTokens);
+        }
+        return topNTokens;
+    }
+
+    private static void refuseUnsupported(GenerateParameters p) {
+        refuseIf(p.bestOf() != null && p.bestOf() > 1, "best_of");
+        refuseIf(p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0, "frequency_penalty");
+        refuseIf(Boolean.TRUE.equals(p.watermark()), "watermark");
+        refuseIf(p.grammar() != null, "grammar");
+    }
+
+    private static void refuseIf(boolean condition, String parameter) {
+        if (condition) {
+            throw new RequestValidationException("`" + parameter + "` is not supported by this server");
+        }
+    }
+}

@@ -1,9 +1,0 @@
-package io.tributary.server.generate;
-
-/**
- * The body of TGI's {@code POST /}: a generate request that says whether to stream.
- *
- * @param stream {@code true} for server-sent events as {@code /generate_stream}; otherwise one JSON answer
- */
-public record CompatGenerateRequest(String inputs, GenerateParameters parameters, Boolean stream) {
-}

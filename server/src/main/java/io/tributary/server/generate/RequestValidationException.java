@@ -1,9 +1,0 @@
-package io.tributary.server.generate;
-
-/** A request that cannot be served as sent; answered with 422 and the message. */
-public final class RequestValidationException extends RuntimeException {
-
-    public RequestValidationException(String message) {
-        super(message);
-    }
-}

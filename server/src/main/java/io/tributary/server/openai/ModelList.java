@@ -1,7 +1,0 @@
-package io.tributary.server.openai;
-
-import java.util.List;
-
-/** The body of {@code GET /v1/models}. */
-public record ModelList(String object, List<ModelCard> data) {
-}

@@ -1,0 +1,101 @@
+package io.tributary.server.serving;
+
+import io.tributary.routing.decode.DecodeScheduler;
+import io.tributary.routing.decode.GeneratedToken;
+import io.tributary.routing.decode.GenerationResult;
+import io.tributary.server.error.GenerationFailedException;
+import io.tributary.routing.decode.Generation;
+import io.tributary.routing.decode.GenerationListener;
+import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.routing.decode.OverloadedException;
+import io.tributary.server.lifecycle.AdmissionGate;
+import io.tributary.server.lifecycle.ServerShuttingDownException;
+import io.tributary.server.metrics.GenerationMetrics;
+import io.tributary.server.mixture.ServedModel;
+import org.springframework.stereotype.Service;
+
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Admits generations to the scheduler, measured. The only way HTTP code reaches the mixture. */
+@Service
+public class GenerationService {
+
+    static final String KV_BUDGET_SETTING = "tributary.scheduler.kv-cache-budget";
+
+    private final ServedModel model;
+    private final DecodeScheduler scheduler;
+    private final GenerationMetrics metrics;
+    private final AdmissionGate admissions;
+
+    GenerationService(ServedModel model, DecodeScheduler scheduler, GenerationMetrics metrics,
+                      AdmissionGate admissions) {
+        this.model = model;
+        this.scheduler = scheduler;
+        this.metrics = metrics;
+        this.admissions = admissions;
+    }
+
+    /**
+     * Queues a generation; the listener hears of it from a decoding thread.
+     *
+     * @return a handle to cancel it (the client went away, the deadline passed)
+     * @throws OverloadedException         when the queue is full
+     * @throws ServerShuttingDownException when the server is draining before it stops
+     */
+    public Generation submit(GenerationRequest request, GenerationListener listener) {
+        Generation generation = model.mixture().start(request,
+                metrics.measure(listener, request.prompt().length()));
+        try {
+            admissions.admit(() -> scheduler.submit(generation));
+        } catch (OverloadedException e) {
+            metrics.rejected("overloaded");
+            throw e;
+        } catch (ServerShuttingDownException e) {
+            metrics.rejected("shutting_down");
+            throw e;
+        } catch (IllegalArgumentException e) {
+            // The scheduler refuses this way only a request that could never fit the KV budget.
+            throw new RequestValidationException(e.getMessage() + " (the budget is " + KV_BUDGET_SETTING + ")");
+        }
+        return generation;
+    }
+
+    /**
+     * Queues a generation whose answer is wanted whole; it is cancelled, freeing its KV caches, if it is not over
+     * within {@code timeout} or if the caller cancels the future (the client went away).
+     *
+     * @throws OverloadedException when the queue is full
+     */
+    public CompletableFuture<GenerationResult> generate(GenerationRequest request, Duration timeout) {
+        CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        Generation generation = submit(request, new CompletingListener(result));
+        return result
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((done, failure) -> {
+                    if (failure != null) {
+                        generation.cancel();
+                    }
+                });
+    }
+
+    /** Completes a future with the generation's outcome; tokens are only collected in the result. */
+    private record CompletingListener(CompletableFuture<GenerationResult> result) implements GenerationListener {
+        @Override
+        public void onToken(GeneratedToken token) {
+        }
+
+        @Override
+        public void onFinish(GenerationResult finished) {
+            result.complete(finished);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            result.completeExceptionally(error instanceof CancellationException || error instanceof IllegalArgumentException
+                    ? error : new GenerationFailedException(error));
+        }
+    }
+}

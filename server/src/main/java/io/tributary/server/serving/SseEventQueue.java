@@ -1,0 +1,110 @@
+package io.tributary.server.serving;
+
+import io.tributary.routing.decode.Generation;
+import org.springframework.http.MediaType;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+import java.io.IOException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The events of one server-sent-event stream, written in order by a writer executor.
+ *
+ * <p>Decoding threads must never wait for a slow client, so events are queued here and written by the writer, one
+ * drain at a time per stream. If the client goes away, the generation is cancelled and its KV caches freed.
+ */
+public final class SseEventQueue {
+
+    private final SseEmitter emitter;
+    private final Executor writer;
+    private final ConcurrentLinkedQueue<Object> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicReference<Generation> generation = new AtomicReference<>();
+    private volatile boolean closed;
+
+    public SseEventQueue(SseEmitter emitter, Executor writer) {
+        this.emitter = emitter;
+        this.writer = writer;
+        emitter.onCompletion(this::clientGone);
+        emitter.onTimeout(this::clientGone);
+        emitter.onError(error -> clientGone());
+    }
+
+    /** Binds the running generation, so that a departing client can cancel it. */
+    public void attach(Generation running) {
+        generation.set(running);
+        if (closed) {
+            running.cancel();
+        }
+    }
+
+    /** Queues an event written as JSON. */
+    public void send(Object event) {
+        enqueue(event);
+    }
+
+    /** Queues an event written as it is ({@code [DONE]}). */
+    public void sendText(String event) {
+        enqueue(new Text(event));
+    }
+
+    /** Ends the stream once the queued events are written. */
+    public void complete() {
+        enqueue(End.COMPLETE);
+    }
+
+    private void enqueue(Object event) {
+        if (closed) {
+            return;
+        }
+        pending.add(event);
+        if (draining.compareAndSet(false, true)) {
+            writer.execute(this::drain);
+        }
+    }
+
+    private void drain() {
+        do {
+            Object event;
+            while ((event = pending.poll()) != null) {
+                write(event);
+            }
+            draining.set(false);
+            // An event may have arrived between the last poll and the reset: take it, unless another drain did.
+        } while (!pending.isEmpty() && draining.compareAndSet(false, true));
+    }
+
+    private void write(Object event) {
+        if (closed) {
+            return;
+        }
+        try {
+            if (event == End.COMPLETE) {
+                closed = true;
+                emitter.complete();
+            } else if (event instanceof Text text) {
+                emitter.send(SseEmitter.event().data(text.value(), MediaType.TEXT_PLAIN));
+            } else {
+                emitter.send(SseEmitter.event().data(event, MediaType.APPLICATION_JSON));
+            }
+        } catch (IOException | IllegalStateException e) {
+            clientGone();
+        }
+    }
+
+    private void clientGone() {
+        closed = true;
+        Generation running = generation.get();
+        if (running != null) {
+            running.cancel();
+        }
+    }
+
+    private record Text(String value) {
+    }
+
+    private enum End { COMPLETE }
+}
