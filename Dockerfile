@@ -42,13 +42,13 @@ EXPOSE 8080 50051
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 CMD ["/usr/local/bin/tributary-healthcheck"]
 ENTRYPOINT ["java", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"]
 
-# ---- The jar built on the host (server/target), split into its layers ----
+# ---- The jar built on the host (tools/target), split into its layers ----
 FROM ${RUNTIME_IMAGE} AS host-jar-layers
 WORKDIR /build
-COPY server/target/tributary-server-*.jar app.jar
+COPY tools/target/tributary-*.jar app.jar
 RUN java -Djarmode=tools -jar app.jar extract --layers --launcher --destination layers
 
-# Layers least often changed first (server/src/layers.xml): a code change rebuilds only the last two.
+# Layers least often changed first (tools/src/layers.xml): a code change rebuilds only the last two.
 FROM runtime AS from-host-jar
 COPY --from=host-jar-layers /build/layers/native-libraries/ /app/
 COPY --from=host-jar-layers /build/layers/dependencies/ /app/
@@ -61,8 +61,8 @@ FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -ntp -DskipTests -pl server -am package \
- && java -Djarmode=tools -jar server/target/tributary-server-*.jar extract --layers --launcher --destination /build/layers
+    mvn -B -ntp -DskipTests -pl tools -am package \
+ && java -Djarmode=tools -jar tools/target/tributary-*.jar extract --layers --launcher --destination /build/layers
 
 # The default target: the same image as from-host-jar, from the jar compiled above.
 FROM runtime
