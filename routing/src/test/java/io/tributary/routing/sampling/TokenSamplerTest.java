@@ -2,6 +2,9 @@ package io.tributary.routing.sampling;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.SortedSet;
+import java.util.TreeSet;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -69,6 +72,26 @@ class TokenSamplerTest {
         }
         assertThat(counts[0] + counts[2]).isZero();
         assertThat(counts[1] / 20_000.0).isCloseTo(0.6 / 0.85, within(0.015));
+    }
+
+    @Test
+    void topPStopsAtTheTokenWhoseCumulativeMassReachesPExactly() {
+        // Equal log-probabilities make every unnormalised probability exactly 1, so the mass after the third token is
+        // exactly 0.75 (a non-uniform distribution's exp of float log-probabilities is never exact). The nucleus is
+        // the smallest prefix reaching p: tokens 0, 1 and 2 (ties keep token-id order); token 3 is never drawn.
+        float[] uniform = logOf(0.25, 0.25, 0.25, 0.25);
+        assertThat(tokensDrawn(uniform, 0.75)).containsExactly(0, 1, 2);
+        assertThat(tokensDrawn(uniform, 0.5)).containsExactly(0, 1);
+        assertThat(tokensDrawn(uniform, 0.25)).containsExactly(0);
+    }
+
+    /** The tokens drawn by one fresh sampler per seed 0..199: with a third or more of the mass each, all show. */
+    private static SortedSet<Integer> tokensDrawn(float[] distribution, double topP) {
+        SortedSet<Integer> drawn = new TreeSet<>();
+        for (long seed = 0; seed < 200; seed++) {
+            drawn.add(new TokenSampler(params(1.0, 0, topP, seed), new int[0], 0).sample(distribution));
+        }
+        return drawn;
     }
 
     @Test
