@@ -44,6 +44,23 @@ class TemperatureFitTest {
     }
 
     @Test
+    void anOptimumInTheUpperHalfOfTheIntervalIsFound() {
+        // Two experts whose cosines differ by d = 0.02, so softmax gives expert 0 the weight w = σ(0.02 T). Four
+        // samples only expert 0 can answer and one only expert 1 can: L(T) = 4 log w + log(1 - w), highest at
+        // w = 4/5, i.e. T* = 50 ln 4 ≈ 69.3, in the upper half of [0, 100] and of [40, 75].
+        double[] cosines = {0.01, -0.01};
+        double[] onlyFirst = {0, Double.NEGATIVE_INFINITY};
+        double[] onlySecond = {Double.NEGATIVE_INFINITY, 0};
+        TemperatureFit fit = new TemperatureFit(new double[][] {cosines, cosines, cosines, cosines, cosines},
+                new double[][] {onlyFirst, onlyFirst, onlyFirst, onlyFirst, onlySecond});
+        double optimum = 50 * Math.log(4);
+        assertThat(fit.logLikelihood(optimum)).isCloseTo(4 * Math.log(0.8) + Math.log(0.2), within(1e-12));
+        // Within one step of the 200-point grid.
+        assertThat(fit.best(0, 100)).isCloseTo(optimum, within(100.0 / 200));
+        assertThat(fit.best(40, 75)).isCloseTo(optimum, within(35.0 / 200));
+    }
+
+    @Test
     void atTemperatureZeroTheMixtureIsUniform() {
         TemperatureFit fit = new TemperatureFit(new double[][] {{0.9, -0.2}}, new double[][] {{Math.log(0.2),
                 Math.log(0.6)}});
