@@ -70,7 +70,7 @@ public final class NativeTarget {
 
     public static DataType dataType(LoadOptions options) {
         return switch (options.precision()) {
-            case FP32 -> DataType.FLOAT32;
+            case FP32, BF16 -> DataType.FLOAT32; // bf16 weights live outside DJL; see kernel.PackedProjection
             case FP16 -> DataType.FLOAT16;
         };
     }

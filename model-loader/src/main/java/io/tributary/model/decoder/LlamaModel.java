@@ -13,8 +13,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.kernel.DenseProjection;
+import io.tributary.model.kernel.Projection;
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,11 +68,17 @@ public final class LlamaModel {
         return LlamaWeightsLoader.IGNORED;
     }
 
-    /** Loads the decoder's weights (already validated) into {@code manager}, which owns them. */
+    /** Loads the decoder's weights (already validated) into {@code manager}, which owns them, as they are stored. */
     public static LlamaModel load(CheckpointTensors tensors, LlamaConfig config, NDManager manager,
             DataType dataType) {
+        return load(tensors, config, manager, dataType, WeightPacker.dense());
+    }
+
+    /** As above, the linear layers packed as {@code packer} says (bf16, int8, int4, or dense). */
+    public static LlamaModel load(CheckpointTensors tensors, LlamaConfig config, NDManager manager,
+            DataType dataType, WeightPacker packer) {
         boolean tied = LlamaWeightsLoader.tied(tensors, config);
-        LlamaWeights weights = LlamaWeightsLoader.load(tensors, config, tied, manager, dataType);
+        LlamaWeights weights = LlamaWeightsLoader.load(tensors, config, tied, manager, dataType, packer);
         return new LlamaModel(config, weights, new RotaryEmbedding(config, manager, dataType), manager);
     }
 
@@ -278,12 +286,13 @@ public final class LlamaModel {
     }
 
     /**
-     * torch's F.linear: x @ w^T (+ b) without materialising the transpose; {@code bias} may be null. Large weights
-     * are multiplied on two cores when a {@link RowSplit} is set.
+     * torch's F.linear: x @ w^T (+ b) without materialising the transpose; {@code bias} may be null. Large dense
+     * weights are multiplied on two cores when a {@link RowSplit} is set; packed ones by their kernel.
      */
-    private NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    private NDArray linear(NDArray x, Projection weight, NDArray bias) {
         RowSplit split = rowSplit;
-        return split == null ? Linear.linear(x, weight, bias).singletonOrThrow() : split.linear(x, weight, bias);
+        return split != null && weight instanceof DenseProjection dense ? split.linear(x, dense.weight(), bias)
+                : weight.apply(x, bias);
     }
 
     /** Lets large matmuls run on two threads (see {@link RowSplit}); set once, before the first step. */

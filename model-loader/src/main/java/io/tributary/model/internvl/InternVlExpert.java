@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.NativeTarget;
@@ -92,7 +93,8 @@ public final class InternVlExpert implements DecoderExpert {
             DataType dataType = NativeTarget.dataType(options);
             InternVitModel vision = new InternVitModel(config,
                     InternVitWeightsLoader.load(files, layout, config, manager, dataType));
-            LlamaModel decoder = LlamaModel.load(tensors, checkpoint.text(), manager, dataType);
+            LlamaModel decoder = LlamaModel.load(tensors, checkpoint.text(), manager, dataType,
+                    WeightPacker.of(options, manager));
             return new InternVlExpert(name, manager, config, vision, decoder, checkpoint.tokens(), images, dataType);
         } catch (RuntimeException e) {
             manager.close();

@@ -1,5 +1,6 @@
 package io.tributary.model.llama;
 
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.model.decoder.DecoderPrompt;
@@ -48,7 +49,8 @@ public final class LlamaExpert implements DecoderExpert {
         NDManager manager = NativeTarget.newModelManager(options, "expert-" + name);
         try {
             DataType dataType = NativeTarget.dataType(options);
-            return new LlamaExpert(name, manager, LlamaModel.load(tensors, config, manager, dataType), dataType);
+            return new LlamaExpert(name, manager, LlamaModel.load(tensors, config, manager, dataType,
+                    WeightPacker.of(options, manager)), dataType);
         } catch (RuntimeException e) {
             manager.close();
             throw e;

@@ -1,6 +1,8 @@
 package io.tributary.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import io.tributary.model.kernel.DenseProjection;
+import io.tributary.model.kernel.Projection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -13,28 +15,44 @@ import java.util.stream.Stream;
  * @param embedTokens {@code model.embed_tokens.weight} [V, H]
  * @param layers      {@code model.layers.N.*}, in order
  * @param norm        {@code model.norm.weight} [H]
- * @param lmHead      {@code lm_head.weight} [V, H], the same array as {@code embedTokens} when tied
+ * @param lmHead      {@code lm_head.weight} [V, H]; when tied and dense, the same array as {@code embedTokens}
+ *
+ * <p>The linear layers are {@link Projection}s: dense DJL arrays, or packed into bf16, int8 or int4 at load.
  */
-public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, NDArray lmHead) {
+public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, Projection lmHead) {
 
     public LlamaWeights {
         layers = List.copyOf(layers);
     }
 
-    /** Every distinct array, once: the parameters a trainer updates (a tied output projection is the embedding). */
+    /**
+     * Every distinct array, once: the parameters a trainer updates (a tied output projection is the embedding).
+     *
+     * @throws IllegalStateException when the linear layers are packed: only dense weights train
+     */
     public List<NDArray> parameters() {
         List<NDArray> all = new ArrayList<>();
         all.add(embedTokens);
         for (Layer layer : layers) {
-            Stream.of(layer.inputLayernorm(), layer.qkvProj(), layer.qkvBias(), layer.oProj(), layer.oProjBias(),
-                    layer.postAttentionLayernorm(), layer.gateProj(), layer.upProj(), layer.downProj())
+            Stream.of(layer.inputLayernorm(), dense(layer.qkvProj()), layer.qkvBias(), dense(layer.oProj()),
+                    layer.oProjBias(), layer.postAttentionLayernorm(), dense(layer.gateProj()),
+                    dense(layer.upProj()), dense(layer.downProj()))
                     .filter(Objects::nonNull).forEach(all::add);
         }
         all.add(norm);
-        if (lmHead != embedTokens) {
-            all.add(lmHead);
+        if (dense(lmHead) != embedTokens) {
+            all.add(dense(lmHead));
         }
         return all;
+    }
+
+    /** The array of a dense projection. */
+    public static NDArray dense(Projection projection) {
+        if (projection instanceof DenseProjection dense) {
+            return dense.weight();
+        }
+        throw new IllegalStateException("the weights are packed into reduced precision: only float weights can be "
+                + "trained or exported");
     }
 
     /**
@@ -54,7 +72,8 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
      * @param upProj                 {@code mlp.up_proj.weight} [I, H]
      * @param downProj               {@code mlp.down_proj.weight} [H, I]
      */
-    public record Layer(NDArray inputLayernorm, NDArray qkvProj, NDArray qkvBias, NDArray oProj, NDArray oProjBias,
-            NDArray postAttentionLayernorm, NDArray gateProj, NDArray upProj, NDArray downProj) {
+    public record Layer(NDArray inputLayernorm, Projection qkvProj, NDArray qkvBias, Projection oProj,
+            NDArray oProjBias, NDArray postAttentionLayernorm, Projection gateProj, Projection upProj,
+            Projection downProj) {
     }
 }

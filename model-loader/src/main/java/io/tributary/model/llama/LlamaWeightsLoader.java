@@ -5,6 +5,8 @@ import static io.tributary.model.checkpoint.WeightExport.tensor;
 import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
 
 import ai.djl.ndarray.NDArray;
+import io.tributary.model.kernel.Projection;
+import io.tributary.model.kernel.WeightPacker;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
@@ -52,6 +54,12 @@ public final class LlamaWeightsLoader {
 
     public static LlamaWeights load(CheckpointTensors tensors, LlamaConfig config, boolean tied, NDManager manager,
             DataType dataType) {
+        return load(tensors, config, tied, manager, dataType, WeightPacker.dense());
+    }
+
+    /** As above, each linear weight turned by {@code packer} into the projection the load options ask for. */
+    public static LlamaWeights load(CheckpointTensors tensors, LlamaConfig config, boolean tied, NDManager manager,
+            DataType dataType, WeightPacker packer) {
         NDArray embedTokens = tensors.load("model.embed_tokens.weight", manager, dataType);
         List<LlamaWeights.Layer> layers = new ArrayList<>();
         float attentionScale = (float) (1 / Math.sqrt(config.headDim()));
@@ -65,18 +73,20 @@ public final class LlamaWeightsLoader {
                     : null;
             layers.add(new LlamaWeights.Layer(
                     tensors.load("model.layers." + i + ".input_layernorm.weight", manager, dataType),
-                    scaleLeadingRows(tensors.loadRows(List.of(attn + "q_proj.weight", attn + "k_proj.weight",
-                            attn + "v_proj.weight"), manager, dataType), queryRows, attentionScale),
+                    packer.pack(scaleLeadingRows(tensors.loadRows(List.of(attn + "q_proj.weight",
+                            attn + "k_proj.weight", attn + "v_proj.weight"), manager, dataType), queryRows,
+                            attentionScale)),
                     qkvBias,
-                    tensors.load(attn + "o_proj.weight", manager, dataType),
+                    packer.pack(tensors.load(attn + "o_proj.weight", manager, dataType)),
                     config.oProjBias() ? tensors.load(attn + "o_proj.bias", manager, dataType) : null,
                     tensors.load("model.layers." + i + ".post_attention_layernorm.weight", manager, dataType),
-                    tensors.load(mlp + "gate_proj.weight", manager, dataType),
-                    tensors.load(mlp + "up_proj.weight", manager, dataType),
-                    tensors.load(mlp + "down_proj.weight", manager, dataType)));
+                    packer.pack(tensors.load(mlp + "gate_proj.weight", manager, dataType)),
+                    packer.pack(tensors.load(mlp + "up_proj.weight", manager, dataType)),
+                    packer.pack(tensors.load(mlp + "down_proj.weight", manager, dataType))));
         }
         NDArray norm = tensors.load("model.norm.weight", manager, dataType);
-        NDArray lmHead = tied ? embedTokens : tensors.load(LM_HEAD, manager, dataType);
+        Projection lmHead = tied ? packer.packShared(embedTokens)
+                : packer.pack(tensors.load(LM_HEAD, manager, dataType));
         return new LlamaWeights(embedTokens, layers, norm, lmHead);
     }
 
@@ -95,24 +105,24 @@ public final class LlamaWeightsLoader {
             String prefix = "model.layers." + i + ".";
             String attn = prefix + "self_attn.";
             tensors.add(tensor(prefix + "input_layernorm.weight", layer.inputLayernorm()));
-            tensors.addAll(splitRows(layer.qkvProj(), List.of(attn + "q_proj.weight", attn + "k_proj.weight",
+            tensors.addAll(splitRows(LlamaWeights.dense(layer.qkvProj()), List.of(attn + "q_proj.weight", attn + "k_proj.weight",
                     attn + "v_proj.weight"), qkvRows, attentionScale));
             if (layer.qkvBias() != null) {
                 tensors.addAll(splitRows(layer.qkvBias(), List.of(attn + "q_proj.bias", attn + "k_proj.bias",
                         attn + "v_proj.bias"), qkvRows, attentionScale));
             }
-            tensors.add(tensor(attn + "o_proj.weight", layer.oProj()));
+            tensors.add(tensor(attn + "o_proj.weight", LlamaWeights.dense(layer.oProj())));
             if (layer.oProjBias() != null) {
                 tensors.add(tensor(attn + "o_proj.bias", layer.oProjBias()));
             }
             tensors.add(tensor(prefix + "post_attention_layernorm.weight", layer.postAttentionLayernorm()));
-            tensors.add(tensor(prefix + "mlp.gate_proj.weight", layer.gateProj()));
-            tensors.add(tensor(prefix + "mlp.up_proj.weight", layer.upProj()));
-            tensors.add(tensor(prefix + "mlp.down_proj.weight", layer.downProj()));
+            tensors.add(tensor(prefix + "mlp.gate_proj.weight", LlamaWeights.dense(layer.gateProj())));
+            tensors.add(tensor(prefix + "mlp.up_proj.weight", LlamaWeights.dense(layer.upProj())));
+            tensors.add(tensor(prefix + "mlp.down_proj.weight", LlamaWeights.dense(layer.downProj())));
         }
         tensors.add(tensor("model.norm.weight", weights.norm()));
-        if (weights.lmHead() != weights.embedTokens()) {
-            tensors.add(tensor(LM_HEAD, weights.lmHead()));
+        if (LlamaWeights.dense(weights.lmHead()) != weights.embedTokens()) {
+            tensors.add(tensor(LM_HEAD, LlamaWeights.dense(weights.lmHead())));
         }
         return tensors;
     }

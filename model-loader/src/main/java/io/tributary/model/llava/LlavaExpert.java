@@ -2,6 +2,7 @@ package io.tributary.model.llava;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
@@ -85,7 +86,7 @@ public final class LlavaExpert implements DecoderExpert {
                 vision = shared.model();
             }
             LlavaModel model = new LlavaModel(config, vision, LlavaProjector.load(tensors, config, manager, dataType),
-                    LlamaModel.load(tensors, config.text(), manager, dataType));
+                    LlamaModel.load(tensors, config.text(), manager, dataType, WeightPacker.of(options, manager)));
             return new LlavaExpert(name, manager, model, new LlavaImages(name, images, config.vision(), shared),
                     shared, dataType);
         } catch (RuntimeException e) {

@@ -1,0 +1,92 @@
+package io.tributary.model.kernel;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * ATen's reduced-precision matmuls, which DJL's API does not expose, as methods of a TorchScript module written by
+ * {@link TorchScriptArchive}: bf16 {@code linear} (oneDNN on CPUs with AVX512-BF16), and the weight-only
+ * {@code _weight_int8pack_mm} and {@code _weight_int4pack_mm_for_cpu}. Activations enter and leave as float32 and
+ * are converted to bf16 inside the method: the int8 and int4 kernels are fast only with bf16 activations (with
+ * float32 ones they were 5-8 times slower than a float32 matmul here). bf16 tensors never become DJL arrays (DJL
+ * aborts the JVM on one); they live as {@link IValue}s.
+ *
+ * <p>In the source, dtypes are written as ATen's codes (a dtype name does not compile in an archive loaded this way):
+ * 1 int8, 3 int32, 6 float32, 15 bfloat16.
+ */
+public final class Kernels {
+
+    /** Group sizes the int4 kernel accepts. */
+    public static final int[] INT4_GROUP_SIZES = {32, 64, 128, 256};
+
+    private static final String SOURCE = """
+              def to_bf16(self: __torch__.M, w: Tensor) -> Tensor:
+                return torch.contiguous(w.to(15))
+              def linear_bf16(self: __torch__.M, x: Tensor, w: Tensor) -> Tensor:
+                return torch.linear(torch.contiguous(x.to(15)), w).to(6)
+              def quantize_int8(self: __torch__.M, w: Tensor) -> Tuple[Tensor, Tensor]:
+                w32 = w.to(6)
+                scales = (torch.clamp(torch.amax(torch.abs(w32), [1]), 1e-30) / 127.0).to(15)
+                q = torch.round(w32 / torch.unsqueeze(scales.to(6), 1))
+                return (torch.contiguous(torch.clamp(q, -127.0, 127.0).to(1)), scales)
+              def linear_int8(self: __torch__.M, x: Tensor, q: Tensor, scales: Tensor) -> Tensor:
+                return torch._weight_int8pack_mm(torch.contiguous(x.to(15)), q, scales).to(6)
+              def quantize_int4(self: __torch__.M, w: Tensor, group: int) -> Tuple[Tensor, Tensor]:
+                w32 = w.to(6)
+                rows = w32.size(0)
+                cols = w32.size(1)
+                padded = (rows + 15) // 16 * 16
+                if padded != rows:
+                  w32 = torch.constant_pad_nd(w32, [0, 0, 0, padded - rows], 0.0)
+                groups = torch.reshape(w32, [padded, cols // group, group])
+                peak = torch.gather(groups, 2, torch.argmax(torch.abs(groups), 2, True))
+                scales = (peak / -8.0).to(15)
+                divisor = scales.to(6)
+                divisor = torch.where(torch.eq(divisor, 0.0), torch.ones_like(divisor), divisor)
+                q = torch.clamp(torch.round(groups / divisor) + 8.0, 0.0, 15.0)
+                packed = torch._convert_weight_to_int4pack_for_cpu(torch.reshape(q, [padded, cols]).to(3), 2)
+                scales_and_zeros = torch.cat([scales, torch.zeros_like(scales)], 2)
+                return (packed, torch.contiguous(torch.transpose(scales_and_zeros, 0, 1)))
+              def linear_int4(self: __torch__.M, x: Tensor, packed: Tensor, group: int, sz: Tensor, rows: int) -> Tensor:
+                y = torch._weight_int4pack_mm_for_cpu(torch.contiguous(x.to(15)), packed, group, sz)
+                return torch.contiguous(torch.narrow(y, 1, 0, rows).to(6))
+            """;
+
+    private final PtSymbolBlock module;
+
+    private Kernels(PtSymbolBlock module) {
+        this.module = module;
+    }
+
+    /** Compiles the module into {@code manager}, which frees it when it closes. */
+    public static Kernels load(NDManager manager) {
+        byte[] archive = TorchScriptArchive.of(SOURCE);
+        try (ByteArrayInputStream in = new ByteArrayInputStream(archive)) {
+            return new Kernels(JniUtils.loadModule((PtNDManager) manager, in, false, false));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs one of the module's methods; the caller closes the result. */
+    IValue call(String method, IValue... arguments) {
+        return IValueUtils.runMethod(module, method, arguments);
+    }
+
+    /** Whether the int4 kernel takes groups of {@code size} input features. */
+    public static boolean isInt4GroupSize(int size) {
+        for (int allowed : INT4_GROUP_SIZES) {
+            if (allowed == size) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

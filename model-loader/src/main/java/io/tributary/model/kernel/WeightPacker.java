@@ -1,0 +1,101 @@
+package io.tributary.model.kernel;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.tributary.model.LoadOptions;
+import io.tributary.model.Precision;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a model's linear weights, as loaded from the checkpoint, into the {@link Projection}s its load options ask
+ * for, one weight at a time: a packed weight's source array is freed as soon as it is packed, so loading never holds
+ * a second full copy of the model.
+ */
+public final class WeightPacker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WeightPacker.class);
+
+    /** Input features the int8 and int4 kernels read at once. */
+    private static final int KERNEL_BLOCK = 32;
+
+    private static final WeightPacker DENSE = new WeightPacker(null, null, 0, null);
+
+    private final PackedProjection.Format format; // null: dense
+    private final Kernels kernels;
+    private final int groupSize;
+    private final NDManager owner;
+
+    private WeightPacker(PackedProjection.Format format, Kernels kernels, int groupSize, NDManager owner) {
+        this.format = format;
+        this.kernels = kernels;
+        this.groupSize = groupSize;
+        this.owner = owner;
+    }
+
+    /** Weights kept as they are loaded: DJL arrays in the activations' type. */
+    public static WeightPacker dense() {
+        return DENSE;
+    }
+
+    /** The packer {@code options} ask for; packed weights belong to {@code owner}, the model's manager. */
+    public static WeightPacker of(LoadOptions options, NDManager owner) {
+        PackedProjection.Format format = switch (options.quantization()) {
+            case INT8 -> PackedProjection.Format.INT8;
+            case INT4 -> PackedProjection.Format.INT4;
+            case NONE -> options.precision() == Precision.BF16 ? PackedProjection.Format.BF16 : null;
+        };
+        return format == null ? DENSE : new WeightPacker(format, Kernels.load(owner), options.groupSize(), owner);
+    }
+
+    /** Whether weights stay dense. */
+    public boolean isDense() {
+        return format == null;
+    }
+
+    /**
+     * {@code weight} [out, in] as a projection; a packed one closes {@code weight}, which it no longer needs. A weight
+     * the format cannot hold stays as it is (see {@link #formatFor}).
+     */
+    public Projection pack(NDArray weight) {
+        Projection projection = packShared(weight);
+        if (projection instanceof PackedProjection) {
+            weight.close();
+        }
+        return projection;
+    }
+
+    /** As {@link #pack}, but {@code weight} stays: the output projection that shares the token embedding. */
+    public Projection packShared(NDArray weight) {
+        PackedProjection.Format chosen = formatFor(weight.getShape().get(1));
+        if (chosen != format) {
+            LOG.debug("a weight of {} input features is kept as {} instead of {}", weight.getShape().get(1),
+                    chosen == null ? "float" : chosen, format);
+        }
+        return chosen == null ? new DenseProjection(weight)
+                : PackedProjection.pack(kernels, chosen, weight, groupSize, owner);
+    }
+
+    /**
+     * The format for a weight of {@code inFeatures} columns, {@code null} for dense. ATen's int8 and int4 kernels read
+     * the input features in blocks of 32 (with 37 the int8 kernel reads past the end of its operands), and int4 in
+     * whole groups: an int4 weight whose width the group does not divide goes to int8, and one that 32 does not
+     * divide stays dense. Only tiny test models have such widths.
+     */
+    PackedProjection.Format formatFor(long inFeatures) {
+        if (format == null || format == PackedProjection.Format.BF16) {
+            return format;
+        }
+        if (inFeatures % KERNEL_BLOCK != 0) {
+            return null;
+        }
+        return format == PackedProjection.Format.INT4 && inFeatures % groupSize != 0 ? PackedProjection.Format.INT8
+                : format;
+    }
+
+    @Override
+    public String toString() {
+        return format == null ? "dense" : format == PackedProjection.Format.INT4
+                ? "int4 (groups of " + groupSize + ")" : format.name().toLowerCase(java.util.Locale.ROOT);
+    }
+}
