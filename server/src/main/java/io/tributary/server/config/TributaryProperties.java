@@ -1,6 +1,7 @@
 package io.tributary.server.config;
 
 import io.tributary.model.Precision;
+import io.tributary.model.Quantization;
 import io.tributary.model.WeightLoading;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -107,17 +108,23 @@ public record TributaryProperties(
      * Where the experts run.
      *
      * @param device        {@code cpu} or {@code cuda:N}
-     * @param precision     {@code fp32} or {@code fp16} (fp16 is meant for GPUs)
+     * @param precision     {@code fp32}, {@code fp16} (meant for GPUs) or {@code bf16} (the decoders' linear layers in
+     *                      bfloat16, through oneDNN; the rest float32)
+     * @param quantization  {@code none}, or the decoders' linear layers rounded at load to {@code int8} (a scale
+     *                      per output row) or {@code int4} (a scale per group of input features); CPU only
      * @param weightLoading {@code mmap} (weights stored in the precision used in place from the page cache) or
      *                      {@code read} (every weight copied into the process's own memory)
      * @param threads       PyTorch intra-op threads for the process; 0 keeps PyTorch's default of one per core
+     * @param groupSize     input features per int4 scale: 32 (llama.cpp's Q4_0), 64, 128 (AWQ's) or 256
      */
     public record Engine(
             @NotNull @Pattern(regexp = "cpu|cuda:\\d+", message = "must be cpu or cuda:N (e.g. cuda:0)")
             @DefaultValue("cpu") String device,
             @NotNull @DefaultValue("fp32") Precision precision,
             @NotNull @DefaultValue("mmap") WeightLoading weightLoading,
-            @Min(0) @Max(1024) @DefaultValue("1") int threads) {
+            @Min(0) @Max(1024) @DefaultValue("1") int threads,
+            @NotNull @DefaultValue("none") Quantization quantization,
+            @DefaultValue("32") int groupSize) {
     }
 
     /**

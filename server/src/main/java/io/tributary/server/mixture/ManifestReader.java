@@ -9,6 +9,8 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 import java.io.IOException;
+import io.tributary.model.Precision;
+import io.tributary.model.Quantization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,7 +27,8 @@ import java.util.Set;
 public final class ManifestReader {
 
     static final List<String> TOP_LEVEL_KEYS = List.of("name", "experts", "router");
-    static final List<String> EXPERT_KEYS = List.of("name", "path", "address", "tls", "token_file");
+    static final List<String> EXPERT_KEYS = List.of("name", "path", "address", "tls", "token_file", "precision",
+            "quantization");
     static final List<String> TLS_KEYS = List.of("ca", "certificate", "private_key");
     static final List<String> ROUTER_KEYS = List.of("mode", "weights", "temperature", "top_k", "priors", "centroids",
             "classifier", "feature_extractor", "fine_to_coarse", "feature_normalization");
@@ -116,6 +119,9 @@ public final class ManifestReader {
                 throw fields.problem(link, "is only for an expert given by address (an expert server)");
             }
         }
+        Precision precision = fields.has("precision") ? choice(fields, "precision", Precision.class) : null;
+        Quantization quantization = fields.has("quantization")
+                ? choice(fields, "quantization", Quantization.class) : null;
         if (!fields.has("path")) {
             throw fields.problem("path", "is required: a checkpoint directory, or give address: host:port for an "
                     + "expert served by another process");
@@ -127,7 +133,19 @@ public final class ManifestReader {
                     ? resolved + " is a file; expected a Hugging Face checkpoint directory"
                     : "checkpoint directory " + resolved + " does not exist");
         }
-        return new MixtureManifest.ExpertEntry(name, directory);
+        return new MixtureManifest.ExpertEntry(name, directory, null, null, null, precision, quantization);
+    }
+
+    /** One of an enum's constants, written in lower case ({@code int8}, {@code bf16}). */
+    private static <E extends Enum<E>> E choice(ManifestFields fields, String key, Class<E> type) {
+        String value = fields.text(key, true);
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().equalsIgnoreCase(value)) {
+                return constant;
+            }
+        }
+        throw fields.problem(key, "must be one of " + java.util.Arrays.stream(type.getEnumConstants())
+                .map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toList() + ", got '" + value + "'");
     }
 
     private static MixtureManifest.RouterEntry router(Path file, JsonNode node, int expertCount) {

@@ -49,7 +49,13 @@ class MixtureConfiguration {
 
     private static LoadOptions loadOptions(TributaryProperties properties) {
         TributaryProperties.Engine engine = properties.engine();
-        return new LoadOptions(engine.device(), engine.precision(), engine.weightLoading());
+        try {
+            return new LoadOptions(engine.device(), engine.precision(), engine.weightLoading(), engine.quantization(),
+                    engine.groupSize());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSettingException("tributary.engine.quantization", e.getMessage(), "Change "
+                    + "tributary.engine.quantization, precision, group-size or device so that they fit together.", e);
+        }
     }
 
     private static MixtureLoader loader(TributaryProperties properties) {

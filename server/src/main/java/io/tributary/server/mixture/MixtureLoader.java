@@ -184,8 +184,15 @@ public final class MixtureLoader {
         MixtureManifest.ExpertEntry entry = mixture.manifest().experts().get(index);
         Path directory = mixture.directories().get(index);
         long started = System.nanoTime();
+        LoadOptions expertOptions;
         try {
-            Expert expert = experts.load(entry.name(), directory, options);
+            expertOptions = entry.options(options);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidManifestException(mixture.manifestFile(), "experts[" + index + "]", "expert '"
+                    + entry.name() + "': " + e.getMessage(), e);
+        }
+        try {
+            Expert expert = experts.load(entry.name(), directory, expertOptions);
             LOG.info("loaded expert '{}' from {} in {} ms", entry.name(), directory,
                     (System.nanoTime() - started) / 1_000_000);
             return expert;

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import io.tributary.model.LoadOptions;
+import io.tributary.model.Precision;
+import io.tributary.model.Quantization;
 import java.util.Arrays;
 
 import java.util.List;
@@ -18,6 +21,8 @@ import java.util.List;
  *     path: experts/cooking        # a Hugging Face checkpoint directory, relative to this file
  *   - name: astronomy
  *     path: /models/astronomy
+ *     quantization: int8           # this one's weights in 8 bits (none | int8 | int4), and precision:
+ *                                  # fp32 | fp16 | bf16, each instead of the tributary.engine setting
  *   - name: law                  # served by another process: tributary.role=expert
  *     address: law-expert:50051
  * router:
@@ -48,13 +53,27 @@ public record MixtureManifest(
      *                  client certificates)
      * @param tokenFile for an expert given by address: a file holding the bearer token for this expert instead of
      *                  {@code tributary.remote.token} (a mounted secret; the token itself stays out of the manifest)
+     * @param precision    for a checkpoint served here: its precision instead of {@code tributary.engine.precision}
+     * @param quantization for a checkpoint served here: instead of {@code tributary.engine.quantization}
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ExpertEntry(@JsonProperty(required = true) String name, String path, String address, Tls tls,
-                              @JsonProperty("token_file") String tokenFile) {
+                              @JsonProperty("token_file") String tokenFile, Precision precision,
+                              Quantization quantization) {
 
         public ExpertEntry(String name, String path) {
             this(name, path, null, null, null);
+        }
+
+        public ExpertEntry(String name, String path, String address, Tls tls, String tokenFile) {
+            this(name, path, address, tls, tokenFile, null, null);
+        }
+
+        /** The load options for this expert: the server's, with this entry's precision and quantization. */
+        public LoadOptions options(LoadOptions server) {
+            return server.withPrecision(precision == null ? server.precision() : precision)
+                    .withQuantization(quantization == null ? server.quantization() : quantization,
+                            server.groupSize());
         }
 
         public static ExpertEntry remote(String name, String address) {

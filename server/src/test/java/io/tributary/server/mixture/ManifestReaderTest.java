@@ -3,6 +3,9 @@ package io.tributary.server.mixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.tributary.model.LoadOptions;
+import io.tributary.model.Precision;
+import io.tributary.model.Quantization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -42,6 +45,32 @@ class ManifestReaderTest {
         Files.createDirectories(dir.resolve("x"));
         MixtureManifest manifest = MixtureManifest.of("round-trip", MixtureManifest.RouterEntry.of("uniform"), "x");
         assertThat(ManifestReader.read(ManifestReader.write(dir.resolve("r.yaml"), manifest))).isEqualTo(manifest);
+    }
+
+    @Test
+    void anExpertMayNameItsOwnPrecisionAndQuantization() throws Exception {
+        Files.createDirectories(dir.resolve("a"));
+        Files.createDirectories(dir.resolve("b"));
+        MixtureManifest manifest = ManifestReader.read(Files.writeString(dir.resolve("q.yaml"), """
+                name: m
+                experts:
+                  - name: a
+                    path: a
+                    quantization: int4
+                  - name: b
+                    path: b
+                    precision: BF16
+                """));
+        LoadOptions server = LoadOptions.cpu().withQuantization(Quantization.INT8, 64);
+        LoadOptions a = manifest.experts().get(0).options(server);
+        LoadOptions b = manifest.experts().get(1).options(server);
+        assertThat(a.quantization()).isEqualTo(Quantization.INT4);
+        assertThat(a.groupSize()).as("the group size is the server's").isEqualTo(64);
+        assertThat(b.precision()).isEqualTo(Precision.BF16);
+        assertThat(b.quantization()).as("unset: the server's").isEqualTo(Quantization.INT8);
+        assertThat(ManifestReader.read(ManifestReader.write(dir.resolve("q2.yaml"), manifest))).isEqualTo(manifest);
+        assertRejected("name: m\nexperts:\n  - name: a\n    path: a\n    quantization: int3\n",
+                "experts[0].quantization: must be one of [none, int8, int4], got 'int3'");
     }
 
     @Test

@@ -78,4 +78,22 @@ class StartupFailureReportTest {
         assertThat(output.getOut()).contains("The configured device tributary.engine.device=cuda:0 cannot be used",
                 "PYTORCH_LIBRARY_PATH", "PYTORCH_FLAVOR").doesNotContain("loaded expert");
     }
+
+    @Test
+    void weightsTheSettingsCannotGiveAreRefusedInOneParagraphBeforeAnyExpertLoads(CapturedOutput output) {
+        start("--tributary.engine.precision=fp16", "--tributary.engine.quantization=int8",
+                "--tributary.cache-dir=" + dir);
+
+        assertThat(output.getOut()).contains("APPLICATION FAILED TO START", "tributary.engine.quantization",
+                "int8 and int4 weights take float32 activations").doesNotContain("loaded expert");
+    }
+
+    @Test
+    void anInt4GroupTheKernelCannotTakeIsRefused(CapturedOutput output) {
+        start("--tributary.engine.quantization=int4", "--tributary.engine.group-size=48",
+                "--tributary.cache-dir=" + dir);
+
+        assertThat(output.getOut()).contains("tributary.engine.quantization",
+                "the int4 group size must be 32, 64, 128 or 256, got 48");
+    }
 }

@@ -37,7 +37,11 @@ class InfoController {
     Info info() {
         DecodeScheduler.Limits limits = scheduler.limits();
         TributaryProperties.Engine engine = properties.engine();
-        String dtype = engine.precision() == Precision.FP16 ? "float16" : "float32";
+        String dtype = switch (engine.precision()) {
+            case FP32 -> "float32";
+            case FP16 -> "float16";
+            case BF16 -> "bfloat16";
+        };
         long perPosition = KvCacheBudget.bytesPerPosition(model);
         return new Info(model.name(), dtype, engine.device(), limits.maxRunning() + limits.maxWaiting(),
                 model.maxTotalTokens() - 1, model.maxTotalTokens(), properties.limits().maxNewTokens(),
