@@ -1,9 +1,9 @@
 package io.tributary.server.error;
 
 import io.tributary.routing.decode.OverloadedException;
+import io.tributary.routing.refusal.RequestRefusedException;
 import io.tributary.server.config.RequestTooLargeException;
 import io.tributary.server.config.TributaryProperties;
-import io.tributary.server.serving.RequestValidationException;
 import io.tributary.server.lifecycle.ServerShuttingDownException;
 import io.tributary.server.metrics.GenerationMetrics;
 import org.slf4j.Logger;
@@ -49,8 +49,9 @@ class ApiExceptionHandler {
         this.requestTimeout = properties.limits().requestTimeout();
     }
 
-    @ExceptionHandler(RequestValidationException.class)
-    ResponseEntity<Object> invalid(RequestValidationException e) {
+    /** Every kind of refusal is TGI's validation error: the message says what to change. */
+    @ExceptionHandler(RequestRefusedException.class)
+    ResponseEntity<Object> refused(RequestRefusedException e) {
         metrics.rejected("validation");
         return error(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), "validation");
     }

@@ -8,6 +8,8 @@ import io.tributary.routing.decode.Generation;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.OverloadedException;
+import io.tributary.routing.refusal.KvBudgetExceededException;
+import io.tributary.routing.refusal.RequestRefusedException;
 import io.tributary.server.lifecycle.AdmissionGate;
 import io.tributary.server.lifecycle.ServerShuttingDownException;
 import io.tributary.server.metrics.GenerationMetrics;
@@ -44,6 +46,7 @@ public class GenerationService {
      * @return a handle to cancel it (the client went away, the deadline passed)
      * @throws OverloadedException         when the queue is full
      * @throws ServerShuttingDownException when the server is draining before it stops
+     * @throws RequestValidationException  when the request could never fit the KV budget
      */
     public Generation submit(GenerationRequest request, GenerationListener listener) {
         Generation generation = model.mixture().start(request,
@@ -56,9 +59,8 @@ public class GenerationService {
         } catch (ServerShuttingDownException e) {
             metrics.rejected("shutting_down");
             throw e;
-        } catch (IllegalArgumentException e) {
-            // The scheduler refuses this way only a request that could never fit the KV budget.
-            throw new RequestValidationException(e.getMessage() + " (the budget is " + KV_BUDGET_SETTING + ")");
+        } catch (KvBudgetExceededException e) {
+            throw new RequestValidationException(e.getMessage() + " (the budget is " + KV_BUDGET_SETTING + ")", e);
         }
         return generation;
     }
@@ -94,7 +96,8 @@ public class GenerationService {
 
         @Override
         public void onError(Throwable error) {
-            result.completeExceptionally(error instanceof CancellationException || error instanceof IllegalArgumentException
+            result.completeExceptionally(error instanceof CancellationException
+                    || error instanceof RequestRefusedException || error instanceof IllegalArgumentException
                     ? error : new GenerationFailedException(error));
         }
     }
