@@ -9,7 +9,6 @@ import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.OverloadedException;
 import io.tributary.routing.refusal.KvBudgetExceededException;
-import io.tributary.routing.refusal.RequestRefusedException;
 import io.tributary.server.lifecycle.AdmissionGate;
 import io.tributary.server.lifecycle.ServerShuttingDownException;
 import io.tributary.server.metrics.GenerationMetrics;
@@ -17,7 +16,6 @@ import io.tributary.server.mixture.ServedModel;
 import org.springframework.stereotype.Service;
 
 import java.time.Duration;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -83,7 +81,10 @@ public class GenerationService {
                 });
     }
 
-    /** Completes a future with the generation's outcome; tokens are only collected in the result. */
+    /**
+     * Completes a future with the generation's outcome; tokens are only collected in the result. A failure stays
+     * as it was thrown, for the exception handler's rule, except a loss of the experts: TGI's 424.
+     */
     private record CompletingListener(CompletableFuture<GenerationResult> result) implements GenerationListener {
         @Override
         public void onToken(GeneratedToken token) {
@@ -96,9 +97,8 @@ public class GenerationService {
 
         @Override
         public void onError(Throwable error) {
-            result.completeExceptionally(error instanceof CancellationException
-                    || error instanceof RequestRefusedException || error instanceof IllegalArgumentException
-                    ? error : new GenerationFailedException(error));
+            result.completeExceptionally(GenerationFailedException.isExpertFailure(error)
+                    ? new GenerationFailedException(error) : error);
         }
     }
 }
