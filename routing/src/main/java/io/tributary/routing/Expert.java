@@ -1,5 +1,9 @@
 package io.tributary.routing;
 
+import io.tributary.routing.refusal.ImageRefusedException;
+import io.tributary.routing.refusal.PromptTooLongException;
+import io.tributary.routing.refusal.RequestRefusedException;
+
 /**
  * One loaded expert model of a decentralized mixture.
  *
@@ -24,7 +28,8 @@ public interface Expert extends AutoCloseable {
      * tokens. Cheap (it may read image headers, never pixels), so the server can refuse a prompt that will not fit
      * before queueing it.
      *
-     * @throws IllegalArgumentException when an image cannot be read
+     * @throws RequestRefusedException when an image cannot be read (an {@link ImageRefusedException}, or the refusal
+     *                                  of a remote expert's host)
      */
     default int promptPositions(Prompt prompt) {
         return prompt.tokenIds().length;
@@ -34,7 +39,8 @@ public interface Expert extends AutoCloseable {
      * Starts decoding one request: encodes the prompt (prefill) lazily or eagerly, as the expert prefers.
      * The caller owns the returned session and must close it.
      *
-     * @throws IllegalArgumentException when the prompt cannot be served (too long, bad image, ...)
+     * @throws RequestRefusedException when the prompt cannot be served (a {@link PromptTooLongException}, an
+     *                                  {@link ImageRefusedException}); any other failure is this expert's fault
      */
     ExpertSession open(Prompt prompt);
 

@@ -3,6 +3,7 @@ package io.tributary.server;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.decode.Mixture;
+import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.routing.router.Routers;
 import io.tributary.routing.router.RoutingResources;
 import io.tributary.routing.router.UniformRouter;
@@ -71,7 +72,7 @@ public final class FakeMixture {
         @Override
         public void checkImage(ImageInput image) {
             if (image.bytes().length == 0) {
-                throw new IllegalArgumentException("the image is empty");
+                throw new ImageRefusedException("the image is empty");
             }
         }
     }

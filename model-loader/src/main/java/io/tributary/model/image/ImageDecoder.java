@@ -1,6 +1,7 @@
 package io.tributary.model.image;
 
 import io.tributary.routing.ImageInput;
+import io.tributary.routing.refusal.ImageRefusedException;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.IndexColorModel;
@@ -24,7 +25,7 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * stored colour, usually black); grey is replicated into R, G and B (never gamma-converted); palette images take
  * their palette colours; 16-bit samples keep their high byte; only the first frame of an animation is read.
  *
- * <p>Every failure is an {@link IllegalArgumentException} whose message can be shown to the client.
+ * <p>Every failure is an {@link ImageRefusedException} whose message can be shown to the client.
  */
 public final class ImageDecoder {
 
@@ -47,7 +48,7 @@ public final class ImageDecoder {
             reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
             BufferedImage decoded = reader.read(0);
             if (!warnings.isEmpty()) {
-                throw new Refused("the image is corrupt or truncated: " + warnings.get(0));
+                throw new ImageRefusedException("the image is corrupt or truncated: " + warnings.get(0));
             }
             return toRgb(decoded);
         });
@@ -66,7 +67,7 @@ public final class ImageDecoder {
     private <T> T read(ImageInput image, Step<T> step) {
         byte[] bytes = image.bytes();
         if (bytes.length == 0) {
-            throw new Refused("the image is empty");
+            throw new ImageRefusedException("the image is empty");
         }
         if (bytes.length > limits.maxEncodedBytes()) {
             throw new ImageTooLargeException(ImageTooLargeException.Limit.ENCODED_BYTES, bytes.length,
@@ -82,10 +83,10 @@ public final class ImageDecoder {
             } finally {
                 reader.dispose();
             }
-        } catch (Refused | ImageTooLargeException e) {
+        } catch (ImageRefusedException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new Refused("the image is corrupt or truncated and cannot be decoded ("
+            throw new ImageRefusedException("the image is corrupt or truncated and cannot be decoded ("
                     + e.getClass().getSimpleName() + ")", e);
         }
     }
@@ -103,12 +104,12 @@ public final class ImageDecoder {
             }
             reader.dispose();
         }
-        throw new Refused("the image is not a PNG, JPEG, GIF or BMP file");
+        throw new ImageRefusedException("the image is not a PNG, JPEG, GIF or BMP file");
     }
 
     private void checkSize(int width, int height) {
         if (width <= 0 || height <= 0) {
-            throw new Refused("the image has an invalid size " + width + "x" + height);
+            throw new ImageRefusedException("the image has an invalid size " + width + "x" + height);
         }
         if ((long) width * height > limits.maxPixels()) {
             throw new ImageTooLargeException(ImageTooLargeException.Limit.PIXELS, (long) width * height,
@@ -132,7 +133,7 @@ public final class ImageDecoder {
         }
         if (!(image.getColorModel() instanceof ComponentColorModel) && image.getType() != BufferedImage.TYPE_INT_RGB
                 && image.getType() != BufferedImage.TYPE_INT_ARGB && image.getType() != BufferedImage.TYPE_INT_BGR) {
-            throw new Refused("the image uses an unsupported colour model");
+            throw new ImageRefusedException("the image uses an unsupported colour model");
         }
         Raster raster = image.getRaster();
         int bands = raster.getNumBands();
@@ -150,17 +151,6 @@ public final class ImageDecoder {
             }
         }
         return new RgbImage(width, height, rgb);
-    }
-
-    /** A refusal whose message is meant for the client. */
-    private static final class Refused extends IllegalArgumentException {
-        Refused(String message) {
-            super(message);
-        }
-
-        Refused(String message, Throwable cause) {
-            super(message, cause);
-        }
     }
 
     private static void put(byte[] rgb, int at, int argb) {

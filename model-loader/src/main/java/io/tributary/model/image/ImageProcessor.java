@@ -1,6 +1,7 @@
 package io.tributary.model.image;
 
 import io.tributary.routing.ImageInput;
+import io.tributary.routing.refusal.ImageRefusedException;
 
 import java.util.List;
 
@@ -12,8 +13,8 @@ public interface ImageProcessor {
 
     /**
      * @return one entry per tile the vision encoder reads, in order (a single entry for CLIP)
-     * @throws IllegalArgumentException with a client-facing message when the bytes are not a readable image, are
-     *                                  truncated or corrupt, or exceed the size limits
+     * @throws ImageRefusedException with a client-facing message when the bytes are not a readable image, are
+     *                               truncated or corrupt, or exceed the size limits
      */
     List<PixelValues> process(ImageInput image);
 
@@ -21,7 +22,7 @@ public interface ImageProcessor {
      * How many tiles {@link #process} gives for {@code image}. Processors whose tiling depends only on the image's
      * size read it from the header instead of decoding the pixels.
      *
-     * @throws IllegalArgumentException as {@link #process} would
+     * @throws ImageRefusedException as {@link #process} would
      */
     default int tileCount(ImageInput image) {
         return process(image).size();

@@ -1,10 +1,12 @@
 package io.tributary.model.image;
 
+import io.tributary.routing.refusal.ImageRefusedException;
+
 /**
  * An image over one of the {@link ImageLimits}: which limit, the image's value and the limit's. Its message can be
  * shown to the client; a server may name its own setting for the limit instead.
  */
-public final class ImageTooLargeException extends IllegalArgumentException {
+public final class ImageTooLargeException extends ImageRefusedException {
 
     /** Which of the limits the image is over. */
     public enum Limit { ENCODED_BYTES, PIXELS }

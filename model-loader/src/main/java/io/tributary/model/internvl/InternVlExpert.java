@@ -22,6 +22,8 @@ import io.tributary.model.safetensors.SafetensorsCheckpoint;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.ImageRefusedException;
+import io.tributary.routing.refusal.PromptTooLongException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -153,9 +155,11 @@ public final class InternVlExpert implements DecoderExpert {
     }
 
     /**
-     * @throws IllegalArgumentException when the number of {@code <IMG_CONTEXT>} placeholders differs from the number
-     *                                  of images, an image cannot be read, the expanded prompt exceeds
-     *                                  {@code max_position_embeddings}, or a token id is outside the vocabulary
+     * @throws ImageRefusedException    when the number of {@code <IMG_CONTEXT>} placeholders differs from the number
+     *                                  of images, or an image cannot be read
+     * @throws PromptTooLongException   when the expanded prompt exceeds {@code max_position_embeddings}
+     * @throws IllegalArgumentException when a token id is outside the vocabulary: the tokenizer is not this
+     *                                  expert's
      */
     @Override
     public ExpertSession open(Prompt prompt) {
@@ -176,7 +180,7 @@ public final class InternVlExpert implements DecoderExpert {
         }
         InternVlPrompt expanded = InternVlPrompt.expand(ids, tokens, config.tokensPerTile(), tilesPerImage);
         if (expanded.length() > maxSequenceLength()) {
-            throw new IllegalArgumentException("prompt of " + expanded.length() + " positions (" + tiles.size()
+            throw new PromptTooLongException("prompt of " + expanded.length() + " positions (" + tiles.size()
                     + " image tiles of " + config.tokensPerTile() + " tokens) exceeds expert '" + name
                     + "' max_position_embeddings of " + maxSequenceLength());
         }

@@ -1,5 +1,7 @@
 package io.tributary.model.internvl;
 
+import io.tributary.routing.refusal.ImageRefusedException;
+
 import java.util.Arrays;
 
 /**
@@ -18,7 +20,7 @@ record InternVlPrompt(int[] tokenIds, boolean[] text, int[][] featureRuns) {
 
     /**
      * @param tilesPerImage tiles (thumbnail included) each image was cut into, in order of appearance
-     * @throws IllegalArgumentException if the prompt's placeholders are not exactly one per image
+     * @throws ImageRefusedException if the prompt's placeholders are not exactly one per image
      */
     static InternVlPrompt expand(int[] prompt, InternVlSpecialTokens tokens, int tokensPerTile,
             int[] tilesPerImage) {
@@ -49,11 +51,11 @@ record InternVlPrompt(int[] tokenIds, boolean[] text, int[][] featureRuns) {
         return new InternVlPrompt(ids, text, runs);
     }
 
-    /** @throws IllegalArgumentException if the prompt's placeholders are not exactly one per image */
+    /** @throws ImageRefusedException if the prompt's placeholders are not exactly one per image */
     static void checkPlaceholders(int[] prompt, InternVlSpecialTokens tokens, int images) {
         long found = Arrays.stream(prompt).filter(id -> id == tokens.imageContext()).count();
         if (found != images) {
-            throw new IllegalArgumentException("the prompt has " + found + " image placeholder token(s) ("
+            throw new ImageRefusedException("the prompt has " + found + " image placeholder token(s) ("
                     + InternVlSpecialTokens.IMG_CONTEXT + ", id " + tokens.imageContext() + ") for " + images
                     + " image(s): each image needs exactly one placeholder");
         }

@@ -12,6 +12,8 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.ImageRefusedException;
+import io.tributary.routing.refusal.PromptTooLongException;
 import java.nio.file.Path;
 
 /**
@@ -77,18 +79,19 @@ public final class LlamaExpert implements DecoderExpert {
     }
 
     /**
-     * @throws IllegalArgumentException for images (this family is text-only), a prompt longer than
-     *                                  {@code max_position_embeddings} or a token id outside the vocabulary
+     * @throws ImageRefusedException    for images (this family is text-only)
+     * @throws PromptTooLongException   for a prompt longer than {@code max_position_embeddings}
+     * @throws IllegalArgumentException for a token id outside the vocabulary: the tokenizer is not this expert's
      */
     @Override
     public ExpertSession open(Prompt prompt) {
         if (!prompt.images().isEmpty()) {
-            throw new IllegalArgumentException("expert '" + name + "' is a text-only model and cannot read "
+            throw new ImageRefusedException("expert '" + name + "' is a text-only model and cannot read "
                     + prompt.images().size() + " image(s)");
         }
         int maxPositions = model.config().maxPositionEmbeddings();
         if (prompt.length() > maxPositions) {
-            throw new IllegalArgumentException("prompt of " + prompt.length() + " tokens exceeds expert '" + name
+            throw new PromptTooLongException("prompt of " + prompt.length() + " tokens exceeds expert '" + name
                     + "' max_position_embeddings of " + maxPositions);
         }
         int[] tokens = prompt.tokenIds();

@@ -1,5 +1,7 @@
 package io.tributary.model.llava;
 
+import io.tributary.routing.refusal.ImageRefusedException;
+
 import java.util.Arrays;
 
 /**
@@ -13,12 +15,12 @@ import java.util.Arrays;
 record ImagePlaceholders(int[] tokenIds, boolean[] text, int[] imageStarts) {
 
     /**
-     * @throws IllegalArgumentException if the placeholders in {@code prompt} are not exactly {@code images}
+     * @throws ImageRefusedException if the placeholders in {@code prompt} are not exactly {@code images}
      */
     static ImagePlaceholders expand(int[] prompt, int placeholder, int tokensPerImage, int images) {
         long found = Arrays.stream(prompt).filter(id -> id == placeholder).count();
         if (found != images) {
-            throw new IllegalArgumentException("the prompt has " + found + " image placeholder token(s) (id "
+            throw new ImageRefusedException("the prompt has " + found + " image placeholder token(s) (id "
                     + placeholder + ") for " + images + " image(s): each image needs exactly one placeholder");
         }
         int length = prompt.length + images * (tokensPerImage - 1);

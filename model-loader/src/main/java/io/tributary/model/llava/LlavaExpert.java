@@ -16,6 +16,8 @@ import io.tributary.model.vision.SharedTower;
 import io.tributary.model.vision.VisionTowers;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.ImageRefusedException;
+import io.tributary.routing.refusal.PromptTooLongException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -142,9 +144,11 @@ public final class LlavaExpert implements DecoderExpert {
     }
 
     /**
-     * @throws IllegalArgumentException when the number of placeholder tokens differs from the number of images,
-     *                                  an image cannot be read, the expanded prompt exceeds
-     *                                  {@code max_position_embeddings}, or a token id is outside the vocabulary
+     * @throws ImageRefusedException    when the number of placeholder tokens differs from the number of images,
+     *                                  or an image cannot be read
+     * @throws PromptTooLongException   when the expanded prompt exceeds {@code max_position_embeddings}
+     * @throws IllegalArgumentException when a token id is outside the vocabulary: the tokenizer is not this
+     *                                  expert's
      */
     @Override
     public ExpertSession open(Prompt prompt) {
@@ -158,7 +162,7 @@ public final class LlavaExpert implements DecoderExpert {
             }
         }
         if (expanded.length() > maxSequenceLength()) {
-            throw new IllegalArgumentException("prompt of " + expanded.length() + " positions (images expanded to "
+            throw new PromptTooLongException("prompt of " + expanded.length() + " positions (images expanded to "
                     + config.tokensPerImage() + " each) exceeds expert '" + name + "' max_position_embeddings of "
                     + maxSequenceLength());
         }

@@ -18,6 +18,7 @@ import io.tributary.model.image.ImageLimits;
 import io.tributary.model.image.PixelValues;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.routing.router.FeatureExtractor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,8 +142,8 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
     }
 
     /**
-     * @throws IllegalArgumentException with a client-facing message when an image cannot be read (only on a cache
-     *                                  miss: a hit means the same bytes were read with the same preprocessing)
+     * @throws ImageRefusedException with a client-facing message when an image cannot be read (only on a cache
+     *                               miss: a hit means the same bytes were read with the same preprocessing)
      */
     @Override
     public Optional<float[]> extract(Prompt prompt) {
@@ -165,7 +166,7 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
      * Each image's embedding, [B][P], the whole batch through the tower in one pass and past the encoding cache:
      * what the router tools store as an image's feature, for many images seen once.
      *
-     * @throws IllegalArgumentException when an image cannot be read
+     * @throws ImageRefusedException when an image cannot be read
      */
     public float[][] embedEach(List<ImageInput> batch) {
         NativeTarget.prepareInferenceThread();

@@ -10,6 +10,8 @@ import io.tributary.model.LoadOptions;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.ImageRefusedException;
+import io.tributary.routing.refusal.PromptTooLongException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -144,9 +146,9 @@ class DecoderSessionTest {
     void rejectsWhatTheModelCannotServe() {
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, 2},
                 List.of(new ImageInput(new byte[] {1}, "image/png")))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("text-only");
+                .isInstanceOf(ImageRefusedException.class).hasMessageContaining("text-only");
         assertThatThrownBy(() -> expert.open(Prompt.ofTokens(new int[MAX_POSITIONS + 1])))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max_position_embeddings");
+                .isInstanceOf(PromptTooLongException.class).hasMessageContaining("max_position_embeddings");
         assertThatThrownBy(() -> expert.open(Prompt.ofTokens(1, expert.vocabularySize())))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vocabulary");
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tributary.routing.ImageInput;
+import io.tributary.routing.refusal.ImageRefusedException;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.io.ByteArrayOutputStream;
@@ -110,7 +111,7 @@ class ImageDecoderTest {
     void oversizedFilesAreRefusedBeforeDecoding() throws IOException {
         ImageDecoder small = new ImageDecoder(new ImageLimits(100, 1_000_000));
         assertThatThrownBy(() -> small.decode(png(noise(32, 32))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more than the limit of 100");
+                .isInstanceOf(ImageTooLargeException.class).hasMessageContaining("more than the limit of 100");
     }
 
     @Test
@@ -127,12 +128,12 @@ class ImageDecoderTest {
         ImageDecoder limited = new ImageDecoder(new ImageLimits(1 << 20, 32 * 32));
         assertThat(limited.decode(png(noise(32, 32))).width()).isEqualTo(32);
         assertThatThrownBy(() -> limited.decode(png(noise(33, 32))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("33x32 pixels");
+                .isInstanceOf(ImageTooLargeException.class).hasMessageContaining("33x32 pixels");
     }
 
     private void assertRefused(byte[] bytes, String message) {
         assertThatThrownBy(() -> decoder.decode(new ImageInput(bytes, "image/png")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(message);
+                .isInstanceOf(ImageRefusedException.class).hasMessageContaining(message);
     }
 
     static ImageInput png(BufferedImage image) throws IOException {

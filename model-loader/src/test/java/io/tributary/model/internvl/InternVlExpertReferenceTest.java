@@ -17,6 +17,7 @@ import io.tributary.model.tiny.TinyInternVl;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.ImageRefusedException;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -187,15 +188,15 @@ class InternVlExpertReferenceTest {
     void placeholdersMustMatchImagesBeforeAnyImageIsDecoded() {
         ImageInput broken = new ImageInput(new byte[] {1, 2, 3}, "image/png");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMG_CONTEXT_ID, IMG_CONTEXT_ID},
-                List.of(broken)))).isInstanceOf(IllegalArgumentException.class)
+                List.of(broken)))).isInstanceOf(ImageRefusedException.class)
                 .hasMessageContaining("2 image placeholder token(s)").hasMessageContaining("<IMG_CONTEXT>")
                 .hasMessageContaining("1 image(s)");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, 5}, List.of(wide))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0 image placeholder");
+                .isInstanceOf(ImageRefusedException.class).hasMessageContaining("0 image placeholder");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMG_CONTEXT_ID}, List.of())))
-                .isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(ImageRefusedException.class);
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMG_CONTEXT_ID}, List.of(broken))))
-                .isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(ImageRefusedException.class);
         assertThatThrownBy(() -> expert.open(Prompt.ofTokens(1, TinyInternVl.TEXT_VOCABULARY_SIZE)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside");
     }

@@ -13,6 +13,7 @@ import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.ImageRefusedException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -157,15 +158,15 @@ class LlavaReferenceTest {
     @Test
     void placeholdersMustMatchImages() {
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMAGE, IMAGE}, List.of(TestImages.image(1)))))
-                .isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(ImageRefusedException.class)
                 .hasMessageContaining("2 image placeholder token(s)").hasMessageContaining("1 image(s)");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, 5}, List.of(TestImages.image(1)))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0 image placeholder");
+                .isInstanceOf(ImageRefusedException.class).hasMessageContaining("0 image placeholder");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMAGE}, List.of())))
-                .isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(ImageRefusedException.class);
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMAGE},
                 List.of(new io.tributary.routing.ImageInput(new byte[0], "image/png")))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a test image");
+                .isInstanceOf(ImageRefusedException.class).hasMessageContaining("not a test image");
     }
 
     @Test

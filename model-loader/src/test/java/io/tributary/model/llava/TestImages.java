@@ -3,6 +3,7 @@ package io.tributary.model.llava;
 import io.tributary.model.image.ImageProcessor;
 import io.tributary.model.image.PixelValues;
 import io.tributary.routing.ImageInput;
+import io.tributary.routing.refusal.ImageRefusedException;
 import java.util.List;
 import java.util.Random;
 
@@ -34,7 +35,7 @@ final class TestImages implements ImageProcessor {
     @Override
     public List<PixelValues> process(ImageInput image) {
         if (image.bytes().length != 1) {
-            throw new IllegalArgumentException("not a test image");
+            throw new ImageRefusedException("not a test image");
         }
         return List.of(pixels(image.bytes()[0]));
     }

@@ -257,13 +257,13 @@ public final class RemoteExpert implements Expert {
             if (status != HealthCheckResponse.ServingStatus.SERVING) {
                 unavailable = "its health is " + status;
             }
-        } catch (RemoteExpertException | IllegalArgumentException e) {
+        } catch (RemoteExpertException | RemoteRefusedException e) {
             // unavailable holds the reason
         }
         return Optional.ofNullable(unavailable);
     }
 
-    /** Runs a call; bad input stays the caller's mistake, anything else is the remote expert's failure. */
+    /** Runs a call; a request the host refused stays the client's mistake, anything else is the expert's failure. */
     private <T> T call(String what, Supplier<T> rpc) {
         try {
             T answer = rpc.get();
@@ -272,7 +272,7 @@ public final class RemoteExpert implements Expert {
         } catch (StatusRuntimeException e) {
             Status status = e.getStatus();
             if (status.getCode() == Status.Code.INVALID_ARGUMENT) {
-                throw new IllegalArgumentException(status.getDescription(), e);
+                throw new RemoteRefusedException(status.getDescription(), e);
             }
             String reason = status.getCode() == Status.Code.DEADLINE_EXCEEDED
                     ? "missed the " + options.callTimeout().toMillis() + " ms deadline of a " + what

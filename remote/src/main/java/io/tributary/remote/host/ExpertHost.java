@@ -21,6 +21,7 @@ import io.tributary.remote.proto.StepReply;
 import io.tributary.remote.proto.StepRequest;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.RequestRefusedException;
 
 import java.util.List;
 import java.util.Map;
@@ -133,7 +134,11 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
                 .map(image -> new ImageInput(image.getBytes().toByteArray(), image.getMediaType())).toList());
     }
 
-    /** Replies with the answer, or with a status a gateway can act on: bad input is the caller's, not ours. */
+    /**
+     * Replies with the answer, or with a status a gateway can act on: {@code INVALID_ARGUMENT} only for a request
+     * the expert refused, which the gateway refuses in turn; anything else, a bad argument between our own classes
+     * included, is this host's failure.
+     */
     private static <T> void answer(StreamObserver<T> reply, Supplier<T> work) {
         T answer;
         try {
@@ -141,7 +146,7 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
         } catch (StatusRuntimeException e) {
             reply.onError(e);
             return;
-        } catch (IllegalArgumentException e) {
+        } catch (RequestRefusedException e) {
             reply.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
         } catch (RuntimeException | Error e) {

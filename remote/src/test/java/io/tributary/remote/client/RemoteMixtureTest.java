@@ -10,6 +10,8 @@ import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.routing.decode.Mixture;
 import io.tributary.routing.decode.StoppingCriteria;
+import io.tributary.routing.refusal.PromptTooLongException;
+import io.tributary.routing.refusal.RequestRefusedException;
 import io.tributary.routing.router.FixedRouter;
 import io.tributary.routing.router.PosteriorRouter;
 import io.tributary.routing.router.Router;
@@ -190,6 +192,21 @@ class RemoteMixtureTest {
         assertThat(remote.description().getTokenizerFilesMap()).containsKey("tokenizer.json");
     }
 
+    @Test
+    void aRefusalCrossesTheWireAsARefusalAndABugAsTheExpertsFailure() {
+        RemoteExpert refusing = connect("refusing", host(Duration.ofMinutes(1), new FailingOpen("refusing",
+                new PromptTooLongException("prompt of 2 tokens exceeds expert 'refusing'"))));
+        assertThatThrownBy(() -> refusing.open(Prompt.ofTokens(4, 5)))
+                .isInstanceOf(RemoteRefusedException.class).isInstanceOf(RequestRefusedException.class)
+                .hasMessage("prompt of 2 tokens exceeds expert 'refusing'");
+
+        RemoteExpert buggy = connect("buggy", host(Duration.ofMinutes(1), new FailingOpen("buggy",
+                new IllegalArgumentException("a bad argument between our own classes"))));
+        assertThatThrownBy(() -> buggy.open(Prompt.ofTokens(4, 5)))
+                .as("not the client's mistake").isInstanceOf(RemoteExpertException.class)
+                .hasMessageContaining("INTERNAL");
+    }
+
     private static void assertSameAnswers(List<RecordingListener> remote, List<RecordingListener> local) {
         assertThat(remote).hasSameSizeAs(local);
         for (int i = 0; i < local.size(); i++) {
@@ -267,6 +284,23 @@ class RemoteMixtureTest {
     }
 
     /** An expert whose batched passes become slow after a few, as an overloaded or stalled pod. */
+    /** An expert whose every open fails with the given exception. */
+    private record FailingOpen(String name, RuntimeException failure) implements Expert {
+        @Override
+        public int vocabularySize() {
+            return VOCABULARY;
+        }
+
+        @Override
+        public io.tributary.routing.ExpertSession open(Prompt prompt) {
+            throw failure;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     private static final class SlowExpert implements Expert {
         private final FakeExpert delegate;
         private final long stallMillis;

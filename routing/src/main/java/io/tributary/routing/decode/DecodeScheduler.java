@@ -1,5 +1,7 @@
 package io.tributary.routing.decode;
 
+import io.tributary.routing.refusal.KvBudgetExceededException;
+
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -89,15 +91,15 @@ public final class DecodeScheduler implements AutoCloseable {
     /**
      * Queues a generation of this scheduler's mixture. Its listener hears every outcome from the decoding thread.
      *
-     * @throws OverloadedException      when the running slots and the waiting queue are full
-     * @throws IllegalArgumentException when the generation alone needs more KV cache than the whole budget
-     * @throws IllegalStateException    when the scheduler is closed
+     * @throws OverloadedException         when the running slots and the waiting queue are full
+     * @throws KvBudgetExceededException when the generation alone needs more KV cache than the whole budget
+     * @throws IllegalStateException       when the scheduler is closed
      */
     public void submit(Generation generation) {
         long reservation = generation.kvReservationBytes();
         if (reservation > limits.kvBudgetBytes()) {
-            throw new IllegalArgumentException("the request may need " + reservation + " bytes of KV cache (its prompt"
-                    + " and max_new_tokens) but the server's whole KV budget is " + limits.kvBudgetBytes()
+            throw new KvBudgetExceededException("the request may need " + reservation + " bytes of KV cache (its "
+                    + "prompt and max_new_tokens) but the server's whole KV budget is " + limits.kvBudgetBytes()
                     + " bytes: ask for fewer tokens");
         }
         synchronized (lock) {

@@ -6,6 +6,7 @@ import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ExpertUnavailableException;
 import io.tributary.routing.mixing.LogMixture;
 import io.tributary.routing.mixing.Weights;
+import io.tributary.routing.refusal.RequestRefusedException;
 import io.tributary.routing.router.Router;
 import io.tributary.routing.router.RoutingContext;
 import io.tributary.routing.router.RoutingSession;
@@ -106,7 +107,7 @@ public final class Generation {
             maxPositions = Math.min(maxPositions, expert.maxSequenceLength());
             try {
                 promptPositions = Math.max(promptPositions, expert.promptPositions(request.prompt()));
-            } catch (IllegalArgumentException unreadable) {
+            } catch (RequestRefusedException unreadable) {
                 // The expert refuses the prompt when the generation opens it; that failure is the one reported.
             }
         }

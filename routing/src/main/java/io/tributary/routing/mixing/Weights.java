@@ -15,28 +15,41 @@ public final class Weights {
      *                                  or when all weights are zero
      */
     public static double[] normalize(double[] weights) {
-        if (weights.length == 0) {
-            throw new IllegalArgumentException("no weights");
+        String problem = problem(weights);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
         }
         double sum = 0;
-        for (int k = 0; k < weights.length; k++) {
-            double w = weights[k];
-            if (!Double.isFinite(w)) {
-                throw new IllegalArgumentException("weight " + k + " is not finite: " + w);
-            }
-            if (w < 0) {
-                throw new IllegalArgumentException("weight " + k + " is negative: " + w);
-            }
+        for (double w : weights) {
             sum += w;
-        }
-        if (sum <= 0) {
-            throw new IllegalArgumentException("all weights are zero: " + Arrays.toString(weights));
         }
         double[] normalized = new double[weights.length];
         for (int k = 0; k < weights.length; k++) {
             normalized[k] = weights[k] / sum;
         }
         return normalized;
+    }
+
+    /**
+     * What makes {@code weights} unusable, naming the offending entry, or {@code null} when they can be normalised:
+     * for callers that must refuse weights a client gave rather than fail on them.
+     */
+    public static String problem(double[] weights) {
+        if (weights.length == 0) {
+            return "no weights";
+        }
+        double sum = 0;
+        for (int k = 0; k < weights.length; k++) {
+            double w = weights[k];
+            if (!Double.isFinite(w)) {
+                return "weight " + k + " is not finite: " + w;
+            }
+            if (w < 0) {
+                return "weight " + k + " is negative: " + w;
+            }
+            sum += w;
+        }
+        return sum > 0 ? null : "all weights are zero: " + Arrays.toString(weights);
     }
 
     /** {@code softmax(logits)}, computed stably; {@code -∞} logits get weight 0. */

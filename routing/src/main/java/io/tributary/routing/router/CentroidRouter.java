@@ -18,13 +18,18 @@ public final class CentroidRouter implements Router {
     private final Selection selection;
 
     public CentroidRouter(ClusterModel clusters, FeatureExtractor features, double temperature, Selection selection) {
-        if (!(temperature > 0) || !Double.isFinite(temperature)) {
+        if (!isValidTemperature(temperature)) {
             throw new IllegalArgumentException("temperature must be positive and finite, got " + temperature);
         }
         this.clusters = clusters;
         this.features = features;
         this.temperature = temperature;
         this.selection = selection;
+    }
+
+    /** A temperature T for {@code softmax(T · cos)}: positive and finite. */
+    static boolean isValidTemperature(double temperature) {
+        return temperature > 0 && Double.isFinite(temperature);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.tributary.routing.router;
 
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.ImageRefusedException;
 
 import java.util.Optional;
 
@@ -11,7 +12,11 @@ import java.util.Optional;
 @FunctionalInterface
 public interface FeatureExtractor {
 
-    /** The feature of the prompt's images (their mean when there are several); empty for a text-only prompt. */
+    /**
+     * The feature of the prompt's images (their mean when there are several); empty for a text-only prompt.
+     *
+     * @throws ImageRefusedException when an image cannot be read
+     */
     Optional<float[]> extract(Prompt prompt);
 
     /** For mixtures without an image router: every prompt reads as text-only. */

@@ -1,5 +1,8 @@
 package io.tributary.routing.router;
 
+import io.tributary.routing.mixing.Weights;
+import io.tributary.routing.refusal.RoutingRefusedException;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -32,8 +35,11 @@ public final class Routers {
     }
 
     /**
-     * @throws IllegalArgumentException naming the problem: an unknown mode, a missing artefact, a parameter the
-     *                                  mode does not take, a wrong number of weights, ...
+     * Checks every parameter a client may give before building, so that no router's own precondition is what
+     * refuses a request.
+     *
+     * @throws RoutingRefusedException naming the problem: an unknown mode, a missing artefact, a parameter the mode
+     *                                 does not take, a wrong number of weights, a temperature out of range, ...
      */
     public Router create(RouterSpec spec) {
         String mode = spec.mode() == null ? "uniform" : spec.mode().toLowerCase(Locale.ROOT);
@@ -60,7 +66,7 @@ public final class Routers {
                 refuse(mode, spec.topK() != null, "top_k");
                 if (resources.clusters() == null) {
                     if (spec.temperature() != null) {
-                        throw new IllegalArgumentException("routing mode 'posterior' takes a temperature only for its "
+                        throw new RoutingRefusedException("routing mode 'posterior' takes a temperature only for its "
                                 + "image prior, and this mixture has no router centroids");
                     }
                     return new PosteriorRouter(context -> Optional.empty(), resources.priors());
@@ -72,29 +78,32 @@ public final class Routers {
                 refuse(mode, spec.weights() != null, "weights");
                 refuse(mode, spec.temperature() != null, "temperature");
                 if (resources.classifier() == null) {
-                    throw new IllegalArgumentException("routing mode 'learned' needs a router classifier, and this "
+                    throw new RoutingRefusedException("routing mode 'learned' needs a router classifier, and this "
                             + "mixture has none");
                 }
                 Selection selection = spec.topK() == null ? Selection.SOFT : Selection.topK(checkTopK(spec.topK()));
                 return new LearnedRouter(resources.classifier(), resources.features(), resources.priors(), selection);
             }
-            default -> throw new IllegalArgumentException("unknown routing mode '" + spec.mode() + "'; known modes: "
+            default -> throw new RoutingRefusedException("unknown routing mode '" + spec.mode() + "'; known modes: "
                     + String.join(", ", MODES));
         }
     }
 
     private CentroidRouter centroidRouter(String mode, RouterSpec spec) {
         if (resources.clusters() == null) {
-            throw new IllegalArgumentException("routing mode '" + mode + "' needs router centroids, and this mixture "
+            throw new RoutingRefusedException("routing mode '" + mode + "' needs router centroids, and this mixture "
                     + "has none");
         }
         double temperature = spec.temperature() != null ? spec.temperature() : resources.defaultTemperature();
+        if (!CentroidRouter.isValidTemperature(temperature)) {
+            throw new RoutingRefusedException("temperature must be positive and finite, got " + temperature);
+        }
         Selection selection = switch (mode) {
             case "hard" -> Selection.HARD;
             case "soft" -> Selection.SOFT;
             default -> {
                 if (spec.topK() == null) {
-                    throw new IllegalArgumentException("routing mode 'top-k' needs top_k");
+                    throw new RoutingRefusedException("routing mode 'top-k' needs top_k");
                 }
                 yield Selection.topK(checkTopK(spec.topK()));
             }
@@ -104,7 +113,7 @@ public final class Routers {
 
     private int checkTopK(int k) {
         if (k < 1 || k > resources.expertCount()) {
-            throw new IllegalArgumentException("top_k must be between 1 and " + resources.expertCount() + ", got " + k);
+            throw new RoutingRefusedException("top_k must be between 1 and " + resources.expertCount() + ", got " + k);
         }
         return k;
     }
@@ -112,22 +121,26 @@ public final class Routers {
     private double[] fixedWeights(List<Double> weights) {
         int count = resources.expertCount();
         if (weights == null || weights.size() != count) {
-            throw new IllegalArgumentException("routing mode 'fixed' needs one weight per expert: got "
+            throw new RoutingRefusedException("routing mode 'fixed' needs one weight per expert: got "
                     + (weights == null ? 0 : weights.size()) + " for " + count + " experts");
         }
         double[] values = new double[count];
         for (int k = 0; k < count; k++) {
             if (weights.get(k) == null) {
-                throw new IllegalArgumentException("weight " + k + " is missing");
+                throw new RoutingRefusedException("weight " + k + " is missing");
             }
             values[k] = weights.get(k);
+        }
+        String problem = Weights.problem(values);
+        if (problem != null) {
+            throw new RoutingRefusedException(problem);
         }
         return values;
     }
 
     private static void refuse(String mode, boolean given, String parameter) {
         if (given) {
-            throw new IllegalArgumentException("routing mode '" + mode + "' takes no " + parameter);
+            throw new RoutingRefusedException("routing mode '" + mode + "' takes no " + parameter);
         }
     }
 }

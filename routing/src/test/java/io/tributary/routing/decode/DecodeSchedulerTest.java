@@ -1,6 +1,7 @@
 package io.tributary.routing.decode;
 
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.KvBudgetExceededException;
 import io.tributary.routing.router.FixedRouter;
 import io.tributary.routing.router.UniformRouter;
 import io.tributary.routing.sampling.SamplingParams;
@@ -191,7 +192,7 @@ class DecodeSchedulerTest {
         assertThat(scheduler.kvReservedBytes()).isEqualTo(200);
         assertThatThrownBy(() -> scheduler.submit(mixture.start(request(Prompt.ofTokens(1, 1), 30),
                 new RecordingListener())))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("KV budget is 200 bytes");
+                .isInstanceOf(KvBudgetExceededException.class).hasMessageContaining("KV budget is 200 bytes");
 
         start.countDown();
         for (RecordingListener listener : listeners) {

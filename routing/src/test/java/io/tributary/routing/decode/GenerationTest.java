@@ -1,8 +1,11 @@
 package io.tributary.routing.decode;
 
 import io.tributary.routing.Expert;
+import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.mixing.LogMixture;
+import io.tributary.routing.refusal.ImageRefusedException;
+import io.tributary.routing.refusal.PromptTooLongException;
 import io.tributary.routing.router.FixedRouter;
 import io.tributary.routing.router.Router;
 import io.tributary.routing.router.RoutingContext;
@@ -163,6 +166,43 @@ class GenerationTest {
         assertThat(listener.tokens).hasSize(2);
         assertThat(failing.openSessions).isZero();
         assertThat(healthy.openSessions()).isZero();
+    }
+
+    @Test
+    void anExpertsRefusalReachesTheListenerAsThrownAndDoesNotStopTheKvReservation() {
+        PromptTooLongException tooLong = new PromptTooLongException("prompt of 3 tokens exceeds expert 'refusing'");
+        Expert refusing = new Expert() {
+            @Override
+            public String name() {
+                return "refusing";
+            }
+
+            @Override
+            public int vocabularySize() {
+                return VOCABULARY;
+            }
+
+            @Override
+            public int promptPositions(Prompt prompt) {
+                throw new ImageRefusedException("the image is not a PNG, JPEG, GIF or BMP file");
+            }
+
+            @Override
+            public ExpertSession open(Prompt prompt) {
+                throw tooLong;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        RecordingListener listener = new RecordingListener();
+        Generation generation = mixture(new UniformRouter(), refusing).start(request(SamplingParams.GREEDY, 4),
+                listener);
+
+        assertThat(generation.kvReservationBytes()).as("no KV cost declared, and counting did not fail").isZero();
+        runToEnd(generation);
+        assertThatThrownBy(listener.result::join).cause().isSameAs(tooLong);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.tributary.routing.router;
 
 import io.tributary.routing.Prompt;
+import io.tributary.routing.refusal.RoutingRefusedException;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -39,18 +40,25 @@ class RoutersTest {
     @Test
     void rejectsBadSpecificationsClearly() {
         assertThatThrownBy(() -> routers(2).create(RouterSpec.of("psychic")))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("unknown routing mode 'psychic'; known modes: uniform, fixed, hard, soft, top-k, posterior, learned");
         assertThatThrownBy(() -> routers(2).create(RouterSpec.fixed(List.of(1.0))))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessageContaining("one weight per expert: got 1 for 2 experts");
         assertThatThrownBy(() -> routers(2).create(RouterSpec.fixed(List.of(1.0, -1.0))))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("weight 1 is negative: -1.0");
         assertThatThrownBy(() -> routers(2).create(RouterSpec.fixed(List.of(0.0, 0.0))))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessageContaining("all weights are zero");
         assertThatThrownBy(() -> routers(1).create(new RouterSpec("uniform", List.of(1.0), null, null)))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("routing mode 'uniform' takes no weights");
         assertThatThrownBy(() -> routers(2).create(RouterSpec.of("hard")))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("routing mode 'hard' needs router centroids, and this mixture has none");
         assertThatThrownBy(() -> routers(2).create(RouterSpec.of("learned")))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("routing mode 'learned' needs a router classifier, and this mixture has none");
     }
 
@@ -80,14 +88,19 @@ class RoutersTest {
         assertThat(routers.create(RouterSpec.of("soft")).mode()).isEqualTo("soft");
         assertThat(routers.create(RouterSpec.of("posterior")).mode()).isEqualTo("posterior");
         assertThat(routers.create(new RouterSpec("top-k", null, null, 2)).mode()).isEqualTo("top-k");
-        assertThatThrownBy(() -> routers.create(RouterSpec.of("top-k"))).hasMessage("routing mode 'top-k' needs top_k");
+        assertThatThrownBy(() -> routers.create(RouterSpec.of("top-k"))).isInstanceOf(RoutingRefusedException.class)
+                .hasMessage("routing mode 'top-k' needs top_k");
         assertThatThrownBy(() -> routers.create(new RouterSpec("top-k", null, null, 3)))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("top_k must be between 1 and 2, got 3");
         assertThatThrownBy(() -> routers.create(new RouterSpec("soft", null, -1.0, null)))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("temperature must be positive and finite, got -1.0");
         assertThatThrownBy(() -> routers.create(new RouterSpec("hard", null, 2.0, null)))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("routing mode 'hard' takes no temperature");
         assertThatThrownBy(() -> routers.create(new RouterSpec("soft", List.of(1.0, 1.0), null, null)))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("routing mode 'soft' takes no weights");
     }
 

@@ -1,9 +1,9 @@
 package io.tributary.server.error;
 
 import io.tributary.routing.decode.OverloadedException;
+import io.tributary.routing.refusal.RequestRefusedException;
 import io.tributary.server.config.RequestTooLargeException;
 import io.tributary.server.config.TributaryProperties;
-import io.tributary.server.serving.RequestValidationException;
 import io.tributary.server.lifecycle.ServerShuttingDownException;
 import io.tributary.server.metrics.GenerationMetrics;
 import org.slf4j.Logger;
@@ -23,6 +23,7 @@ import org.springframework.web.context.request.RequestContextHolder;
 import org.springframework.web.context.request.ServletRequestAttributes;
 import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
+import org.springframework.web.util.DisconnectedClientHelper;
 import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DatabindException;
@@ -33,7 +34,10 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Every failure of the API becomes an error with a 4xx status when the client can fix it, a 5xx only when the
- * server is at fault: TGI's shape, or OpenAI's on {@code /v1} routes. Nothing escapes as an unexplained 500.
+ * server is at fault: TGI's shape, or OpenAI's on {@code /v1} routes. The client's fault is declared by type (a
+ * {@link RequestRefusedException}, a body that is not JSON, ...); whatever else escapes, an
+ * {@link IllegalArgumentException} included, is a bug of ours: a 500 whose details go to the log, not the client.
+ * Streams end with the same rule ({@link StreamedError}).
  */
 @Order(Ordered.HIGHEST_PRECEDENCE) // before Spring's problem-details handler: TGI clients expect TGI's shape
 @RestControllerAdvice
@@ -49,8 +53,9 @@ class ApiExceptionHandler {
         this.requestTimeout = properties.limits().requestTimeout();
     }
 
-    @ExceptionHandler(RequestValidationException.class)
-    ResponseEntity<Object> invalid(RequestValidationException e) {
+    /** Every kind of refusal is TGI's validation error: the message says what to change. */
+    @ExceptionHandler(RequestRefusedException.class)
+    ResponseEntity<Object> refused(RequestRefusedException e) {
         metrics.rejected("validation");
         return error(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), "validation");
     }
@@ -123,12 +128,6 @@ class ApiExceptionHandler {
         return error(HttpStatus.SERVICE_UNAVAILABLE, "the server is shutting down; retry", "unhealthy");
     }
 
-    @ExceptionHandler(IllegalArgumentException.class)
-    ResponseEntity<Object> refusedByModel(IllegalArgumentException e) {
-        // Experts refuse what they cannot encode (an over-long prompt, an unusable image) this way.
-        return error(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), "validation");
-    }
-
     @ExceptionHandler(ModelNotFoundException.class)
     ResponseEntity<Object> modelNotFound(ModelNotFoundException e) {
         metrics.rejected("validation");
@@ -145,6 +144,26 @@ class ApiExceptionHandler {
     ResponseEntity<Object> generationFailed(GenerationFailedException e) {
         LOG.warn("generation failed", e.getCause());
         return error(HttpStatus.FAILED_DEPENDENCY, e.getMessage(), "generation");
+    }
+
+    /**
+     * What no handler above claims is the server's fault. Spring's own refusals (an unacceptable {@code Accept},
+     * ...) keep their 4xx; a client that went away gets no answer; the rest is logged with its stack trace and
+     * answered as {@link ErrorResponse#INTERNAL}.
+     */
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<Object> unexpected(Exception e) {
+        if (DisconnectedClientHelper.isClientDisconnectedException(e)) {
+            return null;
+        }
+        if (e instanceof org.springframework.web.ErrorResponse spring && spring.getStatusCode().is4xxClientError()) {
+            String detail = spring.getBody().getDetail();
+            return error(HttpStatus.valueOf(spring.getStatusCode().value()), detail != null ? detail : e.getMessage(),
+                    "validation");
+        }
+        LOG.error("{} failed: the server's fault, answered with 500", route(), e);
+        return error(HttpStatus.INTERNAL_SERVER_ERROR, ErrorResponse.INTERNAL.error(),
+                ErrorResponse.INTERNAL.errorType());
     }
 
     private static String fieldPath(DatabindException e) {
@@ -174,5 +193,10 @@ class ApiExceptionHandler {
     private static boolean onOpenAiRoute() {
         return RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes
                 && attributes.getRequest().getRequestURI().startsWith("/v1/");
+    }
+
+    private static String route() {
+        return RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes
+                ? attributes.getRequest().getMethod() + " " + attributes.getRequest().getRequestURI() : "a request";
     }
 }

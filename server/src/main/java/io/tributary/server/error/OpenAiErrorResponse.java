@@ -1,7 +1,5 @@
 package io.tributary.server.error;
 
-import java.util.concurrent.CancellationException;
-
 /**
  * OpenAI's error body, {@code {"error": {"message", "type", "param", "code"}}}, for the {@code /v1} routes, so the
  * OpenAI SDKs raise their own typed errors with our message.
@@ -24,11 +22,5 @@ public record OpenAiErrorResponse(Body error) {
         };
         String code = status == 404 && tgi.errorType().equals("model_not_found") ? "model_not_found" : null;
         return new OpenAiErrorResponse(new Body(tgi.error(), type, null, code));
-    }
-
-    /** The body for a failure that happened while streaming. */
-    public static OpenAiErrorResponse of(Throwable failure) {
-        int status = failure instanceof CancellationException ? 503 : 500;
-        return of(status, ErrorResponse.of(failure));
     }
 }

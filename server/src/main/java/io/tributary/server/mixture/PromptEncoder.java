@@ -1,6 +1,7 @@
 package io.tributary.server.mixture;
 
 import io.tributary.routing.ImageInput;
+import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.server.chat.ChatTemplate;
 
 import java.util.List;
@@ -33,7 +34,7 @@ public interface PromptEncoder {
      * Checks, before the request is queued, that an image can be read within the size limits, so a bad image is
      * refused with a 4xx instead of failing a stream already under way.
      *
-     * @throws IllegalArgumentException saying what is wrong with it
+     * @throws ImageRefusedException saying what is wrong with it
      */
     void checkImage(ImageInput image);
 

@@ -6,6 +6,7 @@ import io.tributary.model.image.ImageLimits;
 import io.tributary.model.router.RouterArtefactsReader;
 import io.tributary.model.vision.ClipFeatureExtractor;
 import io.tributary.model.vision.VisionTowers;
+import io.tributary.routing.refusal.RoutingRefusedException;
 import io.tributary.routing.router.Classifier;
 import io.tributary.routing.router.ClusterModel;
 import io.tributary.routing.router.FeatureExtractor;
@@ -97,7 +98,7 @@ final class RouterLoader {
         try {
             // The manifest's temperature is the mixture's default, so the default router needs no copy of it.
             return routers.create(new RouterSpec(entry.mode(), entry.weights(), null, entry.topK()));
-        } catch (IllegalArgumentException e) {
+        } catch (RoutingRefusedException e) {
             throw new InvalidManifestException(manifestFile, "router", e.getMessage(), e);
         }
     }

@@ -5,6 +5,7 @@ import io.tributary.model.image.ImageLimits;
 import io.tributary.model.image.ImageTooLargeException;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.ImageInput;
+import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.server.config.TributaryProperties;
 
 import io.tributary.server.chat.ChatTemplate;
@@ -60,7 +61,7 @@ final class TokenizerPromptEncoder implements PromptEncoder {
         try {
             images.decode(image); // the same decoder and limits the experts use: what passes here, they can read
         } catch (ImageTooLargeException e) {
-            throw new IllegalArgumentException(tooLarge(e), e);
+            throw new ImageRefusedException(tooLarge(e), e);
         }
     }
 

@@ -8,6 +8,7 @@ import io.tributary.routing.decode.Generation;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.OverloadedException;
+import io.tributary.routing.refusal.KvBudgetExceededException;
 import io.tributary.server.lifecycle.AdmissionGate;
 import io.tributary.server.lifecycle.ServerShuttingDownException;
 import io.tributary.server.metrics.GenerationMetrics;
@@ -15,7 +16,6 @@ import io.tributary.server.mixture.ServedModel;
 import org.springframework.stereotype.Service;
 
 import java.time.Duration;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -44,6 +44,7 @@ public class GenerationService {
      * @return a handle to cancel it (the client went away, the deadline passed)
      * @throws OverloadedException         when the queue is full
      * @throws ServerShuttingDownException when the server is draining before it stops
+     * @throws RequestValidationException  when the request could never fit the KV budget
      */
     public Generation submit(GenerationRequest request, GenerationListener listener) {
         Generation generation = model.mixture().start(request,
@@ -56,9 +57,8 @@ public class GenerationService {
         } catch (ServerShuttingDownException e) {
             metrics.rejected("shutting_down");
             throw e;
-        } catch (IllegalArgumentException e) {
-            // The scheduler refuses this way only a request that could never fit the KV budget.
-            throw new RequestValidationException(e.getMessage() + " (the budget is " + KV_BUDGET_SETTING + ")");
+        } catch (KvBudgetExceededException e) {
+            throw new RequestValidationException(e.getMessage() + " (the budget is " + KV_BUDGET_SETTING + ")", e);
         }
         return generation;
     }
@@ -81,7 +81,10 @@ public class GenerationService {
                 });
     }
 
-    /** Completes a future with the generation's outcome; tokens are only collected in the result. */
+    /**
+     * Completes a future with the generation's outcome; tokens are only collected in the result. A failure stays
+     * as it was thrown, for the exception handler's rule, except a loss of the experts: TGI's 424.
+     */
     private record CompletingListener(CompletableFuture<GenerationResult> result) implements GenerationListener {
         @Override
         public void onToken(GeneratedToken token) {
@@ -94,8 +97,8 @@ public class GenerationService {
 
         @Override
         public void onError(Throwable error) {
-            result.completeExceptionally(error instanceof CancellationException || error instanceof IllegalArgumentException
-                    ? error : new GenerationFailedException(error));
+            result.completeExceptionally(GenerationFailedException.isExpertFailure(error)
+                    ? new GenerationFailedException(error) : error);
         }
     }
 }

@@ -4,6 +4,9 @@ import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.StoppingCriteria;
+import io.tributary.routing.refusal.ImageRefusedException;
+import io.tributary.routing.refusal.RequestRefusedException;
+import io.tributary.routing.refusal.RoutingRefusedException;
 import io.tributary.routing.router.Router;
 import io.tributary.routing.router.RouterSpec;
 import io.tributary.routing.router.Routers;
@@ -47,11 +50,11 @@ public class RequestTranslator {
         for (int i = 0; i < prompt.images().size(); i++) {
             try {
                 model.prompts().checkImage(prompt.images().get(i));
-            } catch (IllegalArgumentException e) {
-                throw new RequestValidationException("image " + (i + 1) + ": " + e.getMessage());
+            } catch (ImageRefusedException e) {
+                throw new RequestValidationException("image " + (i + 1) + ": " + e.getMessage(), e);
             }
         }
-        int[] tokens = truncate(encoded, parameters.truncate());
+        int[] tokens = truncate(requireTokens(encoded, "the prompt"), parameters.truncate());
         if (tokens.length < encoded.length && !prompt.images().isEmpty()) {
             throw new RequestValidationException("`truncate` cannot shorten a prompt with images: it would cut "
                     + "an image's place out of the text");
@@ -67,6 +70,17 @@ public class RequestTranslator {
         return new GenerationRequest(expertPrompt, sampling,
                 new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()), topTokens,
                 promptLogProbs);
+    }
+
+    /**
+     * Refuses a prompt that encodes to no tokens (text a tokenizer drops, a chat template that renders nothing):
+     * there is nothing to continue, and an empty {@link Prompt} would be our own bug.
+     */
+    public static int[] requireTokens(int[] encoded, String what) {
+        if (encoded.length == 0) {
+            throw new RequestValidationException(what + " encodes to no tokens: there is nothing to continue");
+        }
+        return encoded;
     }
 
     /** Refuses more text than {@code tributary.limits.max-input-chars}; images have their own limits. */
@@ -106,8 +120,8 @@ public class RequestTranslator {
     private int positions(Prompt prompt) {
         try {
             return model.promptPositions(prompt);
-        } catch (IllegalArgumentException e) {
-            throw new RequestValidationException("`inputs`: " + e.getMessage());
+        } catch (RequestRefusedException e) {
+            throw new RequestValidationException("`inputs`: " + e.getMessage(), e);
         }
     }
 
@@ -123,8 +137,8 @@ public class RequestTranslator {
         try {
             return model.routers().create(new RouterSpec(routing.mode(), routing.weights(), routing.temperature(),
                     routing.topK()));
-        } catch (IllegalArgumentException e) {
-            throw new RequestValidationException("`routing`: " + e.getMessage());
+        } catch (RoutingRefusedException e) {
+            throw new RequestValidationException("`routing`: " + e.getMessage(), e);
         }
     }
 

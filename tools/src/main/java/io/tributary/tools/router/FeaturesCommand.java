@@ -6,6 +6,7 @@ import io.tributary.model.image.ImageLimits;
 import io.tributary.model.vision.ClipFeatureExtractor;
 import io.tributary.model.vision.VisionTowers;
 import io.tributary.routing.ImageInput;
+import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.tools.clustering.Cosine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -89,12 +90,12 @@ final class FeaturesCommand implements Callable<Integer> {
             }
             try {
                 add(extractor.embedEach(batch), batchPaths, features, embeddedPaths);
-            } catch (IllegalArgumentException batchFailed) { // find the unreadable image: one at a time
+            } catch (ImageRefusedException batchFailed) { // find the unreadable image: one at a time
                 for (int i = 0; i < batch.size(); i++) {
                     try {
                         add(extractor.embedEach(List.of(batch.get(i))), List.of(batchPaths.get(i)), features,
                                 embeddedPaths);
-                    } catch (IllegalArgumentException e) {
+                    } catch (ImageRefusedException e) {
                         skipped.add(batchPaths.get(i) + ": " + e.getMessage());
                     }
                 }

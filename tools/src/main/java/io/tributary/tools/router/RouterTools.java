@@ -1,5 +1,6 @@
 package io.tributary.tools.router;
 
+import io.tributary.routing.refusal.RequestRefusedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -26,11 +27,15 @@ public final class RouterTools {
         System.exit(run(args));
     }
 
-    /** Runs a command; a mistake in the arguments or the input files prints one line and exits 2. */
+    /**
+     * Runs a command; a mistake in the arguments or the input files (a bad argument, an unreadable file, an image or
+     * a routing the engine refuses) prints one line and exits 2.
+     */
     public static int run(String... args) {
         CommandLine commandLine = new CommandLine(RouterTools.class);
         commandLine.setExecutionExceptionHandler((exception, line, parsed) -> {
-            if (exception instanceof IllegalArgumentException || exception instanceof java.io.IOException
+            if (exception instanceof IllegalArgumentException || exception instanceof RequestRefusedException
+                    || exception instanceof java.io.IOException
                     || exception instanceof java.io.UncheckedIOException
                     || exception instanceof io.tributary.model.ModelLoadException) {
                 line.getErr().println(line.getCommandName() + ": " + exception.getMessage());

@@ -51,6 +51,11 @@ class TrainAndEvaluateCommandTest {
                 .containsPattern("(?m)^mixture, uniform\\s+\\d+\\.\\d%");
         // One expert served as the dense model and as the mixture: the same greedy answers either way.
         assertThat(percent(evaluated.out(), "dense")).isEqualTo(percent(evaluated.out(), "mixture, uniform"));
+
+        ToolRun refused = ToolRun.of("evaluate", "--manifest", manifest.toString(), "--dataset",
+                data.resolve("test.json").toString(), "--modes", "learned");
+        assertThat(refused.code()).as("a routing the engine refuses is the user's mistake").isEqualTo(2);
+        assertThat(refused.err()).startsWith("evaluate: ").contains("needs a router classifier");
     }
 
     @Test

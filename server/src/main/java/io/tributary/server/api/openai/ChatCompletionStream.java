@@ -4,7 +4,7 @@ import io.tributary.server.serving.LostExpert;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
-import io.tributary.server.error.OpenAiErrorResponse;
+import io.tributary.server.error.StreamedError;
 
 import io.tributary.server.serving.SseEventQueue;
 import io.tributary.server.serving.StreamedLosses;
@@ -69,7 +69,7 @@ final class ChatCompletionStream implements GenerationListener {
 
     @Override
     public void onError(Throwable error) {
-        events.send(OpenAiErrorResponse.of(error));
+        events.send(StreamedError.of(error).openAi());
         events.sendText("[DONE]");
         events.complete();
     }

@@ -3,6 +3,7 @@ package io.tributary.server.api.openai;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.routing.refusal.RequestRefusedException;
 import io.tributary.server.chat.ChatMessage;
 import io.tributary.server.chat.ChatTemplate;
 import io.tributary.server.chat.ChatTemplateException;
@@ -76,7 +77,7 @@ class OpenAiTranslator {
             throw invalid("messages", "carry " + images.size() + " images, but the chat template placed "
                     + occurrences(rendered, placeholder) + " (does the text contain " + placeholder + "?)");
         }
-        int[] tokens = model.prompts().encodeRendered(rendered);
+        int[] tokens = RequestTranslator.requireTokens(model.prompts().encodeRendered(rendered), "`messages`");
         Integer maxTokens = maxTokens(request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens",
                 request.maxCompletionTokens() != null ? request.maxCompletionTokens() : request.maxTokens(),
                 new Prompt(tokens, images));
@@ -111,7 +112,7 @@ class OpenAiTranslator {
         String text = promptText(request.prompt());
         translator.checkInputLength("`prompt`", text.length());
         PromptInputs prompt = translator.parseInputs(text);
-        int[] tokens = model.prompts().encode(prompt.text());
+        int[] tokens = RequestTranslator.requireTokens(model.prompts().encode(prompt.text()), "`prompt`");
         // OpenAI's default for completions is 16 tokens.
         Integer maxTokens = request.maxTokens() == null ? Integer.valueOf(16)
                 : maxTokens("max_tokens", request.maxTokens(), new Prompt(tokens, prompt.images()));
@@ -158,7 +159,7 @@ class OpenAiTranslator {
         int positions;
         try {
             positions = model.promptPositions(prompt);
-        } catch (IllegalArgumentException e) {
+        } catch (RequestRefusedException e) {
             throw invalid("messages", e.getMessage());
         }
         return translator.roomForNewTokens(positions);

@@ -6,7 +6,7 @@ import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.Generation;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
-import io.tributary.server.error.ErrorResponse;
+import io.tributary.server.error.StreamedError;
 
 /**
  * Streams a generation as server-sent events in TGI's format: one {@code data:} event per token, the last one
@@ -56,7 +56,7 @@ final class SseTokenStream implements GenerationListener {
 
     @Override
     public void onError(Throwable error) {
-        events.send(ErrorResponse.of(error));
+        events.send(StreamedError.of(error).body());
         events.complete();
     }
 }
