@@ -9,10 +9,10 @@ import picocli.CommandLine.Unmatched;
  * Serves, as the jar does with no sub-command; named, so that the help lists it and a script can say what it means.
  * The arguments are Spring Boot's and pass to it unchanged.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(name = "serve", mixinStandardHelpOptions = true, customSynopsis = "tributary serve [-hV] [--NAME=VALUE...]",
         description = {"Run the server (what the jar does with no sub-command).",
-                "Every further argument passes to Spring Boot unchanged, e.g. --server.port=9000"
-                        + " --tributary.mixture=mixture.yaml."})
+                "Every further argument passes to Spring Boot unchanged:",
+                "  --server.port=9000 --tributary.mixture=mixture.yaml"})
 final class ServeCommand implements Callable<Integer> {
 
     @Unmatched

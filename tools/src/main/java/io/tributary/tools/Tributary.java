@@ -17,8 +17,8 @@ import picocli.CommandLine.IVersionProvider;
 @Command(name = "tributary", mixinStandardHelpOptions = true, versionProvider = Tributary.Version.class,
         subcommands = {ServeCommand.class, RouterTools.class, Benchmarks.class, GenerateCheckpoint.class},
         description = {"Serve a decentralized mixture of expert models, or run a tool or a benchmark.",
-                "With no sub-command, or with Spring Boot's own arguments only (--server.port=9000 and the like),"
-                        + " the jar serves."})
+                "With no sub-command, or with Spring Boot's own arguments only, the jar serves:",
+                "  java -jar tributary.jar --server.port=9000"})
 public final class Tributary {
 
     /** The first arguments that ask the command line itself for something rather than name a server setting. */

@@ -86,11 +86,11 @@ public final class ServingBenchmark implements Callable<Integer> {
     Path jar;
 
     @Option(names = "--jvm-args", paramLabel = "\"ARGS\"",
-            description = "The server's JVM arguments, separated by spaces, e.g. \"-Xmx4g\".")
+            description = "The server's JVM arguments, separated by spaces, like \"-Xmx4g\".")
     String jvmArgs;
 
     @Option(names = "--server-args", paramLabel = "\"ARGS\"",
-            description = "More server arguments, separated by spaces, e.g. \"--tributary.engine.threads=2\".")
+            description = "More server arguments, separated by spaces, like \"--tributary.engine.threads=2\".")
     String serverArgs;
 
     @Override

@@ -33,8 +33,8 @@ import tools.jackson.databind.ObjectMapper;
  * </pre>
  */
 @Command(name = "weight-loading", mixinStandardHelpOptions = true,
-        description = "Weights mapped against weights read, on a decoder of Qwen2.5-0.5B's shapes: load time, then"
-                + " decoding speed in alternating rounds.")
+        description = "Weights mapped against weights read: the load time of each, then the decoding speed of"
+                + " each in alternating rounds, on the real-shape checkpoint's decoder.")
 public final class WeightLoadingBenchmark implements Callable<Integer> {
 
     private static final int WARM_UP_TOKENS = 4;
