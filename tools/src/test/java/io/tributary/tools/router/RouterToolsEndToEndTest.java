@@ -4,6 +4,7 @@ import io.tributary.model.tiny.TinyClip;
 import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.server.HttpTestClient;
+import io.tributary.server.TributaryApplication;
 import io.tributary.server.mixture.ManifestReader;
 import io.tributary.server.mixture.MixtureManifest;
 import io.tributary.tools.router.DrawnImages.Kind;
@@ -33,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a manifest naming the paper's {@code clustering_centroids.npy} unchanged. An unreadable image is skipped. A new image of each kind must be routed by
  * {@code hard} to the expert of the cluster its kind's training samples went to.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(classes = TributaryApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class RouterToolsEndToEndTest {
 
     private static final int PER_KIND = 6;
