@@ -50,10 +50,8 @@ public final class TinyMixtures {
             logs.add(log);
             generators.add(new ProcessBuilder(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                    "-cp", jar.toString(), "-Dloader.main=io.tributary.tools.checkpoint.GenerateCheckpoint",
-                    "org.springframework.boot.loader.launch.PropertiesLauncher",
-                    "--out", dir.resolve(EXPERTS.get(k)).toString(), "--family", family,
-                    "--seed", String.valueOf(k + 1))
+                    "-jar", jar.toString(), "tiny-checkpoint", "--out", dir.resolve(EXPERTS.get(k)).toString(),
+                    "--family", family, "--seed", String.valueOf(k + 1))
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start());
         }
         for (int k = 0; k < generators.size(); k++) {

@@ -22,6 +22,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import tools.jackson.databind.ObjectMapper;
 
 /**
@@ -35,42 +38,42 @@ import tools.jackson.databind.ObjectMapper;
  * decodes), as when a prefill arrives under load.
  *
  * <pre>
- * java -cp server/target/tributary-server-*.jar -Dloader.main=io.tributary.tools.bench.DecodeStepBenchmark \
- *     org.springframework.boot.loader.launch.PropertiesLauncher [--checkpoint DIR] [--batches 1,4,16] [--steps 30]
- *     [--context 64] [--chunk 240]
+ * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench decode-step [--checkpoint DIR] [--batches 1,4,16]
+ *     [--steps 30] [--context 64] [--chunk 240]
  * </pre>
  */
-public final class DecodeStepBenchmark {
+@Command(name = "decode-step", mixinStandardHelpOptions = true,
+        description = "Where a batched decode step's time goes: step time per batch size, a profiled step split"
+                + " by kind of op, and a step that also runs a prompt chunk.")
+public final class DecodeStepBenchmark implements Callable<Integer> {
 
     private static final int WARM_UP_STEPS = 3;
     private static final long JIT_WARM_UP_NANOS = 3_000_000_000L;
     private static final int JIT_WARM_UP_BATCH = 4;
     private static final int SHAPES_SHOWN = 4;
 
-    private DecodeStepBenchmark() {
-    }
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "A Llama or Qwen2 checkpoint directory (default: a small text expert, written for the run).")
+    Path checkpoint;
 
-    public static void main(String[] args) throws IOException {
-        Path checkpoint = null;
-        int[] batches = {1, 4, 16};
-        int steps = 30;
-        int context = 64;
-        int chunk = 240;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--checkpoint" -> checkpoint = Path.of(args[++i]);
-                case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt)
-                        .toArray();
-                case "--steps" -> steps = Integer.parseInt(args[++i]);
-                case "--context" -> context = Integer.parseInt(args[++i]);
-                case "--chunk" -> chunk = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--checkpoint DIR, --batches 1,4,16, --steps N, --context N, --chunk N)");
-            }
-        }
-        if (steps < 1 || context < 1 || chunk < 1 || Arrays.stream(batches).anyMatch(b -> b < 1)) {
-            throw new IllegalArgumentException("--batches, --steps, --context and --chunk must be positive");
-        }
+    @Option(names = "--batches", split = ",", defaultValue = "1,4,16", converter = PositiveInteger.class,
+            paramLabel = "B", description = "Batch sizes, one row each (default: ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--steps", defaultValue = "30", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Timed decode steps per batch size (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--context", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Positions in each sequence before the timed steps (default: ${DEFAULT-VALUE}).")
+    int context;
+
+    @Option(names = "--chunk", defaultValue = "240", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Positions of the prompt chunk run with the decodes (default: ${DEFAULT-VALUE}).")
+    int chunk;
+
+    @Override
+    public Integer call() throws IOException {
         Path written = null;
         if (checkpoint == null) {
             written = Files.createTempDirectory("tributary-decode-step");
@@ -86,9 +89,10 @@ public final class DecodeStepBenchmark {
                 }
             }
         }
+        return 0;
     }
 
-    private static void run(Path dir, String name, int[] batches, int steps, int context, int chunk)
+    private static void run(Path dir, String name, List<Integer> batches, int steps, int context, int chunk)
             throws IOException {
         NativeTarget.setIntraOpThreads(1); // the server's default (tributary.engine.threads)
         NativeTarget.prepareInferenceThread();

@@ -35,6 +35,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * What mixing costs: per-token decoding latency of one expert against mixtures of K = 2 and 4 experts in every
@@ -43,21 +46,32 @@ import java.util.SplittableRandom;
  * given a fixed feature, so the table shows routing and mixing, not feature extraction.
  *
  * <pre>
- * java -Dai.djl.pytorch.num_threads=1 -cp server/target/tributary-server-*.jar \
- *     -Dloader.main=io.tributary.tools.bench.MixtureBenchmark \
- *     org.springframework.boot.loader.launch.PropertiesLauncher [--tokens 64] [--runs 9] [--cache DIR]
+ * java -Dai.djl.pytorch.num_threads=1 -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench mixture [--tokens 64]
+ *     [--runs 9] [--cache DIR]
  * </pre>
  */
-public final class MixtureBenchmark {
+@Command(name = "mixture", mixinStandardHelpOptions = true,
+        description = "What mixing costs: per-token latency of one expert against mixtures of 2 and 4 experts in"
+                + " every routing mode, in one process.")
+public final class MixtureBenchmark implements Callable<Integer> {
 
     private static final String PROMPT = "The river bends where the old mill stands, and";
     private static final int FEATURE_DIMENSION = 16;
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> options = BenchmarkOptions.parse(args);
-        int tokens = Integer.parseInt(options.getOrDefault("tokens", "64"));
-        int runs = Integer.parseInt(options.getOrDefault("runs", "9"));
-        Path cache = Path.of(options.getOrDefault("cache", System.getProperty("user.home") + "/.cache/tributary"));
+    @Option(names = "--tokens", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Greedy tokens decoded per run (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--runs", defaultValue = "9", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Timed runs of every setup; the table shows medians (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--cache", defaultValue = "${sys:user.home}/.cache/tributary", paramLabel = "DIR",
+            description = "Where the small experts are written once and reused (default: ${DEFAULT-VALUE}).")
+    Path cache;
+
+    @Override
+    public Integer call() throws Exception {
         System.setProperty("ai.djl.offline", "true");
         ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN); // the table only
         NativeTarget.prepareInferenceThread();
@@ -78,6 +92,7 @@ public final class MixtureBenchmark {
         } finally {
             experts.forEach(Expert::close);
         }
+        return 0;
     }
 
     /**

@@ -30,7 +30,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 import tools.jackson.databind.ObjectMapper;
 
 /**
@@ -44,53 +49,80 @@ import tools.jackson.databind.ObjectMapper;
  * {@link InternVlImageProcessor} and {@link InternVlVisionEncoder}.
  *
  * <pre>
- * --dir DIR       where the checkpoint is written (reused if complete); default a temporary directory
- * --keep          keep the checkpoint afterwards (default: delete it when the benchmark wrote it)
- * --tokens N      greedy tokens decoded per measurement (default 64)
- * --threads LIST  PyTorch intra-op threads for decoding, e.g. 1,2 (default: the engine's setting)
- * --seed S        weights' seed (default 1)
- * --weights MODE  mmap (default) or read: how weights are loaded (see {@link WeightLoading})
- * --skip-vision   measure the decoder only
+ * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench real-shape [--dir DIR] [--keep] [--tokens 64]
+ *     [--threads 1,2] [--seed 1] [--weights mmap|read] [--skip-vision]
  * </pre>
  */
-public final class RealShapeBenchmark {
+@Command(name = "real-shape", mixinStandardHelpOptions = true,
+        description = "How fast a model of InternVL2.5-1B's real size runs here: loading, image encoding, prefill,"
+                + " greedy decoding and peak memory, on random float32 weights.")
+public final class RealShapeBenchmark implements Callable<Integer> {
 
     private static final int WARM_UP_TOKENS = 8;
     private static final int DECODE_PROMPT = 16;
     private static final int[] PREFILL_LENGTHS = {256, 1024};
 
-    private final Options options;
+    @Option(names = "--dir", paramLabel = "DIR",
+            description = "Where the checkpoint is written (reused if complete; default: a temporary directory).")
+    Path dir;
+
+    @Option(names = "--keep", description = "Keep the checkpoint afterwards (default: delete it when written here).")
+    boolean keep;
+
+    @Option(names = "--tokens", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Greedy tokens decoded per measurement (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--threads", split = ",", converter = PositiveInteger.class, paramLabel = "N",
+            description = "PyTorch intra-op threads for decoding, e.g. 1,2 (default: the engine's setting,"
+                    + " -Dai.djl.pytorch.num_threads, else every core).")
+    List<Integer> threads;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S",
+            description = "The weights' seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--weights", defaultValue = "mmap", converter = WeightMode.class, paramLabel = "MODE",
+            description = "How weights are loaded: mmap or read (default: ${DEFAULT-VALUE}).")
+    WeightLoading weights;
+
+    @Option(names = "--skip-vision", description = "Measure the decoder only.")
+    boolean skipVision;
+
     private final List<String> table = new ArrayList<>();
 
-    private RealShapeBenchmark(Options options) {
-        this.options = options;
+    @Override
+    public Integer call() throws Exception {
+        if (threads == null) {
+            threads = List.of(engineThreads());
+        }
+        System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads.get(0)));
+        run();
+        return 0;
     }
 
-    public static void main(String[] args) throws Exception {
-        Options options = Options.parse(args);
-        if (options.threads.isEmpty() && System.getProperty("ai.djl.pytorch.num_threads") == null) {
-            options = options.withThreads(List.of(Runtime.getRuntime().availableProcessors()));
-        }
-        System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(options.threads.get(0)));
-        new RealShapeBenchmark(options).run();
+    /** Without {@code --threads}: the engine's own setting where one is given, else one thread a core. */
+    private static int engineThreads() {
+        String property = System.getProperty("ai.djl.pytorch.num_threads");
+        return property != null ? Integer.parseInt(property) : Runtime.getRuntime().availableProcessors();
     }
 
     private void run() throws Exception {
-        Path dir = options.dir != null ? options.dir : Files.createTempDirectory("tributary-bench-");
+        Path dir = this.dir != null ? this.dir : Files.createTempDirectory("tributary-bench-");
         boolean wrote = false;
         try {
-            if (RealShapeCheckpoint.isComplete(dir, options.seed)) {
+            if (RealShapeCheckpoint.isComplete(dir, seed)) {
                 row("checkpoint", "%s (reused)", dir);
             } else {
                 long start = System.nanoTime();
-                RealShapeCheckpoint.write(dir, options.seed);
+                RealShapeCheckpoint.write(dir, seed);
                 wrote = true;
                 row("checkpoint", "%s written in %.1f s", dir, seconds(start));
             }
             measure(dir);
         } finally {
-            if (wrote && !options.keep) {
-                deleteCheckpoint(dir, options.dir == null);
+            if (wrote && !keep) {
+                deleteCheckpoint(dir, this.dir == null);
             }
         }
     }
@@ -107,22 +139,22 @@ public final class RealShapeBenchmark {
                 .getVersion(), Runtime.getRuntime().availableProcessors(), JniUtils.getNumThreads());
 
         JsonConfig config = JsonConfig.read(dir);
-        LoadOptions load = LoadOptions.cpu().withWeightLoading(options.weights);
+        LoadOptions load = LoadOptions.cpu().withWeightLoading(weights);
         long start = System.nanoTime();
-        CheckpointTensors tensors = CheckpointTensors.open(dir, options.weights);
+        CheckpointTensors tensors = CheckpointTensors.open(dir, weights);
         tensors.validate(LlamaModel.expectedShapes(tensors, config.llm), LlamaModel.ignoredTensors()
                 .or(RealShapeBenchmark::isVision), "Qwen2");
         try (NDManager manager = NativeTarget.newModelManager(load, "bench-decoder")) {
             LlamaModel model = LlamaModel.load(tensors, config.llm, manager, DataType.FLOAT32);
             double decoderSeconds = seconds(start);
             long visionStart = System.nanoTime();
-            try (InternVlVisionEncoder vision = options.skipVision ? null
+            try (InternVlVisionEncoder vision = skipVision ? null
                     : InternVlVisionEncoder.load(dir, load)) {
                 double total = seconds(start);
                 long loaded = tensors.names().stream().filter(name -> vision != null || !isVision(name))
                         .mapToLong(name -> tensors.find(name).orElseThrow().byteLength()).sum();
                 row("load", "weights %s: decoder %.2f s, vision %.2f s: %.2f GB in %.2f s = %.2f GB/s",
-                        options.weights.name().toLowerCase(Locale.ROOT), decoderSeconds, seconds(visionStart),
+                        weights.name().toLowerCase(Locale.ROOT), decoderSeconds, seconds(visionStart),
                         ProcessMemory.gb(loaded), total, ProcessMemory.gb(loaded) / total);
                 row("memory", "after load: %s", ProcessMemory.now());
                 decoder(model, manager);
@@ -139,7 +171,7 @@ public final class RealShapeBenchmark {
 
     /** Prefill, then greedy decoding for each thread count, with large matmuls split over two cores and not. */
     private void decoder(LlamaModel model, NDManager manager) {
-        Random random = new Random(options.seed);
+        Random random = new Random(seed);
         try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32)) {
             long start = System.nanoTime();
             try (DecoderSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
@@ -159,15 +191,15 @@ public final class RealShapeBenchmark {
                 }
             }
         }
-        for (int threads : options.threads) {
-            JniUtils.setNumThreads(threads);
+        for (int count : threads) {
+            JniUtils.setNumThreads(count);
             for (boolean split : new boolean[] {true, false}) {
                 try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32, split)) {
-                    decode(decoder, random, threads, split);
+                    decode(decoder, random, count, split);
                 }
             }
         }
-        JniUtils.setNumThreads(options.threads.get(0));
+        JniUtils.setNumThreads(threads.get(0));
     }
 
     private void decode(BatchDecoder decoder, Random random, int threads, boolean split) {
@@ -178,14 +210,13 @@ public final class RealShapeBenchmark {
                 token = argmax(session.nextLogProbs());
             }
             long decode = System.nanoTime();
-            for (int i = 0; i < options.tokens; i++) {
+            for (int i = 0; i < tokens; i++) {
                 session.append(token);
                 token = argmax(session.nextLogProbs());
             }
             double s = seconds(decode);
             row("decode", "%d threads%s: %d greedy tokens in %.2f s = %.2f tokens/s (%.0f ms/token)", threads,
-                    split ? ", large matmuls split over 2 cores" : "", options.tokens, s, options.tokens / s,
-                    1000 * s / options.tokens);
+                    split ? ", large matmuls split over 2 cores" : "", tokens, s, tokens / s, 1000 * s / tokens);
         }
     }
 
@@ -293,46 +324,17 @@ public final class RealShapeBenchmark {
         }
     }
 
-    private record Options(Path dir, boolean keep, int tokens, List<Integer> threads, long seed,
-            WeightLoading weights, boolean skipVision) {
+    /** {@code mmap} or {@code read}, in any case: how {@code --weights} names a {@link WeightLoading}. */
+    static final class WeightMode implements ITypeConverter<WeightLoading> {
 
-        static Options parse(String[] args) {
-            Path dir = null;
-            boolean keep = false;
-            int tokens = 64;
-            List<Integer> threads = List.of();
-            long seed = 1;
-            WeightLoading weights = WeightLoading.MMAP;
-            boolean skipVision = false;
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--dir" -> dir = Path.of(value(args, ++i));
-                    case "--keep" -> keep = true;
-                    case "--tokens" -> tokens = Integer.parseInt(value(args, ++i));
-                    case "--threads" -> threads = Stream.of(value(args, ++i).split(",")).map(String::trim)
-                            .map(Integer::valueOf).toList();
-                    case "--seed" -> seed = Long.parseLong(value(args, ++i));
-                    case "--weights" -> weights = WeightLoading.valueOf(value(args, ++i).toUpperCase(Locale.ROOT));
-                    case "--skip-vision" -> skipVision = true;
-                    default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--dir DIR,"
-                            + " --keep, --tokens N, --threads 1,2, --seed S, --weights mmap|read, --skip-vision)");
+        @Override
+        public WeightLoading convert(String value) {
+            for (WeightLoading mode : WeightLoading.values()) {
+                if (mode.name().equalsIgnoreCase(value)) {
+                    return mode;
                 }
             }
-            if (tokens < 1 || threads.stream().anyMatch(t -> t < 1)) {
-                throw new IllegalArgumentException("--tokens and --threads must be positive");
-            }
-            return new Options(dir, keep, tokens, threads, seed, weights, skipVision);
-        }
-
-        Options withThreads(List<Integer> list) {
-            return new Options(dir, keep, tokens, list, seed, weights, skipVision);
-        }
-
-        private static String value(String[] args, int i) {
-            if (i >= args.length) {
-                throw new IllegalArgumentException(args[i - 1] + " needs a value");
-            }
-            return args[i];
+            throw new TypeConversionException("'" + value + "' is not mmap or read");
         }
     }
 }

@@ -26,6 +26,8 @@ import io.tributary.server.mixture.MixtureLoader;
 import io.tributary.server.mixture.MixtureManifest;
 import io.tributary.server.mixture.ServedModel;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +35,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 
@@ -44,38 +46,54 @@ import java.util.concurrent.ThreadFactory;
  * with exact mode. A table, not a test:
  *
  * <pre>
- * java -cp server/target/tributary-server-0.1.0-SNAPSHOT.jar \
- *     -Dloader.main=io.tributary.tools.bench.RemoteWireBenchmark \
- *     org.springframework.boot.loader.launch.PropertiesLauncher [--tokens 64] [--requests 4] [--runs 5]
+ * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench remote-wire [--tokens 64] [--requests 4] [--runs 5]
  *     [--epsilon 0.001] [--cache DIR] [--mixture MANIFEST]
  * </pre>
  *
  * <p>{@code --mixture} measures another mixture's experts instead of the embedded default's (the prompts are text,
  * so any mixture serves).
  */
-public final class RemoteWireBenchmark {
+@Command(name = "remote-wire", mixinStandardHelpOptions = true,
+        description = "What the network costs a mixture: its experts in process, then each behind an expert server"
+                + " on localhost (exact and compact wire), decoding the same greedy requests.")
+public final class RemoteWireBenchmark implements Callable<Integer> {
 
     private static final ThreadFactory INFERENCE_THREADS = work -> new Thread(() -> {
         NativeTarget.prepareInferenceThread();
         work.run();
     });
 
-    private RemoteWireBenchmark() {
-    }
+    @Option(names = "--tokens", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Greedy tokens a request (default: ${DEFAULT-VALUE}).")
+    int tokens;
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> options = BenchmarkOptions.parse(args);
-        int tokens = Integer.parseInt(options.getOrDefault("tokens", "64"));
-        int requests = Integer.parseInt(options.getOrDefault("requests", "4"));
-        int runs = Integer.parseInt(options.getOrDefault("runs", "5"));
-        double epsilon = Double.parseDouble(options.getOrDefault("epsilon", "0.001"));
-        Path cache = Path.of(options.getOrDefault("cache", System.getProperty("user.home") + "/.cache/tributary"));
+    @Option(names = "--requests", defaultValue = "4", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Requests decoded together in batched steps (default: ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--runs", defaultValue = "5", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Timed runs of each setup; the table shows medians (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--epsilon", defaultValue = "0.001", paramLabel = "E",
+            description = "The compact wire's ε: probabilities it may leave out (default: ${DEFAULT-VALUE}).")
+    double epsilon;
+
+    @Option(names = "--cache", defaultValue = "${sys:user.home}/.cache/tributary", paramLabel = "DIR",
+            description = "Where the embedded default mixture is unpacked (default: ${DEFAULT-VALUE}).")
+    Path cache;
+
+    @Option(names = "--mixture", paramLabel = "MANIFEST",
+            description = "Measure this mixture's experts instead of the embedded default's.")
+    Path mixture;
+
+    @Override
+    public Integer call() throws Exception {
         System.setProperty("ai.djl.offline", "true");
         ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN); // the table only
         NativeTarget.prepareInferenceThread();
 
-        Path given = options.containsKey("mixture") ? Path.of(options.get("mixture"))
-                : EmbeddedDefaultMixture.ensure(cache);
+        Path given = mixture != null ? mixture : EmbeddedDefaultMixture.ensure(cache);
         Path work = Files.createTempDirectory("tributary-wire-benchmark");
         MixtureLoader loader = new MixtureLoader(LoadOptions.cpu(), ImageLimits.DEFAULT, RemoteOptions.DEFAULT,
                 work.resolve("tokenizers"));
@@ -113,6 +131,7 @@ public final class RemoteWireBenchmark {
                 closing.get(i).close();
             }
         }
+        return 0;
     }
 
     /**

@@ -16,62 +16,105 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Serving under load, end to end: starts the server jar on each mixture (one expert, K = 2 uniform, K = 4 soft,
  * small text experts; optionally a checkpoint directory given with {@code --checkpoint}), drives
  * {@code /generate_stream} with N concurrent streaming clients and prints aggregate tokens/s, its ratio to one
  * client, median / p99 time to first token and inter-token latency, the server's mean time to first token, mean
- * batch and mean step time (from its metrics), and the decode speed of one stream (1 / mean inter-token latency). A last row per mixture adds one long prompt ({@code --long-prompt} positions) while 16 streams
- * run, to show what a prefill costs the running streams (for {@code --checkpoint} only when asked).
+ * batch and mean step time (from its metrics), and the decode speed of one stream (1 / mean inter-token latency).
+ * A last row per mixture adds one long prompt ({@code --long-prompt} positions) while 16 streams run, to show what a
+ * prefill costs the running streams (for {@code --checkpoint} only when asked).
  *
  * <pre>
- * java -cp server/target/tributary-server-*.jar -Dloader.main=io.tributary.tools.bench.ServingBenchmark \
- *     org.springframework.boot.loader.launch.PropertiesLauncher [--clients 1,4,16,64] [--tokens 64]
- *     [--mixtures one,k2,k4] [--checkpoint DIR] [--dir WORK] [--jvm-args "..."] [--server-args "..."]
+ * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench serving [--clients 1,4,16,64] [--tokens 64]
+ *     [--long-prompt 1500] [--mixtures one,k2,k4] [--checkpoint DIR] [--dir WORK] [--jar JAR]
+ *     [--jvm-args "..."] [--server-args "..."]
  * </pre>
  */
-public final class ServingBenchmark {
+@Command(name = "serving", mixinStandardHelpOptions = true,
+        description = "Serving under load: the server jar on each mixture, N streaming clients, throughput and"
+                + " latency percentiles.")
+public final class ServingBenchmark implements Callable<Integer> {
 
     private static final String PROMPT = "The river bends where the old mill stands, and";
     private static final String CHECKPOINT = "checkpoint";
     private static final long[] SEEDS = {20260101L, 20260202L, 20260303L, 20260404L};
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> options = BenchmarkOptions.parse(args);
-        List<Integer> clients = Arrays.stream(options.getOrDefault("clients", "1,4,16,64").split(","))
-                .map(Integer::parseInt).toList();
-        int tokens = Integer.parseInt(options.getOrDefault("tokens", "64"));
-        int longPrompt = Integer.parseInt(options.getOrDefault("long-prompt", "1500"));
-        Path dir = Path.of(options.getOrDefault("dir", System.getProperty("java.io.tmpdir") + "/tributary-serving"));
-        List<String> serverArgs = words(options.get("server-args"));
-        List<String> jvmArgs = words(options.get("jvm-args"));
-        Path jar = Path.of(options.getOrDefault("jar", System.getProperty("java.class.path")));
+    @Spec
+    CommandSpec spec;
 
+    @Option(names = "--clients", split = ",", defaultValue = "1,4,16,64", converter = PositiveInteger.class,
+            paramLabel = "N", description = "Concurrent streaming clients, one row each (default: ${DEFAULT-VALUE}).")
+    List<Integer> clients;
+
+    @Option(names = "--tokens", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Greedy tokens a request (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--long-prompt", defaultValue = "1500", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Positions of the long prompt sent while 16 streams run (default: ${DEFAULT-VALUE});"
+                    + " with --checkpoint, that row is measured only when this is given.")
+    int longPrompt;
+
+    @Option(names = "--mixtures", split = ",", defaultValue = "one,k2,k4", paramLabel = "MIXTURE",
+            description = "Built-in mixtures of small text experts: one, k2 (uniform), k4 (soft), or none"
+                    + " (default: ${DEFAULT-VALUE}).")
+    List<String> mixtures;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "Also serve this checkpoint directory alone, under a uniform router.")
+    Path checkpoint;
+
+    @Option(names = "--dir", defaultValue = "${sys:java.io.tmpdir}/tributary-serving", paramLabel = "WORK",
+            description = "Where the experts and manifests are written, and the server's cache"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Path dir;
+
+    @Option(names = "--jar", defaultValue = "${sys:java.class.path}", paramLabel = "JAR",
+            description = "The server jar to start (default: this jar).")
+    Path jar;
+
+    @Option(names = "--jvm-args", paramLabel = "\"ARGS\"",
+            description = "The server's JVM arguments, separated by spaces, like \"-Xmx4g\".")
+    String jvmArgs;
+
+    @Option(names = "--server-args", paramLabel = "\"ARGS\"",
+            description = "More server arguments, separated by spaces, like \"--tributary.engine.threads=2\".")
+    String serverArgs;
+
+    @Override
+    public Integer call() throws Exception {
         Map<String, Path> manifests = new LinkedHashMap<>();
-        for (String mixture : words(options.getOrDefault("mixtures", "one,k2,k4").replace(',', ' '))) {
+        for (String mixture : mixtures) {
             if (mixture.equals("none")) {
                 continue;
             }
             manifests.put(mixture, writeMixture(dir, mixture));
         }
-        if (options.containsKey("checkpoint")) {
-            Path checkpoint = Path.of(options.get("checkpoint")).toAbsolutePath();
-            manifests.put(CHECKPOINT, ManifestReader.write(dir.resolve("checkpoint.yaml"),
-                    MixtureManifest.of("checkpoint", RouterEntry.of("uniform"), checkpoint.toString())));
+        if (checkpoint != null) {
+            manifests.put(CHECKPOINT, ManifestReader.write(dir.resolve("checkpoint.yaml"), MixtureManifest.of(
+                    "checkpoint", RouterEntry.of("uniform"), checkpoint.toAbsolutePath().toString())));
         }
+        boolean longPromptGiven = spec.commandLine().getParseResult().hasMatchedOption("--long-prompt");
 
         List<String> table = new ArrayList<>();
         table.add(String.format("%-24s %8s %10s %7s %10s %10s %9s %9s %10s %6s %8s %10s %10s %6s", "mixture",
                 "clients", "tokens/s", "ratio", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "srv TTFT", "batch",
                 "step", "decode/s", "new TTFT", "probes"));
         for (Map.Entry<String, Path> mixture : manifests.entrySet()) {
-            try (BenchmarkServer server = BenchmarkServer.start(jar, mixture.getValue(), dir, jvmArgs, serverArgs)) {
+            try (BenchmarkServer server = BenchmarkServer.start(jar, mixture.getValue(), dir, words(jvmArgs),
+                    words(serverArgs))) {
                 StreamClient client = new StreamClient(server.port());
                 client.generate(PROMPT, 8); // warm up
                 double first = 0; // aggregate tokens/s of the first client count: the ratios' base
@@ -84,7 +127,7 @@ public final class ServingBenchmark {
                     first = first == 0 ? load.tokensPerSecond() : first;
                     table.add(row(mixture.getKey(), Integer.toString(n), load, load.tokensPerSecond() / first));
                 }
-                if (options.containsKey("long-prompt") || !mixture.getKey().equals(CHECKPOINT)) {
+                if (longPromptGiven || !mixture.getKey().equals(CHECKPOINT)) {
                     Load withPrefill = run(server, client, 16, 2, tokens, longPrompt(longPrompt), false);
                     table.add(row(mixture.getKey(), "16+long", withPrefill, withPrefill.tokensPerSecond() / first));
                 }
@@ -98,6 +141,7 @@ public final class ServingBenchmark {
                 + " token of short requests sent one at a time while more than one client runs (on a 16+long row: the"
                 + " long prompt's own first token, its whole chunked prefill)");
         table.forEach(System.out::println);
+        return 0;
     }
 
     /**

@@ -25,6 +25,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * What sharing a frozen CLIP tower saves: K LLaVA experts around one tower read a request's image, either each
@@ -32,21 +35,31 @@ import java.util.Random;
  * prompt prefill of all K experts (where images are encoded) for a fresh image each run. Prints a table.
  *
  * <pre>
- * java -Dai.djl.pytorch.num_threads=1 -cp server/target/tributary-server-*.jar \
- *     -Dloader.main=io.tributary.tools.bench.SharedEncoderBenchmark \
- *     org.springframework.boot.loader.launch.PropertiesLauncher [--runs 7] [--cache DIR]
+ * java -Dai.djl.pytorch.num_threads=1 -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench shared-encoder
+ *     [--runs 7] [--cache DIR]
  * </pre>
  */
-public final class SharedEncoderBenchmark {
+@Command(name = "shared-encoder", mixinStandardHelpOptions = true,
+        description = "What sharing a frozen CLIP tower saves: the prefill of K LLaVA experts reading one new image,"
+                + " each with its own tower or all through one shared tower.")
+public final class SharedEncoderBenchmark implements Callable<Integer> {
 
     /** A ViT-S/16-sized tower at 224 px (196 patches) before a small decoder: encoding dominates the prefill. */
     private static final TinyLlavaSpec SPEC = new TinyLlavaSpec(256, 2, 8, 4, 704, 2048, 224, 16, 384, 6, 6, 1536,
             256, -2, false, SafetensorsDType.F32, false);
     private static final int IMAGE_TOKEN = TinyLlavaSpec.IMAGE_TOKEN_ID;
 
-    public static void main(String[] args) throws Exception {
-        int runs = args.length >= 2 && args[0].equals("--runs") ? Integer.parseInt(args[1]) : 7;
-        Path cache = Path.of(System.getProperty("user.home"), ".cache", "tributary", "benchmark-llava-v1");
+    @Option(names = "--runs", defaultValue = "7", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Timed runs per K; the table shows medians (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--cache", defaultValue = "${sys:user.home}/.cache/tributary", paramLabel = "DIR",
+            description = "Where the LLaVA experts are written once and reused (default: ${DEFAULT-VALUE}).")
+    Path cacheRoot;
+
+    @Override
+    public Integer call() throws Exception {
+        Path cache = cacheRoot.resolve("benchmark-llava-v1");
         System.setProperty("ai.djl.offline", "true");
         ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN); // the table only
         NativeTarget.prepareInferenceThread();
@@ -97,6 +110,7 @@ public final class SharedEncoderBenchmark {
                 + 2L * SPEC.visionHidden() * SPEC.visionIntermediate()));
         System.out.printf("%nIdentity by content: hashing 4 experts' towers (~%d MB each) took %d ms in all%n",
                 towerBytes >> 20, digestMillis);
+        return 0;
     }
 
     private static List<Expert> load(Path cache, int k, VisionTowers towers) {

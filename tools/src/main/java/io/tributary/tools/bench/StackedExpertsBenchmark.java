@@ -13,6 +13,9 @@ import io.tributary.model.tiny.TinyLlamaSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Would K experts of one architecture decode faster as one stacked pass? The linear layers of a decode step of K
@@ -28,26 +31,25 @@ import java.util.List;
  * K caches) is built to match.
  *
  * <pre>
- * java -Dai.djl.pytorch.num_threads=1 -cp server/target/tributary-server-*.jar \
- *     -Dloader.main=io.tributary.tools.bench.StackedExpertsBenchmark \
- *     org.springframework.boot.loader.launch.PropertiesLauncher [--experts 4] [--runs 200]
+ * java -Dai.djl.pytorch.num_threads=1 -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench stacked-experts
+ *     [--experts 4] [--runs 200]
  * </pre>
  */
-public final class StackedExpertsBenchmark {
+@Command(name = "stacked-experts", mixinStandardHelpOptions = true,
+        description = "Would K experts of one architecture decode faster as one stacked pass? The linear layers of"
+                + " a decode step, each expert apart against all stacked.")
+public final class StackedExpertsBenchmark implements Callable<Integer> {
 
-    private StackedExpertsBenchmark() {
-    }
+    @Option(names = "--experts", defaultValue = "4", converter = PositiveInteger.class, paramLabel = "K",
+            description = "Experts decoding together (default: ${DEFAULT-VALUE}).")
+    int experts;
 
-    public static void main(String[] args) {
-        int experts = 4;
-        int runs = 200;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--experts" -> experts = Integer.parseInt(args[++i]);
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--experts K, --runs N)");
-            }
-        }
+    @Option(names = "--runs", defaultValue = "200", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Timed steps of each kind; the table shows medians (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Override
+    public Integer call() {
         NativeTarget.prepareInferenceThread();
         TinyLlamaSpec spec = TinyLlamaSpec.small();
         // Per layer, as the engine fuses them: q/k/v, o, gate/up, down.
@@ -63,7 +65,6 @@ public final class StackedExpertsBenchmark {
                 + " median of %d runs, ms%n", experts, spec.numLayers(), spec.hiddenSize(), spec.intermediateSize(),
                 runs);
         System.out.printf("%6s %12s %14s %14s %10s%n", "rows", "one expert", "K separate", "K stacked", "saved");
-        int count = experts; // for the lambdas below
         try (NDManager manager = NDManager.newBaseManager()) {
             List<NDArray[]> separate = new ArrayList<>();
             List<NDArray> stacked = new ArrayList<>();
@@ -86,12 +87,13 @@ public final class StackedExpertsBenchmark {
                     stackedInputs.add(manager.ones(new Shape(experts, rows, shape[1])));
                 }
                 double one = median(runs, () -> separateStep(manager, separate, separateInputs, 1));
-                double apart = median(runs, () -> separateStep(manager, separate, separateInputs, count));
+                double apart = median(runs, () -> separateStep(manager, separate, separateInputs, experts));
                 double together = median(runs, () -> stackedStep(manager, stacked, stackedInputs));
                 System.out.printf("%6d %12.3f %14.3f %14.3f %9.0f%%%n", rows, one, apart, together,
                         100 * (1 - together / apart));
             }
         }
+        return 0;
     }
 
     /** Each of {@code experts} experts' rows through its own weights, one linear per weight. */

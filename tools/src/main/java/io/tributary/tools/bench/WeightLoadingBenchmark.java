@@ -18,6 +18,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import tools.jackson.databind.ObjectMapper;
 
 /**
@@ -26,35 +29,31 @@ import tools.jackson.databind.ObjectMapper;
  * rounds, so both see the same machine and the ratio means something on a shared host.
  *
  * <pre>
- * --dir DIR      the checkpoint (written first if absent or incomplete)
- * --tokens N     tokens decoded per round (default 32)
- * --rounds R     rounds per mode (default 5)
+ * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench weight-loading --dir DIR [--tokens 32] [--rounds 5]
  * </pre>
  */
-public final class WeightLoadingBenchmark {
+@Command(name = "weight-loading", mixinStandardHelpOptions = true,
+        description = "Weights mapped against weights read: the load time of each, then the decoding speed of"
+                + " each in alternating rounds, on the real-shape checkpoint's decoder.")
+public final class WeightLoadingBenchmark implements Callable<Integer> {
 
     private static final int WARM_UP_TOKENS = 4;
     private static final long SEED = 1;
 
-    private WeightLoadingBenchmark() {
-    }
+    @Option(names = "--dir", required = true, paramLabel = "DIR",
+            description = "The real-shape checkpoint (written first if absent or incomplete).")
+    Path dir;
 
-    public static void main(String[] args) throws Exception {
-        Path dir = null;
-        int tokens = 32;
-        int rounds = 5;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--dir" -> dir = Path.of(args[++i]);
-                case "--tokens" -> tokens = Integer.parseInt(args[++i]);
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--dir DIR, --tokens N, --rounds R)");
-            }
-        }
-        if (dir == null || tokens < 1 || rounds < 1) {
-            throw new IllegalArgumentException("--dir is required; --tokens and --rounds must be positive");
-        }
+    @Option(names = "--tokens", defaultValue = "32", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Tokens decoded per round (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--rounds", defaultValue = "5", converter = PositiveInteger.class, paramLabel = "R",
+            description = "Rounds per mode (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Override
+    public Integer call() throws Exception {
         if (!RealShapeCheckpoint.isComplete(dir, SEED)) {
             RealShapeCheckpoint.write(dir, SEED);
         }
@@ -102,6 +101,7 @@ public final class WeightLoadingBenchmark {
         System.out.println("WeightLoadingBenchmark: the Qwen2.5-0.5B-shaped decoder of " + dir + ", float32, 1 thread, "
                 + tokens + " tokens a round, modes alternating");
         table.forEach(System.out::println);
+        return 0;
     }
 
     private static double decode(LlamaModel model, NDManager manager, int tokens) {

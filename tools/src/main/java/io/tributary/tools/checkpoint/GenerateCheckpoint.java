@@ -1,21 +1,30 @@
 package io.tributary.tools.checkpoint;
 
 import io.tributary.model.internvl.InternVlLayout;
+import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyInternVl;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
-import io.tributary.model.safetensors.SafetensorsDType;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Set;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 /**
- * Command line: writes one tiny checkpoint of any built-in family.
+ * Writes one tiny checkpoint with random weights, of any built-in family, in the real Hugging Face layout: a model
+ * to try the server or a tool on without downloading one.
  *
  * <pre>
- * GenerateCheckpoint --out DIR [--family llama|llava|internvl] [--seed N]
+ * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar tiny-checkpoint --out DIR [--family llama|llava|internvl]
+ *     [--seed N]
  *     llama:    [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--intermediate N] [--max-positions N]
  *               [--tie-embeddings] [--dtype F32|F16|BF16]
  *     llava:    [--sharp]                        (LlavaVisionText2TextModelTester sizes, llava-hf layout)
@@ -23,108 +32,101 @@ import java.util.Set;
  * </pre>
  * Defaults: family llama with {@link TinyLlamaSpec#small()}, seed 1, InternVL's original layout.
  */
-public final class GenerateCheckpoint {
+@Command(name = "tiny-checkpoint", mixinStandardHelpOptions = true,
+        description = "Write one tiny checkpoint with random weights: Llama (sizes and dtype as given), LLaVA or"
+                + " InternVL (fixed test sizes).")
+public final class GenerateCheckpoint implements Callable<Integer> {
 
-    private static final String USAGE = "usage: GenerateCheckpoint --out DIR [--family llama|llava|internvl]"
-            + " [--seed N]\n  llama:    [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--intermediate N]"
-            + " [--max-positions N] [--tie-embeddings] [--dtype F32|F16|BF16]\n  llava:    [--sharp]\n"
-            + "  internvl: [--layout original|transformers]";
-    private static final Set<String> LLAMA_ONLY = Set.of("--hidden", "--layers", "--heads", "--kv-heads",
+    private static final TinyLlamaSpec SMALL = TinyLlamaSpec.small();
+    private static final List<String> LLAMA_ONLY = List.of("--hidden", "--layers", "--heads", "--kv-heads",
             "--intermediate", "--max-positions", "--tie-embeddings", "--dtype");
 
-    private GenerateCheckpoint() {
-    }
+    @Spec
+    CommandSpec spec;
 
-    public static void main(String[] args) throws IOException {
-        try {
-            System.out.println(generate(args));
-        } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.err.println(USAGE);
-            System.exit(2);
-        }
-    }
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "The checkpoint's directory.")
+    Path out;
 
-    /**
-     * Writes the checkpoint {@code args} describe.
-     *
-     * @return a line saying what was written where
-     * @throws IllegalArgumentException naming the problem with {@code args}
-     */
-    public static String generate(String... args) throws IOException {
-        TinyLlamaSpec d = TinyLlamaSpec.small();
-        Path out = null;
-        String family = "llama";
-        String layout = "original";
-        long seed = 1;
-        int hidden = d.hiddenSize();
-        int layers = d.numLayers();
-        int heads = d.numHeads();
-        int kvHeads = d.numKvHeads();
-        int intermediate = d.intermediateSize();
-        int maxPositions = d.maxPositions();
-        boolean tied = d.tieWordEmbeddings();
-        boolean sharp = false;
-        boolean llamaFlags = false;
-        SafetensorsDType dtype = d.weightType();
-        for (int i = 0; i < args.length; i++) {
-            String flag = args[i];
-            llamaFlags |= LLAMA_ONLY.contains(flag);
-            if (flag.equals("--tie-embeddings") || flag.equals("--sharp")) {
-                tied |= flag.equals("--tie-embeddings");
-                sharp |= flag.equals("--sharp");
-                continue;
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("missing value after " + flag);
-            }
-            String value = args[++i];
-            switch (flag) {
-                case "--out" -> out = Path.of(value);
-                case "--family" -> family = value;
-                case "--layout" -> layout = value;
-                case "--seed" -> seed = Long.parseLong(value);
-                case "--hidden" -> hidden = Integer.parseInt(value);
-                case "--layers" -> layers = Integer.parseInt(value);
-                case "--heads" -> heads = Integer.parseInt(value);
-                case "--kv-heads" -> kvHeads = Integer.parseInt(value);
-                case "--intermediate" -> intermediate = Integer.parseInt(value);
-                case "--max-positions" -> maxPositions = Integer.parseInt(value);
-                case "--dtype" -> dtype = SafetensorsDType.valueOf(value);
-                default -> throw new IllegalArgumentException("unknown option " + flag);
-            }
-        }
-        if (out == null) {
-            throw new IllegalArgumentException("--out DIR is required");
-        }
-        if (llamaFlags && !family.equals("llama")) {
-            throw new IllegalArgumentException("size and dtype options apply to --family llama only");
+    @Option(names = "--family", defaultValue = "llama", paramLabel = "FAMILY",
+            description = "llama, llava or internvl (default: ${DEFAULT-VALUE}).")
+    String family;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
+            description = "The weights' seed; the same seed writes the same weights (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--hidden", paramLabel = "N", description = "Llama: hidden size (default: ${DEFAULT-VALUE}).")
+    int hidden = SMALL.hiddenSize();
+
+    @Option(names = "--layers", paramLabel = "N", description = "Llama: layers (default: ${DEFAULT-VALUE}).")
+    int layers = SMALL.numLayers();
+
+    @Option(names = "--heads", paramLabel = "N", description = "Llama: attention heads (default: ${DEFAULT-VALUE}).")
+    int heads = SMALL.numHeads();
+
+    @Option(names = "--kv-heads", paramLabel = "N",
+            description = "Llama: key-value heads, dividing --heads (default: ${DEFAULT-VALUE}).")
+    int kvHeads = SMALL.numKvHeads();
+
+    @Option(names = "--intermediate", paramLabel = "N",
+            description = "Llama: the MLP's intermediate size (default: ${DEFAULT-VALUE}).")
+    int intermediate = SMALL.intermediateSize();
+
+    @Option(names = "--max-positions", paramLabel = "N",
+            description = "Llama: max_position_embeddings (default: ${DEFAULT-VALUE}).")
+    int maxPositions = SMALL.maxPositions();
+
+    @Option(names = "--tie-embeddings", description = "Llama: tie the output head to the token embeddings.")
+    boolean tied = SMALL.tieWordEmbeddings();
+
+    @Option(names = "--dtype", paramLabel = "DTYPE",
+            description = "Llama: how weights are stored, F32, F16 or BF16 (default: ${DEFAULT-VALUE}).")
+    SafetensorsDType dtype = SMALL.weightType();
+
+    @Option(names = "--sharp", description = "LLaVA: sharper random weights, so that greedy answers differ.")
+    boolean sharp;
+
+    @Option(names = "--layout", defaultValue = "original", paramLabel = "LAYOUT",
+            description = "InternVL: original (InternVLChatModel) or transformers"
+                    + " (InternVLForConditionalGeneration) (default: ${DEFAULT-VALUE}).")
+    String layout;
+
+    @Override
+    public Integer call() throws IOException {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        if (!family.equals("llama") && LLAMA_ONLY.stream().anyMatch(parsed::hasMatchedOption)) {
+            throw new ParameterException(spec.commandLine(), "size and dtype options apply to --family llama only");
         }
         String where = " seed " + seed + " to " + out.toAbsolutePath();
-        switch (family) {
+        spec.commandLine().getOut().println(switch (family) {
             case "llama" -> {
-                TinyLlamaSpec spec = new TinyLlamaSpec(hidden, layers, heads, kvHeads, intermediate, maxPositions,
+                TinyLlamaSpec llama = new TinyLlamaSpec(hidden, layers, heads, kvHeads, intermediate, maxPositions,
                         tied, dtype);
-                TinyCheckpoints.writeLlama(out, spec, seed);
-                return "wrote Llama " + spec + where;
+                TinyCheckpoints.writeLlama(out, llama, seed);
+                yield "wrote Llama " + llama + where;
             }
             case "llava" -> {
-                TinyLlavaSpec spec = TinyLlavaSpec.forTests().withSharpWeights(sharp);
-                TinyLlava.write(out, spec, seed);
-                return "wrote LLaVA " + spec + where;
+                TinyLlavaSpec llava = TinyLlavaSpec.forTests().withSharpWeights(sharp);
+                TinyLlava.write(out, llava, seed);
+                yield "wrote LLaVA " + llava + where;
             }
             case "internvl" -> {
-                InternVlLayout keys = switch (layout) {
-                    case "original" -> InternVlLayout.ORIGINAL;
-                    case "transformers" -> InternVlLayout.TRANSFORMERS;
-                    default -> throw new IllegalArgumentException("--layout must be original or transformers, got "
-                            + layout);
-                };
-                TinyInternVl.Spec spec = TinyInternVl.Spec.forTests();
-                TinyInternVl.write(out, spec, keys, seed);
-                return "wrote InternVL (" + layout + " layout) " + spec + where;
+                TinyInternVl.Spec internVl = TinyInternVl.Spec.forTests();
+                TinyInternVl.write(out, internVl, internVlLayout(), seed);
+                yield "wrote InternVL (" + layout + " layout) " + internVl + where;
             }
-            default -> throw new IllegalArgumentException("--family must be llama, llava or internvl, got " + family);
-        }
+            default -> throw new ParameterException(spec.commandLine(),
+                    "--family must be llama, llava or internvl, got " + family);
+        });
+        return 0;
+    }
+
+    private InternVlLayout internVlLayout() {
+        return switch (layout) {
+            case "original" -> InternVlLayout.ORIGINAL;
+            case "transformers" -> InternVlLayout.TRANSFORMERS;
+            default -> throw new ParameterException(spec.commandLine(),
+                    "--layout must be original or transformers, got " + layout);
+        };
     }
 }

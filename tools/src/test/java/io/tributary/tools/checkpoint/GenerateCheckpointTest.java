@@ -1,7 +1,6 @@
 package io.tributary.tools.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
@@ -9,7 +8,7 @@ import io.tributary.model.internvl.InternVlExpert;
 import io.tributary.model.llama.LlamaExpert;
 import io.tributary.model.llava.LlavaExpert;
 import io.tributary.routing.Expert;
-import java.io.IOException;
+import io.tributary.tools.CommandRun;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -24,13 +23,15 @@ class GenerateCheckpointTest {
     Path dir;
 
     @Test
-    void generateCheckpointWritesEveryFamily() throws IOException {
-        assertThat(GenerateCheckpoint.generate("--family", "llama", "--out", dir.resolve("a").toString(),
-                "--hidden", "64", "--layers", "1", "--heads", "4", "--kv-heads", "2", "--intermediate", "96"))
-                .contains("Llama");
-        GenerateCheckpoint.generate("--family", "llava", "--out", dir.resolve("b").toString(), "--sharp");
-        GenerateCheckpoint.generate("--family", "internvl", "--out", dir.resolve("c").toString(),
-                "--layout", "transformers", "--seed", "3");
+    void writesEveryFamily() {
+        CommandRun llama = CommandRun.of("tiny-checkpoint", "--family", "llama", "--out", dir.resolve("a").toString(),
+                "--hidden", "64", "--layers", "1", "--heads", "4", "--kv-heads", "2", "--intermediate", "96");
+        assertThat(llama.code()).as(llama.err()).isZero();
+        assertThat(llama.out()).contains("wrote Llama");
+        assertThat(CommandRun.of("tiny-checkpoint", "--family", "llava", "--out", dir.resolve("b").toString(),
+                "--sharp").code()).isZero();
+        assertThat(CommandRun.of("tiny-checkpoint", "--family", "internvl", "--out", dir.resolve("c").toString(),
+                "--layout", "transformers", "--seed", "3").code()).isZero();
         for (var expected : new Object[][] {{"a", LlamaExpert.class, Optional.empty()},
                 {"b", LlavaExpert.class, Optional.of("<image>")},
                 {"c", InternVlExpert.class, Optional.of("<IMG_CONTEXT>")}}) {
@@ -40,9 +41,23 @@ class GenerateCheckpointTest {
                 assertThat(loader.imagePlaceholder(checkpoint)).isEqualTo(expected[2]);
             }
         }
-        assertThatThrownBy(() -> GenerateCheckpoint.generate("--family", "mamba", "--out", dir.toString()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("llama, llava or internvl");
-        assertThatThrownBy(() -> GenerateCheckpoint.generate("--family", "llava", "--hidden", "8", "--out",
-                dir.toString())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("llama only");
+    }
+
+    @Test
+    void anUnknownFamilyOrALlamaOptionElsewhereIsRefused() {
+        CommandRun family = CommandRun.of("tiny-checkpoint", "--family", "mamba", "--out", dir.toString());
+        assertThat(family.code()).isEqualTo(2);
+        assertThat(family.err()).contains("--family must be llama, llava or internvl, got mamba");
+
+        CommandRun llamaOnly = CommandRun.of("tiny-checkpoint", "--family", "llava", "--hidden", "8", "--out",
+                dir.toString());
+        assertThat(llamaOnly.code()).isEqualTo(2);
+        assertThat(llamaOnly.err()).contains("size and dtype options apply to --family llama only");
+
+        CommandRun layout = CommandRun.of("tiny-checkpoint", "--family", "internvl", "--layout", "hf", "--out",
+                dir.toString());
+        assertThat(layout.code()).isEqualTo(2);
+        assertThat(layout.err()).contains("--layout must be original or transformers, got hf");
+        assertThat(dir).isEmptyDirectory();
     }
 }

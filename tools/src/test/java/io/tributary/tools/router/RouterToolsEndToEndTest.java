@@ -5,6 +5,7 @@ import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.server.TributaryApplication;
 import io.tributary.server.HttpTestClient;
+import io.tributary.server.TributaryApplication;
 import io.tributary.server.mixture.ManifestReader;
 import io.tributary.server.mixture.MixtureManifest;
 import io.tributary.tools.router.DrawnImages.Kind;
