@@ -54,7 +54,8 @@ public final class Tributary {
 
     /** The whole command tree; a mistake in the arguments or the input files prints one line and exits 2. */
     public static CommandLine commandLine() {
-        return new CommandLine(Tributary.class).setExecutionExceptionHandler(new InputErrors());
+        return new CommandLine(Tributary.class).setExecutionExceptionHandler(new InputErrors())
+                .setCaseInsensitiveEnumValuesAllowed(true); // fp32, int8: as the settings are written
     }
 
     /** The version the build wrote into the jar's manifest; none when run from the classes. */

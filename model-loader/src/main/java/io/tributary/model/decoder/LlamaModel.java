@@ -16,6 +16,7 @@ import ai.djl.nn.core.Embedding;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.kernel.DenseProjection;
 import io.tributary.model.kernel.Projection;
+import io.tributary.model.kernel.SplitProjection;
 import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import java.util.ArrayList;
@@ -291,8 +292,13 @@ public final class LlamaModel {
      */
     private NDArray linear(NDArray x, Projection weight, NDArray bias) {
         RowSplit split = rowSplit;
-        return split != null && weight instanceof DenseProjection dense ? split.linear(x, dense.weight(), bias)
-                : weight.apply(x, bias);
+        if (split != null && weight instanceof DenseProjection dense) {
+            return split.linear(x, dense.weight(), bias);
+        }
+        if (split != null && weight instanceof SplitProjection halves) {
+            return split.both(x, halves, bias);
+        }
+        return weight.apply(x, bias);
     }
 
     /** Lets large matmuls run on two threads (see {@link RowSplit}); set once, before the first step. */

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.core.Linear;
+import io.tributary.model.kernel.SplitProjection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -63,6 +64,13 @@ final class RowSplit implements AutoCloseable {
         NDArray first = multiply(x, weightSlices, biasSlices, 0, perThread);
         NDArray second = partner.await();
         return first.concat(second, -1); // both halves belong to x's manager, the step's
+    }
+
+    /** A packed weight's two halves on the two threads, joined along the output features. */
+    NDArray both(NDArray x, SplitProjection halves, NDArray bias) {
+        partner.submit(() -> halves.bottom().apply(x, null));
+        NDArray top = halves.top().apply(x, null);
+        return SplitProjection.join(top, partner.await(), bias);
     }
 
     /** x times slices {@code [from, to)} of a weight, joined along the output features. */

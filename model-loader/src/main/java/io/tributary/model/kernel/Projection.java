@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDArray;
  * A weight matrix [out, in] applied as torch's {@code F.linear}: {@code x @ w^T (+ b)}. Dense weights are DJL arrays
  * in the activations' type; packed ones (bf16, int8, int4) are multiplied by ATen's kernels through {@link Kernels}.
  */
-public sealed interface Projection permits DenseProjection, PackedProjection {
+public sealed interface Projection permits DenseProjection, PackedProjection, SplitProjection {
 
     /**
      * {@code x @ w^T + bias} for activations x [N, in]; {@code bias} [out] may be null. The result [N, out] belongs

@@ -5,6 +5,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
+import io.tributary.model.Precision;
+import io.tributary.model.Quantization;
+import io.tributary.model.WeightLoading;
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderPrompt;
@@ -72,6 +76,22 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
             description = "Positions of the prompt chunk run with the decodes (default: ${DEFAULT-VALUE}).")
     int chunk;
 
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+            description = "fp32, fp16 or bf16, as tributary.engine.precision (default: ${DEFAULT-VALUE}).")
+    Precision precision;
+
+    @Option(names = "--quantization", defaultValue = "none", paramLabel = "Q",
+            description = "none, int8 or int4, as tributary.engine.quantization (default: ${DEFAULT-VALUE}).")
+    Quantization quantization;
+
+    @Option(names = "--group-size", defaultValue = "32", converter = PositiveInteger.class, paramLabel = "N",
+            description = "Input features per int4 scale (default: ${DEFAULT-VALUE}).")
+    int groupSize;
+
+    @Option(names = "--threads", defaultValue = "1", converter = PositiveInteger.class, paramLabel = "N",
+            description = "PyTorch intra-op threads, as tributary.engine.threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
     @Override
     public Integer call() throws IOException {
         Path written = null;
@@ -81,7 +101,8 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         }
         try {
             String name = checkpoint == null ? "small text expert" : checkpoint.toString();
-            run(checkpoint == null ? written : checkpoint, name, batches, steps, context, chunk);
+            LoadOptions options = new LoadOptions("cpu", precision, WeightLoading.MMAP, quantization, groupSize);
+            run(checkpoint == null ? written : checkpoint, name, options);
         } finally {
             if (written != null) {
                 try (var files = Files.walk(written)) {
@@ -92,19 +113,30 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    private static void run(Path dir, String name, List<Integer> batches, int steps, int context, int chunk)
-            throws IOException {
-        NativeTarget.setIntraOpThreads(1); // the server's default (tributary.engine.threads)
+    /** Bytes a weight element takes in the format benchmarked (scales left out). */
+    private static double bytesPerWeight(LoadOptions options) {
+        return switch (options.quantization()) {
+            case INT8 -> 1;
+            case INT4 -> 0.5;
+            case NONE -> options.precision() == Precision.FP32 ? 4 : 2;
+        };
+    }
+
+    private void run(Path dir, String name, LoadOptions options) throws IOException {
+        NativeTarget.setIntraOpThreads(threads); // the server's default is 1 (tributary.engine.threads)
         NativeTarget.prepareInferenceThread();
         LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
-        LoadOptions options = LoadOptions.cpu();
+        DataType type = NativeTarget.dataType(options);
+        String weights;
         List<String> table = new ArrayList<>();
         List<String> shapes = new ArrayList<>();
         List<String> chunks = new ArrayList<>();
         try (NDManager manager = NativeTarget.newModelManager(options, "decode-step")) {
+            WeightPacker packer = WeightPacker.of(options, manager);
+            weights = packer.isDense() ? type.toString().toLowerCase(java.util.Locale.ROOT) : packer.toString();
             LlamaModel model = LlamaModel.load(CheckpointTensors.open(dir, options.weightLoading()), config, manager,
-                    DataType.FLOAT32);
-            try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32)) {
+                    type, packer);
+            try (BatchDecoder decoder = new BatchDecoder(model, manager, type)) {
                 warmUp(decoder, config, context);
                 double firstThroughput = Double.NaN;
                 for (int batch : batches) {
@@ -123,13 +155,14 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
                     for (StepBreakdown.Linear linear : b.linears().stream().limit(SHAPES_SHOWN).toList()) {
                         shapes.add(String.format("%5d   [%d, %d] x [%d, %d]: %d calls, %.3f ms each, %.1f GB/s", batch,
                                 linear.rows(), linear.in(), linear.in(), linear.out(), linear.calls(),
-                                linear.micros() / linear.calls() / 1e3, linear.gigabytesPerSecond(Float.BYTES)));
+                                linear.micros() / linear.calls() / 1e3, linear.gigabytesPerSecond(bytesPerWeight(options))));
                     }
                 }
             }
         }
         System.out.println();
-        System.out.println("DecodeStepBenchmark: " + name + ", float32, ~" + context + " positions a sequence, median"
+        System.out.println("DecodeStepBenchmark: " + name + ", weights " + weights + ", " + threads
+                + " intra-op thread(s), ~" + context + " positions a sequence, median"
                 + " of " + steps + " steps; profiled = one more step under PyTorch's profiler (it adds a few µs an op),"
                 + " in ms; between = time between its ops (JNI dispatch, Java, waiting for the row split's second thread)");
         System.out.println("batch   step ms   tokens/s   ratio  profiled    linear  attention    other  between    ops");

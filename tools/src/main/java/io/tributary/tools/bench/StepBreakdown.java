@@ -14,7 +14,8 @@ import tools.jackson.databind.JsonNode;
  * them, which is JNI dispatch, Java code, and waiting for the row split's other thread.
  *
  * @param spanMicros    first op's start to last op's end
- * @param linearMicros  products by a weight: 2-D {@code matmul}, {@code mm}, {@code addmm}, {@code linear}
+ * @param linearMicros  products by a weight: 2-D {@code matmul}, {@code mm}, {@code addmm}, {@code linear}, and the
+ *                      packed weights' kernel methods ({@code linear_bf16}, {@code linear_int8}, {@code linear_int4})
  * @param attentionMicros products of 3-D and 4-D operands: queries by keys, probabilities by values
  * @param otherMicros   every other top-level op (norms, RoPE, softmax, cache writes, embedding, concatenation)
  * @param ops           top-level ops
@@ -23,8 +24,10 @@ import tools.jackson.databind.JsonNode;
 record StepBreakdown(double spanMicros, double linearMicros, double attentionMicros, double otherMicros, int ops,
         List<Linear> linears) {
 
+    /** The packed-weight kernels' TorchScript methods (see Kernels), each one product by a weight. */
+    private static final String INT4_PRODUCT = "linear_int4";
     private static final Set<String> PRODUCTS = Set.of("aten::matmul", "aten::mm", "aten::addmm", "aten::linear",
-            "aten::bmm");
+            "aten::bmm", "linear_bf16", "linear_int8", INT4_PRODUCT);
 
     /** Time between top-level ops. */
     double betweenMicros() {
@@ -43,7 +46,7 @@ record StepBreakdown(double spanMicros, double linearMicros, double attentionMic
     record Linear(long rows, long in, long out, int calls, double micros) {
 
         /** Weight bytes read a second, assuming each call reads its weight once. */
-        double gigabytesPerSecond(int bytesPerWeight) {
+        double gigabytesPerSecond(double bytesPerWeight) {
             return (double) in * out * bytesPerWeight * calls / micros / 1e3;
         }
     }
@@ -82,9 +85,13 @@ record StepBreakdown(double spanMicros, double linearMicros, double attentionMic
             List<long[]> shapes = tensorShapes(event.path("shape"));
             if (!PRODUCTS.contains(event.path("name").asString(""))) {
                 other += duration;
-            } else if (shapes.stream().allMatch(shape -> shape.length <= 2)) {
+            } else if (event.path("name").asString("").startsWith("linear_")
+                    || shapes.stream().allMatch(shape -> shape.length <= 2)) {
                 linear += duration;
-                double[] totals = byShape.computeIfAbsent(linearShape(shapes), shape -> new double[2]);
+                List<Long> shape = INT4_PRODUCT.equals(event.path("name").asString(""))
+                        ? List.of(shapes.get(0)[0], shapes.get(0)[1], shapes.get(1)[0]) // packed: [out, in/2]
+                        : linearShape(shapes);
+                double[] totals = byShape.computeIfAbsent(shape, key -> new double[2]);
                 totals[0]++;
                 totals[1] += duration;
             } else {
