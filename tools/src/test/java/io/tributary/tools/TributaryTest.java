@@ -42,7 +42,7 @@ class TributaryTest {
     void everyBenchmarkIsASubCommandOfBench() {
         assertThat(Tributary.commandLine().getSubcommands().get("bench").getSubcommands().keySet()).containsExactly(
                 "serving", "decode-step", "mixture", "remote-wire", "shared-encoder", "stacked-experts", "real-shape",
-                "weight-loading");
+                "weight-loading", "formats");
     }
 
     @Test

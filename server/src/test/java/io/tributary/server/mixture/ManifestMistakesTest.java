@@ -54,8 +54,8 @@ class ManifestMistakesTest {
                 arguments("name: m\nexperts: a\n", "experts", "expected a list, got the text 'a'"),
                 arguments("name: m\nexperts:\n  - a\n", "experts[0]", "expected a mapping with the keys name, path"),
                 arguments("name: m\nexperts:\n  - name: a\n    pth: a\n", "experts[0].pth",
-                        "unknown key; the known keys in experts[0] are name, path, address, tls, token_file "
-                                + "(did you mean 'path'?)"),
+                        "unknown key; the known keys in experts[0] are name, path, address, tls, token_file, "
+                                + "precision, quantization (did you mean 'path'?)"),
                 // Experts served by other processes
                 arguments("name: m\nexperts:\n  - name: a\n    path: a\n    address: a:50051\n", "experts[0].address",
                         "give either path (a checkpoint served here) or address (an expert server), not both"),

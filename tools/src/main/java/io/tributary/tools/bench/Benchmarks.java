@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         subcommands = {ServingBenchmark.class, DecodeStepBenchmark.class, MixtureBenchmark.class,
                 RemoteWireBenchmark.class, SharedEncoderBenchmark.class, StackedExpertsBenchmark.class,
-                RealShapeBenchmark.class, WeightLoadingBenchmark.class},
+                RealShapeBenchmark.class, WeightLoadingBenchmark.class, WeightFormatsBenchmark.class},
         description = "Measure serving, decoding, mixing, the wire and weight loading on this machine: each"
                 + " sub-command prints a table.")
 public final class Benchmarks {

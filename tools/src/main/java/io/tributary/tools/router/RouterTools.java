@@ -24,6 +24,7 @@ public final class RouterTools {
      * files prints one line and exits 2.
      */
     public static int run(String... args) {
-        return new CommandLine(RouterTools.class).setExecutionExceptionHandler(new InputErrors()).execute(args);
+        return new CommandLine(RouterTools.class).setExecutionExceptionHandler(new InputErrors())
+                .setCaseInsensitiveEnumValuesAllowed(true).execute(args);
     }
 }
