@@ -24,6 +24,11 @@ public interface DecoderExpert extends Expert, NativeMemory {
         return batchDecoder().kvBytesPerPosition();
     }
 
+    /** Bytes the decoder's weights take as held: dense arrays and packed ones with their scales. */
+    default long decoderWeightBytes() {
+        return batchDecoder().model().weightBytes();
+    }
+
     /** Bytes the KV cache of this expert's open sessions holds now. */
     @Override
     default long kvCacheBytes() {

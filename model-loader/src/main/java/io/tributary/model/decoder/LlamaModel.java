@@ -87,6 +87,11 @@ public final class LlamaModel {
         return config;
     }
 
+    /** Bytes the weights take as held (see {@link LlamaWeights#bytes}). */
+    public long weightBytes() {
+        return weights.bytes();
+    }
+
     /** The embedding rows of {@code tokens}: [T, H] in the weights' type, owned by {@code step}. */
     public NDArray embedTokens(int[] tokens, NDManager step) {
         NDArray ids = step.create(Arrays.stream(tokens).asLongStream().toArray());

@@ -68,7 +68,7 @@ public final class WeightPacker {
      */
     public Projection pack(NDArray weight) {
         Projection projection = packShared(weight);
-        if (projection instanceof PackedProjection) {
+        if (!(projection instanceof DenseProjection)) {
             weight.close();
         }
         return projection;

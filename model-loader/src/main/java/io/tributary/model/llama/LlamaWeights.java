@@ -46,6 +46,28 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
         return all;
     }
 
+    /**
+     * Bytes the weights take as held: every array once (a dense output projection tied to the embedding is not
+     * counted twice), packed projections with their scales.
+     */
+    public long bytes() {
+        long total = bytes(embedTokens) + bytes(norm);
+        for (Layer layer : layers) {
+            total += bytes(layer.inputLayernorm()) + bytes(layer.qkvBias()) + bytes(layer.oProjBias())
+                    + bytes(layer.postAttentionLayernorm());
+            for (Projection projection : List.of(layer.qkvProj(), layer.oProj(), layer.gateProj(), layer.upProj(),
+                    layer.downProj())) {
+                total += projection.bytes();
+            }
+        }
+        boolean shared = lmHead instanceof DenseProjection dense && dense.weight() == embedTokens;
+        return shared ? total : total + lmHead.bytes();
+    }
+
+    private static long bytes(NDArray array) {
+        return array == null ? 0 : array.getShape().size() * array.getDataType().getNumOfBytes();
+    }
+
     /** The array of a dense projection. */
     public static NDArray dense(Projection projection) {
         if (projection instanceof DenseProjection dense) {

@@ -102,6 +102,30 @@ class PackedProjectionTest {
         owner.close(); // closes the packed weight with the model's other arrays; a second close would throw in JNI
     }
 
+    @Test
+    void aLargeWeightIsHeldInTwoHalvesThatMultiplyAsTheWhole() {
+        NDManager owner = manager.newSubManager();
+        try {
+            WeightPacker packer = WeightPacker.of(new LoadOptions("cpu", io.tributary.model.Precision.FP32,
+                    io.tributary.model.WeightLoading.READ, io.tributary.model.Quantization.INT8, 32), owner);
+            int out = 2064; // over 2 MB in int8, and not a multiple of 32: the halves are 1024 and 1040 rows
+            int in = 1024;
+            float[] w = gaussian(out * in, 8, 0.05f);
+            NDArray weight = owner.create(w, new Shape(out, in));
+            Projection split = packer.pack(weight);
+            assertThat(split).isInstanceOf(SplitProjection.class);
+            assertThat(weight.isReleased()).as("the float weight is freed once packed").isTrue();
+            assertThat(split.outFeatures()).isEqualTo(out);
+            PackedProjection whole = PackedProjection.pack(kernels, PackedProjection.Format.INT8,
+                    owner.create(w, new Shape(out, in)), 32, owner);
+            NDArray x = owner.create(gaussian(2 * in, 9, 1f), new Shape(2, in));
+            NDArray bias = owner.create(gaussian(out, 10, 1f));
+            assertThat(split.apply(x, bias).toFloatArray()).containsExactly(whole.apply(x, bias).toFloatArray());
+        } finally {
+            owner.close();
+        }
+    }
+
     /** The format's rounding of w [out, in], applied to x [rows, in] rounded to bf16: y [rows, out]. */
     private static double[] reference(PackedProjection.Format format, float[] w, float[] x, int rows) {
         double[] dequantised = new double[w.length];

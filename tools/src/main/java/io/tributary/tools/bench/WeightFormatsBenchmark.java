@@ -6,6 +6,7 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.Precision;
 import io.tributary.model.Quantization;
 import io.tributary.model.WeightLoading;
+import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
@@ -70,12 +71,15 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
         Map<String, String> loaded = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, LoadOptions> format : options.entrySet()) {
-                long before = ProcessMemory.now().anonymous();
+                long before = settledAnonymousMemory();
                 long started = System.nanoTime();
                 experts.put(format.getKey(), ExpertLoader.withBuiltInFamilies().load(format.getKey(), checkpoint,
                         format.getValue()));
-                loaded.put(format.getKey(), String.format(Locale.ROOT, "%8.2f %7.1f",
-                        ProcessMemory.gb(ProcessMemory.now().anonymous() - before), (System.nanoTime() - started) / 1e9));
+                double seconds = (System.nanoTime() - started) / 1e9;
+                long held = experts.get(format.getKey()) instanceof DecoderExpert decoder
+                        ? decoder.decoderWeightBytes() : -1;
+                loaded.put(format.getKey(), String.format(Locale.ROOT, "%9.2f %8.2f %7.1f", ProcessMemory.gb(held),
+                        ProcessMemory.gb(settledAnonymousMemory() - before), seconds));
             }
             Prompt prompt = randomPrompt(experts.get("fp32"));
             Reference reference = greedy(experts.get("fp32"), prompt);
@@ -89,7 +93,7 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
             System.out.printf("%nWeightFormatsBenchmark: %s, %d-token answers after a %d-token prompt, one intra-op"
                     + " thread, large weights split over two cores; agreement and KL along fp32's greedy answer%n",
                     checkpoint, tokens, PROMPT_TOKENS);
-            System.out.println("format   held GB  load s   tokens/s (rounds)              greedy agree   mean KL");
+            System.out.println("format  weight GB  RSS+ GB  load s   tokens/s (rounds)              greedy agree   mean KL");
             for (Map.Entry<String, Expert> expert : experts.entrySet()) {
                 Agreement agreement = agreement(expert.getValue(), prompt, reference);
                 List<Double> speed = speeds.get(expert.getKey());
@@ -98,12 +102,27 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
                                 .orElseThrow(), speed.stream().map(v -> String.format(Locale.ROOT, "%.1f", v))
                                 .toList(), 100.0 * agreement.same() / tokens, agreement.meanKl());
             }
-            System.out.println("held GB: anonymous memory the load added (weights read, not mapped: the packed"
-                    + " formats keep float32 embeddings)");
+            System.out.println("weight GB: the decoder's weights as held (the packed formats keep float32"
+                    + " embeddings); RSS+ GB: anonymous memory the load added, after a collection (weights read, not"
+                    + " mapped; in one process, memory an earlier load freed may be reused or kept by the allocator)");
         } finally {
             experts.values().forEach(Expert::close);
         }
         return 0;
+    }
+
+    /**
+     * Anonymous memory once the buffers the last load read its file through are gone: they are direct buffers,
+     * freed only when a collection finds them unreachable.
+     */
+    private static long settledAnonymousMemory() {
+        System.gc();
+        try {
+            Thread.sleep(500); // the cleaner thread frees the collected buffers' native memory
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return ProcessMemory.now().anonymous();
     }
 
     private LoadOptions options(String format) {
