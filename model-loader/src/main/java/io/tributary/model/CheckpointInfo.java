@@ -1,14 +1,15 @@
 package io.tributary.model;
 
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * What a checkpoint directory says about itself before any weight is read: its architecture (to pick the family)
@@ -32,8 +33,8 @@ public record CheckpointInfo(Path directory, List<String> architectures, String 
     public static CheckpointInfo read(Path directory) {
         Path configFile = directory.resolve(CONFIG_FILE);
         if (!Files.isRegularFile(configFile)) {
-            throw new ModelLoadException(directory + ": no " + CONFIG_FILE
-                    + " (not a Hugging Face checkpoint directory)");
+            throw new ModelLoadException(
+                    directory + ": no " + CONFIG_FILE + " (not a Hugging Face checkpoint directory)");
         }
         JsonNode config = readJson(configFile);
         List<String> architectures = new ArrayList<>();
@@ -49,7 +50,8 @@ public record CheckpointInfo(Path directory, List<String> architectures, String 
         if (eos.isEmpty()) {
             addIds(config.path("text_config").path("eos_token_id"), eos);
         }
-        return new CheckpointInfo(directory, architectures, config.path("model_type").asString(""), eos);
+        return new CheckpointInfo(
+                directory, architectures, config.path("model_type").asString(""), eos);
     }
 
     private static void addIds(JsonNode node, Set<Integer> ids) {

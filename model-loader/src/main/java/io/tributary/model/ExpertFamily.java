@@ -1,6 +1,7 @@
 package io.tributary.model;
 
 import io.tributary.routing.Expert;
+
 import java.nio.file.Path;
 import java.util.Optional;
 

@@ -6,6 +6,7 @@ import io.tributary.model.llava.LlavaExpert;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.model.vision.VisionTowers;
 import io.tributary.routing.Expert;
+
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -44,10 +45,14 @@ public final class ExpertLoader {
      * ({@code null}: each expert holds its own tower).
      */
     public static ExpertLoader withBuiltInFamilies(ImageProcessorFactory images, VisionTowers towers) {
-        ExpertFamily llava = ExpertFamily.withImages((name, directory, options) -> LlavaExpert.load(name, directory,
-                options, images.forCheckpoint(directory), towers), LLAVA_IMAGE_PLACEHOLDER);
-        ExpertFamily internVl = ExpertFamily.withImages((name, directory, options) -> InternVlExpert.load(name,
-                directory, options, images.forCheckpoint(directory)), InternVlExpert.IMAGE_PLACEHOLDER);
+        ExpertFamily llava = ExpertFamily.withImages(
+                (name, directory, options) ->
+                        LlavaExpert.load(name, directory, options, images.forCheckpoint(directory), towers),
+                LLAVA_IMAGE_PLACEHOLDER);
+        ExpertFamily internVl = ExpertFamily.withImages(
+                (name, directory, options) ->
+                        InternVlExpert.load(name, directory, options, images.forCheckpoint(directory)),
+                InternVlExpert.IMAGE_PLACEHOLDER);
         Map<String, ExpertFamily> architectures = new LinkedHashMap<>();
         architectures.put("LlamaForCausalLM", LlamaExpert::load);
         architectures.put("Qwen2ForCausalLM", LlamaExpert::load);
@@ -98,9 +103,10 @@ public final class ExpertLoader {
 
     private ExpertFamily familyOf(Path directory) {
         CheckpointInfo info = inspect(directory);
-        return family(info).orElseThrow(() -> new ModelLoadException(directory + ": unsupported architecture "
-                + info.architectures() + " (model_type '" + info.modelType() + "'); supported architectures: "
-                + byArchitecture.keySet()));
+        return family(info)
+                .orElseThrow(() -> new ModelLoadException(directory + ": unsupported architecture "
+                        + info.architectures() + " (model_type '" + info.modelType() + "'); supported architectures: "
+                        + byArchitecture.keySet()));
     }
 
     private Optional<ExpertFamily> family(CheckpointInfo info) {

@@ -5,12 +5,13 @@ import io.tributary.model.image.ClipPreprocessorConfig;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.model.image.ImageProcessor;
 import io.tributary.model.internvl.InternVlConfig;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * Builds the image processor a vision-language checkpoint needs, from its directory
@@ -55,8 +56,8 @@ public interface ImageProcessorFactory {
 
     /** {@code InternVLChatModel} / {@code InternVLForConditionalGeneration}, or model_type internvl_chat / internvl. */
     static boolean isInternVl(JsonNode config) {
-        Set<String> names = Set.of("InternVLChatModel", "InternVLForConditionalGeneration", "internvl_chat",
-                "internvl");
+        Set<String> names =
+                Set.of("InternVLChatModel", "InternVLForConditionalGeneration", "internvl_chat", "internvl");
         return names.contains(config.path("architectures").path(0).asString(""))
                 || names.contains(config.path("model_type").asString(""));
     }

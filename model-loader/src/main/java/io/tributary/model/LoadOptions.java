@@ -1,6 +1,7 @@
 package io.tributary.model;
 
 import io.tributary.model.kernel.Kernels;
+
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -13,8 +14,8 @@ import java.util.regex.Pattern;
  * @param quantization  whether the decoder's linear layers are rounded to 8 or 4 bits at load
  * @param groupSize     input features per int4 scale
  */
-public record LoadOptions(String device, Precision precision, WeightLoading weightLoading, Quantization quantization,
-        int groupSize) {
+public record LoadOptions(
+        String device, Precision precision, WeightLoading weightLoading, Quantization quantization, int groupSize) {
 
     /** The int4 group size llama.cpp's Q4_0 uses. */
     public static final int DEFAULT_GROUP_SIZE = 32;

@@ -23,8 +23,7 @@ public final class NativeTarget {
      */
     private static volatile int intraOpThreads;
 
-    private NativeTarget() {
-    }
+    private NativeTarget() {}
 
     public static Device device(LoadOptions options) {
         return options.isGpu() ? Device.gpu(options.gpuIndex()) : Device.cpu();
@@ -44,14 +43,17 @@ public final class NativeTarget {
         String library = "the PyTorch library loaded (libtorch " + engine.getVersion() + " from "
                 + LibUtils.getLibtorchPath() + ")";
         if (!engine.hasCapability(StandardCapabilities.CUDA)) {
-            throw new UnsupportedDeviceException(options.device(), library + " is a CPU-only build",
-                    cudaRemedy(engine));
+            throw new UnsupportedDeviceException(
+                    options.device(), library + " is a CPU-only build", cudaRemedy(engine));
         }
         int gpus = engine.getGpuCount();
         if (options.gpuIndex() >= gpus) {
-            throw new UnsupportedDeviceException(options.device(), gpus == 0
-                    ? library + " has CUDA, but no GPU is visible to this process"
-                    : "only " + gpus + " GPU(s) are visible to this process (cuda:0 to cuda:" + (gpus - 1) + ")",
+            throw new UnsupportedDeviceException(
+                    options.device(),
+                    gpus == 0
+                            ? library + " has CUDA, but no GPU is visible to this process"
+                            : "only " + gpus + " GPU(s) are visible to this process (cuda:0 to cuda:" + (gpus - 1)
+                                    + ")",
                     "Check the NVIDIA driver (nvidia-smi) and CUDA_VISIBLE_DEVICES, or choose a visible GPU or the "
                             + "cpu device");
         }

@@ -1,8 +1,5 @@
 package io.tributary.model;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.internvl.InternVlLayout;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.tiny.TinyCheckpoints;
@@ -16,6 +13,13 @@ import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,12 +29,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Batched decoding is decoding: for every family, sequences of different lengths (with and without images) that
@@ -46,7 +47,12 @@ class BatchedDecodingTest {
     private static final int[] TOKENS = {3, 9, 5, 12, 4, 7};
 
     /** LLAMA_SPLIT: MLP weights of 2.2 MB, so they are multiplied on two cores (see RowSplit). */
-    enum Family { LLAMA, LLAMA_SPLIT, LLAVA, INTERNVL }
+    enum Family {
+        LLAMA,
+        LLAMA_SPLIT,
+        LLAVA,
+        INTERNVL
+    }
 
     @TempDir
     Path dir;
@@ -64,13 +70,17 @@ class BatchedDecodingTest {
             for (int i = 0; i < prompts.size(); i++) {
                 assertThat(batched.get(i)).as("sequence %d", i).hasSize(TOKENS[i]);
                 for (int t = 0; t < TOKENS[i]; t++) {
-                    assertThat(argmax(batched.get(i).get(t))).as("sequence %d token %d", i, t)
+                    assertThat(argmax(batched.get(i).get(t)))
+                            .as("sequence %d token %d", i, t)
                             .isEqualTo(argmax(alone.get(i).get(t)));
-                    assertThat(batched.get(i).get(t)).as("sequence %d token %d", i, t)
+                    assertThat(batched.get(i).get(t))
+                            .as("sequence %d token %d", i, t)
                             .containsExactly(alone.get(i).get(t), within(1e-4f));
                 }
             }
-            assertThat(((NativeMemory) expert).kvCacheBytes()).as("every slot freed").isZero();
+            assertThat(((NativeMemory) expert).kvCacheBytes())
+                    .as("every slot freed")
+                    .isZero();
         }
     }
 
@@ -94,7 +104,8 @@ class BatchedDecodingTest {
                     float[] expected = alone.get(t);
                     float[] actual = batched.get(i).get(t);
                     for (int v = 0; v < expected.length; v++) {
-                        assertThat(actual[v]).as("sequence %d token %d id %d", i, t, v)
+                        assertThat(actual[v])
+                                .as("sequence %d token %d id %d", i, t, v)
                                 .isCloseTo(expected[v], within(0.01f * Math.abs(expected[v]) + 0.05f));
                     }
                     if (topTwoGap(expected) > 0.3f) {
@@ -102,7 +113,9 @@ class BatchedDecodingTest {
                     }
                 }
             }
-            assertThat(((NativeMemory) expert).kvCacheBytes()).as("every slot freed").isZero();
+            assertThat(((NativeMemory) expert).kvCacheBytes())
+                    .as("every slot freed")
+                    .isZero();
         }
     }
 
@@ -199,8 +212,9 @@ class BatchedDecodingTest {
         Path checkpoint = dir.resolve(family.name().toLowerCase());
         switch (family) {
             case LLAMA -> TinyCheckpoints.writeLlama(checkpoint, TinyLlamaSpec.forTests(), 11);
-            case LLAMA_SPLIT -> TinyCheckpoints.writeLlama(checkpoint,
-                    new TinyLlamaSpec(128, 2, 4, 2, 4352, 256, false, SafetensorsDType.F32), 11);
+            case LLAMA_SPLIT ->
+                TinyCheckpoints.writeLlama(
+                        checkpoint, new TinyLlamaSpec(128, 2, 4, 2, 4352, 256, false, SafetensorsDType.F32), 11);
             case LLAVA -> TinyLlava.write(checkpoint, TinyLlavaSpec.forTests(), 11);
             case INTERNVL -> TinyInternVl.write(checkpoint, TinyInternVl.Spec.forTests(), InternVlLayout.ORIGINAL, 11);
         }

@@ -1,13 +1,8 @@
 package io.tributary.model;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tributary.model.image.ClipImageProcessor;
 import io.tributary.model.image.InternVlImageProcessor;
-import io.tributary.model.internvl.InternVlExpert;
 import io.tributary.model.internvl.InternVlLayout;
-import io.tributary.model.llama.LlamaExpert;
 import io.tributary.model.llava.LlavaExpert;
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyInternVl;
@@ -15,12 +10,15 @@ import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.routing.Expert;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The registry with its real image processors: every family loads, and says how its prompts write an image. */
 class BuiltInFamiliesTest {
@@ -52,7 +50,8 @@ class BuiltInFamiliesTest {
         Files.delete(dir.resolve("preprocessor_config.json"));
         ClipImageProcessor defaults = (ClipImageProcessor) ImageProcessorFactory.DEFAULT.forCheckpoint(dir);
         assertThat(defaults.config().shortestEdge()).isEqualTo(spec.imageSize());
-        assertThat(defaults.config().imageMean()).containsExactly(configured.config().imageMean());
+        assertThat(defaults.config().imageMean())
+                .containsExactly(configured.config().imageMean());
         try (Expert expert = loader.load("llava", dir, LoadOptions.cpu())) {
             assertThat(expert).isInstanceOf(LlavaExpert.class);
         }

@@ -1,16 +1,17 @@
 package io.tributary.model;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.routing.Expert;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ExpertLoaderTest {
 
@@ -23,10 +24,15 @@ class ExpertLoaderTest {
     void unsupportedArchitectureFailsNamingIt() throws IOException {
         TinyCheckpoints.writeLlama(dir, TinyLlamaSpec.forTests(), 1);
         Path config = dir.resolve("config.json");
-        Files.writeString(config, Files.readString(config)
-                .replace("LlamaForCausalLM", "MambaForCausalLM").replace("\"llama\"", "\"mamba\""));
-        assertThatThrownBy(() -> loader.load("m", dir, LoadOptions.cpu())).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("MambaForCausalLM").hasMessageContaining("LlamaForCausalLM")
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace("LlamaForCausalLM", "MambaForCausalLM")
+                        .replace("\"llama\"", "\"mamba\""));
+        assertThatThrownBy(() -> loader.load("m", dir, LoadOptions.cpu()))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("MambaForCausalLM")
+                .hasMessageContaining("LlamaForCausalLM")
                 .hasMessageContaining(dir.toString());
     }
 
@@ -34,8 +40,8 @@ class ExpertLoaderTest {
     void modelTypeSelectsTheFamilyWhenArchitecturesAreAbsent() throws IOException {
         TinyCheckpoints.writeLlama(dir, TinyLlamaSpec.forTests(), 1);
         Path config = dir.resolve("config.json");
-        String withoutArchitectures = Files.readString(config)
-                .replaceAll("\"architectures\" : \\[ \"LlamaForCausalLM\" \\],", "");
+        String withoutArchitectures =
+                Files.readString(config).replaceAll("\"architectures\" : \\[ \"LlamaForCausalLM\" \\],", "");
         Files.writeString(config, withoutArchitectures);
         assertThat(loader.inspect(dir).architectures()).isEmpty();
         try (Expert expert = loader.load("by-type", dir, LoadOptions.cpu())) {
@@ -54,14 +60,17 @@ class ExpertLoaderTest {
 
     @Test
     void notACheckpointDirectory() {
-        assertThatThrownBy(() -> loader.load("none", dir, LoadOptions.cpu())).isInstanceOf(ModelLoadException.class)
+        assertThatThrownBy(() -> loader.load("none", dir, LoadOptions.cpu()))
+                .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("config.json");
     }
 
     @Test
     void loadOptionsAcceptOnlyKnownDevices() {
         assertThat(LoadOptions.cpu().device()).isEqualTo("cpu");
-        assertThat(new LoadOptions("cuda:1", Precision.FP16, WeightLoading.MMAP).gpuIndex()).isEqualTo(1);
-        assertThatThrownBy(() -> new LoadOptions("tpu", Precision.FP32, WeightLoading.MMAP)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(new LoadOptions("cuda:1", Precision.FP16, WeightLoading.MMAP).gpuIndex())
+                .isEqualTo(1);
+        assertThatThrownBy(() -> new LoadOptions("tpu", Precision.FP32, WeightLoading.MMAP))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -23,11 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 public final class ContractSchemas {
 
     private static final String CONTRACT = "https://tributary.invalid/openapi.yaml";
-    private static final SchemaRegistry SCHEMAS = SchemaRegistry.withDefaultDialect(Dialects.getOpenApi30(),
-            builder -> builder.schemas(Map.of(CONTRACT, read())));
+    private static final SchemaRegistry SCHEMAS = SchemaRegistry.withDefaultDialect(
+            Dialects.getOpenApi30(), builder -> builder.schemas(Map.of(CONTRACT, read())));
 
-    private ContractSchemas() {
-    }
+    private ContractSchemas() {}
 
     /** Asserts that {@code json} is valid against the contract's {@code components.schemas.<name>}. */
     public static void assertValid(String name, JsonNode json) {
@@ -37,8 +36,8 @@ public final class ContractSchemas {
     }
 
     private static String read() {
-        try (InputStream in = ContractSchemas.class.getClassLoader()
-                .getResourceAsStream("META-INF/tributary/openapi.yaml")) {
+        try (InputStream in =
+                ContractSchemas.class.getClassLoader().getResourceAsStream("META-INF/tributary/openapi.yaml")) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

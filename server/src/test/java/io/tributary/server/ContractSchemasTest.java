@@ -10,13 +10,20 @@ class ContractSchemasTest {
 
     @Test
     void acceptsWhatTheContractDescribesAndRefusesWhatItDoesNot() {
-        ContractSchemas.assertValid("Usage", JSON.readTree("{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}"));
+        ContractSchemas.assertValid(
+                "Usage", JSON.readTree("{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}"));
         assertThatThrownBy(() -> ContractSchemas.assertValid("Usage", JSON.readTree("{\"prompt_tokens\":1}")))
                 .isInstanceOf(AssertionError.class);
-        assertThatThrownBy(() -> ContractSchemas.assertValid("ChatCompletionChunk", JSON.readTree(
-                "{\"id\":\"x\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[]}")))
-                .as("a wrong object type").isInstanceOf(AssertionError.class);
-        ContractSchemas.assertValid("ChatCompletionRequest", JSON.readTree(
-                "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}],\"stop\":\"x\"}"));
+        assertThatThrownBy(
+                        () -> ContractSchemas.assertValid(
+                                "ChatCompletionChunk",
+                                JSON.readTree(
+                                        "{\"id\":\"x\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[]}")))
+                .as("a wrong object type")
+                .isInstanceOf(AssertionError.class);
+        ContractSchemas.assertValid(
+                "ChatCompletionRequest",
+                JSON.readTree(
+                        "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}],\"stop\":\"x\"}"));
     }
 }

@@ -29,8 +29,7 @@ public final class FakeMixture {
     public static final int EOS = 63;
     public static final int MAX_TOTAL_TOKENS = 256;
 
-    private FakeMixture() {
-    }
+    private FakeMixture() {}
 
     public static ServedModel twoExperts() {
         return served(new FakeExpert("alpha", VOCABULARY, 1), new FakeExpert("beta", VOCABULARY, 2));
@@ -78,8 +77,12 @@ public final class FakeMixture {
     }
 
     public static ServedModel served(Expert... experts) {
-        Mixture mixture = new Mixture("fake-mixture", List.of(experts), new UniformRouter(),
-                new LetterDetokenizer(VOCABULARY, Set.of(EOS)), Set.of(EOS));
+        Mixture mixture = new Mixture(
+                "fake-mixture",
+                List.of(experts),
+                new UniformRouter(),
+                new LetterDetokenizer(VOCABULARY, Set.of(EOS)),
+                Set.of(EOS));
         Routers routers = new Routers(RoutingResources.none(experts.length));
         return new ServedModel(mixture, routers, new LetterPrompts(), MAX_TOTAL_TOKENS);
     }

@@ -20,7 +20,8 @@ import java.util.function.Consumer;
 public final class HttpTestClient {
 
     public static final ObjectMapper JSON = JsonMapper.builder().build();
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
 
     public HttpTestClient(int port) {
@@ -28,7 +29,10 @@ public final class HttpTestClient {
     }
 
     public HttpResponse<String> get(String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30)).build(),
+        return client.send(
+                HttpRequest.newBuilder(URI.create(base + path))
+                        .timeout(Duration.ofSeconds(30))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -36,7 +40,8 @@ public final class HttpTestClient {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
@@ -46,7 +51,8 @@ public final class HttpTestClient {
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
@@ -69,8 +75,10 @@ public final class HttpTestClient {
             String name = series.contains("{") ? series : series + "{application=\"tributary\"}";
             return body.lines()
                     .filter(line -> line.startsWith(name + " "))
-                    .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1).trim()))
-                    .findFirst().orElse(0.0);
+                    .mapToDouble(line ->
+                            Double.parseDouble(line.substring(name.length() + 1).trim()))
+                    .findFirst()
+                    .orElse(0.0);
         };
     }
 
@@ -84,10 +92,11 @@ public final class HttpTestClient {
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         HttpResponse<java.io.InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
                 if (line.startsWith("data:")) {
@@ -103,11 +112,14 @@ public final class HttpTestClient {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        HttpResponse<java.util.stream.Stream<String>> response = client.send(request,
-                HttpResponse.BodyHandlers.ofLines());
-        return response.body().filter(line -> line.startsWith("data:"))
-                .map(line -> line.substring(5).strip()).toList();
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        HttpResponse<java.util.stream.Stream<String>> response =
+                client.send(request, HttpResponse.BodyHandlers.ofLines());
+        return response.body()
+                .filter(line -> line.startsWith("data:"))
+                .map(line -> line.substring(5).strip())
+                .toList();
     }
 
     public List<JsonNode> streamAll(String path, String body) throws Exception {

@@ -1,9 +1,5 @@
 package io.tributary.server;
 
-import static io.tributary.server.HttpTestClient.json;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -11,12 +7,18 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
+import java.net.http.HttpResponse;
+
+import static io.tributary.server.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * The KV budget on real experts (the tiny text mixture): /info reports it in bytes and in positions (two experts
  * of 4 layers, 4 kv heads of 32 floats: 8 KiB a position), a request that fits is served, and one whose prompt and
  * max_new_tokens could never fit is refused with 422 before it queues.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "tributary.scheduler.kv-cache-budget=1MB")
 class KvBudgetServingTest {
 
@@ -38,16 +40,16 @@ class KvBudgetServingTest {
         assertThat(info.get("kv_cache_reserved_bytes").asLong()).isZero();
         assertThat(http.metric("tributary_kv_cache_budget_bytes")).isEqualTo(1 << 20);
 
-        HttpResponse<String> served = http.postJson("/generate",
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":20}}");
+        HttpResponse<String> served =
+                http.postJson("/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":20}}");
         assertThat(served.statusCode()).isEqualTo(200);
 
-        HttpResponse<String> refused = http.postJson("/generate",
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":500}}");
+        HttpResponse<String> refused =
+                http.postJson("/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":500}}");
         assertThat(refused.statusCode()).isEqualTo(422);
         assertThat(json(refused).get("error").asString()).contains("KV budget is 1048576 bytes");
-        HttpResponse<String> refusedStream = http.postJson("/generate_stream",
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":500}}");
+        HttpResponse<String> refusedStream =
+                http.postJson("/generate_stream", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":500}}");
         assertThat(refusedStream.statusCode()).isEqualTo(422);
     }
 }

@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * refused, and streams whose client hung up mid-way — every KV cache is freed, every KV reservation returned, and
  * the count of native arrays is back to what the weights alone hold.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "tributary.scheduler.max-running=4")
 class NativeMemoryServingTest {
 
@@ -40,7 +41,8 @@ class NativeMemoryServingTest {
     void everyRequestFreesItsNativeMemory() throws Exception {
         HttpTestClient http = new HttpTestClient(port);
         double baseline = http.metric("tributary_native_arrays");
-        double cancelledBefore = http.metric("tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}");
+        double cancelledBefore =
+                http.metric("tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}");
         assertThat(baseline).as("the weights of two experts").isPositive();
 
         ExecutorService clients = Executors.newFixedThreadPool(6);
@@ -49,10 +51,15 @@ class NativeMemoryServingTest {
             int n = i;
             requests.add(clients.submit(() -> {
                 switch (n % 4) {
-                    case 0 -> http.postJson("/generate", "{\"inputs\":\"request " + n + "\",\"parameters\":"
-                            + "{\"max_new_tokens\":40,\"do_sample\":true,\"seed\":" + n + "}}");
-                    case 1 -> http.streamAll("/generate_stream", "{\"inputs\":\"stream " + n + "\","
-                            + "\"parameters\":{\"max_new_tokens\":30}}");
+                    case 0 ->
+                        http.postJson(
+                                "/generate",
+                                "{\"inputs\":\"request " + n + "\",\"parameters\":"
+                                        + "{\"max_new_tokens\":40,\"do_sample\":true,\"seed\":" + n + "}}");
+                    case 1 ->
+                        http.streamAll(
+                                "/generate_stream",
+                                "{\"inputs\":\"stream " + n + "\"," + "\"parameters\":{\"max_new_tokens\":30}}");
                     case 2 -> hangUpAfterThreeEvents(n);
                     default -> http.postJson("/generate", "{\"inputs\":\"\"}");
                 }
@@ -69,22 +76,33 @@ class NativeMemoryServingTest {
         clients.shutdown();
 
         awaitIdle(http);
-        assertThat(sawCachesInUse).as("the gauge counts KV caches while requests run").isTrue();
-        assertThat(sawKvAllocated).as("the KV gauge shows the caches while requests run").isTrue();
+        assertThat(sawCachesInUse)
+                .as("the gauge counts KV caches while requests run")
+                .isTrue();
+        assertThat(sawKvAllocated)
+                .as("the KV gauge shows the caches while requests run")
+                .isTrue();
         assertThat(http.metric("tributary_kv_cache_budget_bytes")).isPositive();
         assertThat(http.metric("tributary_native_arrays")).isEqualTo(baseline);
-        assertThat(http.metric("tributary_kv_cache_allocated_bytes")).as("every slot cache freed").isZero();
-        assertThat(http.metric("tributary_kv_cache_reserved_bytes")).as("every KV reservation returned").isZero();
+        assertThat(http.metric("tributary_kv_cache_allocated_bytes"))
+                .as("every slot cache freed")
+                .isZero();
+        assertThat(http.metric("tributary_kv_cache_reserved_bytes"))
+                .as("every KV reservation returned")
+                .isZero();
         assertThat(http.metric("tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}")
-                - cancelledBefore).as("hung-up streams were cancelled").isEqualTo(6);
+                        - cancelledBefore)
+                .as("hung-up streams were cancelled")
+                .isEqualTo(6);
     }
 
     /** Reads three events of a long stream, then closes the connection like a client that went away. */
     private void hangUpAfterThreeEvents(int n) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate_stream"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"inputs\":\"long " + n + "\","
-                        + "\"parameters\":{\"max_new_tokens\":1500,\"stop\":[]}}")).build();
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"inputs\":\"long " + n + "\"," + "\"parameters\":{\"max_new_tokens\":1500,\"stop\":[]}}"))
+                .build();
         HttpClient client = HttpClient.newHttpClient();
         HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream body = response.body()) { // closing it early aborts the connection
@@ -107,7 +125,8 @@ class NativeMemoryServingTest {
 
     private static void awaitIdle(HttpTestClient http) throws Exception {
         for (int i = 0; i < 600; i++) {
-            if (http.metric("tributary_num_requests_running") == 0 && http.metric("tributary_num_requests_waiting") == 0) {
+            if (http.metric("tributary_num_requests_running") == 0
+                    && http.metric("tributary_num_requests_waiting") == 0) {
                 return;
             }
             Thread.sleep(50);

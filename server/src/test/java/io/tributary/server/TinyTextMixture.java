@@ -22,8 +22,7 @@ public final class TinyTextMixture {
     public static final long[] SEEDS = {20260101L, 20260202L};
     private static Path shared;
 
-    private TinyTextMixture() {
-    }
+    private TinyTextMixture() {}
 
     /** One copy for every test of this JVM that only reads it, written on first use and deleted on exit. */
     public static synchronized Path shared() {
@@ -46,13 +45,15 @@ public final class TinyTextMixture {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return ManifestReader.write(dir.resolve("mixture.yaml"), MixtureManifest.of("tiny-text",
-                MixtureManifest.RouterEntry.of("uniform"), "expert-0", "expert-1"));
+        return ManifestReader.write(
+                dir.resolve("mixture.yaml"),
+                MixtureManifest.of("tiny-text", MixtureManifest.RouterEntry.of("uniform"), "expert-0", "expert-1"));
     }
 
     private static void deleteQuietly(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         } catch (IOException ignored) {
             // a temporary directory: the OS cleans up what is left
         }

@@ -26,12 +26,15 @@ class BadInputSystemTest {
 
     @TempDir
     static Path dir;
+
     private static ServerProcess server;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll
     static void start() throws Exception {
-        server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + TinyMixtures.vision(dir, "uniform"));
+        server =
+                ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + TinyMixtures.vision(dir, "uniform"));
     }
 
     @AfterAll
@@ -60,26 +63,37 @@ class BadInputSystemTest {
 
         assertThat(get("/health").statusCode()).isEqualTo(200);
         assertThat(get("/actuator/health/readiness").body()).contains("\"UP\"");
-        HttpResponse<String> generated = send(new MalformedRequests.Case("a good request", "POST", "/generate",
-                "application/json", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":4}}"));
+        HttpResponse<String> generated = send(new MalformedRequests.Case(
+                "a good request",
+                "POST",
+                "/generate",
+                "application/json",
+                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":4}}"));
         assertThat(generated.statusCode()).isEqualTo(200);
-        assertThat(get("/actuator/prometheus").body()).as("no 5xx was counted")
+        assertThat(get("/actuator/prometheus").body())
+                .as("no 5xx was counted")
                 .doesNotContainPattern("http_server_requests_seconds_count\\{[^}]*status=\"5");
     }
 
     private HttpResponse<String> send(MalformedRequests.Case request) throws Exception {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + request.path()))
+        HttpRequest.Builder builder = HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + server.port + request.path()))
                 .timeout(Duration.ofSeconds(60));
         if (request.contentType() != null) {
             builder.header("Content-Type", request.contentType());
         }
-        builder.method(request.method(), request.body() == null ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofString(request.body()));
+        builder.method(
+                request.method(),
+                request.body() == null
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(request.body()));
         return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + path)).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + path))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -18,10 +18,10 @@ import java.time.Duration;
 final class Browser {
 
     private static final Path CHROMIUM = Path.of(System.getProperty("tributary.chromium", "/usr/bin/chromium"));
-    private static final Path CHROMEDRIVER = Path.of(System.getProperty("webdriver.chrome.driver", "/usr/bin/chromedriver"));
+    private static final Path CHROMEDRIVER =
+            Path.of(System.getProperty("webdriver.chrome.driver", "/usr/bin/chromedriver"));
 
-    private Browser() {
-    }
+    private Browser() {}
 
     /**
      * Fails in CI when the browser is missing ({@code .ci/run} installs it): a skipped browser test is not a
@@ -42,8 +42,14 @@ final class Browser {
     static ChromeDriver start() throws IOException {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 "--window-size=1280,1000",
                 "--user-data-dir=" + Files.createTempDirectory("tributary-chromium"));
         ChromeDriverService service = new ChromeDriverService.Builder()

@@ -27,6 +27,7 @@ class EcosystemClientsSystemTest {
 
     @TempDir
     static Path dir;
+
     private static ServerProcess server;
     private static JsonNode result;
 
@@ -36,10 +37,14 @@ class EcosystemClientsSystemTest {
         server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + manifest);
         Path image = Files.writeString(dir.resolve("image.txt"), pngDataUri());
         Process node = new ProcessBuilder("node", "clients.mjs", "http://localhost:" + server.port, image.toString())
-                .directory(Path.of("clients").toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .directory(Path.of("clients").toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(node.exitValue()).as("the clients failed; output: %s", output).isZero();
+        assertThat(node.exitValue())
+                .as("the clients failed; output: %s", output)
+                .isZero();
         result = new ObjectMapper().readTree(output);
     }
 

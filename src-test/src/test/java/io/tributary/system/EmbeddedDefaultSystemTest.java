@@ -48,18 +48,20 @@ class EmbeddedDefaultSystemTest {
      * last bits of a near tie, hence the tolerance.
      */
     private static final double TABLE_EXACT_MATCH = 0.905;
+
     private static final int EXPERTS = 4;
     private static final ObjectMapper JSON = JsonMapper.builder().build();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     static Path dir;
+
     static ServerProcess server;
     static List<HeldOut> heldOut;
 
     /** A test question of the synthetic task and the domain of its image. */
-    record HeldOut(EmbeddedExample question, String domain) {
-    }
+    record HeldOut(EmbeddedExample question, String domain) {}
 
     @BeforeAll
     static void start() throws Exception {
@@ -96,19 +98,24 @@ class EmbeddedDefaultSystemTest {
             HeldOut sample = heldOut.get(i);
             JsonNode answer = answers.get(i);
             correct += normalise(answer.get("generated_text").asString())
-                    .equals(normalise(sample.question().answer())) ? 1 : 0;
+                            .equals(normalise(sample.question().answer()))
+                    ? 1
+                    : 0;
             JsonNode weights = answer.at("/details/tokens/0/expert_weights");
             assertThat(weights).hasSize(EXPERTS);
             routedTo.computeIfAbsent(sample.domain(), d -> new int[EXPERTS])[argmax(weights)]++;
         }
         assertThat(heldOut).hasSize(400);
-        assertThat((double) correct / heldOut.size()).as("exact match, %d of %d", correct, heldOut.size())
+        assertThat((double) correct / heldOut.size())
+                .as("exact match, %d of %d", correct, heldOut.size())
                 .isCloseTo(TABLE_EXACT_MATCH, within(0.02));
         // The router chooses: each domain's questions go to one expert, a different one for each domain.
         List<Integer> chosen = new ArrayList<>();
         routedTo.forEach((domain, counts) -> {
             int expert = argmax(counts);
-            assertThat(counts[expert]).as("%s questions routed to expert %d", domain, expert).isGreaterThanOrEqualTo(95);
+            assertThat(counts[expert])
+                    .as("%s questions routed to expert %d", domain, expert)
+                    .isGreaterThanOrEqualTo(95);
             chosen.add(expert);
         });
         assertThat(chosen).hasSize(EXPERTS).doesNotHaveDuplicates();
@@ -117,7 +124,8 @@ class EmbeddedDefaultSystemTest {
     @Test
     void chatCompletionsReadTheImageAndShowTheRouterChoosing() throws Exception {
         EmbeddedExample question = EmbeddedExample.all().get(0); // the README's: a digit
-        ObjectNode request = JsonNodeFactory.instance.objectNode().put("max_tokens", 8).put("temperature", 0);
+        ObjectNode request =
+                JsonNodeFactory.instance.objectNode().put("max_tokens", 8).put("temperature", 0);
         ObjectNode message = request.putArray("messages").addObject().put("role", "user");
         var content = message.putArray("content");
         content.addObject().put("type", "image_url").putObject("image_url").put("url", question.image());
@@ -139,10 +147,12 @@ class EmbeddedDefaultSystemTest {
         EmbeddedExample question = EmbeddedExample.all().get(1);
         HttpRequest request = HttpRequest.newBuilder(uri("/generate_stream"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(question.generateRequest(8))).build();
+                .POST(HttpRequest.BodyPublishers.ofString(question.generateRequest(8)))
+                .build();
         List<JsonNode> events = new ArrayList<>();
         HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             for (String line; (line = reader.readLine()) != null; ) {
                 if (line.startsWith("data:")) {
                     events.add(JSON.readTree(line.substring(5)));
@@ -153,8 +163,8 @@ class EmbeddedDefaultSystemTest {
         assertThat(response.statusCode()).isEqualTo(200);
         JsonNode last = events.get(events.size() - 1);
         assertThat(events).hasSize(last.at("/details/generated_tokens").asInt());
-        assertThat(events.subList(0, events.size() - 1)).allSatisfy(e -> assertThat(e.get("generated_text").isNull())
-                .isTrue());
+        assertThat(events.subList(0, events.size() - 1))
+                .allSatisfy(e -> assertThat(e.get("generated_text").isNull()).isTrue());
         assertThat(normalise(last.get("generated_text").asString())).isEqualTo(normalise(question.answer()));
     }
 
@@ -164,9 +174,12 @@ class EmbeddedDefaultSystemTest {
         assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(200);
         post("/generate", "{\"inputs\":\"warm up\",\"parameters\":{\"max_new_tokens\":2}}");
         String metrics = get("/actuator/prometheus").body();
-        assertThat(metrics).contains("tributary_time_to_first_token_seconds_bucket",
-                "tributary_generation_tokens_total", "tributary_num_requests_running",
-                "tributary_expert_selected_tokens_total");
+        assertThat(metrics)
+                .contains(
+                        "tributary_time_to_first_token_seconds_bucket",
+                        "tributary_generation_tokens_total",
+                        "tributary_num_requests_running",
+                        "tributary_expert_selected_tokens_total");
         JsonNode info = JSON.readTree(get("/info").body());
         assertThat(info.get("experts")).hasSize(EXPERTS);
     }
@@ -180,8 +193,10 @@ class EmbeddedDefaultSystemTest {
 
     @Test
     void aCpuServerStartsWithoutGpuDetectionWarnings() throws Exception {
-        // DJL probes the CUDA runtime whatever the device; on a CPU server its warnings are noise (see CpuDeviceLogging).
-        List<String> gpuWarnings = server.log().lines()
+        // DJL probes the CUDA runtime whatever the device; on a CPU server its warnings are noise (see
+        // CpuDeviceLogging).
+        List<String> gpuWarnings = server.log()
+                .lines()
                 .filter(line -> line.contains(" WARN ") && (line.contains("GPU") || line.contains("CUDA")))
                 .toList();
         assertThat(server.log()).contains("Started TributaryApplication");
@@ -192,10 +207,25 @@ class EmbeddedDefaultSystemTest {
     private static List<HeldOut> testSplit(Path data) throws Exception {
         Path jar = Path.of(System.getProperty("tributary.server.jar"));
         Path log = Files.createTempFile("tributary-synthetic-data", ".log");
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString(), "router-tools", "synthetic-data", "-o", data.toString(), "--seed", "7",
-                "--train-per-domain", "0", "--validation-per-domain", "0", "--test-per-domain", "100")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        jar.toString(),
+                        "router-tools",
+                        "synthetic-data",
+                        "-o",
+                        data.toString(),
+                        "--seed",
+                        "7",
+                        "--train-per-domain",
+                        "0",
+                        "--validation-per-domain",
+                        "0",
+                        "--test-per-domain",
+                        "100")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
             process.destroyForcibly();
             throw new IllegalStateException("synthetic-data failed:\n" + Files.readString(log));
@@ -204,8 +234,11 @@ class EmbeddedDefaultSystemTest {
         for (JsonNode sample : JSON.readTree(data.resolve("test.json").toFile())) {
             byte[] png = Files.readAllBytes(data.resolve(sample.get("image").asString()));
             String text = sample.at("/conversations/0/value").asString().replace("<image>\n", "");
-            samples.add(new HeldOut(new EmbeddedExample("data:image/png;base64,"
-                    + Base64.getEncoder().encodeToString(png), text, sample.at("/conversations/1/value").asString()),
+            samples.add(new HeldOut(
+                    new EmbeddedExample(
+                            "data:image/png;base64," + Base64.getEncoder().encodeToString(png),
+                            text,
+                            sample.at("/conversations/1/value").asString()),
                     sample.get("domain").asString()));
         }
         return samples;
@@ -220,7 +253,9 @@ class EmbeddedDefaultSystemTest {
     /** As the evaluation compares answers: trimmed, case-insensitive, a final full stop ignored. */
     private static String normalise(String answer) {
         String trimmed = answer.strip().toLowerCase(Locale.ROOT);
-        return trimmed.endsWith(".") ? trimmed.substring(0, trimmed.length() - 1).strip() : trimmed;
+        return trimmed.endsWith(".")
+                ? trimmed.substring(0, trimmed.length() - 1).strip()
+                : trimmed;
     }
 
     private static int argmax(JsonNode weights) {
@@ -248,7 +283,11 @@ class EmbeddedDefaultSystemTest {
     }
 
     private static HttpResponse<String> post(String path, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(uri(path))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -27,11 +27,16 @@ public record EmbeddedExample(String image, String question, String answer) {
     private static final String FOLDER = "BOOT-INF/classes/embedded-default/examples/";
 
     public static List<EmbeddedExample> all() throws IOException {
-        try (ZipFile jar = new ZipFile(Path.of(System.getProperty("tributary.server.jar")).toFile())) {
+        try (ZipFile jar =
+                new ZipFile(Path.of(System.getProperty("tributary.server.jar")).toFile())) {
             List<EmbeddedExample> examples = new ArrayList<>();
             for (JsonNode example : JsonMapper.builder().build().readTree(read(jar, "examples.json"))) {
-                examples.add(new EmbeddedExample("data:image/png;base64," + Base64.getEncoder().encodeToString(
-                        read(jar, example.get("image").asString())), example.get("question").asString(),
+                examples.add(new EmbeddedExample(
+                        "data:image/png;base64,"
+                                + Base64.getEncoder()
+                                        .encodeToString(
+                                                read(jar, example.get("image").asString())),
+                        example.get("question").asString(),
                         example.get("answer").asString()));
             }
             return examples;
@@ -40,7 +45,8 @@ public record EmbeddedExample(String image, String question, String answer) {
 
     /** A TGI {@code /generate} body: the prompt in the experts' conversation format, the image in Markdown. */
     public String generateRequest(int maxNewTokens) {
-        ObjectNode request = JsonNodeFactory.instance.objectNode()
+        ObjectNode request = JsonNodeFactory.instance
+                .objectNode()
                 .put("inputs", "USER: ![](" + image + ")\n" + question + " ASSISTANT:");
         request.putObject("parameters").put("max_new_tokens", maxNewTokens).put("details", true);
         return request.toString();

@@ -49,13 +49,15 @@ import static org.assertj.core.api.Assertions.within;
 class PlaygroundBrowserSystemTest {
 
     private static final ObjectMapper JSON = JsonMapper.builder().build();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String QUESTION = "What is in the picture?";
     private static final int MAX_NEW_TOKENS = 12;
     private static final String EXAMPLE_QUESTION = "Which animal is this?";
 
     @TempDir
     static Path dir;
+
     static ServerProcess server;
     static WebDriver browser;
 
@@ -67,9 +69,9 @@ class PlaygroundBrowserSystemTest {
         Path manifest = TinyMixtures.vision(dir, "uniform");
         Path examples = Files.createDirectories(dir.resolve("examples"));
         Files.write(examples.resolve("example.png"), png(11, 32, 32));
-        Files.writeString(examples.resolve("examples.json"),
-                "[{\"image\": \"example.png\", \"question\": \"" + EXAMPLE_QUESTION
-                        + "\", \"answer\": \"cat\"}]");
+        Files.writeString(
+                examples.resolve("examples.json"),
+                "[{\"image\": \"example.png\", \"question\": \"" + EXAMPLE_QUESTION + "\", \"answer\": \"cat\"}]");
         server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + manifest);
         browser = Browser.start();
     }
@@ -109,10 +111,16 @@ class PlaygroundBrowserSystemTest {
         // The same request straight to the API, as the README writes an image for LLaVA: greedy decoding gives
         // the same tokens and weights.
         ObjectNode body = JSON.createObjectNode();
-        body.put("inputs", "USER: ![](data:image/png;base64," + Base64.getEncoder().encodeToString(png) + ")\n"
-                + QUESTION + " ASSISTANT:");
+        body.put(
+                "inputs",
+                "USER: ![](data:image/png;base64," + Base64.getEncoder().encodeToString(png) + ")\n" + QUESTION
+                        + " ASSISTANT:");
         ObjectNode parameters = body.putObject("parameters");
-        parameters.put("max_new_tokens", MAX_NEW_TOKENS).put("details", true).putObject("routing").put("mode", "posterior");
+        parameters
+                .put("max_new_tokens", MAX_NEW_TOKENS)
+                .put("details", true)
+                .putObject("routing")
+                .put("mode", "posterior");
         List<JsonNode> expected = streamTokens(body.toString());
         assertThat(expected).isNotEmpty();
 
@@ -122,8 +130,12 @@ class PlaygroundBrowserSystemTest {
         assertThat(bars).hasSize(expected.size());
         for (int i = 0; i < expected.size(); i++) {
             JsonNode token = expected.get(i);
-            double[] weights = token.get("expert_weights").valueStream().mapToDouble(JsonNode::asDouble).toArray();
-            assertThat(tokens.get(i).getDomProperty("textContent")).isEqualTo(token.get("text").asString());
+            double[] weights = token.get("expert_weights")
+                    .valueStream()
+                    .mapToDouble(JsonNode::asDouble)
+                    .toArray();
+            assertThat(tokens.get(i).getDomProperty("textContent"))
+                    .isEqualTo(token.get("text").asString());
             List<WebElement> segments = bars.get(i).findElements(By.tagName("rect"));
             assertThat(segments).hasSize(TinyMixtures.EXPERTS.size());
             for (int k = 0; k < weights.length; k++) {
@@ -139,10 +151,13 @@ class PlaygroundBrowserSystemTest {
         }
         @SuppressWarnings("unchecked")
         List<Long> counts = (List<Long>) js("return window.barCounts;");
-        assertThat(counts).as("bars after each change of the chart").isSortedAccordingTo(Long::compare)
+        assertThat(counts)
+                .as("bars after each change of the chart")
+                .isSortedAccordingTo(Long::compare)
                 .endsWith((long) expected.size());
         assertThat(counts.stream().filter(count -> count > 0).distinct().count())
-                .as("the chart grew while the answer streamed, not once at the end: %s", counts).isGreaterThan(1);
+                .as("the chart grew while the answer streamed, not once at the end: %s", counts)
+                .isGreaterThan(1);
         assertThat(browser.findElement(By.id("status")).getText()).contains(expected.size() + " tokens");
     }
 
@@ -173,29 +188,39 @@ class PlaygroundBrowserSystemTest {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
                 + "{\"url\":\"" + url + "\"}},{\"type\":\"text\",\"text\":\"" + QUESTION + "\"}]}],\"max_tokens\":6,"
                 + "\"temperature\":0,\"routing\":{\"mode\":\"fixed\",\"weights\":[3,1]}}";
-        JsonNode choice = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port
-                        + "/v1/chat/completions")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body())
-                .get("choices").get(0);
+        JsonNode choice = JSON.readTree(HTTP.send(
+                                HttpRequest.newBuilder(
+                                                URI.create("http://localhost:" + server.port + "/v1/chat/completions"))
+                                        .header("Content-Type", "application/json")
+                                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body())
+                .get("choices")
+                .get(0);
         List<WebElement> tokens = browser.findElements(By.cssSelector("#answer .token"));
         List<WebElement> bars = browser.findElements(By.cssSelector("#chart .bar"));
         assertThat(tokens).hasSize(choice.get("expert_weights").size());
         assertThat(bars).hasSize(tokens.size());
         StringBuilder shown = new StringBuilder();
         tokens.forEach(token -> shown.append(token.getDomProperty("textContent")));
-        assertThat(shown.toString()).isEqualTo(choice.get("message").get("content").asString());
+        assertThat(shown.toString())
+                .isEqualTo(choice.get("message").get("content").asString());
         for (WebElement bar : bars) {
             List<WebElement> segments = bar.findElements(By.tagName("rect"));
-            assertThat(Double.parseDouble(segments.get(0).getDomAttribute("data-weight"))).isEqualTo(0.75);
+            assertThat(Double.parseDouble(segments.get(0).getDomAttribute("data-weight")))
+                    .isEqualTo(0.75);
         }
-        assertThat(tokens).allSatisfy(token -> assertThat(token.getDomAttribute("data-expert")).isEqualTo("0"));
+        assertThat(tokens)
+                .allSatisfy(token ->
+                        assertThat(token.getDomAttribute("data-expert")).isEqualTo("0"));
     }
 
     @Test
     void anExampleTheMixtureShipsIsAskedInOneClick() throws Exception {
         openPlayground();
-        WebElement example = wait(30).until(ExpectedConditions.elementToBeClickable(
-                By.cssSelector("#example-list button")));
+        WebElement example =
+                wait(30).until(ExpectedConditions.elementToBeClickable(By.cssSelector("#example-list button")));
         assertThat(example.getText()).isEqualTo(EXAMPLE_QUESTION);
         assertThat(example.getDomAttribute("title")).isEqualTo("Expected answer: cat");
 
@@ -203,7 +228,9 @@ class PlaygroundBrowserSystemTest {
         assertThat(awaitFinished()).as(errorText()).isEqualTo("done");
 
         // It asked the example's question about the example's picture, through the checkpoints' chat template.
-        assertThat(new Select(browser.findElement(By.id("format"))).getFirstSelectedOption().getDomAttribute("value"))
+        assertThat(new Select(browser.findElement(By.id("format")))
+                        .getFirstSelectedOption()
+                        .getDomAttribute("value"))
                 .isEqualTo("chat");
         assertThat(browser.findElements(By.cssSelector("#thumbnails img"))).hasSize(1);
         String sent = browser.findElement(By.id("request-preview")).getDomProperty("textContent");
@@ -230,8 +257,12 @@ class PlaygroundBrowserSystemTest {
     void theDocsPageLinkedFromThePlaygroundShowsEveryOperationOfTheContract() throws Exception {
         JsonNode contract = YAMLMapper.builder().build().readTree(get("/openapi.yaml"));
         Set<String> documented = new HashSet<>();
-        contract.get("paths").properties().forEach(path -> path.getValue().properties().forEach(operation ->
-                documented.add(operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey())));
+        contract.get("paths")
+                .properties()
+                .forEach(path -> path.getValue()
+                        .properties()
+                        .forEach(operation ->
+                                documented.add(operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey())));
 
         openPlayground();
         browser.findElement(By.linkText("API docs")).click();
@@ -240,17 +271,23 @@ class PlaygroundBrowserSystemTest {
         assertThat(browser.getCurrentUrl()).endsWith("/docs");
         Set<String> shown = new HashSet<>();
         for (WebElement operation : browser.findElements(By.cssSelector(".opblock"))) {
-            shown.add(operation.findElement(By.cssSelector(".opblock-summary-method")).getText() + " "
-                    + operation.findElement(By.cssSelector(".opblock-summary-path")).getDomAttribute("data-path"));
+            shown.add(operation
+                            .findElement(By.cssSelector(".opblock-summary-method"))
+                            .getText() + " "
+                    + operation
+                            .findElement(By.cssSelector(".opblock-summary-path"))
+                            .getDomAttribute("data-path"));
         }
         assertThat(shown).isEqualTo(documented);
-        assertThat(browser.findElement(By.cssSelector(".info .title")).getText()).contains("Tributary");
+        assertThat(browser.findElement(By.cssSelector(".info .title")).getText())
+                .contains("Tributary");
     }
 
     private static void openPlayground() {
         browser.get("http://localhost:" + server.port + "/");
         // /info has been read once the routing modes are listed.
-        wait(30).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#routing-mode option[value=posterior]")));
+        wait(30).until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#routing-mode option[value=posterior]")));
     }
 
     private static String awaitFinished() {
@@ -287,11 +324,14 @@ class PlaygroundBrowserSystemTest {
     /** The tokens of a /generate_stream answer, in order. */
     private static List<JsonNode> streamTokens(String body) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + "/generate_stream"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         HttpResponse<java.io.InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
         assertThat(response.statusCode()).isEqualTo(200);
         List<JsonNode> tokens = new ArrayList<>();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             for (String line; (line = reader.readLine()) != null; ) {
                 if (line.startsWith("data:")) {
                     JsonNode event = JSON.readTree(line.substring(5));
@@ -304,8 +344,11 @@ class PlaygroundBrowserSystemTest {
     }
 
     private static String get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + path)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return HTTP.send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + path))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static byte[] png(int seed, int width, int height) throws Exception {

@@ -30,10 +30,12 @@ class PrometheusScrapeSystemTest {
 
     private static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
     private static final Path PROMTOOL = Path.of("/usr/bin/promtool");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     static Path dir;
+
     private static ServerProcess server;
     private static Process prometheus;
     private static int prometheusPort;
@@ -41,11 +43,16 @@ class PrometheusScrapeSystemTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assertThat(PROMETHEUS).as("Debian's prometheus package (.ci/run installs it)").isExecutable();
+        assertThat(PROMETHEUS)
+                .as("Debian's prometheus package (.ci/run installs it)")
+                .isExecutable();
         server = ServerProcess.start(dir.resolve("cache"));
-        generatedTokens = new ObjectMapper().readTree(post("/generate",
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":3,\"details\":true}}"))
-                .at("/details/generated_tokens").asInt();
+        generatedTokens = new ObjectMapper()
+                .readTree(post(
+                        "/generate",
+                        "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":3,\"details\":true}}"))
+                .at("/details/generated_tokens")
+                .asInt();
         post("/generate", "{\"inputs\":\"\"}"); // a refusal, so the error counters exist too
         Path config = Files.writeString(dir.resolve("prometheus.yml"), """
                 global:
@@ -57,9 +64,14 @@ class PrometheusScrapeSystemTest {
                       - targets: ['localhost:%d']
                 """.formatted(server.port));
         prometheusPort = freePort();
-        prometheus = new ProcessBuilder(PROMETHEUS.toString(), "--config.file=" + config,
-                "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + prometheusPort)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        prometheus = new ProcessBuilder(
+                        PROMETHEUS.toString(),
+                        "--config.file=" + config,
+                        "--storage.tsdb.path=" + dir.resolve("tsdb"),
+                        "--web.listen-address=127.0.0.1:" + prometheusPort)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("prometheus.log").toFile())
+                .start();
     }
 
     @AfterAll
@@ -75,9 +87,14 @@ class PrometheusScrapeSystemTest {
 
     @Test
     void promtoolFindsNoProblemInTheScrape() throws Exception {
-        String scrape = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port
-                + "/actuator/prometheus")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Process promtool = new ProcessBuilder(PROMTOOL.toString(), "check", "metrics").redirectErrorStream(true).start();
+        String scrape = HTTP.send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + "/actuator/prometheus"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        Process promtool = new ProcessBuilder(PROMTOOL.toString(), "check", "metrics")
+                .redirectErrorStream(true)
+                .start();
         try (var stdin = promtool.getOutputStream()) {
             stdin.write(scrape.getBytes(StandardCharsets.UTF_8));
         }
@@ -93,25 +110,34 @@ class PrometheusScrapeSystemTest {
         while (System.nanoTime() < deadline) {
             JsonNode up = query("up{job=\"tributary\"}");
             JsonNode tokens = query("tributary_generation_tokens_total");
-            if (up != null && up.size() == 1 && up.get(0).get("value").get(1).asString().equals("1")
-                    && tokens != null && tokens.size() == 1) {
-                assertThat(Double.parseDouble(tokens.get(0).get("value").get(1).asString())).isEqualTo(generatedTokens);
+            if (up != null
+                    && up.size() == 1
+                    && up.get(0).get("value").get(1).asString().equals("1")
+                    && tokens != null
+                    && tokens.size() == 1) {
+                assertThat(Double.parseDouble(tokens.get(0).get("value").get(1).asString()))
+                        .isEqualTo(generatedTokens);
                 JsonNode queue = query("tributary_request_queue_time_seconds_count");
                 assertThat(queue).isNotNull().hasSize(1);
                 return;
             }
             Thread.sleep(500);
         }
-        fail("Prometheus did not scrape the server within a minute:\n" + Files.readString(dir.resolve("prometheus.log")));
+        fail("Prometheus did not scrape the server within a minute:\n"
+                + Files.readString(dir.resolve("prometheus.log")));
     }
 
     /** The result vector of an instant query, or null while Prometheus is not answering yet. */
     private static JsonNode query(String expression) throws Exception {
         try {
-            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + prometheusPort + "/api/v1/query?query=" + java.net.URLEncoder.encode(expression,
-                    StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200 ? new ObjectMapper().readTree(response.body()).get("data").get("result")
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                    + prometheusPort + "/api/v1/query?query="
+                                    + java.net.URLEncoder.encode(expression, StandardCharsets.UTF_8)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200
+                    ? new ObjectMapper().readTree(response.body()).get("data").get("result")
                     : null;
         } catch (IOException notYetListening) {
             return null;
@@ -119,9 +145,13 @@ class PrometheusScrapeSystemTest {
     }
 
     private static String post(String path, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + path))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return HTTP.send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + path))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static int freePort() throws IOException {

@@ -35,11 +35,15 @@ final class ServerProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g",
-                "-jar", jar.toString(),
+                "-jar",
+                jar.toString(),
                 "--server.port=" + port,
                 "--tributary.cache-dir=" + cacheDir));
         command.addAll(List.of(extraArgs));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         ServerProcess server = new ServerProcess(process, log, port);
         server.awaitHealthy(Duration.ofSeconds(120));
         return server;
@@ -53,8 +57,9 @@ final class ServerProcess implements AutoCloseable {
                 throw new IllegalStateException("the server exited with " + process.exitValue() + ":\n" + log());
             }
             try {
-                HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + port + "/actuator/health/readiness")).build(),
+                HttpResponse<String> response = client.send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health/readiness"))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
                     return;

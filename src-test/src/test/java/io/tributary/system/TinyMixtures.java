@@ -18,8 +18,7 @@ public final class TinyMixtures {
 
     public static final List<String> EXPERTS = List.of("alpha", "beta");
 
-    private TinyMixtures() {
-    }
+    private TinyMixtures() {}
 
     /** Two tiny LLaVA experts and a manifest with the given router mode under {@code dir}; returns the manifest. */
     public static Path vision(Path dir, String routerMode) throws Exception {
@@ -34,8 +33,8 @@ public final class TinyMixtures {
         Path manifest = write(dir, "tiny-text", "llama", "uniform");
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path path : paths.toList()) {
-                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(
-                        Files.isDirectory(path) ? "rwxr-xr-x" : "rw-r--r--"));
+                Files.setPosixFilePermissions(
+                        path, PosixFilePermissions.fromString(Files.isDirectory(path) ? "rwxr-xr-x" : "rw-r--r--"));
             }
         }
         return manifest;
@@ -49,16 +48,30 @@ public final class TinyMixtures {
             Path log = Files.createTempFile("tributary-checkpoint", ".log");
             logs.add(log);
             generators.add(new ProcessBuilder(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                    "-jar", jar.toString(), "tiny-checkpoint", "--out", dir.resolve(EXPERTS.get(k)).toString(),
-                    "--family", family, "--seed", String.valueOf(k + 1))
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start());
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-Xmx512m",
+                            "-jar",
+                            jar.toString(),
+                            "tiny-checkpoint",
+                            "--out",
+                            dir.resolve(EXPERTS.get(k)).toString(),
+                            "--family",
+                            family,
+                            "--seed",
+                            String.valueOf(k + 1))
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start());
         }
         for (int k = 0; k < generators.size(); k++) {
             awaitSuccess(generators.get(k), "writing expert " + EXPERTS.get(k), logs.get(k));
         }
         StringBuilder manifest = new StringBuilder("name: " + name + "\nexperts:\n");
-        EXPERTS.forEach(expert -> manifest.append("  - name: ").append(expert).append("\n    path: ").append(expert)
+        EXPERTS.forEach(expert -> manifest.append("  - name: ")
+                .append(expert)
+                .append("\n    path: ")
+                .append(expert)
                 .append('\n'));
         manifest.append("router:\n  mode: ").append(routerMode).append('\n');
         return Files.writeString(dir.resolve("mixture.yaml"), manifest);

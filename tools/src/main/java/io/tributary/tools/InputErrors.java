@@ -2,11 +2,12 @@ package io.tributary.tools;
 
 import io.tributary.model.ModelLoadException;
 import io.tributary.routing.refusal.RequestRefusedException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * A command that fails on its input (a value it refuses, a file it cannot read or load) prints one line naming the
@@ -17,9 +18,11 @@ public final class InputErrors implements IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception exception, CommandLine commandLine, ParseResult parsed)
             throws Exception {
-        if (exception instanceof IllegalArgumentException || exception instanceof RequestRefusedException
+        if (exception instanceof IllegalArgumentException
+                || exception instanceof RequestRefusedException
                 || exception instanceof IOException
-                || exception instanceof UncheckedIOException || exception instanceof ModelLoadException) {
+                || exception instanceof UncheckedIOException
+                || exception instanceof ModelLoadException) {
             commandLine.getErr().println(commandLine.getCommandName() + ": " + exception.getMessage());
             return 2;
         }

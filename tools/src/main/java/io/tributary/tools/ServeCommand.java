@@ -1,18 +1,24 @@
 package io.tributary.tools;
 
 import io.tributary.server.TributaryApplication;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Unmatched;
+
+import java.util.concurrent.Callable;
 
 /**
  * Serves, as the jar does with no sub-command; named, so that the help lists it and a script can say what it means.
  * The arguments are Spring Boot's and pass to it unchanged.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true, customSynopsis = "tributary serve [-hV] [--NAME=VALUE...]",
-        description = {"Run the server (what the jar does with no sub-command).",
-                "Every further argument passes to Spring Boot unchanged:",
-                "  --server.port=9000 --tributary.mixture=mixture.yaml"})
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        customSynopsis = "tributary serve [-hV] [--NAME=VALUE...]",
+        description = {
+            "Run the server (what the jar does with no sub-command).",
+            "Every further argument passes to Spring Boot unchanged:",
+            "  --server.port=9000 --tributary.mixture=mixture.yaml"
+        })
 final class ServeCommand implements Callable<Integer> {
 
     @Unmatched

@@ -4,28 +4,33 @@ import io.tributary.server.TributaryApplication;
 import io.tributary.tools.bench.Benchmarks;
 import io.tributary.tools.checkpoint.GenerateCheckpoint;
 import io.tributary.tools.router.RouterTools;
-import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
+
+import java.util.Set;
 
 /**
  * The runnable jar's one entry point. With no sub-command it serves, so that {@code java -jar tributary.jar} and
  * {@code java -jar tributary.jar --server.port=9000} start the server as a Spring Boot jar does; a sub-command runs a
  * tool or a benchmark and the process exits with its exit code.
  */
-@Command(name = "tributary", mixinStandardHelpOptions = true, versionProvider = Tributary.Version.class,
+@Command(
+        name = "tributary",
+        mixinStandardHelpOptions = true,
+        versionProvider = Tributary.Version.class,
         subcommands = {ServeCommand.class, RouterTools.class, Benchmarks.class, GenerateCheckpoint.class},
-        description = {"Serve a decentralized mixture of expert models, or run a tool or a benchmark.",
-                "With no sub-command, or with Spring Boot's own arguments only, the jar serves:",
-                "  java -jar tributary.jar --server.port=9000"})
+        description = {
+            "Serve a decentralized mixture of expert models, or run a tool or a benchmark.",
+            "With no sub-command, or with Spring Boot's own arguments only, the jar serves:",
+            "  java -jar tributary.jar --server.port=9000"
+        })
 public final class Tributary {
 
     /** The first arguments that ask the command line itself for something rather than name a server setting. */
     private static final Set<String> OWN_OPTIONS = Set.of("--help", "--version");
 
-    private Tributary() {
-    }
+    private Tributary() {}
 
     public static void main(String[] args) {
         if (servesByDefault(args)) {
@@ -54,7 +59,8 @@ public final class Tributary {
 
     /** The whole command tree; a mistake in the arguments or the input files prints one line and exits 2. */
     public static CommandLine commandLine() {
-        return new CommandLine(Tributary.class).setExecutionExceptionHandler(new InputErrors())
+        return new CommandLine(Tributary.class)
+                .setExecutionExceptionHandler(new InputErrors())
                 .setCaseInsensitiveEnumValuesAllowed(true); // fp32, int8: as the settings are written
     }
 

@@ -1,8 +1,9 @@
 package io.tributary.tools;
 
+import picocli.CommandLine;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import picocli.CommandLine;
 
 /** One run of the jar's command line in this JVM, with what it printed through picocli's out and err. */
 public record CommandRun(int code, String out, String err) {

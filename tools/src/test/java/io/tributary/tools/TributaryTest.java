@@ -1,14 +1,15 @@
 package io.tributary.tools;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import picocli.CommandLine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The jar's command line: when it serves, and that every command in the tree answers --help. */
 class TributaryTest {
@@ -17,15 +18,27 @@ class TributaryTest {
     void servesWithNoArgumentsOrSpringBootsOwn() {
         assertThat(Tributary.servesByDefault()).isTrue();
         assertThat(Tributary.servesByDefault("--server.port=9000")).isTrue();
-        assertThat(Tributary.servesByDefault("--tributary.mixture=m.yaml", "--debug")).isTrue();
+        assertThat(Tributary.servesByDefault("--tributary.mixture=m.yaml", "--debug"))
+                .isTrue();
         assertThat(Tributary.servesByDefault("--server.port=9000", "bench")).isTrue();
     }
 
     @Test
     void aSubCommandOrAskingForHelpOrTheVersionDoesNotServe() {
-        for (String first : List.of("serve", "bench", "router-tools", "tiny-checkpoint", "--help", "-h",
-                "--version", "-V", "-x", "nonsense")) {
-            assertThat(Tributary.servesByDefault(first, "--server.port=9000")).as(first).isFalse();
+        for (String first : List.of(
+                "serve",
+                "bench",
+                "router-tools",
+                "tiny-checkpoint",
+                "--help",
+                "-h",
+                "--version",
+                "-V",
+                "-x",
+                "nonsense")) {
+            assertThat(Tributary.servesByDefault(first, "--server.port=9000"))
+                    .as(first)
+                    .isFalse();
         }
     }
 
@@ -33,16 +46,31 @@ class TributaryTest {
     void theTopLevelHelpListsEverySubCommand() {
         CommandRun run = CommandRun.of("--help");
         assertThat(run.code()).isZero();
-        assertThat(run.out()).contains("Usage: tributary", "the jar serves")
-                .containsPattern("(?m)^\\s+serve\\s").containsPattern("(?m)^\\s+router-tools\\s")
-                .containsPattern("(?m)^\\s+bench\\s").containsPattern("(?m)^\\s+tiny-checkpoint\\s");
+        assertThat(run.out())
+                .contains("Usage: tributary", "the jar serves")
+                .containsPattern("(?m)^\\s+serve\\s")
+                .containsPattern("(?m)^\\s+router-tools\\s")
+                .containsPattern("(?m)^\\s+bench\\s")
+                .containsPattern("(?m)^\\s+tiny-checkpoint\\s");
     }
 
     @Test
     void everyBenchmarkIsASubCommandOfBench() {
-        assertThat(Tributary.commandLine().getSubcommands().get("bench").getSubcommands().keySet()).containsExactly(
-                "serving", "decode-step", "mixture", "remote-wire", "shared-encoder", "stacked-experts", "real-shape",
-                "weight-loading", "formats");
+        assertThat(Tributary.commandLine()
+                        .getSubcommands()
+                        .get("bench")
+                        .getSubcommands()
+                        .keySet())
+                .containsExactly(
+                        "serving",
+                        "decode-step",
+                        "mixture",
+                        "remote-wire",
+                        "shared-encoder",
+                        "stacked-experts",
+                        "real-shape",
+                        "weight-loading",
+                        "formats");
     }
 
     @Test
@@ -56,13 +84,20 @@ class TributaryTest {
     Stream<DynamicTest> everyCommandAnswersHelp() {
         List<List<String>> paths = new ArrayList<>();
         collect(Tributary.commandLine(), List.of(), paths);
-        assertThat(paths).contains(List.of("serve"), List.of("tiny-checkpoint"), List.of("bench", "decode-step"),
-                List.of("bench", "weight-loading"), List.of("router-tools", "reproduce"),
-                List.of("router-tools", "fit-router", "temperature"));
+        assertThat(paths)
+                .contains(
+                        List.of("serve"),
+                        List.of("tiny-checkpoint"),
+                        List.of("bench", "decode-step"),
+                        List.of("bench", "weight-loading"),
+                        List.of("router-tools", "reproduce"),
+                        List.of("router-tools", "fit-router", "temperature"));
         return paths.stream().map(path -> {
-            String name = String.join(" ", Stream.concat(Stream.of("tributary"), path.stream()).toList());
+            String name = String.join(
+                    " ", Stream.concat(Stream.of("tributary"), path.stream()).toList());
             return DynamicTest.dynamicTest(name, () -> {
-                String[] args = Stream.concat(path.stream(), Stream.of("--help")).toArray(String[]::new);
+                String[] args =
+                        Stream.concat(path.stream(), Stream.of("--help")).toArray(String[]::new);
                 CommandRun run = CommandRun.of(args);
                 assertThat(run.code()).as(run.err()).isZero();
                 assertThat(run.out()).startsWith("Usage: " + name);
@@ -75,7 +110,8 @@ class TributaryTest {
      * here, before it is run: serve would take an unknown --help for Spring Boot's and start the server.
      */
     private static void collect(CommandLine command, List<String> path, List<List<String>> paths) {
-        assertThat(command.getCommandSpec().optionsMap()).as("tributary " + String.join(" ", path))
+        assertThat(command.getCommandSpec().optionsMap())
+                .as("tributary " + String.join(" ", path))
                 .containsKeys("--help", "--version");
         paths.add(path);
         command.getSubcommands().forEach((name, sub) -> {

@@ -7,6 +7,7 @@ import io.tributary.model.ModelLoadException;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.safetensors.SafetensorsCheckpoint;
 import io.tributary.model.safetensors.TensorInfo;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -95,7 +96,8 @@ public final class CheckpointTensors {
 
     /** "'key' in file": how messages name a tensor. */
     public String describe(String canonical) {
-        return find(canonical).map(info -> "'" + info.name() + "' in " + info.file())
+        return find(canonical)
+                .map(info -> "'" + info.name() + "' in " + info.file())
                 .orElse("'" + originalName(canonical) + "' in " + checkpoint.directory());
     }
 
@@ -109,14 +111,15 @@ public final class CheckpointTensors {
      */
     public void validate(Map<String, long[]> expected, Predicate<String> ignored, String family) {
         List<String> problems = new ArrayList<>();
-        expected.forEach((name, shape) -> find(name).ifPresentOrElse(
-                info -> {
-                    if (!Arrays.equals(info.shape(), shape)) {
-                        problems.add("tensor '" + info.name() + "' in " + info.file() + " has shape "
-                                + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(shape));
-                    }
-                },
-                () -> problems.add("tensor '" + originalName(name) + "' is missing from " + directory())));
+        expected.forEach((name, shape) -> find(name)
+                .ifPresentOrElse(
+                        info -> {
+                            if (!Arrays.equals(info.shape(), shape)) {
+                                problems.add("tensor '" + info.name() + "' in " + info.file() + " has shape "
+                                        + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(shape));
+                            }
+                        },
+                        () -> problems.add("tensor '" + originalName(name) + "' is missing from " + directory())));
         for (String name : names()) {
             if (!expected.containsKey(name) && !ignored.test(name)) {
                 TensorInfo info = find(name).orElseThrow();
@@ -124,8 +127,8 @@ public final class CheckpointTensors {
             }
         }
         if (!problems.isEmpty()) {
-            throw new ModelLoadException(family + " checkpoint " + directory()
-                    + " does not match its config.json: " + String.join("; ", problems));
+            throw new ModelLoadException(family + " checkpoint " + directory() + " does not match its config.json: "
+                    + String.join("; ", problems));
         }
     }
 
@@ -158,9 +161,11 @@ public final class CheckpointTensors {
             throw e;
         } catch (RuntimeException e) {
             TensorInfo first = checkpoint.info(originals.get(0));
-            throw new ModelLoadException(first.file() + ": cannot load tensor" + (originals.size() > 1 ? "s " : " ")
-                    + originals.stream().map(o -> "'" + o + "'").collect(Collectors.joining(", ")) + ": "
-                    + e.getMessage(), e);
+            throw new ModelLoadException(
+                    first.file() + ": cannot load tensor" + (originals.size() > 1 ? "s " : " ")
+                            + originals.stream().map(o -> "'" + o + "'").collect(Collectors.joining(", ")) + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 }

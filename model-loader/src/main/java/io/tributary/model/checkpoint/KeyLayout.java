@@ -19,17 +19,15 @@ import java.util.Set;
  */
 public enum KeyLayout {
     PLAIN(List.of()),
-    LEGACY_MULTIMODAL(List.of(
-            new Rename("language_model.model.", "model."),
-            new Rename("language_model.lm_head.", "lm_head."))),
+    LEGACY_MULTIMODAL(
+            List.of(new Rename("language_model.model.", "model."), new Rename("language_model.lm_head.", "lm_head."))),
     NESTED_MULTIMODAL(List.of(
             new Rename("model.language_model.", "model."),
             new Rename("model.vision_tower.", "vision_tower."),
             new Rename("model.multi_modal_projector.", "multi_modal_projector.")));
 
     /** One prefix rewrite: {@code original + rest} is canonical {@code canonical + rest}. */
-    record Rename(String original, String canonical) {
-    }
+    record Rename(String original, String canonical) {}
 
     private final List<Rename> renames;
 
@@ -40,19 +38,24 @@ public enum KeyLayout {
     /** The layout a set of keys is written in: the one whose distinctive prefixes occur, else plain. */
     static KeyLayout detect(Set<String> keys) {
         boolean legacy = keys.stream().anyMatch(k -> k.startsWith("language_model."));
-        boolean nested = keys.stream().anyMatch(k -> k.startsWith("model.language_model.")
-                || k.startsWith("model.vision_tower.") || k.startsWith("model.multi_modal_projector."));
+        boolean nested = keys.stream()
+                .anyMatch(k -> k.startsWith("model.language_model.")
+                        || k.startsWith("model.vision_tower.")
+                        || k.startsWith("model.multi_modal_projector."));
         if (legacy && nested) {
-            throw new IllegalArgumentException("keys mix the legacy 'language_model.*' and the nested"
-                    + " 'model.language_model.*' layouts");
+            throw new IllegalArgumentException(
+                    "keys mix the legacy 'language_model.*' and the nested" + " 'model.language_model.*' layouts");
         }
         return legacy ? LEGACY_MULTIMODAL : nested ? NESTED_MULTIMODAL : PLAIN;
     }
 
     /** The canonical spelling of {@code original}; keys no rule matches are canonical already. */
     String canonical(String original) {
-        return renames.stream().filter(r -> original.startsWith(r.original())).findFirst()
-                .map(r -> r.canonical() + original.substring(r.original().length())).orElse(original);
+        return renames.stream()
+                .filter(r -> original.startsWith(r.original()))
+                .findFirst()
+                .map(r -> r.canonical() + original.substring(r.original().length()))
+                .orElse(original);
     }
 
     /**
@@ -60,7 +63,10 @@ public enum KeyLayout {
      * multimodal layout are the language model's.
      */
     String spell(String canonical) {
-        Optional<Rename> rename = renames.stream().filter(r -> canonical.startsWith(r.canonical())).findFirst();
-        return rename.map(r -> r.original() + canonical.substring(r.canonical().length())).orElse(canonical);
+        Optional<Rename> rename = renames.stream()
+                .filter(r -> canonical.startsWith(r.canonical()))
+                .findFirst();
+        return rename.map(r -> r.original() + canonical.substring(r.canonical().length()))
+                .orElse(canonical);
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +21,7 @@ import java.util.stream.Stream;
  */
 public final class WeightExport {
 
-    private WeightExport() {
-    }
+    private WeightExport() {}
 
     /**
      * Writes a checkpoint directory: {@code tensors} as {@code model.safetensors}, beside a copy of every other file

@@ -6,8 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 /** Load-time rewrites of checkpoint weights that save work on every step. */
 public final class WeightFusion {
 
-    private WeightFusion() {
-    }
+    private WeightFusion() {}
 
     /**
      * Multiplies the first {@code rows} rows of {@code fused} in place, which must own its memory (a

@@ -27,8 +27,8 @@ public record ClipVisionConfig(
                     + " is not a multiple of num_attention_heads " + numAttentionHeads);
         }
         if (imageSize % patchSize != 0) {
-            throw new IllegalArgumentException("image_size " + imageSize + " is not a multiple of patch_size "
-                    + patchSize);
+            throw new IllegalArgumentException(
+                    "image_size " + imageSize + " is not a multiple of patch_size " + patchSize);
         }
     }
 
@@ -49,8 +49,17 @@ public record ClipVisionConfig(
 
     /** A CLIPModel's {@code visual_projection} is sized by its top-level {@code projection_dim}. */
     public ClipVisionConfig withProjectionDim(int dim) {
-        return new ClipVisionConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numChannels,
-                imageSize, patchSize, hiddenAct, layerNormEps, dim);
+        return new ClipVisionConfig(
+                hiddenSize,
+                intermediateSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                numChannels,
+                imageSize,
+                patchSize,
+                hiddenAct,
+                layerNormEps,
+                dim);
     }
 
     /**

@@ -1,19 +1,20 @@
 package io.tributary.model.clip;
 
-import static io.tributary.model.checkpoint.WeightExport.splitRows;
-import static io.tributary.model.checkpoint.WeightExport.tensor;
-import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+
+import static io.tributary.model.checkpoint.WeightExport.splitRows;
+import static io.tributary.model.checkpoint.WeightExport.tensor;
+import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
 
 /**
  * Loads {@link ClipVisionWeights} by canonical key name: {@code <prefix>vision_model.*} and, when present,
@@ -22,8 +23,7 @@ import java.util.function.Predicate;
  */
 final class ClipVisionLoader {
 
-    private ClipVisionLoader() {
-    }
+    private ClipVisionLoader() {}
 
     static String projectionKey(String prefix) {
         return prefix + "visual_projection.weight";
@@ -40,8 +40,8 @@ final class ClipVisionLoader {
         String p = prefix + "vision_model.";
         Map<String, long[]> shapes = new LinkedHashMap<>();
         shapes.put(p + "embeddings.class_embedding", new long[] {e});
-        shapes.put(p + "embeddings.patch_embedding.weight",
-                new long[] {e, c.numChannels(), c.patchSize(), c.patchSize()});
+        shapes.put(
+                p + "embeddings.patch_embedding.weight", new long[] {e, c.numChannels(), c.patchSize(), c.patchSize()});
         shapes.put(p + "embeddings.position_embedding.weight", new long[] {c.numPositions(), e});
         shapes.put(p + "pre_layrnorm.weight", new long[] {e});
         shapes.put(p + "pre_layrnorm.bias", new long[] {e});
@@ -68,8 +68,13 @@ final class ClipVisionLoader {
         return shapes;
     }
 
-    static ClipVisionWeights load(CheckpointTensors tensors, ClipVisionConfig c, String prefix, NDManager manager,
-            DataType dataType, boolean withProjection) {
+    static ClipVisionWeights load(
+            CheckpointTensors tensors,
+            ClipVisionConfig c,
+            String prefix,
+            NDManager manager,
+            DataType dataType,
+            boolean withProjection) {
         Loader load = new Loader(tensors, manager, dataType);
         String p = prefix + "vision_model.";
         float scale = (float) (1 / Math.sqrt(c.headDim()));
@@ -92,8 +97,13 @@ final class ClipVisionLoader {
         // Views of the loaded arrays, which stay open in the manager: they may alias the mapped file.
         NDArray patch = load.get(p + "embeddings.patch_embedding.weight").reshape(c.hiddenSize(), c.patchValues());
         NDArray cls = load.get(p + "embeddings.class_embedding").reshape(1, c.hiddenSize());
-        return new ClipVisionWeights(patch, cls, load.get(p + "embeddings.position_embedding.weight"),
-                load.norm(p + "pre_layrnorm."), layers, load.norm(p + "post_layernorm."),
+        return new ClipVisionWeights(
+                patch,
+                cls,
+                load.get(p + "embeddings.position_embedding.weight"),
+                load.norm(p + "pre_layrnorm."),
+                layers,
+                load.norm(p + "post_layernorm."),
                 withProjection && tensors.contains(projectionKey(prefix)) ? load.get(projectionKey(prefix)) : null);
     }
 
@@ -107,8 +117,13 @@ final class ClipVisionLoader {
         float scale = (float) (1 / Math.sqrt(c.headDim()));
         List<Tensor> tensors = new ArrayList<>();
         tensors.add(tensor(p + "embeddings.class_embedding", w.classEmbedding(), e));
-        tensors.add(tensor(p + "embeddings.patch_embedding.weight", w.patchEmbedding(),
-                e, c.numChannels(), c.patchSize(), c.patchSize()));
+        tensors.add(tensor(
+                p + "embeddings.patch_embedding.weight",
+                w.patchEmbedding(),
+                e,
+                c.numChannels(),
+                c.patchSize(),
+                c.patchSize()));
         tensors.add(tensor(p + "embeddings.position_embedding.weight", w.positionEmbedding()));
         addNorm(tensors, p + "pre_layrnorm.", w.preLayrnorm());
         for (int i = 0; i < w.layers().size(); i++) {
@@ -117,10 +132,16 @@ final class ClipVisionLoader {
             String attn = l + "self_attn.";
             addNorm(tensors, l + "layer_norm1.", layer.layerNorm1());
             long[] rows = {e, e, e};
-            tensors.addAll(splitRows(layer.qkvProj(), List.of(attn + "q_proj.weight", attn + "k_proj.weight",
-                    attn + "v_proj.weight"), rows, scale));
-            tensors.addAll(splitRows(layer.qkvBias(), List.of(attn + "q_proj.bias", attn + "k_proj.bias",
-                    attn + "v_proj.bias"), rows, scale));
+            tensors.addAll(splitRows(
+                    layer.qkvProj(),
+                    List.of(attn + "q_proj.weight", attn + "k_proj.weight", attn + "v_proj.weight"),
+                    rows,
+                    scale));
+            tensors.addAll(splitRows(
+                    layer.qkvBias(),
+                    List.of(attn + "q_proj.bias", attn + "k_proj.bias", attn + "v_proj.bias"),
+                    rows,
+                    scale));
             tensors.add(tensor(attn + "out_proj.weight", layer.outProj()));
             tensors.add(tensor(attn + "out_proj.bias", layer.outBias()));
             addNorm(tensors, l + "layer_norm2.", layer.layerNorm2());
@@ -148,8 +169,8 @@ final class ClipVisionLoader {
 
         /** {@code q_proj}, {@code k_proj}, {@code v_proj} stacked, the q rows scaled by {@code scale}. */
         NDArray qkv(String attention, String suffix, long queryRows, float scale) {
-            List<String> names = List.of(attention + "q_proj." + suffix, attention + "k_proj." + suffix,
-                    attention + "v_proj." + suffix);
+            List<String> names = List.of(
+                    attention + "q_proj." + suffix, attention + "k_proj." + suffix, attention + "v_proj." + suffix);
             return scaleLeadingRows(tensors.loadRows(names, manager, dataType), queryRows, scale);
         }
 

@@ -13,6 +13,7 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,10 +42,10 @@ public final class ClipVisionModel {
     }
 
     /** Canonical names and shapes under {@code prefix}; {@code visual_projection} only if the checkpoint has it. */
-    public static Map<String, long[]> expectedShapes(CheckpointTensors tensors, ClipVisionConfig config,
-            String prefix) {
-        return ClipVisionLoader.expectedShapes(config, prefix,
-                tensors.contains(ClipVisionLoader.projectionKey(prefix)));
+    public static Map<String, long[]> expectedShapes(
+            CheckpointTensors tensors, ClipVisionConfig config, String prefix) {
+        return ClipVisionLoader.expectedShapes(
+                config, prefix, tensors.contains(ClipVisionLoader.projectionKey(prefix)));
     }
 
     /** Where a CLIP checkpoint keeps the projection into the image-text embedding space (no bias). */
@@ -62,20 +63,20 @@ public final class ClipVisionModel {
     }
 
     /** Loads the tower's weights (already validated) into {@code manager}, which owns them. */
-    public static ClipVisionModel load(CheckpointTensors tensors, ClipVisionConfig config, String prefix,
-            NDManager manager, DataType dataType) {
-        return new ClipVisionModel(config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, true),
-                dataType);
+    public static ClipVisionModel load(
+            CheckpointTensors tensors, ClipVisionConfig config, String prefix, NDManager manager, DataType dataType) {
+        return new ClipVisionModel(
+                config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, true), dataType);
     }
 
     /**
      * Loads the tower proper, without {@code visual_projection} even if the checkpoint has one: what a shared tower
      * holds, since LLaVA's towers have no projection and a router keeps its own (see {@code vision.VisionTowers}).
      */
-    public static ClipVisionModel loadTower(CheckpointTensors tensors, ClipVisionConfig config, String prefix,
-            NDManager manager, DataType dataType) {
-        return new ClipVisionModel(config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, false),
-                dataType);
+    public static ClipVisionModel loadTower(
+            CheckpointTensors tensors, ClipVisionConfig config, String prefix, NDManager manager, DataType dataType) {
+        return new ClipVisionModel(
+                config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, false), dataType);
     }
 
     public ClipVisionConfig config() {
@@ -138,8 +139,8 @@ public final class ClipVisionModel {
      */
     public List<NDArray> hiddenStates(NDArray pixels, int last) {
         if (last < 0 || last > config.numHiddenLayers()) {
-            throw new IllegalArgumentException("hidden state " + last + " of a tower with "
-                    + config.numHiddenLayers() + " layers");
+            throw new IllegalArgumentException(
+                    "hidden state " + last + " of a tower with " + config.numHiddenLayers() + " layers");
         }
         return NativeTarget.onAllCores(() -> runLayers(pixels, last)); // compute-bound: worth both cores
     }
@@ -183,12 +184,15 @@ public final class ClipVisionModel {
         int side = config.patchesPerSide();
         int p = config.patchSize();
         // [B, C, side*P, side*P] -> [B, side, side, C, P, P]: each patch flattened in the kernel's (c, y, x) order.
-        NDArray patches = pixels.reshape(batch, c, side, p, side, p).transpose(0, 2, 4, 1, 3, 5)
+        NDArray patches = pixels.reshape(batch, c, side, p, side, p)
+                .transpose(0, 2, 4, 1, 3, 5)
                 .reshape(batch, (long) side * side, config.patchValues());
         NDArray patchEmbeds = linear(patches, weights.patchEmbedding(), null); // [B, N, E]
         // A view of the class embedding owned by this step, so the ops on it do not land in the weights' manager.
-        NDArray cls = weights.classEmbedding().get(patchEmbeds.getManager(), new NDIndex(":"))
-                .reshape(1, 1, config.hiddenSize()).broadcast(new Shape(batch, 1, config.hiddenSize()));
+        NDArray cls = weights.classEmbedding()
+                .get(patchEmbeds.getManager(), new NDIndex(":"))
+                .reshape(1, 1, config.hiddenSize())
+                .broadcast(new Shape(batch, 1, config.hiddenSize()));
         NDArray tokens = NDArrays.concat(new NDList(cls, patchEmbeds), 1);
         return tokens.add(weights.positionEmbedding());
     }
@@ -200,7 +204,8 @@ public final class ClipVisionModel {
         int heads = config.numAttentionHeads();
         // [B, L, 3E] -> [B, 3 * heads, L, D]: q heads, then k heads, then v heads.
         NDArray qkv = linear(h, layer.qkvProj(), layer.qkvBias())
-                .reshape(batch, length, 3L * heads, config.headDim()).transpose(0, 2, 1, 3);
+                .reshape(batch, length, 3L * heads, config.headDim())
+                .transpose(0, 2, 1, 3);
         NDList parts = qkv.split(3, 1);
         // q already carries the 1/sqrt(D) scale (folded in at load).
         NDArray scores = parts.get(0).matMul(parts.get(1).transpose(0, 1, 3, 2)); // [B, heads, L, L]
@@ -211,13 +216,13 @@ public final class ClipVisionModel {
 
     /** fc2(act(fc1(h))). */
     private NDArray mlp(NDArray h, ClipVisionWeights.Layer layer) {
-        return linear(config.hiddenAct().apply(linear(h, layer.fc1(), layer.fc1Bias())), layer.fc2(),
-                layer.fc2Bias());
+        return linear(config.hiddenAct().apply(linear(h, layer.fc1(), layer.fc1Bias())), layer.fc2(), layer.fc2Bias());
     }
 
     private NDArray layerNorm(NDArray x, ClipVisionWeights.Norm norm) {
-        return LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), norm.weight(), norm.bias(),
-                (float) config.layerNormEps()).singletonOrThrow();
+        return LayerNorm.layerNorm(
+                        x, new Shape(config.hiddenSize()), norm.weight(), norm.bias(), (float) config.layerNormEps())
+                .singletonOrThrow();
     }
 
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {

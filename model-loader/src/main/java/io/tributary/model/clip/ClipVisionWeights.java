@@ -1,6 +1,7 @@
 package io.tributary.model.clip;
 
 import ai.djl.ndarray.NDArray;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,8 +19,14 @@ import java.util.List;
  * @param visualProjection  {@code visual_projection.weight} [projection_dim, E], no bias; null when the checkpoint
  *                          is a bare vision model (LLaVA's tower)
  */
-public record ClipVisionWeights(NDArray patchEmbedding, NDArray classEmbedding, NDArray positionEmbedding,
-        Norm preLayrnorm, List<Layer> layers, Norm postLayernorm, NDArray visualProjection) {
+public record ClipVisionWeights(
+        NDArray patchEmbedding,
+        NDArray classEmbedding,
+        NDArray positionEmbedding,
+        Norm preLayrnorm,
+        List<Layer> layers,
+        Norm postLayernorm,
+        NDArray visualProjection) {
 
     public ClipVisionWeights {
         layers = List.copyOf(layers);
@@ -30,19 +37,28 @@ public record ClipVisionWeights(NDArray patchEmbedding, NDArray classEmbedding, 
      * before {@code last}), once: the parameters a trainer updates in place. The others receive no gradient.
      */
     List<NDArray> parameters(int last) {
-        List<NDArray> all = new ArrayList<>(List.of(patchEmbedding, classEmbedding, positionEmbedding,
-                preLayrnorm.weight(), preLayrnorm.bias()));
+        List<NDArray> all = new ArrayList<>(
+                List.of(patchEmbedding, classEmbedding, positionEmbedding, preLayrnorm.weight(), preLayrnorm.bias()));
         for (Layer l : layers.subList(0, last)) {
-            all.addAll(List.of(l.layerNorm1().weight(), l.layerNorm1().bias(), l.qkvProj(), l.qkvBias(),
-                    l.outProj(), l.outBias(), l.layerNorm2().weight(), l.layerNorm2().bias(), l.fc1(), l.fc1Bias(),
-                    l.fc2(), l.fc2Bias()));
+            all.addAll(List.of(
+                    l.layerNorm1().weight(),
+                    l.layerNorm1().bias(),
+                    l.qkvProj(),
+                    l.qkvBias(),
+                    l.outProj(),
+                    l.outBias(),
+                    l.layerNorm2().weight(),
+                    l.layerNorm2().bias(),
+                    l.fc1(),
+                    l.fc1Bias(),
+                    l.fc2(),
+                    l.fc2Bias()));
         }
         return all;
     }
 
     /** A LayerNorm's scale and shift, both [E]. */
-    public record Norm(NDArray weight, NDArray bias) {
-    }
+    public record Norm(NDArray weight, NDArray bias) {}
 
     /**
      * One pre-norm encoder layer.
@@ -58,7 +74,15 @@ public record ClipVisionWeights(NDArray patchEmbedding, NDArray classEmbedding, 
      * @param fc2        {@code mlp.fc2.weight} [E, I]
      * @param fc2Bias    {@code mlp.fc2.bias} [E]
      */
-    public record Layer(Norm layerNorm1, NDArray qkvProj, NDArray qkvBias, NDArray outProj, NDArray outBias,
-            Norm layerNorm2, NDArray fc1, NDArray fc1Bias, NDArray fc2, NDArray fc2Bias) {
-    }
+    public record Layer(
+            Norm layerNorm1,
+            NDArray qkvProj,
+            NDArray qkvBias,
+            NDArray outProj,
+            NDArray outBias,
+            Norm layerNorm2,
+            NDArray fc1,
+            NDArray fc1Bias,
+            NDArray fc2,
+            NDArray fc2Bias) {}
 }

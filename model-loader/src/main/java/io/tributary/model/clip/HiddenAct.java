@@ -42,8 +42,9 @@ public enum HiddenAct {
         return switch (this) {
             case QUICK_GELU -> x.mul(Activation.sigmoid(x.mul(step.create(1.702f))));
             // Written out with erf rather than trusting an engine's gelu default, which may be the tanh form.
-            case GELU -> x.mul(x.mul(step.create((float) SQRT_HALF)).erf().add(step.create(1f)))
-                    .mul(step.create(0.5f));
+            case GELU ->
+                x.mul(x.mul(step.create((float) SQRT_HALF)).erf().add(step.create(1f)))
+                        .mul(step.create(0.5f));
         };
     }
 }

@@ -10,10 +10,11 @@ import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.checkpoint.WeightExport;
 import io.tributary.model.image.PixelValues;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * A CLIP vision checkpoint with its projection ({@code CLIPVisionModelWithProjection}) opened for training: the
@@ -35,7 +36,8 @@ public final class TrainableClip implements AutoCloseable {
     public static TrainableClip open(Path directory) {
         ClipVisionConfig config;
         try {
-            config = ClipVisionConfig.fromJson(new ObjectMapper().readTree(directory.resolve("config.json").toFile()));
+            config = ClipVisionConfig.fromJson(
+                    new ObjectMapper().readTree(directory.resolve("config.json").toFile()));
         } catch (RuntimeException e) {
             throw new ModelLoadException(directory + ": config.json: " + e.getMessage(), e);
         }
@@ -43,12 +45,12 @@ public final class TrainableClip implements AutoCloseable {
         if (!tensors.contains(ClipVisionModel.projectionKey(""))) {
             throw new ModelLoadException(directory + ": no visual_projection.weight to train");
         }
-        tensors.validate(ClipVisionModel.expectedShapes(tensors, config, ""), ClipVisionModel.ignoredTensors(""),
-                "CLIP");
+        tensors.validate(
+                ClipVisionModel.expectedShapes(tensors, config, ""), ClipVisionModel.ignoredTensors(""), "CLIP");
         NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu(), "encoder-training");
         try {
-            return new TrainableClip(directory, manager,
-                    ClipVisionModel.load(tensors, config, "", manager, DataType.FLOAT32));
+            return new TrainableClip(
+                    directory, manager, ClipVisionModel.load(tensors, config, "", manager, DataType.FLOAT32));
         } catch (RuntimeException e) {
             manager.close();
             throw e;

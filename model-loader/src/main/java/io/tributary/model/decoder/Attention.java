@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.tributary.model.llama.LlamaConfig;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,20 +33,24 @@ final class Attention {
         StepLayout layout = inputs.layout();
         List<NDArray> parts = new ArrayList<>(layout.chunks().size() + 1);
         if (layout.decodeRows() > 0) {
-            NDArray decodeQueries = layout.chunks().isEmpty() ? q : q.get(new NDIndex().addSliceDim(0, layout.decodeRows()));
+            NDArray decodeQueries =
+                    layout.chunks().isEmpty() ? q : q.get(new NDIndex().addSliceDim(0, layout.decodeRows()));
             parts.add(decodeAttention(decodeQueries, layerIndex, inputs, cache, scope));
         }
         if (inputs.chunkGroup() != null) {
-            NDArray chunkQueries = layout.decodeRows() == 0 ? q
-                    : q.get(new NDIndex().addSliceDim(layout.decodeRows(), layout.rows()));
+            NDArray chunkQueries =
+                    layout.decodeRows() == 0 ? q : q.get(new NDIndex().addSliceDim(layout.decodeRows(), layout.rows()));
             parts.add(groupedChunkAttention(chunkQueries, layerIndex, inputs, cache, scope));
         }
         for (int c = 0; inputs.chunkGroup() == null && c < layout.chunks().size(); c++) {
             StepLayout.Chunk chunk = layout.chunks().get(c);
-            NDArray chunkQueries = layout.rows() == chunk.sequence().length() ? q
-                    : q.get(new NDIndex().addSliceDim(chunk.row(), chunk.row() + chunk.sequence().length()));
-            parts.add(chunkAttention(chunkQueries, chunk.sequence(), inputs.chunkMasks().get(c), layerIndex, cache,
-                    scope));
+            NDArray chunkQueries = layout.rows() == chunk.sequence().length()
+                    ? q
+                    : q.get(new NDIndex()
+                            .addSliceDim(
+                                    chunk.row(), chunk.row() + chunk.sequence().length()));
+            parts.add(chunkAttention(
+                    chunkQueries, chunk.sequence(), inputs.chunkMasks().get(c), layerIndex, cache, scope));
         }
         return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
     }
@@ -70,7 +75,7 @@ final class Attention {
             scattered.set(new NDIndex("{}", inputs.decodeSlotOffsets()), queries);
             queries = scattered;
         }
-        NDArray keys = cache.keys(layerIndex, from, to, context, scope);     // [R, K, S, D]
+        NDArray keys = cache.keys(layerIndex, from, to, context, scope); // [R, K, S, D]
         NDArray values = cache.values(layerIndex, from, to, context, scope); // [R, K, S, D]
         NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)); // [R, K, G, S]
         if (inputs.decodeMask() != null) {
@@ -88,8 +93,8 @@ final class Attention {
      * slots' keys gathered to [C, K, S, D], with a causal mask per chunk; the padding rows are dropped again.
      * Output [Nc, Q*D].
      */
-    private NDArray groupedChunkAttention(NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache,
-            NDManager scope) {
+    private NDArray groupedChunkAttention(
+            NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache, NDManager scope) {
         StepLayout layout = inputs.layout();
         StepInputs.ChunkGroup group = inputs.chunkGroup();
         int chunks = layout.chunks().size();
@@ -100,23 +105,26 @@ final class Attention {
         int dim = config.headDim();
         NDArray padded = scope.zeros(new Shape(chunks, longest, config.numAttentionHeads(), dim), q.getDataType());
         padded.set(group.places(), q);
-        NDArray queries = padded.reshape(chunks, longest, kvHeads, perKv, dim).transpose(0, 2, 3, 1, 4)
+        NDArray queries = padded.reshape(chunks, longest, kvHeads, perKv, dim)
+                .transpose(0, 2, 3, 1, 4)
                 .reshape(chunks, kvHeads, (long) perKv * longest, dim); // rows g*L + t, as the mask
-        NDArray keys = cache.keysOfSlots(layerIndex, group.slots(), context, scope).transpose(0, 1, 3, 2);
+        NDArray keys =
+                cache.keysOfSlots(layerIndex, group.slots(), context, scope).transpose(0, 1, 3, 2);
         NDArray values = cache.valuesOfSlots(layerIndex, group.slots(), context, scope);
         NDArray attended = queries.matMul(keys).add(group.mask()).softmax(-1).matMul(values); // [C, K, G*L, D]
-        NDArray byRow = attended.reshape(chunks, kvHeads, perKv, longest, dim).transpose(0, 3, 1, 2, 4)
+        NDArray byRow = attended.reshape(chunks, kvHeads, perKv, longest, dim)
+                .transpose(0, 3, 1, 2, 4)
                 .reshape(chunks, longest, (long) config.numAttentionHeads() * dim);
         return byRow.get(group.places());
     }
 
     /** One chunk of T positions of one sequence: queries [T, Q, D] against its slot's keys. Output [T, Q*D]. */
-    private NDArray chunkAttention(NDArray q, StepLayout.Sequence chunk, NDArray mask, int layerIndex,
-            SlotKvCache cache, NDManager scope) {
+    private NDArray chunkAttention(
+            NDArray q, StepLayout.Sequence chunk, NDArray mask, int layerIndex, SlotKvCache cache, NDManager scope) {
         int length = chunk.length();
         int context = chunk.start() + length;
         NDArray keys = cache.keys(layerIndex, chunk.slot(), context, scope).transpose(0, 2, 1); // [K, D, S]
-        NDArray values = cache.values(layerIndex, chunk.slot(), context, scope);                // [K, S, D]
+        NDArray values = cache.values(layerIndex, chunk.slot(), context, scope); // [K, S, D]
         NDArray scores = groupByKeyValueHead(q, length).matMul(keys).add(mask); // [K, G*T, S]
         NDArray attended = scores.softmax(-1).matMul(values); // [K, G*T, D]
         return ungroup(attended, length);
@@ -136,6 +144,7 @@ final class Attention {
     private NDArray ungroup(NDArray context, int length) {
         long width = (long) config.numAttentionHeads() * config.headDim();
         return context.reshape(config.numKeyValueHeads(), config.queriesPerKeyValueHead(), length, config.headDim())
-                .transpose(2, 0, 1, 3).reshape(length, width);
+                .transpose(2, 0, 1, 3)
+                .reshape(length, width);
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import io.tributary.model.NativeTarget;
 import io.tributary.routing.BatchEntry;
 import io.tributary.routing.ExpertBatch;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -128,7 +129,8 @@ public final class BatchDecoder implements AutoCloseable {
                 BatchEntry entry = entries.get(i);
                 DecoderSession session = (DecoderSession) entry.session();
                 NDArray rows = entry.scorePrompt()
-                        ? hidden.get(new NDIndex().addSliceDim(row, row + entry.positions())) : null;
+                        ? hidden.get(new NDIndex().addSliceDim(row, row + entry.positions()))
+                        : null;
                 session.scorePrompt(rows);
                 session.advance(entry.positions(), logProbs[i]);
                 row += entry.positions();

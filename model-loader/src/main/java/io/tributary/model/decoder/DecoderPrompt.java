@@ -2,6 +2,7 @@ package io.tributary.model.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+
 import java.util.Arrays;
 import java.util.Objects;
 

@@ -1,13 +1,14 @@
 package io.tributary.model.decoder;
 
-import io.tributary.model.llama.LlamaConfig;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import io.tributary.model.llama.LlamaConfig;
 import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
+
 import java.util.Arrays;
 
 /**
@@ -25,13 +26,13 @@ public final class DecoderSession implements ExpertSession {
     private final BatchDecoder decoder;
     private final NDManager manager;
     private final int slot;
-    private DecoderPrompt prompt;      // null once every prompt position is cached
-    private int promptRun;             // prompt positions already cached
-    private NDArray promptEmbeddings;  // [L, H], an image prompt's input embeddings while it is prefilled
+    private DecoderPrompt prompt; // null once every prompt position is cached
+    private int promptRun; // prompt positions already cached
+    private NDArray promptEmbeddings; // [L, H], an image prompt's input embeddings while it is prefilled
     private int[] pending = new int[0]; // tokens appended but not yet run through the model
-    private int cached;                 // positions in the KV cache
+    private int cached; // positions in the KV cache
     private float[] logProbs;
-    private Boolean scoring;           // set by the first prompt chunk: whether every chunk is scored
+    private Boolean scoring; // set by the first prompt chunk: whether every chunk is scored
     private double promptLogLikelihood;
     private float[] promptTokenLogProbs; // per prompt position, NaN where nothing is predicted
     private boolean closed;
@@ -86,12 +87,12 @@ public final class DecoderSession implements ExpertSession {
         checkOpen();
         LlamaConfig config = decoder.model().config();
         if (tokenId < 0 || tokenId >= config.vocabSize()) {
-            throw new IllegalArgumentException("token id " + tokenId + " is outside the vocabulary of "
-                    + config.vocabSize());
+            throw new IllegalArgumentException(
+                    "token id " + tokenId + " is outside the vocabulary of " + config.vocabSize());
         }
         if (length() >= config.maxPositionEmbeddings()) {
-            throw new IllegalStateException("context is full: max_position_embeddings is "
-                    + config.maxPositionEmbeddings());
+            throw new IllegalStateException(
+                    "context is full: max_position_embeddings is " + config.maxPositionEmbeddings());
         }
         pending = Arrays.copyOf(pending, pending.length + 1);
         pending[pending.length - 1] = tokenId;

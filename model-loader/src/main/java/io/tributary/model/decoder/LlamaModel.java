@@ -1,8 +1,5 @@
 package io.tributary.model.decoder;
 
-import io.tributary.model.llama.LlamaConfig;
-import io.tributary.model.llama.LlamaWeights;
-import io.tributary.model.llama.LlamaWeightsLoader;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -18,7 +15,11 @@ import io.tributary.model.kernel.DenseProjection;
 import io.tributary.model.kernel.Projection;
 import io.tributary.model.kernel.SplitProjection;
 import io.tributary.model.kernel.WeightPacker;
+import io.tributary.model.llama.LlamaConfig;
+import io.tributary.model.llama.LlamaWeights;
+import io.tributary.model.llama.LlamaWeightsLoader;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -70,14 +71,13 @@ public final class LlamaModel {
     }
 
     /** Loads the decoder's weights (already validated) into {@code manager}, which owns them, as they are stored. */
-    public static LlamaModel load(CheckpointTensors tensors, LlamaConfig config, NDManager manager,
-            DataType dataType) {
+    public static LlamaModel load(CheckpointTensors tensors, LlamaConfig config, NDManager manager, DataType dataType) {
         return load(tensors, config, manager, dataType, WeightPacker.dense());
     }
 
     /** As above, the linear layers packed as {@code packer} says (bf16, int8, int4, or dense). */
-    public static LlamaModel load(CheckpointTensors tensors, LlamaConfig config, NDManager manager,
-            DataType dataType, WeightPacker packer) {
+    public static LlamaModel load(
+            CheckpointTensors tensors, LlamaConfig config, NDManager manager, DataType dataType, WeightPacker packer) {
         boolean tied = LlamaWeightsLoader.tied(tensors, config);
         LlamaWeights weights = LlamaWeightsLoader.load(tensors, config, tied, manager, dataType, packer);
         return new LlamaModel(config, weights, new RotaryEmbedding(config, manager, dataType), manager);
@@ -95,7 +95,8 @@ public final class LlamaModel {
     /** The embedding rows of {@code tokens}: [T, H] in the weights' type, owned by {@code step}. */
     public NDArray embedTokens(int[] tokens, NDManager step) {
         NDArray ids = step.create(Arrays.stream(tokens).asLongStream().toArray());
-        return Embedding.embedding(ids, weights.embedTokens(), SparseFormat.DENSE).singletonOrThrow();
+        return Embedding.embedding(ids, weights.embedTokens(), SparseFormat.DENSE)
+                .singletonOrThrow();
     }
 
     /**
@@ -106,8 +107,8 @@ public final class LlamaModel {
      * @return [N, H] the residual stream after the last layer (before the final norm)
      */
     NDArray hiddenStates(NDArray x, StepLayout layout, SlotKvCache cache, NDManager step) {
-        StepInputs inputs = StepInputs.of(layout, rope, config.queriesPerKeyValueHead(),
-                weights.norm().getDataType(), step);
+        StepInputs inputs = StepInputs.of(
+                layout, rope, config.queriesPerKeyValueHead(), weights.norm().getDataType(), step);
         // Decoder layers: pre-norm attention, then pre-norm SwiGLU MLP, each added back to the residual.
         for (int i = 0; i < weights.layers().size(); i++) {
             LlamaWeights.Layer layer = weights.layers().get(i);
@@ -162,8 +163,10 @@ public final class LlamaModel {
             NDArray x = sequences.size() == 1 ? sequences.get(0) : NDArrays.concat(new NDList(sequences), 0);
             NDArray hidden = hiddenStates(x, layout, cache, step);
             long[] picked = picks.stream().mapToLong(Long::longValue).toArray();
-            NDArray logProbs = logProbsOfRows(hidden, rows.stream().mapToLong(Long::longValue).toArray());
-            return logProbs.gather(step.create(picked, new Shape(picked.length, 1)), 1).reshape(picked.length);
+            NDArray logProbs = logProbsOfRows(
+                    hidden, rows.stream().mapToLong(Long::longValue).toArray());
+            return logProbs.gather(step.create(picked, new Shape(picked.length, 1)), 1)
+                    .reshape(picked.length);
         }
     }
 
@@ -216,7 +219,8 @@ public final class LlamaModel {
             float[] picked;
             try (NDManager chunk = hidden.getManager().newSubManager()) { // frees each chunk's [rows, V] arrays
                 NDArray logProbs = logProbs(hidden.get(chunk, new NDIndex().addSliceDim(from, to))); // [rows, V]
-                picked = logProbs.gather(chunk.create(picks, new Shape(to - from, 1)), 1).toFloatArray();
+                picked = logProbs.gather(chunk.create(picks, new Shape(to - from, 1)), 1)
+                        .toFloatArray();
             }
             for (int r = from; r < to; r++) {
                 if (scored[r]) {
@@ -258,14 +262,19 @@ public final class LlamaModel {
      * queries and keys, every row's key and value cached, then {@link Attention} over the cache, and the output
      * projection.
      */
-    private NDArray attention(NDArray h, LlamaWeights.Layer layer, int layerIndex, StepInputs inputs,
-            SlotKvCache cache, NDManager scope) {
+    private NDArray attention(
+            NDArray h,
+            LlamaWeights.Layer layer,
+            int layerIndex,
+            StepInputs inputs,
+            SlotKvCache cache,
+            NDManager scope) {
         StepLayout layout = inputs.layout();
         int rows = layout.rows();
         int queryHeads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
-        NDArray qkv = linear(h, layer.qkvProj(), layer.qkvBias())
-                .reshape(rows, queryHeads + 2 * kvHeads, config.headDim());
+        NDArray qkv =
+                linear(h, layer.qkvProj(), layer.qkvBias()).reshape(rows, queryHeads + 2 * kvHeads, config.headDim());
         // Rotate queries and keys together: they sit side by side in the fused projection.
         NDList qkAndV = qkv.split(new long[] {queryHeads + kvHeads}, 1);
         NDList qAndK = RotaryEmbedding.apply(qkAndV.get(0), inputs.rotations()).split(new long[] {queryHeads}, 1);

@@ -1,11 +1,11 @@
 package io.tributary.model.decoder;
 
-import io.tributary.model.llama.LlamaConfig;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.tributary.model.llama.LlamaConfig;
 
 /**
  * Rotary position embeddings in transformers' half-split convention: dimension i of a head pairs with dimension
@@ -18,7 +18,7 @@ final class RotaryEmbedding {
     private final NDArray cos; // [maxPositions, 1, headDim]: cos(p * invFreq[i mod headDim/2])
     private final NDArray sin; // [maxPositions, 1, headDim]
     private final NDArray rotateHalf; // [headDim, headDim]: x @ rotateHalf == cat(-x2, x1)
-    private final NDArray identity;   // [headDim, headDim]
+    private final NDArray identity; // [headDim, headDim]
 
     RotaryEmbedding(LlamaConfig config, NDManager manager, DataType dataType) {
         int positions = config.maxPositionEmbeddings();
@@ -38,7 +38,7 @@ final class RotaryEmbedding {
         float[] rotation = new float[dim * dim];
         for (int i = 0; i < half; i++) {
             rotation[(i + half) * dim + i] = -1f; // output i      <- -x[i + half]
-            rotation[i * dim + i + half] = 1f;    // output i+half <-  x[i]
+            rotation[i * dim + i + half] = 1f; // output i+half <-  x[i]
         }
         Shape tableShape = new Shape(positions, 1, dim);
         this.cos = table(manager, cosTable, tableShape, dataType);

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.core.Linear;
 import io.tributary.model.kernel.SplitProjection;
+
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;

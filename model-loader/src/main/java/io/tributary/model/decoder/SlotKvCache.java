@@ -1,11 +1,12 @@
 package io.tributary.model.decoder;
 
-import io.tributary.model.llama.LlamaConfig;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.tributary.model.llama.LlamaConfig;
+
 import java.util.BitSet;
 
 /**
@@ -33,8 +34,8 @@ final class SlotKvCache implements AutoCloseable {
     private final int layers;
     private final BitSet used = new BitSet();
     private NDManager manager; // owns the arrays below; null while no slot is in use
-    private NDArray[] keys;    // per layer [slots, kvHeads, capacity, headDim]
-    private NDArray[] values;  // per layer [slots, kvHeads, capacity, headDim]
+    private NDArray[] keys; // per layer [slots, kvHeads, capacity, headDim]
+    private NDArray[] values; // per layer [slots, kvHeads, capacity, headDim]
     private int slots;
     private int capacity;
 
@@ -80,8 +81,8 @@ final class SlotKvCache implements AutoCloseable {
     /** Makes room for slots {@code [0, slotCount)} holding {@code positions} positions each. */
     void ensure(int slotCount, int positions) {
         if (positions > maxPositions) {
-            throw new IllegalStateException("context of " + positions + " positions exceeds max_position_embeddings "
-                    + maxPositions);
+            throw new IllegalStateException(
+                    "context of " + positions + " positions exceeds max_position_embeddings " + maxPositions);
         }
         if (slotCount <= slots && positions <= capacity) {
             return;
@@ -131,12 +132,14 @@ final class SlotKvCache implements AutoCloseable {
 
     /** Keys of slots {@code [from, to)}, positions {@code [0, length)}: a view [to-from, kvHeads, length, headDim]. */
     NDArray keys(int layer, int from, int to, int length, NDManager scope) {
-        return keys[layer].get(scope, new NDIndex().addSliceDim(from, to).addAllDim().addSliceDim(0, length));
+        return keys[layer].get(
+                scope, new NDIndex().addSliceDim(from, to).addAllDim().addSliceDim(0, length));
     }
 
     /** Values of slots {@code [from, to)}, positions {@code [0, length)}: a view like {@link #keys(int, int, int, int, NDManager)}. */
     NDArray values(int layer, int from, int to, int length, NDManager scope) {
-        return values[layer].get(scope, new NDIndex().addSliceDim(from, to).addAllDim().addSliceDim(0, length));
+        return values[layer].get(
+                scope, new NDIndex().addSliceDim(from, to).addAllDim().addSliceDim(0, length));
     }
 
     /** Keys of the given slots (int64 [C]), positions {@code [0, length)}: a copy [C, kvHeads, length, headDim]. */
@@ -156,7 +159,8 @@ final class SlotKvCache implements AutoCloseable {
 
     /** Values of one slot, positions {@code [0, length)}: a view [kvHeads, length, headDim]. */
     NDArray values(int layer, int slot, int length, NDManager scope) {
-        return values[layer].get(scope, new NDIndex().addIndices(slot).addAllDim().addSliceDim(0, length));
+        return values[layer].get(
+                scope, new NDIndex().addIndices(slot).addAllDim().addSliceDim(0, length));
     }
 
     /** Frees the arrays (the slots in use, if any, then hold nothing until the next {@link #ensure}). */

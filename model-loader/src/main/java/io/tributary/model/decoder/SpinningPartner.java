@@ -1,6 +1,7 @@
 package io.tributary.model.decoder;
 
 import io.tributary.model.NativeTarget;
+
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 

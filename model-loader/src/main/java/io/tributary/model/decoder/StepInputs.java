@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,16 +20,21 @@ import java.util.List;
  * @param chunkMasks        one causal mask [G*T, S] per chunk, in layout order, when chunks attend one by one
  * @param chunkGroup        the padded batch of chunks, when they attend together ({@link StepLayout#chunksGrouped()})
  */
-record StepInputs(StepLayout layout, NDIndex cacheRows, NDArray rotations, NDArray decodeSlotOffsets,
-        NDArray decodeMask, List<NDArray> chunkMasks, ChunkGroup chunkGroup) {
+record StepInputs(
+        StepLayout layout,
+        NDIndex cacheRows,
+        NDArray rotations,
+        NDArray decodeSlotOffsets,
+        NDArray decodeMask,
+        List<NDArray> chunkMasks,
+        ChunkGroup chunkGroup) {
 
     /**
      * @param places each chunk row's (chunk, row in chunk)
      * @param slots  each chunk's slot, int64 [C]
      * @param mask   [C, 1, G*L, S]
      */
-    record ChunkGroup(NDIndex places, NDArray slots, NDArray mask) {
-    }
+    record ChunkGroup(NDIndex places, NDArray slots, NDArray mask) {}
 
     static StepInputs of(StepLayout layout, RotaryEmbedding rope, int group, DataType type, NDManager step) {
         NDArray positions = layout.positionOfRow(step);
@@ -41,15 +47,15 @@ record StepInputs(StepLayout layout, NDIndex cacheRows, NDArray rotations, NDArr
         List<NDArray> chunkMasks = new ArrayList<>(layout.chunks().size());
         ChunkGroup chunkGroup = null;
         if (layout.chunksGrouped()) {
-            chunkGroup = new ChunkGroup(layout.chunkPlaces(step), layout.chunkSlots(step),
-                    layout.groupedChunkMask(group, step, type));
+            chunkGroup = new ChunkGroup(
+                    layout.chunkPlaces(step), layout.chunkSlots(step), layout.groupedChunkMask(group, step, type));
         } else {
             for (StepLayout.Chunk chunk : layout.chunks()) {
                 chunkMasks.add(StepLayout.causalMask(chunk.sequence(), group, step, type));
             }
         }
         NDIndex cacheRows = new NDIndex("{}, :, {}", layout.slotOfRow(step), positions);
-        return new StepInputs(layout, cacheRows, rope.rotations(positions, step), offsets, decodeMask, chunkMasks,
-                chunkGroup);
+        return new StepInputs(
+                layout, cacheRows, rope.rotations(positions, step), offsets, decodeMask, chunkMasks, chunkGroup);
     }
 }

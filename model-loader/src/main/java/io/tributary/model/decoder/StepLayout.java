@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,12 +22,10 @@ final class StepLayout {
     static final int GROUPED_CHUNK_LIMIT = 64;
 
     /** One sequence's rows: {@code length} new positions from {@code start}, cached at {@code slot}. */
-    record Sequence(int slot, int start, int length) {
-    }
+    record Sequence(int slot, int start, int length) {}
 
     /** A prefill chunk's rows {@code [row, row + length)}. */
-    record Chunk(int row, Sequence sequence) {
-    }
+    record Chunk(int row, Sequence sequence) {}
 
     private final List<Sequence> decodes = new ArrayList<>();
     private final List<Chunk> chunks = new ArrayList<>();
@@ -97,12 +96,18 @@ final class StepLayout {
 
     /** The longest chunk. */
     int longestChunk() {
-        return chunks.stream().mapToInt(chunk -> chunk.sequence().length()).max().orElse(0);
+        return chunks.stream()
+                .mapToInt(chunk -> chunk.sequence().length())
+                .max()
+                .orElse(0);
     }
 
     /** The longest context among the chunks, after this step. */
     int chunkContext() {
-        return chunks.stream().mapToInt(c -> c.sequence().start() + c.sequence().length()).max().orElse(0);
+        return chunks.stream()
+                .mapToInt(c -> c.sequence().start() + c.sequence().length())
+                .max()
+                .orElse(0);
     }
 
     /** Each chunk row's (chunk, row within the chunk): its place in the padded [chunks, longest] batch. */
@@ -122,7 +127,8 @@ final class StepLayout {
 
     /** Each chunk's slot, int64 [chunks]. */
     NDArray chunkSlots(NDManager step) {
-        return step.create(chunks.stream().mapToLong(chunk -> chunk.sequence().slot()).toArray());
+        return step.create(
+                chunks.stream().mapToLong(chunk -> chunk.sequence().slot()).toArray());
     }
 
     /**
@@ -138,7 +144,8 @@ final class StepLayout {
         for (Chunk chunk : chunks) {
             for (int g = 0; g < group; g++) {
                 for (int t = 0; t < longest; t++, row++) {
-                    int visible = t < chunk.sequence().length() ? chunk.sequence().start() + t + 1 : 1;
+                    int visible =
+                            t < chunk.sequence().length() ? chunk.sequence().start() + t + 1 : 1;
                     Arrays.fill(mask, row * context + visible, (row + 1) * context, Float.NEGATIVE_INFINITY);
                 }
             }
@@ -150,7 +157,8 @@ final class StepLayout {
     int maxContext() {
         int context = decodeContext();
         for (Chunk chunk : chunks) {
-            context = Math.max(context, chunk.sequence().start() + chunk.sequence().length());
+            context = Math.max(
+                    context, chunk.sequence().start() + chunk.sequence().length());
         }
         return context;
     }
@@ -187,7 +195,8 @@ final class StepLayout {
             slots[r++] = decode.slot();
         }
         for (Chunk chunk : chunks) {
-            Arrays.fill(slots, r, r + chunk.sequence().length(), chunk.sequence().slot());
+            Arrays.fill(
+                    slots, r, r + chunk.sequence().length(), chunk.sequence().slot());
             r += chunk.sequence().length();
         }
         return step.create(slots);
@@ -196,7 +205,8 @@ final class StepLayout {
     /** Each decode row's slot minus {@link #decodeSlotFrom()}, int64 [decodes]: where its query goes in the range. */
     NDArray decodeSlotOffsets(NDManager step) {
         int from = decodeSlotFrom();
-        return step.create(decodes.stream().mapToLong(sequence -> sequence.slot() - from).toArray());
+        return step.create(
+                decodes.stream().mapToLong(sequence -> sequence.slot() - from).toArray());
     }
 
     /** Whether some slot of the decode range must not see all {@link #decodeContext()} positions. */

@@ -2,6 +2,7 @@ package io.tributary.model.image;
 
 import io.tributary.model.ModelLoadException;
 import io.tributary.routing.ImageInput;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +22,8 @@ public final class ClipImageProcessor implements ImageProcessor {
     public ClipImageProcessor(ClipPreprocessorConfig config, ImageLimits limits) {
         this.config = config;
         this.decoder = new ImageDecoder(limits);
-        this.normalization = Normalization.of(Normalization.Rescale.NUMPY_FLOAT64_PRODUCT,
+        this.normalization = Normalization.of(
+                Normalization.Rescale.NUMPY_FLOAT64_PRODUCT,
                 config.doRescale() ? config.rescaleFactor() : 1.0,
                 config.doNormalize() ? config.imageMean() : new double[] {0, 0, 0},
                 config.doNormalize() ? config.imageStd() : new double[] {1, 1, 1});
@@ -112,7 +114,10 @@ public final class ClipImageProcessor implements ImageProcessor {
         int left = (int) ((w - cropWidth) / 2.0) + padLeft;
         RgbImage canvas = image.pasteOnto(canvasW, canvasH, 0, padLeft, padTop);
         // (transformers can come out a row short here for odd differences; we keep the requested size)
-        return canvas.crop(Math.min(Math.max(0, left), canvasW - cropWidth),
-                Math.min(Math.max(0, top), canvasH - cropHeight), cropWidth, cropHeight);
+        return canvas.crop(
+                Math.min(Math.max(0, left), canvasW - cropWidth),
+                Math.min(Math.max(0, top), canvasH - cropHeight),
+                cropWidth,
+                cropHeight);
     }
 }

@@ -1,10 +1,11 @@
 package io.tributary.model.image;
 
 import io.tributary.model.ModelLoadException;
-import java.nio.file.Path;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
+
+import java.nio.file.Path;
 
 /**
  * The fields of a checkpoint's {@code preprocessor_config.json} that CLIP preprocessing uses; a missing field takes
@@ -14,9 +15,18 @@ import tools.jackson.databind.ObjectMapper;
  * @param padToSquare  pad to a square of the mean colour before resizing: the original LLaVA-1.5
  *                     {@code image_aspect_ratio = "pad"}, transformers' {@code LlavaImageProcessor.do_pad}
  */
-public record ClipPreprocessorConfig(boolean doResize, int shortestEdge, boolean doCenterCrop, int cropHeight,
-        int cropWidth, boolean doRescale, double rescaleFactor, boolean doNormalize, double[] imageMean,
-        double[] imageStd, boolean padToSquare) {
+public record ClipPreprocessorConfig(
+        boolean doResize,
+        int shortestEdge,
+        boolean doCenterCrop,
+        int cropHeight,
+        int cropWidth,
+        boolean doRescale,
+        double rescaleFactor,
+        boolean doNormalize,
+        double[] imageMean,
+        double[] imageStd,
+        boolean padToSquare) {
 
     private static final int PIL_BICUBIC = 3;
 
@@ -33,13 +43,33 @@ public record ClipPreprocessorConfig(boolean doResize, int shortestEdge, boolean
 
     /** CLIPImageProcessor's defaults (224 px) with a different size: 336 for LLaVA-1.5's CLIP ViT-L/14-336. */
     public static ClipPreprocessorConfig defaults(int size) {
-        return new ClipPreprocessorConfig(true, size, true, size, size, true, 1 / 255.0, true,
-                Normalization.CLIP_MEAN, Normalization.CLIP_STD, false);
+        return new ClipPreprocessorConfig(
+                true,
+                size,
+                true,
+                size,
+                size,
+                true,
+                1 / 255.0,
+                true,
+                Normalization.CLIP_MEAN,
+                Normalization.CLIP_STD,
+                false);
     }
 
     public ClipPreprocessorConfig withPadToSquare(boolean pad) {
-        return new ClipPreprocessorConfig(doResize, shortestEdge, doCenterCrop, cropHeight, cropWidth, doRescale,
-                rescaleFactor, doNormalize, imageMean, imageStd, pad);
+        return new ClipPreprocessorConfig(
+                doResize,
+                shortestEdge,
+                doCenterCrop,
+                cropHeight,
+                cropWidth,
+                doRescale,
+                rescaleFactor,
+                doNormalize,
+                imageMean,
+                imageStd,
+                pad);
     }
 
     public static ClipPreprocessorConfig read(Path json) {
@@ -58,13 +88,17 @@ public record ClipPreprocessorConfig(boolean doResize, int shortestEdge, boolean
             throw new IllegalArgumentException("resample " + resample + " is not supported (only 3, bicubic)");
         }
         JsonNode size = json.path("size");
-        int shortest = size.isIntegralNumber() ? size.asInt() : size.path("shortest_edge").asInt(224);
+        int shortest = size.isIntegralNumber()
+                ? size.asInt()
+                : size.path("shortest_edge").asInt(224);
         if (size.isObject() && !size.has("shortest_edge")) {
             throw new IllegalArgumentException("size " + size + " is not supported (expected shortest_edge)");
         }
         JsonNode crop = json.path("crop_size");
-        int cropHeight = crop.isIntegralNumber() ? crop.asInt() : crop.path("height").asInt(224);
-        int cropWidth = crop.isIntegralNumber() ? crop.asInt() : crop.path("width").asInt(224);
+        int cropHeight =
+                crop.isIntegralNumber() ? crop.asInt() : crop.path("height").asInt(224);
+        int cropWidth =
+                crop.isIntegralNumber() ? crop.asInt() : crop.path("width").asInt(224);
         return new ClipPreprocessorConfig(
                 json.path("do_resize").asBoolean(true),
                 shortest,
@@ -89,6 +123,8 @@ public record ClipPreprocessorConfig(boolean doResize, int shortestEdge, boolean
         if (!node.isArray() || node.size() != 3) {
             throw new IllegalArgumentException("expected 3 channel values, got " + node);
         }
-        return new double[] {node.get(0).asDouble(), node.get(1).asDouble(), node.get(2).asDouble()};
+        return new double[] {
+            node.get(0).asDouble(), node.get(1).asDouble(), node.get(2).asDouble()
+        };
     }
 }

@@ -2,6 +2,11 @@ package io.tributary.model.image;
 
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.refusal.ImageRefusedException;
+
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.IndexColorModel;
@@ -13,10 +18,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Decodes PNG, JPEG, GIF and BMP bytes (the format is recognised from the content, not the declared media type)
@@ -38,8 +39,7 @@ public final class ImageDecoder {
     }
 
     /** Width and height in pixels. */
-    public record Size(int width, int height) {
-    }
+    public record Size(int width, int height) {}
 
     public RgbImage decode(ImageInput image) {
         return read(image, reader -> {
@@ -70,9 +70,11 @@ public final class ImageDecoder {
             throw new ImageRefusedException("the image is empty");
         }
         if (bytes.length > limits.maxEncodedBytes()) {
-            throw new ImageTooLargeException(ImageTooLargeException.Limit.ENCODED_BYTES, bytes.length,
-                    limits.maxEncodedBytes(), "the image is " + bytes.length + " bytes, more than the limit of "
-                    + limits.maxEncodedBytes());
+            throw new ImageTooLargeException(
+                    ImageTooLargeException.Limit.ENCODED_BYTES,
+                    bytes.length,
+                    limits.maxEncodedBytes(),
+                    "the image is " + bytes.length + " bytes, more than the limit of " + limits.maxEncodedBytes());
         }
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             ImageReader reader = readerFor(in);
@@ -86,8 +88,10 @@ public final class ImageDecoder {
         } catch (ImageRefusedException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new ImageRefusedException("the image is corrupt or truncated and cannot be decoded ("
-                    + e.getClass().getSimpleName() + ")", e);
+            throw new ImageRefusedException(
+                    "the image is corrupt or truncated and cannot be decoded ("
+                            + e.getClass().getSimpleName() + ")",
+                    e);
         }
     }
 
@@ -112,9 +116,12 @@ public final class ImageDecoder {
             throw new ImageRefusedException("the image has an invalid size " + width + "x" + height);
         }
         if ((long) width * height > limits.maxPixels()) {
-            throw new ImageTooLargeException(ImageTooLargeException.Limit.PIXELS, (long) width * height,
-                    limits.maxPixels(), "the image is " + width + "x" + height + " pixels, more than the limit of "
-                    + limits.maxPixels() + " pixels");
+            throw new ImageTooLargeException(
+                    ImageTooLargeException.Limit.PIXELS,
+                    (long) width * height,
+                    limits.maxPixels(),
+                    "the image is " + width + "x" + height + " pixels, more than the limit of " + limits.maxPixels()
+                            + " pixels");
         }
     }
 
@@ -131,8 +138,10 @@ public final class ImageDecoder {
             }
             return new RgbImage(width, height, rgb);
         }
-        if (!(image.getColorModel() instanceof ComponentColorModel) && image.getType() != BufferedImage.TYPE_INT_RGB
-                && image.getType() != BufferedImage.TYPE_INT_ARGB && image.getType() != BufferedImage.TYPE_INT_BGR) {
+        if (!(image.getColorModel() instanceof ComponentColorModel)
+                && image.getType() != BufferedImage.TYPE_INT_RGB
+                && image.getType() != BufferedImage.TYPE_INT_ARGB
+                && image.getType() != BufferedImage.TYPE_INT_BGR) {
             throw new ImageRefusedException("the image uses an unsupported colour model");
         }
         Raster raster = image.getRaster();

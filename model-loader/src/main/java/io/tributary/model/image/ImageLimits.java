@@ -15,8 +15,8 @@ public record ImageLimits(long maxEncodedBytes, long maxPixels) {
 
     public ImageLimits {
         if (maxEncodedBytes <= 0 || maxPixels <= 0) {
-            throw new IllegalArgumentException("image limits must be positive, got " + maxEncodedBytes + " bytes, "
-                    + maxPixels + " pixels");
+            throw new IllegalArgumentException(
+                    "image limits must be positive, got " + maxEncodedBytes + " bytes, " + maxPixels + " pixels");
         }
     }
 }

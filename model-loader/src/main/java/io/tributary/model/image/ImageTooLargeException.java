@@ -9,7 +9,10 @@ import io.tributary.routing.refusal.ImageRefusedException;
 public final class ImageTooLargeException extends ImageRefusedException {
 
     /** Which of the limits the image is over. */
-    public enum Limit { ENCODED_BYTES, PIXELS }
+    public enum Limit {
+        ENCODED_BYTES,
+        PIXELS
+    }
 
     private final Limit limit;
     private final long actual;

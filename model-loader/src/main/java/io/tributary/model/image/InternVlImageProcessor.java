@@ -1,6 +1,7 @@
 package io.tributary.model.image;
 
 import io.tributary.routing.ImageInput;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,8 +20,8 @@ public final class InternVlImageProcessor implements ImageProcessor {
     public InternVlImageProcessor(InternVlTilingConfig config, ImageLimits limits) {
         this.config = config;
         this.decoder = new ImageDecoder(limits);
-        this.normalization = Normalization.of(Normalization.Rescale.TORCH_FLOAT32_DIVISION, 1 / 255.0,
-                config.imageMean(), config.imageStd());
+        this.normalization = Normalization.of(
+                Normalization.Rescale.TORCH_FLOAT32_DIVISION, 1 / 255.0, config.imageMean(), config.imageStd());
     }
 
     public InternVlTilingConfig config() {

@@ -5,8 +5,8 @@ package io.tributary.model.image;
  * {@code image_size}), the allowed tile counts ({@code min_dynamic_patch}, {@code max_dynamic_patch}), whether a
  * thumbnail follows the tiles ({@code use_thumbnail}), and the normalisation (ImageNet's for InternVL).
  */
-public record InternVlTilingConfig(int imageSize, int minTiles, int maxTiles, boolean useThumbnail,
-        double[] imageMean, double[] imageStd) {
+public record InternVlTilingConfig(
+        int imageSize, int minTiles, int maxTiles, boolean useThumbnail, double[] imageMean, double[] imageStd) {
 
     public InternVlTilingConfig {
         if (imageSize <= 0 || minTiles < 1 || maxTiles < minTiles) {
@@ -23,7 +23,7 @@ public record InternVlTilingConfig(int imageSize, int minTiles, int maxTiles, bo
     }
 
     public static InternVlTilingConfig of(int imageSize, int minTiles, int maxTiles, boolean useThumbnail) {
-        return new InternVlTilingConfig(imageSize, minTiles, maxTiles, useThumbnail, Normalization.IMAGENET_MEAN,
-                Normalization.IMAGENET_STD);
+        return new InternVlTilingConfig(
+                imageSize, minTiles, maxTiles, useThumbnail, Normalization.IMAGENET_MEAN, Normalization.IMAGENET_STD);
     }
 }

@@ -41,9 +41,8 @@ public record Normalization(Rescale rescale, double rescaleFactor, float[] mean,
         for (int c = 0; c < 3; c++) {
             for (int i = 0; i < plane; i++) {
                 int value = rgb[3 * i + c] & 0xFF;
-                float scaled = rescale == Rescale.TORCH_FLOAT32_DIVISION
-                        ? value / 255f
-                        : (float) (value * rescaleFactor);
+                float scaled =
+                        rescale == Rescale.TORCH_FLOAT32_DIVISION ? value / 255f : (float) (value * rescaleFactor);
                 data[c * plane + i] = (scaled - mean[c]) / std[c];
             }
         }

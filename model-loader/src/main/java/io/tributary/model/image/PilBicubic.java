@@ -16,8 +16,7 @@ public final class PilBicubic {
     private static final int PRECISION_BITS = 32 - 8 - 2;
     private static final double SUPPORT = 2.0;
 
-    private PilBicubic() {
-    }
+    private PilBicubic() {}
 
     public static RgbImage resize(RgbImage image, int width, int height) {
         if (width <= 0 || height <= 0) {

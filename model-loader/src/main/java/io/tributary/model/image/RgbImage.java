@@ -51,13 +51,17 @@ public record RgbImage(int width, int height, byte[] rgb) {
      * 0xRRGGBB) with its top-left corner at (left, top); parts falling outside the canvas are cut off.
      */
     public RgbImage pasteOnto(int canvasWidth, int canvasHeight, int background, int left, int top) {
-        RgbImage canvas = filled(canvasWidth, canvasHeight, background >> 16 & 0xFF, background >> 8 & 0xFF,
-                background & 0xFF);
+        RgbImage canvas =
+                filled(canvasWidth, canvasHeight, background >> 16 & 0xFF, background >> 8 & 0xFF, background & 0xFF);
         for (int y = Math.max(0, -top); y < height && y + top < canvasHeight; y++) {
             int x0 = Math.max(0, -left);
             int x1 = Math.min(width, canvasWidth - left);
             if (x1 > x0) {
-                System.arraycopy(rgb, 3 * (y * width + x0), canvas.rgb, 3 * ((y + top) * canvasWidth + left + x0),
+                System.arraycopy(
+                        rgb,
+                        3 * (y * width + x0),
+                        canvas.rgb,
+                        3 * ((y + top) * canvasWidth + left + x0),
                         3 * (x1 - x0));
             }
         }

@@ -9,11 +9,23 @@ import tools.jackson.databind.JsonNode;
  * A missing field takes InternViT-300M-448px's value (the encoder of InternVL 2.5 1B to 38B); note that OpenGVLab's
  * class defaults describe InternViT-6B instead, so a config written by it always spells the fields out.
  */
-public record InternVisionConfig(int hiddenSize, int intermediateSize, int numHiddenLayers, int numAttentionHeads,
-        int patchSize, int imageSize, NormType normType, double layerNormEps, boolean qkvBias, Activation hiddenAct) {
+public record InternVisionConfig(
+        int hiddenSize,
+        int intermediateSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int patchSize,
+        int imageSize,
+        NormType normType,
+        double layerNormEps,
+        boolean qkvBias,
+        Activation hiddenAct) {
 
     /** {@code norm_type}: the encoder layers' two norms. */
-    public enum NormType { LAYER_NORM, RMS_NORM }
+    public enum NormType {
+        LAYER_NORM,
+        RMS_NORM
+    }
 
     /** {@code hidden_act} of the encoder MLP. */
     public enum Activation {
@@ -29,8 +41,8 @@ public record InternVisionConfig(int hiddenSize, int intermediateSize, int numHi
                     + "num_attention_heads " + numAttentionHeads);
         }
         if (imageSize % patchSize != 0) {
-            throw new IllegalArgumentException("image_size " + imageSize + " is not a multiple of patch_size "
-                    + patchSize);
+            throw new IllegalArgumentException(
+                    "image_size " + imageSize + " is not a multiple of patch_size " + patchSize);
         }
     }
 
@@ -44,12 +56,22 @@ public record InternVisionConfig(int hiddenSize, int intermediateSize, int numHi
     }
 
     public InternVisionConfig withImageSize(int size) {
-        return new InternVisionConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, patchSize,
-                size, normType, layerNormEps, qkvBias, hiddenAct);
+        return new InternVisionConfig(
+                hiddenSize,
+                intermediateSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                patchSize,
+                size,
+                normType,
+                layerNormEps,
+                qkvBias,
+                hiddenAct);
     }
 
     static InternVisionConfig fromJson(JsonNode json) {
-        boolean qkNorm = json.path("qk_normalization").asBoolean(json.path("use_qk_norm").asBoolean(false));
+        boolean qkNorm =
+                json.path("qk_normalization").asBoolean(json.path("use_qk_norm").asBoolean(false));
         if (qkNorm) {
             throw new IllegalArgumentException("qk_normalization (InternViT-6B) is not supported");
         }

@@ -2,8 +2,8 @@ package io.tributary.model.internvl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -67,7 +67,8 @@ final class InternVitModel {
 
     private NDArray forwardBatch(NDArray pixels) {
         NDArray x = hiddenStates(pixels);
-        NDArray patches = x.get(new NDIndex().addAllDim().addSliceDim(1, x.getShape().get(1))); // drop CLS
+        NDArray patches =
+                x.get(new NDIndex().addAllDim().addSliceDim(1, x.getShape().get(1))); // drop CLS
         return project(pixelShuffle(patches, config.shuffleFactor(), config.pixelShuffleV2()));
     }
 
@@ -98,11 +99,13 @@ final class InternVitModel {
         int g = v.gridSize();
         int p = v.patchSize();
         // [B, 3, G, P, G, P] -> [B, G(row), G(col), 3, P, P]: each patch flattened as the conv weight is.
-        NDArray patches = pixels.reshape(batch, 3, g, p, g, p).transpose(0, 2, 4, 1, 3, 5)
+        NDArray patches = pixels.reshape(batch, 3, g, p, g, p)
+                .transpose(0, 2, 4, 1, 3, 5)
                 .reshape(batch, (long) g * g, 3L * p * p);
         NDArray embedded = linear(patches, weights.patchEmbedding(), weights.patchBias())
                 .add(weights.patchPositions()); // [B, G*G, H]
-        NDArray cls = embedded.getManager().zeros(new Shape(batch, 1, v.hiddenSize()), embedded.getDataType())
+        NDArray cls = embedded.getManager()
+                .zeros(new Shape(batch, 1, v.hiddenSize()), embedded.getDataType())
                 .add(weights.classToken()); // class embedding + position 0
         return cls.concat(embedded, 1);
     }
@@ -121,14 +124,15 @@ final class InternVitModel {
         long tokens = h.getShape().get(1);
         // [B, N, 3, heads, D] -> [3, B, heads, N, D]
         NDArray qkv = linear(h, layer.qkv(), layer.qkvBias())
-                .reshape(batch, tokens, 3, v.numAttentionHeads(), v.headDim()).transpose(2, 0, 3, 1, 4);
+                .reshape(batch, tokens, 3, v.numAttentionHeads(), v.headDim())
+                .transpose(2, 0, 3, 1, 4);
         NDList qkvParts = qkv.split(3, 0);
         NDArray q = qkvParts.get(0).squeeze(0).mul(attentionScale);
         NDArray k = qkvParts.get(1).squeeze(0);
         NDArray values = qkvParts.get(2).squeeze(0);
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // [B, heads, N, N]
-        NDArray context = scores.softmax(-1).matMul(values).transpose(0, 2, 1, 3).reshape(batch, tokens,
-                v.hiddenSize());
+        NDArray context =
+                scores.softmax(-1).matMul(values).transpose(0, 2, 1, 3).reshape(batch, tokens, v.hiddenSize());
         return linear(context, layer.proj(), layer.projBias());
     }
 
@@ -142,7 +146,8 @@ final class InternVitModel {
         long batch = x.getShape().get(0);
         long side = Math.round(Math.sqrt(x.getShape().get(1)));
         long channels = x.getShape().get(2);
-        NDArray shuffled = x.reshape(batch, side, side / factor, channels * factor).transpose(0, 2, 1, 3)
+        NDArray shuffled = x.reshape(batch, side, side / factor, channels * factor)
+                .transpose(0, 2, 1, 3)
                 .reshape(batch, side / factor, side / factor, channels * factor * factor);
         if (v2) {
             shuffled = shuffled.transpose(0, 2, 1, 3);
@@ -153,20 +158,23 @@ final class InternVitModel {
     /** {@code mlp1}: LayerNorm, Linear, exact GELU, Linear. [T, F*F*H] to [T, L]. */
     NDArray project(NDArray tokens) {
         InternVitWeights.Projector p = weights.projector();
-        NDArray normed = LayerNorm.layerNorm(tokens, new Shape(tokens.getShape().get(1)), p.norm(), p.normBias(),
-                PROJECTOR_NORM_EPS).singletonOrThrow();
+        NDArray normed = LayerNorm.layerNorm(
+                        tokens, new Shape(tokens.getShape().get(1)), p.norm(), p.normBias(), PROJECTOR_NORM_EPS)
+                .singletonOrThrow();
         return linear(Activation.gelu(linear(normed, p.linear1(), p.bias1())), p.linear2(), p.bias2());
     }
 
     private NDArray norm(NDArray x, NDArray weight, NDArray bias) {
         float eps = (float) config.vision().layerNormEps();
         if (config.vision().normType() == InternVisionConfig.NormType.LAYER_NORM) {
-            return LayerNorm.layerNorm(x, new Shape(x.getShape().tail()), weight, bias, eps).singletonOrThrow();
+            return LayerNorm.layerNorm(x, new Shape(x.getShape().tail()), weight, bias, eps)
+                    .singletonOrThrow();
         }
         // InternRMSNorm: x / sqrt(mean(x^2) + eps) * weight, computed in float32.
         DataType type = x.getDataType();
         NDArray x32 = x.toType(DataType.FLOAT32, false);
-        NDArray normalized = x32.div(x32.square().mean(new int[] {-1}, true).add(eps).sqrt());
+        NDArray normalized =
+                x32.div(x32.square().mean(new int[] {-1}, true).add(eps).sqrt());
         return normalized.toType(type, false).mul(weight);
     }
 

@@ -1,6 +1,7 @@
 package io.tributary.model.internvl;
 
 import ai.djl.ndarray.NDArray;
+
 import java.util.List;
 
 /**
@@ -16,8 +17,13 @@ import java.util.List;
  * @param patchPositions {@code embeddings.position_embedding} [1, G*G + 1, H] without position 0: [G*G, H]
  * @param layers         the encoder layers that run ({@code select_layer} may leave the last ones out)
  */
-record InternVitWeights(NDArray patchEmbedding, NDArray patchBias, NDArray classToken, NDArray patchPositions,
-        List<Layer> layers, Projector projector) {
+record InternVitWeights(
+        NDArray patchEmbedding,
+        NDArray patchBias,
+        NDArray classToken,
+        NDArray patchPositions,
+        List<Layer> layers,
+        Projector projector) {
 
     InternVitWeights {
         layers = List.copyOf(layers);
@@ -43,11 +49,21 @@ record InternVitWeights(NDArray patchEmbedding, NDArray patchBias, NDArray class
      * @param fc2Bias   {@code mlp.fc2.bias} [H]
      * @param ls2       {@code ls2} [H] (transformers: {@code lambda_2}), scales the MLP output
      */
-    record Layer(NDArray norm1, NDArray norm1Bias, NDArray qkv, NDArray qkvBias, NDArray proj, NDArray projBias,
-            NDArray ls1, NDArray norm2, NDArray norm2Bias, NDArray fc1, NDArray fc1Bias, NDArray fc2,
-            NDArray fc2Bias, NDArray ls2) {
-
-    }
+    record Layer(
+            NDArray norm1,
+            NDArray norm1Bias,
+            NDArray qkv,
+            NDArray qkvBias,
+            NDArray proj,
+            NDArray projBias,
+            NDArray ls1,
+            NDArray norm2,
+            NDArray norm2Bias,
+            NDArray fc1,
+            NDArray fc1Bias,
+            NDArray fc2,
+            NDArray fc2Bias,
+            NDArray ls2) {}
 
     /**
      * {@code mlp1} (transformers: {@code multi_modal_projector}): LayerNorm(F*F*H), Linear(F*F*H, L), GELU,
@@ -60,6 +76,5 @@ record InternVitWeights(NDArray patchEmbedding, NDArray patchBias, NDArray class
      * @param linear2  {@code mlp1.3.weight} [L, L]
      * @param bias2    {@code mlp1.3.bias} [L]
      */
-    record Projector(NDArray norm, NDArray normBias, NDArray linear1, NDArray bias1, NDArray linear2, NDArray bias2) {
-    }
+    record Projector(NDArray norm, NDArray normBias, NDArray linear1, NDArray bias1, NDArray linear2, NDArray bias2) {}
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.safetensors.SafetensorsCheckpoint;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,8 +21,7 @@ import java.util.function.Supplier;
  */
 final class InternVitWeightsLoader {
 
-    private InternVitWeightsLoader() {
-    }
+    private InternVitWeightsLoader() {}
 
     /** Which layout a checkpoint uses, from its patch embedding's name. */
     static InternVlLayout detectLayout(SafetensorsCheckpoint checkpoint) {
@@ -35,8 +35,12 @@ final class InternVitWeightsLoader {
                 + InternVlLayout.TRANSFORMERS.patchEmbedding("weight") + ")");
     }
 
-    static InternVitWeights load(SafetensorsCheckpoint checkpoint, InternVlLayout layout, InternVlConfig config,
-            NDManager manager, DataType dataType) {
+    static InternVitWeights load(
+            SafetensorsCheckpoint checkpoint,
+            InternVlLayout layout,
+            InternVlConfig config,
+            NDManager manager,
+            DataType dataType) {
         validate(checkpoint, layout, expectedShapes(layout, config));
         InternVisionConfig v = config.vision();
         Tensors t = new Tensors(checkpoint, manager, dataType);
@@ -46,14 +50,20 @@ final class InternVitWeightsLoader {
         }
         // Views of loaded arrays, which stay open in the manager: they may be the file's mapped pages.
         NDArray positions = t.load(layout.positionEmbedding()).squeeze(0); // [G*G + 1, H]
-        NDArray classToken = t.load(layout.classEmbedding()).reshape(1, v.hiddenSize())
-                .add(positions.get(new NDIndex("0:1")));
+        NDArray classToken =
+                t.load(layout.classEmbedding()).reshape(1, v.hiddenSize()).add(positions.get(new NDIndex("0:1")));
         return new InternVitWeights(
                 t.load(layout.patchEmbedding("weight")).reshape(v.hiddenSize(), -1),
-                t.load(layout.patchEmbedding("bias")), classToken, positions.get(new NDIndex("1:")), layers,
-                new InternVitWeights.Projector(t.load(layout.projector(0, "weight")),
-                        t.load(layout.projector(0, "bias")), t.load(layout.projector(1, "weight")),
-                        t.load(layout.projector(1, "bias")), t.load(layout.projector(3, "weight")),
+                t.load(layout.patchEmbedding("bias")),
+                classToken,
+                positions.get(new NDIndex("1:")),
+                layers,
+                new InternVitWeights.Projector(
+                        t.load(layout.projector(0, "weight")),
+                        t.load(layout.projector(0, "bias")),
+                        t.load(layout.projector(1, "weight")),
+                        t.load(layout.projector(1, "bias")),
+                        t.load(layout.projector(3, "weight")),
                         t.load(layout.projector(3, "bias"))));
     }
 
@@ -67,17 +77,20 @@ final class InternVitWeightsLoader {
                 qkvBias = t.load(layout.layer(i, "attn.qkv.bias"));
             }
         } else {
-            qkv = t.rows(layout.layer(i, "attn.q.weight"), layout.layer(i, "attn.k.weight"),
+            qkv = t.rows(
+                    layout.layer(i, "attn.q.weight"),
+                    layout.layer(i, "attn.k.weight"),
                     layout.layer(i, "attn.v.weight"));
             if (v.qkvBias()) {
-                qkvBias = t.rows(layout.layer(i, "attn.q.bias"), layout.layer(i, "attn.k.bias"),
-                        layout.layer(i, "attn.v.bias"));
+                qkvBias = t.rows(
+                        layout.layer(i, "attn.q.bias"), layout.layer(i, "attn.k.bias"), layout.layer(i, "attn.v.bias"));
             }
         }
         return new InternVitWeights.Layer(
                 t.load(layout.layer(i, "norm1.weight")),
                 layerNorm ? t.load(layout.layer(i, "norm1.bias")) : null,
-                qkv, qkvBias,
+                qkv,
+                qkvBias,
                 t.load(layout.layer(i, "attn.proj.weight")),
                 t.load(layout.layer(i, "attn.proj.bias")),
                 t.load(layout.layer(i, "ls1")),
@@ -143,20 +156,23 @@ final class InternVitWeightsLoader {
         return s;
     }
 
-    private static void validate(SafetensorsCheckpoint checkpoint, InternVlLayout layout,
-            Map<String, long[]> expected) {
+    private static void validate(
+            SafetensorsCheckpoint checkpoint, InternVlLayout layout, Map<String, long[]> expected) {
         List<String> problems = new ArrayList<>();
-        expected.forEach((name, shape) -> checkpoint.find(name).ifPresentOrElse(
-                info -> {
-                    if (!Arrays.equals(info.shape(), shape)) {
-                        problems.add("tensor '" + name + "' in " + info.file() + " has shape "
-                                + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(shape));
-                    }
-                },
-                () -> problems.add("tensor '" + name + "' is missing from " + checkpoint.directory())));
+        expected.forEach((name, shape) -> checkpoint
+                .find(name)
+                .ifPresentOrElse(
+                        info -> {
+                            if (!Arrays.equals(info.shape(), shape)) {
+                                problems.add("tensor '" + name + "' in " + info.file() + " has shape "
+                                        + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(shape));
+                            }
+                        },
+                        () -> problems.add("tensor '" + name + "' is missing from " + checkpoint.directory())));
         for (String name : checkpoint.names()) {
             if (layout.owns(name) && !expected.containsKey(name)) {
-                problems.add("unexpected tensor '" + name + "' in " + checkpoint.info(name).file());
+                problems.add("unexpected tensor '" + name + "' in "
+                        + checkpoint.info(name).file());
             }
         }
         if (!problems.isEmpty()) {
@@ -182,8 +198,10 @@ final class InternVitWeightsLoader {
             } catch (ModelLoadException e) {
                 throw e;
             } catch (RuntimeException e) {
-                throw new ModelLoadException(checkpoint.info(names.get(0)).file() + ": cannot load tensor '"
-                        + String.join("', '", names) + "': " + e.getMessage(), e);
+                throw new ModelLoadException(
+                        checkpoint.info(names.get(0)).file() + ": cannot load tensor '" + String.join("', '", names)
+                                + "': " + e.getMessage(),
+                        e);
             }
         }
     }

@@ -2,12 +2,13 @@ package io.tributary.model.internvl;
 
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.llama.LlamaConfig;
-import java.nio.file.Path;
-import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * Everything an InternVL checkpoint directory says before its weights are read: the vision side
@@ -30,7 +31,9 @@ public record InternVlCheckpointConfig(InternVlConfig vision, LlamaConfig text, 
         InternVlConfig vision = InternVlConfig.read(directory);
         String field = json.has("llm_config") ? "llm_config" : "text_config";
         JsonNode llm = json.path(field);
-        String architecture = llm.path("architectures").path(0).asString(llm.path("model_type").asString("qwen2"));
+        String architecture = llm.path("architectures")
+                .path(0)
+                .asString(llm.path("model_type").asString("qwen2"));
         if (!DECODERS.contains(architecture)) {
             throw new ModelLoadException(configJson + ": " + field + " names decoder '" + architecture
                     + "'; supported: Qwen2ForCausalLM, LlamaForCausalLM");
@@ -38,8 +41,10 @@ public record InternVlCheckpointConfig(InternVlConfig vision, LlamaConfig text, 
         LlamaConfig text;
         try {
             boolean llama = architecture.startsWith("Llama") || architecture.equals("llama");
-            text = LlamaConfig.fromJson(llm.has("model_type") || !llm.isObject() ? llm
-                    : ((ObjectNode) llm.deepCopy()).put("model_type", llama ? "llama" : "qwen2"));
+            text = LlamaConfig.fromJson(
+                    llm.has("model_type") || !llm.isObject()
+                            ? llm
+                            : ((ObjectNode) llm.deepCopy()).put("model_type", llama ? "llama" : "qwen2"));
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(configJson + ": " + field + ": " + e.getMessage(), e);
         }

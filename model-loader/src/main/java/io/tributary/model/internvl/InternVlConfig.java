@@ -5,11 +5,12 @@ import io.tributary.model.image.ImageLimits;
 import io.tributary.model.image.InternVlImageProcessor;
 import io.tributary.model.image.InternVlTilingConfig;
 import io.tributary.model.image.Normalization;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * What the vision side of an InternVL checkpoint needs from its {@code config.json}, in either layout: OpenGVLab's
@@ -25,14 +26,22 @@ import tools.jackson.databind.ObjectMapper;
  * @param selectLayer   hidden state the features come from: -1 is the last layer's output, 0 the embeddings
  * @param template      the chat template's name ({@code "internvl2_5"}), or null in the transformers layout
  */
-public record InternVlConfig(InternVisionConfig vision, int llmHiddenSize, int shuffleFactor, boolean pixelShuffleV2,
-        int selectLayer, String template, String llmArchitecture, InternVlTilingConfig tiling, InternVlLayout layout) {
+public record InternVlConfig(
+        InternVisionConfig vision,
+        int llmHiddenSize,
+        int shuffleFactor,
+        boolean pixelShuffleV2,
+        int selectLayer,
+        String template,
+        String llmArchitecture,
+        InternVlTilingConfig tiling,
+        InternVlLayout layout) {
 
     public InternVlConfig {
         int grid = vision.gridSize();
         if (shuffleFactor < 1 || grid % shuffleFactor != 0) {
-            throw new IllegalArgumentException("downsample_ratio 1/" + shuffleFactor + " does not divide the "
-                    + grid + "x" + grid + " patch grid");
+            throw new IllegalArgumentException("downsample_ratio 1/" + shuffleFactor + " does not divide the " + grid
+                    + "x" + grid + " patch grid");
         }
         if (selectLayer < -vision.numHiddenLayers() - 1 || selectLayer > vision.numHiddenLayers()) {
             throw new IllegalArgumentException("select_layer " + selectLayer + " is outside the encoder's "
@@ -96,14 +105,23 @@ public record InternVlConfig(InternVisionConfig vision, int llmHiddenSize, int s
         boolean dynamic = config.path("dynamic_image_size").asBoolean(true);
         // OpenGVLab's load_image: 1 to 12 tiles plus a thumbnail. Without dynamic tiling, one plain resize.
         InternVlTilingConfig tiling = dynamic
-                ? InternVlTilingConfig.of(vision.imageSize(), config.path("min_dynamic_patch").asInt(1),
-                        config.path("max_dynamic_patch").asInt(12), config.path("use_thumbnail").asBoolean(true))
+                ? InternVlTilingConfig.of(
+                        vision.imageSize(),
+                        config.path("min_dynamic_patch").asInt(1),
+                        config.path("max_dynamic_patch").asInt(12),
+                        config.path("use_thumbnail").asBoolean(true))
                 : InternVlTilingConfig.of(vision.imageSize(), 1, 1, false);
         JsonNode llm = config.path("llm_config");
-        return new InternVlConfig(vision, required(llm, "hidden_size", "llm_config"),
-                shuffleFactor(config.path("downsample_ratio").asDouble(0.5)), ps.equals("v2"),
-                config.path("select_layer").asInt(-1), config.path("template").asString(null),
-                llm.path("architectures").path(0).asString(""), tiling, InternVlLayout.ORIGINAL);
+        return new InternVlConfig(
+                vision,
+                required(llm, "hidden_size", "llm_config"),
+                shuffleFactor(config.path("downsample_ratio").asDouble(0.5)),
+                ps.equals("v2"),
+                config.path("select_layer").asInt(-1),
+                config.path("template").asString(null),
+                llm.path("architectures").path(0).asString(""),
+                tiling,
+                InternVlLayout.ORIGINAL);
     }
 
     private static InternVlConfig transformers(JsonNode config, JsonNode processor) {
@@ -118,17 +136,29 @@ public record InternVlConfig(InternVisionConfig vision, int llmHiddenSize, int s
         }
         JsonNode p = processor == null ? new ObjectMapper().createObjectNode() : processor;
         int size = p.path("size").path("height").asInt(vision.imageSize());
-        InternVlTilingConfig tiling = new InternVlTilingConfig(size,
-                p.path("crop_to_patches").asBoolean(true) ? p.path("min_patches").asInt(1) : 1,
-                p.path("crop_to_patches").asBoolean(true) ? p.path("max_patches").asInt(12) : 1,
+        InternVlTilingConfig tiling = new InternVlTilingConfig(
+                size,
+                p.path("crop_to_patches").asBoolean(true)
+                        ? p.path("min_patches").asInt(1)
+                        : 1,
+                p.path("crop_to_patches").asBoolean(true)
+                        ? p.path("max_patches").asInt(12)
+                        : 1,
                 p.path("crop_to_patches").asBoolean(true),
                 triple(p.path("image_mean"), Normalization.IMAGENET_MEAN),
                 triple(p.path("image_std"), Normalization.IMAGENET_STD));
         JsonNode text = config.path("text_config");
-        return new InternVlConfig(vision, required(text, "hidden_size", "text_config"),
-                shuffleFactor(config.path("downsample_ratio").asDouble(0.5)), true,
-                config.path("vision_feature_layer").asInt(-1), null,
-                text.path("architectures").path(0).asString(text.path("model_type").asString("qwen2")), tiling,
+        return new InternVlConfig(
+                vision,
+                required(text, "hidden_size", "text_config"),
+                shuffleFactor(config.path("downsample_ratio").asDouble(0.5)),
+                true,
+                config.path("vision_feature_layer").asInt(-1),
+                null,
+                text.path("architectures")
+                        .path(0)
+                        .asString(text.path("model_type").asString("qwen2")),
+                tiling,
                 InternVlLayout.TRANSFORMERS);
     }
 
@@ -151,6 +181,8 @@ public record InternVlConfig(InternVisionConfig vision, int llmHiddenSize, int s
         if (!node.isArray() || node.size() != 3) {
             return fallback.clone();
         }
-        return new double[] {node.get(0).asDouble(), node.get(1).asDouble(), node.get(2).asDouble()};
+        return new double[] {
+            node.get(0).asDouble(), node.get(1).asDouble(), node.get(2).asDouble()
+        };
     }
 }

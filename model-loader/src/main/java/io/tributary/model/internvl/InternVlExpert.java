@@ -6,24 +6,25 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
-import io.tributary.model.image.ImageProcessor;
-import io.tributary.model.image.PixelValues;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.model.decoder.DecoderPrompt;
-import io.tributary.model.llama.LlamaConfig;
 import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.image.ImageProcessor;
+import io.tributary.model.image.PixelValues;
+import io.tributary.model.kernel.WeightPacker;
+import io.tributary.model.llama.LlamaConfig;
 import io.tributary.model.safetensors.SafetensorsCheckpoint;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.routing.refusal.PromptTooLongException;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -57,8 +58,15 @@ public final class InternVlExpert implements DecoderExpert {
     private final ImageProcessor images;
     private final DataType dataType;
 
-    private InternVlExpert(String name, NDManager manager, InternVlConfig config, InternVitModel vision,
-            LlamaModel decoder, InternVlSpecialTokens tokens, ImageProcessor images, DataType dataType) {
+    private InternVlExpert(
+            String name,
+            NDManager manager,
+            InternVlConfig config,
+            InternVitModel vision,
+            LlamaModel decoder,
+            InternVlSpecialTokens tokens,
+            ImageProcessor images,
+            DataType dataType) {
         this.name = name;
         this.manager = manager;
         this.config = config;
@@ -93,10 +101,10 @@ public final class InternVlExpert implements DecoderExpert {
         NDManager manager = NativeTarget.newModelManager(options, "expert-" + name);
         try {
             DataType dataType = NativeTarget.dataType(options);
-            InternVitModel vision = new InternVitModel(config,
-                    InternVitWeightsLoader.load(files, layout, config, manager, dataType));
-            LlamaModel decoder = LlamaModel.load(tensors, checkpoint.text(), manager, dataType,
-                    WeightPacker.of(options, manager));
+            InternVitModel vision =
+                    new InternVitModel(config, InternVitWeightsLoader.load(files, layout, config, manager, dataType));
+            LlamaModel decoder =
+                    LlamaModel.load(tensors, checkpoint.text(), manager, dataType, WeightPacker.of(options, manager));
             return new InternVlExpert(name, manager, config, vision, decoder, checkpoint.tokens(), images, dataType);
         } catch (RuntimeException e) {
             manager.close();
@@ -166,8 +174,8 @@ public final class InternVlExpert implements DecoderExpert {
         int[] ids = prompt.tokenIds();
         for (int id : ids) {
             if (id < 0 || id >= vocabularySize()) {
-                throw new IllegalArgumentException("token id " + id + " is outside expert '" + name
-                        + "' vocabulary of " + vocabularySize());
+                throw new IllegalArgumentException(
+                        "token id " + id + " is outside expert '" + name + "' vocabulary of " + vocabularySize());
             }
         }
         InternVlPrompt.checkPlaceholders(ids, tokens, prompt.images().size()); // before any image is decoded
@@ -184,8 +192,8 @@ public final class InternVlExpert implements DecoderExpert {
                     + " image tiles of " + config.tokensPerTile() + " tokens) exceeds expert '" + name
                     + "' max_position_embeddings of " + maxSequenceLength());
         }
-        DecoderPrompt decoderPrompt = new DecoderPrompt(expanded.tokenIds(), expanded.text(),
-                (model, step) -> embed(expanded, tiles, step));
+        DecoderPrompt decoderPrompt =
+                new DecoderPrompt(expanded.tokenIds(), expanded.text(), (model, step) -> embed(expanded, tiles, step));
         return batchDecoder.open(decoderPrompt);
     }
 
@@ -244,7 +252,7 @@ public final class InternVlExpert implements DecoderExpert {
 
     @Override
     public String toString() {
-        return "InternVlExpert[" + name + ", " + config.layersToRun() + "+" + decoder.config().numHiddenLayers()
-                + " layers, " + config.layout() + ", " + dataType + "]";
+        return "InternVlExpert[" + name + ", " + config.layersToRun() + "+"
+                + decoder.config().numHiddenLayers() + " layers, " + config.layout() + ", " + dataType + "]";
     }
 }

@@ -38,7 +38,8 @@ public enum InternVlLayout {
     }
 
     public String patchEmbedding(String part) {
-        return vision + (this == ORIGINAL ? "embeddings.patch_embedding." : "embeddings.patch_embeddings.projection.")
+        return vision
+                + (this == ORIGINAL ? "embeddings.patch_embedding." : "embeddings.patch_embeddings.projection.")
                 + part;
     }
 
@@ -54,8 +55,7 @@ public enum InternVlLayout {
         if (this == ORIGINAL) {
             return vision + "encoder.layers." + i + "." + original;
         }
-        String renamed = original
-                .replace("norm1.", "layernorm_before.")
+        String renamed = original.replace("norm1.", "layernorm_before.")
                 .replace("norm2.", "layernorm_after.")
                 .replace("attn.proj.", "attention.projection_layer.")
                 .replace("attn.q.", "attention.q_proj.")

@@ -22,8 +22,7 @@ record InternVlPrompt(int[] tokenIds, boolean[] text, int[][] featureRuns) {
      * @param tilesPerImage tiles (thumbnail included) each image was cut into, in order of appearance
      * @throws ImageRefusedException if the prompt's placeholders are not exactly one per image
      */
-    static InternVlPrompt expand(int[] prompt, InternVlSpecialTokens tokens, int tokensPerTile,
-            int[] tilesPerImage) {
+    static InternVlPrompt expand(int[] prompt, InternVlSpecialTokens tokens, int tokensPerTile, int[] tilesPerImage) {
         checkPlaceholders(prompt, tokens, tilesPerImage.length);
         int placeholder = tokens.imageContext();
         int length = prompt.length;
@@ -53,7 +52,8 @@ record InternVlPrompt(int[] tokenIds, boolean[] text, int[][] featureRuns) {
 
     /** @throws ImageRefusedException if the prompt's placeholders are not exactly one per image */
     static void checkPlaceholders(int[] prompt, InternVlSpecialTokens tokens, int images) {
-        long found = Arrays.stream(prompt).filter(id -> id == tokens.imageContext()).count();
+        long found =
+                Arrays.stream(prompt).filter(id -> id == tokens.imageContext()).count();
         if (found != images) {
             throw new ImageRefusedException("the prompt has " + found + " image placeholder token(s) ("
                     + InternVlSpecialTokens.IMG_CONTEXT + ", id " + tokens.imageContext() + ") for " + images

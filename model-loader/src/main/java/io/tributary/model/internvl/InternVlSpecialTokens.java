@@ -1,13 +1,14 @@
 package io.tributary.model.internvl;
 
 import io.tributary.model.ModelLoadException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * The token ids InternVL wraps image features in: {@code <img>}, then one {@code <IMG_CONTEXT>} per image token, then
@@ -30,13 +31,13 @@ public record InternVlSpecialTokens(int imageStart, int imageContext, int imageE
     /** @param config the checkpoint's {@code config.json} */
     public static InternVlSpecialTokens read(Path directory, JsonNode config) {
         Map<String, Integer> added = addedTokens(directory);
-        InternVlSpecialTokens tokens = new InternVlSpecialTokens(id(added, IMG_START, directory),
-                id(added, IMG_CONTEXT, directory), id(added, IMG_END, directory));
+        InternVlSpecialTokens tokens = new InternVlSpecialTokens(
+                id(added, IMG_START, directory), id(added, IMG_CONTEXT, directory), id(added, IMG_END, directory));
         for (String field : new String[] {"img_context_token_id", "image_token_id"}) {
             JsonNode stated = config.path(field);
             if (stated.isIntegralNumber() && stated.asInt() != tokens.imageContext()) {
-                throw new ModelLoadException(directory.resolve("config.json") + ": " + field + " is "
-                        + stated.asInt() + " but the tokenizer gives " + IMG_CONTEXT + " id " + tokens.imageContext());
+                throw new ModelLoadException(directory.resolve("config.json") + ": " + field + " is " + stated.asInt()
+                        + " but the tokenizer gives " + IMG_CONTEXT + " id " + tokens.imageContext());
             }
         }
         return tokens;
@@ -56,12 +57,15 @@ public record InternVlSpecialTokens(int imageStart, int imageContext, int imageE
         Map<String, Integer> ids = new HashMap<>();
         Path tokenizer = directory.resolve("tokenizer.json");
         if (Files.isRegularFile(tokenizer)) {
-            readJson(tokenizer).path("added_tokens")
-                    .forEach(t -> ids.put(t.path("content").asString(), t.path("id").asInt()));
+            readJson(tokenizer)
+                    .path("added_tokens")
+                    .forEach(t ->
+                            ids.put(t.path("content").asString(), t.path("id").asInt()));
         }
         Path tokenizerConfig = directory.resolve("tokenizer_config.json");
         if (ids.isEmpty() && Files.isRegularFile(tokenizerConfig)) {
-            for (var entry : readJson(tokenizerConfig).path("added_tokens_decoder").properties()) {
+            for (var entry :
+                    readJson(tokenizerConfig).path("added_tokens_decoder").properties()) {
                 ids.put(entry.getValue().path("content").asString(), Integer.parseInt(entry.getKey()));
             }
         }

@@ -8,6 +8,7 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.safetensors.SafetensorsCheckpoint;
+
 import java.nio.file.Path;
 import java.util.List;
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.IValue;
+
 import java.util.UUID;
 
 /**
@@ -49,22 +50,28 @@ public final class PackedProjection implements Projection, AutoCloseable {
         PackedProjection packed;
         try (IValue w = IValue.from((PtNDArray) weight)) {
             packed = switch (format) {
-                case BF16 -> new PackedProjection(kernels, format, new IValue[] {kernels.call("to_bf16", w)}, out, in,
-                        out * in * 2);
+                case BF16 ->
+                    new PackedProjection(
+                            kernels, format, new IValue[] {kernels.call("to_bf16", w)}, out, in, out * in * 2);
                 case INT8 -> {
                     IValue[] weightAndScales = tuple(kernels.call("quantize_int8", w));
                     yield new PackedProjection(kernels, format, weightAndScales, out, in, out * in + out * 2);
                 }
                 case INT4 -> {
                     if (!Kernels.isInt4GroupSize(group) || in % group != 0) {
-                        throw new IllegalArgumentException("int4 groups of " + group + " do not divide a weight of "
-                                + in + " input features");
+                        throw new IllegalArgumentException(
+                                "int4 groups of " + group + " do not divide a weight of " + in + " input features");
                     }
                     IValue groupSize = IValue.from((long) group);
                     IValue[] packedAndScales = tuple(kernels.call("quantize_int4", w, groupSize));
                     long rows = (out + 15) / 16 * 16; // the kernel packs rows in sixteens
-                    yield new PackedProjection(kernels, format, new IValue[] {packedAndScales[0], groupSize,
-                            packedAndScales[1], IValue.from(out)}, out, in, rows * in / 2 + in / group * rows * 4);
+                    yield new PackedProjection(
+                            kernels,
+                            format,
+                            new IValue[] {packedAndScales[0], groupSize, packedAndScales[1], IValue.from(out)},
+                            out,
+                            in,
+                            rows * in / 2 + in / group * rows * 4);
                 }
             };
         }
@@ -81,7 +88,8 @@ public final class PackedProjection implements Projection, AutoCloseable {
     @Override
     public NDArray apply(NDArray x, NDArray bias) {
         NDArray y;
-        try (IValue input = IValue.from((PtNDArray) x); IValue result = multiply(input)) {
+        try (IValue input = IValue.from((PtNDArray) x);
+                IValue result = multiply(input)) {
             y = result.toTensor((PtNDManager) x.getManager());
         }
         return bias == null ? y : y.add(bias);

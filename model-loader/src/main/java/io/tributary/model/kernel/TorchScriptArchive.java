@@ -22,14 +22,54 @@ final class TorchScriptArchive {
 
     /** {@code pickle.dumps(M(training=False), protocol=2)} for a class {@code M} of module {@code __torch__}. */
     private static final byte[] INSTANCE = {
-        (byte) 0x80, 2, 'c', '_', '_', 't', 'o', 'r', 'c', 'h', '_', '_', '\n', 'M', '\n', 'q', 0, ')', (byte) 0x81,
-        'q', 1, '}', 'q', 2, 'X', 8, 0, 0, 0, 't', 'r', 'a', 'i', 'n', 'i', 'n', 'g', 'q', 3, (byte) 0x89, 's', 'b',
-        '.'};
+        (byte) 0x80,
+        2,
+        'c',
+        '_',
+        '_',
+        't',
+        'o',
+        'r',
+        'c',
+        'h',
+        '_',
+        '_',
+        '\n',
+        'M',
+        '\n',
+        'q',
+        0,
+        ')',
+        (byte) 0x81,
+        'q',
+        1,
+        '}',
+        'q',
+        2,
+        'X',
+        8,
+        0,
+        0,
+        0,
+        't',
+        'r',
+        'a',
+        'i',
+        'n',
+        'i',
+        'n',
+        'g',
+        'q',
+        3,
+        (byte) 0x89,
+        's',
+        'b',
+        '.'
+    };
     /** {@code pickle.dumps((), protocol=2)}. */
     private static final byte[] EMPTY_TUPLE = {(byte) 0x80, 2, ')', '.'};
 
-    private TorchScriptArchive() {
-    }
+    private TorchScriptArchive() {}
 
     /** The archive of a module {@code __torch__.M} whose class body (methods, indented by two spaces) is given. */
     static byte[] of(String classBody) {

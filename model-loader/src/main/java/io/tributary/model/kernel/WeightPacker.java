@@ -78,20 +78,25 @@ public final class WeightPacker {
     public Projection packShared(NDArray weight) {
         PackedProjection.Format chosen = formatFor(weight.getShape().get(1));
         if (chosen != format) {
-            LOG.debug("a weight of {} input features is kept as {} instead of {}", weight.getShape().get(1),
-                    chosen == null ? "float" : chosen, format);
+            LOG.debug(
+                    "a weight of {} input features is kept as {} instead of {}",
+                    weight.getShape().get(1),
+                    chosen == null ? "float" : chosen,
+                    format);
         }
         if (chosen == null) {
             return new DenseProjection(weight);
         }
         long rows = weight.getShape().get(0);
-        if (rows < 2 * SPLIT_ROW_MULTIPLE || rows * weight.getShape().get(1) * bitsPerWeight(chosen) / 8
-                < SPLIT_BYTES) {
+        if (rows < 2 * SPLIT_ROW_MULTIPLE
+                || rows * weight.getShape().get(1) * bitsPerWeight(chosen) / 8 < SPLIT_BYTES) {
             return PackedProjection.pack(kernels, chosen, weight, groupSize, owner);
         }
         long half = rows / 2 / SPLIT_ROW_MULTIPLE * SPLIT_ROW_MULTIPLE;
-        try (NDArray top = weight.get("0:" + half); NDArray bottom = weight.get(half + ":")) {
-            return new SplitProjection(PackedProjection.pack(kernels, chosen, top, groupSize, owner),
+        try (NDArray top = weight.get("0:" + half);
+                NDArray bottom = weight.get(half + ":")) {
+            return new SplitProjection(
+                    PackedProjection.pack(kernels, chosen, top, groupSize, owner),
                     PackedProjection.pack(kernels, chosen, bottom, groupSize, owner));
         }
     }
@@ -117,13 +122,17 @@ public final class WeightPacker {
         if (inFeatures % KERNEL_BLOCK != 0) {
             return null;
         }
-        return format == PackedProjection.Format.INT4 && inFeatures % groupSize != 0 ? PackedProjection.Format.INT8
+        return format == PackedProjection.Format.INT4 && inFeatures % groupSize != 0
+                ? PackedProjection.Format.INT8
                 : format;
     }
 
     @Override
     public String toString() {
-        return format == null ? "dense" : format == PackedProjection.Format.INT4
-                ? "int4 (groups of " + groupSize + ")" : format.name().toLowerCase(java.util.Locale.ROOT);
+        return format == null
+                ? "dense"
+                : format == PackedProjection.Format.INT4
+                        ? "int4 (groups of " + groupSize + ")"
+                        : format.name().toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -1,14 +1,15 @@
 package io.tributary.model.llama;
 
 import io.tributary.model.ModelLoadException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * The fields of a Hugging Face {@code LlamaConfig} or {@code Qwen2Config} ({@code config.json}) that the forward
@@ -40,9 +41,12 @@ public record LlamaConfig(
         List<Integer> eosTokenIds) {
 
     /** {@code rope_scaling} of the kinds we implement: "linear" (position interpolation) and "llama3". */
-    public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
-            int originalMaxPositionEmbeddings) {
-    }
+    public record RopeScaling(
+            String type,
+            double factor,
+            double lowFreqFactor,
+            double highFreqFactor,
+            int originalMaxPositionEmbeddings) {}
 
     public LlamaConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
@@ -97,19 +101,28 @@ public record LlamaConfig(
     }
 
     /** The transformers defaults that differ between the families. */
-    private record Defaults(int vocab, int hidden, int intermediate, int layers, int heads, int maxPositions,
-            OptionalInt bos, List<Integer> eos) {
+    private record Defaults(
+            int vocab,
+            int hidden,
+            int intermediate,
+            int layers,
+            int heads,
+            int maxPositions,
+            OptionalInt bos,
+            List<Integer> eos) {
         static final Defaults LLAMA = new Defaults(32000, 4096, 11008, 32, 32, 2048, OptionalInt.of(1), List.of(2));
-        static final Defaults QWEN2 = new Defaults(151936, 4096, 22016, 32, 32, 32768, OptionalInt.empty(),
-                List.of());
+        static final Defaults QWEN2 = new Defaults(151936, 4096, 22016, 32, 32, 32768, OptionalInt.empty(), List.of());
     }
 
     private static LlamaConfig build(JsonNode json, Defaults d, boolean attentionBias, boolean oProjBias) {
         int hidden = intField(json, "hidden_size", d.hidden());
         int heads = intField(json, "num_attention_heads", d.heads());
-        int kvHeads = json.path("num_key_value_heads").isNull() || json.path("num_key_value_heads").isMissingNode()
-                ? heads : intField(json, "num_key_value_heads", heads);
-        int headDim = json.path("head_dim").isIntegralNumber() ? json.get("head_dim").asInt() : hidden / heads;
+        int kvHeads = json.path("num_key_value_heads").isNull()
+                        || json.path("num_key_value_heads").isMissingNode()
+                ? heads
+                : intField(json, "num_key_value_heads", heads);
+        int headDim =
+                json.path("head_dim").isIntegralNumber() ? json.get("head_dim").asInt() : hidden / heads;
         if (!json.path("head_dim").isIntegralNumber() && hidden % heads != 0) {
             throw new IllegalArgumentException("hidden_size " + hidden + " is not a multiple of num_attention_heads "
                     + heads + " and no head_dim is given");
@@ -178,7 +191,8 @@ public record LlamaConfig(
         if (!type.equals("linear") && !type.equals("llama3")) {
             throw new IllegalArgumentException("rope_scaling type '" + type + "' is not supported (linear, llama3)");
         }
-        return Optional.of(new RopeScaling(type,
+        return Optional.of(new RopeScaling(
+                type,
                 node.path("factor").asDouble(1.0),
                 node.path("low_freq_factor").asDouble(1.0),
                 node.path("high_freq_factor").asDouble(4.0),

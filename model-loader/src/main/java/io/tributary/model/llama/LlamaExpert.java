@@ -1,19 +1,20 @@
 package io.tributary.model.llama;
 
-import io.tributary.model.kernel.WeightPacker;
-import io.tributary.model.decoder.BatchDecoder;
-import io.tributary.model.decoder.DecoderExpert;
-import io.tributary.model.decoder.DecoderPrompt;
-import io.tributary.model.decoder.LlamaModel;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderExpert;
+import io.tributary.model.decoder.DecoderPrompt;
+import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.routing.refusal.PromptTooLongException;
+
 import java.nio.file.Path;
 
 /**
@@ -45,14 +46,19 @@ public final class LlamaExpert implements DecoderExpert {
     public static LlamaExpert load(String name, Path directory, LoadOptions options) {
         LlamaConfig config = LlamaConfig.read(directory.resolve("config.json"));
         CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
-        tensors.validate(LlamaModel.expectedShapes(tensors, config), LlamaModel.ignoredTensors(),
+        tensors.validate(
+                LlamaModel.expectedShapes(tensors, config),
+                LlamaModel.ignoredTensors(),
                 config.attentionBias() && !config.oProjBias() ? "Qwen2" : "Llama");
         NativeTarget.prepareInferenceThread();
         NDManager manager = NativeTarget.newModelManager(options, "expert-" + name);
         try {
             DataType dataType = NativeTarget.dataType(options);
-            return new LlamaExpert(name, manager, LlamaModel.load(tensors, config, manager, dataType,
-                    WeightPacker.of(options, manager)), dataType);
+            return new LlamaExpert(
+                    name,
+                    manager,
+                    LlamaModel.load(tensors, config, manager, dataType, WeightPacker.of(options, manager)),
+                    dataType);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -108,8 +114,8 @@ public final class LlamaExpert implements DecoderExpert {
 
     private void checkToken(int token) {
         if (token < 0 || token >= vocabularySize()) {
-            throw new IllegalArgumentException("token id " + token + " is outside expert '" + name
-                    + "' vocabulary of " + vocabularySize());
+            throw new IllegalArgumentException(
+                    "token id " + token + " is outside expert '" + name + "' vocabulary of " + vocabularySize());
         }
     }
 

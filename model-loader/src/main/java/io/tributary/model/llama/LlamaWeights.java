@@ -3,6 +3,7 @@ package io.tributary.model.llama;
 import ai.djl.ndarray.NDArray;
 import io.tributary.model.kernel.DenseProjection;
 import io.tributary.model.kernel.Projection;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -34,10 +35,18 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
         List<NDArray> all = new ArrayList<>();
         all.add(embedTokens);
         for (Layer layer : layers) {
-            Stream.of(layer.inputLayernorm(), dense(layer.qkvProj()), layer.qkvBias(), dense(layer.oProj()),
-                    layer.oProjBias(), layer.postAttentionLayernorm(), dense(layer.gateProj()),
-                    dense(layer.upProj()), dense(layer.downProj()))
-                    .filter(Objects::nonNull).forEach(all::add);
+            Stream.of(
+                            layer.inputLayernorm(),
+                            dense(layer.qkvProj()),
+                            layer.qkvBias(),
+                            dense(layer.oProj()),
+                            layer.oProjBias(),
+                            layer.postAttentionLayernorm(),
+                            dense(layer.gateProj()),
+                            dense(layer.upProj()),
+                            dense(layer.downProj()))
+                    .filter(Objects::nonNull)
+                    .forEach(all::add);
         }
         all.add(norm);
         if (dense(lmHead) != embedTokens) {
@@ -53,10 +62,12 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
     public long bytes() {
         long total = bytes(embedTokens) + bytes(norm);
         for (Layer layer : layers) {
-            total += bytes(layer.inputLayernorm()) + bytes(layer.qkvBias()) + bytes(layer.oProjBias())
+            total += bytes(layer.inputLayernorm())
+                    + bytes(layer.qkvBias())
+                    + bytes(layer.oProjBias())
                     + bytes(layer.postAttentionLayernorm());
-            for (Projection projection : List.of(layer.qkvProj(), layer.oProj(), layer.gateProj(), layer.upProj(),
-                    layer.downProj())) {
+            for (Projection projection :
+                    List.of(layer.qkvProj(), layer.oProj(), layer.gateProj(), layer.upProj(), layer.downProj())) {
                 total += projection.bytes();
             }
         }
@@ -73,8 +84,8 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
         if (projection instanceof DenseProjection dense) {
             return dense.weight();
         }
-        throw new IllegalStateException("the weights are packed into reduced precision: only float weights can be "
-                + "trained or exported");
+        throw new IllegalStateException(
+                "the weights are packed into reduced precision: only float weights can be " + "trained or exported");
     }
 
     /**
@@ -94,8 +105,14 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
      * @param upProj                 {@code mlp.up_proj.weight} [I, H]
      * @param downProj               {@code mlp.down_proj.weight} [H, I]
      */
-    public record Layer(NDArray inputLayernorm, Projection qkvProj, NDArray qkvBias, Projection oProj,
-            NDArray oProjBias, NDArray postAttentionLayernorm, Projection gateProj, Projection upProj,
-            Projection downProj) {
-    }
+    public record Layer(
+            NDArray inputLayernorm,
+            Projection qkvProj,
+            NDArray qkvBias,
+            Projection oProj,
+            NDArray oProjBias,
+            NDArray postAttentionLayernorm,
+            Projection gateProj,
+            Projection upProj,
+            Projection downProj) {}
 }

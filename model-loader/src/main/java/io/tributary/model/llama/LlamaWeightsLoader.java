@@ -1,24 +1,25 @@
 package io.tributary.model.llama;
 
-import static io.tributary.model.checkpoint.WeightExport.splitRows;
-import static io.tributary.model.checkpoint.WeightExport.tensor;
-import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
-
 import ai.djl.ndarray.NDArray;
-import io.tributary.model.kernel.Projection;
-import io.tributary.model.kernel.WeightPacker;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.kernel.Projection;
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+
+import static io.tributary.model.checkpoint.WeightExport.splitRows;
+import static io.tributary.model.checkpoint.WeightExport.tensor;
+import static io.tributary.model.checkpoint.WeightFusion.scaleLeadingRows;
 
 /**
  * Loads {@link LlamaWeights} by canonical key name ({@code model.*}, {@code lm_head.weight}; see
@@ -30,13 +31,14 @@ public final class LlamaWeightsLoader {
 
     static final String LM_HEAD = "lm_head.weight";
     /** Buffers some older checkpoints saved (recomputed, as transformers does), and a tied model's lm_head copy. */
-    public static final Predicate<String> IGNORED =
-            Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq").asMatchPredicate()
-                    .or(LM_HEAD::equals);
+    public static final Predicate<String> IGNORED = Pattern.compile(
+                    "model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq")
+            .asMatchPredicate()
+            .or(LM_HEAD::equals);
+
     private static final Logger LOG = LoggerFactory.getLogger(LlamaWeightsLoader.class);
 
-    private LlamaWeightsLoader() {
-    }
+    private LlamaWeightsLoader() {}
 
     /**
      * The output projection is the token embedding when the config ties them or when the checkpoint has no
@@ -46,20 +48,27 @@ public final class LlamaWeightsLoader {
     public static boolean tied(CheckpointTensors tensors, LlamaConfig config) {
         boolean tied = config.tieWordEmbeddings() || !tensors.contains(LM_HEAD);
         if (tied && !config.tieWordEmbeddings()) {
-            LOG.warn("{}: no {}, using the token embeddings as output projection", tensors.directory(),
+            LOG.warn(
+                    "{}: no {}, using the token embeddings as output projection",
+                    tensors.directory(),
                     tensors.originalName(LM_HEAD));
         }
         return tied;
     }
 
-    public static LlamaWeights load(CheckpointTensors tensors, LlamaConfig config, boolean tied, NDManager manager,
-            DataType dataType) {
+    public static LlamaWeights load(
+            CheckpointTensors tensors, LlamaConfig config, boolean tied, NDManager manager, DataType dataType) {
         return load(tensors, config, tied, manager, dataType, WeightPacker.dense());
     }
 
     /** As above, each linear weight turned by {@code packer} into the projection the load options ask for. */
-    public static LlamaWeights load(CheckpointTensors tensors, LlamaConfig config, boolean tied, NDManager manager,
-            DataType dataType, WeightPacker packer) {
+    public static LlamaWeights load(
+            CheckpointTensors tensors,
+            LlamaConfig config,
+            boolean tied,
+            NDManager manager,
+            DataType dataType,
+            WeightPacker packer) {
         NDArray embedTokens = tensors.load("model.embed_tokens.weight", manager, dataType);
         List<LlamaWeights.Layer> layers = new ArrayList<>();
         float attentionScale = (float) (1 / Math.sqrt(config.headDim()));
@@ -68,13 +77,22 @@ public final class LlamaWeightsLoader {
             String attn = "model.layers." + i + ".self_attn.";
             String mlp = "model.layers." + i + ".mlp.";
             NDArray qkvBias = config.attentionBias()
-                    ? scaleLeadingRows(tensors.loadRows(List.of(attn + "q_proj.bias", attn + "k_proj.bias",
-                            attn + "v_proj.bias"), manager, dataType), queryRows, attentionScale)
+                    ? scaleLeadingRows(
+                            tensors.loadRows(
+                                    List.of(attn + "q_proj.bias", attn + "k_proj.bias", attn + "v_proj.bias"),
+                                    manager,
+                                    dataType),
+                            queryRows,
+                            attentionScale)
                     : null;
             layers.add(new LlamaWeights.Layer(
                     tensors.load("model.layers." + i + ".input_layernorm.weight", manager, dataType),
-                    packer.pack(scaleLeadingRows(tensors.loadRows(List.of(attn + "q_proj.weight",
-                            attn + "k_proj.weight", attn + "v_proj.weight"), manager, dataType), queryRows,
+                    packer.pack(scaleLeadingRows(
+                            tensors.loadRows(
+                                    List.of(attn + "q_proj.weight", attn + "k_proj.weight", attn + "v_proj.weight"),
+                                    manager,
+                                    dataType),
+                            queryRows,
                             attentionScale)),
                     qkvBias,
                     packer.pack(tensors.load(attn + "o_proj.weight", manager, dataType)),
@@ -85,8 +103,8 @@ public final class LlamaWeightsLoader {
                     packer.pack(tensors.load(mlp + "down_proj.weight", manager, dataType))));
         }
         NDArray norm = tensors.load("model.norm.weight", manager, dataType);
-        Projection lmHead = tied ? packer.packShared(embedTokens)
-                : packer.pack(tensors.load(LM_HEAD, manager, dataType));
+        Projection lmHead =
+                tied ? packer.packShared(embedTokens) : packer.pack(tensors.load(LM_HEAD, manager, dataType));
         return new LlamaWeights(embedTokens, layers, norm, lmHead);
     }
 
@@ -96,8 +114,11 @@ public final class LlamaWeightsLoader {
      */
     public static List<Tensor> export(LlamaWeights weights, LlamaConfig c) {
         float attentionScale = (float) (1 / Math.sqrt(c.headDim()));
-        long[] qkvRows = {(long) c.numAttentionHeads() * c.headDim(), (long) c.numKeyValueHeads() * c.headDim(),
-                (long) c.numKeyValueHeads() * c.headDim()};
+        long[] qkvRows = {
+            (long) c.numAttentionHeads() * c.headDim(),
+            (long) c.numKeyValueHeads() * c.headDim(),
+            (long) c.numKeyValueHeads() * c.headDim()
+        };
         List<Tensor> tensors = new ArrayList<>();
         tensors.add(tensor("model.embed_tokens.weight", weights.embedTokens()));
         for (int i = 0; i < weights.layers().size(); i++) {
@@ -105,11 +126,17 @@ public final class LlamaWeightsLoader {
             String prefix = "model.layers." + i + ".";
             String attn = prefix + "self_attn.";
             tensors.add(tensor(prefix + "input_layernorm.weight", layer.inputLayernorm()));
-            tensors.addAll(splitRows(LlamaWeights.dense(layer.qkvProj()), List.of(attn + "q_proj.weight", attn + "k_proj.weight",
-                    attn + "v_proj.weight"), qkvRows, attentionScale));
+            tensors.addAll(splitRows(
+                    LlamaWeights.dense(layer.qkvProj()),
+                    List.of(attn + "q_proj.weight", attn + "k_proj.weight", attn + "v_proj.weight"),
+                    qkvRows,
+                    attentionScale));
             if (layer.qkvBias() != null) {
-                tensors.addAll(splitRows(layer.qkvBias(), List.of(attn + "q_proj.bias", attn + "k_proj.bias",
-                        attn + "v_proj.bias"), qkvRows, attentionScale));
+                tensors.addAll(splitRows(
+                        layer.qkvBias(),
+                        List.of(attn + "q_proj.bias", attn + "k_proj.bias", attn + "v_proj.bias"),
+                        qkvRows,
+                        attentionScale));
             }
             tensors.add(tensor(attn + "o_proj.weight", LlamaWeights.dense(layer.oProj())));
             if (layer.oProjBias() != null) {

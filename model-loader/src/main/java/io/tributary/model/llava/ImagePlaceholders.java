@@ -20,8 +20,8 @@ record ImagePlaceholders(int[] tokenIds, boolean[] text, int[] imageStarts) {
     static ImagePlaceholders expand(int[] prompt, int placeholder, int tokensPerImage, int images) {
         long found = Arrays.stream(prompt).filter(id -> id == placeholder).count();
         if (found != images) {
-            throw new ImageRefusedException("the prompt has " + found + " image placeholder token(s) (id "
-                    + placeholder + ") for " + images + " image(s): each image needs exactly one placeholder");
+            throw new ImageRefusedException("the prompt has " + found + " image placeholder token(s) (id " + placeholder
+                    + ") for " + images + " image(s): each image needs exactly one placeholder");
         }
         int length = prompt.length + images * (tokensPerImage - 1);
         int[] ids = new int[length];

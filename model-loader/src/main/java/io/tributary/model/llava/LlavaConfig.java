@@ -4,14 +4,15 @@ import io.tributary.model.ModelLoadException;
 import io.tributary.model.clip.ClipVisionConfig;
 import io.tributary.model.clip.HiddenAct;
 import io.tributary.model.llama.LlamaConfig;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A Hugging Face {@code LlavaConfig}: a Llama {@code text_config}, a CLIP {@code vision_config} and how they meet.
@@ -24,8 +25,14 @@ import tools.jackson.databind.node.ObjectNode;
  * @param keepClassToken      {@code vision_feature_select_strategy}: "full" keeps the class token, "default" drops it
  * @param projectorBias       {@code multimodal_projector_bias}
  */
-public record LlavaConfig(LlamaConfig text, ClipVisionConfig vision, int imageTokenIndex, HiddenAct projectorHiddenAct,
-        List<Integer> visionFeatureLayers, boolean keepClassToken, boolean projectorBias) {
+public record LlavaConfig(
+        LlamaConfig text,
+        ClipVisionConfig vision,
+        int imageTokenIndex,
+        HiddenAct projectorHiddenAct,
+        List<Integer> visionFeatureLayers,
+        boolean keepClassToken,
+        boolean projectorBias) {
 
     public LlavaConfig {
         visionFeatureLayers = List.copyOf(visionFeatureLayers);
@@ -61,13 +68,13 @@ public record LlavaConfig(LlamaConfig text, ClipVisionConfig vision, int imageTo
         JsonNode vision = json.path("vision_config");
         String visionType = vision.path("model_type").asString("clip_vision_model");
         if (!visionType.equals("clip_vision_model")) {
-            throw new IllegalArgumentException("vision_config.model_type '" + visionType
-                    + "' is not supported (clip_vision_model)");
+            throw new IllegalArgumentException(
+                    "vision_config.model_type '" + visionType + "' is not supported (clip_vision_model)");
         }
         String strategy = json.path("vision_feature_select_strategy").asString("default");
         if (!strategy.equals("default") && !strategy.equals("full")) {
-            throw new IllegalArgumentException("vision_feature_select_strategy '" + strategy
-                    + "' is not supported (default, full)");
+            throw new IllegalArgumentException(
+                    "vision_feature_select_strategy '" + strategy + "' is not supported (default, full)");
         }
         return new LlavaConfig(
                 LlamaConfig.fromLlamaJson(text.isObject() ? text : JsonNodeFactory.instance.objectNode()),
@@ -109,7 +116,9 @@ public record LlavaConfig(LlamaConfig text, ClipVisionConfig vision, int imageTo
     /** The feature layers as indices into hidden_states (0 = embeddings, i = after encoder layer i - 1). */
     public int[] resolvedFeatureLayers() {
         int states = vision.numHiddenLayers() + 1;
-        return visionFeatureLayers.stream().mapToInt(layer -> layer < 0 ? states + layer : layer).toArray();
+        return visionFeatureLayers.stream()
+                .mapToInt(layer -> layer < 0 ? states + layer : layer)
+                .toArray();
     }
 
     /** Positions one image takes in the decoder: one per patch, plus the class token under "full". */

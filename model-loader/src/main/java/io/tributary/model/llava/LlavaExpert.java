@@ -2,22 +2,23 @@ package io.tributary.model.llava;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.clip.ClipVisionModel;
-import io.tributary.model.image.ImageProcessor;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.model.decoder.DecoderPrompt;
 import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.image.ImageProcessor;
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.vision.SharedTower;
 import io.tributary.model.vision.VisionTowers;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.routing.refusal.PromptTooLongException;
+
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,7 +43,12 @@ public final class LlavaExpert implements DecoderExpert {
     private final SharedTower sharedTower; // null when the tower's weights are the expert's own
     private final DataType dataType;
 
-    private LlavaExpert(String name, NDManager manager, LlavaModel model, LlavaImages images, SharedTower sharedTower,
+    private LlavaExpert(
+            String name,
+            NDManager manager,
+            LlavaModel model,
+            LlavaImages images,
+            SharedTower sharedTower,
             DataType dataType) {
         this.name = name;
         this.manager = manager;
@@ -68,8 +74,8 @@ public final class LlavaExpert implements DecoderExpert {
      * once for every expert (and router) whose tower has the same content, and each image encoded once per request
      * between them. With {@code towers} null the expert holds and runs its own tower.
      */
-    public static LlavaExpert load(String name, Path directory, LoadOptions options, ImageProcessor images,
-            VisionTowers towers) {
+    public static LlavaExpert load(
+            String name, Path directory, LoadOptions options, ImageProcessor images, VisionTowers towers) {
         Objects.requireNonNull(images, "images");
         LlavaConfig config = LlavaConfig.read(directory.resolve("config.json"));
         CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
@@ -81,16 +87,25 @@ public final class LlavaExpert implements DecoderExpert {
             DataType dataType = NativeTarget.dataType(options);
             ClipVisionModel vision;
             if (towers == null) {
-                vision = ClipVisionModel.load(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX, manager, dataType);
+                vision =
+                        ClipVisionModel.load(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX, manager, dataType);
             } else {
-                shared = towers.acquire(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX, options,
-                        config.resolvedFeatureLayers(), false);
+                shared = towers.acquire(
+                        tensors,
+                        config.vision(),
+                        ClipVisionModel.LLAVA_PREFIX,
+                        options,
+                        config.resolvedFeatureLayers(),
+                        false);
                 vision = shared.model();
             }
-            LlavaModel model = new LlavaModel(config, vision, LlavaProjector.load(tensors, config, manager, dataType),
+            LlavaModel model = new LlavaModel(
+                    config,
+                    vision,
+                    LlavaProjector.load(tensors, config, manager, dataType),
                     LlamaModel.load(tensors, config.text(), manager, dataType, WeightPacker.of(options, manager)));
-            return new LlavaExpert(name, manager, model, new LlavaImages(name, images, config.vision(), shared),
-                    shared, dataType);
+            return new LlavaExpert(
+                    name, manager, model, new LlavaImages(name, images, config.vision(), shared), shared, dataType);
         } catch (RuntimeException e) {
             if (shared != null) {
                 shared.close();
@@ -105,8 +120,10 @@ public final class LlavaExpert implements DecoderExpert {
         Map<String, long[]> expected = new LinkedHashMap<>(LlamaModel.expectedShapes(tensors, config.text()));
         expected.putAll(ClipVisionModel.expectedShapes(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX));
         expected.putAll(LlavaProjector.expectedShapes(config));
-        tensors.validate(expected, LlamaModel.ignoredTensors()
-                .or(ClipVisionModel.ignoredTensors(ClipVisionModel.LLAVA_PREFIX)), "LLaVA");
+        tensors.validate(
+                expected,
+                LlamaModel.ignoredTensors().or(ClipVisionModel.ignoredTensors(ClipVisionModel.LLAVA_PREFIX)),
+                "LLaVA");
     }
 
     @Override
@@ -140,7 +157,8 @@ public final class LlavaExpert implements DecoderExpert {
     /** Each image's placeholder becomes {@code tokensPerImage} positions (576 for 336-px CLIP). */
     @Override
     public int promptPositions(Prompt prompt) {
-        return prompt.tokenIds().length + prompt.images().size() * (model.config().tokensPerImage() - 1);
+        return prompt.tokenIds().length
+                + prompt.images().size() * (model.config().tokensPerImage() - 1);
     }
 
     /**
@@ -153,12 +171,15 @@ public final class LlavaExpert implements DecoderExpert {
     @Override
     public ExpertSession open(Prompt prompt) {
         LlavaConfig config = model.config();
-        ImagePlaceholders expanded = ImagePlaceholders.expand(prompt.tokenIds(), config.imageTokenIndex(),
-                config.tokensPerImage(), prompt.images().size());
+        ImagePlaceholders expanded = ImagePlaceholders.expand(
+                prompt.tokenIds(),
+                config.imageTokenIndex(),
+                config.tokensPerImage(),
+                prompt.images().size());
         for (int id : expanded.textTokenIds()) {
             if (id < 0 || id >= vocabularySize()) {
-                throw new IllegalArgumentException("token id " + id + " is outside expert '" + name
-                        + "' vocabulary of " + vocabularySize());
+                throw new IllegalArgumentException(
+                        "token id " + id + " is outside expert '" + name + "' vocabulary of " + vocabularySize());
             }
         }
         if (expanded.length() > maxSequenceLength()) {
@@ -167,9 +188,11 @@ public final class LlavaExpert implements DecoderExpert {
                     + maxSequenceLength());
         }
         LlavaImages.Prepared prepared = images.prepare(prompt.images());
-        DecoderPrompt decoderPrompt = new DecoderPrompt(expanded.tokenIds(), expanded.text(),
-                (decoder, step) -> model.embed(expanded,
-                        prompt.images().isEmpty() ? null : prepared.states(model, step), step));
+        DecoderPrompt decoderPrompt = new DecoderPrompt(
+                expanded.tokenIds(),
+                expanded.text(),
+                (decoder, step) ->
+                        model.embed(expanded, prompt.images().isEmpty() ? null : prepared.states(model, step), step));
         return batchDecoder.open(decoderPrompt);
     }
 

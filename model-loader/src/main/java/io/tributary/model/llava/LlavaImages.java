@@ -10,6 +10,7 @@ import io.tributary.model.vision.EncodingKey;
 import io.tributary.model.vision.SharedTower;
 import io.tributary.model.vision.TowerOutputs;
 import io.tributary.routing.ImageInput;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -74,22 +75,23 @@ final class LlavaImages {
                 outputs.add(shared.encode(keys.get(i), pixels.get(i), step));
             }
             // [N + 1, E] per image, stacked into the batch [B, N + 1, E] the model reads; all in the step.
-            return index -> NDArrays.stack(new NDList(outputs.stream().map(o -> o.hiddenState(index)).toList()), 0);
+            return index -> NDArrays.stack(
+                    new NDList(outputs.stream().map(o -> o.hiddenState(index)).toList()), 0);
         };
     }
 
     private PixelValues preprocess(ImageInput input) {
         List<PixelValues> tiles = processor.process(input);
         if (tiles.size() != 1) {
-            throw new IllegalArgumentException("the image processor gave " + tiles.size()
-                    + " tiles for one image; LLaVA-1.5 reads exactly one");
+            throw new IllegalArgumentException(
+                    "the image processor gave " + tiles.size() + " tiles for one image; LLaVA-1.5 reads exactly one");
         }
         PixelValues image = tiles.get(0);
         int c = vision.numChannels();
         int s = vision.imageSize();
         if (image.channels() != c || image.height() != s || image.width() != s) {
-            throw new IllegalArgumentException("image preprocessed to " + image.channels() + "x" + image.height()
-                    + "x" + image.width() + ", expert '" + expertName + "' reads " + c + "x" + s + "x" + s);
+            throw new IllegalArgumentException("image preprocessed to " + image.channels() + "x" + image.height() + "x"
+                    + image.width() + ", expert '" + expertName + "' reads " + c + "x" + s + "x" + s);
         }
         return image;
     }

@@ -6,8 +6,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import io.tributary.model.clip.ClipVisionModel;
-import io.tributary.model.image.PixelValues;
 import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.image.PixelValues;
+
 import java.util.Arrays;
 import java.util.List;
 

@@ -8,9 +8,10 @@ import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.checkpoint.WeightExport;
 import io.tributary.model.clip.HiddenAct;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
@@ -44,7 +45,8 @@ record LlavaProjector(HiddenAct act, NDArray linear1, NDArray bias1, NDArray lin
 
     static LlavaProjector load(CheckpointTensors tensors, LlavaConfig c, NDManager manager, DataType dataType) {
         boolean bias = c.projectorBias();
-        return new LlavaProjector(c.projectorHiddenAct(),
+        return new LlavaProjector(
+                c.projectorHiddenAct(),
                 tensors.load(PREFIX + "linear_1.weight", manager, dataType),
                 bias ? tensors.load(PREFIX + "linear_1.bias", manager, dataType) : null,
                 tensors.load(PREFIX + "linear_2.weight", manager, dataType),
@@ -53,7 +55,9 @@ record LlavaProjector(HiddenAct act, NDArray linear1, NDArray bias1, NDArray lin
 
     /** Every weight array, once: what a trainer updates in place. */
     List<NDArray> parameters() {
-        return Stream.of(linear1, bias1, linear2, bias2).filter(Objects::nonNull).toList();
+        return Stream.of(linear1, bias1, linear2, bias2)
+                .filter(Objects::nonNull)
+                .toList();
     }
 
     /** The weights as checkpoint tensors under their canonical names. */

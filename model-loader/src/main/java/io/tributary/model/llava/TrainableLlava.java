@@ -10,9 +10,10 @@ import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.checkpoint.WeightExport;
 import io.tributary.model.clip.ClipVisionModel;
-import io.tributary.model.image.PixelValues;
 import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.image.PixelValues;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,7 +60,8 @@ public final class TrainableLlava implements AutoCloseable {
         NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu(), "training");
         try {
             DataType type = DataType.FLOAT32;
-            LlavaModel model = new LlavaModel(config,
+            LlavaModel model = new LlavaModel(
+                    config,
                     ClipVisionModel.load(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX, manager, type),
                     LlavaProjector.load(tensors, config, manager, type),
                     LlamaModel.load(tensors, config.text(), manager, type));
@@ -92,7 +94,8 @@ public final class TrainableLlava implements AutoCloseable {
      */
     public NDArray answerLogProbs(List<Example> examples, NDManager step) {
         LlavaConfig config = model.config();
-        LlavaModel.TowerStates batch = model.runTower(examples.stream().map(Example::image).toList(), step);
+        LlavaModel.TowerStates batch =
+                model.runTower(examples.stream().map(Example::image).toList(), step);
         List<NDArray> sequences = new ArrayList<>(examples.size());
         List<int[]> targets = new ArrayList<>(examples.size());
         for (int i = 0; i < examples.size(); i++) {
@@ -100,11 +103,11 @@ public final class TrainableLlava implements AutoCloseable {
             int[] answer = example.answerTokenIds();
             int[] fed = Arrays.copyOf(example.promptTokenIds(), example.promptTokenIds().length + answer.length - 1);
             System.arraycopy(answer, 0, fed, example.promptTokenIds().length, answer.length - 1);
-            ImagePlaceholders expanded = ImagePlaceholders.expand(fed, config.imageTokenIndex(),
-                    config.tokensPerImage(), 1);
+            ImagePlaceholders expanded =
+                    ImagePlaceholders.expand(fed, config.imageTokenIndex(), config.tokensPerImage(), 1);
             int image = i;
-            sequences.add(model.embed(expanded,
-                    layer -> batch.state(layer).get(new NDIndex().addSliceDim(image, image + 1)), step));
+            sequences.add(model.embed(
+                    expanded, layer -> batch.state(layer).get(new NDIndex().addSliceDim(image, image + 1)), step));
             int[] target = new int[expanded.length()];
             Arrays.fill(target, -1);
             int firstAnswerRow = expanded.length() - answer.length; // the prompt's last position predicts answer[0]

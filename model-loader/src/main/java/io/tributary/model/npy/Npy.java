@@ -30,8 +30,7 @@ public final class Npy {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order':\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
 
-    private Npy() {
-    }
+    private Npy() {}
 
     /** @throws IOException if the file cannot be read; IllegalArgumentException if it is not a readable array */
     public static NpyArray read(Path file) throws IOException {
@@ -52,7 +51,8 @@ public final class Npy {
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
             for (ZipEntry entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
                 String name = entry.getName().endsWith(".npy")
-                        ? entry.getName().substring(0, entry.getName().length() - 4) : entry.getName();
+                        ? entry.getName().substring(0, entry.getName().length() - 4)
+                        : entry.getName();
                 arrays.put(name, read(zip, file + "!" + entry.getName()));
             }
         }
@@ -78,14 +78,17 @@ public final class Npy {
         byte[] lengthBytes = in.readNBytes(major == 1 ? 2 : 4);
         ByteBuffer length = ByteBuffer.wrap(Arrays.copyOf(lengthBytes, 4)).order(ByteOrder.LITTLE_ENDIAN);
         int headerLength = length.getInt();
-        String header = new String(in.readNBytes(headerLength),
-                major >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        String header = new String(
+                in.readNBytes(headerLength), major >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         String descr = group(DESCR, header, source, "descr");
         if (group(FORTRAN, header, source, "fortran_order").equals("True")) {
             throw new IllegalArgumentException(source + ": Fortran-order arrays are not read; save with C order");
         }
         long[] shape = Arrays.stream(group(SHAPE, header, source, "shape").split(","))
-                .map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .mapToLong(Long::parseLong)
+                .toArray();
         long bytes = Arrays.stream(shape).reduce(1, (a, b) -> a * b) * NpyArray.itemSize(descr);
         byte[] data = in.readNBytes(Math.toIntExact(bytes));
         if (data.length != bytes) {
@@ -96,10 +99,12 @@ public final class Npy {
 
     static void write(OutputStream out, NpyArray array) throws IOException {
         long[] shape = array.shape();
-        String dimensions = shape.length == 1 ? shape[0] + "," : String.join(", ",
-                Arrays.stream(shape).mapToObj(Long::toString).toList());
-        StringBuilder header = new StringBuilder("{'descr': '" + array.descr() + "', 'fortran_order': False, "
-                + "'shape': (" + dimensions + "), }");
+        String dimensions = shape.length == 1
+                ? shape[0] + ","
+                : String.join(
+                        ", ", Arrays.stream(shape).mapToObj(Long::toString).toList());
+        StringBuilder header = new StringBuilder(
+                "{'descr': '" + array.descr() + "', 'fortran_order': False, " + "'shape': (" + dimensions + "), }");
         while ((MAGIC.length + 4 + header.length() + 1) % 64 != 0) {
             header.append(' ');
         }

@@ -59,7 +59,12 @@ public record NpyArray(String descr, long[] shape, ByteBuffer data) {
 
     /** A fixed-width unicode vector ({@code <U n}, UTF-32), as NumPy stores a list of paths. */
     public static NpyArray ofStrings(String[] values) {
-        int width = Math.max(1, Arrays.stream(values).mapToInt(v -> v.codePointCount(0, v.length())).max().orElse(1));
+        int width = Math.max(
+                1,
+                Arrays.stream(values)
+                        .mapToInt(v -> v.codePointCount(0, v.length()))
+                        .max()
+                        .orElse(1));
         ByteBuffer bytes = ByteBuffer.allocate(values.length * width * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (String value : values) {
             int[] codePoints = value.codePoints().toArray();
@@ -107,8 +112,8 @@ public record NpyArray(String descr, long[] shape, ByteBuffer data) {
     /** The values of a 1-D unicode array. */
     public String[] toStrings() {
         if (!descr.startsWith("<U") || shape.length != 1) {
-            throw new IllegalArgumentException("expected a 1-D unicode array, found " + descr + " "
-                    + Arrays.toString(shape));
+            throw new IllegalArgumentException(
+                    "expected a 1-D unicode array, found " + descr + " " + Arrays.toString(shape));
         }
         int width = Integer.parseInt(descr.substring(2));
         String[] values = new String[Math.toIntExact(shape[0])];
@@ -132,8 +137,7 @@ public record NpyArray(String descr, long[] shape, ByteBuffer data) {
             case "<f4" -> data.getFloat(4 * i);
             case "<f8" -> (float) data.getDouble(8 * i);
             case "<f2" -> HalfFloats.fromF16(data.getShort(2 * i));
-            default -> throw new IllegalArgumentException("expected float16, float32 or float64, found dtype "
-                    + descr);
+            default -> throw new IllegalArgumentException("expected float16, float32 or float64, found dtype " + descr);
         };
     }
 
@@ -146,8 +150,9 @@ public record NpyArray(String descr, long[] shape, ByteBuffer data) {
             case "<f4", "<i4", "<u4" -> 4;
             case "<f8", "<i8", "<u8" -> 8;
             case "|i1", "|u1", "|b1" -> 1;
-            default -> throw new IllegalArgumentException("unsupported dtype '" + descr + "' (big-endian or object "
-                    + "arrays cannot be read; save little-endian numbers)");
+            default ->
+                throw new IllegalArgumentException("unsupported dtype '" + descr + "' (big-endian or object "
+                        + "arrays cannot be read; save little-endian numbers)");
         };
     }
 

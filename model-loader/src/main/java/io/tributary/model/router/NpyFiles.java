@@ -9,8 +9,7 @@ import java.nio.file.Path;
 /** The paper's clustering outputs, read as router artefacts: failures name the file. */
 final class NpyFiles {
 
-    private NpyFiles() {
-    }
+    private NpyFiles() {}
 
     static float[][] matrix(Path file) {
         try {
@@ -29,8 +28,8 @@ final class NpyFiles {
             throw new ModelLoadException(file + ": " + e.getMessage(), e);
         }
         if (labels.length != centroids) {
-            throw new ModelLoadException(file + ": maps " + labels.length + " fine centroids but there are "
-                    + centroids);
+            throw new ModelLoadException(
+                    file + ": maps " + labels.length + " fine centroids but there are " + centroids);
         }
         return labels;
     }

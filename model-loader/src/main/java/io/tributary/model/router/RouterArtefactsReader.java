@@ -26,8 +26,7 @@ import java.util.TreeSet;
  */
 public final class RouterArtefactsReader {
 
-    private RouterArtefactsReader() {
-    }
+    private RouterArtefactsReader() {}
 
     /** Metadata key of a clusters file stating how features are normalised before routing: l2 or none. */
     public static final String NORMALIZATION_KEY = "feature_normalization";
@@ -70,12 +69,16 @@ public final class RouterArtefactsReader {
             normalize = normalization(file);
         }
         int[] owners = fineToCoarse == null ? null : NpyFiles.labels(fineToCoarse, centroids.length);
-        int experts = owners == null ? centroids.length : Arrays.stream(owners).max().orElse(-1) + 1;
+        int experts =
+                owners == null ? centroids.length : Arrays.stream(owners).max().orElse(-1) + 1;
         double[] clusterPriors = priors != null ? priors : filePriors != null ? filePriors : uniform(experts);
         try {
             return owners == null && normalizeFeature == null && !normalize
                     ? new ClusterModel(centroids, mean, clusterPriors)
-                    : new ClusterModel(centroids, mean, clusterPriors,
+                    : new ClusterModel(
+                            centroids,
+                            mean,
+                            clusterPriors,
                             owners == null ? identity(centroids.length) : owners,
                             normalizeFeature == null ? normalize : normalizeFeature);
         } catch (IllegalArgumentException e) {
@@ -88,8 +91,9 @@ public final class RouterArtefactsReader {
         return switch (value) {
             case "l2" -> true;
             case "none" -> false;
-            default -> throw new ModelLoadException(file.path() + ": metadata " + NORMALIZATION_KEY + " is '" + value
-                    + "'; expected l2 or none");
+            default ->
+                throw new ModelLoadException(
+                        file.path() + ": metadata " + NORMALIZATION_KEY + " is '" + value + "'; expected l2 or none");
         };
     }
 
@@ -126,8 +130,8 @@ public final class RouterArtefactsReader {
     private static void requireOnly(SafetensorsFile file, Set<String> allowed) {
         for (String name : file.tensors().keySet()) {
             if (!allowed.contains(name)) {
-                throw new ModelLoadException(file.path() + ": unexpected tensor '" + name + "' (expected "
-                        + allowed + ")");
+                throw new ModelLoadException(
+                        file.path() + ": unexpected tensor '" + name + "' (expected " + allowed + ")");
             }
         }
     }

@@ -3,8 +3,7 @@ package io.tributary.model.safetensors;
 /** float32 to/from the 16-bit formats, round-to-nearest-even like PyTorch's casts (Java 17 has no Float16). */
 public final class HalfFloats {
 
-    private HalfFloats() {
-    }
+    private HalfFloats() {}
 
     /** bfloat16 keeps float32's exponent and the top 7 mantissa bits. */
     public static short toBf16(float value) {

@@ -33,8 +33,9 @@ final class LoadProgress {
         long after = before + bytes;
         if (after * 10 / total > before * 10 / total) {
             double seconds = (System.nanoTime() - started) / 1e9;
-            LOG.info("{}: loaded {} of {} MB ({}%) in {} s", directory, after >> 20, total >> 20,
-                    after * 100 / total, String.format("%.1f", seconds));
+            LOG.info(
+                    "{}: loaded {} of {} MB ({}%) in {} s",
+                    directory, after >> 20, total >> 20, after * 100 / total, String.format("%.1f", seconds));
         }
     }
 }

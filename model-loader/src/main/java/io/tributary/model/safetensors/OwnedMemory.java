@@ -1,22 +1,22 @@
 package io.tributary.model.safetensors;
 
 import ai.djl.ndarray.NDArray;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /** Writing straight into the native memory of a CPU array the engine allocated. */
 final class OwnedMemory {
 
-    private OwnedMemory() {
-    }
+    private OwnedMemory() {}
 
     /** A little-endian buffer over {@code array}'s own memory (a CPU array: PyTorch hands out its data pointer). */
     static ByteBuffer view(NDArray array) {
         long bytes = array.size() * array.getDataType().getNumOfBytes();
         ByteBuffer view = array.toByteBuffer(true);
         if (!view.isDirect() || view.capacity() != bytes) {
-            throw new IllegalStateException("the engine gave no direct view of a " + bytes + "-byte array on "
-                    + array.getDevice());
+            throw new IllegalStateException(
+                    "the engine gave no direct view of a " + bytes + "-byte array on " + array.getDevice());
         }
         return view.order(ByteOrder.LITTLE_ENDIAN);
     }
@@ -25,7 +25,8 @@ final class OwnedMemory {
     static void checkLanded(NDArray array, ByteBuffer written) {
         int size = array.getDataType().getNumOfBytes();
         byte[] seen;
-        try (NDArray flat = array.reshape(-1); NDArray last = flat.get(array.size() - 1)) {
+        try (NDArray flat = array.reshape(-1);
+                NDArray last = flat.get(array.size() - 1)) {
             seen = last.toByteArray();
         }
         for (int i = 0; i < size; i++) {

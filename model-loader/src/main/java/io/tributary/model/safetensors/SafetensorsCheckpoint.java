@@ -9,6 +9,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.WeightLoading;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * The weights of a Hugging Face checkpoint directory: either one {@code model.safetensors} or the shards listed by
@@ -38,13 +39,15 @@ public final class SafetensorsCheckpoint {
     private final LoadProgress progress;
     private final WeightLoading loading;
 
-    private SafetensorsCheckpoint(Path directory, Map<String, TensorInfo> tensors, Map<Path, SafetensorsFile> files,
-            WeightLoading loading) {
+    private SafetensorsCheckpoint(
+            Path directory, Map<String, TensorInfo> tensors, Map<Path, SafetensorsFile> files, WeightLoading loading) {
         this.directory = directory;
         this.tensors = tensors;
         this.files = files;
         this.loading = loading;
-        this.progress = new LoadProgress(directory, tensors.values().stream().mapToLong(TensorInfo::byteLength).sum());
+        this.progress = new LoadProgress(
+                directory,
+                tensors.values().stream().mapToLong(TensorInfo::byteLength).sum());
     }
 
     /** Opens a checkpoint whose tensors are memory-mapped when they need no conversion (the default). */
@@ -80,8 +83,8 @@ public final class SafetensorsCheckpoint {
         for (Map.Entry<String, JsonNode> entry : weightMap.properties()) {
             Path shard = directory.resolve(entry.getValue().asString());
             if (!Files.isRegularFile(shard)) {
-                throw new ModelLoadException(index + ": tensor '" + entry.getKey() + "' is in shard " + shard
-                        + ", which does not exist");
+                throw new ModelLoadException(
+                        index + ": tensor '" + entry.getKey() + "' is in shard " + shard + ", which does not exist");
             }
             SafetensorsFile file = files.computeIfAbsent(shard, SafetensorsFile::open);
             TensorInfo info = file.tensors().get(entry.getKey());
@@ -117,8 +120,9 @@ public final class SafetensorsCheckpoint {
     }
 
     public TensorInfo info(String name) {
-        return find(name).orElseThrow(
-                () -> new ModelLoadException(directory + ": tensor '" + name + "' is missing from the checkpoint"));
+        return find(name)
+                .orElseThrow(() ->
+                        new ModelLoadException(directory + ": tensor '" + name + "' is missing from the checkpoint"));
     }
 
     /**
@@ -141,7 +145,8 @@ public final class SafetensorsCheckpoint {
         if (!manager.getDevice().isGpu()) {
             return loadOnCpu(info, manager, target);
         }
-        try (NDManager host = NDManager.newBaseManager(Device.cpu(), manager.getEngine().getEngineName())) {
+        try (NDManager host =
+                NDManager.newBaseManager(Device.cpu(), manager.getEngine().getEngineName())) {
             NDArray onHost = loadOnCpu(info, host, stored(info));
             NDArray onDevice = onHost.toDevice(manager.getDevice(), true);
             NDArray converted = onDevice.getDataType() == target ? onDevice : onDevice.toType(target, false);
@@ -157,15 +162,17 @@ public final class SafetensorsCheckpoint {
      */
     public NDArray loadRows(List<String> names, NDManager manager, DataType target) {
         List<TensorInfo> parts = names.stream().map(this::info).toList();
-        long[] trailing = Arrays.copyOfRange(parts.get(0).shape(), 1, parts.get(0).shape().length);
+        long[] trailing =
+                Arrays.copyOfRange(parts.get(0).shape(), 1, parts.get(0).shape().length);
         long rows = 0;
         long bytes = 0;
         boolean sameType = true;
         for (TensorInfo part : parts) {
             if (part.shape().length == 0
                     || !Arrays.equals(trailing, Arrays.copyOfRange(part.shape(), 1, part.shape().length))) {
-                throw new ModelLoadException(part.file() + ": tensor '" + part.name() + "' has shape "
-                        + Arrays.toString(part.shape()) + " and cannot be stacked with '" + parts.get(0).name() + "'");
+                throw new ModelLoadException(
+                        part.file() + ": tensor '" + part.name() + "' has shape " + Arrays.toString(part.shape())
+                                + " and cannot be stacked with '" + parts.get(0).name() + "'");
             }
             rows += part.shape()[0];
             bytes += part.byteLength();

@@ -5,6 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.tributary.model.ModelLoadException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -18,9 +22,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.IntStream;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * One {@code .safetensors} file: an 8-byte little-endian header length, a JSON header mapping each tensor name to
@@ -31,6 +32,7 @@ public final class SafetensorsFile {
 
     /** The reference implementation refuses larger headers; so do we, before allocating anything. */
     private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Tensors above this size are read by several threads, one part of at least this size each. */
     private static final int PARALLEL_PART = 4 << 20;
@@ -95,22 +97,28 @@ public final class SafetensorsFile {
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> entry : header.properties()) {
             if (entry.getKey().equals("__metadata__")) {
-                entry.getValue().properties().forEach(m -> metadata.put(m.getKey(),
-                        m.getValue().isString() ? m.getValue().stringValue() : m.getValue().toString()));
+                entry.getValue()
+                        .properties()
+                        .forEach(m -> metadata.put(
+                                m.getKey(),
+                                m.getValue().isString()
+                                        ? m.getValue().stringValue()
+                                        : m.getValue().toString()));
             } else {
                 TensorInfo info = parseTensor(file, fileSize, dataStart, entry.getKey(), entry.getValue());
                 tensors.put(info.name(), info);
             }
         }
-        return new SafetensorsFile(file, fileSize, Collections.unmodifiableMap(tensors),
-                Collections.unmodifiableMap(metadata));
+        return new SafetensorsFile(
+                file, fileSize, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
     private static TensorInfo parseTensor(Path file, long fileSize, long dataStart, String name, JsonNode node) {
         String where = file + ": tensor '" + name + "'";
         String dtypeName = node.path("dtype").asString("");
-        SafetensorsDType dtype = SafetensorsDType.fromHeaderName(dtypeName).orElseThrow(() ->
-                new ModelLoadException(where + " has unsupported dtype '" + dtypeName + "' (F32, F16, BF16 only)"));
+        SafetensorsDType dtype = SafetensorsDType.fromHeaderName(dtypeName)
+                .orElseThrow(() -> new ModelLoadException(
+                        where + " has unsupported dtype '" + dtypeName + "' (F32, F16, BF16 only)"));
         JsonNode shapeNode = node.path("shape");
         JsonNode offsets = node.path("data_offsets");
         if (!shapeNode.isArray() || !offsets.isArray() || offsets.size() != 2) {
@@ -245,8 +253,8 @@ public final class SafetensorsFile {
     public void readInto(TensorInfo info, ByteBuffer target) {
         checkOwn(info);
         if (target.capacity() != info.byteLength()) {
-            throw new IllegalArgumentException(info + " needs " + info.byteLength() + " bytes, the target has "
-                    + target.capacity());
+            throw new IllegalArgumentException(
+                    info + " needs " + info.byteLength() + " bytes, the target has " + target.capacity());
         }
         int length = target.capacity();
         int parts = (int) Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), length / PARALLEL_PART));

@@ -1,5 +1,8 @@
 package io.tributary.model.safetensors;
 
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ObjectNode;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,8 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Writes safetensors files in the layout the Hugging Face library produces: header entries in the given order,
@@ -26,6 +27,7 @@ public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Values encoded per write: 4 MB of float32. */
     private static final int CHUNK_VALUES = 1 << 20;
+
     private static final int DATA_ALIGNMENT = 64;
     /** Bytes per write: a multiple of the 2 MB huge page. */
     private static final int WRITE_BLOCK = 8 << 20;
@@ -72,13 +74,15 @@ public final class SafetensorsWriter {
         }
 
         StreamedTensor streamed() {
-            return new StreamedTensor(name, dtype, shape,
+            return new StreamedTensor(
+                    name,
+                    dtype,
+                    shape,
                     (offset, chunk, length) -> System.arraycopy(values, (int) offset, chunk, 0, length));
         }
     }
 
-    private SafetensorsWriter() {
-    }
+    private SafetensorsWriter() {}
 
     public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         writeStreamed(file, tensors.stream().map(Tensor::streamed).toList(), metadata);
@@ -106,10 +110,13 @@ public final class SafetensorsWriter {
         int padded = (8 + json.length + DATA_ALIGNMENT - 1) / DATA_ALIGNMENT * DATA_ALIGNMENT - 8;
         byte[] headerBytes = Arrays.copyOf(json, padded);
         Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel channel = FileChannel.open(
+                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             BlockWriter out = new BlockWriter(channel);
-            out.put(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip());
+            out.put(ByteBuffer.allocate(8)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(padded)
+                    .flip());
             out.put(ByteBuffer.wrap(headerBytes));
             float[] chunk = new float[CHUNK_VALUES];
             ByteBuffer bytes = ByteBuffer.allocateDirect(CHUNK_VALUES * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -164,14 +171,15 @@ public final class SafetensorsWriter {
      * Splits tensors into shards of at most {@code maxShardBytes} (a larger tensor gets a shard of its own), named
      * like transformers' {@code model-00001-of-00002.safetensors}, plus {@code model.safetensors.index.json}.
      */
-    public static void writeSharded(Path directory, List<Tensor> tensors, Map<String, String> metadata,
-            long maxShardBytes) throws IOException {
+    public static void writeSharded(
+            Path directory, List<Tensor> tensors, Map<String, String> metadata, long maxShardBytes) throws IOException {
         writeShardedStreamed(directory, tensors.stream().map(Tensor::streamed).toList(), metadata, maxShardBytes);
     }
 
     /** As {@link #writeSharded}, producing each tensor's values while writing it. */
-    public static void writeShardedStreamed(Path directory, List<StreamedTensor> tensors,
-            Map<String, String> metadata, long maxShardBytes) throws IOException {
+    public static void writeShardedStreamed(
+            Path directory, List<StreamedTensor> tensors, Map<String, String> metadata, long maxShardBytes)
+            throws IOException {
         List<List<StreamedTensor>> shards = new ArrayList<>();
         long shardBytes = 0;
         long totalBytes = 0;
@@ -192,7 +200,8 @@ public final class SafetensorsWriter {
             writeStreamed(directory.resolve(name), shards.get(i), metadata);
             shards.get(i).forEach(t -> weightMap.put(t.name(), name));
         }
-        Files.writeString(directory.resolve(SafetensorsCheckpoint.INDEX_FILE),
+        Files.writeString(
+                directory.resolve(SafetensorsCheckpoint.INDEX_FILE),
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index) + "\n");
     }
 

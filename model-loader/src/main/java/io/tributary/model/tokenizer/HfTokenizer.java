@@ -5,6 +5,10 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import io.tributary.model.ModelLoadException;
 import io.tributary.routing.Detokenizer;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * A checkpoint's {@code tokenizer.json}, run by the Hugging Face tokenizers library through DJL. Built with
@@ -165,8 +166,7 @@ public final class HfTokenizer implements Detokenizer, AutoCloseable {
     }
 
     /** One token of {@link #tokenize}: its id and the characters {@code [start, stop)} of the text it covers. */
-    public record TokenSpan(int id, String text, int start, int stop) {
-    }
+    public record TokenSpan(int id, String text, int start, int stop) {}
 
     /** Special tokens decode to nothing in a stream; the decode loop sees them through {@link #isSpecial}. */
     @Override

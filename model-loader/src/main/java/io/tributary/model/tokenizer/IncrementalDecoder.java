@@ -1,6 +1,7 @@
 package io.tributary.model.tokenizer;
 
 import io.tributary.routing.Detokenizer;
+
 import java.util.Arrays;
 
 /**
@@ -17,7 +18,7 @@ final class IncrementalDecoder implements Detokenizer.Stream {
     private long[] ids = new long[32];
     private int size;
     private int prefixOffset; // start of the context window decoded with the new tokens
-    private int readOffset;   // tokens before this have been emitted
+    private int readOffset; // tokens before this have been emitted
 
     IncrementalDecoder(HfTokenizer tokenizer) {
         this.tokenizer = tokenizer;

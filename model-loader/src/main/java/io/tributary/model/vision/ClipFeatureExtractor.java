@@ -20,6 +20,10 @@ import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.routing.router.FeatureExtractor;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -27,9 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * The router's view of a request as the paper computes it: CLIP's image embedding (transformers'
@@ -61,8 +62,8 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
      * @param towers where the tower is held and its encodings cached (the mixture's, to share with its experts)
      * @throws ModelLoadException if the checkpoint is not a CLIP vision model with a projection, or broken
      */
-    public static ClipFeatureExtractor load(Path directory, LoadOptions options, ImageLimits limits,
-            VisionTowers towers) {
+    public static ClipFeatureExtractor load(
+            Path directory, LoadOptions options, ImageLimits limits, VisionTowers towers) {
         ClipVisionConfig config = readConfig(directory.resolve("config.json"));
         ClipImageProcessor images = imageProcessor(directory, config, limits);
         CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
@@ -72,8 +73,8 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
                     + " image embedding (CLIPVisionModelWithProjection or CLIPModel), not a bare vision model");
         }
         Map<String, long[]> expected = new LinkedHashMap<>(ClipVisionModel.expectedShapes(tensors, config, ""));
-        Predicate<String> textHalf = name -> name.startsWith("text_model.") || name.equals("text_projection.weight")
-                || name.equals("logit_scale");
+        Predicate<String> textHalf = name ->
+                name.startsWith("text_model.") || name.equals("text_projection.weight") || name.equals("logit_scale");
         tensors.validate(expected, ClipVisionModel.ignoredTensors("").or(textHalf), "CLIP");
         NativeTarget.prepareInferenceThread();
         SharedTower tower = towers.acquire(tensors, config, "", options, new int[0], true);
@@ -103,9 +104,11 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
 
     private static ClipImageProcessor imageProcessor(Path directory, ClipVisionConfig config, ImageLimits limits) {
         ClipImageProcessor images = ClipImageProcessor.forCheckpoint(directory, limits);
-        if (images.config().cropHeight() != config.imageSize() || images.config().cropWidth() != config.imageSize()) {
-            throw new ModelLoadException(directory + ": preprocessor_config.json crops to " + images.config().cropHeight()
-                    + "x" + images.config().cropWidth() + " but the vision tower reads " + config.imageSize());
+        if (images.config().cropHeight() != config.imageSize()
+                || images.config().cropWidth() != config.imageSize()) {
+            throw new ModelLoadException(directory + ": preprocessor_config.json crops to "
+                    + images.config().cropHeight() + "x" + images.config().cropWidth() + " but the vision tower reads "
+                    + config.imageSize());
         }
         return images;
     }
@@ -113,8 +116,8 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
     /** A CLIPVisionModelWithProjection config is the vision config; a CLIPModel nests it under vision_config. */
     static ClipVisionConfig readConfig(Path configJson) {
         if (!Files.isRegularFile(configJson)) {
-            throw new ModelLoadException(configJson.getParent() + ": no config.json (not a Hugging Face checkpoint"
-                    + " directory)");
+            throw new ModelLoadException(
+                    configJson.getParent() + ": no config.json (not a Hugging Face checkpoint" + " directory)");
         }
         try {
             JsonNode json = new ObjectMapper().readTree(configJson);
@@ -123,7 +126,8 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
                 return ClipVisionConfig.fromJson(json);
             }
             // CLIPModel sizes visual_projection by its own projection_dim (transformers' default 512).
-            return ClipVisionConfig.fromJson(nested).withProjectionDim(json.path("projection_dim").asInt(512));
+            return ClipVisionConfig.fromJson(nested)
+                    .withProjectionDim(json.path("projection_dim").asInt(512));
         } catch (JacksonException e) {
             throw new ModelLoadException(configJson + ": not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IllegalArgumentException e) {
@@ -157,8 +161,10 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
                 pooled.add(tower.encode(tower.key(preprocessing, image), () -> preprocess(image), step)
                         .pooledOutput()); // [E]
             }
-            NDArray embeds = Linear.linear(NDArrays.stack(pooled, 0), projection, null).singletonOrThrow(); // [B, P]
-            return Optional.of(embeds.toType(DataType.FLOAT32, false).mean(new int[] {0}).toFloatArray());
+            NDArray embeds =
+                    Linear.linear(NDArrays.stack(pooled, 0), projection, null).singletonOrThrow(); // [B, P]
+            return Optional.of(
+                    embeds.toType(DataType.FLOAT32, false).mean(new int[] {0}).toFloatArray());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tributary.model.vision;
 
 import ai.djl.ndarray.NDManager;
+
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -71,8 +72,11 @@ final class EncoderCache implements AutoCloseable {
         }
     }
 
-    private TowerOutputs encodeAndPublish(EncodingKey key, Supplier<CachedEncoding> encode,
-            CompletableFuture<CachedEncoding> pending, NDManager step) {
+    private TowerOutputs encodeAndPublish(
+            EncodingKey key,
+            Supplier<CachedEncoding> encode,
+            CompletableFuture<CachedEncoding> pending,
+            NDManager step) {
         CachedEncoding fresh = null;
         TowerOutputs copy;
         try {
@@ -138,7 +142,8 @@ final class EncoderCache implements AutoCloseable {
     void evict(Predicate<EncodingKey> which) {
         List<CachedEncoding> evicted = new ArrayList<>();
         synchronized (this) {
-            Iterator<Map.Entry<EncodingKey, CachedEncoding>> it = entries.entrySet().iterator();
+            Iterator<Map.Entry<EncodingKey, CachedEncoding>> it =
+                    entries.entrySet().iterator();
             while (it.hasNext()) {
                 Map.Entry<EncodingKey, CachedEncoding> entry = it.next();
                 if (which.test(entry.getKey())) {

@@ -4,6 +4,7 @@ import io.tributary.model.image.ClipImageProcessor;
 import io.tributary.model.image.ClipPreprocessorConfig;
 import io.tributary.model.image.ImageProcessor;
 import io.tributary.routing.ImageInput;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.image.PixelValues;
+
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -74,7 +75,8 @@ final class LoadedTower {
         NativeTarget.prepareInferenceThread();
         TowerNeeds wanted = needs();
         int layers = model.config().numHiddenLayers();
-        NDManager owner = NDManager.newBaseManager(weights.getDevice(), weights.getEngine().getEngineName());
+        NDManager owner = NDManager.newBaseManager(
+                weights.getDevice(), weights.getEngine().getEngineName());
         owner.setName("vision-encoding");
         try (NDManager work = owner.newSubManager()) {
             List<NDArray> states = model.hiddenStates(model.pixels(List.of(pixels), work), wanted.layersToRun(layers));
@@ -82,7 +84,8 @@ final class LoadedTower {
             for (int layer : wanted.layers()) {
                 kept.put(layer, keep(states.get(layer).get(0), owner)); // [N + 1, E]
             }
-            NDArray pooled = wanted.pooled() ? keep(model.pooled(states.get(layers)).get(0), owner) : null; // [E]
+            NDArray pooled =
+                    wanted.pooled() ? keep(model.pooled(states.get(layers)).get(0), owner) : null; // [E]
             encodes.incrementAndGet();
             return new CachedEncoding(owner, new TowerOutputs(kept, pooled));
         } catch (RuntimeException e) {

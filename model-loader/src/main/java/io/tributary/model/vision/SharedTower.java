@@ -5,6 +5,7 @@ import io.tributary.model.clip.ClipVisionConfig;
 import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.image.PixelValues;
 import io.tributary.routing.ImageInput;
+
 import java.util.function.Supplier;
 
 /**

@@ -5,6 +5,7 @@ import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.clip.ClipVisionConfig;
 import io.tributary.model.clip.ClipVisionModel;
 import io.tributary.model.safetensors.TensorInfo;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -30,12 +31,13 @@ public final class TowerDigest {
 
     private static final int CHUNK = 1 << 20;
 
-    private TowerDigest() {
-    }
+    private TowerDigest() {}
 
     /** Hex SHA-256 of the tower under {@code prefix} ({@code vision_tower.} in LLaVA, empty in CLIP). */
     public static String of(CheckpointTensors tensors, ClipVisionConfig config, String prefix) {
-        List<String> names = ClipVisionModel.towerShapes(config, prefix).keySet().stream().sorted().toList();
+        List<String> names = ClipVisionModel.towerShapes(config, prefix).keySet().stream()
+                .sorted()
+                .toList();
         List<byte[]> parts = names.parallelStream()
                 .map(name -> tensorDigest(tensors, name, name.substring(prefix.length())))
                 .toList();
@@ -46,8 +48,9 @@ public final class TowerDigest {
     }
 
     private static byte[] tensorDigest(CheckpointTensors tensors, String canonical, String relativeName) {
-        TensorInfo info = tensors.find(canonical).orElseThrow(() -> new ModelLoadException("tensor '"
-                + tensors.originalName(canonical) + "' is missing from " + tensors.directory()));
+        TensorInfo info = tensors.find(canonical)
+                .orElseThrow(() -> new ModelLoadException(
+                        "tensor '" + tensors.originalName(canonical) + "' is missing from " + tensors.directory()));
         MessageDigest digest = sha256();
         String header = relativeName + "\u0000" + info.dtype() + "\u0000" + Arrays.toString(info.shape()) + "\u0000";
         digest.update(header.getBytes(StandardCharsets.UTF_8));
@@ -64,8 +67,8 @@ public final class TowerDigest {
                 position += read;
             }
         } catch (IOException e) {
-            throw new ModelLoadException(info.file() + ": cannot read tensor '" + info.name() + "' to digest it: "
-                    + e.getMessage(), e);
+            throw new ModelLoadException(
+                    info.file() + ": cannot read tensor '" + info.name() + "' to digest it: " + e.getMessage(), e);
         }
         return digest.digest();
     }

@@ -3,6 +3,7 @@ package io.tributary.model.vision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;

@@ -6,6 +6,7 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.clip.ClipVisionConfig;
 import io.tributary.model.clip.ClipVisionModel;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,8 +46,13 @@ public final class VisionTowers implements AutoCloseable {
      * @param hiddenStates the hidden-state indices this consumer reads (LLaVA's resolved feature layers)
      * @param pooled       whether it reads the pooled output (a router's image embedding)
      */
-    public SharedTower acquire(CheckpointTensors tensors, ClipVisionConfig config, String prefix, LoadOptions options,
-            int[] hiddenStates, boolean pooled) {
+    public SharedTower acquire(
+            CheckpointTensors tensors,
+            ClipVisionConfig config,
+            String prefix,
+            LoadOptions options,
+            int[] hiddenStates,
+            boolean pooled) {
         long started = System.nanoTime();
         String digest = TowerDigest.of(tensors, config, prefix);
         digestNanos.addAndGet(System.nanoTime() - started);
@@ -64,13 +70,18 @@ public final class VisionTowers implements AutoCloseable {
         }
     }
 
-    private LoadedTower load(String key, String digest, CheckpointTensors tensors, ClipVisionConfig config,
-            String prefix, LoadOptions options) {
+    private LoadedTower load(
+            String key,
+            String digest,
+            CheckpointTensors tensors,
+            ClipVisionConfig config,
+            String prefix,
+            LoadOptions options) {
         NativeTarget.prepareInferenceThread();
         NDManager weights = NativeTarget.newModelManager(options, "vision-tower-" + digest.substring(0, 12));
         try {
-            ClipVisionModel model = ClipVisionModel.loadTower(tensors, config, prefix, weights,
-                    NativeTarget.dataType(options));
+            ClipVisionModel model =
+                    ClipVisionModel.loadTower(tensors, config, prefix, weights, NativeTarget.dataType(options));
             return new LoadedTower(key, digest, model, weights, encodes);
         } catch (RuntimeException e) {
             weights.close();

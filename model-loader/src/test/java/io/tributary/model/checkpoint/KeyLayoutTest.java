@@ -1,19 +1,20 @@
 package io.tributary.model.checkpoint;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class KeyLayoutTest {
 
@@ -58,12 +59,17 @@ class KeyLayoutTest {
 
     @Test
     void mixedLayoutsAndClashingKeysFailNamingTheKeysAndFile(@TempDir Path dir) throws IOException {
-        assertThatThrownBy(() -> KeyLayout.detect(Set.of("language_model.model.norm.weight",
-                "model.language_model.norm.weight"))).hasMessageContaining("mix");
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), List.of(
-                tensor("language_model.model.norm.weight"), tensor("model.norm.weight")), Map.of());
-        assertThatThrownBy(() -> CheckpointTensors.open(dir)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("'language_model.model.norm.weight'").hasMessageContaining("'model.norm.weight'")
+        assertThatThrownBy(() -> KeyLayout.detect(
+                        Set.of("language_model.model.norm.weight", "model.language_model.norm.weight")))
+                .hasMessageContaining("mix");
+        SafetensorsWriter.write(
+                dir.resolve("model.safetensors"),
+                List.of(tensor("language_model.model.norm.weight"), tensor("model.norm.weight")),
+                Map.of());
+        assertThatThrownBy(() -> CheckpointTensors.open(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("'language_model.model.norm.weight'")
+                .hasMessageContaining("'model.norm.weight'")
                 .hasMessageContaining(dir.resolve("model.safetensors").toString());
     }
 

@@ -1,7 +1,8 @@
 package io.tributary.model.clip;
 
-import java.util.Map;
 import tools.jackson.databind.JsonNode;
+
+import java.util.Map;
 
 /**
  * CLIP's vision transformer in plain Java doubles, written from transformers' modeling_clip.py with loops and

@@ -1,17 +1,18 @@
 package io.tributary.model.decoder;
 
-import io.tributary.model.llama.SharpCheckpoint;
-import io.tributary.model.llama.LlamaExpert;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.LoadOptions;
+import io.tributary.model.llama.LlamaExpert;
+import io.tributary.model.llama.SharpCheckpoint;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.ImageRefusedException;
 import io.tributary.routing.refusal.PromptTooLongException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,10 +21,10 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /** KV-cache consistency and the session protocol, on a sharp checkpoint long enough to span two cache chunks. */
 class DecoderSessionTest {
@@ -32,6 +33,7 @@ class DecoderSessionTest {
 
     @TempDir
     static Path dir;
+
     private static LlamaExpert expert;
 
     @BeforeAll
@@ -77,7 +79,9 @@ class DecoderSessionTest {
         }
         try (DecoderSession session = (DecoderSession) expert.open(Prompt.ofTokens(Arrays.copyOf(tokens, 250)))) {
             session.nextLogProbs();
-            assertThat(session.cacheCapacity()).as("a short context allocates one chunk").isEqualTo(256);
+            assertThat(session.cacheCapacity())
+                    .as("a short context allocates one chunk")
+                    .isEqualTo(256);
             for (int t = 250; t < tokens.length; t++) {
                 session.append(tokens[t]);
                 session.nextLogProbs();
@@ -135,7 +139,8 @@ class DecoderSessionTest {
         assertThat(perToken[0]).isNaN();
         double sum = 0;
         for (int t = 1; t < tokens.length; t++) {
-            assertThat(perToken[t]).as("position %d", t)
+            assertThat(perToken[t])
+                    .as("position %d", t)
                     .isCloseTo(nextLogProbs(Arrays.copyOf(tokens, t))[tokens[t]], within(1e-4f));
             sum += perToken[t];
         }
@@ -144,13 +149,16 @@ class DecoderSessionTest {
 
     @Test
     void rejectsWhatTheModelCannotServe() {
-        assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, 2},
-                List.of(new ImageInput(new byte[] {1}, "image/png")))))
-                .isInstanceOf(ImageRefusedException.class).hasMessageContaining("text-only");
+        assertThatThrownBy(() ->
+                        expert.open(new Prompt(new int[] {1, 2}, List.of(new ImageInput(new byte[] {1}, "image/png")))))
+                .isInstanceOf(ImageRefusedException.class)
+                .hasMessageContaining("text-only");
         assertThatThrownBy(() -> expert.open(Prompt.ofTokens(new int[MAX_POSITIONS + 1])))
-                .isInstanceOf(PromptTooLongException.class).hasMessageContaining("max_position_embeddings");
+                .isInstanceOf(PromptTooLongException.class)
+                .hasMessageContaining("max_position_embeddings");
         assertThatThrownBy(() -> expert.open(Prompt.ofTokens(1, expert.vocabularySize())))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vocabulary");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("vocabulary");
     }
 
     @Test

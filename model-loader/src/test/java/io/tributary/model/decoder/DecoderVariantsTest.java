@@ -1,13 +1,5 @@
 package io.tributary.model.decoder;
 
-import io.tributary.model.llama.ReferenceLlama;
-import io.tributary.model.llama.SharpCheckpoint;
-import io.tributary.model.llama.LlamaExpert;
-import io.tributary.model.llama.LlamaConfig;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -16,18 +8,27 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.llama.LlamaConfig;
+import io.tributary.model.llama.LlamaExpert;
+import io.tributary.model.llama.ReferenceLlama;
+import io.tributary.model.llama.SharpCheckpoint;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /** Attention biases (Llama's attention_bias, Qwen2) and prompt scoring, against {@link ReferenceLlama}. */
 class DecoderVariantsTest {
@@ -53,8 +54,8 @@ class DecoderVariantsTest {
 
     @Test
     void qwen2ConfigTakesQwen2Defaults() {
-        LlamaConfig config = LlamaConfig.fromJson(new tools.jackson.databind.ObjectMapper()
-                .readTree("{\"model_type\": \"qwen2\"}"));
+        LlamaConfig config =
+                LlamaConfig.fromJson(new tools.jackson.databind.ObjectMapper().readTree("{\"model_type\": \"qwen2\"}"));
         assertThat(config.attentionBias()).isTrue();
         assertThat(config.oProjBias()).isFalse();
         assertThat(config.vocabSize()).isEqualTo(151936);
@@ -65,7 +66,7 @@ class DecoderVariantsTest {
         assertThat(config.tieWordEmbeddings()).isFalse();
         assertThat(config.bosTokenId()).isEmpty();
         assertThatThrownBy(() -> LlamaConfig.fromJson(new tools.jackson.databind.ObjectMapper()
-                .readTree("{\"model_type\": \"qwen2\", \"use_sliding_window\": true}")))
+                        .readTree("{\"model_type\": \"qwen2\", \"use_sliding_window\": true}")))
                 .hasMessageContaining("use_sliding_window");
     }
 
@@ -73,8 +74,11 @@ class DecoderVariantsTest {
     void qwen2WithoutItsBiasesFailsNamingTheTensor() throws IOException {
         SharpCheckpoint.write(dir, false, 64, SharpCheckpoint.Biases.NONE, SharpCheckpoint.VOCAB);
         Path config = dir.resolve("config.json");
-        Files.writeString(config, Files.readString(config).replace("LlamaForCausalLM", "Qwen2ForCausalLM")
-                .replace("\"llama\"", "\"qwen2\""));
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace("LlamaForCausalLM", "Qwen2ForCausalLM")
+                        .replace("\"llama\"", "\"qwen2\""));
         assertThatThrownBy(() -> ExpertLoader.withBuiltInFamilies().load("q", dir, LoadOptions.cpu()))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("Qwen2 checkpoint")
@@ -99,7 +103,8 @@ class DecoderVariantsTest {
         try (LlamaExpert expert = LlamaExpert.load("s", dir, LoadOptions.cpu());
                 ExpertSession session = expert.open(Prompt.ofTokens(tokens))) {
             session.nextLogProbs();
-            assertThatThrownBy(session::promptLogLikelihood).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(session::promptLogLikelihood)
+                    .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("before the first");
         }
     }
@@ -116,8 +121,8 @@ class DecoderVariantsTest {
         NativeTarget.prepareInferenceThread();
         try (NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu(), "chunks")) {
             CheckpointTensors tensors = CheckpointTensors.open(dir);
-            LlamaModel model = LlamaModel.load(tensors, LlamaConfig.read(dir.resolve("config.json")), manager,
-                    DataType.FLOAT32);
+            LlamaModel model =
+                    LlamaModel.load(tensors, LlamaConfig.read(dir.resolve("config.json")), manager, DataType.FLOAT32);
             SlotKvCache cache = new SlotKvCache(model.config(), manager, DataType.FLOAT32);
             StepLayout layout = new StepLayout();
             layout.add(new StepLayout.Sequence(cache.acquire(), 0, tokens.length));
@@ -139,7 +144,8 @@ class DecoderVariantsTest {
     }
 
     private static void assertClose(float[] actual, double[] expected) {
-        double spread = Arrays.stream(expected).max().orElseThrow() - Arrays.stream(expected).min().orElseThrow();
+        double spread = Arrays.stream(expected).max().orElseThrow()
+                - Arrays.stream(expected).min().orElseThrow();
         assertThat(spread).as("the test model must be far from uniform").isGreaterThan(1.0);
         for (int i = 0; i < expected.length; i++) {
             assertThat((double) actual[i]).as("token %d", i).isCloseTo(expected[i], within(1e-4));

@@ -1,8 +1,5 @@
 package io.tributary.model.decoder;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -10,6 +7,9 @@ import ai.djl.nn.core.Linear;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** A matmul split over two threads, and sliced, is the same matmul, for weights large and small. */
 class RowSplitTest {
@@ -38,7 +38,8 @@ class RowSplitTest {
             NDArray x = step.randomNormal(new Shape(batch, weight.getShape().get(1)));
             float[] expected = Linear.linear(x, weight, bias).singletonOrThrow().toFloatArray();
             NDArray actual = split.linear(x, weight, bias);
-            assertThat(actual.getShape()).isEqualTo(new Shape(batch, weight.getShape().get(0)));
+            assertThat(actual.getShape())
+                    .isEqualTo(new Shape(batch, weight.getShape().get(0)));
             assertThat(actual.toFloatArray()).as("%d rows", batch).containsExactly(expected, within(1e-4f));
             assertThat(actual.getManager()).as("the result is the step's").isSameAs(step);
         }

@@ -1,14 +1,15 @@
 package io.tributary.model.image;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import java.security.MessageDigest;
-import java.util.HexFormat;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import tools.jackson.databind.ObjectMapper;
+
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * CLIP preprocessing against transformers' CLIPImageProcessor steps run with Pillow 9.4 (resize shortest edge,
@@ -20,11 +21,21 @@ class ClipImageProcessorTest {
     @CsvSource({
         "50, 30, 24, 24, false, 0c05f77bd5300209b6daba212a6009578189ddb01b3705b47e6399110bfcd166",
         "30, 50, 24, 24, true, 62f268f38fe8054b753b35e3bf24b6d0a692094e3483396d3f2d2a21bacb79be",
-        "64, 64, 24, 20, false, cafcfeda36ec5e5c81d2eda0f5caa01ac94b16374ca6540cd0b09dbd156d6a9a"})
-    void bytesMatchTransformersOnPillow(int w, int h, int edge, int crop, boolean pad, String sha256)
-            throws Exception {
-        ClipPreprocessorConfig config = new ClipPreprocessorConfig(true, edge, true, crop, crop, true, 1 / 255.0,
-                true, Normalization.CLIP_MEAN, Normalization.CLIP_STD, pad);
+        "64, 64, 24, 20, false, cafcfeda36ec5e5c81d2eda0f5caa01ac94b16374ca6540cd0b09dbd156d6a9a"
+    })
+    void bytesMatchTransformersOnPillow(int w, int h, int edge, int crop, boolean pad, String sha256) throws Exception {
+        ClipPreprocessorConfig config = new ClipPreprocessorConfig(
+                true,
+                edge,
+                true,
+                crop,
+                crop,
+                true,
+                1 / 255.0,
+                true,
+                Normalization.CLIP_MEAN,
+                Normalization.CLIP_STD,
+                pad);
         RgbImage out = new ClipImageProcessor(config, ImageLimits.DEFAULT).prepare(PilBicubicTest.pattern(w, h));
         assertThat(out.width()).isEqualTo(crop);
         assertThat(out.height()).isEqualTo(crop);
@@ -57,8 +68,8 @@ class ClipImageProcessorTest {
     @Test
     void normalisationIsNumpyFloat64ProductThenFloat32() {
         ClipPreprocessorConfig config = ClipPreprocessorConfig.defaults(2);
-        PixelValues values = new ClipImageProcessor(config, ImageLimits.DEFAULT)
-                .preprocess(RgbImage.filled(2, 2, 200, 10, 0));
+        PixelValues values =
+                new ClipImageProcessor(config, ImageLimits.DEFAULT).preprocess(RgbImage.filled(2, 2, 200, 10, 0));
         assertThat(values.height()).isEqualTo(2);
         assertThat(values.data()[0]).isEqualTo(((float) (200 * (1 / 255.0)) - 0.48145466f) / 0.26862954f);
         assertThat(values.data()[4]).isEqualTo(((float) (10 * (1 / 255.0)) - 0.4578275f) / 0.26130258f);
@@ -82,8 +93,7 @@ class ClipImageProcessorTest {
 
     @Test
     void processGivesOneCropPerImage() throws Exception {
-        ClipImageProcessor processor = new ClipImageProcessor(ClipPreprocessorConfig.defaults(14),
-                ImageLimits.DEFAULT);
+        ClipImageProcessor processor = new ClipImageProcessor(ClipPreprocessorConfig.defaults(14), ImageLimits.DEFAULT);
         List<PixelValues> out = processor.process(ImageDecoderTest.png(ImageDecoderTest.noise(30, 20)));
         assertThat(out).singleElement().satisfies(p -> assertThat(p.data()).hasSize(3 * 14 * 14));
     }

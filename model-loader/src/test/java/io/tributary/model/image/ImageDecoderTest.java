@@ -1,10 +1,10 @@
 package io.tributary.model.image;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.refusal.ImageRefusedException;
+import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.io.ByteArrayOutputStream;
@@ -13,8 +13,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.CRC32;
-import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Decoding to RGB as PIL's convert("RGB") does, and refusing bad or oversized input cheaply and clearly. */
 class ImageDecoderTest {
@@ -55,8 +56,8 @@ class ImageDecoderTest {
 
     @Test
     void paletteImagesTakeTheirPaletteColours() throws IOException {
-        IndexColorModel palette = new IndexColorModel(8, 2, new byte[] {1, (byte) 200}, new byte[] {2, 100},
-                new byte[] {3, 50});
+        IndexColorModel palette =
+                new IndexColorModel(8, 2, new byte[] {1, (byte) 200}, new byte[] {2, 100}, new byte[] {3, 50});
         BufferedImage image = new BufferedImage(2, 1, BufferedImage.TYPE_BYTE_INDEXED, palette);
         image.getRaster().setSample(1, 0, 0, 1);
         RgbImage rgb = decoder.decode(png(image));
@@ -111,7 +112,8 @@ class ImageDecoderTest {
     void oversizedFilesAreRefusedBeforeDecoding() throws IOException {
         ImageDecoder small = new ImageDecoder(new ImageLimits(100, 1_000_000));
         assertThatThrownBy(() -> small.decode(png(noise(32, 32))))
-                .isInstanceOf(ImageTooLargeException.class).hasMessageContaining("more than the limit of 100");
+                .isInstanceOf(ImageTooLargeException.class)
+                .hasMessageContaining("more than the limit of 100");
     }
 
     @Test
@@ -128,12 +130,14 @@ class ImageDecoderTest {
         ImageDecoder limited = new ImageDecoder(new ImageLimits(1 << 20, 32 * 32));
         assertThat(limited.decode(png(noise(32, 32))).width()).isEqualTo(32);
         assertThatThrownBy(() -> limited.decode(png(noise(33, 32))))
-                .isInstanceOf(ImageTooLargeException.class).hasMessageContaining("33x32 pixels");
+                .isInstanceOf(ImageTooLargeException.class)
+                .hasMessageContaining("33x32 pixels");
     }
 
     private void assertRefused(byte[] bytes, String message) {
         assertThatThrownBy(() -> decoder.decode(new ImageInput(bytes, "image/png")))
-                .isInstanceOf(ImageRefusedException.class).hasMessageContaining(message);
+                .isInstanceOf(ImageRefusedException.class)
+                .hasMessageContaining(message);
     }
 
     static ImageInput png(BufferedImage image) throws IOException {
@@ -163,8 +167,14 @@ class ImageDecoderTest {
 
     /** PNG signature, an IHDR chunk claiming the size, a one-byte IDAT and IEND: a header that promises a bomb. */
     private static byte[] pngHeaderOnly(int width, int height) {
-        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8).put((byte) 2)
-                .put((byte) 0).put((byte) 0).put((byte) 0);
+        ByteBuffer ihdr = ByteBuffer.allocate(13)
+                .putInt(width)
+                .putInt(height)
+                .put((byte) 8)
+                .put((byte) 2)
+                .put((byte) 0)
+                .put((byte) 0)
+                .put((byte) 0);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
         chunk(out, "IHDR", ihdr.array());

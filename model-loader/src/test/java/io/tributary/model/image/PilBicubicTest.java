@@ -1,13 +1,14 @@
 package io.tributary.model.image;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * PIL parity of the bicubic resize. Golden outputs come from Pillow 9.4 ({@code Image.resize(size,
@@ -57,9 +58,11 @@ class PilBicubicTest {
     @CsvSource({
         "2, 2, 4, 4, 002a5f00356a14497e1f548912457a1b508531669b3d72a74579ae5186bb6a9fd476abe05f94c96ca1d687bcf194c9fe",
         "4, 1, 2, 1, 164b80598ec3",
-        "7, 5, 3, 2, 66828d7a849488857f7e897e8c8a889a847c"})
+        "7, 5, 3, 2, 66828d7a849488857f7e897e8c8a889a847c"
+    })
     void matchesPillowByteForByte(int w, int h, int outW, int outH, String hex) {
-        assertThat(PilBicubic.resize(pattern(w, h), outW, outH).rgb()).isEqualTo(HexFormat.of().parseHex(hex));
+        assertThat(PilBicubic.resize(pattern(w, h), outW, outH).rgb())
+                .isEqualTo(HexFormat.of().parseHex(hex));
     }
 
     @ParameterizedTest(name = "{0}x{1} -> {2}x{3}")
@@ -69,11 +72,13 @@ class PilBicubicTest {
         "16, 16, 6, 10, 4f58151e5fd69cfe888f873cfceeaa8111c7891cdd7e7bcdaee8ea8325f34528",
         "3, 17, 5, 5, 6a4e4a525690c6fa57c5bb406844155aa468b7dd28959feb5d5a7c274ca5843f",
         "1000, 700, 448, 336, 7fd456fc64dc8da6c608ccb2fd8ae84ebad37f1b95c657abacadfb2a2244d1ae",
-        "123, 77, 896, 448, e1548f23db77c5f8944f61d1530bbe14efa1a831c3433c5160a25f2c96d14770"})
+        "123, 77, 896, 448, e1548f23db77c5f8944f61d1530bbe14efa1a831c3433c5160a25f2c96d14770"
+    })
     void matchesPillowDigests(int w, int h, int outW, int outH, String sha256) throws Exception {
         byte[] out = PilBicubic.resize(pattern(w, h), outW, outH).rgb();
         assertThat(out).hasSize(outW * outH * 3);
-        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(out))).isEqualTo(sha256);
+        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(out)))
+                .isEqualTo(sha256);
     }
 
     @Test
@@ -89,7 +94,8 @@ class PilBicubicTest {
             RgbImage in = new RgbImage(w, h, rgb);
             int[][][] expected = ReferencePilResize.resize(ReferencePilResize.planes(in), outW, outH);
             assertThat(ReferencePilResize.planes(PilBicubic.resize(in, outW, outH)))
-                    .as("%dx%d -> %dx%d", w, h, outW, outH).isDeepEqualTo(expected);
+                    .as("%dx%d -> %dx%d", w, h, outW, outH)
+                    .isDeepEqualTo(expected);
         }
     }
 

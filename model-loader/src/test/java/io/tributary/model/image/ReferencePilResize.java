@@ -7,8 +7,7 @@ package io.tributary.model.image;
  */
 final class ReferencePilResize {
 
-    private ReferencePilResize() {
-    }
+    private ReferencePilResize() {}
 
     static int[][][] resize(int[][][] image, int outWidth, int outHeight) {
         int[][][] out = image;

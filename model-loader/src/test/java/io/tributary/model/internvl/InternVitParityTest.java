@@ -1,21 +1,22 @@
 package io.tributary.model.internvl;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.image.PixelValues;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Each step of the DJL vision path against {@link ReferenceInternVl}, the plain-Java loops, on a tiny checkpoint at
@@ -27,6 +28,7 @@ class InternVitParityTest {
 
     @TempDir
     static Path dir;
+
     static InternVlVisionEncoder encoder;
     static ReferenceInternVl reference;
     static TinyInternVlSpec spec = TinyInternVlSpec.modelTester();
@@ -66,7 +68,9 @@ class InternVitParityTest {
         double[][] h = randomRows(new Random(2), 257, spec.hiddenSize());
         double[][] expected = reference.attention(h, 0);
         try (NDManager step = encoder.manager().newSubManager()) {
-            NDArray actual = encoder.model().attention(batch(step, h), encoder.model().weights().layers().get(0));
+            NDArray actual = encoder.model()
+                    .attention(
+                            batch(step, h), encoder.model().weights().layers().get(0));
             assertClose(actual, expected, "attention of layer 0");
         }
     }
@@ -75,7 +79,8 @@ class InternVitParityTest {
     void encoderLayerMatches() {
         double[][] x = randomRows(new Random(3), 257, spec.hiddenSize());
         try (NDManager step = encoder.manager().newSubManager()) {
-            NDArray actual = encoder.model().layer(batch(step, x), encoder.model().weights().layers().get(1));
+            NDArray actual = encoder.model()
+                    .layer(batch(step, x), encoder.model().weights().layers().get(1));
             assertClose(actual, reference.layer(x, 1), "layer 1");
         }
     }
@@ -140,7 +145,8 @@ class InternVitParityTest {
             assertSharp(expected);
             for (int i = 0; i < tokens; i++) {
                 for (int j = 0; j < width; j++) {
-                    assertThat((double) actual[(t * tokens + i) * width + j]).as("tile %d token %d dim %d", t, i, j)
+                    assertThat((double) actual[(t * tokens + i) * width + j])
+                            .as("tile %d token %d dim %d", t, i, j)
                             .isCloseTo(expected[i][j], within(TOLERANCE));
                 }
             }
@@ -174,7 +180,8 @@ class InternVitParityTest {
         assertSharp(expected);
         for (int t = 0; t < expected.length; t++) {
             for (int i = 0; i < width; i++) {
-                assertThat((double) values[t * width + i]).as("%s, row %d, column %d", what, t, i)
+                assertThat((double) values[t * width + i])
+                        .as("%s, row %d, column %d", what, t, i)
                         .isCloseTo(expected[t][i], within(TOLERANCE));
             }
         }

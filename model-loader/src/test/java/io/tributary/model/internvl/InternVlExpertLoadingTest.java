@@ -1,10 +1,5 @@
 package io.tributary.model.internvl;
 
-import static io.tributary.model.tiny.TinyInternVl.IMG_CONTEXT_ID;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
@@ -17,6 +12,11 @@ import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -25,10 +25,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+
+import static io.tributary.model.tiny.TinyInternVl.IMG_CONTEXT_ID;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /** Both key layouts, the image token ids, and every way an InternVL checkpoint can disagree with its config. */
 class InternVlExpertLoadingTest {
@@ -46,8 +47,8 @@ class InternVlExpertLoadingTest {
 
     private static float[][] logProbs(Path directory, LoadOptions options) {
         try (Expert expert = LOADER.load("x", directory, options);
-                ExpertSession session = expert.open(new Prompt(new int[] {1, 40, IMG_CONTEXT_ID, 41},
-                        List.of(InternVlExpertReferenceTest.png(96, 64, 5))))) {
+                ExpertSession session = expert.open(new Prompt(
+                        new int[] {1, 40, IMG_CONTEXT_ID, 41}, List.of(InternVlExpertReferenceTest.png(96, 64, 5))))) {
             float[] first = session.nextLogProbs();
             session.append(42);
             return new float[][] {first, session.nextLogProbs()};
@@ -98,11 +99,14 @@ class InternVlExpertLoadingTest {
         TinyInternVl.write(dir, SPEC, InternVlLayout.ORIGINAL, SEED);
         try (Expert expert = LOADER.load("x", dir, LoadOptions.cpu())) {
             for (int[] size : new int[][] {{64, 64}, {96, 64}, {256, 192}, {40, 300}}) {
-                Prompt prompt = new Prompt(new int[] {1, 40, IMG_CONTEXT_ID, 41, IMG_CONTEXT_ID},
-                        List.of(InternVlExpertReferenceTest.png(size[0], size[1], 3),
+                Prompt prompt = new Prompt(
+                        new int[] {1, 40, IMG_CONTEXT_ID, 41, IMG_CONTEXT_ID},
+                        List.of(
+                                InternVlExpertReferenceTest.png(size[0], size[1], 3),
                                 InternVlExpertReferenceTest.png(size[1], size[0], 4)));
                 try (ExpertSession session = expert.open(prompt)) {
-                    assertThat(expert.promptPositions(prompt)).as("%dx%d", size[0], size[1])
+                    assertThat(expert.promptPositions(prompt))
+                            .as("%dx%d", size[0], size[1])
                             .isEqualTo(session.length());
                 }
             }
@@ -125,16 +129,22 @@ class InternVlExpertLoadingTest {
     void imageTokenIdsComeFromTheTokenizer() throws IOException {
         TinyInternVl.write(dir, SPEC, InternVlLayout.TRANSFORMERS, SEED);
         InternVlCheckpointConfig config = InternVlCheckpointConfig.read(dir);
-        assertThat(config.tokens()).isEqualTo(new InternVlSpecialTokens(TinyInternVl.IMG_START_ID, IMG_CONTEXT_ID,
-                TinyInternVl.IMG_END_ID));
+        assertThat(config.tokens())
+                .isEqualTo(
+                        new InternVlSpecialTokens(TinyInternVl.IMG_START_ID, IMG_CONTEXT_ID, TinyInternVl.IMG_END_ID));
         assertThat(config.text().attentionBias()).isTrue();
         try (HfTokenizer tokenizer = HfTokenizer.load(dir)) {
-            int[] ids = tokenizer.encode("<|im_start|>user\n" + LOADER.imagePlaceholder(dir).orElseThrow() + "\nhi");
-            assertThat(ids).contains(IMG_CONTEXT_ID, TinyInternVl.IM_START_ID)
+            int[] ids = tokenizer.encode(
+                    "<|im_start|>user\n" + LOADER.imagePlaceholder(dir).orElseThrow() + "\nhi");
+            assertThat(ids)
+                    .contains(IMG_CONTEXT_ID, TinyInternVl.IM_START_ID)
                     .doesNotContain(TinyInternVl.IMG_START_ID);
         }
-        assertThat(new tools.jackson.databind.ObjectMapper().readTree(dir.resolve("tokenizer_config.json"))
-                .path("chat_template").asString()).contains("<|im_start|>assistant\\n", "<IMG_CONTEXT>\\n");
+        assertThat(new tools.jackson.databind.ObjectMapper()
+                        .readTree(dir.resolve("tokenizer_config.json"))
+                        .path("chat_template")
+                        .asString())
+                .contains("<|im_start|>assistant\\n", "<IMG_CONTEXT>\\n");
         assertThat(LOADER.inspect(dir).eosTokenIds()).contains(TinyInternVl.IM_END_ID);
     }
 
@@ -142,14 +152,20 @@ class InternVlExpertLoadingTest {
     void aConfigIdThatDisagreesWithTheTokenizerFails() throws IOException {
         TinyInternVl.write(dir, SPEC, InternVlLayout.TRANSFORMERS, SEED);
         Path config = dir.resolve("config.json");
-        Files.writeString(config, Files.readString(config).replace("\"image_token_id\" : " + IMG_CONTEXT_ID,
-                "\"image_token_id\" : 151667"));
-        assertThatThrownBy(() -> InternVlCheckpointConfig.read(dir)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("image_token_id is 151667").hasMessageContaining("<IMG_CONTEXT> id 514");
-        Files.writeString(dir.resolve("tokenizer.json"),
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace("\"image_token_id\" : " + IMG_CONTEXT_ID, "\"image_token_id\" : 151667"));
+        assertThatThrownBy(() -> InternVlCheckpointConfig.read(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("image_token_id is 151667")
+                .hasMessageContaining("<IMG_CONTEXT> id 514");
+        Files.writeString(
+                dir.resolve("tokenizer.json"),
                 Files.readString(dir.resolve("tokenizer.json")).replace("<IMG_CONTEXT>", "<ctx>"));
         Files.writeString(config, Files.readString(config).replace("151667", "514"));
-        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu())).isInstanceOf(ModelLoadException.class)
+        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu()))
+                .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("no added token <IMG_CONTEXT>");
     }
 
@@ -158,8 +174,10 @@ class InternVlExpertLoadingTest {
         TinyInternVl.write(dir, SPEC, InternVlLayout.ORIGINAL, SEED);
         Path config = dir.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"Qwen2ForCausalLM\"", "\"InternLM2ForCausalLM\""));
-        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu())).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("InternLM2ForCausalLM").hasMessageContaining("llm_config");
+        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu()))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("InternLM2ForCausalLM")
+                .hasMessageContaining("llm_config");
     }
 
     /** The tiny checkpoint's tensors in {@code layout}, edited, rewritten over its weights file. */
@@ -176,11 +194,14 @@ class InternVlExpertLoadingTest {
 
     @Test
     void missingTensorsOfBothHalvesAreReportedTogetherByNameAndFile() throws IOException {
-        rewritten(InternVlLayout.ORIGINAL, tensors -> tensors.stream()
-                .filter(t -> !t.name().equals("language_model.model.layers.1.self_attn.k_proj.bias")
-                        && !t.name().equals("vision_model.encoder.layers.0.ls2"))
-                .toList());
-        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu())).isInstanceOf(ModelLoadException.class)
+        rewritten(
+                InternVlLayout.ORIGINAL,
+                tensors -> tensors.stream()
+                        .filter(t -> !t.name().equals("language_model.model.layers.1.self_attn.k_proj.bias")
+                                && !t.name().equals("vision_model.encoder.layers.0.ls2"))
+                        .toList());
+        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu()))
+                .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("'language_model.model.layers.1.self_attn.k_proj.bias' is missing")
                 .hasMessageContaining("'vision_model.encoder.layers.0.ls2' is missing")
                 .hasMessageContaining(dir.toString());
@@ -189,14 +210,18 @@ class InternVlExpertLoadingTest {
     @Test
     void aMisShapedOrUnexpectedTensorIsReportedInTheTransformersSpelling() throws IOException {
         Path file = rewritten(InternVlLayout.TRANSFORMERS, tensors -> {
-            List<Tensor> edited = new ArrayList<>(tensors.stream().map(t -> t.name()
-                    .equals("model.multi_modal_projector.linear_2.weight")
-                    ? new Tensor(t.name(), t.dtype(), new long[] {64, 256}, t.values()) : t).toList());
-            edited.add(new Tensor("model.vision_tower.encoder.layer.0.extra", edited.get(0).dtype(), new long[] {1},
-                    new float[] {1}));
+            List<Tensor> edited = new ArrayList<>(tensors.stream()
+                    .map(t -> t.name().equals("model.multi_modal_projector.linear_2.weight")
+                            ? new Tensor(t.name(), t.dtype(), new long[] {64, 256}, t.values())
+                            : t)
+                    .toList());
+            edited.add(new Tensor(
+                    "model.vision_tower.encoder.layer.0.extra", edited.get(0).dtype(), new long[] {1}, new float[] {1
+                    }));
             return edited;
         });
-        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu())).isInstanceOf(ModelLoadException.class)
+        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu()))
+                .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("'model.multi_modal_projector.linear_2.weight' in " + file)
                 .hasMessageContaining("expected [128, 128]")
                 .hasMessageContaining("unexpected tensor 'model.vision_tower.encoder.layer.0.extra' in " + file);
@@ -209,7 +234,9 @@ class InternVlExpertLoadingTest {
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(raf.length() - 1000);
         }
-        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu())).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining(file.toString()).hasMessageContaining("truncated");
+        assertThatThrownBy(() -> LOADER.load("x", dir, LoadOptions.cpu()))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("truncated");
     }
 }

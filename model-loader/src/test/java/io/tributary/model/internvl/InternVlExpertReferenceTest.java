@@ -1,12 +1,5 @@
 package io.tributary.model.internvl;
 
-import static io.tributary.model.tiny.TinyInternVl.IMG_CONTEXT_ID;
-import static io.tributary.model.tiny.TinyInternVl.IM_END_ID;
-import static io.tributary.model.tiny.TinyInternVl.IM_START_ID;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import ai.djl.ndarray.NDManager;
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
@@ -18,6 +11,12 @@ import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.ImageRefusedException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,11 +25,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static io.tributary.model.tiny.TinyInternVl.IMG_CONTEXT_ID;
+import static io.tributary.model.tiny.TinyInternVl.IM_END_ID;
+import static io.tributary.model.tiny.TinyInternVl.IM_START_ID;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * A whole InternVL expert, loaded through the registry with the real image processor, against
@@ -45,6 +46,7 @@ class InternVlExpertReferenceTest {
 
     @TempDir
     static Path dir;
+
     private static InternVlExpert expert;
     private static ReferenceInternVlChat reference;
     private static ImageInput wide;
@@ -54,8 +56,7 @@ class InternVlExpertReferenceTest {
     static void load() throws IOException {
         TinyInternVl.write(dir, SPEC, InternVlLayout.ORIGINAL, 21);
         expert = (InternVlExpert) ExpertLoader.withBuiltInFamilies().load("internvl", dir, LoadOptions.cpu());
-        reference = new ReferenceInternVlChat(dir, TinyInternVl.IMG_START_ID, IMG_CONTEXT_ID,
-                TinyInternVl.IMG_END_ID);
+        reference = new ReferenceInternVlChat(dir, TinyInternVl.IMG_START_ID, IMG_CONTEXT_ID, TinyInternVl.IMG_END_ID);
         wide = png(128, 64, 3);
         wideTiles = InternVlConfig.read(dir).imageProcessor(ImageLimits.DEFAULT).process(wide);
     }
@@ -93,8 +94,7 @@ class InternVlExpertReferenceTest {
 
     @Test
     void expandedAndSplicedEmbeddingsMatchAtEveryPosition() {
-        InternVlPrompt expanded = InternVlPrompt.expand(PROMPT, expert.specialTokens(), TOKENS_PER_TILE,
-                new int[] {3});
+        InternVlPrompt expanded = InternVlPrompt.expand(PROMPT, expert.specialTokens(), TOKENS_PER_TILE, new int[] {3});
         int[] expectedIds = reference.expand(PROMPT, List.of(wideTiles), TOKENS_PER_TILE);
         assertThat(expanded.tokenIds()).containsExactly(expectedIds);
         double[][] expected = reference.embeddings(expectedIds, List.of(wideTiles));
@@ -158,8 +158,11 @@ class InternVlExpertReferenceTest {
             generated = Arrays.copyOf(generated, generated.length + 1);
             generated[generated.length - 1] = next;
         }
-        assertThat(djl).containsExactlyElementsOf(Arrays.stream(generated).boxed().toList());
-        assertThat(djl.stream().distinct().count()).as("a sharp model does not repeat one token").isGreaterThan(3);
+        assertThat(djl)
+                .containsExactlyElementsOf(Arrays.stream(generated).boxed().toList());
+        assertThat(djl.stream().distinct().count())
+                .as("a sharp model does not repeat one token")
+                .isGreaterThan(3);
     }
 
     @Test
@@ -187,18 +190,22 @@ class InternVlExpertReferenceTest {
     @Test
     void placeholdersMustMatchImagesBeforeAnyImageIsDecoded() {
         ImageInput broken = new ImageInput(new byte[] {1, 2, 3}, "image/png");
-        assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMG_CONTEXT_ID, IMG_CONTEXT_ID},
-                List.of(broken)))).isInstanceOf(ImageRefusedException.class)
-                .hasMessageContaining("2 image placeholder token(s)").hasMessageContaining("<IMG_CONTEXT>")
+        assertThatThrownBy(
+                        () -> expert.open(new Prompt(new int[] {1, IMG_CONTEXT_ID, IMG_CONTEXT_ID}, List.of(broken))))
+                .isInstanceOf(ImageRefusedException.class)
+                .hasMessageContaining("2 image placeholder token(s)")
+                .hasMessageContaining("<IMG_CONTEXT>")
                 .hasMessageContaining("1 image(s)");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, 5}, List.of(wide))))
-                .isInstanceOf(ImageRefusedException.class).hasMessageContaining("0 image placeholder");
+                .isInstanceOf(ImageRefusedException.class)
+                .hasMessageContaining("0 image placeholder");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMG_CONTEXT_ID}, List.of())))
                 .isInstanceOf(ImageRefusedException.class);
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMG_CONTEXT_ID}, List.of(broken))))
                 .isInstanceOf(ImageRefusedException.class);
         assertThatThrownBy(() -> expert.open(Prompt.ofTokens(1, TinyInternVl.TEXT_VOCABULARY_SIZE)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("outside");
     }
 
     @Test
@@ -227,15 +234,19 @@ class InternVlExpertReferenceTest {
         assertThat(actual).hasSize(expected.length * width);
         for (int t = 0; t < expected.length; t++) {
             for (int i = 0; i < width; i++) {
-                assertThat((double) actual[t * width + i]).as("position %d, column %d", t, i)
+                assertThat((double) actual[t * width + i])
+                        .as("position %d, column %d", t, i)
                         .isCloseTo(expected[t][i], within(1e-4));
             }
         }
     }
 
     private static void assertClose(float[] actual, double[] expected) {
-        double spread = Arrays.stream(expected).max().orElseThrow() - Arrays.stream(expected).min().orElseThrow();
-        assertThat(spread).as("the test model must be far from uniform to catch bugs").isGreaterThan(1.0);
+        double spread = Arrays.stream(expected).max().orElseThrow()
+                - Arrays.stream(expected).min().orElseThrow();
+        assertThat(spread)
+                .as("the test model must be far from uniform to catch bugs")
+                .isGreaterThan(1.0);
         assertThat(actual).hasSize(expected.length);
         for (int i = 0; i < expected.length; i++) {
             assertThat((double) actual[i]).as("token %d", i).isCloseTo(expected[i], within(1e-4));

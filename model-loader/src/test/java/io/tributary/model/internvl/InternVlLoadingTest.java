@@ -1,23 +1,24 @@
 package io.tributary.model.internvl;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.ObjectMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /** Both key layouts, config variants, and loud failures naming the tensor and file. */
 class InternVlLoadingTest {
@@ -47,7 +48,8 @@ class InternVlLoadingTest {
 
     @Test
     void quickGeluAndAnEarlierSelectLayerMatchTheReference() throws IOException {
-        TinyInternVlSpec spec = TinyInternVlSpec.modelTester().withHiddenAct("quick_gelu").withLayers(3);
+        TinyInternVlSpec spec =
+                TinyInternVlSpec.modelTester().withHiddenAct("quick_gelu").withLayers(3);
         TinyInternVlVision.write(dir, spec, InternVlLayout.ORIGINAL, 6, List.of(), null);
         var config = (tools.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(dir.resolve("config.json"));
         config.put("select_layer", -2);
@@ -101,10 +103,14 @@ class InternVlLoadingTest {
         List<Tensor> tensors = new ArrayList<>(TinyInternVlVision.visionTensors(spec, InternVlLayout.ORIGINAL, 1));
         tensors.removeIf(t -> t.name().equals("vision_model.encoder.layers.0.ls2"));
         tensors.replaceAll(t -> t.name().equals("mlp1.1.bias")
-                ? new Tensor(t.name(), SafetensorsDType.F32, new long[] {7}, new float[7]) : t);
-        tensors.add(new Tensor("vision_model.encoder.layers.1.ls1", SafetensorsDType.F32, new long[] {1},
-                new float[1]));
-        tensors.add(new Tensor("language_model.model.norm.weight", SafetensorsDType.F32, new long[] {1},
+                ? new Tensor(t.name(), SafetensorsDType.F32, new long[] {7}, new float[7])
+                : t);
+        tensors.add(
+                new Tensor("vision_model.encoder.layers.1.ls1", SafetensorsDType.F32, new long[] {1}, new float[1]));
+        tensors.add(new Tensor(
+                "language_model.model.norm.weight",
+                SafetensorsDType.F32,
+                new long[] {1},
                 new float[1])); // the decoder's: not the vision loader's business
         SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of());
         assertThatThrownBy(() -> InternVlVisionEncoder.load(dir, LoadOptions.cpu()))
@@ -120,25 +126,53 @@ class InternVlLoadingTest {
     void transformersNamesAreThoseOfConvertInternvlWeightsToHf() {
         InternVlLayout hf = InternVlLayout.TRANSFORMERS;
         String layer = "model.vision_tower.encoder.layer.3.";
-        assertThat(List.of(hf.layer(3, "attn.q.weight"), hf.layer(3, "attn.k.bias"), hf.layer(3, "attn.v.weight"),
-                hf.layer(3, "attn.proj.weight"), hf.layer(3, "norm1.bias"), hf.layer(3, "norm2.weight"),
-                hf.layer(3, "ls1"), hf.layer(3, "ls2"), hf.layer(3, "mlp.fc1.weight"), hf.layer(3, "mlp.fc2.bias")))
-                .containsExactly(layer + "attention.q_proj.weight", layer + "attention.k_proj.bias",
-                        layer + "attention.v_proj.weight", layer + "attention.projection_layer.weight",
-                        layer + "layernorm_before.bias", layer + "layernorm_after.weight", layer + "lambda_1",
-                        layer + "lambda_2", layer + "mlp.fc1.weight", layer + "mlp.fc2.bias");
-        assertThat(List.of(hf.classEmbedding(), hf.positionEmbedding(), hf.patchEmbedding("weight"),
-                hf.projector(0, "weight"), hf.projector(1, "bias"), hf.projector(3, "weight")))
-                .containsExactly("model.vision_tower.embeddings.cls_token",
+        assertThat(List.of(
+                        hf.layer(3, "attn.q.weight"),
+                        hf.layer(3, "attn.k.bias"),
+                        hf.layer(3, "attn.v.weight"),
+                        hf.layer(3, "attn.proj.weight"),
+                        hf.layer(3, "norm1.bias"),
+                        hf.layer(3, "norm2.weight"),
+                        hf.layer(3, "ls1"),
+                        hf.layer(3, "ls2"),
+                        hf.layer(3, "mlp.fc1.weight"),
+                        hf.layer(3, "mlp.fc2.bias")))
+                .containsExactly(
+                        layer + "attention.q_proj.weight",
+                        layer + "attention.k_proj.bias",
+                        layer + "attention.v_proj.weight",
+                        layer + "attention.projection_layer.weight",
+                        layer + "layernorm_before.bias",
+                        layer + "layernorm_after.weight",
+                        layer + "lambda_1",
+                        layer + "lambda_2",
+                        layer + "mlp.fc1.weight",
+                        layer + "mlp.fc2.bias");
+        assertThat(List.of(
+                        hf.classEmbedding(),
+                        hf.positionEmbedding(),
+                        hf.patchEmbedding("weight"),
+                        hf.projector(0, "weight"),
+                        hf.projector(1, "bias"),
+                        hf.projector(3, "weight")))
+                .containsExactly(
+                        "model.vision_tower.embeddings.cls_token",
                         "model.vision_tower.embeddings.position_embeddings",
                         "model.vision_tower.embeddings.patch_embeddings.projection.weight",
-                        "model.multi_modal_projector.layer_norm.weight", "model.multi_modal_projector.linear_1.bias",
+                        "model.multi_modal_projector.layer_norm.weight",
+                        "model.multi_modal_projector.linear_1.bias",
                         "model.multi_modal_projector.linear_2.weight");
         InternVlLayout original = InternVlLayout.ORIGINAL;
-        assertThat(List.of(original.layer(3, "attn.qkv.weight"), original.layer(3, "ls1"),
-                original.classEmbedding(), original.projector(3, "bias")))
-                .containsExactly("vision_model.encoder.layers.3.attn.qkv.weight", "vision_model.encoder.layers.3.ls1",
-                        "vision_model.embeddings.class_embedding", "mlp1.3.bias");
+        assertThat(List.of(
+                        original.layer(3, "attn.qkv.weight"),
+                        original.layer(3, "ls1"),
+                        original.classEmbedding(),
+                        original.projector(3, "bias")))
+                .containsExactly(
+                        "vision_model.encoder.layers.3.attn.qkv.weight",
+                        "vision_model.encoder.layers.3.ls1",
+                        "vision_model.embeddings.class_embedding",
+                        "mlp1.3.bias");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package io.tributary.model.internvl;
 
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -8,8 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * A deliberately naive InternVL vision path in plain Java doubles, written from OpenGVLab's modeling_intern_vit.py
@@ -112,8 +113,11 @@ final class ReferenceInternVl {
                 y[t][i] = x[t][i] + attn[t][i] * w.get(p + "ls1")[i];
             }
         }
-        double[][] h = linear(layerNorm(y, w.get(p + "norm2.weight"), w.get(p + "norm2.bias"), eps),
-                w.get(p + "mlp.fc1.weight"), w.get(p + "mlp.fc1.bias"), inter);
+        double[][] h = linear(
+                layerNorm(y, w.get(p + "norm2.weight"), w.get(p + "norm2.bias"), eps),
+                w.get(p + "mlp.fc1.weight"),
+                w.get(p + "mlp.fc1.bias"),
+                inter);
         for (double[] row : h) {
             for (int i = 0; i < row.length; i++) {
                 row[i] = quickGelu ? row[i] / (1 + Math.exp(-1.702 * row[i])) : gelu(row[i]);
@@ -196,8 +200,11 @@ final class ReferenceInternVl {
 
     /** mlp1: LayerNorm(eps 1e-5), Linear, GELU, Linear. */
     double[][] project(double[][] tokens) {
-        double[][] h = linear(layerNorm(tokens, w.get("mlp1.0.weight"), w.get("mlp1.0.bias"), 1e-5),
-                w.get("mlp1.1.weight"), w.get("mlp1.1.bias"), w.get("mlp1.1.bias").length);
+        double[][] h = linear(
+                layerNorm(tokens, w.get("mlp1.0.weight"), w.get("mlp1.0.bias"), 1e-5),
+                w.get("mlp1.1.weight"),
+                w.get("mlp1.1.bias"),
+                w.get("mlp1.1.bias").length);
         for (double[] row : h) {
             for (int i = 0; i < row.length; i++) {
                 row[i] = gelu(row[i]);

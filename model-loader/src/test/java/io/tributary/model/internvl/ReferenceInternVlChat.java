@@ -2,11 +2,12 @@ package io.tributary.model.internvl;
 
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.llama.ReferenceLlama;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * A whole InternVL chat model in plain Java doubles, composed of the two independent loop references: the vision
@@ -24,8 +25,10 @@ final class ReferenceInternVlChat {
 
     ReferenceInternVlChat(Path dir, int imgStart, int imgContext, int imgEnd) throws IOException {
         vision = new ReferenceInternVl(dir);
-        decoder = new ReferenceLlama(new ObjectMapper().readTree(dir.resolve("config.json")).get("llm_config"),
-                ReferenceLlama.readSafetensors(dir), "language_model.");
+        decoder = new ReferenceLlama(
+                new ObjectMapper().readTree(dir.resolve("config.json")).get("llm_config"),
+                ReferenceLlama.readSafetensors(dir),
+                "language_model.");
         this.imgStart = imgStart;
         this.imgContext = imgContext;
         this.imgEnd = imgEnd;

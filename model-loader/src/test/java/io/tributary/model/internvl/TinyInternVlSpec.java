@@ -7,8 +7,15 @@ package io.tributary.model.internvl;
  *
  * @param hiddenAct "gelu" (InternViT's) or "quick_gelu" (what the ModelTester itself uses)
  */
-public record TinyInternVlSpec(int hiddenSize, int intermediateSize, int layers, int heads, int imageSize,
-        int patchSize, String hiddenAct, int llmHiddenSize) {
+public record TinyInternVlSpec(
+        int hiddenSize,
+        int intermediateSize,
+        int layers,
+        int heads,
+        int imageSize,
+        int patchSize,
+        String hiddenAct,
+        int llmHiddenSize) {
 
     public static TinyInternVlSpec modelTester() {
         return new TinyInternVlSpec(32, 128, 2, 4, 64, 4, "gelu", 128);
@@ -19,12 +26,12 @@ public record TinyInternVlSpec(int hiddenSize, int intermediateSize, int layers,
     }
 
     public TinyInternVlSpec withHiddenAct(String act) {
-        return new TinyInternVlSpec(hiddenSize, intermediateSize, layers, heads, imageSize, patchSize, act,
-                llmHiddenSize);
+        return new TinyInternVlSpec(
+                hiddenSize, intermediateSize, layers, heads, imageSize, patchSize, act, llmHiddenSize);
     }
 
     public TinyInternVlSpec withLayers(int count) {
-        return new TinyInternVlSpec(hiddenSize, intermediateSize, count, heads, imageSize, patchSize, hiddenAct,
-                llmHiddenSize);
+        return new TinyInternVlSpec(
+                hiddenSize, intermediateSize, count, heads, imageSize, patchSize, hiddenAct, llmHiddenSize);
     }
 }

@@ -1,19 +1,20 @@
 package io.tributary.model.kernel;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Each packed format against a reference written here from its definition, sharing no code with the kernels: the
@@ -52,7 +53,8 @@ class PackedProjectionTest {
             double[] expected = reference(format, w, x, 3);
             double scale = maxAbs(expected);
             for (int i = 0; i < expected.length; i++) {
-                assertThat(Math.abs(y[i] - expected[i])).as("%s output %d", format, i)
+                assertThat(Math.abs(y[i] - expected[i]))
+                        .as("%s output %d", format, i)
                         .isLessThanOrEqualTo(scale * 8e-3 + 1e-6);
             }
             assertThat(packed.outFeatures()).isEqualTo(OUT);
@@ -64,8 +66,8 @@ class PackedProjectionTest {
     @EnumSource(PackedProjection.Format.class)
     void rowsMultipliedTogetherEqualRowsMultipliedAlone(PackedProjection.Format format) {
         try (NDManager scope = manager.newSubManager()) {
-            PackedProjection packed = PackedProjection.pack(kernels, format,
-                    scope.create(gaussian(OUT * IN, 3, 0.05f), new Shape(OUT, IN)), 32, scope);
+            PackedProjection packed = PackedProjection.pack(
+                    kernels, format, scope.create(gaussian(OUT * IN, 3, 0.05f), new Shape(OUT, IN)), 32, scope);
             NDArray x = scope.create(gaussian(5 * IN, 4, 1f), new Shape(5, IN));
             NDArray bias = scope.create(gaussian(OUT, 5, 1f));
             float[] together = packed.apply(x, bias).toFloatArray();
@@ -73,7 +75,8 @@ class PackedProjectionTest {
                 float[] alone = packed.apply(x.get(row + ":" + (row + 1)), bias).toFloatArray();
                 for (int j = 0; j < OUT; j++) {
                     // One bf16 rounding step of the output at most, whatever blocking the kernel chose for 1 or 5 rows.
-                    assertThat(Math.abs(together[row * OUT + j] - alone[j])).as("%s row %d output %d", format, row, j)
+                    assertThat(Math.abs(together[row * OUT + j] - alone[j]))
+                            .as("%s row %d output %d", format, row, j)
                             .isLessThanOrEqualTo(Math.abs(alone[j]) * 8e-3f + 1e-5f);
                 }
             }
@@ -85,18 +88,27 @@ class PackedProjectionTest {
         try (NDManager scope = manager.newSubManager()) {
             NDArray weight = scope.create(gaussian(16 * 48, 6, 0.05f), new Shape(16, 48));
             assertThatThrownBy(() -> PackedProjection.pack(kernels, PackedProjection.Format.INT4, weight, 32, scope))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("48 input features");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("48 input features");
         }
     }
 
     @Test
     void packingFreesTheSourceAndClosingTheOwnerFreesThePackedWeights() {
         NDManager owner = manager.newSubManager();
-        WeightPacker packer = WeightPacker.of(new LoadOptions("cpu", io.tributary.model.Precision.FP32,
-                io.tributary.model.WeightLoading.READ, io.tributary.model.Quantization.INT8, 32), owner);
+        WeightPacker packer = WeightPacker.of(
+                new LoadOptions(
+                        "cpu",
+                        io.tributary.model.Precision.FP32,
+                        io.tributary.model.WeightLoading.READ,
+                        io.tributary.model.Quantization.INT8,
+                        32),
+                owner);
         NDArray weight = owner.create(gaussian(OUT * IN, 7, 0.05f), new Shape(OUT, IN));
         Projection packed = packer.pack(weight);
-        assertThat(weight.isReleased()).as("the float weight is freed once packed").isTrue();
+        assertThat(weight.isReleased())
+                .as("the float weight is freed once packed")
+                .isTrue();
         assertThat(packed).isInstanceOf(PackedProjection.class);
         assertThat(packed.bytes()).isEqualTo((long) OUT * IN + OUT * 2);
         owner.close(); // closes the packed weight with the model's other arrays; a second close would throw in JNI
@@ -106,21 +118,30 @@ class PackedProjectionTest {
     void aLargeWeightIsHeldInTwoHalvesThatMultiplyAsTheWhole() {
         NDManager owner = manager.newSubManager();
         try {
-            WeightPacker packer = WeightPacker.of(new LoadOptions("cpu", io.tributary.model.Precision.FP32,
-                    io.tributary.model.WeightLoading.READ, io.tributary.model.Quantization.INT8, 32), owner);
+            WeightPacker packer = WeightPacker.of(
+                    new LoadOptions(
+                            "cpu",
+                            io.tributary.model.Precision.FP32,
+                            io.tributary.model.WeightLoading.READ,
+                            io.tributary.model.Quantization.INT8,
+                            32),
+                    owner);
             int out = 2064; // over 2 MB in int8, and not a multiple of 32: the halves are 1024 and 1040 rows
             int in = 1024;
             float[] w = gaussian(out * in, 8, 0.05f);
             NDArray weight = owner.create(w, new Shape(out, in));
             Projection split = packer.pack(weight);
             assertThat(split).isInstanceOf(SplitProjection.class);
-            assertThat(weight.isReleased()).as("the float weight is freed once packed").isTrue();
+            assertThat(weight.isReleased())
+                    .as("the float weight is freed once packed")
+                    .isTrue();
             assertThat(split.outFeatures()).isEqualTo(out);
-            PackedProjection whole = PackedProjection.pack(kernels, PackedProjection.Format.INT8,
-                    owner.create(w, new Shape(out, in)), 32, owner);
+            PackedProjection whole = PackedProjection.pack(
+                    kernels, PackedProjection.Format.INT8, owner.create(w, new Shape(out, in)), 32, owner);
             NDArray x = owner.create(gaussian(2 * in, 9, 1f), new Shape(2, in));
             NDArray bias = owner.create(gaussian(out, 10, 1f));
-            assertThat(split.apply(x, bias).toFloatArray()).containsExactly(whole.apply(x, bias).toFloatArray());
+            assertThat(split.apply(x, bias).toFloatArray())
+                    .containsExactly(whole.apply(x, bias).toFloatArray());
         } finally {
             owner.close();
         }

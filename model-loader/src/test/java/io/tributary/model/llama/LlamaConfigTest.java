@@ -1,15 +1,15 @@
 package io.tributary.model.llama;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.ModelLoadException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.ObjectMapper;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LlamaConfigTest {
 
@@ -20,7 +20,9 @@ class LlamaConfigTest {
     @Test
     void missingFieldsTakeTransformersDefaults() {
         LlamaConfig config = parse("{\"hidden_size\": 64, \"num_attention_heads\": 4}");
-        assertThat(config.numKeyValueHeads()).as("kv heads default to attention heads").isEqualTo(4);
+        assertThat(config.numKeyValueHeads())
+                .as("kv heads default to attention heads")
+                .isEqualTo(4);
         assertThat(config.headDim()).as("hidden / heads").isEqualTo(16);
         assertThat(config.rmsNormEps()).isEqualTo(1e-6);
         assertThat(config.ropeTheta()).isEqualTo(10000.0);
@@ -56,7 +58,8 @@ class LlamaConfigTest {
     @Test
     void nullKeyValueHeadsMeansMultiHeadAttention() {
         assertThat(parse("{\"hidden_size\": 64, \"num_attention_heads\": 4, \"num_key_value_heads\": null}")
-                .numKeyValueHeads()).isEqualTo(4);
+                        .numKeyValueHeads())
+                .isEqualTo(4);
     }
 
     @Test
@@ -72,10 +75,13 @@ class LlamaConfigTest {
     void readFailureNamesTheFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("config.json");
         Files.writeString(file, "{\"hidden_act\": \"relu\"}");
-        assertThatThrownBy(() -> LlamaConfig.read(file)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining(file.toString()).hasMessageContaining("relu");
+        assertThatThrownBy(() -> LlamaConfig.read(file))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("relu");
         Files.writeString(file, "{not json");
-        assertThatThrownBy(() -> LlamaConfig.read(file)).isInstanceOf(ModelLoadException.class)
+        assertThatThrownBy(() -> LlamaConfig.read(file))
+                .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining(file.toString());
     }
 }

@@ -1,18 +1,19 @@
 package io.tributary.model.llama;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.LoadOptions;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** The DJL forward pass against {@link ReferenceLlama}, the naive loops written from modeling_llama.py. */
 class LlamaReferenceTest {
@@ -39,8 +40,11 @@ class LlamaReferenceTest {
 
     private static void assertClose(float[] actual, double[] expected, String when) {
         assertThat(actual).hasSize(expected.length);
-        double spread = Arrays.stream(expected).max().orElseThrow() - Arrays.stream(expected).min().orElseThrow();
-        assertThat(spread).as("the test model must be far from uniform to catch bugs").isGreaterThan(1.0);
+        double spread = Arrays.stream(expected).max().orElseThrow()
+                - Arrays.stream(expected).min().orElseThrow();
+        assertThat(spread)
+                .as("the test model must be far from uniform to catch bugs")
+                .isGreaterThan(1.0);
         for (int i = 0; i < expected.length; i++) {
             assertThat((double) actual[i]).as("%s, token %d", when, i).isCloseTo(expected[i], within(1e-4));
         }

@@ -1,20 +1,21 @@
 package io.tributary.model.llama;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import ai.djl.pytorch.jni.JniUtils;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
-import java.nio.file.Path;
-import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Native tensors are owned: live NDArrays are counted recursively from the expert's root manager (weights, then
@@ -24,6 +25,7 @@ class NativeMemoryTest {
 
     @TempDir
     static Path dir;
+
     private static LlamaExpert expert;
     private static int baseline;
 
@@ -51,7 +53,8 @@ class NativeMemoryTest {
     void manySessionsLeaveNothingBehind() {
         Random random = new Random(1);
         for (int s = 0; s < 50; s++) {
-            try (ExpertSession session = expert.open(Prompt.ofTokens(random.ints(5, 0, 512).toArray()))) {
+            try (ExpertSession session =
+                    expert.open(Prompt.ofTokens(random.ints(5, 0, 512).toArray()))) {
                 for (int t = 0; t < 20; t++) {
                     session.nextLogProbs();
                     session.append(random.nextInt(512));
@@ -100,7 +103,9 @@ class NativeMemoryTest {
         });
         worker.start();
         worker.join();
-        assertThat(gradModeDuringDecode).as("autograd records a graph per op unless switched off per thread").isFalse();
+        assertThat(gradModeDuringDecode)
+                .as("autograd records a graph per op unless switched off per thread")
+                .isFalse();
         assertThat(expert.liveArrays()).isEqualTo(baseline);
     }
 }

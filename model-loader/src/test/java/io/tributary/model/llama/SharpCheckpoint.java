@@ -3,6 +3,7 @@ package io.tributary.model.llama;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +26,7 @@ public final class SharpCheckpoint {
     static final int INTER = 96;
     public static final int VOCAB = 50;
 
-    private SharpCheckpoint() {
-    }
+    private SharpCheckpoint() {}
 
     /** Which biases the attention projections carry. */
     public enum Biases {
@@ -66,8 +66,18 @@ public final class SharpCheckpoint {
                  "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d,
                  "intermediate_size": %d, "vocab_size": %d, "max_position_embeddings": %d,
                  "rms_norm_eps": 1e-5, "rope_theta": 100.0, "tie_word_embeddings": %b, "attention_bias": %b}
-                """.formatted(biases.architecture, biases.modelType, HIDDEN, LAYERS, HEADS, KV_HEADS, INTER, vocab,
-                maxPositions, tied, biases.attentionBias));
+                """.formatted(
+                        biases.architecture,
+                        biases.modelType,
+                        HIDDEN,
+                        LAYERS,
+                        HEADS,
+                        KV_HEADS,
+                        INTER,
+                        vocab,
+                        maxPositions,
+                        tied,
+                        biases.attentionBias));
         Random random = new Random(42);
         int headDim = HIDDEN / HEADS;
         List<Tensor> tensors = new ArrayList<>();

@@ -1,9 +1,5 @@
 package io.tributary.model.llava;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.ImageProcessorFactory;
 import io.tributary.model.LoadOptions;
@@ -17,6 +13,11 @@ import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
@@ -24,10 +25,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /** Key spellings, and every way a LLaVA checkpoint can disagree with its config, at load. */
 class LlavaLoadingTest {
@@ -49,7 +50,8 @@ class LlavaLoadingTest {
 
     private static UnaryOperator<List<Tensor>> renamed(UnaryOperator<String> rename) {
         return tensors -> tensors.stream()
-                .map(t -> new Tensor(rename.apply(t.name()), t.dtype(), t.shape(), t.values())).toList();
+                .map(t -> new Tensor(rename.apply(t.name()), t.dtype(), t.shape(), t.values()))
+                .toList();
     }
 
     /** transformers 4.52+ spelling of a llava-hf legacy key. */
@@ -74,8 +76,8 @@ class LlavaLoadingTest {
 
     private float[] logProbs(Path directory, LoadOptions options) {
         try (LlavaExpert expert = LlavaExpert.load("x", directory, options, IMAGES);
-                ExpertSession session = expert.open(new Prompt(new int[] {1, 40, IMAGE, 41},
-                        List.of(TestImages.image(5))))) {
+                ExpertSession session =
+                        expert.open(new Prompt(new int[] {1, 40, IMAGE, 41}, List.of(TestImages.image(5))))) {
             session.nextLogProbs();
             session.append(42);
             return session.nextLogProbs();
@@ -110,11 +112,13 @@ class LlavaLoadingTest {
     @Test
     void promptPositionsAreTheExpandedPromptsLength() throws IOException {
         TinyLlava.write(dir, SPEC, 3);
-        Prompt prompt = new Prompt(new int[] {1, IMAGE, 40, IMAGE, 41}, List.of(TestImages.image(5),
-                TestImages.image(6)));
+        Prompt prompt =
+                new Prompt(new int[] {1, IMAGE, 40, IMAGE, 41}, List.of(TestImages.image(5), TestImages.image(6)));
         try (LlavaExpert expert = LlavaExpert.load("x", dir, LoadOptions.cpu(), IMAGES);
                 ExpertSession session = expert.open(prompt)) {
-            assertThat(expert.promptPositions(prompt)).isEqualTo(session.length()).isEqualTo(3 + 2 * SPEC.tokensPerImage());
+            assertThat(expert.promptPositions(prompt))
+                    .isEqualTo(session.length())
+                    .isEqualTo(3 + 2 * SPEC.tokensPerImage());
         }
     }
 
@@ -139,7 +143,8 @@ class LlavaLoadingTest {
         });
         String expected = spelling.equals("nested") ? nested(legacyKey) : legacyKey;
         assertThatThrownBy(() -> LlavaExpert.load("x", dir, LoadOptions.cpu(), IMAGES))
-                .isInstanceOf(ModelLoadException.class).hasMessageContaining("LLaVA checkpoint")
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("LLaVA checkpoint")
                 .hasMessageContaining("'" + expected + "' is missing from " + dir);
     }
 
@@ -147,26 +152,31 @@ class LlavaLoadingTest {
     void misShapedProjectorIsNamedWithItsFileAndBothShapes() throws IOException {
         Path file = checkpoint(tensors -> {
             tensors.replaceAll(t -> t.name().equals("multi_modal_projector.linear_1.weight")
-                    ? new Tensor(t.name(), t.dtype(), new long[] {16, 64}, t.values()) : t);
+                    ? new Tensor(t.name(), t.dtype(), new long[] {16, 64}, t.values())
+                    : t);
             return tensors;
         });
         assertThatThrownBy(() -> LlavaExpert.load("x", dir, LoadOptions.cpu(), IMAGES))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("'multi_modal_projector.linear_1.weight' in " + file)
-                .hasMessageContaining("[16, 64]").hasMessageContaining("expected [32, 32]");
+                .hasMessageContaining("[16, 64]")
+                .hasMessageContaining("expected [32, 32]");
     }
 
     @Test
     void unexpectedTensorIsNamedWithItsFile() throws IOException {
         Path file = checkpoint(tensors -> {
-            tensors.add(new Tensor("vision_tower.vision_model.encoder.layers.2.mlp.fc1.bias",
-                    tensors.get(0).dtype(), new long[] {4}, new float[4]));
+            tensors.add(new Tensor(
+                    "vision_tower.vision_model.encoder.layers.2.mlp.fc1.bias",
+                    tensors.get(0).dtype(),
+                    new long[] {4},
+                    new float[4]));
             return tensors;
         });
         assertThatThrownBy(() -> LlavaExpert.load("x", dir, LoadOptions.cpu(), IMAGES))
                 .isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("unexpected tensor 'vision_tower.vision_model.encoder.layers.2.mlp.fc1.bias' in "
-                        + file);
+                .hasMessageContaining(
+                        "unexpected tensor 'vision_tower.vision_model.encoder.layers.2.mlp.fc1.bias' in " + file);
     }
 
     @Test
@@ -176,7 +186,8 @@ class LlavaLoadingTest {
             raf.setLength(raf.length() - 100);
         }
         assertThatThrownBy(() -> LlavaExpert.load("x", dir, LoadOptions.cpu(), IMAGES))
-                .isInstanceOf(ModelLoadException.class).hasMessageContaining(file.toString())
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(file.toString())
                 .hasMessageContaining("tensor 'vision_tower.vision_model.pre_layrnorm.bias'")
                 .hasMessageContaining("truncated");
     }
@@ -184,10 +195,12 @@ class LlavaLoadingTest {
     @Test
     void theRegistryLoadsLlavaWithTheImageProcessorItIsGiven() throws IOException {
         TinyLlava.write(dir, SPEC, 3);
-        assertThatThrownBy(() -> ExpertLoader.withBuiltInFamilies(ImageProcessorFactory.NONE).load("x", dir, LoadOptions.cpu()))
-                .isInstanceOf(ModelLoadException.class).hasMessageContaining("image processor");
-        try (Expert expert = ExpertLoader.withBuiltInFamilies(directory -> IMAGES).load("x", dir,
-                LoadOptions.cpu());
+        assertThatThrownBy(() -> ExpertLoader.withBuiltInFamilies(ImageProcessorFactory.NONE)
+                        .load("x", dir, LoadOptions.cpu()))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("image processor");
+        try (Expert expert =
+                        ExpertLoader.withBuiltInFamilies(directory -> IMAGES).load("x", dir, LoadOptions.cpu());
                 ExpertSession session = expert.open(new Prompt(new int[] {1, IMAGE}, List.of(TestImages.image(1))))) {
             assertThat(expert).isInstanceOf(LlavaExpert.class);
             assertThat(session.nextLogProbs()).hasSize(TinyLlavaSpec.TEXT_VOCABULARY_SIZE);

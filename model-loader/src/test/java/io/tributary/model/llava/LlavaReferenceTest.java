@@ -1,9 +1,5 @@
 package io.tributary.model.llava;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.tributary.model.LoadOptions;
@@ -14,14 +10,19 @@ import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.ImageRefusedException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The DJL LLaVA path against {@link ReferenceLlava}, stage by stage and end to end, on a sharp tiny checkpoint of
@@ -30,10 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
 class LlavaReferenceTest {
 
     private static final int IMAGE = TinyLlavaSpec.IMAGE_TOKEN_ID;
-    private static final TinyLlavaSpec SPEC = TinyLlavaSpec.forTests().withSharpWeights(true).withKvHeads(2);
+    private static final TinyLlavaSpec SPEC =
+            TinyLlavaSpec.forTests().withSharpWeights(true).withKvHeads(2);
 
     @TempDir
     static Path dir;
+
     private static LlavaExpert expert;
     private static ReferenceLlava reference;
     private static final TestImages IMAGES = new TestImages(SPEC.imageSize());
@@ -90,8 +93,8 @@ class LlavaReferenceTest {
         ImagePlaceholders expanded = ImagePlaceholders.expand(prompt, IMAGE, SPEC.tokensPerImage(), 2);
         try (NDManager step = step()) {
             NDArray embeddings = expert.model().embed(expanded, expert.model().runTower(pixels, step), step);
-            double[][] expected = reference.splicedEmbeddings(prompt,
-                    List.of(pixels.get(0).data(), pixels.get(1).data()));
+            double[][] expected = reference.splicedEmbeddings(
+                    prompt, List.of(pixels.get(0).data(), pixels.get(1).data()));
             assertThat(embeddings.getShape().get(0)).isEqualTo(prompt.length + 2 * (SPEC.tokensPerImage() - 1));
             assertRowsClose(embeddings.toFloatArray(), expected, 1e-4);
         }
@@ -104,8 +107,8 @@ class LlavaReferenceTest {
         List<float[]> images = List.of(IMAGES.pixels(6).data(), IMAGES.pixels(7).data());
         double[][] expected = reference.logProbs(prompt, images, appended);
         int promptPositions = prompt.length + 2 * (SPEC.tokensPerImage() - 1);
-        try (ExpertSession session = expert.open(new Prompt(prompt,
-                List.of(TestImages.image(6), TestImages.image(7))))) {
+        try (ExpertSession session =
+                expert.open(new Prompt(prompt, List.of(TestImages.image(6), TestImages.image(7))))) {
             assertClose(session.nextLogProbs(), expected[promptPositions - 1]);
             for (int i = 0; i < appended.length; i++) {
                 session.append(appended[i]);
@@ -138,14 +141,18 @@ class LlavaReferenceTest {
             generated = Arrays.copyOf(generated, generated.length + 1);
             generated[generated.length - 1] = next;
         }
-        assertThat(djl).containsExactlyElementsOf(Arrays.stream(generated).boxed().toList());
-        assertThat(djl.stream().distinct().count()).as("a sharp model does not repeat one token").isGreaterThan(3);
+        assertThat(djl)
+                .containsExactlyElementsOf(Arrays.stream(generated).boxed().toList());
+        assertThat(djl.stream().distinct().count())
+                .as("a sharp model does not repeat one token")
+                .isGreaterThan(3);
     }
 
     @Test
     void promptLogLikelihoodCountsTextPositionsOnly() {
         int[] prompt = {1, 20, IMAGE, 21, 22};
-        double[][] logProbs = reference.logProbs(prompt, List.of(IMAGES.pixels(9).data()));
+        double[][] logProbs =
+                reference.logProbs(prompt, List.of(IMAGES.pixels(9).data()));
         int n = SPEC.tokensPerImage();
         // Expanded: 1, 20, n image rows, 21, 22. Text targets: 20 (after 1), 21 (after the image), 22.
         double expected = logProbs[0][20] + logProbs[1 + n][21] + logProbs[2 + n][22];
@@ -159,14 +166,17 @@ class LlavaReferenceTest {
     void placeholdersMustMatchImages() {
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMAGE, IMAGE}, List.of(TestImages.image(1)))))
                 .isInstanceOf(ImageRefusedException.class)
-                .hasMessageContaining("2 image placeholder token(s)").hasMessageContaining("1 image(s)");
+                .hasMessageContaining("2 image placeholder token(s)")
+                .hasMessageContaining("1 image(s)");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, 5}, List.of(TestImages.image(1)))))
-                .isInstanceOf(ImageRefusedException.class).hasMessageContaining("0 image placeholder");
+                .isInstanceOf(ImageRefusedException.class)
+                .hasMessageContaining("0 image placeholder");
         assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMAGE}, List.of())))
                 .isInstanceOf(ImageRefusedException.class);
-        assertThatThrownBy(() -> expert.open(new Prompt(new int[] {1, IMAGE},
-                List.of(new io.tributary.routing.ImageInput(new byte[0], "image/png")))))
-                .isInstanceOf(ImageRefusedException.class).hasMessageContaining("not a test image");
+        assertThatThrownBy(() -> expert.open(new Prompt(
+                        new int[] {1, IMAGE}, List.of(new io.tributary.routing.ImageInput(new byte[0], "image/png")))))
+                .isInstanceOf(ImageRefusedException.class)
+                .hasMessageContaining("not a test image");
     }
 
     @Test
@@ -203,15 +213,19 @@ class LlavaReferenceTest {
         assertThat(actual).hasSize(expected.length * width);
         for (int t = 0; t < expected.length; t++) {
             for (int i = 0; i < width; i++) {
-                assertThat((double) actual[t * width + i]).as("row %d, column %d", t, i)
+                assertThat((double) actual[t * width + i])
+                        .as("row %d, column %d", t, i)
                         .isCloseTo(expected[t][i], within(tolerance));
             }
         }
     }
 
     private static void assertClose(float[] actual, double[] expected) {
-        double spread = Arrays.stream(expected).max().orElseThrow() - Arrays.stream(expected).min().orElseThrow();
-        assertThat(spread).as("the test model must be far from uniform to catch bugs").isGreaterThan(1.0);
+        double spread = Arrays.stream(expected).max().orElseThrow()
+                - Arrays.stream(expected).min().orElseThrow();
+        assertThat(spread)
+                .as("the test model must be far from uniform to catch bugs")
+                .isGreaterThan(1.0);
         assertThat(actual).hasSize(expected.length);
         for (int i = 0; i < expected.length; i++) {
             assertThat((double) actual[i]).as("token %d", i).isCloseTo(expected[i], within(1e-4));

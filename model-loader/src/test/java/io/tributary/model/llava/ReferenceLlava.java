@@ -2,13 +2,14 @@ package io.tributary.model.llava;
 
 import io.tributary.model.clip.ReferenceClip;
 import io.tributary.model.llama.ReferenceLlama;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * LLaVA in plain Java doubles, written from transformers' modeling_llava.py with loops and sharing nothing with the
@@ -46,7 +47,9 @@ final class ReferenceLlava {
         int states = layers + 1;
         int layer = config.path("vision_feature_layer").asInt(-2);
         double[][] chosen = clipHiddenStates(pixels)[layer < 0 ? states + layer : layer];
-        boolean full = config.path("vision_feature_select_strategy").asString("default").equals("full");
+        boolean full = config.path("vision_feature_select_strategy")
+                .asString("default")
+                .equals("full");
         List<double[]> rows = new ArrayList<>();
         for (int t = full ? 0 : 1; t < chosen.length; t++) {
             rows.add(chosen[t]);

@@ -4,6 +4,7 @@ import io.tributary.model.image.ImageProcessor;
 import io.tributary.model.image.PixelValues;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.refusal.ImageRefusedException;
+
 import java.util.List;
 import java.util.Random;
 

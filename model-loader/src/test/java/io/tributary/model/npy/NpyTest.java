@@ -47,8 +47,10 @@ class NpyTest {
     @Test
     void anArchiveWrittenHereReadsBack() throws Exception {
         Path file = directory.resolve("f.npz");
-        Npy.writeNpz(file, Map.of("features", NpyArray.ofMatrix(CENTROIDS),
-                "image_paths", NpyArray.ofStrings(new String[] {"x.png", "ü/y.jpg"})));
+        Npy.writeNpz(
+                file, Map.of("features", NpyArray.ofMatrix(CENTROIDS), "image_paths", NpyArray.ofStrings(new String[] {
+                    "x.png", "ü/y.jpg"
+                })));
         Map<String, NpyArray> arrays = Npy.readNpz(file);
         assertThat(arrays.get("features").toMatrix()).isDeepEqualTo(CENTROIDS);
         assertThat(arrays.get("image_paths").toStrings()).containsExactly("x.png", "ü/y.jpg");
@@ -58,7 +60,8 @@ class NpyTest {
     void refusesWhatIsNotAnArray() throws Exception {
         Path file = directory.resolve("bad.npy");
         Files.writeString(file, "not numpy");
-        assertThatThrownBy(() -> Npy.read(file)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Npy.read(file))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not a .npy file");
         assertThatThrownBy(() -> Npy.read(resource("assignments_i8.npy")).toMatrix())
                 .hasMessageContaining("expected a 2-D array");

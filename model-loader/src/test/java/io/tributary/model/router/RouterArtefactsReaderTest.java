@@ -1,20 +1,21 @@
 package io.tributary.model.router;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import io.tributary.routing.router.Classifier;
 import io.tributary.routing.router.ClusterModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 class RouterArtefactsReaderTest {
 
@@ -23,7 +24,8 @@ class RouterArtefactsReaderTest {
 
     @Test
     void readsClustersWithTheirPriorsUnlessTheManifestGivesSome() throws Exception {
-        Path file = write("clusters.safetensors",
+        Path file = write(
+                "clusters.safetensors",
                 tensor("centroids", new long[] {2, 3}, 1, 0, 0, 0, 1, 0),
                 tensor("global_mean", new long[] {3}, 0.5f, 0.5f, 0.5f),
                 tensor("priors", new long[] {2}, 3, 1));
@@ -32,12 +34,14 @@ class RouterArtefactsReaderTest {
         assertThat(clusters.centroids()[1]).containsExactly(0, 1, 0);
         assertThat(clusters.globalMean()).containsExactly(0.5f, 0.5f, 0.5f);
         assertThat(clusters.priors()).containsExactly(new double[] {0.75, 0.25}, within(1e-12));
-        assertThat(RouterArtefactsReader.readClusters(file, new double[] {1, 1}).priors()).containsExactly(0.5, 0.5);
+        assertThat(RouterArtefactsReader.readClusters(file, new double[] {1, 1}).priors())
+                .containsExactly(0.5, 0.5);
     }
 
     @Test
     void readsAClassifierLayerByLayer() throws Exception {
-        Path file = write("classifier.safetensors",
+        Path file = write(
+                "classifier.safetensors",
                 tensor("layers.0.weight", new long[] {3, 2}, 1, -1, 2, 0, 0, 1),
                 tensor("layers.0.bias", new long[] {3}, 0, -1, 0.5f),
                 tensor("layers.1.weight", new long[] {2, 3}, 1, 0, 0, 0, 1, 1),
@@ -49,7 +53,8 @@ class RouterArtefactsReaderTest {
 
     @Test
     void refusesArtefactsThatDoNotFitNamingTheTensorAndFile() throws Exception {
-        Path wrongDimension = write("a.safetensors",
+        Path wrongDimension = write(
+                "a.safetensors",
                 tensor("centroids", new long[] {2, 3}, 1, 0, 0, 0, 1, 0),
                 tensor("global_mean", new long[] {2}, 0, 0));
         assertThatThrownBy(() -> RouterArtefactsReader.readClusters(wrongDimension, null))
@@ -61,12 +66,17 @@ class RouterArtefactsReaderTest {
         assertThatThrownBy(() -> RouterArtefactsReader.readClusters(missing, null))
                 .hasMessageContaining("b.safetensors: missing tensor 'global_mean'");
 
-        Path extra = write("c.safetensors", tensor("centroids", new long[] {1, 2}, 1, 0),
-                tensor("global_mean", new long[] {2}, 0, 0), tensor("temperature", new long[] {1}, 21.79f));
+        Path extra = write(
+                "c.safetensors",
+                tensor("centroids", new long[] {1, 2}, 1, 0),
+                tensor("global_mean", new long[] {2}, 0, 0),
+                tensor("temperature", new long[] {1}, 21.79f));
         assertThatThrownBy(() -> RouterArtefactsReader.readClusters(extra, null))
                 .hasMessageContaining("c.safetensors: unexpected tensor 'temperature'");
 
-        Path flat = write("d.safetensors", tensor("centroids", new long[] {2}, 1, 0),
+        Path flat = write(
+                "d.safetensors",
+                tensor("centroids", new long[] {2}, 1, 0),
                 tensor("global_mean", new long[] {2}, 0, 0));
         assertThatThrownBy(() -> RouterArtefactsReader.readClusters(flat, null))
                 .hasMessageContaining("tensor 'centroids' has shape [2], expected rank 2");

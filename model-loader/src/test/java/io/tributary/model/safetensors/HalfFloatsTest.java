@@ -1,8 +1,8 @@
 package io.tributary.model.safetensors;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class HalfFloatsTest {
 
@@ -15,7 +15,9 @@ class HalfFloatsTest {
         assertThat(HalfFloats.toF16(0x1p-24f)).as("smallest subnormal").isEqualTo((short) 0x0001);
         assertThat(HalfFloats.toF16(0x1p-25f)).as("tie rounds to even zero").isEqualTo((short) 0x0000);
         assertThat(HalfFloats.toF16(1f + 0x1p-11f)).as("tie rounds to even").isEqualTo((short) 0x3C00);
-        assertThat(HalfFloats.toF16(1f + 0x1p-11f + 0x1p-20f)).as("above tie rounds up").isEqualTo((short) 0x3C01);
+        assertThat(HalfFloats.toF16(1f + 0x1p-11f + 0x1p-20f))
+                .as("above tie rounds up")
+                .isEqualTo((short) 0x3C01);
         assertThat(Float.isNaN(HalfFloats.fromF16(HalfFloats.toF16(Float.NaN)))).isTrue();
     }
 

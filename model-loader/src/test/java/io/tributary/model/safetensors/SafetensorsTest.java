@@ -1,13 +1,15 @@
 package io.tributary.model.safetensors;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -19,10 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SafetensorsTest {
 
@@ -63,10 +64,12 @@ class SafetensorsTest {
 
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
         assertThat(checkpoint.names()).containsExactly("a.f32", "b.f16", "c.bf16", "d.scalar");
-        assertThat(SafetensorsFile.open(dir.resolve(SafetensorsCheckpoint.SINGLE_FILE)).metadata())
+        assertThat(SafetensorsFile.open(dir.resolve(SafetensorsCheckpoint.SINGLE_FILE))
+                        .metadata())
                 .containsEntry("format", "pt");
         try (NDManager m = manager.newSubManager()) {
-            assertThat(checkpoint.load("a.f32", m, DataType.FLOAT32).toFloatArray()).containsExactly(values);
+            assertThat(checkpoint.load("a.f32", m, DataType.FLOAT32).toFloatArray())
+                    .containsExactly(values);
             NDArray f16 = checkpoint.load("b.f16", m, DataType.FLOAT16);
             assertThat(f16.getDataType()).isEqualTo(DataType.FLOAT16);
             float[] f16AsFloats = checkpoint.load("b.f16", m, DataType.FLOAT32).toFloatArray();
@@ -77,7 +80,8 @@ class SafetensorsTest {
                 assertThat(f16AsFloats[i]).isEqualTo(HalfFloats.fromF16(HalfFloats.toF16(values[i])));
                 assertThat(bf16Values[i]).isEqualTo(HalfFloats.fromBf16(HalfFloats.toBf16(values[i])));
             }
-            assertThat(checkpoint.load("d.scalar", m, DataType.FLOAT32).toFloatArray()).containsExactly(5f);
+            assertThat(checkpoint.load("d.scalar", m, DataType.FLOAT32).toFloatArray())
+                    .containsExactly(5f);
         }
     }
 
@@ -107,62 +111,88 @@ class SafetensorsTest {
         List<Tensor> tensors = List.of(new Tensor("w", SafetensorsDType.F32, new long[] {2}, new float[] {1, 2}));
         SafetensorsWriter.writeSharded(dir, tensors, Map.of(), 1000);
         Files.delete(dir.resolve("model-00001-of-00001.safetensors"));
-        assertThatThrownBy(() -> SafetensorsCheckpoint.open(dir)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("'w'").hasMessageContaining("model-00001-of-00001.safetensors");
+        assertThatThrownBy(() -> SafetensorsCheckpoint.open(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("'w'")
+                .hasMessageContaining("model-00001-of-00001.safetensors");
     }
 
     @Test
     void truncatedFileFailsNamingFileAndTensor() throws IOException {
         Path file = dir.resolve(SafetensorsCheckpoint.SINGLE_FILE);
-        SafetensorsWriter.write(file, List.of(
-                new Tensor("first", SafetensorsDType.F32, new long[] {4}, new float[] {1, 2, 3, 4}),
-                new Tensor("last", SafetensorsDType.F32, new long[] {4}, new float[] {5, 6, 7, 8})), Map.of());
+        SafetensorsWriter.write(
+                file,
+                List.of(
+                        new Tensor("first", SafetensorsDType.F32, new long[] {4}, new float[] {1, 2, 3, 4}),
+                        new Tensor("last", SafetensorsDType.F32, new long[] {4}, new float[] {5, 6, 7, 8})),
+                Map.of());
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(raf.length() - 3);
         }
-        assertThatThrownBy(() -> SafetensorsCheckpoint.open(dir)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining(file.toString()).hasMessageContaining("'last'").hasMessageContaining("truncated");
+        assertThatThrownBy(() -> SafetensorsCheckpoint.open(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("'last'")
+                .hasMessageContaining("truncated");
     }
 
     @Test
     void offsetBeyondTheFileFailsNamingFileAndTensor() throws IOException {
         Path file = writeRaw("{\"far\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[100,108]}}", 8);
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining(file.toString()).hasMessageContaining("'far'");
+        assertThatThrownBy(() -> SafetensorsFile.open(file))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("'far'");
     }
 
     @Test
     void offsetsThatDisagreeWithShapeFail() throws IOException {
         Path file = writeRaw("{\"odd\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8);
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("'odd'").hasMessageContaining("need 6");
+        assertThatThrownBy(() -> SafetensorsFile.open(file))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("'odd'")
+                .hasMessageContaining("need 6");
     }
 
     @Test
     void badHeadersFailNamingTheFile() throws IOException {
         Path notJson = writeRaw("{\"x\": nonsense", 0);
-        assertThatThrownBy(() -> SafetensorsFile.open(notJson)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining(notJson.toString()).hasMessageContaining("JSON");
+        assertThatThrownBy(() -> SafetensorsFile.open(notJson))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(notJson.toString())
+                .hasMessageContaining("JSON");
 
         Path badDtype = writeRaw("{\"ints\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8);
-        assertThatThrownBy(() -> SafetensorsFile.open(badDtype)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("'ints'").hasMessageContaining("I64");
+        assertThatThrownBy(() -> SafetensorsFile.open(badDtype))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("'ints'")
+                .hasMessageContaining("I64");
 
         Path hugeLength = dir.resolve("huge.safetensors");
-        Files.write(hugeLength, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 40).array());
-        assertThatThrownBy(() -> SafetensorsFile.open(hugeLength)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining(hugeLength.toString()).hasMessageContaining("header length");
+        Files.write(
+                hugeLength,
+                ByteBuffer.allocate(16)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(1L << 40)
+                        .array());
+        assertThatThrownBy(() -> SafetensorsFile.open(hugeLength))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(hugeLength.toString())
+                .hasMessageContaining("header length");
 
         Path tiny = dir.resolve("tiny.safetensors");
         Files.write(tiny, new byte[3]);
-        assertThatThrownBy(() -> SafetensorsFile.open(tiny)).isInstanceOf(ModelLoadException.class)
+        assertThatThrownBy(() -> SafetensorsFile.open(tiny))
+                .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining(tiny.toString());
     }
 
     @Test
     void directoryWithoutWeightsFails() {
-        assertThatThrownBy(() -> SafetensorsCheckpoint.open(dir)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining(dir.toString()).hasMessageContaining("model.safetensors");
+        assertThatThrownBy(() -> SafetensorsCheckpoint.open(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(dir.toString())
+                .hasMessageContaining("model.safetensors");
     }
 
     /** A file with the given header and {@code dataBytes} zero bytes of data. */

@@ -1,8 +1,5 @@
 package io.tributary.model.safetensors;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -11,6 +8,13 @@ import ai.djl.ndarray.types.DataType;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,12 +24,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@link WeightLoading#MMAP} and {@link WeightLoading#READ}: the same values, different memory. */
 class WeightLoadingTest {
@@ -57,16 +58,20 @@ class WeightLoadingTest {
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir, loading);
         SafetensorsCheckpoint reference = SafetensorsCheckpoint.open(dir, other(loading));
         try (NDManager m = manager.newSubManager()) {
-            assertThat(checkpoint.load("f32", m, DataType.FLOAT32).toFloatArray()).containsExactly(values);
+            assertThat(checkpoint.load("f32", m, DataType.FLOAT32).toFloatArray())
+                    .containsExactly(values);
             for (String name : List.of("f32", "f16", "bf16")) {
                 for (DataType type : List.of(DataType.FLOAT32, DataType.FLOAT16)) {
                     NDArray loaded = checkpoint.load(name, m, type);
                     assertThat(loaded.getDataType()).isEqualTo(type);
                     assertThat(loaded.getShape().getShape()).containsExactly(8, 5);
-                    assertThat(loaded.contentEquals(reference.load(name, m, type))).as(name + " as " + type).isTrue();
+                    assertThat(loaded.contentEquals(reference.load(name, m, type)))
+                            .as(name + " as " + type)
+                            .isTrue();
                 }
             }
-            assertThat(checkpoint.load("empty", m, DataType.FLOAT32).getShape().getShape()).containsExactly(0, 5);
+            assertThat(checkpoint.load("empty", m, DataType.FLOAT32).getShape().getShape())
+                    .containsExactly(0, 5);
         }
     }
 
@@ -104,25 +109,38 @@ class WeightLoadingTest {
         DataType type = dtype == SafetensorsDType.F16 ? DataType.FLOAT16 : DataType.FLOAT32;
         try (NDManager m = manager.newSubManager()) {
             NDArray fused = checkpoint.loadRows(List.of("q", "k", "v"), m, type);
-            NDArray expected = NDArrays.concat(new NDList(checkpoint.load("q", m, type),
-                    checkpoint.load("k", m, type), checkpoint.load("v", m, type)), 0);
+            NDArray expected = NDArrays.concat(
+                    new NDList(
+                            checkpoint.load("q", m, type),
+                            checkpoint.load("k", m, type),
+                            checkpoint.load("v", m, type)),
+                    0);
             assertThat(fused.getShape().getShape()).containsExactly(8, 3);
             assertThat(fused.contentEquals(expected)).isTrue();
             // F16 stored, float32 wanted: converted part by part, same stacking.
-            assertThat(checkpoint.loadRows(List.of("v", "q"), m, DataType.FLOAT32).toFloatArray()).containsExactly(
-                    NDArrays.concat(new NDList(checkpoint.load("v", m, DataType.FLOAT32),
-                            checkpoint.load("q", m, DataType.FLOAT32)), 0).toFloatArray());
+            assertThat(checkpoint
+                            .loadRows(List.of("v", "q"), m, DataType.FLOAT32)
+                            .toFloatArray())
+                    .containsExactly(NDArrays.concat(
+                                    new NDList(
+                                            checkpoint.load("v", m, DataType.FLOAT32),
+                                            checkpoint.load("q", m, DataType.FLOAT32)),
+                                    0)
+                            .toFloatArray());
         }
     }
 
     @Test
     void loadRowsRefusesTensorsOfDifferentWidthNamingThem() throws IOException {
-        write(List.of(new Tensor("q", SafetensorsDType.F32, new long[] {2, 3}, random(6, 1)),
+        write(List.of(
+                new Tensor("q", SafetensorsDType.F32, new long[] {2, 3}, random(6, 1)),
                 new Tensor("k", SafetensorsDType.F32, new long[] {2, 4}, random(8, 2))));
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
         try (NDManager m = manager.newSubManager()) {
             assertThatThrownBy(() -> checkpoint.loadRows(List.of("q", "k"), m, DataType.FLOAT32))
-                    .isInstanceOf(ModelLoadException.class).hasMessageContaining("'k'").hasMessageContaining("[2, 4]");
+                    .isInstanceOf(ModelLoadException.class)
+                    .hasMessageContaining("'k'")
+                    .hasMessageContaining("[2, 4]");
         }
     }
 

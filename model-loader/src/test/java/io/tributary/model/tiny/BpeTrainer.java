@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 final class BpeTrainer {
 
     /** GPT-2's pre-tokenization pattern, which the ByteLevel pre-tokenizer applies with use_regex = true. */
-    static final Pattern GPT2_SPLIT = Pattern.compile(
-            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
+    static final Pattern GPT2_SPLIT =
+            Pattern.compile("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
 
     /** A learned merge: {@code left + right} becomes one token. */
     record Merge(String left, String right) {
@@ -29,8 +29,7 @@ final class BpeTrainer {
         }
     }
 
-    private BpeTrainer() {
-    }
+    private BpeTrainer() {}
 
     /**
      * Learns merges until they have produced {@code newTokens} distinct tokens (two merges may spell the same
@@ -48,8 +47,8 @@ final class BpeTrainer {
         List<Merge> merges = new ArrayList<>();
         Set<String> learned = new HashSet<>();
         while (learned.size() < newTokens) {
-            Map<Merge, Integer> pairs = new TreeMap<>(
-                    Comparator.comparing(Merge::left).thenComparing(Merge::right));
+            Map<Merge, Integer> pairs =
+                    new TreeMap<>(Comparator.comparing(Merge::left).thenComparing(Merge::right));
             words.forEach((symbols, frequency) -> {
                 for (int i = 0; i + 1 < symbols.size(); i++) {
                     pairs.merge(new Merge(symbols.get(i), symbols.get(i + 1)), frequency, Integer::sum);
@@ -78,7 +77,8 @@ final class BpeTrainer {
         words.forEach((symbols, frequency) -> {
             List<String> out = new ArrayList<>(symbols.size());
             for (int i = 0; i < symbols.size(); i++) {
-                if (i + 1 < symbols.size() && symbols.get(i).equals(merge.left())
+                if (i + 1 < symbols.size()
+                        && symbols.get(i).equals(merge.left())
                         && symbols.get(i + 1).equals(merge.right())) {
                     out.add(merge.merged());
                     i++;

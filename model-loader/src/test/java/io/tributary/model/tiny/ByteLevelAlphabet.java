@@ -9,8 +9,7 @@ final class ByteLevelAlphabet {
 
     private static final char[] BYTE_TO_CHAR = buildTable();
 
-    private ByteLevelAlphabet() {
-    }
+    private ByteLevelAlphabet() {}
 
     private static char[] buildTable() {
         char[] table = new char[256];

@@ -1,16 +1,16 @@
 package io.tributary.model.tiny;
 
-import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ObjectNode;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Writes tiny checkpoints in the exact Hugging Face layout ({@code config.json}, {@code model.safetensors},
@@ -22,16 +22,15 @@ public final class TinyCheckpoints {
     static final double INITIALIZER_RANGE = 0.02;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private TinyCheckpoints() {
-    }
+    private TinyCheckpoints() {}
 
     public static void writeLlama(Path directory, TinyLlamaSpec spec, long seed) throws IOException {
         Files.createDirectories(directory);
         Files.writeString(directory.resolve("config.json"), pretty(llamaConfig(spec)));
         Files.writeString(directory.resolve("generation_config.json"), pretty(generationConfig()));
         TinyTokenizer.write(directory, spec.maxPositions());
-        SafetensorsWriter.write(directory.resolve("model.safetensors"), llamaWeights(spec, seed),
-                Map.of("format", "pt"));
+        SafetensorsWriter.write(
+                directory.resolve("model.safetensors"), llamaWeights(spec, seed), Map.of("format", "pt"));
     }
 
     /** Experts of one mixture: same spec and tokenizer, a different seed each, in {@code root/expert-N}. */
@@ -68,11 +67,13 @@ public final class TinyCheckpoints {
         config.putNull("rope_scaling");
         config.put("rope_theta", 10000.0);
         config.put("tie_word_embeddings", spec.tieWordEmbeddings());
-        config.put("torch_dtype", switch (spec.weightType()) {
-            case F32 -> "float32";
-            case F16 -> "float16";
-            case BF16 -> "bfloat16";
-        });
+        config.put(
+                "torch_dtype",
+                switch (spec.weightType()) {
+                    case F32 -> "float32";
+                    case F16 -> "float16";
+                    case BF16 -> "bfloat16";
+                });
         config.put("use_cache", true);
         config.put("vocab_size", TinyTokenizer.VOCABULARY_SIZE);
         return config;

@@ -1,7 +1,5 @@
 package io.tributary.model.tiny;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.llama.LlamaExpert;
@@ -10,18 +8,21 @@ import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class TinyCheckpointsTest {
 
-    private static final List<String> FILES = List.of("config.json", "generation_config.json", "model.safetensors",
-            "tokenizer.json", "tokenizer_config.json");
+    private static final List<String> FILES = List.of(
+            "config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json");
 
     @TempDir
     Path dir;
@@ -35,7 +36,8 @@ class TinyCheckpointsTest {
             assertThat(written.map(p -> p.getFileName().toString())).containsExactlyInAnyOrderElementsOf(FILES);
         }
         for (String file : FILES) {
-            assertThat(Files.readAllBytes(dir.resolve("b").resolve(file))).as(file)
+            assertThat(Files.readAllBytes(dir.resolve("b").resolve(file)))
+                    .as(file)
                     .isEqualTo(Files.readAllBytes(dir.resolve("a").resolve(file)));
         }
         assertThat(Files.readAllBytes(dir.resolve("c/model.safetensors")))
@@ -57,7 +59,8 @@ class TinyCheckpointsTest {
         double mean = sum / embeddings.length;
         assertThat(mean).isBetween(-1e-3, 1e-3);
         assertThat(Math.sqrt(squares / embeddings.length - mean * mean)).isBetween(0.0195, 0.0205);
-        assertThat(tensors).filteredOn(t -> t.name().endsWith("norm.weight"))
+        assertThat(tensors)
+                .filteredOn(t -> t.name().endsWith("norm.weight"))
                 .allSatisfy(t -> assertThat(t.values()).containsOnly(1f));
     }
 
@@ -74,8 +77,11 @@ class TinyCheckpointsTest {
             assertThat(((LlamaExpert) first).config().numKeyValueHeads()).isEqualTo(4);
             assertThat(first.vocabularySize()).isEqualTo(tokenizer.vocabularySize());
             Prompt prompt = Prompt.ofTokens(tokenizer.encode("Where does the river begin?"));
-            try (ExpertSession a = first.open(prompt); ExpertSession b = second.open(prompt)) {
-                assertThat(a.nextLogProbs()).as("different seeds, different experts").isNotEqualTo(b.nextLogProbs());
+            try (ExpertSession a = first.open(prompt);
+                    ExpertSession b = second.open(prompt)) {
+                assertThat(a.nextLogProbs())
+                        .as("different seeds, different experts")
+                        .isNotEqualTo(b.nextLogProbs());
             }
         }
     }

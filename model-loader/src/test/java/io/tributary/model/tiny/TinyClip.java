@@ -3,6 +3,7 @@ package io.tributary.model.tiny;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +23,7 @@ public final class TinyClip {
 
     private static final String LLAVA_TOWER = "vision_tower.";
 
-    private TinyClip() {
-    }
+    private TinyClip() {}
 
     public static void write(Path dir, TinyLlavaSpec spec, long towerSeed, boolean clipModel) throws IOException {
         Files.createDirectories(dir);
@@ -45,21 +45,27 @@ public final class TinyClip {
         SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         String vision = """
                 {"hidden_size": %d, "image_size": %d, "intermediate_size": %d, "model_type": "clip_vision_model",
-                 "num_attention_heads": %d, "num_hidden_layers": %d, "patch_size": %d, "projection_dim": %d}"""
-                .formatted(hidden, spec.imageSize(), spec.visionIntermediate(), spec.visionHeads(),
-                        spec.visionLayers(), spec.patchSize(), projection);
+                 "num_attention_heads": %d, "num_hidden_layers": %d, "patch_size": %d, "projection_dim": %d}""".formatted(
+                        hidden,
+                        spec.imageSize(),
+                        spec.visionIntermediate(),
+                        spec.visionHeads(),
+                        spec.visionLayers(),
+                        spec.patchSize(),
+                        projection);
         String config = clipModel
                 ? "{\"architectures\": [\"CLIPModel\"], \"model_type\": \"clip\", \"projection_dim\": " + projection
                         + ", \"text_config\": {\"hidden_size\": " + hidden + "}, \"vision_config\": " + vision + "}"
-                : vision.replace("{\"hidden_size\"", "{\"architectures\": [\"CLIPVisionModelWithProjection\"], "
-                        + "\"hidden_size\"");
+                : vision.replace(
+                        "{\"hidden_size\"",
+                        "{\"architectures\": [\"CLIPVisionModelWithProjection\"], " + "\"hidden_size\"");
         Files.writeString(dir.resolve("config.json"), config);
         Files.writeString(dir.resolve("preprocessor_config.json"), """
                 {"crop_size": {"height": %d, "width": %d}, "do_center_crop": true, "do_normalize": true,
                  "do_rescale": true, "do_resize": true, "image_mean": [0.48145466, 0.4578275, 0.40821073],
                  "image_std": [0.26862954, 0.26130258, 0.27577711], "image_processor_type": "CLIPImageProcessor",
-                 "resample": 3, "rescale_factor": 0.00392156862745098, "size": {"shortest_edge": %d}}"""
-                .formatted(spec.imageSize(), spec.imageSize(), spec.imageSize()));
+                 "resample": 3, "rescale_factor": 0.00392156862745098, "size": {"shortest_edge": %d}}""".formatted(
+                        spec.imageSize(), spec.imageSize(), spec.imageSize()));
     }
 
     private static Tensor normal(String name, long seed, int rows, int columns) {

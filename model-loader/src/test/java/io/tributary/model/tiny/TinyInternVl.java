@@ -5,13 +5,14 @@ import io.tributary.model.internvl.TinyInternVlSpec;
 import io.tributary.model.internvl.TinyInternVlVision;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ObjectNode;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Writes complete tiny InternVL 2.5 checkpoints, in OpenGVLab's {@code InternVLChatModel} layout or transformers'
@@ -30,10 +31,10 @@ public final class TinyInternVl {
     public static final int IM_END_ID = TinyTokenizer.VOCABULARY_SIZE + 4;
     /** The tokenizer's 517 ids padded, as Qwen2 pads its embedding table beyond the tokenizer. */
     public static final int TEXT_VOCABULARY_SIZE = TinyTokenizer.VOCABULARY_SIZE + 64;
-    static final List<String> SPECIAL_TOKENS = List.of("<img>", "</img>", "<IMG_CONTEXT>", "<|im_start|>",
-            "<|im_end|>");
-    static final String SYSTEM_MESSAGE =
-            "你是书生·万象，英文名是InternVL，是由上海人工智能实验室、清华大学及多家合作单位联合开发的多模态大语言模型。";
+
+    static final List<String> SPECIAL_TOKENS =
+            List.of("<img>", "</img>", "<IMG_CONTEXT>", "<|im_start|>", "<|im_end|>");
+    static final String SYSTEM_MESSAGE = "你是书生·万象，英文名是InternVL，是由上海人工智能实验室、清华大学及多家合作单位联合开发的多模态大语言模型。";
     /**
      * OpenGVLab's {@code internvl2_5} conversation as a Jinja template: ChatML turns, its default system message
      * when none is given, each image of a turn as one {@code <IMG_CONTEXT>} line before the turn's text.
@@ -46,17 +47,17 @@ public final class TinyInternVl {
             + "message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] }}{% endfor %}"
             + "{% endif %}{{ '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}"
             + "{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private TinyInternVl() {
-    }
+    private TinyInternVl() {}
 
     /**
      * The shape of a tiny InternVL checkpoint: the vision side and the Qwen2 decoder of width
      * {@code vision.llmHiddenSize()}.
      */
-    public record Spec(TinyInternVlSpec vision, int layers, int heads, int kvHeads, int intermediate,
-            int maxPositions) {
+    public record Spec(
+            TinyInternVlSpec vision, int layers, int heads, int kvHeads, int intermediate, int maxPositions) {
 
         /** InternVL's ModelTester vision (64-px tiles, 64 tokens each), a 2-layer GQA decoder of width 128. */
         public static Spec forTests() {
@@ -73,8 +74,8 @@ public final class TinyInternVl {
     }
 
     public static void write(Path directory, Spec spec, InternVlLayout layout, long seed) throws IOException {
-        TinyInternVlVision.write(directory, spec.vision(), layout, seed, decoderWeights(spec, seed),
-                decoderConfig(spec));
+        TinyInternVlVision.write(
+                directory, spec.vision(), layout, seed, decoderWeights(spec, seed), decoderConfig(spec));
         if (layout != InternVlLayout.ORIGINAL) { // transformers' config names the image token
             Path config = directory.resolve("config.json");
             ObjectNode json = (ObjectNode) JSON.readTree(config);

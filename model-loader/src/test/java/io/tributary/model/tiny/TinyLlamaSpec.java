@@ -19,8 +19,8 @@ public record TinyLlamaSpec(
 
     public TinyLlamaSpec {
         if (hiddenSize % numHeads != 0 || (hiddenSize / numHeads) % 2 != 0) {
-            throw new IllegalArgumentException("hidden size " + hiddenSize + " must split into " + numHeads
-                    + " heads of even size");
+            throw new IllegalArgumentException(
+                    "hidden size " + hiddenSize + " must split into " + numHeads + " heads of even size");
         }
         if (numHeads % numKvHeads != 0) {
             throw new IllegalArgumentException(numHeads + " heads do not group into " + numKvHeads + " kv heads");
@@ -49,12 +49,12 @@ public record TinyLlamaSpec(
     }
 
     public TinyLlamaSpec withWeightType(SafetensorsDType type) {
-        return new TinyLlamaSpec(hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, maxPositions,
-                tieWordEmbeddings, type);
+        return new TinyLlamaSpec(
+                hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, maxPositions, tieWordEmbeddings, type);
     }
 
     public TinyLlamaSpec withTiedEmbeddings(boolean tied) {
-        return new TinyLlamaSpec(hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, maxPositions, tied,
-                weightType);
+        return new TinyLlamaSpec(
+                hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, maxPositions, tied, weightType);
     }
 }

@@ -2,15 +2,16 @@ package io.tributary.model.tiny;
 
 import io.tributary.model.safetensors.SafetensorsWriter;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Writes tiny LLaVA-1.5 checkpoints in llava-hf's layout: {@code config.json} ({@code LlavaForConditionalGeneration}
@@ -34,13 +35,13 @@ public final class TinyLlava {
             + "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] }}"
             + "{% endfor %}{% endif %}{% if message['role'] == 'assistant' %}{{ eos_token }}{% else %}{{ ' ' }}"
             + "{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
+
     private static final double[] CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
     private static final double[] CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String VISION_TOWER = "vision_tower.";
 
-    private TinyLlava() {
-    }
+    private TinyLlava() {}
 
     public static void write(Path directory, TinyLlavaSpec spec, long seed) throws IOException {
         write(directory, spec, seed, seed);
@@ -54,7 +55,8 @@ public final class TinyLlava {
         List<Tensor> tensors = new ArrayList<>(weights(spec, seed));
         if (towerSeed != seed) {
             tensors.removeIf(tensor -> tensor.name().startsWith(VISION_TOWER));
-            weights(spec, towerSeed).stream().filter(tensor -> tensor.name().startsWith(VISION_TOWER))
+            weights(spec, towerSeed).stream()
+                    .filter(tensor -> tensor.name().startsWith(VISION_TOWER))
                     .forEach(tensors::add);
         }
         Files.createDirectories(directory);

@@ -58,19 +58,50 @@ public record TinyLlavaSpec(
      * of width 64.
      */
     public static TinyLlavaSpec trainable() {
-        return new TinyLlavaSpec(64, 2, 4, 4, 172, 256, 32, 8, 64, 2, 4, 128, 64, -1, false, SafetensorsDType.F32, true);
+        return new TinyLlavaSpec(
+                64, 2, 4, 4, 172, 256, 32, 8, 64, 2, 4, 128, 64, -1, false, SafetensorsDType.F32, true);
     }
 
     public TinyLlavaSpec withSharpWeights(boolean sharpWeights) {
-        return new TinyLlavaSpec(textHidden, textLayers, textHeads, textKvHeads, textIntermediate, maxPositions,
-                imageSize, patchSize, visionHidden, visionLayers, visionHeads, visionIntermediate, projectionDim,
-                visionFeatureLayer, sharpWeights, weightType, keepClassToken);
+        return new TinyLlavaSpec(
+                textHidden,
+                textLayers,
+                textHeads,
+                textKvHeads,
+                textIntermediate,
+                maxPositions,
+                imageSize,
+                patchSize,
+                visionHidden,
+                visionLayers,
+                visionHeads,
+                visionIntermediate,
+                projectionDim,
+                visionFeatureLayer,
+                sharpWeights,
+                weightType,
+                keepClassToken);
     }
 
     public TinyLlavaSpec withKvHeads(int kvHeads) {
-        return new TinyLlavaSpec(textHidden, textLayers, textHeads, kvHeads, textIntermediate, maxPositions,
-                imageSize, patchSize, visionHidden, visionLayers, visionHeads, visionIntermediate, projectionDim,
-                visionFeatureLayer, sharp, weightType, keepClassToken);
+        return new TinyLlavaSpec(
+                textHidden,
+                textLayers,
+                textHeads,
+                kvHeads,
+                textIntermediate,
+                maxPositions,
+                imageSize,
+                patchSize,
+                visionHidden,
+                visionLayers,
+                visionHeads,
+                visionIntermediate,
+                projectionDim,
+                visionFeatureLayer,
+                sharp,
+                weightType,
+                keepClassToken);
     }
 
     public int textHeadDim() {

@@ -1,5 +1,9 @@
 package io.tributary.model.tiny;
 
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -9,9 +13,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The tokenizer shared by every tiny checkpoint: a GPT-2 style byte-level BPE (any Unicode text round-trips, since
@@ -29,8 +30,7 @@ public final class TinyTokenizer {
     private static final int FIRST_BYTE_ID = SPECIAL_TOKENS.size();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private TinyTokenizer() {
-    }
+    private TinyTokenizer() {}
 
     /** A plain role-tagged template, so chat endpoints have something real to render. */
     static final String ROLE_TAGGED_TEMPLATE = "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + "
@@ -46,10 +46,9 @@ public final class TinyTokenizer {
      * The same tokenizer plus {@code extraSpecialTokens} (such as LLaVA's {@code <image>}) as added special tokens
      * with ids {@value #VOCABULARY_SIZE}, {@value #VOCABULARY_SIZE} + 1, ..., and the given chat template.
      */
-    public static void write(Path directory, int modelMaxLength, List<String> extraSpecialTokens,
-            String chatTemplate) throws IOException {
-        List<BpeTrainer.Merge> merges = BpeTrainer.train(corpus(),
-                VOCABULARY_SIZE - FIRST_BYTE_ID - 256);
+    public static void write(Path directory, int modelMaxLength, List<String> extraSpecialTokens, String chatTemplate)
+            throws IOException {
+        List<BpeTrainer.Merge> merges = BpeTrainer.train(corpus(), VOCABULARY_SIZE - FIRST_BYTE_ID - 256);
         Map<String, Integer> vocab = new LinkedHashMap<>();
         SPECIAL_TOKENS.forEach(token -> vocab.put(token, vocab.size()));
         for (int b = 0; b < 256; b++) {
@@ -62,8 +61,8 @@ public final class TinyTokenizer {
             ids.put(extraSpecialTokens.get(i), VOCABULARY_SIZE + i);
         }
         Files.writeString(directory.resolve("tokenizer.json"), pretty(tokenizerJson(vocab, merges, ids)));
-        Files.writeString(directory.resolve("tokenizer_config.json"),
-                pretty(tokenizerConfig(modelMaxLength, ids, chatTemplate)));
+        Files.writeString(
+                directory.resolve("tokenizer_config.json"), pretty(tokenizerConfig(modelMaxLength, ids, chatTemplate)));
     }
 
     static String corpus() {
@@ -74,8 +73,8 @@ public final class TinyTokenizer {
         }
     }
 
-    private static ObjectNode tokenizerJson(Map<String, Integer> vocab, List<BpeTrainer.Merge> merges,
-            Map<String, Integer> specials) {
+    private static ObjectNode tokenizerJson(
+            Map<String, Integer> vocab, List<BpeTrainer.Merge> merges, Map<String, Integer> specials) {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
@@ -139,8 +138,7 @@ public final class TinyTokenizer {
         return node;
     }
 
-    private static ObjectNode tokenizerConfig(int modelMaxLength, Map<String, Integer> specials,
-            String chatTemplate) {
+    private static ObjectNode tokenizerConfig(int modelMaxLength, Map<String, Integer> specials, String chatTemplate) {
         ObjectNode config = JSON.createObjectNode();
         ObjectNode decoder = config.putObject("added_tokens_decoder");
         for (Map.Entry<String, Integer> special : specials.entrySet()) {

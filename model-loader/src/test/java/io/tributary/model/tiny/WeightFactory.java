@@ -2,6 +2,7 @@ package io.tributary.model.tiny;
 
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

@@ -1,11 +1,5 @@
 package io.tributary.model.vision;
 
-import static io.tributary.model.vision.TowerCheckpoints.IMAGE;
-import static io.tributary.model.vision.TowerCheckpoints.png;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.clip.ReferenceClip;
@@ -18,13 +12,6 @@ import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +19,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static io.tributary.model.vision.TowerCheckpoints.IMAGE;
+import static io.tributary.model.vision.TowerCheckpoints.png;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The router's CLIP features against {@link ReferenceClip}, and one encoder run per image shared by the router and
@@ -43,6 +44,7 @@ class ClipFeatureExtractorTest {
 
     @TempDir
     Path dir;
+
     private final List<AutoCloseable> open = new ArrayList<>();
     private VisionTowers towers = new VisionTowers();
 
@@ -55,16 +57,20 @@ class ClipFeatureExtractorTest {
     }
 
     private ClipFeatureExtractor router(Path checkpoint) {
-        ClipFeatureExtractor router = ClipFeatureExtractor.load(checkpoint, LoadOptions.cpu(), ImageLimits.DEFAULT,
-                towers);
+        ClipFeatureExtractor router =
+                ClipFeatureExtractor.load(checkpoint, LoadOptions.cpu(), ImageLimits.DEFAULT, towers);
         open.add(router);
         return router;
     }
 
     private LlavaExpert expert(int k, long towerSeed) throws IOException {
         Path checkpoint = TowerCheckpoints.llava(dir.resolve("expert-" + k), k, towerSeed);
-        LlavaExpert expert = LlavaExpert.load("e" + k, checkpoint, LoadOptions.cpu(),
-                ClipImageProcessor.forCheckpoint(checkpoint, ImageLimits.DEFAULT), towers);
+        LlavaExpert expert = LlavaExpert.load(
+                "e" + k,
+                checkpoint,
+                LoadOptions.cpu(),
+                ClipImageProcessor.forCheckpoint(checkpoint, ImageLimits.DEFAULT),
+                towers);
         open.add(expert);
         return expert;
     }
@@ -106,7 +112,9 @@ class ClipFeatureExtractorTest {
         Optional<float[]> two = router.extract(new Prompt(new int[] {1, IMAGE, 5, IMAGE}, List.of(png(1), png(2))));
         assertClose(two.orElseThrow(), reference(checkpoint, vision, png(1), png(2)));
         assertThat(router.extract(Prompt.ofTokens(1, 2, 3))).as("text-only").isEmpty();
-        assertThat(router.liveArrays()).as("the projection only, between requests").isEqualTo(1);
+        assertThat(router.liveArrays())
+                .as("the projection only, between requests")
+                .isEqualTo(1);
     }
 
     @Test
@@ -119,14 +127,18 @@ class ClipFeatureExtractorTest {
         for (int i = 0; i < 3; i++) {
             assertClose(rows[i], reference(checkpoint, vision, png(i + 1)));
         }
-        assertThat(router.liveArrays()).as("the projection only, after the batch").isEqualTo(1);
+        assertThat(router.liveArrays())
+                .as("the projection only, after the batch")
+                .isEqualTo(1);
     }
 
     @Test
     void routerAndExpertsOnTheSameTowerEncodeEachImageOnce() throws IOException {
         ClipFeatureExtractor router = router(TowerCheckpoints.clip(dir.resolve("clip"), TOWER, false));
         List<LlavaExpert> experts = List.of(expert(0, TOWER), expert(1, TOWER));
-        assertThat(towers.towers()).as("the router's CLIP is the experts' frozen tower").isEqualTo(1);
+        assertThat(towers.towers())
+                .as("the router's CLIP is the experts' frozen tower")
+                .isEqualTo(1);
         assertThat(router.towerDigest()).hasSize(64);
 
         Prompt prompt = new Prompt(new int[] {1, IMAGE, 40, IMAGE, 41}, List.of(png(1), png(2)));
@@ -152,7 +164,8 @@ class ClipFeatureExtractorTest {
         float[] features = router.extract(prompt).orElseThrow();
         assertThat(towers.encodes()).isEqualTo(1);
         towers.clearCache();
-        assertThat(router.extract(prompt).orElseThrow()).as("from the cache as from a fresh run")
+        assertThat(router.extract(prompt).orElseThrow())
+                .as("from the cache as from a fresh run")
                 .containsExactly(features);
     }
 
@@ -177,7 +190,8 @@ class ClipFeatureExtractorTest {
             bare.add(new Tensor(t.name().substring("vision_tower.".length()), t.dtype(), t.shape(), t.values()));
         }
         SafetensorsWriter.write(checkpoint.resolve("model.safetensors"), bare, Map.of());
-        assertThatThrownBy(() -> router(checkpoint)).isInstanceOf(ModelLoadException.class)
+        assertThatThrownBy(() -> router(checkpoint))
+                .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("'visual_projection.weight'");
         assertThat(towers.towers()).isZero();
     }

@@ -1,10 +1,5 @@
 package io.tributary.model.vision;
 
-import static io.tributary.model.vision.TowerCheckpoints.IMAGE;
-import static io.tributary.model.vision.TowerCheckpoints.png;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 import io.tributary.model.LoadOptions;
 import io.tributary.model.image.ClipImageProcessor;
 import io.tributary.model.image.ImageLimits;
@@ -12,6 +7,12 @@ import io.tributary.model.llava.LlavaExpert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,11 +21,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+
+import static io.tributary.model.vision.TowerCheckpoints.IMAGE;
+import static io.tributary.model.vision.TowerCheckpoints.png;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * LLaVA experts whose CLIP towers are the same tensors share one tower through {@link VisionTowers}: weights held
@@ -36,6 +37,7 @@ class SharedVisionTowerTest {
 
     @TempDir
     Path dir;
+
     private final List<LlavaExpert> experts = new ArrayList<>();
     private VisionTowers towers;
 
@@ -50,8 +52,12 @@ class SharedVisionTowerTest {
     /** Expert k: its own decoder and projector (seed k), the tower of {@code towerSeed}, its own image processor. */
     private LlavaExpert expert(int k, long towerSeed, VisionTowers registry) throws IOException {
         Path checkpoint = TowerCheckpoints.llava(dir.resolve("expert-" + k + "-" + towerSeed), k, towerSeed);
-        LlavaExpert expert = LlavaExpert.load("e" + k, checkpoint, LoadOptions.cpu(),
-                ClipImageProcessor.forCheckpoint(checkpoint, ImageLimits.DEFAULT), registry);
+        LlavaExpert expert = LlavaExpert.load(
+                "e" + k,
+                checkpoint,
+                LoadOptions.cpu(),
+                ClipImageProcessor.forCheckpoint(checkpoint, ImageLimits.DEFAULT),
+                registry);
         experts.add(expert);
         return expert;
     }
@@ -87,12 +93,16 @@ class SharedVisionTowerTest {
         for (int i = 0; i < k; i++) {
             expert(i, SHARED_TOWER, towers);
         }
-        assertThat(towers.towers()).as("one tower for K experts with the same CLIP").isEqualTo(1);
+        assertThat(towers.towers())
+                .as("one tower for K experts with the same CLIP")
+                .isEqualTo(1);
 
         request(experts, prompt(png(1), png(2)));
         assertThat(towers.encodes()).as("2 images, K = %d experts", k).isEqualTo(2);
         request(experts, prompt(png(3), png(1)));
-        assertThat(towers.encodes()).as("one new image; the other cached from the last request").isEqualTo(3);
+        assertThat(towers.encodes())
+                .as("one new image; the other cached from the last request")
+                .isEqualTo(3);
         assertThat(towers.cacheHits()).isEqualTo(2L * k - 2 + 2L * k - 1);
     }
 
@@ -116,7 +126,8 @@ class SharedVisionTowerTest {
         LlavaExpert shared = expert(0, SHARED_TOWER, towers);
         LlavaExpert own = expert(0, SHARED_TOWER, null);
         Prompt text = new Prompt(new int[] {1, 40, 41, 50}, List.of());
-        try (ExpertSession a = shared.open(text); ExpertSession b = own.open(text)) {
+        try (ExpertSession a = shared.open(text);
+                ExpertSession b = own.open(text)) {
             assertThat(a.promptLogLikelihood()).isCloseTo(b.promptLogLikelihood(), within(1e-4));
             assertThat(a.nextLogProbs()).containsExactly(b.nextLogProbs(), within(1e-5f));
         }
@@ -145,7 +156,9 @@ class SharedVisionTowerTest {
         }
         assertThat(two.stream().mapToInt(LlavaExpert::liveArrays).toArray()).containsExactly(expertBaselines);
         assertThat(towers.cachedEncodings()).isEqualTo(6);
-        assertThat(towers.liveArrays()).as("one kept hidden state per cached image").isEqualTo(towerBaseline + 6);
+        assertThat(towers.liveArrays())
+                .as("one kept hidden state per cached image")
+                .isEqualTo(towerBaseline + 6);
         towers.clearCache();
         assertThat(towers.liveArrays()).isEqualTo(towerBaseline);
         experts.get(0).close();

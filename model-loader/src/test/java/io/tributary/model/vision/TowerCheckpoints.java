@@ -4,14 +4,15 @@ import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import io.tributary.model.tiny.TinyClip;
 import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
+import io.tributary.routing.ImageInput;
+
+import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import javax.imageio.ImageIO;
-import io.tributary.routing.ImageInput;
 
 /**
  * Tiny checkpoints whose CLIP towers are the same tensors, byte for byte, or not: LLaVA experts with their own
@@ -24,8 +25,7 @@ final class TowerCheckpoints {
     static final int IMAGE = TinyLlavaSpec.IMAGE_TOKEN_ID;
     private static final String LLAVA_TOWER = "vision_tower.";
 
-    private TowerCheckpoints() {
-    }
+    private TowerCheckpoints() {}
 
     /** A LLaVA expert: decoder and projector from {@code seed}, the vision tower from {@code towerSeed}. */
     static Path llava(Path dir, long seed, long towerSeed) throws IOException {
@@ -35,7 +35,9 @@ final class TowerCheckpoints {
 
     /** LLaVA's vision tower tensors of {@code towerSeed}, under their LLaVA keys. */
     static List<Tensor> tower(long towerSeed) {
-        return TinyLlava.weights(SPEC, towerSeed).stream().filter(t -> t.name().startsWith(LLAVA_TOWER)).toList();
+        return TinyLlava.weights(SPEC, towerSeed).stream()
+                .filter(t -> t.name().startsWith(LLAVA_TOWER))
+                .toList();
     }
 
     /** A CLIP checkpoint of the tower of {@code towerSeed} (see {@link TinyClip}). */

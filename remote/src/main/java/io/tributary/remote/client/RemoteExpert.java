@@ -64,8 +64,8 @@ public final class RemoteExpert implements Expert {
     private final AtomicLong steps = new AtomicLong();
     private volatile String unavailable; // why the last call failed; null while calls succeed
 
-    private RemoteExpert(String name, String address, ManagedChannel channel, boolean ownsChannel,
-                         RemoteOptions options) {
+    private RemoteExpert(
+            String name, String address, ManagedChannel channel, boolean ownsChannel, RemoteOptions options) {
         this.name = name;
         this.address = address;
         this.channel = channel;
@@ -88,7 +88,8 @@ public final class RemoteExpert implements Expert {
      * @throws RemoteExpertException when the expert cannot be reached or does not host {@code name}
      */
     public static RemoteExpert connect(String name, String address, RemoteOptions options) {
-        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(address, options.security().credentials())
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(
+                        address, options.security().credentials())
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES);
         if (options.security().token() != null) {
             builder.intercept(BearerTokens.sending(options.security().token()));
@@ -103,8 +104,8 @@ public final class RemoteExpert implements Expert {
      * @param ownsChannel whether closing this expert shuts the channel down
      * @throws RemoteExpertException when the expert cannot be reached or does not host {@code name}
      */
-    public static RemoteExpert connect(String name, String address, ManagedChannel channel, boolean ownsChannel,
-                                       RemoteOptions options) {
+    public static RemoteExpert connect(
+            String name, String address, ManagedChannel channel, boolean ownsChannel, RemoteOptions options) {
         try {
             return new RemoteExpert(name, address, channel, ownsChannel, options);
         } catch (RuntimeException e) {
@@ -158,14 +159,27 @@ public final class RemoteExpert implements Expert {
         if (prompt.images().isEmpty()) {
             return prompt.length(); // only images expand
         }
-        return call("count positions", () -> blocking().countPositions(CountPositionsRequest.newBuilder()
-                .setExpert(name).addAllTokenIds(ids(prompt)).addAllImages(images(prompt)).build())).getPositions();
+        return call(
+                        "count positions",
+                        () -> blocking()
+                                .countPositions(CountPositionsRequest.newBuilder()
+                                        .setExpert(name)
+                                        .addAllTokenIds(ids(prompt))
+                                        .addAllImages(images(prompt))
+                                        .build()))
+                .getPositions();
     }
 
     @Override
     public ExpertSession open(Prompt prompt) {
-        OpenReply reply = call("open", () -> blocking().open(OpenRequest.newBuilder().setExpert(name)
-                .addAllTokenIds(ids(prompt)).addAllImages(images(prompt)).build()));
+        OpenReply reply = call(
+                "open",
+                () -> blocking()
+                        .open(OpenRequest.newBuilder()
+                                .setExpert(name)
+                                .addAllTokenIds(ids(prompt))
+                                .addAllImages(images(prompt))
+                                .build()));
         int length = reply.getPendingPositions() > 0 ? reply.getPendingPositions() : prompt.length();
         RemoteSession session = new RemoteSession(this, reply.getSessionId(), length, reply.getPendingPositions());
         open.add(session);
@@ -174,23 +188,24 @@ public final class RemoteExpert implements Expert {
 
     @Override
     public void forward(ExpertBatch batch) {
-        StepRequest.Builder request = StepRequest.newBuilder().setExpert(name)
-                .setCompactEpsilon((float) options.compactEpsilon());
+        StepRequest.Builder request =
+                StepRequest.newBuilder().setExpert(name).setCompactEpsilon((float) options.compactEpsilon());
         RemoteSession[] sessions = new RemoteSession[batch.entries().size()];
         for (int i = 0; i < sessions.length; i++) {
             BatchEntry entry = batch.entries().get(i);
-            if (!(entry.session() instanceof RemoteSession session) || session.expert() != this
-                    || session.isClosed()) {
-                throw new IllegalArgumentException("a batch entry's session is not an open session of remote expert '"
-                        + name + "'");
+            if (!(entry.session() instanceof RemoteSession session) || session.expert() != this || session.isClosed()) {
+                throw new IllegalArgumentException(
+                        "a batch entry's session is not an open session of remote expert '" + name + "'");
             }
             if (entry.positions() > session.pendingPositions()) {
                 throw new IllegalArgumentException("entry asks for " + entry.positions() + " positions but its "
                         + "session has " + session.pendingPositions() + " pending");
             }
             sessions[i] = session;
-            StepEntry.Builder step = StepEntry.newBuilder().setSessionId(session.id())
-                    .setPositions(entry.positions()).setScorePrompt(entry.scorePrompt());
+            StepEntry.Builder step = StepEntry.newBuilder()
+                    .setSessionId(session.id())
+                    .setPositions(entry.positions())
+                    .setScorePrompt(entry.scorePrompt());
             for (int token : session.appendedTokens()) {
                 step.addAppendedTokens(token);
             }
@@ -200,8 +215,10 @@ public final class RemoteExpert implements Expert {
         steps.incrementAndGet();
         bytesReceived.addAndGet(reply.getSerializedSize());
         if (reply.getResultsCount() != sessions.length) {
-            throw new RemoteExpertException(name, "answered " + reply.getResultsCount() + " of " + sessions.length
-                    + " sessions of a step", null);
+            throw new RemoteExpertException(
+                    name,
+                    "answered " + reply.getResultsCount() + " of " + sessions.length + " sessions of a step",
+                    null);
         }
         for (int i = 0; i < sessions.length; i++) {
             sessions[i].stepped(reply.getResults(i), vocabularySize());
@@ -211,7 +228,8 @@ public final class RemoteExpert implements Expert {
     /** Forgets a closed session and tells the expert, without waiting: the lease frees it if the call is lost. */
     void release(RemoteSession session) {
         open.remove(session);
-        ExpertServiceGrpc.newStub(channel).withDeadlineAfter(options.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        ExpertServiceGrpc.newStub(channel)
+                .withDeadlineAfter(options.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .close(CloseRequest.newBuilder().addSessionIds(session.id()).build(), IGNORE);
     }
 
@@ -232,7 +250,8 @@ public final class RemoteExpert implements Expert {
     private DescribeReply describeWaitingForStart(RemoteOptions options) {
         ExpertServiceGrpc.ExpertServiceBlockingStub stub = blocking();
         if (options.startupWait().compareTo(options.callTimeout()) > 0) {
-            stub = ExpertServiceGrpc.newBlockingStub(channel).withWaitForReady()
+            stub = ExpertServiceGrpc.newBlockingStub(channel)
+                    .withWaitForReady()
                     .withDeadlineAfter(options.startupWait().toMillis(), TimeUnit.MILLISECONDS);
         }
         return stub.describe(DescribeRequest.newBuilder().setExpert(name).build());
@@ -251,9 +270,17 @@ public final class RemoteExpert implements Expert {
      */
     public Optional<String> checkAvailable() {
         try {
-            HealthCheckResponse.ServingStatus status = call("health check", () -> HealthGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(Math.min(2_000, options.callTimeout().toMillis()), TimeUnit.MILLISECONDS)
-                    .check(HealthCheckRequest.newBuilder().setService(name).build())).getStatus();
+            HealthCheckResponse.ServingStatus status = call(
+                            "health check",
+                            () -> HealthGrpc.newBlockingStub(channel)
+                                    .withDeadlineAfter(
+                                            Math.min(
+                                                    2_000, options.callTimeout().toMillis()),
+                                            TimeUnit.MILLISECONDS)
+                                    .check(HealthCheckRequest.newBuilder()
+                                            .setService(name)
+                                            .build()))
+                    .getStatus();
             if (status != HealthCheckResponse.ServingStatus.SERVING) {
                 unavailable = "its health is " + status;
             }
@@ -277,7 +304,7 @@ public final class RemoteExpert implements Expert {
             String reason = status.getCode() == Status.Code.DEADLINE_EXCEEDED
                     ? "missed the " + options.callTimeout().toMillis() + " ms deadline of a " + what
                     : what + " failed at " + address + ": " + status.getCode()
-                    + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");
+                            + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");
             unavailable = reason;
             throw new RemoteExpertException(name, reason, e);
         }
@@ -292,7 +319,10 @@ public final class RemoteExpert implements Expert {
     }
 
     private static Image image(ImageInput image) {
-        return Image.newBuilder().setBytes(ByteString.copyFrom(image.bytes())).setMediaType(image.mediaType()).build();
+        return Image.newBuilder()
+                .setBytes(ByteString.copyFrom(image.bytes()))
+                .setMediaType(image.mediaType())
+                .build();
     }
 
     /** Closes the connection; the expert frees this gateway's sessions when their leases run out. */
@@ -306,15 +336,12 @@ public final class RemoteExpert implements Expert {
 
     private static final StreamObserver<CloseReply> IGNORE = new StreamObserver<>() {
         @Override
-        public void onNext(CloseReply value) {
-        }
+        public void onNext(CloseReply value) {}
 
         @Override
-        public void onError(Throwable t) {
-        }
+        public void onError(Throwable t) {}
 
         @Override
-        public void onCompleted() {
-        }
+        public void onCompleted() {}
     };
 }

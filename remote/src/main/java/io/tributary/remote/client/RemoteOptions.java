@@ -12,8 +12,8 @@ import java.time.Duration;
  *                       distribution may leave to a uniform tail (the mixed distribution then differs from the exact
  *                       one by a total variation of at most this much)
  */
-public record RemoteOptions(Duration callTimeout, double compactEpsilon, RemoteSecurity security,
-                            Duration startupWait) {
+public record RemoteOptions(
+        Duration callTimeout, double compactEpsilon, RemoteSecurity security, Duration startupWait) {
 
     public static final RemoteOptions DEFAULT = new RemoteOptions(Duration.ofSeconds(60), 0);
 

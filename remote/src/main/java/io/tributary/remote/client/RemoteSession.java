@@ -119,8 +119,8 @@ final class RemoteSession implements ExpertSession {
             throw new UnsupportedOperationException("remote expert '" + expert.name() + "' cannot score prompts");
         }
         if (promptLogLikelihood == null) {
-            throw new IllegalStateException("the prompt was not scored: ask for its likelihood before the first "
-                    + "distribution");
+            throw new IllegalStateException(
+                    "the prompt was not scored: ask for its likelihood before the first " + "distribution");
         }
     }
 

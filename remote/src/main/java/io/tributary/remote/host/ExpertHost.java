@@ -56,8 +56,8 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
                     .setImagePlaceholder(hosted.imagePlaceholder().orElse(""))
                     .addAllEosTokenIds(hosted.eosTokenIds())
                     .setSessionLeaseMillis(sessions.lease().toMillis());
-            hosted.tokenizerFiles().forEach((name, bytes) -> described.putTokenizerFiles(name,
-                    ByteString.copyFrom(bytes)));
+            hosted.tokenizerFiles()
+                    .forEach((name, bytes) -> described.putTokenizerFiles(name, ByteString.copyFrom(bytes)));
             return described.build();
         });
     }
@@ -67,7 +67,9 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
         answer(reply, () -> {
             HostedExpert hosted = expert(request.getExpert());
             Prompt prompt = prompt(request.getTokenIdsList(), request.getImagesList());
-            return CountPositionsReply.newBuilder().setPositions(hosted.expert().promptPositions(prompt)).build();
+            return CountPositionsReply.newBuilder()
+                    .setPositions(hosted.expert().promptPositions(prompt))
+                    .build();
         });
     }
 
@@ -79,10 +81,14 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
             HostedSessions.Hosted session = sessions.add(hosted, hosted.expert().open(prompt));
             if (Context.current().isCancelled()) { // the gateway gave up waiting: nobody will close it
                 sessions.close(session.id);
-                throw Status.CANCELLED.withDescription("the gateway cancelled the open").asRuntimeException();
+                throw Status.CANCELLED
+                        .withDescription("the gateway cancelled the open")
+                        .asRuntimeException();
             }
-            return OpenReply.newBuilder().setSessionId(session.id)
-                    .setPendingPositions(session.session.pendingPositions()).build();
+            return OpenReply.newBuilder()
+                    .setSessionId(session.id)
+                    .setPendingPositions(session.session.pendingPositions())
+                    .build();
         });
     }
 
@@ -122,16 +128,21 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
     private HostedExpert expert(String name) {
         HostedExpert hosted = experts.get(name);
         if (hosted == null) {
-            throw Status.NOT_FOUND.withDescription("no expert '" + name + "' here; this server hosts "
-                    + String.join(", ", experts.keySet())).asRuntimeException();
+            throw Status.NOT_FOUND
+                    .withDescription(
+                            "no expert '" + name + "' here; this server hosts " + String.join(", ", experts.keySet()))
+                    .asRuntimeException();
         }
         return hosted;
     }
 
     private static Prompt prompt(List<Integer> tokenIds, List<Image> images) {
         int[] tokens = tokenIds.stream().mapToInt(Integer::intValue).toArray();
-        return new Prompt(tokens, images.stream()
-                .map(image -> new ImageInput(image.getBytes().toByteArray(), image.getMediaType())).toList());
+        return new Prompt(
+                tokens,
+                images.stream()
+                        .map(image -> new ImageInput(image.getBytes().toByteArray(), image.getMediaType()))
+                        .toList());
     }
 
     /**
@@ -147,10 +158,12 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
             reply.onError(e);
             return;
         } catch (RequestRefusedException e) {
-            reply.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            reply.onError(
+                    Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
         } catch (RuntimeException | Error e) {
-            reply.onError(Status.INTERNAL.withDescription(e.toString()).withCause(e).asRuntimeException());
+            reply.onError(
+                    Status.INTERNAL.withDescription(e.toString()).withCause(e).asRuntimeException());
             return;
         }
         reply.onNext(answer);

@@ -38,8 +38,8 @@ public final class ExpertHostServer implements AutoCloseable {
 
         public Settings {
             if (port < 0 || port > 65_535 || lease.isNegative() || lease.isZero() || stepThreads < 1) {
-                throw new IllegalArgumentException("bad expert server settings: port " + port + ", lease " + lease
-                        + ", threads " + stepThreads);
+                throw new IllegalArgumentException(
+                        "bad expert server settings: port " + port + ", lease " + lease + ", threads " + stepThreads);
             }
         }
     }
@@ -57,13 +57,12 @@ public final class ExpertHostServer implements AutoCloseable {
         this.sessions = new HostedSessions(settings.lease(), System::nanoTime);
         this.executor = Executors.newFixedThreadPool(settings.stepThreads(), daemon(threads, "tributary-expert-rpc"));
         this.reaper = Executors.newSingleThreadScheduledExecutor(daemon(Thread::new, "tributary-expert-leases"));
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()),
-                settings.security().credentials());
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(
+                new InetSocketAddress(settings.port()), settings.security().credentials());
         if (settings.security().token() != null) {
             builder.intercept(BearerTokens.requiring(settings.security().token()));
         }
-        this.server = builder
-                .executor(executor)
+        this.server = builder.executor(executor)
                 .maxInboundMessageSize(256 * 1024 * 1024) // prompts carry images
                 .addService(new ExpertHost(this.experts, sessions))
                 .addService(health.getHealthService())
@@ -76,8 +75,8 @@ public final class ExpertHostServer implements AutoCloseable {
         try {
             server.start();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot serve experts on port " + server.getPort() + ": " + e.getMessage(),
-                    e);
+            throw new UncheckedIOException(
+                    "cannot serve experts on port " + server.getPort() + ": " + e.getMessage(), e);
         }
         setStatus(ServingStatus.SERVING);
         return this;

@@ -13,8 +13,11 @@ import java.util.Set;
  * @param imagePlaceholder how the expert's family writes an image in a prompt; empty for a text-only family
  * @param tokenizerFiles   the checkpoint's tokenizer files by name, for the gateway to tokenize and template with
  */
-public record HostedExpert(Expert expert, Optional<String> imagePlaceholder, Set<Integer> eosTokenIds,
-                           Map<String, byte[]> tokenizerFiles) {
+public record HostedExpert(
+        Expert expert,
+        Optional<String> imagePlaceholder,
+        Set<Integer> eosTokenIds,
+        Map<String, byte[]> tokenizerFiles) {
 
     public HostedExpert {
         Objects.requireNonNull(expert, "expert");

@@ -17,8 +17,7 @@ import java.util.List;
 /** One batched step a gateway asked of one expert: feed each session its new tokens, one forward pass, answer. */
 final class HostedStep {
 
-    private HostedStep() {
-    }
+    private HostedStep() {}
 
     static StepReply run(HostedExpert expert, HostedSessions sessions, List<StepEntry> entries, double epsilon) {
         synchronized (expert) {
@@ -26,8 +25,10 @@ final class HostedStep {
             for (StepEntry entry : entries) {
                 HostedSessions.Hosted session = sessions.touch(entry.getSessionId());
                 if (session == null || session.owner != expert) {
-                    throw Status.NOT_FOUND.withDescription("session " + entry.getSessionId() + " is not open in "
-                            + "expert '" + expert.name() + "' (closed, or its lease ran out)").asRuntimeException();
+                    throw Status.NOT_FOUND
+                            .withDescription("session " + entry.getSessionId() + " is not open in " + "expert '"
+                                    + expert.name() + "' (closed, or its lease ran out)")
+                            .asRuntimeException();
                 }
                 hosted.add(session);
             }
@@ -43,7 +44,9 @@ final class HostedStep {
                 }
             }
             if (Context.current().isCancelled()) {
-                throw Status.CANCELLED.withDescription("the gateway cancelled the step").asRuntimeException();
+                throw Status.CANCELLED
+                        .withDescription("the gateway cancelled the step")
+                        .asRuntimeException();
             }
             if (!batch.isEmpty()) {
                 expert.expert().forward(new ExpertBatch(batch));
@@ -59,7 +62,8 @@ final class HostedStep {
     private static StepResult result(HostedSessions.Hosted hosted, boolean scorePrompt, double epsilon) {
         ExpertSession session = hosted.session;
         int pending = session.pendingPositions();
-        StepResult.Builder result = StepResult.newBuilder().setSessionId(hosted.id).setPendingPositions(pending);
+        StepResult.Builder result =
+                StepResult.newBuilder().setSessionId(hosted.id).setPendingPositions(pending);
         if (pending > 0) {
             return result.build();
         }
@@ -67,13 +71,14 @@ final class HostedStep {
             result.setPromptScore(score(session)); // before the first distribution, as the session requires
             hosted.scoreSent = true;
         }
-        return result.setNext(Distributions.encode(session.nextLogProbs(), epsilon)).build();
+        return result.setNext(Distributions.encode(session.nextLogProbs(), epsilon))
+                .build();
     }
 
     private static PromptScore score(ExpertSession session) {
         try {
-            PromptScore.Builder score = PromptScore.newBuilder().setSupported(true)
-                    .setLogLikelihood(session.promptLogLikelihood());
+            PromptScore.Builder score =
+                    PromptScore.newBuilder().setSupported(true).setLogLikelihood(session.promptLogLikelihood());
             for (float logProb : session.promptTokenLogProbs()) {
                 score.addTokenLogProbs(logProb);
             }

@@ -46,8 +46,8 @@ public record ExpertServerSecurity(Path certificate, Path privateKey, Path clien
             return InsecureServerCredentials.create();
         }
         try {
-            TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
-                    .keyManager(certificate.toFile(), privateKey.toFile());
+            TlsServerCredentials.Builder tls =
+                    TlsServerCredentials.newBuilder().keyManager(certificate.toFile(), privateKey.toFile());
             if (clientCa != null) {
                 tls.trustManager(clientCa.toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
             }

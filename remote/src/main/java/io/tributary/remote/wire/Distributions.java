@@ -20,8 +20,7 @@ import java.util.Arrays;
  */
 public final class Distributions {
 
-    private Distributions() {
-    }
+    private Distributions() {}
 
     /**
      * @param epsilon 0 for the exact form, otherwise the mass the compact form may leave out, in (0, 1); a
@@ -68,7 +67,8 @@ public final class Distributions {
                     + sparse.getLogProbsCount() + " log-probabilities for a vocabulary of " + vocabularySize);
         }
         int others = vocabularySize - kept;
-        float tail = others == 0 || sparse.getTailProbability() <= 0 ? Float.NEGATIVE_INFINITY
+        float tail = others == 0 || sparse.getTailProbability() <= 0
+                ? Float.NEGATIVE_INFINITY
                 : (float) Math.log(sparse.getTailProbability() / others);
         float[] logProbs = new float[vocabularySize];
         Arrays.fill(logProbs, tail);

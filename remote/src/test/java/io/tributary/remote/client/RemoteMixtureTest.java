@@ -64,7 +64,8 @@ class RemoteMixtureTest {
 
         assertSameAnswers(remote, local);
         for (int i = 0; i < local.size(); i++) {
-            assertThat(remote.get(i).result.join().promptLogProbs()).hasSize(7)
+            assertThat(remote.get(i).result.join().promptLogProbs())
+                    .hasSize(7)
                     .containsExactly(local.get(i).result.join().promptLogProbs());
         }
     }
@@ -74,7 +75,8 @@ class RemoteMixtureTest {
         double epsilon = 1e-2;
         RemoteOptions compact = new RemoteOptions(Duration.ofSeconds(30), epsilon);
         List<FakeExpert> locals = List.of(local(8), local(9));
-        List<RemoteExpert> remotes = List.of(connect("expert-8", host(Duration.ofMinutes(1), local(8)), compact),
+        List<RemoteExpert> remotes = List.of(
+                connect("expert-8", host(Duration.ofMinutes(1), local(8)), compact),
                 connect("expert-9", host(Duration.ofMinutes(1), local(9)), compact));
         double[] weights = {0.3, 0.7};
         Prompt prompt = Prompt.ofTokens(4, 8, 15, 16, 23, 42);
@@ -85,10 +87,12 @@ class RemoteMixtureTest {
             wire.add(remotes.get(k).open(prompt));
         }
         for (int token : new int[] {5, 50, 77, 1}) {
-            float[] mixedExact = io.tributary.routing.mixing.LogMixture.mix(weights, new float[][] {
-                    exact.get(0).nextLogProbs(), exact.get(1).nextLogProbs()});
-            float[] mixedWire = io.tributary.routing.mixing.LogMixture.mix(weights, new float[][] {
-                    wire.get(0).nextLogProbs(), wire.get(1).nextLogProbs()});
+            float[] mixedExact = io.tributary.routing.mixing.LogMixture.mix(
+                    weights,
+                    new float[][] {exact.get(0).nextLogProbs(), exact.get(1).nextLogProbs()});
+            float[] mixedWire = io.tributary.routing.mixing.LogMixture.mix(
+                    weights,
+                    new float[][] {wire.get(0).nextLogProbs(), wire.get(1).nextLogProbs()});
             double distance = 0;
             for (int x = 0; x < VOCABULARY; x++) {
                 distance += Math.abs(Math.exp(mixedExact[x]) - Math.exp(mixedWire[x])) / 2;
@@ -117,10 +121,12 @@ class RemoteMixtureTest {
             }
         };
         Mixture mixture = mixture(new FixedRouter(new double[] {0.5, 0.5}), late, onTime);
-        try (DecodeScheduler scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(2, 2, 64, 1L << 40),
-                2, Thread::new)) {
-            scheduler.submit(mixture.start(new GenerationRequest(Prompt.ofTokens(1, 2, 3), SamplingParams.GREEDY,
-                    new StoppingCriteria(10, List.of(), true)), listener));
+        try (DecodeScheduler scheduler =
+                new DecodeScheduler(mixture, new DecodeScheduler.Limits(2, 2, 64, 1L << 40), 2, Thread::new)) {
+            scheduler.submit(mixture.start(
+                    new GenerationRequest(
+                            Prompt.ofTokens(1, 2, 3), SamplingParams.GREEDY, new StoppingCriteria(10, List.of(), true)),
+                    listener));
             assertThat(listener.result.join().generatedTokens()).isEqualTo(10);
         }
         assertThat(lost).containsOnlyKeys("expert-10");
@@ -138,13 +144,20 @@ class RemoteMixtureTest {
         int expertPort = port;
         Thread later = new Thread(() -> {
             sleep(1_500);
-            closing.add(new ExpertHostServer(List.of(new HostedExpert(local(12), Optional.empty(), Set.of(EOS),
-                    java.util.Map.of())), new ExpertHostServer.Settings(expertPort, Duration.ofMinutes(1), 1),
-                    Thread::new).start());
+            closing.add(new ExpertHostServer(
+                            List.of(new HostedExpert(local(12), Optional.empty(), Set.of(EOS), java.util.Map.of())),
+                            new ExpertHostServer.Settings(expertPort, Duration.ofMinutes(1), 1),
+                            Thread::new)
+                    .start());
         });
         later.start();
-        RemoteExpert remote = RemoteExpert.connect("expert-12", "localhost:" + port,
-                new RemoteOptions(Duration.ofSeconds(5), 0, io.tributary.remote.security.RemoteSecurity.NONE,
+        RemoteExpert remote = RemoteExpert.connect(
+                "expert-12",
+                "localhost:" + port,
+                new RemoteOptions(
+                        Duration.ofSeconds(5),
+                        0,
+                        io.tributary.remote.security.RemoteSecurity.NONE,
                         Duration.ofSeconds(30)));
         closing.add(remote);
         later.join();
@@ -194,16 +207,27 @@ class RemoteMixtureTest {
 
     @Test
     void aRefusalCrossesTheWireAsARefusalAndABugAsTheExpertsFailure() {
-        RemoteExpert refusing = connect("refusing", host(Duration.ofMinutes(1), new FailingOpen("refusing",
-                new PromptTooLongException("prompt of 2 tokens exceeds expert 'refusing'"))));
+        RemoteExpert refusing = connect(
+                "refusing",
+                host(
+                        Duration.ofMinutes(1),
+                        new FailingOpen(
+                                "refusing",
+                                new PromptTooLongException("prompt of 2 tokens exceeds expert 'refusing'"))));
         assertThatThrownBy(() -> refusing.open(Prompt.ofTokens(4, 5)))
-                .isInstanceOf(RemoteRefusedException.class).isInstanceOf(RequestRefusedException.class)
+                .isInstanceOf(RemoteRefusedException.class)
+                .isInstanceOf(RequestRefusedException.class)
                 .hasMessage("prompt of 2 tokens exceeds expert 'refusing'");
 
-        RemoteExpert buggy = connect("buggy", host(Duration.ofMinutes(1), new FailingOpen("buggy",
-                new IllegalArgumentException("a bad argument between our own classes"))));
+        RemoteExpert buggy = connect(
+                "buggy",
+                host(
+                        Duration.ofMinutes(1),
+                        new FailingOpen(
+                                "buggy", new IllegalArgumentException("a bad argument between our own classes"))));
         assertThatThrownBy(() -> buggy.open(Prompt.ofTokens(4, 5)))
-                .as("not the client's mistake").isInstanceOf(RemoteExpertException.class)
+                .as("not the client's mistake")
+                .isInstanceOf(RemoteExpertException.class)
                 .hasMessageContaining("INTERNAL");
     }
 
@@ -226,13 +250,15 @@ class RemoteMixtureTest {
     /** Decodes {@code requests} greedy generations together, batched by the scheduler. */
     private List<RecordingListener> decode(Mixture mixture, int requests) {
         List<RecordingListener> listeners = new ArrayList<>();
-        try (DecodeScheduler scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 8, 6, 1L << 40),
-                2, Thread::new)) {
+        try (DecodeScheduler scheduler =
+                new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 8, 6, 1L << 40), 2, Thread::new)) {
             for (int r = 0; r < requests; r++) {
                 RecordingListener listener = new RecordingListener();
                 Prompt prompt = Prompt.ofTokens(3 + r, 10, 20 + r, 7, 1 + 2 * r, 4, 9); // 7 positions: chunked
-                scheduler.submit(mixture.start(new GenerationRequest(prompt, SamplingParams.GREEDY,
-                        StoppingCriteria.maxNewTokens(12 + r), null, 0, true), listener));
+                scheduler.submit(mixture.start(
+                        new GenerationRequest(
+                                prompt, SamplingParams.GREEDY, StoppingCriteria.maxNewTokens(12 + r), null, 0, true),
+                        listener));
                 listeners.add(listener);
             }
             listeners.forEach(listener -> listener.result.join());
@@ -241,8 +267,8 @@ class RemoteMixtureTest {
     }
 
     private Mixture mixture(Router router, Expert... experts) {
-        return new Mixture("test", List.of(experts), router, new LetterDetokenizer(VOCABULARY, Set.of(EOS)),
-                Set.of(EOS));
+        return new Mixture(
+                "test", List.of(experts), router, new LetterDetokenizer(VOCABULARY, Set.of(EOS)), Set.of(EOS));
     }
 
     private static FakeExpert local(long seed) {
@@ -256,11 +282,11 @@ class RemoteMixtureTest {
     private ExpertHostServer host(Duration lease, Expert... experts) {
         List<HostedExpert> hosted = new ArrayList<>();
         for (Expert expert : experts) {
-            hosted.add(new HostedExpert(expert, Optional.empty(), Set.of(EOS),
-                    java.util.Map.of("tokenizer.json", "{}".getBytes())));
+            hosted.add(new HostedExpert(
+                    expert, Optional.empty(), Set.of(EOS), java.util.Map.of("tokenizer.json", "{}".getBytes())));
         }
-        ExpertHostServer server = new ExpertHostServer(hosted, new ExpertHostServer.Settings(0, lease, 2),
-                Thread::new).start();
+        ExpertHostServer server =
+                new ExpertHostServer(hosted, new ExpertHostServer.Settings(0, lease, 2), Thread::new).start();
         closing.add(server);
         return server;
     }
@@ -297,8 +323,7 @@ class RemoteMixtureTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     private static final class SlowExpert implements Expert {
@@ -336,7 +361,6 @@ class RemoteMixtureTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

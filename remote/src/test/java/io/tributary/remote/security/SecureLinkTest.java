@@ -40,14 +40,14 @@ class SecureLinkTest {
 
     @TempDir
     static Path dir;
+
     static Pem expert;
     static Pem gateway;
     static Pem stranger;
     private final List<AutoCloseable> closing = new ArrayList<>();
 
     /** A self-signed certificate and its key as PEM files, made with the JDK's keytool. */
-    record Pem(Path certificate, Path privateKey) {
-    }
+    record Pem(Path certificate, Path privateKey) {}
 
     @BeforeAll
     static void certificates() throws Exception {
@@ -65,10 +65,11 @@ class SecureLinkTest {
 
     @Test
     void aGatewayWithTheRightCertificateAndTokenDecodesOverMutualTls() {
-        ExpertHostServer server = serve(new ExpertServerSecurity(expert.certificate(), expert.privateKey(),
-                gateway.certificate(), TOKEN));
-        RemoteExpert remote = connect(server, new RemoteSecurity(true, expert.certificate(), gateway.certificate(),
-                gateway.privateKey(), TOKEN));
+        ExpertHostServer server = serve(
+                new ExpertServerSecurity(expert.certificate(), expert.privateKey(), gateway.certificate(), TOKEN));
+        RemoteExpert remote = connect(
+                server,
+                new RemoteSecurity(true, expert.certificate(), gateway.certificate(), gateway.privateKey(), TOKEN));
         try (ExpertSession session = remote.open(Prompt.ofTokens(1, 2, 3))) {
             assertThat(session.nextLogProbs()).hasSize(50);
         }
@@ -76,22 +77,27 @@ class SecureLinkTest {
 
     @Test
     void anExpertRefusesStrangersWithoutItsClientCertificate() {
-        ExpertHostServer server = serve(new ExpertServerSecurity(expert.certificate(), expert.privateKey(),
-                gateway.certificate(), null));
+        ExpertHostServer server =
+                serve(new ExpertServerSecurity(expert.certificate(), expert.privateKey(), gateway.certificate(), null));
         assertThatThrownBy(() -> connect(server, new RemoteSecurity(true, expert.certificate(), null, null, null)))
-                .isInstanceOf(RemoteExpertException.class).hasMessageContaining("UNAVAILABLE");
-        assertThatThrownBy(() -> connect(server, new RemoteSecurity(true, expert.certificate(),
-                stranger.certificate(), stranger.privateKey(), null)))
-                .isInstanceOf(RemoteExpertException.class).hasMessageContaining("UNAVAILABLE");
+                .isInstanceOf(RemoteExpertException.class)
+                .hasMessageContaining("UNAVAILABLE");
+        assertThatThrownBy(() -> connect(
+                        server,
+                        new RemoteSecurity(
+                                true, expert.certificate(), stranger.certificate(), stranger.privateKey(), null)))
+                .isInstanceOf(RemoteExpertException.class)
+                .hasMessageContaining("UNAVAILABLE");
         assertThatThrownBy(() -> connect(server, RemoteSecurity.NONE)).isInstanceOf(RemoteExpertException.class);
     }
 
     @Test
     void aGatewayRefusesAnExpertWhoseCertificateItDoesNotTrust() {
-        ExpertHostServer server = serve(new ExpertServerSecurity(stranger.certificate(), stranger.privateKey(), null,
-                null));
+        ExpertHostServer server =
+                serve(new ExpertServerSecurity(stranger.certificate(), stranger.privateKey(), null, null));
         assertThatThrownBy(() -> connect(server, new RemoteSecurity(true, expert.certificate(), null, null, null)))
-                .isInstanceOf(RemoteExpertException.class).hasMessageContaining("UNAVAILABLE");
+                .isInstanceOf(RemoteExpertException.class)
+                .hasMessageContaining("UNAVAILABLE");
     }
 
     @Test
@@ -99,14 +105,21 @@ class SecureLinkTest {
         ExpertHostServer server = serve(new ExpertServerSecurity(null, null, null, TOKEN));
         assertThatThrownBy(() -> connect(server, RemoteSecurity.NONE))
                 .isInstanceOf(RemoteExpertException.class)
-                .hasMessageContaining("UNAUTHENTICATED").hasMessageContaining("needs a bearer token");
+                .hasMessageContaining("UNAUTHENTICATED")
+                .hasMessageContaining("needs a bearer token");
         assertThatThrownBy(() -> connect(server, new RemoteSecurity(false, null, null, null, "wrong")))
                 .hasMessageContaining("the bearer token is not this expert server's");
-        assertThat(connect(server, new RemoteSecurity(false, null, null, null, TOKEN)).vocabularySize()).isEqualTo(50);
+        assertThat(connect(server, new RemoteSecurity(false, null, null, null, TOKEN))
+                        .vocabularySize())
+                .isEqualTo(50);
 
-        ManagedChannel probe = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+        ManagedChannel probe = NettyChannelBuilder.forAddress("localhost", server.port())
+                .usePlaintext()
+                .build();
         try {
-            assertThat(HealthGrpc.newBlockingStub(probe).check(HealthCheckRequest.getDefaultInstance()).getStatus())
+            assertThat(HealthGrpc.newBlockingStub(probe)
+                            .check(HealthCheckRequest.getDefaultInstance())
+                            .getStatus())
                     .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
         } finally {
             probe.shutdownNow();
@@ -114,43 +127,71 @@ class SecureLinkTest {
     }
 
     private ExpertHostServer serve(ExpertServerSecurity security) {
-        HostedExpert hosted = new HostedExpert(new FakeExpert("secure", 50, 1), Optional.empty(), Set.of(),
-                Map.of("tokenizer.json", new byte[] {'{', '}'}));
-        ExpertHostServer server = new ExpertHostServer(List.of(hosted), new ExpertHostServer.Settings(0,
-                Duration.ofMinutes(1), 2, security), Thread::new).start();
+        HostedExpert hosted = new HostedExpert(
+                new FakeExpert("secure", 50, 1), Optional.empty(), Set.of(), Map.of("tokenizer.json", new byte[] {
+                    '{', '}'
+                }));
+        ExpertHostServer server = new ExpertHostServer(
+                        List.of(hosted),
+                        new ExpertHostServer.Settings(0, Duration.ofMinutes(1), 2, security),
+                        Thread::new)
+                .start();
         closing.add(server);
         return server;
     }
 
     private RemoteExpert connect(ExpertHostServer server, RemoteSecurity security) {
-        RemoteExpert remote = RemoteExpert.connect("secure", "localhost:" + server.port(),
-                new RemoteOptions(Duration.ofSeconds(10), 0, security));
+        RemoteExpert remote = RemoteExpert.connect(
+                "secure", "localhost:" + server.port(), new RemoteOptions(Duration.ofSeconds(10), 0, security));
         closing.add(remote);
         return remote;
     }
 
     private static Pem selfSigned(String name) throws Exception {
         Path store = dir.resolve(name + ".p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
-                "-dname", "CN=" + name, "-ext", "SAN=dns:localhost", "-ext", "bc:c",
-                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit")
-                .redirectErrorStream(true).start();
+        Process keytool = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "keytool")
+                                .toString(),
+                        "-genkeypair",
+                        "-alias",
+                        name,
+                        "-keyalg",
+                        "EC",
+                        "-groupname",
+                        "secp256r1",
+                        "-validity",
+                        "2",
+                        "-dname",
+                        "CN=" + name,
+                        "-ext",
+                        "SAN=dns:localhost",
+                        "-ext",
+                        "bc:c",
+                        "-keystore",
+                        store.toString(),
+                        "-storetype",
+                        "PKCS12",
+                        "-storepass",
+                        "changeit")
+                .redirectErrorStream(true)
+                .start();
         String output = new String(keytool.getInputStream().readAllBytes());
         assertThat(keytool.waitFor()).as(output).isZero();
         KeyStore keys = KeyStore.getInstance("PKCS12");
         try (FileInputStream in = new FileInputStream(store.toFile())) {
             keys.load(in, "changeit".toCharArray());
         }
-        Path certificate = Files.writeString(dir.resolve(name + ".crt"),
+        Path certificate = Files.writeString(
+                dir.resolve(name + ".crt"),
                 pem("CERTIFICATE", keys.getCertificate(name).getEncoded()));
-        Path privateKey = Files.writeString(dir.resolve(name + ".key"),
+        Path privateKey = Files.writeString(
+                dir.resolve(name + ".key"),
                 pem("PRIVATE KEY", keys.getKey(name, "changeit".toCharArray()).getEncoded()));
         return new Pem(certificate, privateKey);
     }
 
     private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 }

@@ -87,7 +87,8 @@ class DistributionsTest {
         Distribution compact = Distributions.encode(peaked, 1e-3);
 
         assertThat(compact.getSparse().getTokenIdsCount()).isLessThan(VOCABULARY / 10);
-        assertThat(compact.getSerializedSize()).isLessThan(Distributions.encode(peaked, 0).getSerializedSize() / 10);
+        assertThat(compact.getSerializedSize())
+                .isLessThan(Distributions.encode(peaked, 0).getSerializedSize() / 10);
     }
 
     /** Log-softmax of Gaussian logits: larger sharpness, more peaked, as trained language models are. */

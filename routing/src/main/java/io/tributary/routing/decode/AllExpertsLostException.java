@@ -8,7 +8,11 @@ import java.util.List;
 public final class AllExpertsLostException extends RuntimeException {
 
     AllExpertsLostException(List<ExpertUnavailableException> losses) {
-        super("every expert of the mixture is unavailable: " + String.join("; ",
-                losses.stream().map(loss -> "'" + loss.expert() + "' (" + loss.getMessage() + ")").toList()));
+        super("every expert of the mixture is unavailable: "
+                + String.join(
+                        "; ",
+                        losses.stream()
+                                .map(loss -> "'" + loss.expert() + "' (" + loss.getMessage() + ")")
+                                .toList()));
     }
 }

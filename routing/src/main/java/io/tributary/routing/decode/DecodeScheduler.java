@@ -53,7 +53,7 @@ public final class DecodeScheduler implements AutoCloseable {
     private final ArrayDeque<Generation> waiting = new ArrayDeque<>();
     private final Thread loop;
     private final ExecutorService passWorkers; // null: one pass at a time, on the loop thread
-    private final int parallelPasses;          // passes running at once, the loop thread's included
+    private final int parallelPasses; // passes running at once, the loop thread's included
     private final StepStatistics statistics = new StepStatistics();
     private long kvReserved;
     private boolean closed;
@@ -76,12 +76,14 @@ public final class DecodeScheduler implements AutoCloseable {
         this.limits = limits;
         int helpers = Math.min(parallelPasses, mixture.experts().size()) - 1;
         this.parallelPasses = helpers + 1;
-        this.passWorkers = helpers < 1 ? null : Executors.newFixedThreadPool(helpers, work -> {
-            Thread thread = threadFactory.newThread(work);
-            thread.setName("tributary-expert-pass");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.passWorkers = helpers < 1
+                ? null
+                : Executors.newFixedThreadPool(helpers, work -> {
+                    Thread thread = threadFactory.newThread(work);
+                    thread.setName("tributary-expert-pass");
+                    thread.setDaemon(true);
+                    return thread;
+                });
         this.loop = threadFactory.newThread(this::run);
         loop.setName("tributary-decode");
         loop.setDaemon(true);
@@ -257,12 +259,18 @@ public final class DecodeScheduler implements AutoCloseable {
         try {
             long started = System.nanoTime();
             pass.expert().forward(pass.batch());
-            observer.expertPass(pass.expert(), pass.batch().entries().size(), pass.batch().positions(),
+            observer.expertPass(
+                    pass.expert(),
+                    pass.batch().entries().size(),
+                    pass.batch().positions(),
                     System.nanoTime() - started);
             return null;
         } catch (RuntimeException | Error e) {
-            LOG.log(Level.WARNING, "expert '" + pass.expert().name() + "' failed a batched pass of "
-                    + pass.batch().entries().size() + " sessions", e);
+            LOG.log(
+                    Level.WARNING,
+                    "expert '" + pass.expert().name() + "' failed a batched pass of "
+                            + pass.batch().entries().size() + " sessions",
+                    e);
             return e;
         }
     }

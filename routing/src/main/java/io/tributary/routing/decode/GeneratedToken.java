@@ -14,16 +14,29 @@ import java.util.List;
  * @param finishReason  set on the last token of a generation, {@code null} on all others
  * @param topTokens     the most likely tokens at this step, as many as the request asked for (often none)
  */
-public record GeneratedToken(int index, int id, String text, float logProb, boolean special,
-                             double[] expertWeights, FinishReason finishReason, List<TopToken> topTokens) {
+public record GeneratedToken(
+        int index,
+        int id,
+        String text,
+        float logProb,
+        boolean special,
+        double[] expertWeights,
+        FinishReason finishReason,
+        List<TopToken> topTokens) {
 
     public GeneratedToken {
         expertWeights = expertWeights.clone();
         topTokens = List.copyOf(topTokens);
     }
 
-    public GeneratedToken(int index, int id, String text, float logProb, boolean special, double[] expertWeights,
-                          FinishReason finishReason) {
+    public GeneratedToken(
+            int index,
+            int id,
+            String text,
+            float logProb,
+            boolean special,
+            double[] expertWeights,
+            FinishReason finishReason) {
         this(index, id, text, logProb, special, expertWeights, finishReason, List.of());
     }
 

@@ -35,8 +35,8 @@ public final class Generation {
     private final ExpertSession[] sessions;
     private final Router router;
     private RoutingSession routing; // started by the first plan, on the decoding thread: it may run models
-    private boolean scoringPrompt;  // every expert is prefilled and scored before the router gives weights
-    private double[] weights;       // for the next token; null until the router is asked
+    private boolean scoringPrompt; // every expert is prefilled and scored before the router gives weights
+    private double[] weights; // for the next token; null until the router is asked
     private final TokenSampler sampler;
     private final Detokenizer.Stream detokenizer;
     private final int tokenizerVocabulary;
@@ -57,7 +57,9 @@ public final class Generation {
         this.sessions = new ExpertSession[mixture.experts().size()];
         this.lost = new LostExperts(sessions.length);
         this.router = request.router() != null ? request.router() : mixture.router();
-        this.sampler = new TokenSampler(request.sampling(), request.prompt().tokenIds(),
+        this.sampler = new TokenSampler(
+                request.sampling(),
+                request.prompt().tokenIds(),
                 ThreadLocalRandom.current().nextLong());
         this.detokenizer = mixture.detokenizer().newStream();
         this.tokenizerVocabulary = mixture.detokenizer().vocabularySize();
@@ -111,7 +113,8 @@ public final class Generation {
                 // The expert refuses the prompt when the generation opens it; that failure is the one reported.
             }
         }
-        long positions = Math.min(maxPositions, (long) promptPositions + request.stopping().maxNewTokens());
+        long positions = Math.min(
+                maxPositions, (long) promptPositions + request.stopping().maxNewTokens());
         return bytesPerPosition * positions;
     }
 
@@ -307,19 +310,24 @@ public final class Generation {
         }
         transcript.append(token, piece);
         String tokenText = special ? mixture.detokenizer().specialTokenText(token) + piece : piece;
-        List<TopToken> topTokens = request.topTokens() == 0 ? List.of()
-                : TopTokens.of(mixed, request.topTokens(), mixture.detokenizer());
-        GeneratedToken generated = new GeneratedToken(tokens.size(), token, tokenText, mixed[token], special,
-                weights, finish, topTokens);
+        List<TopToken> topTokens =
+                request.topTokens() == 0 ? List.of() : TopTokens.of(mixed, request.topTokens(), mixture.detokenizer());
+        GeneratedToken generated =
+                new GeneratedToken(tokens.size(), token, tokenText, mixed[token], special, weights, finish, topTokens);
         tokens.add(generated);
         listener.onToken(generated);
 
         if (finish != null) {
             release();
             done = true;
-            listener.onFinish(new GenerationResult(transcript.text(), finish,
-                    request.prompt().length(), tokens, request.sampling().sampling() ? sampler.seed() : null,
-                    promptLogProbs, lostExperts));
+            listener.onFinish(new GenerationResult(
+                    transcript.text(),
+                    finish,
+                    request.prompt().length(),
+                    tokens,
+                    request.sampling().sampling() ? sampler.seed() : null,
+                    promptLogProbs,
+                    lostExperts));
             return true;
         }
         for (ExpertSession session : sessions) {
@@ -356,7 +364,8 @@ public final class Generation {
     private static double[] logProbsOf(int token, float[][] expertLogProbs, LostExperts lost) {
         double[] result = new double[expertLogProbs.length];
         for (int k = 0; k < result.length; k++) {
-            result[k] = expertLogProbs[k] != null ? expertLogProbs[k][token]
+            result[k] = expertLogProbs[k] != null
+                    ? expertLogProbs[k][token]
                     : lost.isLost(k) ? Double.NEGATIVE_INFINITY : Double.NaN;
         }
         return result;

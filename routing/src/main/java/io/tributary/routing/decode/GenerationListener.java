@@ -19,6 +19,5 @@ public interface GenerationListener {
      * An expert became unavailable mid-generation ({@code failure} says how): the generation goes on without it,
      * the others' weights renormalised. Reported before the next token.
      */
-    default void onExpertLost(String expert, Throwable failure) {
-    }
+    default void onExpertLost(String expert, Throwable failure) {}
 }

@@ -14,8 +14,13 @@ import java.util.Objects;
  * @param promptLogProbs  whether to report each prompt token's log-probability under the mixture (TGI's
  *                        {@code decoder_input_details})
  */
-public record GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping, Router router,
-                                int topTokens, boolean promptLogProbs) {
+public record GenerationRequest(
+        Prompt prompt,
+        SamplingParams sampling,
+        StoppingCriteria stopping,
+        Router router,
+        int topTokens,
+        boolean promptLogProbs) {
 
     public GenerationRequest {
         Objects.requireNonNull(prompt, "prompt");

@@ -11,9 +11,14 @@ import java.util.List;
  *                       ({@code NaN} for the first token), when the request asked; otherwise {@code null}
  * @param lostExperts    experts that became unavailable during the generation, which finished without them
  */
-public record GenerationResult(String generatedText, FinishReason finishReason, int promptTokens,
-                               List<GeneratedToken> tokens, Long seed, float[] promptLogProbs,
-                               List<LostExpert> lostExperts) {
+public record GenerationResult(
+        String generatedText,
+        FinishReason finishReason,
+        int promptTokens,
+        List<GeneratedToken> tokens,
+        Long seed,
+        float[] promptLogProbs,
+        List<LostExpert> lostExperts) {
 
     public GenerationResult {
         tokens = List.copyOf(tokens);
@@ -21,13 +26,18 @@ public record GenerationResult(String generatedText, FinishReason finishReason, 
         lostExperts = List.copyOf(lostExperts);
     }
 
-    public GenerationResult(String generatedText, FinishReason finishReason, int promptTokens,
-                            List<GeneratedToken> tokens, Long seed, float[] promptLogProbs) {
+    public GenerationResult(
+            String generatedText,
+            FinishReason finishReason,
+            int promptTokens,
+            List<GeneratedToken> tokens,
+            Long seed,
+            float[] promptLogProbs) {
         this(generatedText, finishReason, promptTokens, tokens, seed, promptLogProbs, List.of());
     }
 
-    public GenerationResult(String generatedText, FinishReason finishReason, int promptTokens,
-                            List<GeneratedToken> tokens, Long seed) {
+    public GenerationResult(
+            String generatedText, FinishReason finishReason, int promptTokens, List<GeneratedToken> tokens, Long seed) {
         this(generatedText, finishReason, promptTokens, tokens, seed, null);
     }
 

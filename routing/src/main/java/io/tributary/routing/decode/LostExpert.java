@@ -6,5 +6,4 @@ package io.tributary.routing.decode;
  * @param afterTokens tokens generated before it was lost: it took part in none from there on
  * @param reason      why, in words (unreachable, missed its deadline, ...)
  */
-public record LostExpert(String expert, int afterTokens, String reason) {
-}
+public record LostExpert(String expert, int afterTokens, String reason) {}

@@ -21,8 +21,8 @@ public final class Mixture implements AutoCloseable {
     private final Set<Integer> eosTokenIds;
     private final int vocabularySize;
 
-    public Mixture(String name, List<Expert> experts, Router router, Detokenizer detokenizer,
-                   Set<Integer> eosTokenIds) {
+    public Mixture(
+            String name, List<Expert> experts, Router router, Detokenizer detokenizer, Set<Integer> eosTokenIds) {
         this.name = Objects.requireNonNull(name, "name");
         this.experts = List.copyOf(experts);
         this.router = Objects.requireNonNull(router, "router");
@@ -35,7 +35,8 @@ public final class Mixture implements AutoCloseable {
         for (Expert expert : this.experts) {
             if (expert.vocabularySize() != vocabularySize) {
                 throw new IllegalArgumentException("expert '" + expert.name() + "' has a vocabulary of "
-                        + expert.vocabularySize() + " tokens but '" + this.experts.get(0).name() + "' has "
+                        + expert.vocabularySize() + " tokens but '"
+                        + this.experts.get(0).name() + "' has "
                         + vocabularySize + ": experts of one mixture must share one vocabulary");
             }
         }

@@ -8,14 +8,11 @@ import io.tributary.routing.Expert;
  */
 public interface SchedulerObserver {
 
-    SchedulerObserver NONE = new SchedulerObserver() {
-    };
+    SchedulerObserver NONE = new SchedulerObserver() {};
 
     /** A generation left the queue and starts decoding, {@code queuedNanos} after it was created. */
-    default void admitted(Generation generation, long queuedNanos) {
-    }
+    default void admitted(Generation generation, long queuedNanos) {}
 
     /** An expert ran one batched pass of {@code sessions} requests and {@code positions} positions. */
-    default void expertPass(Expert expert, int sessions, int positions, long nanos) {
-    }
+    default void expertPass(Expert expert, int sessions, int positions, long nanos) {}
 }

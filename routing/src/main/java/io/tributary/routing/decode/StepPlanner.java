@@ -55,8 +55,8 @@ final class StepPlanner {
         List<DecodeStep.Pass> passes = new ArrayList<>();
         for (int k = 0; k < experts.size(); k++) {
             if (!entries.get(k).isEmpty()) {
-                passes.add(new DecodeStep.Pass(experts.get(k), new ExpertBatch(entries.get(k)),
-                        List.copyOf(owners.get(k))));
+                passes.add(new DecodeStep.Pass(
+                        experts.get(k), new ExpertBatch(entries.get(k)), List.copyOf(owners.get(k))));
             }
         }
         return new DecodeStep(passes);

@@ -15,7 +15,9 @@ public final class StepStatistics {
         steps.incrementAndGet();
         positions.addAndGet(step.positions());
         passes.addAndGet(step.passes().size());
-        batchedSessions.addAndGet(step.passes().stream().mapToLong(pass -> pass.batch().entries().size()).sum());
+        batchedSessions.addAndGet(step.passes().stream()
+                .mapToLong(pass -> pass.batch().entries().size())
+                .sum());
         nanos.addAndGet(elapsedNanos);
     }
 

@@ -7,5 +7,4 @@ package io.tributary.routing.decode;
  * @param text    the token's text on its own (a special token's literal text)
  * @param logProb natural-log probability under the mixture
  */
-public record TopToken(int id, String text, float logProb, boolean special) {
-}
+public record TopToken(int id, String text, float logProb, boolean special) {}

@@ -9,8 +9,7 @@ import java.util.List;
 /** Picks the most likely tokens of a distribution without sorting the whole vocabulary. */
 final class TopTokens {
 
-    private TopTokens() {
-    }
+    private TopTokens() {}
 
     /** The {@code n} most likely tokens of {@code logProbs}, most likely first; ties go to the lower id. */
     static List<TopToken> of(float[] logProbs, int n, Detokenizer detokenizer) {

@@ -9,8 +9,7 @@ package io.tributary.routing.mixing;
  */
 public final class LogMixture {
 
-    private LogMixture() {
-    }
+    private LogMixture() {}
 
     /**
      * Mixes the experts' next-token log-probabilities.
@@ -22,8 +21,7 @@ public final class LogMixture {
      */
     public static float[] mix(double[] weights, float[][] logProbs) {
         if (weights.length != logProbs.length) {
-            throw new IllegalArgumentException(
-                    weights.length + " weights for " + logProbs.length + " experts");
+            throw new IllegalArgumentException(weights.length + " weights for " + logProbs.length + " experts");
         }
         int[] active = activeExperts(weights);
         if (active.length == 1) {
@@ -35,8 +33,8 @@ public final class LogMixture {
         for (int i = 0; i < active.length; i++) {
             logWeights[i] = Math.log(weights[active[i]]);
             if (logProbs[active[i]].length != vocabulary) {
-                throw new IllegalArgumentException("expert " + active[i] + " returned "
-                        + logProbs[active[i]].length + " log-probs, expected " + vocabulary);
+                throw new IllegalArgumentException("expert " + active[i] + " returned " + logProbs[active[i]].length
+                        + " log-probs, expected " + vocabulary);
             }
         }
         float[] mixed = new float[vocabulary];

@@ -5,8 +5,7 @@ import java.util.Arrays;
 /** Validation of expert weights: every router's output passes through here before mixing. */
 public final class Weights {
 
-    private Weights() {
-    }
+    private Weights() {}
 
     /**
      * Returns the weights scaled to sum to 1.

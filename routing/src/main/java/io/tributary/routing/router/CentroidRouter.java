@@ -40,8 +40,8 @@ public final class CentroidRouter implements Router {
     @Override
     public RoutingSession start(RoutingContext context) {
         if (context.expertCount() != clusters.clusters()) {
-            throw new IllegalArgumentException(clusters.clusters() + " centroids for a mixture of "
-                    + context.expertCount() + " experts");
+            throw new IllegalArgumentException(
+                    clusters.clusters() + " centroids for a mixture of " + context.expertCount() + " experts");
         }
         Optional<float[]> feature = features.extract(context.prompt());
         if (feature.isEmpty()) {

@@ -25,12 +25,12 @@ public record Classifier(List<float[][]> weights, List<float[]> biases, boolean 
         for (int layer = 0; layer < weights.size(); layer++) {
             float[][] w = weights.get(layer);
             if (w.length != biases.get(layer).length) {
-                throw new IllegalArgumentException("layer " + layer + ": " + w.length + " outputs but "
-                        + biases.get(layer).length + " biases");
+                throw new IllegalArgumentException(
+                        "layer " + layer + ": " + w.length + " outputs but " + biases.get(layer).length + " biases");
             }
             if (layer > 0 && w[0].length != weights.get(layer - 1).length) {
-                throw new IllegalArgumentException("layer " + layer + " takes " + w[0].length
-                        + " inputs but layer " + (layer - 1) + " gives " + weights.get(layer - 1).length);
+                throw new IllegalArgumentException("layer " + layer + " takes " + w[0].length + " inputs but layer "
+                        + (layer - 1) + " gives " + weights.get(layer - 1).length);
             }
         }
     }
@@ -46,8 +46,8 @@ public record Classifier(List<float[][]> weights, List<float[]> biases, boolean 
     /** One logit per expert. */
     public double[] logits(float[] feature) {
         if (feature.length != inputDimension()) {
-            throw new IllegalArgumentException("router feature has dimension " + feature.length
-                    + " but the classifier takes " + inputDimension());
+            throw new IllegalArgumentException(
+                    "router feature has dimension " + feature.length + " but the classifier takes " + inputDimension());
         }
         double scale = 1;
         if (normalizeInput) {

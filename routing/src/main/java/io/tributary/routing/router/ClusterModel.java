@@ -15,8 +15,8 @@ import java.util.Arrays;
  * @param normalizeFeature whether a feature is L2-normalised before the mean is subtracted, as the paper's features
  *                         are stored; with a zero mean it changes no cosine
  */
-public record ClusterModel(float[][] centroids, float[] globalMean, double[] priors, int[] owners,
-                           boolean normalizeFeature) {
+public record ClusterModel(
+        float[][] centroids, float[] globalMean, double[] priors, int[] owners, boolean normalizeFeature) {
 
     /** One centroid per expert, features taken as they come. */
     public ClusterModel(float[][] centroids, float[] globalMean, double[] priors) {
@@ -33,8 +33,8 @@ public record ClusterModel(float[][] centroids, float[] globalMean, double[] pri
         boolean[] owning = new boolean[priors.length];
         for (int owner : owners) {
             if (owner < 0 || owner >= priors.length) {
-                throw new IllegalArgumentException("a centroid's expert " + owner + " is outside 0.."
-                        + (priors.length - 1));
+                throw new IllegalArgumentException(
+                        "a centroid's expert " + owner + " is outside 0.." + (priors.length - 1));
             }
             owning[owner] = true;
         }
@@ -78,8 +78,8 @@ public record ClusterModel(float[][] centroids, float[] globalMean, double[] pri
      */
     public double[] cosineScores(float[] feature) {
         if (feature.length != dimension()) {
-            throw new IllegalArgumentException("router feature has dimension " + feature.length
-                    + " but the centroids have " + dimension());
+            throw new IllegalArgumentException(
+                    "router feature has dimension " + feature.length + " but the centroids have " + dimension());
         }
         double scale = 1;
         if (normalizeFeature) {

@@ -22,8 +22,8 @@ public final class FixedRouter implements Router {
     @Override
     public RoutingSession start(RoutingContext context) {
         if (context.expertCount() != weights.length) {
-            throw new IllegalArgumentException(weights.length + " fixed weights for a mixture of "
-                    + context.expertCount() + " experts");
+            throw new IllegalArgumentException(
+                    weights.length + " fixed weights for a mixture of " + context.expertCount() + " experts");
         }
         return weights::clone;
     }

@@ -17,8 +17,8 @@ public final class LearnedRouter implements Router {
 
     public LearnedRouter(Classifier classifier, FeatureExtractor features, double[] priors, Selection selection) {
         if (priors.length != classifier.outputs()) {
-            throw new IllegalArgumentException(priors.length + " priors for a classifier of "
-                    + classifier.outputs() + " outputs");
+            throw new IllegalArgumentException(
+                    priors.length + " priors for a classifier of " + classifier.outputs() + " outputs");
         }
         this.classifier = classifier;
         this.features = features;

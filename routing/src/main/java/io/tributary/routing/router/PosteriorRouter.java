@@ -27,9 +27,10 @@ public final class PosteriorRouter implements Router {
     }
 
     /** A posterior whose prior is the centroid router's soft weights. */
-    public static PosteriorRouter overCentroids(CentroidRouter centroids, ClusterModel clusters, FeatureExtractor features) {
-        return new PosteriorRouter(context -> features.extract(context.prompt()).map(centroids::softWeights),
-                clusters.priors());
+    public static PosteriorRouter overCentroids(
+            CentroidRouter centroids, ClusterModel clusters, FeatureExtractor features) {
+        return new PosteriorRouter(
+                context -> features.extract(context.prompt()).map(centroids::softWeights), clusters.priors());
     }
 
     @Override
@@ -40,8 +41,8 @@ public final class PosteriorRouter implements Router {
     @Override
     public RoutingSession start(RoutingContext context) {
         if (context.expertCount() != priors.length) {
-            throw new IllegalArgumentException(priors.length + " priors for a mixture of " + context.expertCount()
-                    + " experts");
+            throw new IllegalArgumentException(
+                    priors.length + " priors for a mixture of " + context.expertCount() + " experts");
         }
         double[] prior = imagePrior.apply(context).orElse(priors);
         return new Session(prior);

@@ -40,7 +40,8 @@ final class PromptPosteriorSession implements RoutingSession {
     /** {@code softmax_k(log π_k + logLikelihood_k)}: experts with prior 0 keep weight 0. */
     static double[] posterior(double[] priors, double[] logLikelihoods) {
         if (priors.length != logLikelihoods.length) {
-            throw new IllegalArgumentException(logLikelihoods.length + " likelihoods for " + priors.length + " experts");
+            throw new IllegalArgumentException(
+                    logLikelihoods.length + " likelihoods for " + priors.length + " experts");
         }
         double[] logits = new double[priors.length];
         for (int k = 0; k < priors.length; k++) {

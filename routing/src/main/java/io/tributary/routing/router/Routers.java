@@ -14,7 +14,8 @@ import java.util.Optional;
 public final class Routers {
 
     /** Every mode this registry knows. */
-    public static final List<String> MODES = List.of("uniform", "fixed", "hard", "soft", "top-k", "posterior", "learned");
+    public static final List<String> MODES =
+            List.of("uniform", "fixed", "hard", "soft", "top-k", "posterior", "learned");
 
     private final RoutingResources resources;
 
@@ -27,11 +28,13 @@ public final class Routers {
      * and posterior always; hard, soft and top-k with centroids; learned with a classifier.
      */
     public List<String> availableModes() {
-        return MODES.stream().filter(mode -> switch (mode) {
-            case "hard", "soft", "top-k" -> resources.clusters() != null;
-            case "learned" -> resources.classifier() != null;
-            default -> true;
-        }).toList();
+        return MODES.stream()
+                .filter(mode -> switch (mode) {
+                    case "hard", "soft", "top-k" -> resources.clusters() != null;
+                    case "learned" -> resources.classifier() != null;
+                    default -> true;
+                })
+                .toList();
     }
 
     /**
@@ -78,21 +81,22 @@ public final class Routers {
                 refuse(mode, spec.weights() != null, "weights");
                 refuse(mode, spec.temperature() != null, "temperature");
                 if (resources.classifier() == null) {
-                    throw new RoutingRefusedException("routing mode 'learned' needs a router classifier, and this "
-                            + "mixture has none");
+                    throw new RoutingRefusedException(
+                            "routing mode 'learned' needs a router classifier, and this " + "mixture has none");
                 }
                 Selection selection = spec.topK() == null ? Selection.SOFT : Selection.topK(checkTopK(spec.topK()));
                 return new LearnedRouter(resources.classifier(), resources.features(), resources.priors(), selection);
             }
-            default -> throw new RoutingRefusedException("unknown routing mode '" + spec.mode() + "'; known modes: "
-                    + String.join(", ", MODES));
+            default ->
+                throw new RoutingRefusedException(
+                        "unknown routing mode '" + spec.mode() + "'; known modes: " + String.join(", ", MODES));
         }
     }
 
     private CentroidRouter centroidRouter(String mode, RouterSpec spec) {
         if (resources.clusters() == null) {
-            throw new RoutingRefusedException("routing mode '" + mode + "' needs router centroids, and this mixture "
-                    + "has none");
+            throw new RoutingRefusedException(
+                    "routing mode '" + mode + "' needs router centroids, and this mixture " + "has none");
         }
         double temperature = spec.temperature() != null ? spec.temperature() : resources.defaultTemperature();
         if (!CentroidRouter.isValidTemperature(temperature)) {

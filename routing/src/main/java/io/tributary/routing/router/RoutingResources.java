@@ -13,16 +13,20 @@ import java.util.Arrays;
  * @param features           the router's feature extractor ({@link FeatureExtractor#NONE} without one)
  * @param defaultTemperature T when a request names none
  */
-public record RoutingResources(int expertCount, ClusterModel clusters, Classifier classifier,
-                               FeatureExtractor features, double defaultTemperature) {
+public record RoutingResources(
+        int expertCount,
+        ClusterModel clusters,
+        Classifier classifier,
+        FeatureExtractor features,
+        double defaultTemperature) {
 
     public RoutingResources {
         if (clusters != null && clusters.clusters() != expertCount) {
             throw new IllegalArgumentException(clusters.clusters() + " centroids for " + expertCount + " experts");
         }
         if (classifier != null && classifier.outputs() != expertCount) {
-            throw new IllegalArgumentException("the classifier has " + classifier.outputs() + " outputs for "
-                    + expertCount + " experts");
+            throw new IllegalArgumentException(
+                    "the classifier has " + classifier.outputs() + " outputs for " + expertCount + " experts");
         }
         if (clusters != null && classifier != null && classifier.inputDimension() != clusters.dimension()) {
             throw new IllegalArgumentException("the classifier takes features of dimension "

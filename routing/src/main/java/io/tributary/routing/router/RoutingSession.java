@@ -15,8 +15,7 @@ public interface RoutingSession {
      * The natural-log likelihood each expert gives the prompt's text ({@code log p_k(prompt | images)}), called
      * once before the first token when {@link #needsPromptLikelihood()} is true.
      */
-    default void observePrompt(double[] promptLogLikelihoods) {
-    }
+    default void observePrompt(double[] promptLogLikelihoods) {}
 
     /**
      * The weights for the next token, one per expert, non-negative and summing to 1. An expert with weight 0
@@ -28,6 +27,5 @@ public interface RoutingSession {
      * Reports the token the mixture chose and the log-probability each expert gave it ({@code NaN} for an expert
      * that was not run), so that routers which learn from the experts' own likelihoods can update.
      */
-    default void observe(int tokenId, double[] expertLogProbs) {
-    }
+    default void observe(int tokenId, double[] expertLogProbs) {}
 }

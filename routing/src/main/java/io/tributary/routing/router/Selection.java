@@ -5,7 +5,11 @@ import io.tributary.routing.mixing.Weights;
 /** How a router turns its soft scores into the weights it uses: keep all, keep the best, or keep the k best. */
 public record Selection(Kind kind, int k) {
 
-    public enum Kind { HARD, SOFT, TOP_K }
+    public enum Kind {
+        HARD,
+        SOFT,
+        TOP_K
+    }
 
     public static final Selection HARD = new Selection(Kind.HARD, 1);
     public static final Selection SOFT = new Selection(Kind.SOFT, 0);

@@ -13,13 +13,19 @@ package io.tributary.routing.sampling;
  * @param typicalP          typical sampling: keep the tokens whose surprise is closest to the distribution's
  *                          entropy, until their probability reaches p; 1 disables
  */
-public record SamplingParams(boolean doSample, double temperature, int topK, double topP,
-                             double repetitionPenalty, Long seed, double typicalP) {
+public record SamplingParams(
+        boolean doSample,
+        double temperature,
+        int topK,
+        double topP,
+        double repetitionPenalty,
+        Long seed,
+        double typicalP) {
 
     public static final SamplingParams GREEDY = new SamplingParams(false, 1.0, 0, 1.0, 1.0, null);
 
-    public SamplingParams(boolean doSample, double temperature, int topK, double topP, double repetitionPenalty,
-                          Long seed) {
+    public SamplingParams(
+            boolean doSample, double temperature, int topK, double topP, double repetitionPenalty, Long seed) {
         this(doSample, temperature, topK, topP, repetitionPenalty, seed, 1.0);
     }
 
@@ -37,8 +43,8 @@ public record SamplingParams(boolean doSample, double temperature, int topK, dou
             throw new IllegalArgumentException("typical_p must be > 0.0 and <= 1.0, got " + typicalP);
         }
         if (!(repetitionPenalty > 0) || !Double.isFinite(repetitionPenalty)) {
-            throw new IllegalArgumentException("repetition_penalty must be strictly positive, got "
-                    + repetitionPenalty);
+            throw new IllegalArgumentException(
+                    "repetition_penalty must be strictly positive, got " + repetitionPenalty);
         }
     }
 

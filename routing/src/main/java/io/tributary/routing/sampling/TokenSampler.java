@@ -121,8 +121,10 @@ public final class TokenSampler implements Sampler {
             byTypicality[i] = i;
         }
         // Stable: equally typical candidates keep their order by probability.
-        Arrays.sort(byTypicality, (a, b) -> Double.compare(Math.abs(-Math.log(probs[a] / total) - h),
-                Math.abs(-Math.log(probs[b] / total) - h)));
+        Arrays.sort(
+                byTypicality,
+                (a, b) -> Double.compare(
+                        Math.abs(-Math.log(probs[a] / total) - h), Math.abs(-Math.log(probs[b] / total) - h)));
         Integer[] reordered = new Integer[keep];
         double[] reorderedProbs = new double[keep];
         double cumulative = 0;

@@ -42,8 +42,8 @@ class DecodeSchedulerTest {
     void concurrentGenerationsGiveTheSameTokensAsAloneAndFreeEverything() throws Exception {
         FakeExpert a = new FakeExpert("a", 50, 1);
         FakeExpert b = new FakeExpert("b", 50, 2);
-        Mixture mixture = new Mixture("m", List.of(a, b), new UniformRouter(),
-                new LetterDetokenizer(50, Set.of()), Set.of());
+        Mixture mixture =
+                new Mixture("m", List.of(a, b), new UniformRouter(), new LetterDetokenizer(50, Set.of()), Set.of());
         // Two experts' passes at once: the step's result must not depend on it.
         scheduler = new DecodeScheduler(mixture, limits(8, 64), 2, Executors.defaultThreadFactory());
         List<RecordingListener> listeners = new ArrayList<>();
@@ -70,8 +70,12 @@ class DecodeSchedulerTest {
     @Test
     void everyRunningGenerationGetsOneTokenPerStepInArrivalOrder() throws Exception {
         CountDownLatch start = new CountDownLatch(1);
-        Mixture mixture = new Mixture("m", List.of(new ScriptedExpert(8, 1)),
-                new UniformRouter(), new LetterDetokenizer(8, Set.of()), Set.of());
+        Mixture mixture = new Mixture(
+                "m",
+                List.of(new ScriptedExpert(8, 1)),
+                new UniformRouter(),
+                new LetterDetokenizer(8, Set.of()),
+                Set.of());
         scheduler = new DecodeScheduler(mixture, limits(4, 0), startingAfter(start));
         List<Integer> order = new CopyOnWriteArrayList<>();
         List<RecordingListener> listeners = new ArrayList<>();
@@ -99,8 +103,8 @@ class DecodeSchedulerTest {
         CountDownLatch start = new CountDownLatch(1);
         FakeExpert a = new FakeExpert("a", 50, 1);
         FakeExpert b = new FakeExpert("b", 50, 2);
-        Mixture mixture = new Mixture("m", List.of(a, b), new UniformRouter(),
-                new LetterDetokenizer(50, Set.of()), Set.of());
+        Mixture mixture =
+                new Mixture("m", List.of(a, b), new UniformRouter(), new LetterDetokenizer(50, Set.of()), Set.of());
         scheduler = new DecodeScheduler(mixture, limits(8, 0), startingAfter(start));
         List<Long> queued = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<String> observedPasses = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -122,7 +126,8 @@ class DecodeSchedulerTest {
         }
         start.countDown();
         for (RecordingListener listener : listeners) {
-            assertThat(listener.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(6);
+            assertThat(listener.result.get(30, TimeUnit.SECONDS).generatedTokens())
+                    .isEqualTo(6);
         }
         // Five prompts of two positions in one pass, then five tokens a pass; the sixth token is never run.
         List<List<Integer>> batched = List.copyOf(a.passes);
@@ -148,10 +153,10 @@ class DecodeSchedulerTest {
     void longPromptIsPrefilledInChunksWhileTheRunningStreamKeepsDecoding() throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         FakeExpert expert = new FakeExpert("a", 50, 1);
-        Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
-                new LetterDetokenizer(50, Set.of()), Set.of());
-        scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(4, 0, 4, Long.MAX_VALUE),
-                startingAfter(start));
+        Mixture mixture =
+                new Mixture("m", List.of(expert), new UniformRouter(), new LetterDetokenizer(50, Set.of()), Set.of());
+        scheduler =
+                new DecodeScheduler(mixture, new DecodeScheduler.Limits(4, 0, 4, Long.MAX_VALUE), startingAfter(start));
         RecordingListener running = new RecordingListener();
         RecordingListener arriving = new RecordingListener();
         int[] longPrompt = new int[21];
@@ -163,9 +168,19 @@ class DecodeSchedulerTest {
         arriving.result.get(30, TimeUnit.SECONDS);
 
         // Budget 4 a step: the running stream's token first, the long prompt's chunk takes the rest.
-        assertThat(expert.passes.subList(0, 8)).containsExactly(List.of(2, 2), List.of(1, 3), List.of(1, 3),
-                List.of(1, 3), List.of(1, 3), List.of(1, 3), List.of(1, 3), List.of(1, 1));
-        assertThat(expert.passes).allSatisfy(pass -> assertThat(pass.stream().mapToInt(n -> n).sum()).isLessThanOrEqualTo(4));
+        assertThat(expert.passes.subList(0, 8))
+                .containsExactly(
+                        List.of(2, 2),
+                        List.of(1, 3),
+                        List.of(1, 3),
+                        List.of(1, 3),
+                        List.of(1, 3),
+                        List.of(1, 3),
+                        List.of(1, 3),
+                        List.of(1, 1));
+        assertThat(expert.passes)
+                .allSatisfy(
+                        pass -> assertThat(pass.stream().mapToInt(n -> n).sum()).isLessThanOrEqualTo(4));
         RecordingListener alone = new RecordingListener();
         Generation reference = mixture.start(request(Prompt.ofTokens(longPrompt), 2), alone);
         while (!reference.step()) {
@@ -178,8 +193,8 @@ class DecodeSchedulerTest {
     void admitsByKvBudgetAndRefusesWhatCouldNeverFit() throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         FakeExpert expert = new FakeExpert("a", 50, 1).withKvBytesPerPosition(10);
-        Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
-                new LetterDetokenizer(50, Set.of()), Set.of());
+        Mixture mixture =
+                new Mixture("m", List.of(expert), new UniformRouter(), new LetterDetokenizer(50, Set.of()), Set.of());
         // Two requests of 2 prompt positions and 8 new tokens fill the budget: 2 * 10 * 10 bytes.
         scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 4, 256, 200), startingAfter(start));
         List<RecordingListener> listeners = new ArrayList<>();
@@ -190,15 +205,19 @@ class DecodeSchedulerTest {
         assertThat(scheduler.running()).isEqualTo(2);
         assertThat(scheduler.waiting()).isEqualTo(1);
         assertThat(scheduler.kvReservedBytes()).isEqualTo(200);
-        assertThatThrownBy(() -> scheduler.submit(mixture.start(request(Prompt.ofTokens(1, 1), 30),
-                new RecordingListener())))
-                .isInstanceOf(KvBudgetExceededException.class).hasMessageContaining("KV budget is 200 bytes");
+        assertThatThrownBy(() ->
+                        scheduler.submit(mixture.start(request(Prompt.ofTokens(1, 1), 30), new RecordingListener())))
+                .isInstanceOf(KvBudgetExceededException.class)
+                .hasMessageContaining("KV budget is 200 bytes");
 
         start.countDown();
         for (RecordingListener listener : listeners) {
-            assertThat(listener.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(8);
+            assertThat(listener.result.get(30, TimeUnit.SECONDS).generatedTokens())
+                    .isEqualTo(8);
         }
-        assertThat(expert.passes.get(0)).as("the third waits for a finished one's reservation").hasSize(2);
+        assertThat(expert.passes.get(0))
+                .as("the third waits for a finished one's reservation")
+                .hasSize(2);
         waitUntil(() -> scheduler.running() == 0);
         assertThat(scheduler.kvReservedBytes()).isZero();
     }
@@ -207,8 +226,8 @@ class DecodeSchedulerTest {
     void aRequestCancelledWhileQueuedLeavesTheQueueAndIsToldSo() throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         FakeExpert expert = new FakeExpert("a", 50, 1).withKvBytesPerPosition(10);
-        Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
-                new LetterDetokenizer(50, Set.of()), Set.of());
+        Mixture mixture =
+                new Mixture("m", List.of(expert), new UniformRouter(), new LetterDetokenizer(50, Set.of()), Set.of());
         scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 4, 256, 100), startingAfter(start));
         RecordingListener running = new RecordingListener();
         RecordingListener abandoned = new RecordingListener();
@@ -225,7 +244,9 @@ class DecodeSchedulerTest {
         assertThat(running.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(8);
         assertThat(next.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(8);
         assertThat(abandoned.tokens).isEmpty();
-        assertThat(expert.sessionsOpened.get()).as("the cancelled request never ran").isEqualTo(2);
+        assertThat(expert.sessionsOpened.get())
+                .as("the cancelled request never ran")
+                .isEqualTo(2);
     }
 
     @Test
@@ -233,28 +254,41 @@ class DecodeSchedulerTest {
         CountDownLatch start = new CountDownLatch(1);
         FakeExpert healthy = new FakeExpert("healthy", 50, 1);
         FakeExpert broken = new FakeExpert("broken", 50, 2).failingForward();
-        Mixture mixture = new Mixture("m", List.of(healthy, broken), new UniformRouter(),
-                new LetterDetokenizer(50, Set.of()), Set.of());
+        Mixture mixture = new Mixture(
+                "m", List.of(healthy, broken), new UniformRouter(), new LetterDetokenizer(50, Set.of()), Set.of());
         scheduler = new DecodeScheduler(mixture, limits(4, 0), 2, startingAfter(start));
         RecordingListener onHealthy = new RecordingListener();
         RecordingListener onBroken = new RecordingListener();
-        scheduler.submit(mixture.start(new GenerationRequest(Prompt.ofTokens(1, 2), SamplingParams.GREEDY,
-                StoppingCriteria.maxNewTokens(5), new FixedRouter(new double[] {1, 0})), onHealthy));
-        scheduler.submit(mixture.start(new GenerationRequest(Prompt.ofTokens(1, 2), SamplingParams.GREEDY,
-                StoppingCriteria.maxNewTokens(5), new FixedRouter(new double[] {0, 1})), onBroken));
+        scheduler.submit(mixture.start(
+                new GenerationRequest(
+                        Prompt.ofTokens(1, 2),
+                        SamplingParams.GREEDY,
+                        StoppingCriteria.maxNewTokens(5),
+                        new FixedRouter(new double[] {1, 0})),
+                onHealthy));
+        scheduler.submit(mixture.start(
+                new GenerationRequest(
+                        Prompt.ofTokens(1, 2),
+                        SamplingParams.GREEDY,
+                        StoppingCriteria.maxNewTokens(5),
+                        new FixedRouter(new double[] {0, 1})),
+                onBroken));
         start.countDown();
 
         assertThat(onHealthy.result.get(30, TimeUnit.SECONDS).generatedTokens()).isEqualTo(5);
-        assertThatThrownBy(() -> onBroken.result.get(30, TimeUnit.SECONDS))
-                .hasRootCauseMessage("broken forward pass");
+        assertThatThrownBy(() -> onBroken.result.get(30, TimeUnit.SECONDS)).hasRootCauseMessage("broken forward pass");
         waitUntil(() -> healthy.openSessions() == 0 && broken.openSessions() == 0);
     }
 
     @Test
     void refusesAtOnceWhenRunningSlotsAndQueueAreFull() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
-        Mixture mixture = new Mixture("m", List.of(new ScriptedExpert(8, 1).blockedBy(gate)),
-                new UniformRouter(), new LetterDetokenizer(8, Set.of()), Set.of());
+        Mixture mixture = new Mixture(
+                "m",
+                List.of(new ScriptedExpert(8, 1).blockedBy(gate)),
+                new UniformRouter(),
+                new LetterDetokenizer(8, Set.of()),
+                Set.of());
         scheduler = new DecodeScheduler(mixture, limits(1, 1), Executors.defaultThreadFactory());
         RecordingListener running = new RecordingListener();
         RecordingListener queued = new RecordingListener();
@@ -263,8 +297,8 @@ class DecodeSchedulerTest {
 
         assertThat(scheduler.running()).isEqualTo(1);
         assertThat(scheduler.waiting()).isEqualTo(1);
-        assertThatThrownBy(() -> scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 3),
-                new RecordingListener())))
+        assertThatThrownBy(
+                        () -> scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 3), new RecordingListener())))
                 .isInstanceOf(OverloadedException.class)
                 .hasMessageContaining("1 requests running, 1 waiting");
 
@@ -277,8 +311,8 @@ class DecodeSchedulerTest {
     void closingCancelsWhatIsStillQueuedAndFreesItsSessions() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
         ScriptedExpert expert = new ScriptedExpert(8, 1).blockedBy(gate);
-        Mixture mixture = new Mixture("m", List.of(expert), new UniformRouter(),
-                new LetterDetokenizer(8, Set.of()), Set.of());
+        Mixture mixture =
+                new Mixture("m", List.of(expert), new UniformRouter(), new LetterDetokenizer(8, Set.of()), Set.of());
         scheduler = new DecodeScheduler(mixture, limits(1, 4), Executors.defaultThreadFactory());
         RecordingListener first = new RecordingListener();
         RecordingListener second = new RecordingListener();
@@ -293,10 +327,8 @@ class DecodeSchedulerTest {
         scheduler.close();
         opener.join();
 
-        assertThatThrownBy(() -> second.result.get(30, TimeUnit.SECONDS))
-                .isInstanceOf(CancellationException.class);
-        assertThatThrownBy(() -> first.result.get(30, TimeUnit.SECONDS))
-                .isInstanceOf(CancellationException.class);
+        assertThatThrownBy(() -> second.result.get(30, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
+        assertThatThrownBy(() -> first.result.get(30, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
         assertThat(expert.openSessions).isZero();
         assertThatThrownBy(() -> scheduler.submit(mixture.start(request(Prompt.ofTokens(1), 1), second)))
                 .isInstanceOf(IllegalStateException.class);

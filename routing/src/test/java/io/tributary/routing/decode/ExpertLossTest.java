@@ -33,7 +33,8 @@ class ExpertLossTest {
 
     @Test
     void aLostExpertIsDroppedAndTheOthersFinishTheAnswerAlone() {
-        for (Router router : List.of(new FixedRouter(new double[] {0.4, 0.6}),
+        for (Router router : List.of(
+                new FixedRouter(new double[] {0.4, 0.6}),
                 new PosteriorRouter(context -> Optional.empty(), new double[] {0.5, 0.5}))) {
             FakeExpert survivor = new FakeExpert("b", VOCABULARY, 2);
             LosableExpert flaky = new LosableExpert(new FakeExpert("a", VOCABULARY, 1), 5);
@@ -60,7 +61,9 @@ class ExpertLossTest {
                 }
                 context = append(context, token.id());
             }
-            assertThat(flaky.delegate.openSessions()).as("the lost expert's session is closed").isZero();
+            assertThat(flaky.delegate.openSessions())
+                    .as("the lost expert's session is closed")
+                    .isZero();
         }
     }
 
@@ -71,8 +74,10 @@ class ExpertLossTest {
         LossListener listener = new LossListener();
         decode(mixture(new FixedRouter(new double[] {0.5, 0.5}), a, b), listener, 20);
 
-        assertThatThrownBy(listener.result::join).isInstanceOf(CompletionException.class)
-                .cause().isInstanceOf(AllExpertsLostException.class)
+        assertThatThrownBy(listener.result::join)
+                .isInstanceOf(CompletionException.class)
+                .cause()
+                .isInstanceOf(AllExpertsLostException.class)
                 .hasMessageContaining("every expert of the mixture is unavailable: 'a' (a is gone)")
                 .hasMessageContaining("'b' (b is gone)");
         assertThat(listener.lost).containsOnlyKeys("a", "b");
@@ -82,8 +87,10 @@ class ExpertLossTest {
     void anExpertThatFailsOtherwiseStillFailsTheRequest() {
         FakeExpert broken = new FakeExpert("a", VOCABULARY, 1).failingForward();
         LossListener listener = new LossListener();
-        decode(mixture(new FixedRouter(new double[] {0.5, 0.5}), broken, new FakeExpert("b", VOCABULARY, 2)),
-                listener, 5);
+        decode(
+                mixture(new FixedRouter(new double[] {0.5, 0.5}), broken, new FakeExpert("b", VOCABULARY, 2)),
+                listener,
+                5);
 
         assertThatThrownBy(listener.result::join).hasRootCauseMessage("broken forward pass");
         assertThat(listener.lost).isEmpty();
@@ -93,8 +100,9 @@ class ExpertLossTest {
     void anExpertUnreachableWhenItsSessionOpensIsDroppedToo() {
         LosableExpert unreachable = new LosableExpert(new FakeExpert("a", VOCABULARY, 1), 0);
         LossListener listener = new LossListener();
-        Generation generation = mixture(new FixedRouter(new double[] {0.5, 0.5}), unreachable,
-                new FakeExpert("b", VOCABULARY, 2)).start(request(6), listener);
+        Generation generation = mixture(
+                        new FixedRouter(new double[] {0.5, 0.5}), unreachable, new FakeExpert("b", VOCABULARY, 2))
+                .start(request(6), listener);
         while (!generation.step()) {
             // one generation alone, no scheduler
         }
@@ -104,16 +112,16 @@ class ExpertLossTest {
     }
 
     private static void decode(Mixture mixture, RecordingListener listener, int maxNewTokens) {
-        try (DecodeScheduler scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(4, 4, 64, 1L << 40),
-                2, Thread::new)) {
+        try (DecodeScheduler scheduler =
+                new DecodeScheduler(mixture, new DecodeScheduler.Limits(4, 4, 64, 1L << 40), 2, Thread::new)) {
             scheduler.submit(mixture.start(request(maxNewTokens), listener));
             listener.result.exceptionally(error -> null).join();
         }
     }
 
     private static GenerationRequest request(int maxNewTokens) {
-        return new GenerationRequest(PROMPT, SamplingParams.GREEDY, new StoppingCriteria(maxNewTokens, List.of(),
-                true));
+        return new GenerationRequest(
+                PROMPT, SamplingParams.GREEDY, new StoppingCriteria(maxNewTokens, List.of(), true));
     }
 
     private static Mixture mixture(Router router, Expert... experts) {
@@ -188,7 +196,6 @@ class ExpertLossTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

@@ -34,19 +34,22 @@ class GenerationTest {
 
     @Test
     void oneHotWeightsReproduceTheSingleExpertTokenForToken() {
-        for (SamplingParams sampling : List.of(SamplingParams.GREEDY,
-                new SamplingParams(true, 0.9, 0, 0.95, 1.0, 2024L))) {
+        for (SamplingParams sampling :
+                List.of(SamplingParams.GREEDY, new SamplingParams(true, 0.9, 0, 0.95, 1.0, 2024L))) {
             FakeExpert idle = new FakeExpert("idle", VOCABULARY, 1);
             FakeExpert chosen = new FakeExpert("chosen", VOCABULARY, 2);
             RecordingListener mixed = run(mixture(new FixedRouter(new double[] {0, 1}), idle, chosen), sampling, 40);
-            RecordingListener alone = run(mixture(new UniformRouter(), new FakeExpert("alone", VOCABULARY, 2)),
-                    sampling, 40);
+            RecordingListener alone =
+                    run(mixture(new UniformRouter(), new FakeExpert("alone", VOCABULARY, 2)), sampling, 40);
 
             assertThat(mixed.tokenIds()).containsExactly(alone.tokenIds());
             for (int i = 0; i < mixed.tokens.size(); i++) {
-                assertThat(mixed.tokens.get(i).logProb()).isEqualTo(alone.tokens.get(i).logProb());
+                assertThat(mixed.tokens.get(i).logProb())
+                        .isEqualTo(alone.tokens.get(i).logProb());
             }
-            assertThat(idle.sessionsOpened.get()).as("an expert with weight 0 never runs").isZero();
+            assertThat(idle.sessionsOpened.get())
+                    .as("an expert with weight 0 never runs")
+                    .isZero();
         }
     }
 
@@ -59,7 +62,8 @@ class GenerationTest {
 
         int[] context = PROMPT.tokenIds();
         for (var token : listener.tokens) {
-            float[] expected = LogMixture.mix(weights, new float[][] {a.logProbsAfter(context), b.logProbsAfter(context)});
+            float[] expected =
+                    LogMixture.mix(weights, new float[][] {a.logProbsAfter(context), b.logProbsAfter(context)});
             int argmax = 0;
             for (int x = 1; x < VOCABULARY; x++) {
                 argmax = expected[x] > expected[argmax] ? x : argmax;
@@ -73,8 +77,8 @@ class GenerationTest {
 
     @Test
     void stopsAfterMaxNewTokensAndMarksTheLastToken() {
-        RecordingListener listener = run(mixture(new UniformRouter(), new FakeExpert("a", VOCABULARY, 3)),
-                SamplingParams.GREEDY, 7);
+        RecordingListener listener =
+                run(mixture(new UniformRouter(), new FakeExpert("a", VOCABULARY, 3)), SamplingParams.GREEDY, 7);
         GenerationResult result = listener.result.join();
 
         assertThat(result.generatedTokens()).isEqualTo(7);
@@ -101,8 +105,8 @@ class GenerationTest {
     @Test
     void stopsOnAStopSequenceSpanningTokens() {
         ScriptedExpert expert = new ScriptedExpert(VOCABULARY, 0, 1, 2, 3, 4);
-        GenerationRequest request = new GenerationRequest(PROMPT, SamplingParams.GREEDY,
-                new StoppingCriteria(50, List.of("zz", "bc"), false));
+        GenerationRequest request = new GenerationRequest(
+                PROMPT, SamplingParams.GREEDY, new StoppingCriteria(50, List.of("zz", "bc"), false));
         RecordingListener listener = new RecordingListener();
         runToEnd(mixture(new UniformRouter(), expert).start(request, listener));
 
@@ -151,8 +155,10 @@ class GenerationTest {
         SamplingParams sampling = new SamplingParams(true, 1.0, 0, 1.0, 1.0, null);
         RecordingListener first = run(mixture(new UniformRouter(), new FakeExpert("a", VOCABULARY, 6)), sampling, 20);
         long seed = first.result.join().seed();
-        RecordingListener replay = run(mixture(new UniformRouter(), new FakeExpert("a", VOCABULARY, 6)),
-                new SamplingParams(true, 1.0, 0, 1.0, 1.0, seed), 20);
+        RecordingListener replay = run(
+                mixture(new UniformRouter(), new FakeExpert("a", VOCABULARY, 6)),
+                new SamplingParams(true, 1.0, 0, 1.0, 1.0, seed),
+                20);
         assertThat(replay.tokenIds()).containsExactly(first.tokenIds());
     }
 
@@ -193,14 +199,15 @@ class GenerationTest {
             }
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         RecordingListener listener = new RecordingListener();
-        Generation generation = mixture(new UniformRouter(), refusing).start(request(SamplingParams.GREEDY, 4),
-                listener);
+        Generation generation =
+                mixture(new UniformRouter(), refusing).start(request(SamplingParams.GREEDY, 4), listener);
 
-        assertThat(generation.kvReservationBytes()).as("no KV cost declared, and counting did not fail").isZero();
+        assertThat(generation.kvReservationBytes())
+                .as("no KV cost declared, and counting did not fail")
+                .isZero();
         runToEnd(generation);
         assertThatThrownBy(listener.result::join).cause().isSameAs(tooLong);
     }
@@ -209,7 +216,8 @@ class GenerationTest {
     void cancellingFreesSessionsAndTellsTheListener() {
         FakeExpert expert = new FakeExpert("a", VOCABULARY, 8);
         RecordingListener listener = new RecordingListener();
-        Generation generation = mixture(new UniformRouter(), expert).start(request(SamplingParams.GREEDY, 100), listener);
+        Generation generation =
+                mixture(new UniformRouter(), expert).start(request(SamplingParams.GREEDY, 100), listener);
         generation.step();
         generation.step();
         generation.cancel();
@@ -234,32 +242,37 @@ class GenerationTest {
             }
         };
         FakeExpert a = new FakeExpert("a", VOCABULARY, 1);
-        RecordingListener listener = run(mixture(negative, a, new FakeExpert("b", VOCABULARY, 2)),
-                SamplingParams.GREEDY, 5);
+        RecordingListener listener =
+                run(mixture(negative, a, new FakeExpert("b", VOCABULARY, 2)), SamplingParams.GREEDY, 5);
         assertThatThrownBy(listener.result::join).hasRootCauseMessage("weight 1 is negative: -0.2");
     }
 
     @Test
     void lmHeadRowsBeyondTheTokenizerAreNeverSampled() {
         FakeExpert padded = new FakeExpert("padded", VOCABULARY, 21);
-        Mixture mixture = new Mixture("padded", List.of(padded), new UniformRouter(),
-                new LetterDetokenizer(20, Set.of()), Set.of());
+        Mixture mixture = new Mixture(
+                "padded", List.of(padded), new UniformRouter(), new LetterDetokenizer(20, Set.of()), Set.of());
         RecordingListener listener = new RecordingListener();
         Generation generation = mixture.start(request(new SamplingParams(true, 2.0, 0, 1.0, 1.0, 5L), 300), listener);
         while (!generation.step()) {
             // decode inline
         }
         assertThat(listener.tokenIds()).hasSize(300);
-        assertThat(java.util.Arrays.stream(listener.tokenIds()).max().orElseThrow()).isLessThan(20);
-        assertThatThrownBy(() -> new Mixture("too-small", List.of(padded), new UniformRouter(),
-                new LetterDetokenizer(65, Set.of()), Set.of()))
+        assertThat(java.util.Arrays.stream(listener.tokenIds()).max().orElseThrow())
+                .isLessThan(20);
+        assertThatThrownBy(() -> new Mixture(
+                        "too-small",
+                        List.of(padded),
+                        new UniformRouter(),
+                        new LetterDetokenizer(65, Set.of()),
+                        Set.of()))
                 .hasMessage("the tokenizer knows 65 tokens but the experts' vocabulary has only 64");
     }
 
     @Test
     void expertsWithDifferentVocabulariesCannotBeMixed() {
-        assertThatThrownBy(() -> mixture(new UniformRouter(), new FakeExpert("small", 10, 1),
-                new FakeExpert("large", 12, 2)))
+        assertThatThrownBy(() ->
+                        mixture(new UniformRouter(), new FakeExpert("small", 10, 1), new FakeExpert("large", 12, 2)))
                 .hasMessageContaining("expert 'large' has a vocabulary of 12 tokens but 'small' has 10");
     }
 
@@ -280,8 +293,11 @@ class GenerationTest {
         FakeExpert b = new FakeExpert("b", VOCABULARY, 15);
         double[] weights = {0.4, 0.6};
         RecordingListener listener = new RecordingListener();
-        runToEnd(mixture(new FixedRouter(weights), a, b).start(new GenerationRequest(PROMPT, SamplingParams.GREEDY,
-                StoppingCriteria.maxNewTokens(6), null, 3, false), listener));
+        runToEnd(mixture(new FixedRouter(weights), a, b)
+                .start(
+                        new GenerationRequest(
+                                PROMPT, SamplingParams.GREEDY, StoppingCriteria.maxNewTokens(6), null, 3, false),
+                        listener));
 
         int[] context = PROMPT.tokenIds();
         for (GeneratedToken token : listener.tokens) {
@@ -293,12 +309,15 @@ class GenerationTest {
                 assertThat(alternative.logProb()).isEqualTo(mixed[alternative.id()]);
                 assertThat(alternative.text()).isEqualTo(LetterDetokenizer.letter(alternative.id()));
             }
-            assertThat(token.topTokens().get(1).logProb()).isLessThanOrEqualTo(token.topTokens().get(0).logProb());
-            assertThat(token.topTokens().get(2).logProb()).isLessThanOrEqualTo(token.topTokens().get(1).logProb());
+            assertThat(token.topTokens().get(1).logProb())
+                    .isLessThanOrEqualTo(token.topTokens().get(0).logProb());
+            assertThat(token.topTokens().get(2).logProb())
+                    .isLessThanOrEqualTo(token.topTokens().get(1).logProb());
             context = append(context, token.id());
         }
         assertThat(run(mixture(new FixedRouter(weights), a, b), SamplingParams.GREEDY, 2).tokens)
-                .allSatisfy(token -> assertThat(token.topTokens()).as("none unless asked").isEmpty());
+                .allSatisfy(token ->
+                        assertThat(token.topTokens()).as("none unless asked").isEmpty());
     }
 
     @Test
@@ -307,8 +326,11 @@ class GenerationTest {
         FakeExpert b = new FakeExpert("b", VOCABULARY, 17);
         double[] weights = {0.3, 0.7};
         RecordingListener listener = new RecordingListener();
-        runToEnd(mixture(new FixedRouter(weights), a, b).start(new GenerationRequest(PROMPT, SamplingParams.GREEDY,
-                StoppingCriteria.maxNewTokens(3), null, 0, true), listener));
+        runToEnd(mixture(new FixedRouter(weights), a, b)
+                .start(
+                        new GenerationRequest(
+                                PROMPT, SamplingParams.GREEDY, StoppingCriteria.maxNewTokens(3), null, 0, true),
+                        listener));
 
         float[] prompt = listener.result.join().promptLogProbs();
         int[] ids = PROMPT.tokenIds();
@@ -316,16 +338,21 @@ class GenerationTest {
         assertThat(prompt[0]).isNaN();
         for (int t = 1; t < ids.length; t++) {
             int[] prefix = java.util.Arrays.copyOf(ids, t);
-            double expected = Math.log(0.3 * Math.exp(a.logProbsAfter(prefix)[ids[t]])
-                    + 0.7 * Math.exp(b.logProbsAfter(prefix)[ids[t]]));
+            double expected = Math.log(
+                    0.3 * Math.exp(a.logProbsAfter(prefix)[ids[t]]) + 0.7 * Math.exp(b.logProbsAfter(prefix)[ids[t]]));
             assertThat((double) prompt[t]).isCloseTo(expected, within(1e-5));
         }
-        assertThat(run(mixture(new FixedRouter(weights), a, b), SamplingParams.GREEDY, 2).result.join().promptLogProbs())
-                .as("none unless asked").isNull();
+        assertThat(run(mixture(new FixedRouter(weights), a, b), SamplingParams.GREEDY, 2)
+                        .result
+                        .join()
+                        .promptLogProbs())
+                .as("none unless asked")
+                .isNull();
     }
 
     static Mixture mixture(Router router, Expert... experts) {
-        return new Mixture("test", List.of(experts), router, new LetterDetokenizer(VOCABULARY, Set.of(EOS)), Set.of(EOS));
+        return new Mixture(
+                "test", List.of(experts), router, new LetterDetokenizer(VOCABULARY, Set.of(EOS)), Set.of(EOS));
     }
 
     static GenerationRequest request(SamplingParams sampling, int maxNewTokens) {

@@ -30,7 +30,9 @@ class RoutingModesTest {
     /** Four clusters along the axes; the image feature points mostly along axis 2, then axis 0. */
     private static final ClusterModel CLUSTERS = new ClusterModel(
             new float[][] {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}},
-            new float[] {0, 0, 0, 0}, new double[] {0.1, 0.2, 0.3, 0.4});
+            new float[] {0, 0, 0, 0},
+            new double[] {0.1, 0.2, 0.3, 0.4});
+
     private static final FeatureExtractor IMAGE = prompt -> Optional.of(new float[] {0.5f, -0.2f, 0.8f, 0.1f});
 
     @Test
@@ -43,7 +45,8 @@ class RoutingModesTest {
         assertThat(hard.tokenIds()).containsExactly(reference.tokenIds());
         assertThat(hard.tokens.get(0).expertWeights()).containsExactly(0, 0, 1, 0);
         assertThat(experts[0].sessionsOpened.get() + experts[1].sessionsOpened.get() + experts[3].sessionsOpened.get())
-                .as("unselected experts are never opened").isZero();
+                .as("unselected experts are never opened")
+                .isZero();
         assertThat(experts[2].forwardCalls.get()).isEqualTo(30);
     }
 
@@ -59,7 +62,8 @@ class RoutingModesTest {
         assertThat(weights[0] + weights[2]).isCloseTo(1.0, within(1e-12));
         assertThat(experts[0].forwardCalls.get()).isEqualTo(20);
         assertThat(experts[2].forwardCalls.get()).isEqualTo(20);
-        assertThat(experts[1].forwardCalls.get() + experts[3].forwardCalls.get()).isZero();
+        assertThat(experts[1].forwardCalls.get() + experts[3].forwardCalls.get())
+                .isZero();
     }
 
     @Test
@@ -79,7 +83,8 @@ class RoutingModesTest {
             sequence = Arrays.copyOf(sequence, sequence.length + 1);
             sequence[sequence.length - 1] = token.id();
         }
-        assertThat(posterior.tokens.get(11).expertWeights()).isNotEqualTo(posterior.tokens.get(0).expertWeights());
+        assertThat(posterior.tokens.get(11).expertWeights())
+                .isNotEqualTo(posterior.tokens.get(0).expertWeights());
     }
 
     @Test
@@ -95,8 +100,12 @@ class RoutingModesTest {
         int chosen = Weights.argmax(logPosterior);
         assertThat(hard.tokens.get(0).expertWeights()).containsExactly(Weights.oneHot(4, chosen));
         for (int k = 0; k < experts.length; k++) {
-            assertThat(experts[k].promptScorings.get()).as("every expert reads the prompt once").isEqualTo(1);
-            assertThat(experts[k].forwardCalls.get()).as("only the chosen expert decodes").isEqualTo(k == chosen ? 10 : 0);
+            assertThat(experts[k].promptScorings.get())
+                    .as("every expert reads the prompt once")
+                    .isEqualTo(1);
+            assertThat(experts[k].forwardCalls.get())
+                    .as("only the chosen expert decodes")
+                    .isEqualTo(k == chosen ? 10 : 0);
         }
     }
 
@@ -123,11 +132,17 @@ class RoutingModesTest {
                 ? new RoutingResources(experts.length, CLUSTERS, null, features, 1.0)
                 : RoutingResources.none(experts.length);
         Routers routers = new Routers(resources);
-        Mixture mixture = new Mixture("m", List.of(experts), routers.create(RouterSpec.of("uniform")),
-                new LetterDetokenizer(VOCABULARY, Set.of()), Set.of());
+        Mixture mixture = new Mixture(
+                "m",
+                List.of(experts),
+                routers.create(RouterSpec.of("uniform")),
+                new LetterDetokenizer(VOCABULARY, Set.of()),
+                Set.of());
         RecordingListener listener = new RecordingListener();
-        Generation generation = mixture.start(new GenerationRequest(PROMPT, SamplingParams.GREEDY,
-                StoppingCriteria.maxNewTokens(tokens), routers.create(spec)), listener);
+        Generation generation = mixture.start(
+                new GenerationRequest(
+                        PROMPT, SamplingParams.GREEDY, StoppingCriteria.maxNewTokens(tokens), routers.create(spec)),
+                listener);
         while (!generation.step()) {
             // decode inline
         }

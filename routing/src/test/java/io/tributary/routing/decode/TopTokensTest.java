@@ -23,11 +23,15 @@ class TopTokensTest {
                 values[i] = random.nextInt(40) - 20; // many ties
             }
             int n = 1 + random.nextInt(25);
-            int[] expected = IntStream.range(0, values.length).boxed()
+            int[] expected = IntStream.range(0, values.length)
+                    .boxed()
                     .sorted(Comparator.<Integer>comparingDouble(i -> -values[i]).thenComparing(i -> i))
-                    .limit(n).mapToInt(Integer::intValue).toArray();
+                    .limit(n)
+                    .mapToInt(Integer::intValue)
+                    .toArray();
             assertThat(TopTokens.indicesOfLargest(values, Math.min(n, values.length)))
-                    .as("trial %d: %s", trial, Arrays.toString(values)).containsExactly(expected);
+                    .as("trial %d: %s", trial, Arrays.toString(values))
+                    .containsExactly(expected);
         }
     }
 

@@ -54,8 +54,7 @@ class LogMixtureTest {
         // Two confident experts that disagree. The mixture keeps both modes; a logit average (a product of
         // experts) would instead crown the token that neither expert prefers.
         float[][] logProbs = {
-                logOf(0.900, 0.001, 0.099),
-                logOf(0.001, 0.900, 0.099),
+            logOf(0.900, 0.001, 0.099), logOf(0.001, 0.900, 0.099),
         };
         float[] mixed = LogMixture.mix(new double[] {0.5, 0.5}, logProbs);
 

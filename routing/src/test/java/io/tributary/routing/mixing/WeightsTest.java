@@ -18,14 +18,12 @@ class WeightsTest {
 
     @Test
     void rejectsBadWeightsNamingTheEntry() {
-        assertThatThrownBy(() -> Weights.normalize(new double[] {0.5, -0.1}))
-                .hasMessage("weight 1 is negative: -0.1");
+        assertThatThrownBy(() -> Weights.normalize(new double[] {0.5, -0.1})).hasMessage("weight 1 is negative: -0.1");
         assertThatThrownBy(() -> Weights.normalize(new double[] {Double.NaN, 1}))
                 .hasMessage("weight 0 is not finite: NaN");
         assertThatThrownBy(() -> Weights.normalize(new double[] {1, Double.POSITIVE_INFINITY}))
                 .hasMessageContaining("weight 1 is not finite");
-        assertThatThrownBy(() -> Weights.normalize(new double[] {0, 0}))
-                .hasMessageContaining("all weights are zero");
+        assertThatThrownBy(() -> Weights.normalize(new double[] {0, 0})).hasMessageContaining("all weights are zero");
         assertThatThrownBy(() -> Weights.normalize(new double[0])).hasMessage("no weights");
     }
 }

@@ -28,13 +28,16 @@ class CentroidRouterTest {
         float[] feature = randomVector(random, dimension);
         double temperature = 0.5 + 30 * random.nextDouble();
 
-        double[] weights = start(new CentroidRouter(clusters, prompt -> Optional.of(feature), temperature,
-                Selection.SOFT), experts).weights();
+        double[] weights = start(
+                        new CentroidRouter(clusters, prompt -> Optional.of(feature), temperature, Selection.SOFT),
+                        experts)
+                .weights();
 
         double[] expected = new double[experts];
         double sum = 0;
         for (int k = 0; k < experts; k++) {
-            expected[k] = Math.exp(temperature * cosine(minus(feature, clusters.globalMean()), clusters.centroids()[k]));
+            expected[k] =
+                    Math.exp(temperature * cosine(minus(feature, clusters.globalMean()), clusters.centroids()[k]));
             sum += expected[k];
         }
         for (int k = 0; k < experts; k++) {
@@ -51,10 +54,14 @@ class CentroidRouterTest {
         float[] feature = randomVector(random, 8);
         FeatureExtractor features = prompt -> Optional.of(feature);
 
-        double[] soft = start(new CentroidRouter(clusters, features, 21.79, Selection.SOFT), experts).weights();
-        double[] topAll = start(new CentroidRouter(clusters, features, 21.79, Selection.topK(experts)), experts).weights();
-        double[] hard = start(new CentroidRouter(clusters, features, 21.79, Selection.HARD), experts).weights();
-        double[] top1 = start(new CentroidRouter(clusters, features, 21.79, Selection.topK(1)), experts).weights();
+        double[] soft = start(new CentroidRouter(clusters, features, 21.79, Selection.SOFT), experts)
+                .weights();
+        double[] topAll = start(new CentroidRouter(clusters, features, 21.79, Selection.topK(experts)), experts)
+                .weights();
+        double[] hard = start(new CentroidRouter(clusters, features, 21.79, Selection.HARD), experts)
+                .weights();
+        double[] top1 = start(new CentroidRouter(clusters, features, 21.79, Selection.topK(1)), experts)
+                .weights();
 
         assertThat(topAll).containsExactly(soft, within(1e-15));
         int best = Weights.argmax(clusters.cosineScores(feature));
@@ -70,10 +77,12 @@ class CentroidRouterTest {
 
     @Test
     void theCentroidsMustMatchTheFeatureAndTheMixture() {
-        ClusterModel clusters = new ClusterModel(new float[][] {{1, 0}, {0, 1}}, new float[] {0, 0}, new double[] {1, 1});
+        ClusterModel clusters =
+                new ClusterModel(new float[][] {{1, 0}, {0, 1}}, new float[] {0, 0}, new double[] {1, 1});
         CentroidRouter router = new CentroidRouter(clusters, prompt -> Optional.of(new float[3]), 1, Selection.SOFT);
 
-        assertThatThrownBy(() -> start(router, 2)).hasMessage("router feature has dimension 3 but the centroids have 2");
+        assertThatThrownBy(() -> start(router, 2))
+                .hasMessage("router feature has dimension 3 but the centroids have 2");
         assertThatThrownBy(() -> start(router, 3)).hasMessage("2 centroids for a mixture of 3 experts");
         assertThatThrownBy(() -> new ClusterModel(new float[][] {{1, 0}, {0, 1, 2}}, new float[2], new double[] {1, 1}))
                 .hasMessage("centroid 1 has dimension 3 but the global mean has 2");

@@ -14,8 +14,8 @@ class ClusterModelTest {
     void normalisationScalesTheFeatureToUnitLengthBeforeTheMeanIsSubtracted() {
         float[] mean = {0.5f, 0f};
         float[] feature = {3, 4}; // unit: (0.6, 0.8); minus the mean: (0.1, 0.8)
-        double[] normalized = new ClusterModel(CENTROIDS, mean, new double[] {1, 1}, new int[] {0, 1}, true)
-                .cosineScores(feature);
+        double[] normalized =
+                new ClusterModel(CENTROIDS, mean, new double[] {1, 1}, new int[] {0, 1}, true).cosineScores(feature);
         double length = Math.hypot(0.1, 0.8);
         assertThat(normalized[0]).isCloseTo(0.1 / length, within(1e-6));
         assertThat(normalized[1]).isCloseTo(0.8 / length, within(1e-6));
@@ -34,7 +34,8 @@ class ClusterModelTest {
 
     @Test
     void everyExpertMustOwnACentroid() {
-        assertThatThrownBy(() -> new ClusterModel(CENTROIDS, new float[2], new double[] {1, 1, 1}, new int[] {0, 1},
-                false)).hasMessageContaining("expert 2 owns no centroid");
+        assertThatThrownBy(() ->
+                        new ClusterModel(CENTROIDS, new float[2], new double[] {1, 1, 1}, new int[] {0, 1}, false))
+                .hasMessageContaining("expert 2 owns no centroid");
     }
 }

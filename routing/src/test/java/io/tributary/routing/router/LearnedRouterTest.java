@@ -26,15 +26,17 @@ class LearnedRouterTest {
 
     @Test
     void weightsAreTheSoftmaxOfTheLogits() {
-        LearnedRouter router = new LearnedRouter(CLASSIFIER, prompt -> Optional.of(new float[] {2, 3}),
-                new double[] {1, 1}, Selection.SOFT);
-        double[] weights = router.start(new RoutingContext(Prompt.ofTokens(1), 2)).weights();
+        LearnedRouter router = new LearnedRouter(
+                CLASSIFIER, prompt -> Optional.of(new float[] {2, 3}), new double[] {1, 1}, Selection.SOFT);
+        double[] weights =
+                router.start(new RoutingContext(Prompt.ofTokens(1), 2)).weights();
         assertThat(weights).containsExactly(Weights.softmax(new double[] {0.25, 6.5}), within(1e-12));
     }
 
     @Test
     void aTextOnlyPromptFallsBackToTheExpertsLikelihoodOfIt() {
-        LearnedRouter router = new LearnedRouter(CLASSIFIER, FeatureExtractor.NONE, new double[] {3, 1}, Selection.SOFT);
+        LearnedRouter router =
+                new LearnedRouter(CLASSIFIER, FeatureExtractor.NONE, new double[] {3, 1}, Selection.SOFT);
         RoutingSession session = router.start(new RoutingContext(Prompt.ofTokens(1), 2));
         assertThat(session.needsPromptLikelihood()).isTrue();
         session.observePrompt(new double[] {-10, -8});
@@ -45,11 +47,12 @@ class LearnedRouterTest {
 
     @Test
     void rejectsAClassifierThatDoesNotFit() {
-        assertThatThrownBy(() -> new Classifier(List.of(new float[][] {{1, 0}}, new float[][] {{1, 1, 1}}),
-                List.of(new float[1], new float[1])))
+        assertThatThrownBy(() -> new Classifier(
+                        List.of(new float[][] {{1, 0}}, new float[][] {{1, 1, 1}}),
+                        List.of(new float[1], new float[1])))
                 .hasMessage("layer 1 takes 3 inputs but layer 0 gives 1");
-        LearnedRouter router = new LearnedRouter(CLASSIFIER, prompt -> Optional.of(new float[5]),
-                new double[] {1, 1}, Selection.SOFT);
+        LearnedRouter router =
+                new LearnedRouter(CLASSIFIER, prompt -> Optional.of(new float[5]), new double[] {1, 1}, Selection.SOFT);
         assertThatThrownBy(() -> router.start(new RoutingContext(Prompt.ofTokens(1), 2)))
                 .hasMessage("router feature has dimension 5 but the classifier takes 2");
     }

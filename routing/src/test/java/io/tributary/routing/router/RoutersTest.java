@@ -20,7 +20,8 @@ class RoutersTest {
 
     @Test
     void uniformGivesEachExpertOneKth() {
-        double[] weights = routers(3).create(RouterSpec.of("UNIFORM")).start(THREE_EXPERTS).weights();
+        double[] weights =
+                routers(3).create(RouterSpec.of("UNIFORM")).start(THREE_EXPERTS).weights();
         assertThat(weights).containsExactly(1 / 3.0, 1 / 3.0, 1 / 3.0);
         assertThat(Arrays.stream(weights).sum()).isEqualTo(1.0);
     }
@@ -41,7 +42,8 @@ class RoutersTest {
     void rejectsBadSpecificationsClearly() {
         assertThatThrownBy(() -> routers(2).create(RouterSpec.of("psychic")))
                 .isInstanceOf(RoutingRefusedException.class)
-                .hasMessage("unknown routing mode 'psychic'; known modes: uniform, fixed, hard, soft, top-k, posterior, learned");
+                .hasMessage(
+                        "unknown routing mode 'psychic'; known modes: uniform, fixed, hard, soft, top-k, posterior, learned");
         assertThatThrownBy(() -> routers(2).create(RouterSpec.fixed(List.of(1.0))))
                 .isInstanceOf(RoutingRefusedException.class)
                 .hasMessageContaining("one weight per expert: got 1 for 2 experts");
@@ -67,8 +69,8 @@ class RoutersTest {
         assertThat(routers(2).availableModes()).containsExactly("uniform", "fixed", "posterior");
 
         ClusterModel clusters = new ClusterModel(new float[][] {{1, 0}, {0, 1}}, new float[2], new double[] {1, 1});
-        Classifier classifier = new Classifier(List.<float[][]>of(new float[][] {{1, 0}, {0, 1}}),
-                List.<float[]>of(new float[2]));
+        Classifier classifier =
+                new Classifier(List.<float[][]>of(new float[][] {{1, 0}, {0, 1}}), List.<float[]>of(new float[2]));
         Routers all = new Routers(new RoutingResources(2, clusters, classifier, FeatureExtractor.NONE, 1));
         assertThat(all.availableModes()).containsExactlyElementsOf(Routers.MODES);
         Routers centroidsOnly = new Routers(new RoutingResources(2, clusters, null, FeatureExtractor.NONE, 1));
@@ -76,7 +78,8 @@ class RoutersTest {
         for (String mode : all.availableModes()) {
             List<Double> weights = mode.equals("fixed") ? List.of(1.0, 1.0) : null;
             Integer topK = mode.equals("top-k") ? 1 : null;
-            assertThat(all.create(new RouterSpec(mode, weights, null, topK)).mode()).isEqualTo(mode);
+            assertThat(all.create(new RouterSpec(mode, weights, null, topK)).mode())
+                    .isEqualTo(mode);
         }
     }
 
@@ -87,8 +90,10 @@ class RoutersTest {
         assertThat(routers.create(RouterSpec.of("hard")).mode()).isEqualTo("hard");
         assertThat(routers.create(RouterSpec.of("soft")).mode()).isEqualTo("soft");
         assertThat(routers.create(RouterSpec.of("posterior")).mode()).isEqualTo("posterior");
-        assertThat(routers.create(new RouterSpec("top-k", null, null, 2)).mode()).isEqualTo("top-k");
-        assertThatThrownBy(() -> routers.create(RouterSpec.of("top-k"))).isInstanceOf(RoutingRefusedException.class)
+        assertThat(routers.create(new RouterSpec("top-k", null, null, 2)).mode())
+                .isEqualTo("top-k");
+        assertThatThrownBy(() -> routers.create(RouterSpec.of("top-k")))
+                .isInstanceOf(RoutingRefusedException.class)
                 .hasMessage("routing mode 'top-k' needs top_k");
         assertThatThrownBy(() -> routers.create(new RouterSpec("top-k", null, null, 3)))
                 .isInstanceOf(RoutingRefusedException.class)
@@ -107,7 +112,8 @@ class RoutersTest {
     @Test
     void artefactsMustFitTheMixture() {
         ClusterModel clusters = new ClusterModel(new float[][] {{1, 0}, {0, 1}}, new float[2], new double[] {1, 1});
-        Classifier classifier = new Classifier(List.<float[][]>of(new float[][] {{1, 0, 0}, {0, 1, 0}}), List.<float[]>of(new float[2]));
+        Classifier classifier = new Classifier(
+                List.<float[][]>of(new float[][] {{1, 0, 0}, {0, 1, 0}}), List.<float[]>of(new float[2]));
         assertThatThrownBy(() -> new RoutingResources(3, clusters, null, FeatureExtractor.NONE, 1))
                 .hasMessage("2 centroids for 3 experts");
         assertThatThrownBy(() -> new RoutingResources(2, clusters, classifier, FeatureExtractor.NONE, 1))
@@ -117,7 +123,6 @@ class RoutersTest {
     @Test
     void fixedWeightsMustMatchTheMixture() {
         Router router = routers(2).create(RouterSpec.fixed(List.of(1.0, 1.0)));
-        assertThatThrownBy(() -> router.start(THREE_EXPERTS))
-                .hasMessage("2 fixed weights for a mixture of 3 experts");
+        assertThatThrownBy(() -> router.start(THREE_EXPERTS)).hasMessage("2 fixed weights for a mixture of 3 experts");
     }
 }

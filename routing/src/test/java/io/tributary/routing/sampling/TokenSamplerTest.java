@@ -139,8 +139,8 @@ class TokenSamplerTest {
     void repetitionPenaltyDemotesTokensAlreadySeen() {
         SamplingParams penalized = new SamplingParams(false, 1.0, 0, 1.0, 10.0, null);
         TokenSampler sampler = new TokenSampler(penalized, new int[] {1}, 0);
-        assertThat(sampler.sample(DISTRIBUTION)).isEqualTo(3);   // 1 was in the prompt
-        assertThat(sampler.sample(DISTRIBUTION)).isEqualTo(0);   // now 3 is seen too
+        assertThat(sampler.sample(DISTRIBUTION)).isEqualTo(3); // 1 was in the prompt
+        assertThat(sampler.sample(DISTRIBUTION)).isEqualTo(0); // now 3 is seen too
     }
 
     @Test
@@ -156,8 +156,7 @@ class TokenSamplerTest {
         assertThatThrownBy(() -> params(1, -1, 1.0, null)).hasMessageContaining("top_k");
         assertThatThrownBy(() -> params(1, 0, 0.0, null)).hasMessageContaining("top_p");
         assertThatThrownBy(() -> params(1, 0, 1.5, null)).hasMessageContaining("top_p");
-        assertThatThrownBy(() -> new SamplingParams(true, 1, 0, 1, 0, null))
-                .hasMessageContaining("repetition_penalty");
+        assertThatThrownBy(() -> new SamplingParams(true, 1, 0, 1, 0, null)).hasMessageContaining("repetition_penalty");
     }
 
     private static SamplingParams params(double temperature, int topK, double topP, Long seed) {

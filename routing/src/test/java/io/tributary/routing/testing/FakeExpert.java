@@ -33,6 +33,7 @@ public final class FakeExpert implements Expert {
     public final List<int[]> openedWith = new ArrayList<>();
     /** The positions of each entry of each batched pass, in order. */
     public final List<List<Integer>> passes = new CopyOnWriteArrayList<>();
+
     private volatile long kvBytesPerPosition;
     private volatile boolean failingForward;
 
@@ -131,8 +132,7 @@ public final class FakeExpert implements Expert {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 
     private final class Session implements ExpertSession {
         private int[] context;

@@ -114,6 +114,5 @@ public final class ScriptedExpert implements Expert {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

@@ -15,7 +15,8 @@ class OpenApiController {
 
     @GetMapping("/openapi.yaml")
     ResponseEntity<Resource> contract() {
-        return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/yaml"))
+        return ResponseEntity.ok()
+                .contentType(MediaType.parseMediaType("application/yaml"))
                 .body(new ClassPathResource(CONTRACT));
     }
 }

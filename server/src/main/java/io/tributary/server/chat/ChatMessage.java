@@ -27,7 +27,10 @@ public record ChatMessage(String role, List<Part> parts) {
 
     /** The images of this turn, in order. */
     public List<ImageInput> images() {
-        return parts.stream().filter(Image.class::isInstance).map(part -> ((Image) part).image()).toList();
+        return parts.stream()
+                .filter(Image.class::isInstance)
+                .map(part -> ((Image) part).image())
+                .toList();
     }
 
     /** The message as a template reads it: content as typed parts, or as one string with image placeholders. */
@@ -37,8 +40,10 @@ public record ChatMessage(String role, List<Part> parts) {
         if (contentAsParts) {
             List<Map<String, Object>> content = new ArrayList<>(parts.size());
             for (Part part : parts) {
-                content.add(part instanceof Text text ? Map.of("type", "text", "text", text.text())
-                        : Map.of("type", "image"));
+                content.add(
+                        part instanceof Text text
+                                ? Map.of("type", "text", "text", text.text())
+                                : Map.of("type", "image"));
             }
             message.put("content", content);
         } else {
@@ -55,8 +60,7 @@ public record ChatMessage(String role, List<Part> parts) {
     }
 
     /** A piece of a message's content. */
-    public sealed interface Part permits Text, Image {
-    }
+    public sealed interface Part permits Text, Image {}
 
     public record Text(String text) implements Part {
         public Text {

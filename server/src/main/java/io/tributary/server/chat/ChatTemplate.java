@@ -31,8 +31,9 @@ import java.util.regex.Pattern;
 public final class ChatTemplate {
 
     /** A loop over {@code message['content']} or {@code message.content}, under any variable name. */
-    private static final Pattern LOOPS_OVER_CONTENT = Pattern.compile(
-            "for\\s+\\w+\\s+in\\s+\\w+\\s*(\\[\\s*['\"]content['\"]\\s*\\]|\\.content)");
+    private static final Pattern LOOPS_OVER_CONTENT =
+            Pattern.compile("for\\s+\\w+\\s+in\\s+\\w+\\s*(\\[\\s*['\"]content['\"]\\s*\\]|\\.content)");
+
     private static final String RAISED = "chat template raised: ";
 
     private final String source;
@@ -60,10 +61,12 @@ public final class ChatTemplate {
                         .withKeepNullableLoopValues(true)
                         .build())
                 .build());
-        engine.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
-                ChatTemplate.class, "raiseException", String.class));
-        engine.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
-                ChatTemplate.class, "strftimeNow", String.class));
+        engine.getGlobalContext()
+                .registerFunction(new ELFunctionDefinition(
+                        "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+        engine.getGlobalContext()
+                .registerFunction(
+                        new ELFunctionDefinition("", "strftime_now", ChatTemplate.class, "strftimeNow", String.class));
     }
 
     /** Python's string methods first, then the engine's own resolution (read-only: templates are untrusted). */

@@ -21,11 +21,9 @@ import java.util.Optional;
 public final class ChatTemplates {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> SPECIAL_TOKEN_NAMES = List.of("bos_token", "eos_token", "unk_token",
-            "pad_token");
+    private static final List<String> SPECIAL_TOKEN_NAMES = List.of("bos_token", "eos_token", "unk_token", "pad_token");
 
-    private ChatTemplates() {
-    }
+    private ChatTemplates() {}
 
     /** The checkpoint's template, or empty when it has none. */
     public static Optional<ChatTemplate> fromCheckpoint(Path directory) {
@@ -36,14 +34,15 @@ public final class ChatTemplates {
             return Optional.of(new ChatTemplate(readString(jinjaFile), specialTokens));
         }
         Optional<String> source = templateIn(tokenizerConfig.path("chat_template"))
-                .or(() -> templateIn(readJson(directory.resolve("chat_template.json")).path("chat_template")));
+                .or(() -> templateIn(
+                        readJson(directory.resolve("chat_template.json")).path("chat_template")));
         return source.map(template -> new ChatTemplate(template, specialTokens));
     }
 
     /** A template file given by the operator, with the checkpoint's special tokens. */
     public static ChatTemplate fromFile(Path templateFile, Path checkpoint) {
-        return new ChatTemplate(readString(templateFile),
-                specialTokens(readJson(checkpoint.resolve("tokenizer_config.json"))));
+        return new ChatTemplate(
+                readString(templateFile), specialTokens(readJson(checkpoint.resolve("tokenizer_config.json"))));
     }
 
     private static Optional<String> templateIn(JsonNode node) {
@@ -51,7 +50,8 @@ public final class ChatTemplates {
             return Optional.of(node.asString());
         }
         for (JsonNode named : node) { // [{"name": "default", "template": "..."}, {"name": "tool_use", ...}]
-            if ("default".equals(named.path("name").asString(null)) && named.path("template").isString()) {
+            if ("default".equals(named.path("name").asString(null))
+                    && named.path("template").isString()) {
                 return Optional.of(named.path("template").asString());
             }
         }
@@ -63,7 +63,8 @@ public final class ChatTemplates {
         Map<String, String> tokens = new HashMap<>();
         for (String name : SPECIAL_TOKEN_NAMES) {
             JsonNode token = tokenizerConfig.path(name);
-            String text = token.isString() ? token.asString() : token.path("content").asString(null);
+            String text =
+                    token.isString() ? token.asString() : token.path("content").asString(null);
             if (text != null) {
                 tokens.put(name, text);
             }

@@ -46,8 +46,11 @@ final class PythonStringMethods extends ELResolver {
             case "find" -> text.indexOf(String.valueOf(args[0]));
             case "count" -> count(text, String.valueOf(args[0]));
             case "title" -> title(text);
-            case "capitalize" -> text.isEmpty() ? text
-                    : text.substring(0, 1).toUpperCase(Locale.ROOT) + text.substring(1).toLowerCase(Locale.ROOT);
+            case "capitalize" ->
+                text.isEmpty()
+                        ? text
+                        : text.substring(0, 1).toUpperCase(Locale.ROOT)
+                                + text.substring(1).toLowerCase(Locale.ROOT);
             default -> NOT_A_METHOD;
         };
     }
@@ -116,8 +119,7 @@ final class PythonStringMethods extends ELResolver {
     }
 
     @Override
-    public void setValue(ELContext context, Object base, Object property, Object value) {
-    }
+    public void setValue(ELContext context, Object base, Object property, Object value) {}
 
     @Override
     public boolean isReadOnly(ELContext context, Object base, Object property) {

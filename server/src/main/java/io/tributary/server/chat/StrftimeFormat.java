@@ -6,13 +6,22 @@ import java.util.Map;
 final class StrftimeFormat {
 
     private static final Map<Character, String> DIRECTIVES = Map.ofEntries(
-            Map.entry('d', "dd"), Map.entry('m', "MM"), Map.entry('Y', "yyyy"), Map.entry('y', "yy"),
-            Map.entry('b', "MMM"), Map.entry('B', "MMMM"), Map.entry('a', "EEE"), Map.entry('A', "EEEE"),
-            Map.entry('H', "HH"), Map.entry('I', "hh"), Map.entry('M', "mm"), Map.entry('S', "ss"),
-            Map.entry('p', "a"), Map.entry('j', "DDD"));
+            Map.entry('d', "dd"),
+            Map.entry('m', "MM"),
+            Map.entry('Y', "yyyy"),
+            Map.entry('y', "yy"),
+            Map.entry('b', "MMM"),
+            Map.entry('B', "MMMM"),
+            Map.entry('a', "EEE"),
+            Map.entry('A', "EEEE"),
+            Map.entry('H', "HH"),
+            Map.entry('I', "hh"),
+            Map.entry('M', "mm"),
+            Map.entry('S', "ss"),
+            Map.entry('p', "a"),
+            Map.entry('j', "DDD"));
 
-    private StrftimeFormat() {
-    }
+    private StrftimeFormat() {}
 
     static String toJava(String format) {
         StringBuilder pattern = new StringBuilder();

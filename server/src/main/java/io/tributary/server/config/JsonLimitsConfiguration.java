@@ -21,8 +21,8 @@ class JsonLimitsConfiguration {
     /** Spring Boot's mapper builder, with every customizer it would apply, on a factory with these limits. */
     @Bean
     @Scope("prototype")
-    JsonMapper.Builder jsonMapperBuilder(ObjectProvider<JsonMapperBuilderCustomizer> customizers,
-                                         TributaryProperties properties) {
+    JsonMapper.Builder jsonMapperBuilder(
+            ObjectProvider<JsonMapperBuilderCustomizer> customizers, TributaryProperties properties) {
         JsonMapper.Builder builder = JsonMapper.builder(JsonFactory.builder()
                 .streamReadConstraints(constraints(properties.limits()))
                 .build());

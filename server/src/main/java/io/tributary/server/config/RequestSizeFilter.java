@@ -39,8 +39,11 @@ class RequestSizeFilter extends OncePerRequestFilter {
         if (declared > limit) {
             response.setStatus(HttpStatus.CONTENT_TOO_LARGE.value());
             response.setContentType(MediaType.APPLICATION_JSON_VALUE);
-            json.writeValue(response.getOutputStream(), new ErrorResponse(RequestTooLargeException.message(limit)
-                    + ": it declares " + declared + " bytes", "validation"));
+            json.writeValue(
+                    response.getOutputStream(),
+                    new ErrorResponse(
+                            RequestTooLargeException.message(limit) + ": it declares " + declared + " bytes",
+                            "validation"));
             return;
         }
         chain.doFilter(declared < 0 ? new LimitedRequest(request, limit) : request, response);

@@ -46,7 +46,10 @@ public record TributaryProperties(
         @Valid @NotNull @DefaultValue Remote remote,
         @Valid @NotNull @DefaultValue ExpertServer expertServer) {
 
-    public enum Role { GATEWAY, EXPERT }
+    public enum Role {
+        GATEWAY,
+        EXPERT
+    }
 
     /**
      * @param callTimeout    deadline of one call to a remote expert (a batched step, an open); one that misses it
@@ -60,12 +63,15 @@ public record TributaryProperties(
      */
     public record Remote(
             @NotNull @DefaultValue("60s") Duration callTimeout,
-            @jakarta.validation.constraints.DecimalMin("0") @jakarta.validation.constraints.DecimalMax(
-                    value = "1", inclusive = false) @DefaultValue("0") double compactEpsilon,
+
+            @jakarta.validation.constraints.DecimalMin("0")
+            @jakarta.validation.constraints.DecimalMax(value = "1", inclusive = false)
+            @DefaultValue("0")
+            double compactEpsilon,
+
             @Valid @NotNull @DefaultValue ClientTls tls,
             String token,
-            @NotNull @DefaultValue("2m") Duration startupWait) {
-    }
+            @NotNull @DefaultValue("2m") Duration startupWait) {}
 
     /**
      * TLS from a gateway to its remote experts.
@@ -75,8 +81,7 @@ public record TributaryProperties(
      * @param certificate the gateway's PEM client certificate chain, for experts that require one
      * @param privateKey  its PEM private key (PKCS#8)
      */
-    public record ClientTls(@DefaultValue("false") boolean enabled, Path ca, Path certificate, Path privateKey) {
-    }
+    public record ClientTls(@DefaultValue("false") boolean enabled, Path ca, Path certificate, Path privateKey) {}
 
     /**
      * TLS of the expert role's gRPC endpoint.
@@ -86,8 +91,7 @@ public record TributaryProperties(
      * @param clientCa    PEM certificates of the authorities whose client certificates are accepted; set, every
      *                    gateway must present one (mutual TLS)
      */
-    public record ServerTls(Path certificate, Path privateKey, Path clientCa) {
-    }
+    public record ServerTls(Path certificate, Path privateKey, Path clientCa) {}
 
     /**
      * @param port         the gRPC port of the expert role
@@ -101,8 +105,7 @@ public record TributaryProperties(
             @NotNull @DefaultValue("60s") Duration sessionLease,
             @Min(1) @Max(256) @DefaultValue("4") int threads,
             @Valid @NotNull @DefaultValue ServerTls tls,
-            String token) {
-    }
+            String token) {}
 
     /**
      * Where the experts run.
@@ -118,14 +121,16 @@ public record TributaryProperties(
      * @param groupSize     input features per int4 scale: 32 (llama.cpp's Q4_0), 64, 128 (AWQ's) or 256
      */
     public record Engine(
-            @NotNull @Pattern(regexp = "cpu|cuda:\\d+", message = "must be cpu or cuda:N (e.g. cuda:0)")
-            @DefaultValue("cpu") String device,
+            @NotNull
+            @Pattern(regexp = "cpu|cuda:\\d+", message = "must be cpu or cuda:N (e.g. cuda:0)")
+            @DefaultValue("cpu")
+            String device,
+
             @NotNull @DefaultValue("fp32") Precision precision,
             @NotNull @DefaultValue("mmap") WeightLoading weightLoading,
             @Min(0) @Max(1024) @DefaultValue("1") int threads,
             @NotNull @DefaultValue("none") Quantization quantization,
-            @DefaultValue("32") int groupSize) {
-    }
+            @DefaultValue("32") int groupSize) {}
 
     /**
      * @param maxRunning     requests decoded together, one batched step for all of them
@@ -142,8 +147,7 @@ public record TributaryProperties(
             @Min(0) @DefaultValue("256") int maxWaiting,
             @Min(1) @DefaultValue("256") int maxBatchTokens,
             DataSize kvCacheBudget,
-            @Min(0) @Max(64) @DefaultValue("0") int parallelExperts) {
-    }
+            @Min(0) @Max(64) @DefaultValue("0") int parallelExperts) {}
 
     /**
      * What one request may ask for. Each limit's error names its setting; the constants below are those names.
@@ -186,16 +190,22 @@ public record TributaryProperties(
         static final long IMAGE_MARKUP_BYTES = 128;
 
         public Limits {
-            if (maxRequestBytes != null && maxImageBytes != null
+            if (maxRequestBytes != null
+                    && maxImageBytes != null
                     && maxRequestBytes.toBytes() < requiredRequestBytes(maxInputChars, maxImages, maxImageBytes)) {
-                throw new InvalidSettingException(MAX_REQUEST_BYTES, maxRequestBytes.toBytes() + " bytes is less "
-                        + "than a request within the other limits may need: "
-                        + requiredRequestBytes(maxInputChars, maxImages, maxImageBytes) + " bytes for " + maxImages
-                        + " images (" + MAX_IMAGES + ") of " + maxImageBytes.toBytes() + " bytes (" + MAX_IMAGE_BYTES
-                        + "), base64-encoded, and " + maxInputChars + " characters of text (" + MAX_INPUT_CHARS
-                        + "), so requests within those limits would be refused",
+                throw new InvalidSettingException(
+                        MAX_REQUEST_BYTES,
+                        maxRequestBytes.toBytes() + " bytes is less "
+                                + "than a request within the other limits may need: "
+                                + requiredRequestBytes(maxInputChars, maxImages, maxImageBytes) + " bytes for "
+                                + maxImages
+                                + " images (" + MAX_IMAGES + ") of " + maxImageBytes.toBytes() + " bytes ("
+                                + MAX_IMAGE_BYTES
+                                + "), base64-encoded, and " + maxInputChars + " characters of text (" + MAX_INPUT_CHARS
+                                + "), so requests within those limits would be refused",
                         "Raise " + MAX_REQUEST_BYTES + ", lower the limits it must hold, or leave it unset: it then "
-                                + "follows them.", null);
+                                + "follows them.",
+                        null);
             }
         }
 
@@ -245,8 +255,8 @@ public record TributaryProperties(
 
         public Security {
             if (apiKey != null && apiKey.isBlank()) {
-                throw new InvalidSettingException(API_KEY, "is blank", "Set a key, or leave the setting out to "
-                        + "serve without one.", null);
+                throw new InvalidSettingException(
+                        API_KEY, "is blank", "Set a key, or leave the setting out to " + "serve without one.", null);
             }
         }
     }
@@ -269,8 +279,11 @@ public record TributaryProperties(
 
         public RemoteImages {
             if (enabled && (allowedHosts == null || allowedHosts.isEmpty())) {
-                throw new InvalidSettingException(ALLOWED_HOSTS, "is empty while " + ENABLED + " is true",
-                        "List the hosts images may be fetched from, or turn remote images off.", null);
+                throw new InvalidSettingException(
+                        ALLOWED_HOSTS,
+                        "is empty while " + ENABLED + " is true",
+                        "List the hosts images may be fetched from, or turn remote images off.",
+                        null);
             }
         }
     }

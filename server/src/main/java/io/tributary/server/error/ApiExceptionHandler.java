@@ -2,6 +2,7 @@ package io.tributary.server.error;
 
 import io.tributary.routing.decode.OverloadedException;
 import io.tributary.routing.refusal.RequestRefusedException;
+import io.tributary.server.api.openai.ModelNotFoundException;
 import io.tributary.server.config.RequestTooLargeException;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.lifecycle.ServerShuttingDownException;
@@ -10,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import io.tributary.server.api.openai.ModelNotFoundException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -71,15 +71,21 @@ class ApiExceptionHandler {
         for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
             if (cause instanceof DatabindException binding) {
                 // Well-formed JSON that does not fit the request: a wrong type, a number out of range. Name the field.
-                return error(HttpStatus.UNPROCESSABLE_CONTENT, "Failed to deserialize the JSON body: "
-                        + binding.getOriginalMessage() + " at `" + fieldPath(binding) + "`", "validation");
+                return error(
+                        HttpStatus.UNPROCESSABLE_CONTENT,
+                        "Failed to deserialize the JSON body: " + binding.getOriginalMessage() + " at `"
+                                + fieldPath(binding) + "`",
+                        "validation");
             }
         }
         Throwable cause = e.getMostSpecificCause();
         if (cause instanceof InputCoercionException outOfRange) {
-            String field = outOfRange.processor() != null ? outOfRange.processor().currentName() : null;
-            return error(HttpStatus.UNPROCESSABLE_CONTENT, "Failed to deserialize the JSON body: "
-                    + outOfRange.getOriginalMessage() + " at `" + field + "`", "validation");
+            String field =
+                    outOfRange.processor() != null ? outOfRange.processor().currentName() : null;
+            return error(
+                    HttpStatus.UNPROCESSABLE_CONTENT,
+                    "Failed to deserialize the JSON body: " + outOfRange.getOriginalMessage() + " at `" + field + "`",
+                    "validation");
         }
         String detail = cause instanceof StreamReadException read ? read.getOriginalMessage() : "not valid JSON";
         return error(HttpStatus.BAD_REQUEST, "Failed to parse the request body as JSON: " + detail, "validation");
@@ -87,8 +93,10 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
     ResponseEntity<Object> mediaType(HttpMediaTypeNotSupportedException e) {
-        return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-                "Expected request with `Content-Type: application/json`", "validation");
+        return error(
+                HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                "Expected request with `Content-Type: application/json`",
+                "validation");
     }
 
     @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
@@ -98,8 +106,11 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(OverloadedException.class)
     ResponseEntity<Object> overloaded(OverloadedException e) {
-        return error(HttpStatus.TOO_MANY_REQUESTS, e.getMessage() + " (the limits are "
-                + "tributary.scheduler.max-running, max-waiting and kv-cache-budget)", "overloaded");
+        return error(
+                HttpStatus.TOO_MANY_REQUESTS,
+                e.getMessage() + " (the limits are "
+                        + "tributary.scheduler.max-running, max-waiting and kv-cache-budget)",
+                "overloaded");
     }
 
     @ExceptionHandler(ServerShuttingDownException.class)
@@ -109,8 +120,11 @@ class ApiExceptionHandler {
 
     @ExceptionHandler({TimeoutException.class, AsyncRequestTimeoutException.class})
     ResponseEntity<Object> timeout(Exception e) {
-        return error(HttpStatus.GATEWAY_TIMEOUT, "the generation did not finish within "
-                + TributaryProperties.Limits.REQUEST_TIMEOUT + " (" + written(requestTimeout) + ")", "timeout");
+        return error(
+                HttpStatus.GATEWAY_TIMEOUT,
+                "the generation did not finish within " + TributaryProperties.Limits.REQUEST_TIMEOUT + " ("
+                        + written(requestTimeout) + ")",
+                "timeout");
     }
 
     /** A duration as the setting is written: {@code 10m}, {@code 90s}, {@code 1500ms}. */
@@ -136,8 +150,10 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(NoResourceFoundException.class)
     ResponseEntity<Object> noSuchRoute(NoResourceFoundException e) {
-        return error(HttpStatus.NOT_FOUND, "no route " + e.getHttpMethod() + " /" + e.getResourcePath()
-                + "; see /openapi.yaml for the API", "not_found");
+        return error(
+                HttpStatus.NOT_FOUND,
+                "no route " + e.getHttpMethod() + " /" + e.getResourcePath() + "; see /openapi.yaml for the API",
+                "not_found");
     }
 
     @ExceptionHandler(GenerationFailedException.class)
@@ -156,14 +172,17 @@ class ApiExceptionHandler {
         if (DisconnectedClientHelper.isClientDisconnectedException(e)) {
             return null;
         }
-        if (e instanceof org.springframework.web.ErrorResponse spring && spring.getStatusCode().is4xxClientError()) {
+        if (e instanceof org.springframework.web.ErrorResponse spring
+                && spring.getStatusCode().is4xxClientError()) {
             String detail = spring.getBody().getDetail();
-            return error(HttpStatus.valueOf(spring.getStatusCode().value()), detail != null ? detail : e.getMessage(),
+            return error(
+                    HttpStatus.valueOf(spring.getStatusCode().value()),
+                    detail != null ? detail : e.getMessage(),
                     "validation");
         }
         LOG.error("{} failed: the server's fault, answered with 500", route(), e);
-        return error(HttpStatus.INTERNAL_SERVER_ERROR, ErrorResponse.INTERNAL.error(),
-                ErrorResponse.INTERNAL.errorType());
+        return error(
+                HttpStatus.INTERNAL_SERVER_ERROR, ErrorResponse.INTERNAL.error(), ErrorResponse.INTERNAL.errorType());
     }
 
     private static String fieldPath(DatabindException e) {
@@ -182,11 +201,14 @@ class ApiExceptionHandler {
     private static ResponseEntity<Object> error(HttpStatus status, String message, String type) {
         ErrorResponse tgi = new ErrorResponse(message, type);
         if (!onOpenAiRoute()) {
-            return ResponseEntity.status(status).contentType(MediaType.APPLICATION_JSON).body(tgi);
+            return ResponseEntity.status(status)
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body(tgi);
         }
         // OpenAI answers every request it cannot serve as sent with 400, where TGI says 422.
         HttpStatus openAiStatus = status == HttpStatus.UNPROCESSABLE_CONTENT ? HttpStatus.BAD_REQUEST : status;
-        return ResponseEntity.status(openAiStatus).contentType(MediaType.APPLICATION_JSON)
+        return ResponseEntity.status(openAiStatus)
+                .contentType(MediaType.APPLICATION_JSON)
                 .body(OpenAiErrorResponse.of(openAiStatus.value(), tgi));
     }
 
@@ -197,6 +219,8 @@ class ApiExceptionHandler {
 
     private static String route() {
         return RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes
-                ? attributes.getRequest().getMethod() + " " + attributes.getRequest().getRequestURI() : "a request";
+                ? attributes.getRequest().getMethod() + " "
+                        + attributes.getRequest().getRequestURI()
+                : "a request";
     }
 }

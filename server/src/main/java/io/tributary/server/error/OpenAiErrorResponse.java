@@ -6,8 +6,7 @@ package io.tributary.server.error;
  */
 public record OpenAiErrorResponse(Body error) {
 
-    public record Body(String message, String type, String param, String code) {
-    }
+    public record Body(String message, String type, String param, String code) {}
 
     /** The OpenAI error for a TGI-style error of the given status. */
     public static OpenAiErrorResponse of(int status, ErrorResponse tgi) {

@@ -2,11 +2,11 @@ package io.tributary.server.expert;
 
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.server.config.TributaryProperties;
-import io.tributary.server.serving.DecodeThreads;
 import io.tributary.server.mixture.HostedExperts;
 import io.tributary.server.mixture.LinkSecurity;
 import io.tributary.server.mixture.MixtureLoader;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.serving.DecodeThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -26,12 +26,17 @@ class ExpertRoleConfiguration {
     private static final Logger LOG = LoggerFactory.getLogger(ExpertRoleConfiguration.class);
 
     @Bean(destroyMethod = "close")
-    ExpertHostServer expertHostServer(ServedModel model, MixtureLoader.Checked checked, TributaryProperties properties,
-                                      DecodeThreads threads) {
+    ExpertHostServer expertHostServer(
+            ServedModel model, MixtureLoader.Checked checked, TributaryProperties properties, DecodeThreads threads) {
         TributaryProperties.ExpertServer settings = properties.expertServer();
-        ExpertHostServer server = new ExpertHostServer(HostedExperts.of(model, checked),
-                new ExpertHostServer.Settings(settings.port(), settings.sessionLease(), settings.threads(),
-                        LinkSecurity.expertServer(settings)), threads)
+        ExpertHostServer server = new ExpertHostServer(
+                        HostedExperts.of(model, checked),
+                        new ExpertHostServer.Settings(
+                                settings.port(),
+                                settings.sessionLease(),
+                                settings.threads(),
+                                LinkSecurity.expertServer(settings)),
+                        threads)
                 .start();
         LOG.info("serving experts {} to gateways over gRPC on port {}", model.expertNames(), server.port());
         return server;
@@ -39,8 +44,10 @@ class ExpertRoleConfiguration {
 
     @Bean
     HealthIndicator expertServer(ExpertHostServer server) {
-        return () -> Health.up().withDetail("grpcPort", server.port())
-                .withDetail("openSessions", server.openSessions()).build();
+        return () -> Health.up()
+                .withDetail("grpcPort", server.port())
+                .withDetail("openSessions", server.openSessions())
+                .build();
     }
 
     @Bean

@@ -35,8 +35,13 @@ class ExpertRoleFilter extends OncePerRequestFilter {
         }
         response.setStatus(HttpStatus.NOT_FOUND.value());
         response.setContentType(MediaType.APPLICATION_JSON_VALUE);
-        json.writeValue(response.getOutputStream(), new ErrorResponse("this is an expert server "
-                + "(tributary.role=expert): it serves its experts to gateways over gRPC on port " + grpcPort
-                + "; send generation requests to a gateway", "not_found"));
+        json.writeValue(
+                response.getOutputStream(),
+                new ErrorResponse(
+                        "this is an expert server "
+                                + "(tributary.role=expert): it serves its experts to gateways over gRPC on port "
+                                + grpcPort
+                                + "; send generation requests to a gateway",
+                        "not_found"));
     }
 }

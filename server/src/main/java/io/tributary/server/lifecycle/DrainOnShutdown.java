@@ -31,8 +31,11 @@ class DrainOnShutdown implements SmartLifecycle {
     private volatile boolean running;
     private volatile boolean drained;
 
-    DrainOnShutdown(AdmissionGate gate, DecodeScheduler scheduler, ApplicationEventPublisher events,
-                    TributaryProperties properties) {
+    DrainOnShutdown(
+            AdmissionGate gate,
+            DecodeScheduler scheduler,
+            ApplicationEventPublisher events,
+            TributaryProperties properties) {
         this.gate = gate;
         this.scheduler = scheduler;
         this.events = events;
@@ -59,8 +62,11 @@ class DrainOnShutdown implements SmartLifecycle {
         int left = inFlight();
         boolean waited = left > 0;
         if (waited) {
-            LOG.info("shutting down: waiting up to {} ms ({}) for {} generation(s) to finish",
-                    timeout.toMillis(), TributaryProperties.Shutdown.DRAIN_TIMEOUT, left);
+            LOG.info(
+                    "shutting down: waiting up to {} ms ({}) for {} generation(s) to finish",
+                    timeout.toMillis(),
+                    TributaryProperties.Shutdown.DRAIN_TIMEOUT,
+                    left);
         }
         while (left > 0 && System.nanoTime() < deadline) {
             try {
@@ -72,8 +78,11 @@ class DrainOnShutdown implements SmartLifecycle {
             left = inFlight();
         }
         if (left > 0) {
-            LOG.warn("shutting down: {} generation(s) still running after {} ms ({}); cancelling them", left,
-                    timeout.toMillis(), TributaryProperties.Shutdown.DRAIN_TIMEOUT);
+            LOG.warn(
+                    "shutting down: {} generation(s) still running after {} ms ({}); cancelling them",
+                    left,
+                    timeout.toMillis(),
+                    TributaryProperties.Shutdown.DRAIN_TIMEOUT);
             scheduler.close(); // cancels them: their clients get a 503 or a final error event
         } else if (waited) {
             LOG.info("shutting down: every generation finished, in {} ms", (System.nanoTime() - started) / 1_000_000);

@@ -8,22 +8,22 @@ import io.micrometer.core.instrument.Timer;
 import io.tributary.model.NativeMemory;
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.DecodeScheduler;
-import io.tributary.routing.decode.Generation;
-import io.tributary.routing.decode.SchedulerObserver;
-import io.tributary.routing.decode.StepStatistics;
 import io.tributary.routing.decode.GeneratedToken;
+import io.tributary.routing.decode.Generation;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
-import io.tributary.server.mixture.SharedVision;
+import io.tributary.routing.decode.SchedulerObserver;
+import io.tributary.routing.decode.StepStatistics;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.mixture.SharedVision;
 import org.springframework.stereotype.Component;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.CancellationException;
 
 /**
  * The serving metrics, named after vLLM's de-facto standard ({@code time_to_first_token_seconds},
@@ -46,24 +46,30 @@ public class GenerationMetrics {
         this.timeToFirstToken = latency("tributary.time_to_first_token", "Time from arrival to the first token");
         this.interTokenLatency = latency("tributary.inter_token_latency", "Time between consecutive tokens");
         this.endToEnd = latency("tributary.e2e_request_latency", "Time from arrival to the last token");
-        this.promptTokens = Counter.builder("tributary.prompt_tokens").description("Prompt tokens processed")
+        this.promptTokens = Counter.builder("tributary.prompt_tokens")
+                .description("Prompt tokens processed")
                 .register(registry);
-        this.generationTokens = Counter.builder("tributary.generation_tokens").description("Tokens generated")
+        this.generationTokens = Counter.builder("tributary.generation_tokens")
+                .description("Tokens generated")
                 .register(registry);
         this.expertSelections = model.expertNames().stream()
                 .map(name -> Counter.builder("tributary.expert_selected_tokens")
                         .description("Generated tokens for which the router gave this expert a positive weight")
-                        .tag("expert", name).register(registry))
+                        .tag("expert", name)
+                        .register(registry))
                 .toList();
         Gauge.builder("tributary.num_requests_running", scheduler, DecodeScheduler::running)
-                .description("Requests being decoded").register(registry);
+                .description("Requests being decoded")
+                .register(registry);
         Gauge.builder("tributary.num_requests_waiting", scheduler, DecodeScheduler::waiting)
-                .description("Requests queued behind the running ones").register(registry);
+                .description("Requests queued behind the running ones")
+                .register(registry);
         FunctionCounter.builder("tributary.image_encodes", model.vision(), SharedVision::encodes)
                 .description("Images run through a vision tower (experts sharing a tower encode each image once)")
                 .register(registry);
         FunctionCounter.builder("tributary.image_encoder_cache_hits", model.vision(), SharedVision::cacheHits)
-                .description("Image encodings reused from the shared encoder cache").register(registry);
+                .description("Image encodings reused from the shared encoder cache")
+                .register(registry);
         registerBatching(registry, model, scheduler);
         observeScheduler(scheduler);
         Gauge.builder("tributary.native_arrays", model, GenerationMetrics::liveNativeArrays)
@@ -73,28 +79,40 @@ public class GenerationMetrics {
 
     /** The KV budget and its use, and what the batched steps ran: mean batch = batched sessions / passes. */
     private static void registerBatching(MeterRegistry registry, ServedModel model, DecodeScheduler scheduler) {
-        Gauge.builder("tributary.kv_cache_budget_bytes", scheduler, s -> s.limits().kvBudgetBytes())
-                .description("KV cache the running requests may reserve together").register(registry);
+        Gauge.builder(
+                        "tributary.kv_cache_budget_bytes",
+                        scheduler,
+                        s -> s.limits().kvBudgetBytes())
+                .description("KV cache the running requests may reserve together")
+                .register(registry);
         Gauge.builder("tributary.kv_cache_reserved_bytes", scheduler, DecodeScheduler::kvReservedBytes)
                 .description("KV cache reserved by the running requests (prompt plus max_new_tokens each)")
                 .register(registry);
-        Gauge.builder("tributary.kv_cache_usage_perc", scheduler,
+        Gauge.builder(
+                        "tributary.kv_cache_usage_perc",
+                        scheduler,
                         s -> (double) s.kvReservedBytes() / s.limits().kvBudgetBytes())
-                .description("Fraction of the KV budget reserved, 0 to 1").register(registry);
+                .description("Fraction of the KV budget reserved, 0 to 1")
+                .register(registry);
         Gauge.builder("tributary.kv_cache_allocated_bytes", model, GenerationMetrics::kvCacheBytes)
-                .description("KV cache memory the experts hold now").register(registry);
+                .description("KV cache memory the experts hold now")
+                .register(registry);
         StepStatistics steps = scheduler.statistics();
         FunctionCounter.builder("tributary.batch_steps", steps, StepStatistics::steps)
-                .description("Batched decoding steps run").register(registry);
+                .description("Batched decoding steps run")
+                .register(registry);
         FunctionCounter.builder("tributary.batch_step_seconds", steps, s -> s.nanos() / 1e9)
                 .description("Time the decoding thread spent in steps (planning, expert passes, sampling)")
                 .register(registry);
         FunctionCounter.builder("tributary.batch_positions", steps, StepStatistics::positions)
-                .description("Positions (prompt chunks and generated tokens) run through experts").register(registry);
+                .description("Positions (prompt chunks and generated tokens) run through experts")
+                .register(registry);
         FunctionCounter.builder("tributary.batch_expert_passes", steps, StepStatistics::passes)
-                .description("Expert forward passes run, one per expert with work per step").register(registry);
+                .description("Expert forward passes run, one per expert with work per step")
+                .register(registry);
         FunctionCounter.builder("tributary.batch_sessions", steps, StepStatistics::batchedSessions)
-                .description("Requests advanced over all expert passes").register(registry);
+                .description("Requests advanced over all expert passes")
+                .register(registry);
     }
 
     /** Queue time per request (vLLM's request_queue_time_seconds) and each expert's forward latency per pass. */
@@ -109,13 +127,17 @@ public class GenerationMetrics {
 
             @Override
             public void expertPass(Expert expert, int sessions, int positions, long nanos) {
-                forward.computeIfAbsent(expert.name(), name -> Timer.builder("tributary.expert_forward")
-                        .description("Time of one expert's batched forward pass (every request of a step at once)")
-                        .tag("expert", name)
-                        .publishPercentileHistogram()
-                        .minimumExpectedValue(Duration.ofMillis(1))
-                        .maximumExpectedValue(Duration.ofMinutes(1))
-                        .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+                forward.computeIfAbsent(
+                                expert.name(),
+                                name -> Timer.builder("tributary.expert_forward")
+                                        .description(
+                                                "Time of one expert's batched forward pass (every request of a step at once)")
+                                        .tag("expert", name)
+                                        .publishPercentileHistogram()
+                                        .minimumExpectedValue(Duration.ofMillis(1))
+                                        .maximumExpectedValue(Duration.ofMinutes(1))
+                                        .register(registry))
+                        .record(nanos, TimeUnit.NANOSECONDS);
             }
         });
     }
@@ -129,13 +151,15 @@ public class GenerationMetrics {
 
     private static double liveNativeArrays(ServedModel model) {
         return model.mixture().experts().stream()
-                .filter(NativeMemory.class::isInstance)
-                .mapToInt(expert -> ((NativeMemory) expert).liveArrays())
-                .sum() + model.vision().liveArrays();
+                        .filter(NativeMemory.class::isInstance)
+                        .mapToInt(expert -> ((NativeMemory) expert).liveArrays())
+                        .sum()
+                + model.vision().liveArrays();
     }
 
     private Timer latency(String name, String description) {
-        return Timer.builder(name).description(description)
+        return Timer.builder(name)
+                .description(description)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofMinutes(5))
@@ -144,8 +168,11 @@ public class GenerationMetrics {
 
     /** Counts a request refused before it started (validation, overload). */
     public void rejected(String reason) {
-        Counter.builder("tributary.request_rejected").description("Requests refused before they started")
-                .tag("reason", reason).register(registry).increment();
+        Counter.builder("tributary.request_rejected")
+                .description("Requests refused before they started")
+                .tag("reason", reason)
+                .register(registry)
+                .increment();
     }
 
     /** Wraps a listener so that the request it belongs to is measured. */
@@ -175,24 +202,33 @@ public class GenerationMetrics {
             @Override
             public void onFinish(GenerationResult result) {
                 endToEnd.record(Duration.ofNanos(System.nanoTime() - arrival));
-                Counter.builder("tributary.request_success").description("Requests that finished")
-                        .tag("finished_reason", result.finishReason().wireName()).register(registry).increment();
+                Counter.builder("tributary.request_success")
+                        .description("Requests that finished")
+                        .tag("finished_reason", result.finishReason().wireName())
+                        .register(registry)
+                        .increment();
                 listener.onFinish(result);
             }
 
             @Override
             public void onError(Throwable error) {
                 String outcome = error instanceof CancellationException ? "cancelled" : "error";
-                Counter.builder("tributary.request_failure").description("Requests that failed or were cancelled")
-                        .tag("reason", outcome).register(registry).increment();
+                Counter.builder("tributary.request_failure")
+                        .description("Requests that failed or were cancelled")
+                        .tag("reason", outcome)
+                        .register(registry)
+                        .increment();
                 listener.onError(error);
             }
 
             @Override
             public void onExpertLost(String expert, Throwable failure) {
-                Counter.builder("tributary.expert_lost").description("Requests that went on without an expert that "
-                        + "became unavailable (unreachable, past its deadline)").tag("expert", expert)
-                        .register(registry).increment();
+                Counter.builder("tributary.expert_lost")
+                        .description("Requests that went on without an expert that "
+                                + "became unavailable (unreachable, past its deadline)")
+                        .tag("expert", expert)
+                        .register(registry)
+                        .increment();
                 listener.onExpertLost(expert, failure);
             }
         };

@@ -36,8 +36,7 @@ class PrometheusHygiene {
         return new MeterFilter() {
             @Override
             public MeterFilterReply accept(Meter.Id id) {
-                return DENIED.contains(id.getName()) ? MeterFilterReply.DENY
-                        : MeterFilterReply.NEUTRAL;
+                return DENIED.contains(id.getName()) ? MeterFilterReply.DENY : MeterFilterReply.NEUTRAL;
             }
 
             @Override
@@ -47,8 +46,7 @@ class PrometheusHygiene {
                 if (name.equals(id.getName()) && Objects.equals(description, id.getDescription())) {
                     return id;
                 }
-                return new Meter.Id(name, Tags.of(id.getTagsAsIterable()), id.getBaseUnit(), description,
-                        id.getType());
+                return new Meter.Id(name, Tags.of(id.getTagsAsIterable()), id.getBaseUnit(), description, id.getType());
             }
         };
     }

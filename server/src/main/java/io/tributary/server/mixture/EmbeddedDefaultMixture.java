@@ -29,10 +29,10 @@ public final class EmbeddedDefaultMixture {
     static final String VERSION = "embedded-default-v2";
     /** The classpath folder holding the mixture, and the index of its files (the classpath cannot be listed). */
     static final String RESOURCES = "/embedded-default/";
+
     static final String INDEX = "files.txt";
 
-    private EmbeddedDefaultMixture() {
-    }
+    private EmbeddedDefaultMixture() {}
 
     /** Returns the manifest of the embedded default mixture, copying it under {@code cacheDir} if needed. */
     public static Path ensure(Path cacheDir) {
@@ -48,12 +48,17 @@ public final class EmbeddedDefaultMixture {
             long started = System.nanoTime();
             copyResources(staging);
             moveIntoPlace(staging, root);
-            LOG.info("wrote the embedded default mixture to {} in {} ms", root, (System.nanoTime() - started) / 1_000_000);
+            LOG.info(
+                    "wrote the embedded default mixture to {} in {} ms",
+                    root,
+                    (System.nanoTime() - started) / 1_000_000);
             return manifest;
         } catch (IOException e) {
-            throw new InvalidSettingException("tributary.cache-dir", "cannot write the embedded default mixture "
-                    + "under " + cacheDir + " (" + e + ")", "Set tributary.cache-dir (environment variable "
-                    + "TRIBUTARY_CACHE_DIR) to a writable directory, or serve your own mixture with tributary.mixture.",
+            throw new InvalidSettingException(
+                    "tributary.cache-dir",
+                    "cannot write the embedded default mixture " + "under " + cacheDir + " (" + e + ")",
+                    "Set tributary.cache-dir (environment variable "
+                            + "TRIBUTARY_CACHE_DIR) to a writable directory, or serve your own mixture with tributary.mixture.",
                     e);
         }
     }
@@ -61,8 +66,11 @@ public final class EmbeddedDefaultMixture {
     /** The relative paths of the shipped files, as the index lists them. */
     static List<String> files() throws IOException {
         try (InputStream index = resource(INDEX)) {
-            return new String(index.readAllBytes(), StandardCharsets.UTF_8).lines()
-                    .map(String::strip).filter(line -> !line.isEmpty()).toList();
+            return new String(index.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .map(String::strip)
+                    .filter(line -> !line.isEmpty())
+                    .toList();
         }
     }
 

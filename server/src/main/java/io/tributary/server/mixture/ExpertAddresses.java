@@ -6,11 +6,10 @@ import java.util.regex.Pattern;
 final class ExpertAddresses {
 
     // A DNS name, an IPv4 address or a bracketed IPv6 address, then a port.
-    private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)"
-            + ":(\\d{1,5})");
+    private static final Pattern HOST_PORT =
+            Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)" + ":(\\d{1,5})");
 
-    private ExpertAddresses() {
-    }
+    private ExpertAddresses() {}
 
     static String check(ManifestFields fields, String key) {
         String address = fields.text(key, true);

@@ -19,27 +19,30 @@ import java.util.stream.Stream;
  */
 final class ExpertCheckpoints {
 
-    private ExpertCheckpoints() {
-    }
+    private ExpertCheckpoints() {}
 
     /** @param placeholder how the checkpoint writes an image in a prompt; empty for a text-only family */
-    record Inspected(Optional<String> placeholder, Set<Integer> eosTokenIds) {
-    }
+    record Inspected(Optional<String> placeholder, Set<Integer> eosTokenIds) {}
 
-    static Inspected inspect(Path manifestFile, MixtureManifest manifest, int index, Path directory,
-                             ExpertLoader experts) {
+    static Inspected inspect(
+            Path manifestFile, MixtureManifest manifest, int index, Path directory, ExpertLoader experts) {
         String key = "experts[" + index + "].path";
         String expert = "expert '" + manifest.experts().get(index).name() + "': ";
         try {
             Optional<String> placeholder = experts.imagePlaceholder(directory); // fails on an unknown architecture
             CheckpointInfo info = experts.inspect(directory);
             if (!Files.isRegularFile(directory.resolve(HfTokenizer.FILE_NAME))) {
-                throw new InvalidManifestException(manifestFile, key, expert + directory + " has no "
-                        + HfTokenizer.FILE_NAME + "; every expert needs its tokenizer");
+                throw new InvalidManifestException(
+                        manifestFile,
+                        key,
+                        expert + directory + " has no " + HfTokenizer.FILE_NAME + "; every expert needs its tokenizer");
             }
             if (!hasWeights(directory)) {
-                throw new InvalidManifestException(manifestFile, key, expert + directory + " has no *.safetensors "
-                        + "weights (only the safetensors format is read)");
+                throw new InvalidManifestException(
+                        manifestFile,
+                        key,
+                        expert + directory + " has no *.safetensors "
+                                + "weights (only the safetensors format is read)");
             }
             return new Inspected(placeholder, info.eosTokenIds());
         } catch (ModelLoadException | IllegalArgumentException e) {
@@ -48,20 +51,29 @@ final class ExpertCheckpoints {
     }
 
     /** Experts of one mixture must write images into their prompts the same way (one family). */
-    static void requireSameFamily(Path manifestFile, MixtureManifest manifest, int index, Optional<String> expected,
-                                  Optional<String> actual) {
+    static void requireSameFamily(
+            Path manifestFile,
+            MixtureManifest manifest,
+            int index,
+            Optional<String> expected,
+            Optional<String> actual) {
         if (!expected.equals(actual)) {
-            throw new InvalidManifestException(manifestFile, "experts[" + index + "].path", "expert '"
-                    + manifest.experts().get(index).name() + "' writes images as "
-                    + actual.orElse("nothing (text only)") + " but expert '" + manifest.experts().get(0).name()
-                    + "' as " + expected.orElse("nothing (text only)") + ": experts of one mixture must be of one "
-                    + "family");
+            throw new InvalidManifestException(
+                    manifestFile,
+                    "experts[" + index + "].path",
+                    "expert '"
+                            + manifest.experts().get(index).name() + "' writes images as "
+                            + actual.orElse("nothing (text only)") + " but expert '"
+                            + manifest.experts().get(0).name()
+                            + "' as " + expected.orElse("nothing (text only)")
+                            + ": experts of one mixture must be of one "
+                            + "family");
         }
     }
 
     /** Experts of one mixture must read and write text identically: same tokenizer file, byte for byte. */
-    static void requireSameTokenizer(Path manifestFile, MixtureManifest manifest, int index, Path first,
-                                     Path directory) {
+    static void requireSameTokenizer(
+            Path manifestFile, MixtureManifest manifest, int index, Path first, Path directory) {
         if (directory.equals(first)) {
             return;
         }
@@ -69,14 +81,21 @@ final class ExpertCheckpoints {
             byte[] reference = Files.readAllBytes(first.resolve(HfTokenizer.FILE_NAME));
             byte[] candidate = Files.readAllBytes(directory.resolve(HfTokenizer.FILE_NAME));
             if (!Arrays.equals(reference, candidate)) {
-                throw new InvalidManifestException(manifestFile, "experts[" + index + "].path", "expert '"
-                        + manifest.experts().get(index).name() + "' has a different " + HfTokenizer.FILE_NAME
-                        + " than expert '" + manifest.experts().get(0).name() + "': experts of one mixture must "
-                        + "share one tokenizer");
+                throw new InvalidManifestException(
+                        manifestFile,
+                        "experts[" + index + "].path",
+                        "expert '"
+                                + manifest.experts().get(index).name() + "' has a different " + HfTokenizer.FILE_NAME
+                                + " than expert '" + manifest.experts().get(0).name()
+                                + "': experts of one mixture must "
+                                + "share one tokenizer");
             }
         } catch (IOException e) {
-            throw new InvalidManifestException(manifestFile, "experts[" + index + "].path", "cannot read "
-                    + HfTokenizer.FILE_NAME + ": " + e.getMessage(), e);
+            throw new InvalidManifestException(
+                    manifestFile,
+                    "experts[" + index + "].path",
+                    "cannot read " + HfTokenizer.FILE_NAME + ": " + e.getMessage(),
+                    e);
         }
     }
 

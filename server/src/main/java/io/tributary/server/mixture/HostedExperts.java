@@ -15,14 +15,16 @@ import java.util.Map;
 /** The served mixture's experts as an expert server offers them to gateways, with their tokenizer files. */
 public final class HostedExperts {
 
-    private HostedExperts() {
-    }
+    private HostedExperts() {}
 
     public static List<HostedExpert> of(ServedModel model, MixtureLoader.Checked checked) {
         List<Expert> experts = model.mixture().experts();
         List<HostedExpert> hosted = new ArrayList<>(experts.size());
         for (int i = 0; i < experts.size(); i++) {
-            hosted.add(new HostedExpert(experts.get(i), checked.placeholder(), checked.eosTokenIds(),
+            hosted.add(new HostedExpert(
+                    experts.get(i),
+                    checked.placeholder(),
+                    checked.eosTokenIds(),
                     tokenizerFiles(checked.directories().get(i))));
         }
         return hosted;

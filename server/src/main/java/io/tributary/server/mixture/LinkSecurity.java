@@ -11,8 +11,7 @@ import java.nio.file.Path;
 /** The security settings of the link between a gateway and its expert servers, checked at start-up. */
 public final class LinkSecurity {
 
-    private LinkSecurity() {
-    }
+    private LinkSecurity() {}
 
     static RemoteSecurity gateway(TributaryProperties.Remote remote) {
         TributaryProperties.ClientTls tls = remote.tls();
@@ -22,8 +21,11 @@ public final class LinkSecurity {
         try {
             return new RemoteSecurity(tls.enabled(), tls.ca(), tls.certificate(), tls.privateKey(), remote.token());
         } catch (IllegalArgumentException e) {
-            throw new InvalidSettingException("tributary.remote.tls", e.getMessage(),
-                    "Give tributary.remote.tls.certificate and tributary.remote.tls.private-key together.", e);
+            throw new InvalidSettingException(
+                    "tributary.remote.tls",
+                    e.getMessage(),
+                    "Give tributary.remote.tls.certificate and tributary.remote.tls.private-key together.",
+                    e);
         }
     }
 
@@ -35,7 +37,9 @@ public final class LinkSecurity {
         try {
             return new ExpertServerSecurity(tls.certificate(), tls.privateKey(), tls.clientCa(), server.token());
         } catch (IllegalArgumentException e) {
-            throw new InvalidSettingException("tributary.expert-server.tls", e.getMessage(),
+            throw new InvalidSettingException(
+                    "tributary.expert-server.tls",
+                    e.getMessage(),
                     "Give tributary.expert-server.tls.certificate and .private-key together (client-ca needs both).",
                     e);
         }

@@ -27,15 +27,21 @@ final class ManifestFields {
     static ManifestFields mapping(Path file, JsonNode node, String path, List<String> known) {
         if (!node.isObject()) {
             String where = path.isEmpty() ? "the manifest" : path;
-            throw new InvalidManifestException(file, path.isEmpty() ? null : path, "expected a mapping with the keys "
-                    + String.join(", ", known) + ", but " + where + " is " + describe(node));
+            throw new InvalidManifestException(
+                    file,
+                    path.isEmpty() ? null : path,
+                    "expected a mapping with the keys " + String.join(", ", known) + ", but " + where + " is "
+                            + describe(node));
         }
         ManifestFields fields = new ManifestFields(file, node, path);
         for (String name : node.propertyNames()) {
             if (!known.contains(name)) {
                 String where = path.isEmpty() ? "at the top level" : "in " + path;
-                throw new InvalidManifestException(file, fields.key(name), "unknown key; the known keys " + where
-                        + " are " + String.join(", ", known) + Suggestions.didYouMean(name, known));
+                throw new InvalidManifestException(
+                        file,
+                        fields.key(name),
+                        "unknown key; the known keys " + where + " are " + String.join(", ", known)
+                                + Suggestions.didYouMean(name, known));
             }
         }
         return fields;
@@ -66,8 +72,10 @@ final class ManifestFields {
             return null;
         }
         if (!value.isString()) {
-            throw problem(name, "expected text, got " + describe(value)
-                    + (value.isValueNode() ? " (quote it if it is meant as text)" : ""));
+            throw problem(
+                    name,
+                    "expected text, got " + describe(value)
+                            + (value.isValueNode() ? " (quote it if it is meant as text)" : ""));
         }
         if (value.asString().isBlank()) {
             throw problem(name, "must not be blank");
@@ -113,8 +121,8 @@ final class ManifestFields {
         for (int i = 0; i < items.size(); i++) {
             JsonNode item = items.get(i);
             if (!item.isNumber() || !Double.isFinite(item.asDouble()) || item.asDouble() < 0) {
-                throw new InvalidManifestException(file, key(name) + "[" + i + "]",
-                        "expected a number >= 0, got " + describe(item));
+                throw new InvalidManifestException(
+                        file, key(name) + "[" + i + "]", "expected a number >= 0, got " + describe(item));
             }
             values.add(item.asDouble());
             sum += item.asDouble();

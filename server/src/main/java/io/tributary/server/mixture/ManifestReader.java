@@ -1,5 +1,7 @@
 package io.tributary.server.mixture;
 
+import io.tributary.model.Precision;
+import io.tributary.model.Quantization;
 import io.tributary.routing.router.Routers;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
@@ -9,8 +11,6 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 import java.io.IOException;
-import io.tributary.model.Precision;
-import io.tributary.model.Quantization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,11 +27,20 @@ import java.util.Set;
 public final class ManifestReader {
 
     static final List<String> TOP_LEVEL_KEYS = List.of("name", "experts", "router");
-    static final List<String> EXPERT_KEYS = List.of("name", "path", "address", "tls", "token_file", "precision",
-            "quantization");
+    static final List<String> EXPERT_KEYS =
+            List.of("name", "path", "address", "tls", "token_file", "precision", "quantization");
     static final List<String> TLS_KEYS = List.of("ca", "certificate", "private_key");
-    static final List<String> ROUTER_KEYS = List.of("mode", "weights", "temperature", "top_k", "priors", "centroids",
-            "classifier", "feature_extractor", "fine_to_coarse", "feature_normalization");
+    static final List<String> ROUTER_KEYS = List.of(
+            "mode",
+            "weights",
+            "temperature",
+            "top_k",
+            "priors",
+            "centroids",
+            "classifier",
+            "feature_extractor",
+            "fine_to_coarse",
+            "feature_normalization");
 
     // YAML is a superset of JSON, so one parser takes both spellings of the manifest. A key written twice is a
     // mistake (the second would silently win), not a choice.
@@ -39,14 +48,16 @@ public final class ManifestReader {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
-    private ManifestReader() {
-    }
+    private ManifestReader() {}
 
     public static MixtureManifest read(Path file) {
         if (!Files.isRegularFile(file)) {
-            throw new InvalidManifestException(file, null, Files.isDirectory(file)
-                    ? "is a directory; give the manifest file itself (e.g. mixture.yaml)"
-                    : "no such file");
+            throw new InvalidManifestException(
+                    file,
+                    null,
+                    Files.isDirectory(file)
+                            ? "is a directory; give the manifest file itself (e.g. mixture.yaml)"
+                            : "no such file");
         }
         JsonNode root;
         try {
@@ -58,8 +69,8 @@ public final class ManifestReader {
         } catch (IOException e) {
             throw new InvalidManifestException(file, null, "cannot read it: " + e.getMessage(), e);
         } catch (JacksonException e) {
-            throw new InvalidManifestException(file, null, "not valid YAML or JSON" + at(e.getLocation()) + ": "
-                    + e.getOriginalMessage(), e);
+            throw new InvalidManifestException(
+                    file, null, "not valid YAML or JSON" + at(e.getLocation()) + ": " + e.getOriginalMessage(), e);
         }
         return parse(file, root);
     }
@@ -92,13 +103,14 @@ public final class ManifestReader {
         for (int i = 0; i < items.size(); i++) {
             MixtureManifest.ExpertEntry expert = expert(file, items.get(i), "experts[" + i + "]");
             if (!names.add(expert.name())) {
-                throw new InvalidManifestException(file, "experts[" + i + "].name", "'" + expert.name()
-                        + "' is already the name of another expert; names must be unique");
+                throw new InvalidManifestException(
+                        file,
+                        "experts[" + i + "].name",
+                        "'" + expert.name() + "' is already the name of another expert; names must be unique");
             }
             experts.add(expert);
         }
-        MixtureManifest.RouterEntry router = top.has("router")
-                ? router(file, top.get("router"), experts.size()) : null;
+        MixtureManifest.RouterEntry router = top.has("router") ? router(file, top.get("router"), experts.size()) : null;
         return new MixtureManifest(name, experts, router);
     }
 
@@ -107,10 +119,14 @@ public final class ManifestReader {
         String name = fields.text("name", true);
         if (fields.has("address")) {
             if (fields.has("path")) {
-                throw fields.problem("address", "give either path (a checkpoint served here) or address (an expert "
-                        + "server), not both");
+                throw fields.problem(
+                        "address",
+                        "give either path (a checkpoint served here) or address (an expert " + "server), not both");
             }
-            return new MixtureManifest.ExpertEntry(name, null, ExpertAddresses.check(fields, "address"),
+            return new MixtureManifest.ExpertEntry(
+                    name,
+                    null,
+                    ExpertAddresses.check(fields, "address"),
                     fields.has("tls") ? tls(file, fields.get("tls"), path + ".tls") : null,
                     readableFile(file, fields, "token_file"));
         }
@@ -120,18 +136,22 @@ public final class ManifestReader {
             }
         }
         Precision precision = fields.has("precision") ? choice(fields, "precision", Precision.class) : null;
-        Quantization quantization = fields.has("quantization")
-                ? choice(fields, "quantization", Quantization.class) : null;
+        Quantization quantization =
+                fields.has("quantization") ? choice(fields, "quantization", Quantization.class) : null;
         if (!fields.has("path")) {
-            throw fields.problem("path", "is required: a checkpoint directory, or give address: host:port for an "
-                    + "expert served by another process");
+            throw fields.problem(
+                    "path",
+                    "is required: a checkpoint directory, or give address: host:port for an "
+                            + "expert served by another process");
         }
         String directory = fields.text("path", true);
         Path resolved = resolve(file, directory);
         if (!Files.isDirectory(resolved)) {
-            throw fields.problem("path", Files.exists(resolved)
-                    ? resolved + " is a file; expected a Hugging Face checkpoint directory"
-                    : "checkpoint directory " + resolved + " does not exist");
+            throw fields.problem(
+                    "path",
+                    Files.exists(resolved)
+                            ? resolved + " is a file; expected a Hugging Face checkpoint directory"
+                            : "checkpoint directory " + resolved + " does not exist");
         }
         return new MixtureManifest.ExpertEntry(name, directory, null, null, null, precision, quantization);
     }
@@ -144,21 +164,27 @@ public final class ManifestReader {
                 return constant;
             }
         }
-        throw fields.problem(key, "must be one of " + java.util.Arrays.stream(type.getEnumConstants())
-                .map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toList() + ", got '" + value + "'");
+        throw fields.problem(
+                key,
+                "must be one of "
+                        + java.util.Arrays.stream(type.getEnumConstants())
+                                .map(c -> c.name().toLowerCase(java.util.Locale.ROOT))
+                                .toList()
+                        + ", got '" + value + "'");
     }
 
     private static MixtureManifest.RouterEntry router(Path file, JsonNode node, int expertCount) {
         ManifestFields fields = ManifestFields.mapping(file, node, "router", ROUTER_KEYS);
         String mode = fields.text("mode", false);
         if (mode != null && !Routers.MODES.contains(mode.toLowerCase(Locale.ROOT))) {
-            throw fields.problem("mode", "unknown routing mode '" + mode + "'; known modes: "
-                    + String.join(", ", Routers.MODES) + Suggestions.didYouMean(mode, Routers.MODES));
+            throw fields.problem(
+                    "mode",
+                    "unknown routing mode '" + mode + "'; known modes: " + String.join(", ", Routers.MODES)
+                            + Suggestions.didYouMean(mode, Routers.MODES));
         }
         List<Double> weights = fields.weights("weights", expertCount, "weights");
         Double temperature = fields.positiveNumber("temperature");
-        Integer topK = fields.integer("top_k", 1, expertCount,
-                "from 1 to " + expertCount + " (the number of experts)");
+        Integer topK = fields.integer("top_k", 1, expertCount, "from 1 to " + expertCount + " (the number of experts)");
         List<Double> priors = fields.weights("priors", expertCount, "priors");
         String centroids = existing(file, fields, "centroids", false);
         String classifier = existing(file, fields, "classifier", false);
@@ -168,15 +194,25 @@ public final class ManifestReader {
         }
         String fineToCoarse = existing(file, fields, "fine_to_coarse", false);
         if (fineToCoarse != null && centroids == null) {
-            throw fields.problem("fine_to_coarse", "maps fine centroids to experts: give the fine centroids as "
-                    + "router.centroids too");
+            throw fields.problem(
+                    "fine_to_coarse",
+                    "maps fine centroids to experts: give the fine centroids as " + "router.centroids too");
         }
         String normalization = fields.text("feature_normalization", false);
         if (normalization != null && !List.of("l2", "none").contains(normalization)) {
             throw fields.problem("feature_normalization", "is '" + normalization + "'; expected l2 or none");
         }
-        return new MixtureManifest.RouterEntry(mode == null ? "uniform" : mode, weights, temperature, topK, priors,
-                centroids, classifier, featureExtractor, fineToCoarse, normalization);
+        return new MixtureManifest.RouterEntry(
+                mode == null ? "uniform" : mode,
+                weights,
+                temperature,
+                topK,
+                priors,
+                centroids,
+                classifier,
+                featureExtractor,
+                fineToCoarse,
+                normalization);
     }
 
     /** An expert's own TLS settings, each file checked. */
@@ -185,7 +221,8 @@ public final class ManifestReader {
         String certificate = readableFile(file, fields, "certificate");
         String privateKey = readableFile(file, fields, "private_key");
         if ((certificate == null) != (privateKey == null)) {
-            throw fields.problem(certificate == null ? "certificate" : "private_key",
+            throw fields.problem(
+                    certificate == null ? "certificate" : "private_key",
                     "is missing: a client certificate needs its private key, and a key its certificate");
         }
         return new MixtureManifest.Tls(readableFile(file, fields, "ca"), certificate, privateKey);
@@ -212,12 +249,16 @@ public final class ManifestReader {
         }
         Path resolved = resolve(file, path);
         if (directory && !Files.isDirectory(resolved)) {
-            throw fields.problem(name, (Files.exists(resolved) ? resolved + " is a file" : resolved + " does not exist")
-                    + "; expected a CLIP checkpoint directory");
+            throw fields.problem(
+                    name,
+                    (Files.exists(resolved) ? resolved + " is a file" : resolved + " does not exist")
+                            + "; expected a CLIP checkpoint directory");
         }
         if (!directory && !Files.isRegularFile(resolved)) {
-            throw fields.problem(name, (Files.exists(resolved) ? resolved + " is a directory" : resolved
-                    + " does not exist") + "; expected a .safetensors file");
+            throw fields.problem(
+                    name,
+                    (Files.exists(resolved) ? resolved + " is a directory" : resolved + " does not exist")
+                            + "; expected a .safetensors file");
         }
         return path;
     }

@@ -24,7 +24,8 @@ class MixtureConfiguration {
     /** The manifest and everything it names, checked (remote experts connected) before anything loads. */
     @Bean
     MixtureLoader.Checked checkedMixture(TributaryProperties properties) {
-        Path manifest = properties.mixture() != null ? properties.mixture()
+        Path manifest = properties.mixture() != null
+                ? properties.mixture()
                 : EmbeddedDefaultMixture.ensure(properties.cacheDir());
         MixtureLoader.Checked mixture = loader(properties).check(manifest);
         if (properties.role() == TributaryProperties.Role.EXPERT) {
@@ -40,7 +41,8 @@ class MixtureConfiguration {
         TributaryProperties.Engine engine = properties.engine();
         LoadOptions options = loadOptions(properties);
         NativeTarget.requireDevice(options);
-        ChatTemplate chatTemplate = properties.chatTemplate() == null ? null
+        ChatTemplate chatTemplate = properties.chatTemplate() == null
+                ? null
                 : chatTemplate(properties.chatTemplate(), mixture.directories().get(0));
         NativeTarget.setIntraOpThreads(engine.threads());
         ServedModel served = loader(properties).load(mixture);
@@ -50,20 +52,32 @@ class MixtureConfiguration {
     private static LoadOptions loadOptions(TributaryProperties properties) {
         TributaryProperties.Engine engine = properties.engine();
         try {
-            return new LoadOptions(engine.device(), engine.precision(), engine.weightLoading(), engine.quantization(),
+            return new LoadOptions(
+                    engine.device(),
+                    engine.precision(),
+                    engine.weightLoading(),
+                    engine.quantization(),
                     engine.groupSize());
         } catch (IllegalArgumentException e) {
-            throw new InvalidSettingException("tributary.engine.quantization", e.getMessage(), "Change "
-                    + "tributary.engine.quantization, precision, group-size or device so that they fit together.", e);
+            throw new InvalidSettingException(
+                    "tributary.engine.quantization",
+                    e.getMessage(),
+                    "Change "
+                            + "tributary.engine.quantization, precision, group-size or device so that they fit together.",
+                    e);
         }
     }
 
     private static MixtureLoader loader(TributaryProperties properties) {
         TributaryProperties.Limits limits = properties.limits();
         TributaryProperties.Remote remote = properties.remote();
-        return new MixtureLoader(loadOptions(properties),
+        return new MixtureLoader(
+                loadOptions(properties),
                 new ImageLimits(limits.maxImageBytes().toBytes(), limits.maxImagePixels()),
-                new RemoteOptions(remote.callTimeout(), remote.compactEpsilon(), LinkSecurity.gateway(remote),
+                new RemoteOptions(
+                        remote.callTimeout(),
+                        remote.compactEpsilon(),
+                        LinkSecurity.gateway(remote),
                         remote.startupWait()),
                 properties.cacheDir().resolve("remote-tokenizers"));
     }
@@ -71,15 +85,21 @@ class MixtureConfiguration {
     /** The operator's template, checked by rendering a one-line conversation before any expert loads. */
     private static ChatTemplate chatTemplate(Path file, Path checkpoint) {
         if (!Files.isReadable(file)) {
-            throw new InvalidSettingException(CHAT_TEMPLATE, file + " cannot be read",
-                    "Point it at a Jinja chat template file, or leave it unset to use the checkpoints' own.", null);
+            throw new InvalidSettingException(
+                    CHAT_TEMPLATE,
+                    file + " cannot be read",
+                    "Point it at a Jinja chat template file, or leave it unset to use the checkpoints' own.",
+                    null);
         }
         ChatTemplate template = ChatTemplates.fromFile(file, checkpoint);
         try {
             template.render(List.of(ChatMessage.text("user", "hello")), true, "<image>");
         } catch (ChatTemplateException e) {
-            throw new InvalidSettingException(CHAT_TEMPLATE, file + " does not render a conversation: "
-                    + e.getMessage(), "Fix the template, or leave the setting unset.", e);
+            throw new InvalidSettingException(
+                    CHAT_TEMPLATE,
+                    file + " does not render a conversation: " + e.getMessage(),
+                    "Fix the template, or leave the setting unset.",
+                    e);
         }
         return template;
     }

@@ -47,7 +47,10 @@ public final class MixtureLoader {
     }
 
     public MixtureLoader(LoadOptions options, ImageLimits imageLimits) {
-        this(options, imageLimits, RemoteOptions.DEFAULT,
+        this(
+                options,
+                imageLimits,
+                RemoteOptions.DEFAULT,
                 Path.of(System.getProperty("java.io.tmpdir"), "tributary-remote-tokenizers"));
     }
 
@@ -55,8 +58,8 @@ public final class MixtureLoader {
      * @param remoteOptions  how to talk to experts the manifest names by address
      * @param tokenizerCache where their tokenizer files are kept
      */
-    public MixtureLoader(LoadOptions options, ImageLimits imageLimits, RemoteOptions remoteOptions,
-                         Path tokenizerCache) {
+    public MixtureLoader(
+            LoadOptions options, ImageLimits imageLimits, RemoteOptions remoteOptions, Path tokenizerCache) {
         this.options = options;
         this.imageLimits = imageLimits;
         this.remote = new RemoteCheckpoints(remoteOptions, tokenizerCache);
@@ -70,10 +73,14 @@ public final class MixtureLoader {
      * @param placeholder the experts' common image placeholder; empty for text-only experts
      * @param remote      the connected remote experts by manifest index; {@link #load(Checked)} takes them over
      */
-    public record Checked(Path manifestFile, MixtureManifest manifest, List<Path> directories,
-                          Optional<String> placeholder, Set<Integer> eosTokenIds, RouterLoader.Artefacts router,
-                          Map<Integer, RemoteExpert> remote) {
-    }
+    public record Checked(
+            Path manifestFile,
+            MixtureManifest manifest,
+            List<Path> directories,
+            Optional<String> placeholder,
+            Set<Integer> eosTokenIds,
+            RouterLoader.Artefacts router,
+            Map<Integer, RemoteExpert> remote) {}
 
     public ServedModel load(Path manifestFile) {
         return load(check(manifestFile));
@@ -103,11 +110,11 @@ public final class MixtureLoader {
                     directory = remoteExpert.directory();
                     inspected = new ExpertCheckpoints.Inspected(remoteExpert.placeholder(), remoteExpert.eosTokenIds());
                 } else {
-                    directory = ManifestReader.checkpointDirectory(manifestFile, manifest.experts().get(i));
+                    directory = ManifestReader.checkpointDirectory(
+                            manifestFile, manifest.experts().get(i));
                     inspected = ExpertCheckpoints.inspect(manifestFile, manifest, i, directory, experts);
                 }
-                placeholder = checkSameText(manifestFile, manifest, i, directories, directory, placeholder,
-                        inspected);
+                placeholder = checkSameText(manifestFile, manifest, i, directories, directory, placeholder, inspected);
                 directories.add(directory);
                 eos.addAll(inspected.eosTokenIds());
             }
@@ -117,21 +124,31 @@ public final class MixtureLoader {
         }
         RouterLoader.Artefacts router;
         try {
-            router = RouterLoader.check(manifestFile, manifest.router(), manifest.experts().size(), imageLimits);
+            router = RouterLoader.check(
+                    manifestFile, manifest.router(), manifest.experts().size(), imageLimits);
         } catch (RuntimeException e) {
             connected.values().forEach(RemoteExpert::close);
             throw e;
         }
-        LOG.info("checked mixture manifest {} ({} experts, {} remote) in {} ms", manifestFile, directories.size(),
-                connected.size(), (System.nanoTime() - started) / 1_000_000);
-        return new Checked(manifestFile, manifest, directories, placeholder, Set.copyOf(eos), router,
-                Map.copyOf(connected));
+        LOG.info(
+                "checked mixture manifest {} ({} experts, {} remote) in {} ms",
+                manifestFile,
+                directories.size(),
+                connected.size(),
+                (System.nanoTime() - started) / 1_000_000);
+        return new Checked(
+                manifestFile, manifest, directories, placeholder, Set.copyOf(eos), router, Map.copyOf(connected));
     }
 
     /** Experts of one mixture share one family and one tokenizer; returns the family's placeholder. */
-    private static Optional<String> checkSameText(Path manifestFile, MixtureManifest manifest, int i,
-                                                  List<Path> directories, Path directory, Optional<String> placeholder,
-                                                  ExpertCheckpoints.Inspected inspected) {
+    private static Optional<String> checkSameText(
+            Path manifestFile,
+            MixtureManifest manifest,
+            int i,
+            List<Path> directories,
+            Path directory,
+            Optional<String> placeholder,
+            ExpertCheckpoints.Inspected inspected) {
         if (i > 0) {
             ExpertCheckpoints.requireSameFamily(manifestFile, manifest, i, placeholder, inspected.placeholder());
             ExpertCheckpoints.requireSameTokenizer(manifestFile, manifest, i, directories.get(0), directory);
@@ -154,13 +171,17 @@ public final class MixtureLoader {
                 RemoteExpert remoteExpert = mixture.remote().get(i);
                 loaded.add(remoteExpert != null ? remoteExpert : loadExpert(mixture, i, experts));
             }
-            FeatureExtractor features = RouterLoader.featureExtractor(manifestFile, mixture.router(), options,
-                    imageLimits, towers, resources);
+            FeatureExtractor features = RouterLoader.featureExtractor(
+                    manifestFile, mixture.router(), options, imageLimits, towers, resources);
             Routers routers = RouterLoader.routers(mixture.router(), loaded.size(), features);
             Router router = RouterLoader.defaultRouter(manifestFile, mixture.router(), routers);
             Mixture served = new Mixture(manifest.name(), loaded, router, tokenizer, mixture.eosTokenIds());
-            int maxTotalTokens = loaded.stream().mapToInt(Expert::maxSequenceLength).min().orElseThrow();
-            PromptEncoder prompts = new TokenizerPromptEncoder(tokenizer, mixture.placeholder(), imageLimits,
+            int maxTotalTokens =
+                    loaded.stream().mapToInt(Expert::maxSequenceLength).min().orElseThrow();
+            PromptEncoder prompts = new TokenizerPromptEncoder(
+                    tokenizer,
+                    mixture.placeholder(),
+                    imageLimits,
                     ChatTemplates.fromCheckpoint(mixture.directories().get(0)));
             return new ServedModel(served, routers, prompts, maxTotalTokens, SharedVision.of(towers), resources);
         } catch (RuntimeException e) {
@@ -175,8 +196,11 @@ public final class MixtureLoader {
         try {
             return experts.loadTokenizer(mixture.directories().get(0));
         } catch (ModelLoadException | IllegalArgumentException | UncheckedIOException e) {
-            throw new InvalidManifestException(mixture.manifestFile(), "experts[0].path", "cannot read the "
-                    + "checkpoint's tokenizer.json: " + e.getMessage(), e);
+            throw new InvalidManifestException(
+                    mixture.manifestFile(),
+                    "experts[0].path",
+                    "cannot read the " + "checkpoint's tokenizer.json: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -188,17 +212,26 @@ public final class MixtureLoader {
         try {
             expertOptions = entry.options(options);
         } catch (IllegalArgumentException e) {
-            throw new InvalidManifestException(mixture.manifestFile(), "experts[" + index + "]", "expert '"
-                    + entry.name() + "': " + e.getMessage(), e);
+            throw new InvalidManifestException(
+                    mixture.manifestFile(),
+                    "experts[" + index + "]",
+                    "expert '" + entry.name() + "': " + e.getMessage(),
+                    e);
         }
         try {
             Expert expert = experts.load(entry.name(), directory, expertOptions);
-            LOG.info("loaded expert '{}' from {} in {} ms", entry.name(), directory,
+            LOG.info(
+                    "loaded expert '{}' from {} in {} ms",
+                    entry.name(),
+                    directory,
                     (System.nanoTime() - started) / 1_000_000);
             return expert;
         } catch (ModelLoadException | IllegalArgumentException | UncheckedIOException e) {
-            throw new InvalidManifestException(mixture.manifestFile(), "experts[" + index + "].path", "expert '"
-                    + entry.name() + "': cannot load the checkpoint " + directory + ": " + e.getMessage(), e);
+            throw new InvalidManifestException(
+                    mixture.manifestFile(),
+                    "experts[" + index + "].path",
+                    "expert '" + entry.name() + "': cannot load the checkpoint " + directory + ": " + e.getMessage(),
+                    e);
         }
     }
 }

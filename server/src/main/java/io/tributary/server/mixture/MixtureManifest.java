@@ -3,12 +3,11 @@ package io.tributary.server.mixture;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-
 import io.tributary.model.LoadOptions;
 import io.tributary.model.Precision;
 import io.tributary.model.Quantization;
-import java.util.Arrays;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -39,7 +38,8 @@ public record MixtureManifest(
     /** A manifest whose experts are the named subdirectories of the manifest's own directory. */
     public static MixtureManifest of(String name, RouterEntry router, String... expertDirectories) {
         List<ExpertEntry> experts = Arrays.stream(expertDirectories)
-                .map(directory -> new ExpertEntry(directory, directory)).toList();
+                .map(directory -> new ExpertEntry(directory, directory))
+                .toList();
         return new MixtureManifest(name, experts, router);
     }
 
@@ -57,9 +57,14 @@ public record MixtureManifest(
      * @param quantization for a checkpoint served here: instead of {@code tributary.engine.quantization}
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record ExpertEntry(@JsonProperty(required = true) String name, String path, String address, Tls tls,
-                              @JsonProperty("token_file") String tokenFile, Precision precision,
-                              Quantization quantization) {
+    public record ExpertEntry(
+            @JsonProperty(required = true) String name,
+            String path,
+            String address,
+            Tls tls,
+            @JsonProperty("token_file") String tokenFile,
+            Precision precision,
+            Quantization quantization) {
 
         public ExpertEntry(String name, String path) {
             this(name, path, null, null, null);
@@ -72,8 +77,7 @@ public record MixtureManifest(
         /** The load options for this expert: the server's, with this entry's precision and quantization. */
         public LoadOptions options(LoadOptions server) {
             return server.withPrecision(precision == null ? server.precision() : precision)
-                    .withQuantization(quantization == null ? server.quantization() : quantization,
-                            server.groupSize());
+                    .withQuantization(quantization == null ? server.quantization() : quantization, server.groupSize());
         }
 
         public static ExpertEntry remote(String name, String address) {
@@ -93,8 +97,10 @@ public record MixtureManifest(
      * @param certificate the gateway's PEM client certificate for this expert, with {@code privateKey}
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Tls(String ca, String certificate, @JsonProperty("private_key") String privateKey) {
-    }
+    public record Tls(
+            String ca,
+            String certificate,
+            @JsonProperty("private_key") String privateKey) {}
 
     /**
      * The routing mode and its settings; file paths are relative to the manifest. {@link ManifestReader} checks
@@ -111,20 +117,33 @@ public record MixtureManifest(
      *                         centroids file implies
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record RouterEntry(String mode, List<Double> weights, Double temperature,
-                              @JsonProperty("top_k") Integer topK, List<Double> priors, String centroids,
-                              String classifier, @JsonProperty("feature_extractor") String featureExtractor,
-                              @JsonProperty("fine_to_coarse") String fineToCoarse,
-                              @JsonProperty("feature_normalization") String featureNormalization) {
+    public record RouterEntry(
+            String mode,
+            List<Double> weights,
+            Double temperature,
+            @JsonProperty("top_k") Integer topK,
+            List<Double> priors,
+            String centroids,
+            String classifier,
+            @JsonProperty("feature_extractor") String featureExtractor,
+            @JsonProperty("fine_to_coarse") String fineToCoarse,
+            @JsonProperty("feature_normalization") String featureNormalization) {
 
-        public RouterEntry(String mode, List<Double> weights, Double temperature, Integer topK, List<Double> priors,
-                           String centroids, String classifier, String featureExtractor) {
+        public RouterEntry(
+                String mode,
+                List<Double> weights,
+                Double temperature,
+                Integer topK,
+                List<Double> priors,
+                String centroids,
+                String classifier,
+                String featureExtractor) {
             this(mode, weights, temperature, topK, priors, centroids, classifier, featureExtractor, null, null);
         }
 
         public static RouterEntry of(String mode, Double... weights) {
-            return new RouterEntry(mode, weights.length == 0 ? null : List.of(weights), null, null, null, null, null,
-                    null);
+            return new RouterEntry(
+                    mode, weights.length == 0 ? null : List.of(weights), null, null, null, null, null, null);
         }
     }
 }

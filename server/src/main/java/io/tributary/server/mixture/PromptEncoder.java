@@ -39,6 +39,5 @@ public interface PromptEncoder {
     void checkImage(ImageInput image);
 
     /** One token of {@link #tokenize}: the characters {@code [start, stop)} of the text it covers. */
-    record Token(int id, String text, int start, int stop) {
-    }
+    record Token(int id, String text, int start, int stop) {}
 }

@@ -26,13 +26,17 @@ import java.util.TreeMap;
 record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
 
     /** Sent to gateways by an expert server: what the gateway needs to write and read text like the expert. */
-    static final Set<String> TOKENIZER_FILES = Set.of("tokenizer.json", "tokenizer_config.json",
-            "special_tokens_map.json", "added_tokens.json", "chat_template.jinja", "chat_template.json",
+    static final Set<String> TOKENIZER_FILES = Set.of(
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "added_tokens.json",
+            "chat_template.jinja",
+            "chat_template.json",
             "generation_config.json");
 
     /** A connected remote expert and the directory holding its tokenizer files. */
-    record Connected(RemoteExpert expert, Path directory, Optional<String> placeholder, Set<Integer> eosTokenIds) {
-    }
+    record Connected(RemoteExpert expert, Path directory, Optional<String> placeholder, Set<Integer> eosTokenIds) {}
 
     Connected connect(Path manifestFile, MixtureManifest manifest, int index) {
         MixtureManifest.ExpertEntry entry = manifest.experts().get(index);
@@ -41,22 +45,37 @@ record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
         try {
             expert = RemoteExpert.connect(entry.name(), entry.address(), optionsFor(manifestFile, entry, index));
         } catch (RemoteExpertException e) {
-            throw new InvalidManifestException(manifestFile, key, "cannot reach expert '" + entry.name() + "' at "
-                    + entry.address() + " (" + e.getMessage() + "); is an expert server (tributary.role=expert) "
-                    + "serving it there?", e);
+            throw new InvalidManifestException(
+                    manifestFile,
+                    key,
+                    "cannot reach expert '" + entry.name() + "' at "
+                            + entry.address() + " (" + e.getMessage()
+                            + "); is an expert server (tributary.role=expert) "
+                            + "serving it there?",
+                    e);
         }
         try {
             var description = expert.description();
-            Path directory = write(description.getTokenizerFilesMap().entrySet().stream().collect(
-                    TreeMap::new, (files, file) -> files.put(file.getKey(), file.getValue().toByteArray()),
-                    Map::putAll));
+            Path directory = write(description.getTokenizerFilesMap().entrySet().stream()
+                    .collect(
+                            TreeMap::new,
+                            (files, file) ->
+                                    files.put(file.getKey(), file.getValue().toByteArray()),
+                            Map::putAll));
             String placeholder = description.getImagePlaceholder();
-            return new Connected(expert, directory, placeholder.isEmpty() ? Optional.empty() : Optional.of(placeholder),
+            return new Connected(
+                    expert,
+                    directory,
+                    placeholder.isEmpty() ? Optional.empty() : Optional.of(placeholder),
                     Set.copyOf(description.getEosTokenIdsList()));
         } catch (IOException | RuntimeException e) {
             expert.close();
-            throw new InvalidManifestException(manifestFile, key, "expert '" + entry.name() + "' at "
-                    + entry.address() + ": cannot keep its tokenizer files under " + tokenizerCache + ": " + e, e);
+            throw new InvalidManifestException(
+                    manifestFile,
+                    key,
+                    "expert '" + entry.name() + "' at " + entry.address() + ": cannot keep its tokenizer files under "
+                            + tokenizerCache + ": " + e,
+                    e);
         }
     }
 
@@ -76,18 +95,27 @@ record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
             try {
                 token = Files.readString(file).strip();
             } catch (IOException e) {
-                throw new InvalidManifestException(manifestFile, "experts[" + index + "].token_file", "cannot read "
-                        + file + " (" + e.getMessage() + ")", e);
+                throw new InvalidManifestException(
+                        manifestFile,
+                        "experts[" + index + "].token_file",
+                        "cannot read " + file + " (" + e.getMessage() + ")",
+                        e);
             }
             if (token.isEmpty()) {
-                throw new InvalidManifestException(manifestFile, "experts[" + index + "].token_file", file
-                        + " is empty; it must hold the bearer token");
+                throw new InvalidManifestException(
+                        manifestFile,
+                        "experts[" + index + "].token_file",
+                        file + " is empty; it must hold the bearer token");
             }
         }
         RemoteSecurity security = tls == null
                 ? new RemoteSecurity(gateway.tls(), gateway.ca(), gateway.certificate(), gateway.privateKey(), token)
-                : new RemoteSecurity(true, path(manifestFile, tls.ca()), path(manifestFile, tls.certificate()),
-                        path(manifestFile, tls.privateKey()), token);
+                : new RemoteSecurity(
+                        true,
+                        path(manifestFile, tls.ca()),
+                        path(manifestFile, tls.certificate()),
+                        path(manifestFile, tls.privateKey()),
+                        token);
         return new RemoteOptions(options.callTimeout(), options.compactEpsilon(), security, options.startupWait());
     }
 

@@ -17,11 +17,17 @@ import java.util.List;
  * @param vision         the vision towers the experts share (counts for metrics)
  * @param resources      closed with the model, after the experts (tokenizer, vision towers, router extractor)
  */
-public record ServedModel(Mixture mixture, Routers routers, PromptEncoder prompts, int maxTotalTokens,
-                          SharedVision vision, AutoCloseable resources) implements AutoCloseable {
+public record ServedModel(
+        Mixture mixture,
+        Routers routers,
+        PromptEncoder prompts,
+        int maxTotalTokens,
+        SharedVision vision,
+        AutoCloseable resources)
+        implements AutoCloseable {
 
     public ServedModel(Mixture mixture, Routers routers, PromptEncoder prompts, int maxTotalTokens) {
-        this(mixture, routers, prompts, maxTotalTokens, SharedVision.NONE, () -> { });
+        this(mixture, routers, prompts, maxTotalTokens, SharedVision.NONE, () -> {});
     }
 
     public String name() {
@@ -30,13 +36,16 @@ public record ServedModel(Mixture mixture, Routers routers, PromptEncoder prompt
 
     /** The most positions {@code prompt} takes in any expert's context, images expanded (see {@link Expert}). */
     public int promptPositions(Prompt prompt) {
-        return mixture.experts().stream().mapToInt(expert -> expert.promptPositions(prompt)).max().orElseThrow();
+        return mixture.experts().stream()
+                .mapToInt(expert -> expert.promptPositions(prompt))
+                .max()
+                .orElseThrow();
     }
 
     /** The same model, its chat template replaced by the operator's. */
     public ServedModel withChatTemplate(ChatTemplate template) {
-        return new ServedModel(mixture, routers, new ChatTemplateOverride(prompts, template), maxTotalTokens, vision,
-                resources);
+        return new ServedModel(
+                mixture, routers, new ChatTemplateOverride(prompts, template), maxTotalTokens, vision, resources);
     }
 
     public List<String> expertNames() {

@@ -6,8 +6,7 @@ import java.util.Locale;
 /** "Did you mean" for misspelt keys and modes: the closest known name within a couple of typos. */
 final class Suggestions {
 
-    private Suggestions() {
-    }
+    private Suggestions() {}
 
     /** @return {@code " (did you mean 'x'?)"}, or an empty string when nothing known is close */
     static String didYouMean(String given, Collection<String> known) {

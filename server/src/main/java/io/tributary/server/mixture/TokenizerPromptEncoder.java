@@ -6,9 +6,8 @@ import io.tributary.model.image.ImageTooLargeException;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.refusal.ImageRefusedException;
-import io.tributary.server.config.TributaryProperties;
-
 import io.tributary.server.chat.ChatTemplate;
+import io.tributary.server.config.TributaryProperties;
 
 import java.util.List;
 import java.util.Optional;
@@ -21,8 +20,11 @@ final class TokenizerPromptEncoder implements PromptEncoder {
     private final ImageDecoder images;
     private final Optional<ChatTemplate> chatTemplate;
 
-    TokenizerPromptEncoder(HfTokenizer tokenizer, Optional<String> imagePlaceholder, ImageLimits limits,
-                           Optional<ChatTemplate> chatTemplate) {
+    TokenizerPromptEncoder(
+            HfTokenizer tokenizer,
+            Optional<String> imagePlaceholder,
+            ImageLimits limits,
+            Optional<ChatTemplate> chatTemplate) {
         this.tokenizer = tokenizer;
         this.imagePlaceholder = imagePlaceholder;
         this.images = new ImageDecoder(limits);
@@ -68,10 +70,12 @@ final class TokenizerPromptEncoder implements PromptEncoder {
     /** Names the setting that an operator would raise, as every limit's error does. */
     static String tooLarge(ImageTooLargeException e) {
         return switch (e.limit()) {
-            case ENCODED_BYTES -> "the image is " + e.actual() + " bytes, which exceeds "
-                    + TributaryProperties.Limits.MAX_IMAGE_BYTES + " (" + e.maximum() + " bytes)";
-            case PIXELS -> "the image has " + e.actual() + " pixels (width x height), which exceeds "
-                    + TributaryProperties.Limits.MAX_IMAGE_PIXELS + " (" + e.maximum() + ")";
+            case ENCODED_BYTES ->
+                "the image is " + e.actual() + " bytes, which exceeds " + TributaryProperties.Limits.MAX_IMAGE_BYTES
+                        + " (" + e.maximum() + " bytes)";
+            case PIXELS ->
+                "the image has " + e.actual() + " pixels (width x height), which exceeds "
+                        + TributaryProperties.Limits.MAX_IMAGE_PIXELS + " (" + e.maximum() + ")";
         };
     }
 }

@@ -48,6 +48,9 @@ class PagesController {
 
     private static ResponseEntity<Resource> page(Resource html) {
         // Revalidated on every load, so that an upgraded server never runs an old page against a new API.
-        return ResponseEntity.ok().contentType(MediaType.TEXT_HTML).cacheControl(CacheControl.noCache()).body(html);
+        return ResponseEntity.ok()
+                .contentType(MediaType.TEXT_HTML)
+                .cacheControl(CacheControl.noCache())
+                .body(html);
     }
 }

@@ -31,8 +31,7 @@ public final class PlaygroundExamples {
      * @param image    the picture as a data URI
      * @param answer   the answer the mixture's makers expect, or null
      */
-    public record Example(String image, String question, String answer) {
-    }
+    public record Example(String image, String question, String answer) {}
 
     private final List<Example> all;
 
@@ -74,8 +73,8 @@ public final class PlaygroundExamples {
         if (!file.startsWith(folder) || mediaType.isEmpty()) {
             throw new IllegalArgumentException("\"" + image + "\" is not a PNG, JPEG, GIF or BMP file in " + folder);
         }
-        String uri = "data:" + mediaType.get() + ";base64,"
-                + Base64.getEncoder().encodeToString(Files.readAllBytes(file));
+        String uri =
+                "data:" + mediaType.get() + ";base64," + Base64.getEncoder().encodeToString(Files.readAllBytes(file));
         return new Example(uri, question, text(entry, "answer"));
     }
 

@@ -20,14 +20,16 @@ import java.util.Optional;
 @Component("remoteExperts")
 class RemoteExpertsHealth implements HealthIndicator {
 
-    static final Status DEGRADED = new Status("DEGRADED", "some remote experts do not answer: requests are served by "
-            + "the others");
+    static final Status DEGRADED =
+            new Status("DEGRADED", "some remote experts do not answer: requests are served by " + "the others");
 
     private final List<RemoteExpert> experts;
 
     RemoteExpertsHealth(ServedModel model) {
         this.experts = model.mixture().experts().stream()
-                .filter(RemoteExpert.class::isInstance).map(RemoteExpert.class::cast).toList();
+                .filter(RemoteExpert.class::isInstance)
+                .map(RemoteExpert.class::cast)
+                .toList();
     }
 
     @Override
@@ -39,8 +41,10 @@ class RemoteExpertsHealth implements HealthIndicator {
         int down = 0;
         for (RemoteExpert expert : experts) {
             Optional<String> problem = expert.checkAvailable();
-            details.put(expert.name(), problem.map(reason -> "unavailable at " + expert.address() + ": " + reason)
-                    .orElse("up at " + expert.address()));
+            details.put(
+                    expert.name(),
+                    problem.map(reason -> "unavailable at " + expert.address() + ": " + reason)
+                            .orElse("up at " + expert.address()));
             down += problem.isPresent() ? 1 : 0;
         }
         Status status = down == 0 ? Status.UP : down < experts.size() ? DEGRADED : Status.DOWN;

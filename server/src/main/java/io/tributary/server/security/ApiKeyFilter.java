@@ -26,8 +26,9 @@ final class ApiKeyFilter extends OncePerRequestFilter {
 
     /** Routes anyone may call: probes, scrapes, static pages and the contract. */
     private static final List<String> OPEN_PREFIXES = List.of("/actuator/", "/playground/", "/webjars/");
-    private static final List<String> OPEN_PATHS = List.of("/health", "/openapi.yaml", "/docs", "/favicon.ico",
-            "/error");
+
+    private static final List<String> OPEN_PATHS =
+            List.of("/health", "/openapi.yaml", "/docs", "/favicon.ico", "/error");
 
     private final byte[] expectedDigest;
     private final ObjectMapper json;
@@ -50,15 +51,18 @@ final class ApiKeyFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+        if (header != null
+                && header.regionMatches(true, 0, "Bearer ", 0, 7)
                 && MessageDigest.isEqual(sha256(header.substring(7).strip()), expectedDigest)) {
             chain.doFilter(request, response);
             return;
         }
-        String message = header == null ? "this server needs an API key: send `Authorization: Bearer <key>`"
+        String message = header == null
+                ? "this server needs an API key: send `Authorization: Bearer <key>`"
                 : "the API key is not valid";
         Object body = request.getRequestURI().startsWith("/v1/")
-                ? OpenAiErrorResponse.of(HttpServletResponse.SC_UNAUTHORIZED, new ErrorResponse(message, "unauthorized"))
+                ? OpenAiErrorResponse.of(
+                        HttpServletResponse.SC_UNAUTHORIZED, new ErrorResponse(message, "unauthorized"))
                 : new ErrorResponse(message, "unauthorized");
         response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");

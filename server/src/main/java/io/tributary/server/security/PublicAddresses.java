@@ -11,8 +11,7 @@ import java.net.InetAddress;
  */
 final class PublicAddresses {
 
-    private PublicAddresses() {
-    }
+    private PublicAddresses() {}
 
     /** Why the address may not be fetched from, or {@code null} when it may. */
     static String refusal(InetAddress address) {

@@ -74,24 +74,32 @@ public class RemoteImages implements ImageFetcher {
         }
         URI uri = parse(url, label);
         checkAddresses(uri.getHost(), label);
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(settings.timeout())
-                .header("Accept", "image/png, image/jpeg, image/gif, image/bmp").GET().build();
+        HttpRequest request = HttpRequest.newBuilder(uri)
+                .timeout(settings.timeout())
+                .header("Accept", "image/png, image/jpeg, image/gif, image/bmp")
+                .GET()
+                .build();
         long deadline = System.nanoTime() + settings.timeout().toNanos();
         try {
             HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             InputStream body = response.body();
-            ScheduledFuture<?> watchdog = DEADLINES.schedule(() -> closeQuietly(body),
-                    deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            ScheduledFuture<?> watchdog =
+                    DEADLINES.schedule(() -> closeQuietly(body), deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
             try (body) {
                 if (response.statusCode() != 200) {
                     throw new RequestValidationException(label + ": fetching it answered HTTP " + response.statusCode()
                             + (response.statusCode() / 100 == 3 ? " (redirects are not followed)" : ""));
                 }
-                String mediaType = response.headers().firstValue("Content-Type").orElse("")
-                        .split(";")[0].strip().toLowerCase(Locale.ROOT);
+                String mediaType = response.headers()
+                        .firstValue("Content-Type")
+                        .orElse("")
+                        .split(";")[0]
+                        .strip()
+                        .toLowerCase(Locale.ROOT);
                 if (!MEDIA_TYPES.contains(mediaType)) {
-                    throw new RequestValidationException(label + ": the URL served " + (mediaType.isEmpty()
-                            ? "no content type" : mediaType) + ", not a PNG, JPEG, GIF or BMP image");
+                    throw new RequestValidationException(
+                            label + ": the URL served " + (mediaType.isEmpty() ? "no content type" : mediaType)
+                                    + ", not a PNG, JPEG, GIF or BMP image");
                 }
                 return new ImageInput(readCapped(body, label), mediaType);
             } finally {
@@ -132,13 +140,13 @@ public class RemoteImages implements ImageFetcher {
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null || uri.getUserInfo() != null) {
-            throw new RequestValidationException(label + ": only http(s) URLs with a host (and no user name) or "
-                    + "base64 data URIs are accepted");
+            throw new RequestValidationException(
+                    label + ": only http(s) URLs with a host (and no user name) or " + "base64 data URIs are accepted");
         }
         String host = uri.getHost().toLowerCase(Locale.ROOT);
         if (settings.allowedHosts().stream().noneMatch(allowed -> matches(allowed.toLowerCase(Locale.ROOT), host))) {
-            throw new RequestValidationException(label + ": host " + host + " is not in "
-                    + TributaryProperties.RemoteImages.ALLOWED_HOSTS);
+            throw new RequestValidationException(
+                    label + ": host " + host + " is not in " + TributaryProperties.RemoteImages.ALLOWED_HOSTS);
         }
         return uri;
     }

@@ -39,8 +39,8 @@ class SecurityConfiguration {
     @Bean
     FilterRegistrationBean<ApiKeyFilter> apiKeyFilter(TributaryProperties properties, ObjectMapper json) {
         String key = properties.security().apiKey();
-        FilterRegistrationBean<ApiKeyFilter> registration = new FilterRegistrationBean<>(
-                new ApiKeyFilter(key == null ? "" : key, json));
+        FilterRegistrationBean<ApiKeyFilter> registration =
+                new FilterRegistrationBean<>(new ApiKeyFilter(key == null ? "" : key, json));
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
         registration.setEnabled(key != null);
         return registration;

@@ -17,16 +17,17 @@ import java.util.function.Function;
  */
 public final class AsyncJson {
 
-    private AsyncJson() {
-    }
+    private AsyncJson() {}
 
-    public static <T> ResponseEntity<ResponseBodyEmitter> emitter(CompletableFuture<T> answer, Function<T, ?> body,
-                                                                  Duration timeout) {
+    public static <T> ResponseEntity<ResponseBodyEmitter> emitter(
+            CompletableFuture<T> answer, Function<T, ?> body, Duration timeout) {
         ResponseBodyEmitter emitter = new ResponseBodyEmitter(timeout.toMillis());
         answer.whenComplete((value, failure) -> {
             if (failure != null) {
-                emitter.completeWithError(failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure);
+                emitter.completeWithError(
+                        failure instanceof CompletionException && failure.getCause() != null
+                                ? failure.getCause()
+                                : failure);
                 return;
             }
             try {

@@ -34,8 +34,9 @@ public record GenerateParameters(
         Boolean decoderInputDetails,
         Object grammar) {
 
-    public static final GenerateParameters NONE = new GenerateParameters(null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null, null, null, null, null);
+    public static final GenerateParameters NONE = new GenerateParameters(
+            null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+            null);
 
     /**
      * Tributary's addition: this request's routing, overriding the mixture's. Names as in the manifest.
@@ -43,6 +44,5 @@ public record GenerateParameters(
      * @param mode one of uniform, fixed, hard, soft, top-k, posterior, learned
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record RoutingParameters(String mode, List<Double> weights, Double temperature, Integer topK) {
-    }
+    public record RoutingParameters(String mode, List<Double> weights, Double temperature, Integer topK) {}
 }

@@ -2,13 +2,13 @@ package io.tributary.server.serving;
 
 import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.routing.decode.GeneratedToken;
-import io.tributary.routing.decode.GenerationResult;
-import io.tributary.server.error.GenerationFailedException;
 import io.tributary.routing.decode.Generation;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.routing.decode.GenerationResult;
 import io.tributary.routing.decode.OverloadedException;
 import io.tributary.routing.refusal.KvBudgetExceededException;
+import io.tributary.server.error.GenerationFailedException;
 import io.tributary.server.lifecycle.AdmissionGate;
 import io.tributary.server.lifecycle.ServerShuttingDownException;
 import io.tributary.server.metrics.GenerationMetrics;
@@ -30,8 +30,8 @@ public class GenerationService {
     private final GenerationMetrics metrics;
     private final AdmissionGate admissions;
 
-    GenerationService(ServedModel model, DecodeScheduler scheduler, GenerationMetrics metrics,
-                      AdmissionGate admissions) {
+    GenerationService(
+            ServedModel model, DecodeScheduler scheduler, GenerationMetrics metrics, AdmissionGate admissions) {
         this.model = model;
         this.scheduler = scheduler;
         this.metrics = metrics;
@@ -47,8 +47,8 @@ public class GenerationService {
      * @throws RequestValidationException  when the request could never fit the KV budget
      */
     public Generation submit(GenerationRequest request, GenerationListener listener) {
-        Generation generation = model.mixture().start(request,
-                metrics.measure(listener, request.prompt().length()));
+        Generation generation = model.mixture()
+                .start(request, metrics.measure(listener, request.prompt().length()));
         try {
             admissions.admit(() -> scheduler.submit(generation));
         } catch (OverloadedException e) {
@@ -72,13 +72,11 @@ public class GenerationService {
     public CompletableFuture<GenerationResult> generate(GenerationRequest request, Duration timeout) {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         Generation generation = submit(request, new CompletingListener(result));
-        return result
-                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((done, failure) -> {
-                    if (failure != null) {
-                        generation.cancel();
-                    }
-                });
+        return result.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((done, failure) -> {
+            if (failure != null) {
+                generation.cancel();
+            }
+        });
     }
 
     /**
@@ -87,8 +85,7 @@ public class GenerationService {
      */
     private record CompletingListener(CompletableFuture<GenerationResult> result) implements GenerationListener {
         @Override
-        public void onToken(GeneratedToken token) {
-        }
+        public void onToken(GeneratedToken token) {}
 
         @Override
         public void onFinish(GenerationResult finished) {
@@ -97,8 +94,8 @@ public class GenerationService {
 
         @Override
         public void onError(Throwable error) {
-            result.completeExceptionally(GenerationFailedException.isExpertFailure(error)
-                    ? new GenerationFailedException(error) : error);
+            result.completeExceptionally(
+                    GenerationFailedException.isExpertFailure(error) ? new GenerationFailedException(error) : error);
         }
     }
 }

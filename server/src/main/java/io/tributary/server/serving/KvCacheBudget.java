@@ -1,8 +1,8 @@
 package io.tributary.server.serving;
 
-import io.tributary.server.mixture.ServedModel;
 import io.tributary.routing.Expert;
 import io.tributary.server.config.TributaryProperties;
+import io.tributary.server.mixture.ServedModel;
 
 import java.lang.management.ManagementFactory;
 
@@ -15,8 +15,7 @@ public final class KvCacheBudget {
 
     private static final double MEMORY_SHARE = 0.25;
 
-    private KvCacheBudget() {
-    }
+    private KvCacheBudget() {}
 
     public static long bytes(ServedModel model, TributaryProperties.Scheduler scheduler) {
         if (scheduler.kvCacheBudget() != null) {
@@ -31,7 +30,9 @@ public final class KvCacheBudget {
 
     /** KV cache bytes one position of one request takes over every expert. */
     public static long bytesPerPosition(ServedModel model) {
-        return model.mixture().experts().stream().mapToLong(Expert::kvBytesPerPosition).sum();
+        return model.mixture().experts().stream()
+                .mapToLong(Expert::kvBytesPerPosition)
+                .sum();
     }
 
     private static long physicalMemory() {

@@ -2,6 +2,7 @@ package io.tributary.server.serving;
 
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
+
 import java.util.List;
 
 /**
@@ -14,6 +15,8 @@ import java.util.List;
 public record LostExpert(String expert, int afterTokens, String reason) {
 
     public static List<LostExpert> of(List<io.tributary.routing.decode.LostExpert> lost) {
-        return lost.stream().map(l -> new LostExpert(l.expert(), l.afterTokens(), l.reason())).toList();
+        return lost.stream()
+                .map(l -> new LostExpert(l.expert(), l.afterTokens(), l.reason()))
+                .toList();
     }
 }

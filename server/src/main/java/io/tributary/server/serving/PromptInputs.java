@@ -23,11 +23,13 @@ import java.util.regex.Pattern;
 public record PromptInputs(String text, List<ImageInput> images) {
 
     private static final Pattern MARKDOWN_IMAGE = Pattern.compile("!\\[[^\\]]*\\]\\(([^)\\s]*)\\)");
-    private static final Pattern DATA_URI = Pattern.compile("data:([\\w.+-]+/[\\w.+-]+)(;[\\w-]+=[\\w.-]+)*;base64,(.*)",
-            Pattern.DOTALL);
+    private static final Pattern DATA_URI =
+            Pattern.compile("data:([\\w.+-]+/[\\w.+-]+)(;[\\w-]+=[\\w.-]+)*;base64,(.*)", Pattern.DOTALL);
     /** The start of an inline data-URI image, well-formed or not: what a client meant as an image. */
     private static final Pattern IMAGE_START = Pattern.compile("!\\[[^\\]]*\\]\\(\\s*data:", Pattern.CASE_INSENSITIVE);
-    private static final Set<String> MEDIA_TYPES = Set.of("image/png", "image/jpeg", "image/jpg", "image/gif", "image/bmp");
+
+    private static final Set<String> MEDIA_TYPES =
+            Set.of("image/png", "image/jpeg", "image/jpg", "image/gif", "image/bmp");
 
     /**
      * @param placeholder the text of the experts' image placeholder; {@code null} when they read text only
@@ -47,8 +49,8 @@ public record PromptInputs(String text, List<ImageInput> images) {
             refuseBrokenImages(inputs.substring(last, matcher.start()), images.size() + 1);
             int number = images.size() + 1;
             if (placeholder == null) {
-                throw new RequestValidationException("`inputs` contains an image, but this mixture's experts read "
-                        + "text only");
+                throw new RequestValidationException(
+                        "`inputs` contains an image, but this mixture's experts read " + "text only");
             }
             if (number > maxImages) {
                 throw new RequestValidationException("`inputs` may contain at most " + maxImages + " images (the "
@@ -84,8 +86,8 @@ public record PromptInputs(String text, List<ImageInput> images) {
         }
         String mediaType = dataUri.group(1).toLowerCase(Locale.ROOT);
         if (!MEDIA_TYPES.contains(mediaType)) {
-            throw new RequestValidationException(label + ": unsupported media type " + mediaType
-                    + "; use PNG, JPEG, GIF or BMP");
+            throw new RequestValidationException(
+                    label + ": unsupported media type " + mediaType + "; use PNG, JPEG, GIF or BMP");
         }
         try {
             return new ImageInput(Base64.getDecoder().decode(dataUri.group(3)), mediaType);

@@ -12,7 +12,6 @@ import io.tributary.routing.router.RouterSpec;
 import io.tributary.routing.router.Routers;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.server.config.TributaryProperties;
-import io.tributary.server.mixture.PromptEncoder;
 import io.tributary.server.mixture.ServedModel;
 import org.springframework.stereotype.Component;
 
@@ -42,8 +41,8 @@ public class RequestTranslator {
      * The common path of every API: a prompt already split into text and images, and its token ids (encoded by the
      * caller: a prompt rendered by a chat template carries its own special tokens).
      */
-    public GenerationRequest translate(PromptInputs prompt, int[] encoded, GenerateParameters parameters,
-                                       int topTokens, boolean promptLogProbs) {
+    public GenerationRequest translate(
+            PromptInputs prompt, int[] encoded, GenerateParameters parameters, int topTokens, boolean promptLogProbs) {
         SamplingParams sampling = sampling(parameters);
         int maxNewTokens = maxNewTokens(parameters);
         List<String> stop = stopSequences(parameters);
@@ -62,13 +61,18 @@ public class RequestTranslator {
         Prompt expertPrompt = new Prompt(tokens, prompt.images());
         int positions = positions(expertPrompt);
         if (positions + maxNewTokens > model.maxTotalTokens()) {
-            String given = positions == tokens.length ? tokens.length + " `inputs` tokens"
+            String given = positions == tokens.length
+                    ? tokens.length + " `inputs` tokens"
                     : positions + " `inputs` positions (" + tokens.length + " tokens, the images expanded)";
             throw new RequestValidationException("`inputs` tokens + `max_new_tokens` must be <= "
                     + model.maxTotalTokens() + ". Given: " + given + " and " + maxNewTokens + " `max_new_tokens`");
         }
-        return new GenerationRequest(expertPrompt, sampling,
-                new StoppingCriteria(maxNewTokens, stop, false), router(parameters.routing()), topTokens,
+        return new GenerationRequest(
+                expertPrompt,
+                sampling,
+                new StoppingCriteria(maxNewTokens, stop, false),
+                router(parameters.routing()),
+                topTokens,
                 promptLogProbs);
     }
 
@@ -94,8 +98,8 @@ public class RequestTranslator {
 
     /** Splits a prompt with inline markdown images (TGI's form) into text and images, within the image limit. */
     public PromptInputs parseInputs(String inputs) {
-        return PromptInputs.parse(inputs, model.prompts().imagePlaceholder().orElse(null), limits.maxImages(),
-                remoteImages);
+        return PromptInputs.parse(
+                inputs, model.prompts().imagePlaceholder().orElse(null), limits.maxImages(), remoteImages);
     }
 
     /** Gets an image named by URL, within the server's rules for remote images. */
@@ -131,12 +135,12 @@ public class RequestTranslator {
             return null;
         }
         if (routing.mode() == null) {
-            throw new RequestValidationException("`routing.mode` is required; known modes: "
-                    + String.join(", ", Routers.MODES));
+            throw new RequestValidationException(
+                    "`routing.mode` is required; known modes: " + String.join(", ", Routers.MODES));
         }
         try {
-            return model.routers().create(new RouterSpec(routing.mode(), routing.weights(), routing.temperature(),
-                    routing.topK()));
+            return model.routers()
+                    .create(new RouterSpec(routing.mode(), routing.weights(), routing.temperature(), routing.topK()));
         } catch (RoutingRefusedException e) {
             throw new RequestValidationException("`routing`: " + e.getMessage(), e);
         }
@@ -162,7 +166,8 @@ public class RequestTranslator {
                 || p.repetitionPenalty() != null && !Double.isFinite(p.repetitionPenalty())) {
             throw new RequestValidationException("`temperature` and `repetition_penalty` must be finite");
         }
-        return new SamplingParams(Boolean.TRUE.equals(p.doSample()),
+        return new SamplingParams(
+                Boolean.TRUE.equals(p.doSample()),
                 Objects.requireNonNullElse(p.temperature(), 1.0),
                 Objects.requireNonNullElse(p.topK(), 0),
                 Objects.requireNonNullElse(p.topP(), 1.0),

@@ -19,10 +19,14 @@ class ServingConfiguration {
     DecodeScheduler decodeScheduler(ServedModel model, TributaryProperties properties, DecodeThreads decodeThreads) {
         TributaryProperties.Scheduler config = properties.scheduler();
         long kvBudget = KvCacheBudget.bytes(model, config);
-        int parallelExperts = config.parallelExperts() > 0 ? config.parallelExperts()
+        int parallelExperts = config.parallelExperts() > 0
+                ? config.parallelExperts()
                 : Runtime.getRuntime().availableProcessors();
-        return new DecodeScheduler(model.mixture(), new DecodeScheduler.Limits(config.maxRunning(),
-                config.maxWaiting(), config.maxBatchTokens(), kvBudget), parallelExperts, decodeThreads);
+        return new DecodeScheduler(
+                model.mixture(),
+                new DecodeScheduler.Limits(config.maxRunning(), config.maxWaiting(), config.maxBatchTokens(), kvBudget),
+                parallelExperts,
+                decodeThreads);
     }
 
     /**

@@ -103,8 +103,9 @@ public final class SseEventQueue {
         }
     }
 
-    private record Text(String value) {
-    }
+    private record Text(String value) {}
 
-    private enum End { COMPLETE }
+    private enum End {
+        COMPLETE
+    }
 }

@@ -1,6 +1,5 @@
 package io.tributary.server.serving;
 
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -3,8 +3,7 @@ package io.tributary.server.serving;
 /** The version of the running server, from the jar's manifest (absent when run from classes). */
 public final class TributaryVersion {
 
-    private TributaryVersion() {
-    }
+    private TributaryVersion() {}
 
     public static String current() {
         String version = TributaryVersion.class.getPackage().getImplementationVersion();

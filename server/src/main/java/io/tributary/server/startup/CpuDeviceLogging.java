@@ -22,8 +22,9 @@ public final class CpuDeviceLogging implements EnvironmentPostProcessor {
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
         if ("cpu".equals(environment.getProperty("tributary.engine.device", "cpu"))) {
-            environment.getPropertySources().addLast(new MapPropertySource("tributaryCpuDeviceLogging",
-                    Map.of(PROBE_LOGGER_LEVEL, "error")));
+            environment
+                    .getPropertySources()
+                    .addLast(new MapPropertySource("tributaryCpuDeviceLogging", Map.of(PROBE_LOGGER_LEVEL, "error")));
         }
     }
 }

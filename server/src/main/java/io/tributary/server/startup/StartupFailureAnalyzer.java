@@ -36,17 +36,21 @@ public final class StartupFailureAnalyzer implements FailureAnalyzer {
             return manifest(manifest);
         }
         if (cause instanceof UnsupportedDeviceException device) {
-            return new FailureAnalysis("The configured device tributary.engine.device=" + device.device()
-                    + " cannot be used: " + device.problem() + ".",
-                    device.remedy() + " (tributary.engine.device=cpu).", device);
+            return new FailureAnalysis(
+                    "The configured device tributary.engine.device=" + device.device() + " cannot be used: "
+                            + device.problem() + ".",
+                    device.remedy() + " (tributary.engine.device=cpu).",
+                    device);
         }
         if (cause instanceof InvalidSettingException setting) {
             return new FailureAnalysis("The setting " + setting.getMessage() + ".", setting.action(), setting);
         }
         if (cause instanceof ModelLoadException model) {
-            return new FailureAnalysis("A checkpoint of the mixture cannot be loaded: " + model.getMessage() + ".",
+            return new FailureAnalysis(
+                    "A checkpoint of the mixture cannot be loaded: " + model.getMessage() + ".",
                     "Check the files the message names (a complete Hugging Face checkpoint in safetensors format), "
-                            + "or point " + MIXTURE_SETTING + " at a mixture whose checkpoints are complete.", model);
+                            + "or point " + MIXTURE_SETTING + " at a mixture whose checkpoints are complete.",
+                    model);
         }
         return null;
     }

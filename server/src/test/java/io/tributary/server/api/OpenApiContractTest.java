@@ -1,14 +1,13 @@
 package io.tributary.server.api;
 
-import io.tributary.server.serving.GenerateParameters;
-import io.tributary.server.FakeMixture;
 import io.tributary.server.HttpTestClient;
+import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.serving.GenerateParameters;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import io.tributary.server.mixture.ServedModel;
 import org.springframework.test.context.bean.override.convention.TestBean;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
@@ -43,8 +42,12 @@ class OpenApiContractTest {
         JsonNode contract = YAMLMapper.builder().build().readTree(yaml);
 
         Set<String> documented = new HashSet<>();
-        contract.get("paths").properties().forEach(path -> path.getValue().properties()
-                .forEach(operation -> documented.add(operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey())));
+        contract.get("paths")
+                .properties()
+                .forEach(path -> path.getValue()
+                        .properties()
+                        .forEach(operation ->
+                                documented.add(operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey())));
         Set<String> served = new HashSet<>();
         for (var mapping : mappings.getHandlerMethods().entrySet()) {
             RequestMappingInfo info = mapping.getKey();
@@ -64,9 +67,15 @@ class OpenApiContractTest {
 
     @Test
     void everyGenerationParameterIsDocumented() throws Exception {
-        JsonNode contract = YAMLMapper.builder().build().readTree(new HttpTestClient(port).get("/openapi.yaml").body());
+        JsonNode contract = YAMLMapper.builder()
+                .build()
+                .readTree(new HttpTestClient(port).get("/openapi.yaml").body());
         Set<String> documented = new HashSet<>();
-        contract.get("components").get("schemas").get("GenerateParameters").get("properties").properties()
+        contract.get("components")
+                .get("schemas")
+                .get("GenerateParameters")
+                .get("properties")
+                .properties()
                 .forEach(property -> documented.add(property.getKey()));
         Set<String> accepted = new HashSet<>();
         for (var component : GenerateParameters.class.getRecordComponents()) {

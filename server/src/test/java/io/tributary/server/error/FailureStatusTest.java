@@ -64,10 +64,12 @@ class FailureStatusTest {
 
     @LocalServerPort
     int port;
+
     HttpTestClient http;
 
     static ServedModel faultyExperts() {
-        return FakeMixture.served(new FaultyExpert(new FakeExpert("alpha", FakeMixture.VOCABULARY, 1)),
+        return FakeMixture.served(
+                new FaultyExpert(new FakeExpert("alpha", FakeMixture.VOCABULARY, 1)),
                 new FaultyExpert(new FakeExpert("beta", FakeMixture.VOCABULARY, 2)));
     }
 
@@ -105,7 +107,9 @@ class FailureStatusTest {
         HttpResponse<String> tgi = http.postJson("/generate", generate("openbug"));
         assertThat(tgi.statusCode()).as(tgi.body()).isEqualTo(500);
         assertValid("ErrorResponse", json(tgi));
-        assertThat(json(tgi).get("error").asString()).isEqualTo(ErrorResponse.INTERNAL.error()).doesNotContain(BUG);
+        assertThat(json(tgi).get("error").asString())
+                .isEqualTo(ErrorResponse.INTERNAL.error())
+                .doesNotContain(BUG);
         assertThat(json(tgi).get("error_type").asString()).isEqualTo("internal");
 
         HttpResponse<String> openAi = http.postJson("/v1/chat/completions", chat("openbug"));
@@ -114,8 +118,11 @@ class FailureStatusTest {
         assertThat(json(openAi).get("error").get("message").asString()).isEqualTo(ErrorResponse.INTERNAL.error());
         assertThat(json(openAi).get("error").get("type").asString()).isEqualTo("server_error");
 
-        assertThat(log.getOut()).contains("ERROR").contains("POST /generate failed")
-                .contains("POST /v1/chat/completions failed").contains("IllegalArgumentException: " + BUG)
+        assertThat(log.getOut())
+                .contains("ERROR")
+                .contains("POST /generate failed")
+                .contains("POST /v1/chat/completions failed")
+                .contains("IllegalArgumentException: " + BUG)
                 .contains("at " + FaultyExpert.class.getName() + ".open");
     }
 
@@ -129,7 +136,9 @@ class FailureStatusTest {
         assertThat(openAi.get("error").get("message").asString()).isEqualTo(ErrorResponse.INTERNAL.error());
         assertThat(openAi.get("error").get("type").asString()).isEqualTo("server_error");
 
-        assertThat(log.getOut()).contains("ERROR").contains("a streamed generation failed")
+        assertThat(log.getOut())
+                .contains("ERROR")
+                .contains("a streamed generation failed")
                 .contains("IllegalArgumentException: " + BUG);
     }
 
@@ -159,8 +168,10 @@ class FailureStatusTest {
     @Test
     void springsOwnClientErrorsKeepTheirStatus() throws Exception {
         HttpRequest html = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
-                .header("Content-Type", "application/json").header("Accept", "text/html")
-                .POST(HttpRequest.BodyPublishers.ofString(generate("fine"))).build();
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/html")
+                .POST(HttpRequest.BodyPublishers.ofString(generate("fine")))
+                .build();
         HttpResponse<String> response = HttpClient.newHttpClient().send(html, HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(406);
     }

@@ -18,9 +18,12 @@ class StreamedErrorTest {
 
     @Test
     void everyKindOfRefusalEndsAStreamAsAValidationErrorWithItsMessage() {
-        List<RequestRefusedException> refusals = List.of(new PromptTooLongException("too long"),
-                new ImageRefusedException("unreadable"), new KvBudgetExceededException("over budget"),
-                new RoutingRefusedException("unknown mode"), new RequestValidationException("bad field"));
+        List<RequestRefusedException> refusals = List.of(
+                new PromptTooLongException("too long"),
+                new ImageRefusedException("unreadable"),
+                new KvBudgetExceededException("over budget"),
+                new RoutingRefusedException("unknown mode"),
+                new RequestValidationException("bad field"));
         for (RequestRefusedException refusal : refusals) {
             StreamedError error = StreamedError.of(refusal);
             assertThat(error.status()).as(refusal.getClass().getSimpleName()).isEqualTo(422);

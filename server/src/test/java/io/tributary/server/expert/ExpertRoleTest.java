@@ -26,8 +26,9 @@ import java.net.http.HttpResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The same application started as an expert server: its experts over gRPC, its HTTP port for probes only. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "tributary.role=expert", "tributary.expert-server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"tributary.role=expert", "tributary.expert-server.port=0"})
 class ExpertRoleTest {
 
     @DynamicPropertySource
@@ -37,21 +38,24 @@ class ExpertRoleTest {
 
     @LocalServerPort
     int httpPort;
+
     @Autowired
     ExpertHostServer server;
+
     @Autowired
     ServedModel model;
 
     @Test
     void servesItsExpertsOverGrpcWithTheSameDistributionsAsInProcess() {
-        try (RemoteExpert remote = RemoteExpert.connect("expert-1", "localhost:" + server.port(),
-                RemoteOptions.DEFAULT)) {
+        try (RemoteExpert remote =
+                RemoteExpert.connect("expert-1", "localhost:" + server.port(), RemoteOptions.DEFAULT)) {
             var local = model.mixture().experts().get(1);
             assertThat(remote.vocabularySize()).isEqualTo(local.vocabularySize());
-            assertThat(remote.description().getTokenizerFilesMap()).containsKeys("tokenizer.json",
-                    "tokenizer_config.json");
+            assertThat(remote.description().getTokenizerFilesMap())
+                    .containsKeys("tokenizer.json", "tokenizer_config.json");
             Prompt prompt = Prompt.ofTokens(model.prompts().encode("The river bends"));
-            try (ExpertSession there = remote.open(prompt); ExpertSession here = local.open(prompt)) {
+            try (ExpertSession there = remote.open(prompt);
+                    ExpertSession here = local.open(prompt)) {
                 assertThat(there.nextLogProbs()).containsExactly(here.nextLogProbs());
                 there.append(7);
                 here.append(7);
@@ -62,11 +66,16 @@ class ExpertRoleTest {
 
     @Test
     void reportsHealthOverTheGrpcHealthProtocolAndTheActuator() throws Exception {
-        ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+        ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", server.port())
+                .usePlaintext()
+                .build();
         try {
             HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
             for (String service : new String[] {"", "expert-0", "expert-1"}) {
-                assertThat(health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus())
+                assertThat(health.check(HealthCheckRequest.newBuilder()
+                                        .setService(service)
+                                        .build())
+                                .getStatus())
                         .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
             }
         } finally {
@@ -74,7 +83,8 @@ class ExpertRoleTest {
         }
         JsonNode actuator = HttpTestClient.json(new HttpTestClient(httpPort).get("/actuator/health"));
         assertThat(actuator.get("status").asString()).isEqualTo("UP");
-        assertThat(actuator.at("/components/expertServer/details/grpcPort").asInt()).isEqualTo(server.port());
+        assertThat(actuator.at("/components/expertServer/details/grpcPort").asInt())
+                .isEqualTo(server.port());
     }
 
     @Test

@@ -28,14 +28,14 @@ class DrainTimeoutTest {
 
     @Test
     void aStreamPastTheDrainTimeoutEndsWithACancellationEvent() throws Exception {
-        ConfigurableApplicationContext context = FakeServer.start(servedModel(),
-                "tributary.shutdown.drain-timeout=300ms");
+        ConfigurableApplicationContext context =
+                FakeServer.start(servedModel(), "tributary.shutdown.drain-timeout=300ms");
         HttpTestClient http = new HttpTestClient(FakeServer.port(context));
         List<JsonNode> events = new CopyOnWriteArrayList<>();
         CompletableFuture<Integer> stream = CompletableFuture.supplyAsync(() -> {
             try {
-                return http.stream("/generate_stream", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":50}}",
-                        events::add);
+                return http.stream(
+                        "/generate_stream", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":50}}", events::add);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }

@@ -15,18 +15,18 @@ import java.util.stream.Stream;
  */
 final class FakeServer {
 
-    private FakeServer() {
-    }
+    private FakeServer() {}
 
     static ConfigurableApplicationContext start(ServedModel model, String... properties) {
         // Arguments, not default properties: application.yml's values (server.port among them) win over defaults.
         String[] arguments = Stream.concat(Stream.of("server.port=0"), Stream.of(properties))
-                .map(property -> "--" + property).toArray(String[]::new);
+                .map(property -> "--" + property)
+                .toArray(String[]::new);
         return new SpringApplicationBuilder(TributaryApplication.class)
                 .properties("spring.main.banner-mode=off", "spring.main.allow-bean-definition-overriding=true")
                 // A definition registered before the configuration classes are read overrides theirs: no expert loads.
-                .initializers(context -> ((GenericApplicationContext) context).registerBean("servedModel",
-                        ServedModel.class, () -> model))
+                .initializers(context -> ((GenericApplicationContext) context)
+                        .registerBean("servedModel", ServedModel.class, () -> model))
                 .run(arguments);
     }
 

@@ -39,8 +39,8 @@ class ShutdownDrainTest {
         List<JsonNode> events = new CopyOnWriteArrayList<>();
         CompletableFuture<Integer> stream = CompletableFuture.supplyAsync(() -> {
             try {
-                return http.stream("/generate_stream", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":3}}",
-                        events::add);
+                return http.stream(
+                        "/generate_stream", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":3}}", events::add);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -52,7 +52,8 @@ class ShutdownDrainTest {
         // Readiness first: a generation request sent before the drain closes the gate would be admitted, and would
         // wait behind the held stream until the drain gives up.
         awaitTrue(() -> http.get("/actuator/health/readiness").statusCode() == 503, "readiness down");
-        assertThat(http.postJson("/generate", "{\"inputs\":\"y\"}").statusCode()).isEqualTo(503);
+        assertThat(http.postJson("/generate", "{\"inputs\":\"y\"}").statusCode())
+                .isEqualTo(503);
 
         HttpResponse<String> refused = http.postJson("/generate_stream", "{\"inputs\":\"y\"}");
         assertThat(refused.statusCode()).isEqualTo(503);
@@ -62,8 +63,8 @@ class ShutdownDrainTest {
         assertThat(readiness.statusCode()).isEqualTo(503);
         assertThat(json(readiness).get("status").asString()).isEqualTo("OUT_OF_SERVICE");
         assertThat(http.get("/health").statusCode()).as("TGI's health route").isEqualTo(503);
-        HttpResponse<String> openAi = http.postJson("/v1/chat/completions",
-                "{\"messages\":[{\"role\":\"user\",\"content\":\"y\"}]}");
+        HttpResponse<String> openAi =
+                http.postJson("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"y\"}]}");
         assertThat(openAi.statusCode()).isEqualTo(503);
         assertThat(json(openAi).get("error").get("type").asString()).isEqualTo("service_unavailable_error");
         assertThat(stream).as("the stream is still running").isNotDone();

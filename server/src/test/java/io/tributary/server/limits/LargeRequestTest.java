@@ -19,9 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * million characters) would refuse this one image of 72 MiB, 100.7 million characters once base64-encoded, as
  * "not JSON". The parser's limit follows the request body limit instead.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "tributary.limits.max-images=1",
-        "tributary.limits.max-image-bytes=72MB"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"tributary.limits.max-images=1", "tributary.limits.max-image-bytes=72MB"})
 class LargeRequestTest {
 
     @TestBean(methodName = "io.tributary.server.FakeMixture#twoExperts")
@@ -39,11 +39,13 @@ class LargeRequestTest {
         image[0] = 1;
         String base64 = Base64.getEncoder().encodeToString(image);
         assertThat(base64.length()).isGreaterThan(100_000_000);
-        String body = "{\"inputs\":\"![](data:image/png;base64," + base64 + ")?\",\"parameters\":{\"max_new_tokens\":1}}";
+        String body =
+                "{\"inputs\":\"![](data:image/png;base64," + base64 + ")?\",\"parameters\":{\"max_new_tokens\":1}}";
 
         HttpResponse<String> response = new HttpTestClient(port).postJson("/generate", body);
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        assertThat(json.tokenStreamFactory().streamReadConstraints().getMaxStringLength()).isGreaterThan(body.length());
+        assertThat(json.tokenStreamFactory().streamReadConstraints().getMaxStringLength())
+                .isGreaterThan(body.length());
     }
 }

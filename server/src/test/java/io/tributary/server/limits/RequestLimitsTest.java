@@ -1,6 +1,5 @@
 package io.tributary.server.limits;
 
-import io.tributary.server.FakeMixture;
 import io.tributary.server.HttpTestClient;
 import io.tributary.server.mixture.ServedModel;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,12 +24,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * message names the setting to raise. Small limits keep the requests small; the body limit is the smallest the
  * other limits allow (69,128 bytes: two 1 KiB images base64-encoded, 100 characters, room for parameters).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "tributary.limits.max-input-chars=100",
-        "tributary.limits.max-new-tokens=50",
-        "tributary.limits.max-images=2",
-        "tributary.limits.max-image-bytes=1KB",
-        "tributary.limits.max-request-bytes=70000"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "tributary.limits.max-input-chars=100",
+            "tributary.limits.max-new-tokens=50",
+            "tributary.limits.max-images=2",
+            "tributary.limits.max-image-bytes=1KB",
+            "tributary.limits.max-request-bytes=70000"
+        })
 class RequestLimitsTest {
 
     private static final String IMAGE = "![](data:image/png;base64,AAAA)";
@@ -40,6 +42,7 @@ class RequestLimitsTest {
 
     @LocalServerPort
     int port;
+
     HttpTestClient http;
 
     @BeforeEach
@@ -52,8 +55,10 @@ class RequestLimitsTest {
         assertServed(request("a".repeat(100), ""));
         // 99 letters and an image: 100 characters of text once the image is its placeholder.
         assertServed(request("a".repeat(99) + IMAGE, ""));
-        assertRefused(request("a".repeat(101), ""), 422, "`inputs` has 101 characters of text, which exceeds "
-                + "tributary.limits.max-input-chars (100)");
+        assertRefused(
+                request("a".repeat(101), ""),
+                422,
+                "`inputs` has 101 characters of text, which exceeds " + "tributary.limits.max-input-chars (100)");
     }
 
     @Test
@@ -65,7 +70,9 @@ class RequestLimitsTest {
     @Test
     void stopSequences() throws Exception {
         assertServed(request("x", ",\"stop\":[\"a\",\"b\",\"c\",\"d\"]"));
-        assertRefused(request("x", ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"), 422,
+        assertRefused(
+                request("x", ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"),
+                422,
                 "the limit is tributary.limits.max-stop-sequences");
     }
 
@@ -80,8 +87,9 @@ class RequestLimitsTest {
         assertServed(padded(70_000));
         HttpResponse<String> refused = http.postJson("/generate", padded(70_001));
         assertThat(refused.statusCode()).isEqualTo(413);
-        assertThat(json(refused).get("error").asString()).isEqualTo("the request body exceeds "
-                + "tributary.limits.max-request-bytes (70000 bytes): it declares 70001 bytes");
+        assertThat(json(refused).get("error").asString())
+                .isEqualTo("the request body exceeds "
+                        + "tributary.limits.max-request-bytes (70000 bytes): it declares 70001 bytes");
         assertThat(json(refused).get("error_type").asString()).isEqualTo("validation");
     }
 
@@ -111,7 +119,8 @@ class RequestLimitsTest {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes))).build();
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes)))
+                .build();
         return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
     }
 

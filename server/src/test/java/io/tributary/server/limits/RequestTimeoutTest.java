@@ -17,7 +17,8 @@ import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A generation over the request timeout ends with 504 naming the setting; one within it is served. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "tributary.limits.request-timeout=1500ms")
 class RequestTimeoutTest {
 
@@ -42,10 +43,12 @@ class RequestTimeoutTest {
     @Test
     void aGenerationWithinTheTimeoutIsServedAndOnePastItGets504() throws Exception {
         HttpTestClient http = new HttpTestClient(port);
-        HttpResponse<String> served = http.postJson("/generate", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":2}}");
+        HttpResponse<String> served =
+                http.postJson("/generate", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":2}}");
         assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
 
-        HttpResponse<String> late = http.postJson("/generate", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":3}}");
+        HttpResponse<String> late =
+                http.postJson("/generate", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":3}}");
         assertThat(late.statusCode()).isEqualTo(504);
         assertThat(json(late).get("error").asString())
                 .isEqualTo("the generation did not finish within tributary.limits.request-timeout (1500ms)");

@@ -1,13 +1,12 @@
 package io.tributary.server.metrics;
 
-import io.tributary.server.FakeMixture;
 import io.tributary.server.HttpTestClient;
+import io.tributary.server.mixture.ServedModel;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import tools.jackson.databind.JsonNode;
-import io.tributary.server.mixture.ServedModel;
 import org.springframework.test.context.bean.override.convention.TestBean;
+import tools.jackson.databind.JsonNode;
 
 import java.util.HashMap;
 import java.util.List;
@@ -34,36 +33,51 @@ class MetricsTest {
         HttpTestClient http = new HttpTestClient(port);
         ToDoubleFunction<String> before = http.metrics();
 
-        JsonNode whole = json(http.postJson("/generate",
-                "{\"inputs\":\"abc\",\"parameters\":{\"max_new_tokens\":5,\"details\":true}}")).get("details");
-        List<JsonNode> events = http.streamAll("/generate_stream",
-                "{\"inputs\":\"abcd\",\"parameters\":{\"max_new_tokens\":4,\"details\":true}}");
+        JsonNode whole = json(http.postJson(
+                        "/generate", "{\"inputs\":\"abc\",\"parameters\":{\"max_new_tokens\":5,\"details\":true}}"))
+                .get("details");
+        List<JsonNode> events = http.streamAll(
+                "/generate_stream", "{\"inputs\":\"abcd\",\"parameters\":{\"max_new_tokens\":4,\"details\":true}}");
         JsonNode streamed = events.get(events.size() - 1).get("details");
         http.postJson("/generate", "{\"inputs\":\"\"}");
         ToDoubleFunction<String> after = http.metrics();
 
-        int tokens = whole.get("generated_tokens").asInt() + streamed.get("generated_tokens").asInt();
+        int tokens = whole.get("generated_tokens").asInt()
+                + streamed.get("generated_tokens").asInt();
         Map<String, Double> expectedIncrease = new HashMap<>(Map.of(
-                "tributary_generation_tokens_total{" + APP + "}", (double) tokens,
-                "tributary_prompt_tokens_total{" + APP + "}", 7.0,
-                "tributary_expert_selected_tokens_total{" + APP + ",expert=\"alpha\"}", (double) tokens,
-                "tributary_expert_selected_tokens_total{" + APP + ",expert=\"beta\"}", (double) tokens,
-                "tributary_time_to_first_token_seconds_count{" + APP + "}", 2.0,
-                "tributary_inter_token_latency_seconds_count{" + APP + "}", tokens - 2.0,
-                "tributary_e2e_request_latency_seconds_count{" + APP + "}", 2.0,
-                "tributary_request_rejected_total{" + APP + ",reason=\"validation\"}", 1.0));
+                "tributary_generation_tokens_total{" + APP + "}",
+                (double) tokens,
+                "tributary_prompt_tokens_total{" + APP + "}",
+                7.0,
+                "tributary_expert_selected_tokens_total{" + APP + ",expert=\"alpha\"}",
+                (double) tokens,
+                "tributary_expert_selected_tokens_total{" + APP + ",expert=\"beta\"}",
+                (double) tokens,
+                "tributary_time_to_first_token_seconds_count{" + APP + "}",
+                2.0,
+                "tributary_inter_token_latency_seconds_count{" + APP + "}",
+                tokens - 2.0,
+                "tributary_e2e_request_latency_seconds_count{" + APP + "}",
+                2.0,
+                "tributary_request_rejected_total{" + APP + ",reason=\"validation\"}",
+                1.0));
         expectedIncrease.put("tributary_request_queue_time_seconds_count{" + APP + "}", 2.0);
         // One pass per request step that runs positions: its prompt, then each token but the last (never run).
         for (String expert : List.of("alpha", "beta")) {
-            expectedIncrease.put("tributary_expert_forward_seconds_count{" + APP + ",expert=\"" + expert + "\"}",
-                    (double) tokens);
+            expectedIncrease.put(
+                    "tributary_expert_forward_seconds_count{" + APP + ",expert=\"" + expert + "\"}", (double) tokens);
         }
         for (JsonNode details : List.of(whole, streamed)) {
-            expectedIncrease.merge("tributary_request_success_total{" + APP + ",finished_reason=\""
-                    + details.get("finish_reason").asString() + "\"}", 1.0, Double::sum);
+            expectedIncrease.merge(
+                    "tributary_request_success_total{" + APP + ",finished_reason=\""
+                            + details.get("finish_reason").asString() + "\"}",
+                    1.0,
+                    Double::sum);
         }
-        expectedIncrease.forEach((series, increase) ->
-                assertThat(after.applyAsDouble(series) - before.applyAsDouble(series)).as(series).isEqualTo(increase));
+        expectedIncrease.forEach(
+                (series, increase) -> assertThat(after.applyAsDouble(series) - before.applyAsDouble(series))
+                        .as(series)
+                        .isEqualTo(increase));
         assertThat(after.applyAsDouble("tributary_num_requests_running")).isZero();
         assertThat(after.applyAsDouble("tributary_num_requests_waiting")).isZero();
     }

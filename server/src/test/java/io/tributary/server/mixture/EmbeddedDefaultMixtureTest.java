@@ -20,20 +20,28 @@ class EmbeddedDefaultMixtureTest {
 
     @Test
     void theIndexListsEveryShippedFile() throws Exception {
-        Path shipped = Path.of(EmbeddedDefaultMixture.class.getResource(EmbeddedDefaultMixture.RESOURCES).toURI());
+        Path shipped = Path.of(EmbeddedDefaultMixture.class
+                .getResource(EmbeddedDefaultMixture.RESOURCES)
+                .toURI());
         List<String> onDisk;
         try (Stream<Path> files = Files.walk(shipped)) {
-            onDisk = files.filter(Files::isRegularFile).map(file -> shipped.relativize(file).toString())
-                    .filter(name -> !name.equals(EmbeddedDefaultMixture.INDEX)).sorted().toList();
+            onDisk = files.filter(Files::isRegularFile)
+                    .map(file -> shipped.relativize(file).toString())
+                    .filter(name -> !name.equals(EmbeddedDefaultMixture.INDEX))
+                    .sorted()
+                    .toList();
         }
-        assertThat(EmbeddedDefaultMixture.files()).containsExactlyInAnyOrderElementsOf(onDisk).doesNotHaveDuplicates();
+        assertThat(EmbeddedDefaultMixture.files())
+                .containsExactlyInAnyOrderElementsOf(onDisk)
+                .doesNotHaveDuplicates();
     }
 
     @Test
     void firstStartCopiesTheMixtureByteForByteAndLaterStartsReuseIt() throws Exception {
         Path manifest = EmbeddedDefaultMixture.ensure(cache);
 
-        assertThat(manifest).isEqualTo(cache.resolve(EmbeddedDefaultMixture.VERSION).resolve("mixture.yaml"));
+        assertThat(manifest)
+                .isEqualTo(cache.resolve(EmbeddedDefaultMixture.VERSION).resolve("mixture.yaml"));
         for (String file : EmbeddedDefaultMixture.files()) {
             try (InputStream resource = resource(file)) {
                 assertThat(manifest.resolveSibling(file)).as(file).hasBinaryContent(resource.readAllBytes());
@@ -49,10 +57,11 @@ class EmbeddedDefaultMixtureTest {
 
     @Test
     void theManifestNamesFourImageExpertsAndEveryRouterArtefact() {
-        MixtureLoader.Checked checked = new MixtureLoader(LoadOptions.cpu())
-                .check(EmbeddedDefaultMixture.ensure(cache));
+        MixtureLoader.Checked checked =
+                new MixtureLoader(LoadOptions.cpu()).check(EmbeddedDefaultMixture.ensure(cache));
 
-        assertThat(checked.manifest().experts()).extracting(MixtureManifest.ExpertEntry::name)
+        assertThat(checked.manifest().experts())
+                .extracting(MixtureManifest.ExpertEntry::name)
                 .containsExactly("digits", "colours", "bars", "shapes");
         assertThat(checked.placeholder()).contains("<image>");
         MixtureManifest.RouterEntry router = checked.manifest().router();

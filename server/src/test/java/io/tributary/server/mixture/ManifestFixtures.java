@@ -20,8 +20,7 @@ import java.util.Map;
  */
 final class ManifestFixtures {
 
-    private ManifestFixtures() {
-    }
+    private ManifestFixtures() {}
 
     static void write(Path dir) throws IOException {
         checkpoint(dir.resolve("a"), "LlamaForCausalLM", "{\"model\": \"shared\"}");
@@ -40,8 +39,10 @@ final class ManifestFixtures {
         clusters(dir.resolve("clusters-2x4.safetensors"), 2, 4, 4);
         clusters(dir.resolve("clusters-3x4.safetensors"), 3, 4, 4);
         clusters(dir.resolve("clusters-mean-5.safetensors"), 2, 4, 5);
-        SafetensorsWriter.write(dir.resolve("centers.safetensors"), List.of(
-                new Tensor("centers", SafetensorsDType.F32, new long[] {2, 4}, new float[8])), Map.of());
+        SafetensorsWriter.write(
+                dir.resolve("centers.safetensors"),
+                List.of(new Tensor("centers", SafetensorsDType.F32, new long[] {2, 4}, new float[8])),
+                Map.of());
         Files.write(dir.resolve("garbage.safetensors"), new byte[] {1, 2, 3});
         classifier(dir.resolve("classifier-2x8.safetensors"), 2, 8);
         classifier(dir.resolve("classifier-3x4.safetensors"), 3, 4);
@@ -50,8 +51,9 @@ final class ManifestFixtures {
 
     private static void checkpoint(Path directory, String architecture, String tokenizer) throws IOException {
         Files.createDirectories(directory);
-        Files.writeString(directory.resolve("config.json"), "{\"architectures\": [\"" + architecture + "\"], "
-                + "\"eos_token_id\": 2}");
+        Files.writeString(
+                directory.resolve("config.json"),
+                "{\"architectures\": [\"" + architecture + "\"], " + "\"eos_token_id\": 2}");
         if (tokenizer != null) {
             Files.writeString(directory.resolve("tokenizer.json"), tokenizer);
         }
@@ -63,17 +65,28 @@ final class ManifestFixtures {
         for (int i = 0; i < centroids.length; i++) {
             centroids[i] = i % (d + 1) == 0 ? 1 : 0;
         }
-        SafetensorsWriter.write(file, List.of(
-                new Tensor("centroids", SafetensorsDType.F32, new long[] {k, d}, centroids),
-                new Tensor("global_mean", SafetensorsDType.F32, new long[] {meanDimension}, new float[meanDimension])),
+        SafetensorsWriter.write(
+                file,
+                List.of(
+                        new Tensor("centroids", SafetensorsDType.F32, new long[] {k, d}, centroids),
+                        new Tensor(
+                                "global_mean",
+                                SafetensorsDType.F32,
+                                new long[] {meanDimension},
+                                new float[meanDimension])),
                 Map.of());
     }
 
     private static void classifier(Path file, int outputs, int inputs) throws IOException {
-        SafetensorsWriter.write(file, List.of(
-                new Tensor("layers.0.weight", SafetensorsDType.F32, new long[] {outputs, inputs},
-                        new float[outputs * inputs]),
-                new Tensor("layers.0.bias", SafetensorsDType.F32, new long[] {outputs}, new float[outputs])),
+        SafetensorsWriter.write(
+                file,
+                List.of(
+                        new Tensor(
+                                "layers.0.weight",
+                                SafetensorsDType.F32,
+                                new long[] {outputs, inputs},
+                                new float[outputs * inputs]),
+                        new Tensor("layers.0.bias", SafetensorsDType.F32, new long[] {outputs}, new float[outputs])),
                 Map.of());
     }
 }

@@ -1,11 +1,11 @@
 package io.tributary.server.mixture;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import io.tributary.model.LoadOptions;
 import io.tributary.model.Precision;
 import io.tributary.model.Quantization;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -29,7 +29,8 @@ class ManifestReaderTest {
                   mode: fixed
                   weights: [1.0]
                 """);
-        Path json = Files.writeString(dir.resolve("m.json"),
+        Path json = Files.writeString(
+                dir.resolve("m.json"),
                 "{\"name\":\"m\",\"experts\":[{\"name\":\"a\",\"path\":\"experts/a\"}],"
                         + "\"router\":{\"mode\":\"fixed\",\"weights\":[1.0]}}");
 
@@ -44,7 +45,8 @@ class ManifestReaderTest {
     void aWrittenManifestReadsBack() throws Exception {
         Files.createDirectories(dir.resolve("x"));
         MixtureManifest manifest = MixtureManifest.of("round-trip", MixtureManifest.RouterEntry.of("uniform"), "x");
-        assertThat(ManifestReader.read(ManifestReader.write(dir.resolve("r.yaml"), manifest))).isEqualTo(manifest);
+        assertThat(ManifestReader.read(ManifestReader.write(dir.resolve("r.yaml"), manifest)))
+                .isEqualTo(manifest);
     }
 
     @Test
@@ -68,8 +70,10 @@ class ManifestReaderTest {
         assertThat(a.groupSize()).as("the group size is the server's").isEqualTo(64);
         assertThat(b.precision()).isEqualTo(Precision.BF16);
         assertThat(b.quantization()).as("unset: the server's").isEqualTo(Quantization.INT8);
-        assertThat(ManifestReader.read(ManifestReader.write(dir.resolve("q2.yaml"), manifest))).isEqualTo(manifest);
-        assertRejected("name: m\nexperts:\n  - name: a\n    path: a\n    quantization: int3\n",
+        assertThat(ManifestReader.read(ManifestReader.write(dir.resolve("q2.yaml"), manifest)))
+                .isEqualTo(manifest);
+        assertRejected(
+                "name: m\nexperts:\n  - name: a\n    path: a\n    quantization: int3\n",
                 "experts[0].quantization: must be one of [none, int8, int4], got 'int3'");
     }
 
@@ -78,13 +82,14 @@ class ManifestReaderTest {
         Files.createDirectories(dir.resolve("a"));
         assertRejected("", "the file is empty");
         assertRejected("name: m\nexperts: []\n", "experts: must list at least one expert");
-        assertRejected("name: m\nexperts:\n  - name: a\n    path: a\n  - name: a\n    path: a\n",
+        assertRejected(
+                "name: m\nexperts:\n  - name: a\n    path: a\n  - name: a\n    path: a\n",
                 "'a' is already the name of another expert");
-        assertRejected("name: m\nexperts:\n  - name: b\n    path: missing\n",
-                "experts[0].path: checkpoint directory");
+        assertRejected("name: m\nexperts:\n  - name: b\n    path: missing\n", "experts[0].path: checkpoint directory");
         assertRejected("name: m\nexperts:\n  - name: a\n    path: a\nrouters: {}\n", "routers");
         assertRejected("name: m\nexperts: [\n", "m.yaml");
-        assertThatThrownBy(() -> ManifestReader.read(dir.resolve("absent.yaml"))).hasMessageContaining("no such file");
+        assertThatThrownBy(() -> ManifestReader.read(dir.resolve("absent.yaml")))
+                .hasMessageContaining("no such file");
     }
 
     private void assertRejected(String content, String message) throws Exception {

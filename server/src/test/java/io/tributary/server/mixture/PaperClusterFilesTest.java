@@ -38,9 +38,10 @@ class PaperClusterFilesTest {
     @Test
     void twoStageFilesRouteToTheCoarseClusterOfTheNearestFineCentroid() throws Exception {
         float[][] fine = Npy.read(DIR.resolve("clustering_fine_centroids.npy")).toMatrix();
-        int[] mapping = Npy.read(DIR.resolve("clustering_fine_to_coarse_mapping.npy")).toInts();
-        RouterLoader.Artefacts artefacts = artefacts(entry("clustering_fine_centroids.npy",
-                "clustering_fine_to_coarse_mapping.npy"));
+        int[] mapping =
+                Npy.read(DIR.resolve("clustering_fine_to_coarse_mapping.npy")).toInts();
+        RouterLoader.Artefacts artefacts =
+                artefacts(entry("clustering_fine_centroids.npy", "clustering_fine_to_coarse_mapping.npy"));
         SplittableRandom random = new SplittableRandom(2);
         for (int trial = 0; trial < 300; trial++) {
             float[] feature = randomFeature(random);
@@ -53,25 +54,29 @@ class PaperClusterFilesTest {
         MixtureManifest.RouterEntry entry = entry("clustering_centroids.npy", "clustering_fine_to_coarse_mapping.npy");
         assertThatThrownBy(() -> RouterLoader.check(DIR.resolve("mixture.yaml"), entry, 3, ImageLimits.DEFAULT))
                 .isInstanceOf(InvalidManifestException.class)
-                .hasMessageContaining("router.centroids").hasMessageContaining("maps 12 fine centroids but there are 3");
+                .hasMessageContaining("router.centroids")
+                .hasMessageContaining("maps 12 fine centroids but there are 3");
     }
 
     private static MixtureManifest.RouterEntry entry(String centroids, String fineToCoarse) {
-        return new MixtureManifest.RouterEntry("hard", null, null, null, null, centroids, null, null, fineToCoarse,
-                null);
+        return new MixtureManifest.RouterEntry(
+                "hard", null, null, null, null, centroids, null, null, fineToCoarse, null);
     }
 
     private static RouterLoader.Artefacts artefacts(MixtureManifest.RouterEntry entry) {
-        RouterLoader.Artefacts artefacts = RouterLoader.check(DIR.resolve("mixture.yaml"), entry, 3,
-                ImageLimits.DEFAULT);
-        assertThat(artefacts.clusters().normalizeFeature()).as("the paper's features are L2-normalised").isTrue();
+        RouterLoader.Artefacts artefacts =
+                RouterLoader.check(DIR.resolve("mixture.yaml"), entry, 3, ImageLimits.DEFAULT);
+        assertThat(artefacts.clusters().normalizeFeature())
+                .as("the paper's features are L2-normalised")
+                .isTrue();
         return artefacts;
     }
 
     /** The expert that hard routing gives all the weight to, for a prompt whose image has this feature. */
     private static int hardChoice(RouterLoader.Artefacts artefacts, float[] feature) {
         Routers routers = RouterLoader.routers(artefacts, 3, prompt -> Optional.of(feature));
-        double[] weights = routers.create(RouterSpec.of("hard")).start(new RoutingContext(Prompt.ofTokens(1), 3))
+        double[] weights = routers.create(RouterSpec.of("hard"))
+                .start(new RoutingContext(Prompt.ofTokens(1), 3))
                 .weights();
         int chosen = -1;
         for (int k = 0; k < weights.length; k++) {
@@ -115,7 +120,9 @@ class PaperClusterFilesTest {
 
     private static Path resources() {
         try {
-            return Path.of(PaperClusterFilesTest.class.getResource("/paper-clusters/clustering_centroids.npy").toURI())
+            return Path.of(PaperClusterFilesTest.class
+                            .getResource("/paper-clusters/clustering_centroids.npy")
+                            .toURI())
                     .getParent();
         } catch (Exception e) {
             throw new IllegalStateException(e);

@@ -34,6 +34,7 @@ class RealExpertMixtureTest {
 
     @TempDir
     static Path cache;
+
     static Path root;
     static MixtureLoader loader;
 
@@ -47,14 +48,16 @@ class RealExpertMixtureTest {
     void oneHotWeightsReproduceTheSingleExpertTokenForToken() throws Exception {
         SamplingParams sampled = new SamplingParams(true, 0.8, 0, 0.95, 1.0, 99L);
         for (SamplingParams sampling : List.of(SamplingParams.GREEDY, sampled)) {
-            try (ServedModel oneHot = loader.load(manifest("one-hot", RouterEntry.of("fixed", 0.0, 1.0), "expert-0", "expert-1"));
-                 ServedModel single = loader.load(manifest("single", RouterEntry.of("uniform"), "expert-1"))) {
+            try (ServedModel oneHot = loader.load(
+                            manifest("one-hot", RouterEntry.of("fixed", 0.0, 1.0), "expert-0", "expert-1"));
+                    ServedModel single = loader.load(manifest("single", RouterEntry.of("uniform"), "expert-1"))) {
                 RecordingListener mixed = generate(oneHot, sampling);
                 RecordingListener alone = generate(single, sampling);
 
                 assertThat(mixed.tokenIds()).hasSize(48).containsExactly(alone.tokenIds());
                 for (int i = 0; i < 48; i++) {
-                    assertThat(mixed.tokens.get(i).logProb()).isEqualTo(alone.tokens.get(i).logProb());
+                    assertThat(mixed.tokens.get(i).logProb())
+                            .isEqualTo(alone.tokens.get(i).logProb());
                 }
             }
         }
@@ -63,11 +66,13 @@ class RealExpertMixtureTest {
     @Test
     void theUniformMixtureIsNotEitherExpertAlone() throws Exception {
         try (ServedModel uniform = loader.load(manifest("uniform", RouterEntry.of("uniform"), "expert-0", "expert-1"));
-             ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
-             ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
+                ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
+                ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
             int[] mixed = generate(uniform, SamplingParams.GREEDY).tokenIds();
-            assertThat(mixed).isNotEqualTo(generate(first, SamplingParams.GREEDY).tokenIds());
-            assertThat(mixed).isNotEqualTo(generate(second, SamplingParams.GREEDY).tokenIds());
+            assertThat(mixed)
+                    .isNotEqualTo(generate(first, SamplingParams.GREEDY).tokenIds());
+            assertThat(mixed)
+                    .isNotEqualTo(generate(second, SamplingParams.GREEDY).tokenIds());
         }
     }
 
@@ -92,30 +97,41 @@ class RealExpertMixtureTest {
     @Test
     void hardRoutingOfATextPromptDecodesWithTheExpertThatExplainsItBest() throws Exception {
         Path clusters = writeClusters("clusters.safetensors");
-        MixtureManifest manifest = new MixtureManifest("hard", List.of(
-                new MixtureManifest.ExpertEntry("expert-0", "expert-0"),
-                new MixtureManifest.ExpertEntry("expert-1", "expert-1")),
-                new RouterEntry("hard", null, null, null, List.of(0.5, 0.5), clusters.getFileName().toString(), null,
+        MixtureManifest manifest = new MixtureManifest(
+                "hard",
+                List.of(
+                        new MixtureManifest.ExpertEntry("expert-0", "expert-0"),
+                        new MixtureManifest.ExpertEntry("expert-1", "expert-1")),
+                new RouterEntry(
+                        "hard",
+                        null,
+                        null,
+                        null,
+                        List.of(0.5, 0.5),
+                        clusters.getFileName().toString(),
+                        null,
                         null));
         try (ServedModel hard = loader.load(ManifestReader.write(root.resolve("hard.yaml"), manifest));
-             ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
-             ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
+                ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
+                ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
             int[] prompt = hard.prompts().encode(PROMPT);
             double[] likelihoods = {likelihood(first, prompt), likelihood(second, prompt)};
             int best = likelihoods[0] >= likelihoods[1] ? 0 : 1;
 
             RecordingListener routed = generate(hard, SamplingParams.GREEDY);
             RecordingListener alone = generate(best == 0 ? first : second, SamplingParams.GREEDY);
-            assertThat(routed.tokens.get(0).expertWeights()).containsExactly(best == 0 ? 1.0 : 0.0, best == 0 ? 0.0 : 1.0);
+            assertThat(routed.tokens.get(0).expertWeights())
+                    .containsExactly(best == 0 ? 1.0 : 0.0, best == 0 ? 0.0 : 1.0);
             assertThat(routed.tokenIds()).containsExactly(alone.tokenIds());
         }
     }
 
     @Test
     void posteriorWeightsAreBayesRuleOnTheRealExpertsWholeSequenceLikelihoods() throws Exception {
-        try (ServedModel posterior = loader.load(manifest("posterior", RouterEntry.of("posterior"), "expert-0", "expert-1"));
-             ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
-             ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
+        try (ServedModel posterior =
+                        loader.load(manifest("posterior", RouterEntry.of("posterior"), "expert-0", "expert-1"));
+                ServedModel first = loader.load(manifest("first", RouterEntry.of("uniform"), "expert-0"));
+                ServedModel second = loader.load(manifest("second", RouterEntry.of("uniform"), "expert-1"))) {
             RecordingListener routed = generate(posterior, SamplingParams.GREEDY);
             int[] sequence = posterior.prompts().encode(PROMPT);
             int last = routed.tokens.size() - 1;
@@ -123,7 +139,8 @@ class RealExpertMixtureTest {
             System.arraycopy(routed.tokenIds(), 0, prefix, sequence.length, last);
             // Uniform priors: w_0 = 1 / (1 + exp(LL_1 − LL_0)) over everything before the last token.
             double difference = likelihood(second, prefix) - likelihood(first, prefix);
-            assertThat(routed.tokens.get(last).expertWeights()[0]).isCloseTo(1 / (1 + Math.exp(difference)), within(1e-4));
+            assertThat(routed.tokens.get(last).expertWeights()[0])
+                    .isCloseTo(1 / (1 + Math.exp(difference)), within(1e-4));
         }
     }
 
@@ -136,11 +153,11 @@ class RealExpertMixtureTest {
 
     private static Path writeClusters(String name) throws Exception {
         Path file = root.resolve(name);
-        SafetensorsWriter.write(file, List.of(
-                new Tensor("centroids",
-                        SafetensorsDType.F32, new long[] {2, 2}, new float[] {1, 0, 0, 1}),
-                new Tensor("global_mean",
-                        SafetensorsDType.F32, new long[] {2}, new float[] {0, 0})),
+        SafetensorsWriter.write(
+                file,
+                List.of(
+                        new Tensor("centroids", SafetensorsDType.F32, new long[] {2, 2}, new float[] {1, 0, 0, 1}),
+                        new Tensor("global_mean", SafetensorsDType.F32, new long[] {2}, new float[] {0, 0})),
                 Map.of());
         return file;
     }
@@ -148,8 +165,8 @@ class RealExpertMixtureTest {
     private static RecordingListener generate(ServedModel model, SamplingParams sampling) {
         RecordingListener listener = new RecordingListener();
         Prompt prompt = Prompt.ofTokens(model.prompts().encode(PROMPT));
-        Generation generation = model.mixture().start(new GenerationRequest(prompt, sampling,
-                new StoppingCriteria(48, List.of(), true)), listener);
+        Generation generation = model.mixture()
+                .start(new GenerationRequest(prompt, sampling, new StoppingCriteria(48, List.of(), true)), listener);
         while (!generation.step()) {
             // decode inline
         }

@@ -29,6 +29,7 @@ class RemoteExpertLinkTest {
 
     @TempDir
     static Path dir;
+
     static ServedModel hostedModel;
     static ExpertHostServer alpha;
     static ExpertHostServer beta;
@@ -113,26 +114,39 @@ class RemoteExpertLinkTest {
     /** Reading {@code yaml} (written as {@code file}) fails naming {@code key} and saying {@code reason}. */
     private static void assertReadRefuses(String file, String yaml, String key, String reason) throws IOException {
         Path manifest = Files.writeString(dir.resolve(file), yaml);
-        assertThatThrownBy(() -> ManifestReader.read(manifest)).hasMessageContaining(key)
+        assertThatThrownBy(() -> ManifestReader.read(manifest))
+                .hasMessageContaining(key)
                 .hasMessageContaining(reason);
     }
 
     /** A gateway manifest naming both experts by address, each with its token file and the second with {@code tls}. */
     private static Path gateway(String alphaToken, String betaToken, MixtureManifest.Tls betaTls) {
-        return ManifestReader.write(dir.resolve("gateway-" + alphaToken + "-" + betaToken + "-" + (betaTls != null)
-                + ".yaml"), new MixtureManifest("gateway", List.of(
-                new MixtureManifest.ExpertEntry("expert-0", null, "localhost:" + alpha.port(), null, alphaToken),
-                new MixtureManifest.ExpertEntry("expert-1", null, "localhost:" + beta.port(), betaTls, betaToken)),
-                MixtureManifest.RouterEntry.of("uniform")));
+        return ManifestReader.write(
+                dir.resolve("gateway-" + alphaToken + "-" + betaToken + "-" + (betaTls != null) + ".yaml"),
+                new MixtureManifest(
+                        "gateway",
+                        List.of(
+                                new MixtureManifest.ExpertEntry(
+                                        "expert-0", null, "localhost:" + alpha.port(), null, alphaToken),
+                                new MixtureManifest.ExpertEntry(
+                                        "expert-1", null, "localhost:" + beta.port(), betaTls, betaToken)),
+                        MixtureManifest.RouterEntry.of("uniform")));
     }
 
     private static ExpertHostServer serve(HostedExpert expert, String token) {
-        return new ExpertHostServer(List.of(expert), new ExpertHostServer.Settings(0, Duration.ofMinutes(1), 2,
-                new ExpertServerSecurity(null, null, null, token)), Thread::new).start();
+        return new ExpertHostServer(
+                        List.of(expert),
+                        new ExpertHostServer.Settings(
+                                0, Duration.ofMinutes(1), 2, new ExpertServerSecurity(null, null, null, token)),
+                        Thread::new)
+                .start();
     }
 
     private static MixtureLoader loader() {
-        return new MixtureLoader(LoadOptions.cpu(), ImageLimits.DEFAULT,
-                new RemoteOptions(Duration.ofSeconds(10), 0), dir.resolve("remote-tokenizers"));
+        return new MixtureLoader(
+                LoadOptions.cpu(),
+                ImageLimits.DEFAULT,
+                new RemoteOptions(Duration.ofSeconds(10), 0),
+                dir.resolve("remote-tokenizers"));
     }
 }

@@ -40,6 +40,7 @@ class RemoteExpertMixtureTest {
 
     @TempDir
     Path dir;
+
     private final List<AutoCloseable> closing = new ArrayList<>();
 
     @AfterEach
@@ -53,12 +54,14 @@ class RemoteExpertMixtureTest {
     void theEmbeddedDefaultServedByTwoExpertServersDecodesAsInProcess() {
         Path local = TinyTextMixture.write(dir.resolve("cache"));
         for (RouterEntry router : List.of(RouterEntry.of("uniform"), RouterEntry.of("posterior"))) {
-            ServedModel inProcess = load(ManifestReader.write(local.resolveSibling(router.mode() + ".yaml"),
+            ServedModel inProcess = load(ManifestReader.write(
+                    local.resolveSibling(router.mode() + ".yaml"),
                     MixtureManifest.of("local", router, "expert-0", "expert-1")));
             ServedModel gateway = load(gatewayManifest(local, router, "expert-0", "expert-1"));
             assertThat(gateway.mixture().experts()).allMatch(expert -> expert instanceof RemoteExpert);
 
-            List<Prompt> prompts = List.of(Prompt.ofTokens(inProcess.prompts().encode("The river bends")),
+            List<Prompt> prompts = List.of(
+                    Prompt.ofTokens(inProcess.prompts().encode("The river bends")),
                     Prompt.ofTokens(inProcess.prompts().encode("Under the old bridge, slowly")));
             assertSameAnswers(decode(gateway, prompts), decode(inProcess, prompts));
         }
@@ -69,8 +72,9 @@ class RemoteExpertMixtureTest {
         TinyLlavaSpec spec = TinyLlavaSpec.forTests().withSharpWeights(true);
         TinyLlava.write(dir.resolve("cooking"), spec, 1, 100);
         TinyLlava.write(dir.resolve("astronomy"), spec, 2, 100);
-        Path local = ManifestReader.write(dir.resolve("mixture.yaml"), MixtureManifest.of("llava",
-                RouterEntry.of("fixed", 0.4, 0.6), "cooking", "astronomy"));
+        Path local = ManifestReader.write(
+                dir.resolve("mixture.yaml"),
+                MixtureManifest.of("llava", RouterEntry.of("fixed", 0.4, 0.6), "cooking", "astronomy"));
         ServedModel inProcess = load(local);
         ServedModel gateway = load(gatewayManifest(local, RouterEntry.of("fixed", 0.4, 0.6), "cooking", "astronomy"));
         String placeholder = inProcess.prompts().imagePlaceholder().orElseThrow();
@@ -81,11 +85,13 @@ class RemoteExpertMixtureTest {
             int[] tokens = gateway.prompts().encode("USER: " + placeholder + "\nDescribe. ASSISTANT:");
             prompts.add(new Prompt(tokens, List.of(new ImageInput(png(seed), "image/png"))));
         }
-        assertThat(gateway.promptPositions(prompts.get(0))).isEqualTo(inProcess.promptPositions(prompts.get(0)))
+        assertThat(gateway.promptPositions(prompts.get(0)))
+                .isEqualTo(inProcess.promptPositions(prompts.get(0)))
                 .isGreaterThan(prompts.get(0).length());
         List<RecordingListener> remote = decode(gateway, prompts);
         assertSameAnswers(remote, decode(inProcess, prompts));
-        assertThat(remote.get(0).tokenIds()).as("the image sways the answer")
+        assertThat(remote.get(0).tokenIds())
+                .as("the image sways the answer")
                 .isNotEqualTo(remote.get(1).tokenIds());
     }
 
@@ -96,18 +102,24 @@ class RemoteExpertMixtureTest {
         List<HostedExpert> hosted = HostedExperts.of(hostedModel, checked);
         List<MixtureManifest.ExpertEntry> entries = new ArrayList<>();
         for (int k = 0; k < experts.length; k++) {
-            ExpertHostServer server = track(new ExpertHostServer(List.of(hosted.get(k)),
-                    new ExpertHostServer.Settings(0, Duration.ofMinutes(1), 2), Thread::new).start());
+            ExpertHostServer server = track(new ExpertHostServer(
+                            List.of(hosted.get(k)),
+                            new ExpertHostServer.Settings(0, Duration.ofMinutes(1), 2),
+                            Thread::new)
+                    .start());
             entries.add(MixtureManifest.ExpertEntry.remote(experts[k], "localhost:" + server.port()));
         }
-        return ManifestReader.write(dir.resolve("gateway-" + router.mode() + ".yaml"),
-                new MixtureManifest("gateway", entries, router));
+        return ManifestReader.write(
+                dir.resolve("gateway-" + router.mode() + ".yaml"), new MixtureManifest("gateway", entries, router));
     }
 
     private static void assertSameAnswers(List<RecordingListener> remote, List<RecordingListener> local) {
         for (int i = 0; i < local.size(); i++) {
-            assertThat(remote.get(i).result.join().generatedText()).isEqualTo(local.get(i).result.join().generatedText());
-            assertThat(remote.get(i).tokenIds()).hasSize(16).containsExactly(local.get(i).tokenIds());
+            assertThat(remote.get(i).result.join().generatedText())
+                    .isEqualTo(local.get(i).result.join().generatedText());
+            assertThat(remote.get(i).tokenIds())
+                    .hasSize(16)
+                    .containsExactly(local.get(i).tokenIds());
             for (int t = 0; t < local.get(i).tokens.size(); t++) {
                 assertThat(remote.get(i).tokens.get(t).logProb())
                         .isCloseTo(local.get(i).tokens.get(t).logProb(), within(1e-5f));
@@ -118,12 +130,15 @@ class RemoteExpertMixtureTest {
     /** Greedy answers to every prompt, decoded together in batched steps. */
     private static List<RecordingListener> decode(ServedModel model, List<Prompt> prompts) {
         List<RecordingListener> listeners = new ArrayList<>();
-        try (DecodeScheduler scheduler = new DecodeScheduler(model.mixture(),
-                new DecodeScheduler.Limits(4, 4, 256, 1L << 40), 2, Thread::new)) {
+        try (DecodeScheduler scheduler =
+                new DecodeScheduler(model.mixture(), new DecodeScheduler.Limits(4, 4, 256, 1L << 40), 2, Thread::new)) {
             for (Prompt prompt : prompts) {
                 RecordingListener listener = new RecordingListener();
-                scheduler.submit(model.mixture().start(new GenerationRequest(prompt, SamplingParams.GREEDY,
-                        new StoppingCriteria(16, List.of(), true)), listener));
+                scheduler.submit(model.mixture()
+                        .start(
+                                new GenerationRequest(
+                                        prompt, SamplingParams.GREEDY, new StoppingCriteria(16, List.of(), true)),
+                                listener));
                 listeners.add(listener);
             }
             listeners.forEach(listener -> listener.result.join());
@@ -136,8 +151,11 @@ class RemoteExpertMixtureTest {
     }
 
     private MixtureLoader loader() {
-        return new MixtureLoader(LoadOptions.cpu(), io.tributary.model.image.ImageLimits.DEFAULT,
-                io.tributary.remote.client.RemoteOptions.DEFAULT, dir.resolve("remote-tokenizers"));
+        return new MixtureLoader(
+                LoadOptions.cpu(),
+                io.tributary.model.image.ImageLimits.DEFAULT,
+                io.tributary.remote.client.RemoteOptions.DEFAULT,
+                dir.resolve("remote-tokenizers"));
     }
 
     private <T extends AutoCloseable> T track(T resource) {

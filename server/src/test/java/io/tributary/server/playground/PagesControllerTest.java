@@ -3,8 +3,8 @@ package io.tributary.server.playground;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
-import org.springframework.context.annotation.FilterType;
 import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.FilterType;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.bean.override.convention.TestBean;
 import org.springframework.test.web.servlet.MockMvc;
@@ -27,8 +27,14 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
  */
 // The API's error advice (and the metrics it reports to) plays no part in serving pages.
 // Pages only: the API's advice and the request-size filter (which needs the whole configuration) stay out.
-@WebMvcTest(controllers = PagesController.class, excludeFilters = {@ComponentScan.Filter(ControllerAdvice.class),
-        @ComponentScan.Filter(type = FilterType.REGEX, pattern = "io\\.tributary\\.server\\.config\\.RequestSizeFilter")})
+@WebMvcTest(
+        controllers = PagesController.class,
+        excludeFilters = {
+            @ComponentScan.Filter(ControllerAdvice.class),
+            @ComponentScan.Filter(
+                    type = FilterType.REGEX,
+                    pattern = "io\\.tributary\\.server\\.config\\.RequestSizeFilter")
+        })
 class PagesControllerTest {
 
     private static final Pattern PAGE_REFERENCE = Pattern.compile("(?:src|href)=\"([^\"#:]+)\"");
@@ -36,12 +42,13 @@ class PagesControllerTest {
 
     @TestBean(methodName = "oneExample")
     PlaygroundExamples examples;
+
     @Autowired
     MockMvc mvc;
 
     static PlaygroundExamples oneExample() {
-        return new PlaygroundExamples(List.of(new PlaygroundExamples.Example("data:image/png;base64,iVBORw0KGgo=",
-                "What digit is shown?", "3")));
+        return new PlaygroundExamples(List.of(
+                new PlaygroundExamples.Example("data:image/png;base64,iVBORw0KGgo=", "What digit is shown?", "3")));
     }
 
     @Test
@@ -60,8 +67,15 @@ class PagesControllerTest {
 
         List<String> files = served(page, "/");
         assertThat(files).contains("/playground/playground.js", "/playground/playground.css");
-        String script = mvc.perform(get("/playground/playground.js")).andReturn().getResponse().getContentAsString();
-        List<String> modules = MODULE_IMPORT.matcher(script).results().map(match -> match.group(1)).toList();
+        String script = mvc.perform(get("/playground/playground.js"))
+                .andReturn()
+                .getResponse()
+                .getContentAsString();
+        List<String> modules = MODULE_IMPORT
+                .matcher(script)
+                .results()
+                .map(match -> match.group(1))
+                .toList();
         assertThat(modules).contains("request.js", "stream.js", "tokens.js");
         for (String module : modules) {
             mvc.perform(get("/playground/" + module)).andExpect(status().isOk());
@@ -71,9 +85,15 @@ class PagesControllerTest {
     @Test
     void docsServesSwaggerUiFromTheJar() throws Exception {
         String page = html("/docs");
-        assertThat(served(page, "/")).contains("/webjars/swagger-ui/swagger-ui-bundle.js",
-                "/webjars/swagger-ui/swagger-ui.css", "/playground/docs.js");
-        String init = mvc.perform(get("/playground/docs.js")).andReturn().getResponse().getContentAsString();
+        assertThat(served(page, "/"))
+                .contains(
+                        "/webjars/swagger-ui/swagger-ui-bundle.js",
+                        "/webjars/swagger-ui/swagger-ui.css",
+                        "/playground/docs.js");
+        String init = mvc.perform(get("/playground/docs.js"))
+                .andReturn()
+                .getResponse()
+                .getContentAsString();
         assertThat(init).contains("'openapi.yaml'", "validatorUrl: null");
     }
 

@@ -25,13 +25,19 @@ class PlaygroundExamplesTest {
                 [{"image": "digit.png", "question": "What digit is shown?", "answer": "3"},
                  {"image": "digit.png", "question": "Which digit?"}]""");
 
-        List<PlaygroundExamples.Example> read = PlaygroundExamples.beside(dir.resolve("mixture.yaml")).all();
+        List<PlaygroundExamples.Example> read =
+                PlaygroundExamples.beside(dir.resolve("mixture.yaml")).all();
 
-        assertThat(read).containsExactly(
-                new PlaygroundExamples.Example("data:image/png;base64," + Base64.getEncoder().encodeToString(PNG),
-                        "What digit is shown?", "3"),
-                new PlaygroundExamples.Example("data:image/png;base64," + Base64.getEncoder().encodeToString(PNG),
-                        "Which digit?", null));
+        assertThat(read)
+                .containsExactly(
+                        new PlaygroundExamples.Example(
+                                "data:image/png;base64," + Base64.getEncoder().encodeToString(PNG),
+                                "What digit is shown?",
+                                "3"),
+                        new PlaygroundExamples.Example(
+                                "data:image/png;base64," + Base64.getEncoder().encodeToString(PNG),
+                                "Which digit?",
+                                null));
     }
 
     @Test
@@ -43,13 +49,16 @@ class PlaygroundExamplesTest {
     void examplesThatCannotBeReadAreLeftOutInsteadOfStoppingTheServer() throws Exception {
         Path examples = Files.createDirectories(dir.resolve("examples"));
         Files.write(dir.resolve("secret.png"), PNG);
-        for (String index : List.of("[{\"image\": \"../secret.png\", \"question\": \"q\"}]",
+        for (String index : List.of(
+                "[{\"image\": \"../secret.png\", \"question\": \"q\"}]",
                 "[{\"image\": \"absent.png\", \"question\": \"q\"}]",
                 "[{\"image\": \"notes.txt\", \"question\": \"q\"}]",
                 "[{\"question\": \"no image\"}]",
                 "not json")) {
             Files.writeString(examples.resolve("examples.json"), index);
-            assertThat(PlaygroundExamples.beside(dir.resolve("mixture.yaml")).all()).as(index).isEmpty();
+            assertThat(PlaygroundExamples.beside(dir.resolve("mixture.yaml")).all())
+                    .as(index)
+                    .isEmpty();
         }
     }
 }

@@ -44,13 +44,15 @@ import static org.awaitility.Awaitility.await;
  * A gateway over two expert servers (the tiny text mixture's experts) that loses one: the answer finishes with the
  * other and says so, the loss is counted, health reports DEGRADED (not down), and the expert serves again once back.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "tributary.remote.call-timeout=5s")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GatewayExpertLossTest {
 
     private static final ObjectMapper JSON = JsonMapper.builder().build();
-    private static final String LOST_SERIES = "tributary_expert_lost_total{application=\"tributary\",expert=\"expert-1\"}";
+    private static final String LOST_SERIES =
+            "tributary_expert_lost_total{application=\"tributary\",expert=\"expert-1\"}";
     private static Path dir;
     private static ServedModel hostedModel;
     private static List<HostedExpert> hosted;
@@ -69,10 +71,14 @@ class GatewayExpertLossTest {
         failing = new FailingExpert(hosted.get(1).expert());
         first = serve(hosted.get(0), 0);
         second = serve(withExpert(hosted.get(1), failing), 0);
-        Path manifest = ManifestReader.write(dir.resolve("gateway.yaml"), new MixtureManifest("gateway", List.of(
-                MixtureManifest.ExpertEntry.remote("expert-0", "localhost:" + first.port()),
-                MixtureManifest.ExpertEntry.remote("expert-1", "localhost:" + second.port())),
-                MixtureManifest.RouterEntry.of("uniform")));
+        Path manifest = ManifestReader.write(
+                dir.resolve("gateway.yaml"),
+                new MixtureManifest(
+                        "gateway",
+                        List.of(
+                                MixtureManifest.ExpertEntry.remote("expert-0", "localhost:" + first.port()),
+                                MixtureManifest.ExpertEntry.remote("expert-1", "localhost:" + second.port())),
+                        MixtureManifest.RouterEntry.of("uniform")));
         registry.add("tributary.mixture", manifest::toString);
         registry.add("tributary.cache-dir", () -> dir.resolve("gateway-cache").toString());
     }
@@ -92,12 +98,13 @@ class GatewayExpertLossTest {
     void anExpertFailingMidStreamIsDroppedAndTheStreamFinishesSayingSo() throws Exception {
         HttpTestClient http = new HttpTestClient(port);
         double lostBefore = http.metric(LOST_SERIES);
-        JsonNode healthy = HttpTestClient.json(http.postJson("/generate",
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":6,\"details\":true}}"));
+        JsonNode healthy = HttpTestClient.json(http.postJson(
+                "/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":6,\"details\":true}}"));
         assertThat(healthy.get("details").has("lost_experts")).isFalse();
 
         failing.failAfterPasses(4);
-        List<JsonNode> events = http.streamAll("/generate_stream",
+        List<JsonNode> events = http.streamAll(
+                "/generate_stream",
                 "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":12,\"details\":true}}");
         JsonNode last = events.get(events.size() - 1);
         assertThat(last.at("/details/generated_tokens").asInt()).isEqualTo(12);
@@ -107,7 +114,8 @@ class GatewayExpertLossTest {
         assertThat(after).isBetween(1, 11);
         assertThat(lost.get("reason").asString()).contains("remote expert 'expert-1'", "broken device");
         // Said at once, not only at the end: the first event after the drop names it, and no other event does.
-        List<JsonNode> saying = events.stream().filter(event -> event.has("lost_experts")).toList();
+        List<JsonNode> saying =
+                events.stream().filter(event -> event.has("lost_experts")).toList();
         assertThat(saying).hasSize(1);
         assertThat(saying.get(0).get("index").asInt()).isEqualTo(after + 1);
         assertThat(saying.get(0).get("lost_experts")).isEqualTo(last.at("/details/lost_experts"));
@@ -130,45 +138,59 @@ class GatewayExpertLossTest {
         assertThat(health.statusCode()).isEqualTo(200);
         JsonNode body = HttpTestClient.json(health);
         assertThat(body.get("status").asString()).isEqualTo("DEGRADED");
-        assertThat(body.at("/components/remoteExperts/details/expert-1").asString()).startsWith("unavailable at");
+        assertThat(body.at("/components/remoteExperts/details/expert-1").asString())
+                .startsWith("unavailable at");
         assertThat(http.get("/actuator/health/readiness").statusCode()).isEqualTo(200);
 
-        JsonNode answer = HttpTestClient.json(http.postJson("/generate",
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":5,\"details\":true}}"));
+        JsonNode answer = HttpTestClient.json(http.postJson(
+                "/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":5,\"details\":true}}"));
         assertThat(answer.at("/details/generated_tokens").asInt()).isEqualTo(5);
         assertThat(answer.at("/details/lost_experts/0/expert").asString()).isEqualTo("expert-1");
         assertThat(answer.at("/details/lost_experts/0/after_tokens").asInt()).isZero();
-        JsonNode chat = HttpTestClient.json(http.postJson("/v1/chat/completions",
+        JsonNode chat = HttpTestClient.json(http.postJson(
+                "/v1/chat/completions",
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"The river\"}],\"max_tokens\":3}"));
         ContractSchemas.assertValid("ChatCompletion", chat);
-        assertThat(chat.at("/choices/0/lost_experts/0/expert").asString()).as("the OpenAI route reports it too")
+        assertThat(chat.at("/choices/0/lost_experts/0/expert").asString())
+                .as("the OpenAI route reports it too")
                 .isEqualTo("expert-1");
-        List<String> data = http.streamData("/v1/chat/completions",
+        List<String> data = http.streamData(
+                "/v1/chat/completions",
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"The river\"}],\"max_tokens\":3,\"stream\":true}");
         List<JsonNode> chunks = new ArrayList<>();
         for (String chunk : data.subList(0, data.size() - 1)) { // the last is [DONE]
             chunks.add(JSON.readTree(chunk));
         }
         // The role chunk, then the first token's chunk says it (the expert was gone before the first token).
-        assertThat(chunks.get(1).at("/choices/0/lost_experts/0/after_tokens").asInt()).isZero();
-        assertThat(chunks.get(chunks.size() - 1).at("/choices/0/lost_experts/0/expert").asString()).isEqualTo("expert-1");
+        assertThat(chunks.get(1).at("/choices/0/lost_experts/0/after_tokens").asInt())
+                .isZero();
+        assertThat(chunks.get(chunks.size() - 1)
+                        .at("/choices/0/lost_experts/0/expert")
+                        .asString())
+                .isEqualTo("expert-1");
         chunks.forEach(chunk -> ContractSchemas.assertValid("ChatCompletionChunk", chunk));
 
         second = serve(withExpert(hosted.get(1), failing), expertPort);
-        await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(300)).until(() ->
-                HttpTestClient.json(http.get("/actuator/health")).get("status").asString().equals("UP"));
-        JsonNode restored = HttpTestClient.json(http.postJson("/generate",
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":5,\"details\":true}}"));
+        await().atMost(30, TimeUnit.SECONDS)
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> HttpTestClient.json(http.get("/actuator/health"))
+                        .get("status")
+                        .asString()
+                        .equals("UP"));
+        JsonNode restored = HttpTestClient.json(http.postJson(
+                "/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":5,\"details\":true}}"));
         assertThat(restored.get("details").has("lost_experts")).isFalse();
-        JsonNode restoredChat = HttpTestClient.json(http.postJson("/v1/chat/completions",
+        JsonNode restoredChat = HttpTestClient.json(http.postJson(
+                "/v1/chat/completions",
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"The river\"}],\"max_tokens\":3}"));
         assertThat(restoredChat.at("/choices/0").has("lost_experts")).isFalse();
         assertThat(restored.at("/details/tokens/4/expert_weights/1").asDouble()).isEqualTo(0.5);
     }
 
     private static ExpertHostServer serve(HostedExpert expert, int port) {
-        return new ExpertHostServer(List.of(expert), new ExpertHostServer.Settings(port, Duration.ofMinutes(1), 2),
-                Thread::new).start();
+        return new ExpertHostServer(
+                        List.of(expert), new ExpertHostServer.Settings(port, Duration.ofMinutes(1), 2), Thread::new)
+                .start();
     }
 
     private static HostedExpert withExpert(HostedExpert hosted, Expert expert) {
@@ -222,7 +244,6 @@ class GatewayExpertLossTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

@@ -13,9 +13,12 @@ import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Both APIs hand image URLs to the remote-image rules; a host on the server's own network is refused. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "tributary.security.remote-images.enabled=true",
-        "tributary.security.remote-images.allowed-hosts=localhost,*.example.com"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "tributary.security.remote-images.enabled=true",
+            "tributary.security.remote-images.allowed-hosts=localhost,*.example.com"
+        })
 class RemoteImagesServingTest {
 
     @TestBean(methodName = "io.tributary.server.FakeMixture#twoExperts")
@@ -28,8 +31,10 @@ class RemoteImagesServingTest {
     void imageUrlsGoThroughTheRulesOnEveryApi() throws Exception {
         HttpTestClient http = new HttpTestClient(port);
         String url = "http://localhost:" + port + "/health";
-        HttpResponse<String> chat = http.postJson("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\","
-                + "\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + url + "\"}}]}]}");
+        HttpResponse<String> chat = http.postJson(
+                "/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\"," + "\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\""
+                        + url + "\"}}]}]}");
         assertThat(chat.statusCode()).isEqualTo(400);
         assertThat(json(chat).get("error").get("message").asString())
                 .contains("messages[0].content[0].image_url.url: host localhost resolves to a loopback address");
@@ -38,7 +43,8 @@ class RemoteImagesServingTest {
         assertThat(tgi.statusCode()).isEqualTo(422);
         assertThat(json(tgi).get("error").asString()).contains("image 1: host localhost resolves to a loopback");
 
-        HttpResponse<String> other = http.postJson("/generate", "{\"inputs\":\"see ![](https://images.other.org/a.png)\"}");
+        HttpResponse<String> other =
+                http.postJson("/generate", "{\"inputs\":\"see ![](https://images.other.org/a.png)\"}");
         assertThat(json(other).get("error").asString()).contains("host images.other.org is not in");
     }
 }

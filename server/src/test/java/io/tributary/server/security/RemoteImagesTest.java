@@ -76,14 +76,17 @@ class RemoteImagesTest {
         expectRefusal(images, base + "/slow.png", "took longer than 1000 ms");
         expectRefusal(images, "file:///etc/passwd", "only http(s) URLs");
         expectRefusal(images, "http://user:pw@localhost/cat.png", "only http(s) URLs");
-        expectRefusal(loopbackAllowed(settings(List.of("*.example.com"))), base + "/cat.png",
+        expectRefusal(
+                loopbackAllowed(settings(List.of("*.example.com"))),
+                base + "/cat.png",
                 "host localhost is not in tributary.security.remote-images.allowed-hosts");
     }
 
     @Test
     void isOffUnlessTurnedOn() {
-        RemoteImages off = new RemoteImages(new TributaryProperties.RemoteImages(false, List.of(),
-                DataSize.ofKilobytes(1), Duration.ofSeconds(1)), address -> null);
+        RemoteImages off = new RemoteImages(
+                new TributaryProperties.RemoteImages(false, List.of(), DataSize.ofKilobytes(1), Duration.ofSeconds(1)),
+                address -> null);
         expectRefusal(off, base + "/cat.png", "images by URL are turned off");
     }
 
@@ -98,12 +101,13 @@ class RemoteImagesTest {
     }
 
     private static RemoteImages loopbackAllowed(TributaryProperties.RemoteImages settings) {
-        return new RemoteImages(settings, address -> address.isLoopbackAddress() ? null
-                : PublicAddresses.refusal(address));
+        return new RemoteImages(
+                settings, address -> address.isLoopbackAddress() ? null : PublicAddresses.refusal(address));
     }
 
     private static void expectRefusal(RemoteImages images, String url, String message) {
-        assertThatThrownBy(() -> images.fetch(url, "image 1")).as(url)
+        assertThatThrownBy(() -> images.fetch(url, "image 1"))
+                .as(url)
                 .isInstanceOf(RequestValidationException.class)
                 .hasMessageStartingWith("image 1: ")
                 .hasMessageContaining(message);

@@ -18,9 +18,9 @@ import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** With one running slot and no queue, a second request is refused at once with 429, not left hanging. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "tributary.scheduler.max-running=1",
-        "tributary.scheduler.max-waiting=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"tributary.scheduler.max-running=1", "tributary.scheduler.max-waiting=0"})
 class OverloadTest {
 
     static final CountDownLatch RELEASE = new CountDownLatch(1);

@@ -10,19 +10,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class PromptInputsTest {
 
-    private static final String PNG = "data:image/png;base64,"
-            + Base64.getEncoder().encodeToString("png bytes".getBytes(StandardCharsets.UTF_8));
+    private static final String PNG =
+            "data:image/png;base64," + Base64.getEncoder().encodeToString("png bytes".getBytes(StandardCharsets.UTF_8));
     private static final String JPEG = "data:image/jpeg;base64,"
             + Base64.getEncoder().encodeToString("jpeg bytes".getBytes(StandardCharsets.UTF_8));
 
     @Test
     void imagesBecomePlaceholdersInOrder() {
-        PromptInputs parsed = PromptInputs.parse("Compare ![a cat](" + PNG + ") with ![](" + JPEG + ")?",
-                "<image>", 8);
+        PromptInputs parsed = PromptInputs.parse("Compare ![a cat](" + PNG + ") with ![](" + JPEG + ")?", "<image>", 8);
 
         assertThat(parsed.text()).isEqualTo("Compare <image> with <image>?");
         assertThat(parsed.images()).hasSize(2);
-        assertThat(new String(parsed.images().get(0).bytes(), StandardCharsets.UTF_8)).isEqualTo("png bytes");
+        assertThat(new String(parsed.images().get(0).bytes(), StandardCharsets.UTF_8))
+                .isEqualTo("png bytes");
         assertThat(parsed.images().get(1).mediaType()).isEqualTo("image/jpeg");
     }
 
@@ -51,11 +51,13 @@ class PromptInputsTest {
     @Test
     void aMalformedInlineImageIsRefusedNeverReadAsText() {
         for (String broken : new String[] {
-                "Look: ![](data:image/png;base64,iVBOR w0KGgo=) what?",   // a space inside
-                "Look: ![](data:image/png;base64,iVBORw0KGgo=",          // never closed
-                "![](" + PNG + ") and ![x]( data:image/png;base64,\nAAAA)", // after a good one
-                "![](DATA:image/png;base64,AA AA)"}) {
-            assertThatThrownBy(() -> PromptInputs.parse(broken, "<image>", 8)).as(broken)
+            "Look: ![](data:image/png;base64,iVBOR w0KGgo=) what?", // a space inside
+            "Look: ![](data:image/png;base64,iVBORw0KGgo=", // never closed
+            "![](" + PNG + ") and ![x]( data:image/png;base64,\nAAAA)", // after a good one
+            "![](DATA:image/png;base64,AA AA)"
+        }) {
+            assertThatThrownBy(() -> PromptInputs.parse(broken, "<image>", 8))
+                    .as(broken)
                     .isInstanceOf(RequestValidationException.class)
                     .hasMessageContaining("an inline image must be written");
         }

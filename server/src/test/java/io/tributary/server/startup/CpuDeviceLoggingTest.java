@@ -21,18 +21,21 @@ class CpuDeviceLoggingTest {
 
     @Test
     void theDefaultCpuDeviceSilencesTheProbesWarnings() {
-        assertThat(environment(Map.of()).getProperty(CpuDeviceLogging.PROBE_LOGGER_LEVEL)).isEqualTo("error");
+        assertThat(environment(Map.of()).getProperty(CpuDeviceLogging.PROBE_LOGGER_LEVEL))
+                .isEqualTo("error");
     }
 
     @Test
     void aGpuDeviceKeepsThemBecauseTheyExplainAMissingGpu() {
         assertThat(environment(Map.of("tributary.engine.device", "cuda:0"))
-                .getProperty(CpuDeviceLogging.PROBE_LOGGER_LEVEL)).isNull();
+                        .getProperty(CpuDeviceLogging.PROBE_LOGGER_LEVEL))
+                .isNull();
     }
 
     @Test
     void anExplicitLevelWins() {
         assertThat(environment(Map.of(CpuDeviceLogging.PROBE_LOGGER_LEVEL, "debug"))
-                .getProperty(CpuDeviceLogging.PROBE_LOGGER_LEVEL)).isEqualTo("debug");
+                        .getProperty(CpuDeviceLogging.PROBE_LOGGER_LEVEL))
+                .isEqualTo("debug");
     }
 }

@@ -29,28 +29,33 @@ class StartupFailureAnalyzerTest {
     @Test
     void aManifestMistakeNamesTheFileTheKeyAndTheFix() {
         Path file = Path.of("/models/mixture.yaml");
-        Throwable failure = new BeanCreationException("servedModel", "Factory method threw",
-                new InvalidManifestException(file, "router.temperature", "expected a number greater than 0, got "
-                        + "the number -1"));
+        Throwable failure = new BeanCreationException(
+                "servedModel",
+                "Factory method threw",
+                new InvalidManifestException(
+                        file, "router.temperature", "expected a number greater than 0, got " + "the number -1"));
 
         FailureAnalysis analysis = analyzer.analyze(failure);
 
-        assertThat(analysis.getDescription()).isEqualTo("The mixture manifest /models/mixture.yaml cannot be "
-                + "served at router.temperature: expected a number greater than 0, got the number -1. Nothing was "
-                + "loaded: the whole manifest, its checkpoints' configuration files and the router's artefacts are "
-                + "checked before any expert's weights.");
-        assertThat(analysis.getAction()).startsWith("Fix router.temperature in /models/mixture.yaml")
+        assertThat(analysis.getDescription())
+                .isEqualTo("The mixture manifest /models/mixture.yaml cannot be "
+                        + "served at router.temperature: expected a number greater than 0, got the number -1. Nothing was "
+                        + "loaded: the whole manifest, its checkpoints' configuration files and the router's artefacts are "
+                        + "checked before any expert's weights.");
+        assertThat(analysis.getAction())
+                .startsWith("Fix router.temperature in /models/mixture.yaml")
                 .contains("tributary.mixture (environment variable TRIBUTARY_MIXTURE)");
         assertThat(analysis.getCause()).isInstanceOf(InvalidManifestException.class);
     }
 
     @Test
     void aMissingManifestSaysWhichSettingToChange() {
-        FailureAnalysis analysis = analyzer.analyze(new InvalidManifestException(Path.of("/nowhere.yaml"), null,
-                "no such file"));
+        FailureAnalysis analysis =
+                analyzer.analyze(new InvalidManifestException(Path.of("/nowhere.yaml"), null, "no such file"));
         assertThat(analysis.getDescription()).contains("/nowhere.yaml cannot be served: no such file");
-        assertThat(analysis.getAction()).startsWith("Set tributary.mixture (environment variable TRIBUTARY_MIXTURE)"
-                + " to the path of an existing manifest");
+        assertThat(analysis.getAction())
+                .startsWith("Set tributary.mixture (environment variable TRIBUTARY_MIXTURE)"
+                        + " to the path of an existing manifest");
     }
 
     @Test
@@ -63,31 +68,42 @@ class StartupFailureAnalyzerTest {
 
         FailureAnalysis analysis = analyzer.analyze(new BeanCreationException("servedModel", "failed", failure));
 
-        assertThat(analysis.getDescription()).startsWith("The configured device tributary.engine.device=cuda:0 "
-                + "cannot be used: the PyTorch library loaded (libtorch 2.7.1 from ").contains("is a CPU-only build");
-        assertThat(analysis.getAction()).contains("PYTORCH_LIBRARY_PATH", "PYTORCH_FLAVOR", "PYTORCH_VERSION=2.7.1",
-                "ai.djl.pytorch:pytorch-jni 2.7.1-0.36.0", "pytorch-native-cuNNN", "tributary.engine.device=cpu");
+        assertThat(analysis.getDescription())
+                .startsWith("The configured device tributary.engine.device=cuda:0 "
+                        + "cannot be used: the PyTorch library loaded (libtorch 2.7.1 from ")
+                .contains("is a CPU-only build");
+        assertThat(analysis.getAction())
+                .contains(
+                        "PYTORCH_LIBRARY_PATH",
+                        "PYTORCH_FLAVOR",
+                        "PYTORCH_VERSION=2.7.1",
+                        "ai.djl.pytorch:pytorch-jni 2.7.1-0.36.0",
+                        "pytorch-native-cuNNN",
+                        "tributary.engine.device=cpu");
     }
 
     @Test
     void aRequestBodyLimitTooSmallForTheOtherLimitsNamesThemAll() {
-        Throwable failure = catchThrowable(() -> new Binder(new MapConfigurationPropertySource(Map.of(
-                "tributary.cache-dir", "/tmp/cache", "tributary.limits.max-request-bytes", "1MB")))
+        Throwable failure = catchThrowable(() -> new Binder(new MapConfigurationPropertySource(
+                        Map.of("tributary.cache-dir", "/tmp/cache", "tributary.limits.max-request-bytes", "1MB")))
                 .bind("tributary", TributaryProperties.class));
 
         FailureAnalysis analysis = analyzer.analyze(failure);
 
-        assertThat(analysis.getDescription()).startsWith("The setting tributary.limits.max-request-bytes: 1048576 "
-                + "bytes is less than a request within the other limits may need")
-                .contains("tributary.limits.max-images", "tributary.limits.max-image-bytes",
+        assertThat(analysis.getDescription())
+                .startsWith("The setting tributary.limits.max-request-bytes: 1048576 "
+                        + "bytes is less than a request within the other limits may need")
+                .contains(
+                        "tributary.limits.max-images",
+                        "tributary.limits.max-image-bytes",
                         "tributary.limits.max-input-chars");
         assertThat(analysis.getAction()).contains("leave it unset");
     }
 
     @Test
     void aBrokenCheckpointOutsideTheManifestChecksIsStillExplained() {
-        FailureAnalysis analysis = analyzer.analyze(new IllegalStateException("wrapped",
-                new ModelLoadException("/models/a/model.safetensors: missing tensor 'lm_head.weight'")));
+        FailureAnalysis analysis = analyzer.analyze(new IllegalStateException(
+                "wrapped", new ModelLoadException("/models/a/model.safetensors: missing tensor 'lm_head.weight'")));
         assertThat(analysis.getDescription()).contains("missing tensor 'lm_head.weight'");
     }
 

@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * default settings (request body, JSON parser and input limits all let it through); one byte more is refused
  * naming the setting. The pixel limit is lowered here so that an image at it decodes in milliseconds.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "tributary.limits.max-image-pixels=10000")
 class ImageLimitsServingTest {
 
@@ -40,8 +41,10 @@ class ImageLimitsServingTest {
         registry.add("tributary.mixture", () -> {
             try {
                 TinyLlava.write(dir.resolve("expert"), TinyLlavaSpec.forTests(), 1, 100);
-                return ManifestReader.write(dir.resolve("mixture.yaml"), MixtureManifest.of("llava",
-                        MixtureManifest.RouterEntry.of("uniform"), "expert")).toString();
+                return ManifestReader.write(
+                                dir.resolve("mixture.yaml"),
+                                MixtureManifest.of("llava", MixtureManifest.RouterEntry.of("uniform"), "expert"))
+                        .toString();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -50,6 +53,7 @@ class ImageLimitsServingTest {
 
     @LocalServerPort
     int port;
+
     HttpTestClient http;
 
     @BeforeEach
@@ -64,8 +68,9 @@ class ImageLimitsServingTest {
 
         HttpResponse<String> refused = generate(TestImages.markdownPaddedPng(40, 30, TWENTY_MIB + 1));
         assertThat(refused.statusCode()).isEqualTo(422);
-        assertThat(json(refused).get("error").asString()).isEqualTo("image 1: the image is 20971521 bytes, which "
-                + "exceeds tributary.limits.max-image-bytes (20971520 bytes)");
+        assertThat(json(refused).get("error").asString())
+                .isEqualTo("image 1: the image is 20971521 bytes, which "
+                        + "exceeds tributary.limits.max-image-bytes (20971520 bytes)");
     }
 
     @Test
@@ -75,12 +80,15 @@ class ImageLimitsServingTest {
 
         HttpResponse<String> refused = generate(TestImages.markdownPng(1, 101, 100));
         assertThat(refused.statusCode()).isEqualTo(422);
-        assertThat(json(refused).get("error").asString()).isEqualTo("image 1: the image has 10100 pixels (width x "
-                + "height), which exceeds tributary.limits.max-image-pixels (10000)");
+        assertThat(json(refused).get("error").asString())
+                .isEqualTo("image 1: the image has 10100 pixels (width x "
+                        + "height), which exceeds tributary.limits.max-image-pixels (10000)");
     }
 
     private HttpResponse<String> generate(String image) throws Exception {
-        return http.postJson("/generate", "{\"inputs\":\"USER: " + image + "\\nWhat is it? ASSISTANT:\","
-                + "\"parameters\":{\"max_new_tokens\":1}}");
+        return http.postJson(
+                "/generate",
+                "{\"inputs\":\"USER: " + image + "\\nWhat is it? ASSISTANT:\","
+                        + "\"parameters\":{\"max_new_tokens\":1}}");
     }
 }

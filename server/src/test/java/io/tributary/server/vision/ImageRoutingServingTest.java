@@ -66,22 +66,28 @@ class ImageRoutingServingTest {
             float[] a;
             float[] b;
             try (VisionTowers towers = new VisionTowers();
-                 ClipFeatureExtractor clip = ClipFeatureExtractor.load(dir.resolve("clip"), LoadOptions.cpu(),
-                         ImageLimits.DEFAULT, towers)) {
+                    ClipFeatureExtractor clip = ClipFeatureExtractor.load(
+                            dir.resolve("clip"), LoadOptions.cpu(), ImageLimits.DEFAULT, towers)) {
                 a = clip.extract(prompt(IMAGE_A)).orElseThrow();
                 b = clip.extract(prompt(IMAGE_B)).orElseThrow();
             }
             float[] centroids = new float[2 * a.length];
             System.arraycopy(a, 0, centroids, 0, a.length);
             System.arraycopy(b, 0, centroids, a.length, b.length);
-            SafetensorsWriter.write(dir.resolve("clusters.safetensors"), List.of(
-                    new Tensor("centroids", SafetensorsDType.F32, new long[] {2, a.length}, centroids),
-                    new Tensor("global_mean", SafetensorsDType.F32, new long[] {a.length}, new float[a.length])),
+            SafetensorsWriter.write(
+                    dir.resolve("clusters.safetensors"),
+                    List.of(
+                            new Tensor("centroids", SafetensorsDType.F32, new long[] {2, a.length}, centroids),
+                            new Tensor(
+                                    "global_mean", SafetensorsDType.F32, new long[] {a.length}, new float[a.length])),
                     Map.of());
-            MixtureManifest manifest = new MixtureManifest("routed", List.of(
-                    new MixtureManifest.ExpertEntry("expert-a", "expert-a"),
-                    new MixtureManifest.ExpertEntry("expert-b", "expert-b")),
-                    new MixtureManifest.RouterEntry("hard", null, 10.0, null, null, "clusters.safetensors", null, "clip"));
+            MixtureManifest manifest = new MixtureManifest(
+                    "routed",
+                    List.of(
+                            new MixtureManifest.ExpertEntry("expert-a", "expert-a"),
+                            new MixtureManifest.ExpertEntry("expert-b", "expert-b")),
+                    new MixtureManifest.RouterEntry(
+                            "hard", null, 10.0, null, null, "clusters.safetensors", null, "clip"));
             return ManifestReader.write(dir.resolve("mixture.yaml"), manifest);
         } catch (Exception e) {
             throw new IllegalStateException(e);
@@ -90,12 +96,14 @@ class ImageRoutingServingTest {
 
     private static Prompt prompt(String markdownImage) {
         String base64 = markdownImage.substring(markdownImage.indexOf(",") + 1, markdownImage.length() - 1);
-        return new Prompt(new int[] {1, TinyLlavaSpec.IMAGE_TOKEN_ID},
+        return new Prompt(
+                new int[] {1, TinyLlavaSpec.IMAGE_TOKEN_ID},
                 List.of(new ImageInput(Base64.getDecoder().decode(base64), "image/png")));
     }
 
     @LocalServerPort
     int port;
+
     HttpTestClient http;
 
     @BeforeEach
@@ -109,7 +117,8 @@ class ImageRoutingServingTest {
         double encodes = http.metric("tributary_image_encodes_total");
         assertThat(weightsFor("USER: " + IMAGE_A + "\\nWhat is it? ASSISTANT:")).containsExactly(1.0, 0.0);
         assertThat(weightsFor("USER: " + IMAGE_B + "\\nWhat is it? ASSISTANT:")).containsExactly(0.0, 1.0);
-        assertThat(http.metric("tributary_image_encodes_total") - encodes).as("router and expert share one encode")
+        assertThat(http.metric("tributary_image_encodes_total") - encodes)
+                .as("router and expert share one encode")
                 .isEqualTo(2);
         assertThat(http.metric("tributary_expert_selected_tokens_total{application=\"tributary\",expert=\"expert-a\"}"))
                 .isPositive();
@@ -117,9 +126,11 @@ class ImageRoutingServingTest {
 
     @Test
     void softRoutingMixesBothAndARequestMayAskForIt() throws Exception {
-        HttpResponse body = new HttpResponse(http.postJson("/generate", "{\"inputs\":\"USER: " + IMAGE_A
-                + " ASSISTANT:\",\"parameters\":{\"max_new_tokens\":3,\"details\":true,"
-                + "\"routing\":{\"mode\":\"soft\",\"temperature\":2.0}}}"));
+        HttpResponse body = new HttpResponse(http.postJson(
+                "/generate",
+                "{\"inputs\":\"USER: " + IMAGE_A
+                        + " ASSISTANT:\",\"parameters\":{\"max_new_tokens\":3,\"details\":true,"
+                        + "\"routing\":{\"mode\":\"soft\",\"temperature\":2.0}}}"));
         double[] weights = body.firstWeights();
         assertThat(weights[0]).isGreaterThan(weights[1]).isLessThan(1.0);
         assertThat(weights[0] + weights[1]).isCloseTo(1.0, within(1e-12));
@@ -129,19 +140,24 @@ class ImageRoutingServingTest {
     void aTextOnlyPromptIsRoutedByTheExpertsLikelihoodOfIt() throws Exception {
         double[] weights = weightsFor("USER: Tell me a story. ASSISTANT:");
         assertThat(weights[0] + weights[1]).isEqualTo(1.0);
-        assertThat(weights[0] == 1.0 || weights[1] == 1.0).as("hard routing picks one expert").isTrue();
+        assertThat(weights[0] == 1.0 || weights[1] == 1.0)
+                .as("hard routing picks one expert")
+                .isTrue();
     }
 
     private double[] weightsFor(String inputs) throws Exception {
-        return new HttpResponse(http.postJson("/generate", "{\"inputs\":\"" + inputs
-                + "\",\"parameters\":{\"max_new_tokens\":3,\"details\":true}}")).firstWeights();
+        return new HttpResponse(http.postJson(
+                        "/generate",
+                        "{\"inputs\":\"" + inputs + "\",\"parameters\":{\"max_new_tokens\":3,\"details\":true}}"))
+                .firstWeights();
     }
 
     /** A /generate response's first token weights. */
     private record HttpResponse(java.net.http.HttpResponse<String> response) {
         double[] firstWeights() {
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-            JsonNode weights = json(response).get("details").get("tokens").get(0).get("expert_weights");
+            JsonNode weights =
+                    json(response).get("details").get("tokens").get(0).get("expert_weights");
             return new double[] {weights.get(0).asDouble(), weights.get(1).asDouble()};
         }
     }

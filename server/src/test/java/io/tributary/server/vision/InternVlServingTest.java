@@ -36,9 +36,12 @@ class InternVlServingTest {
     private static Path writeMixture() {
         try {
             TinyInternVl.write(dir.resolve("original"), TinyInternVl.Spec.forTests(), InternVlLayout.ORIGINAL, 1);
-            TinyInternVl.write(dir.resolve("transformers"), TinyInternVl.Spec.forTests(), InternVlLayout.TRANSFORMERS, 2);
-            return ManifestReader.write(dir.resolve("mixture.yaml"), MixtureManifest.of("internvl-pair",
-                    MixtureManifest.RouterEntry.of("uniform"), "original", "transformers"));
+            TinyInternVl.write(
+                    dir.resolve("transformers"), TinyInternVl.Spec.forTests(), InternVlLayout.TRANSFORMERS, 2);
+            return ManifestReader.write(
+                    dir.resolve("mixture.yaml"),
+                    MixtureManifest.of(
+                            "internvl-pair", MixtureManifest.RouterEntry.of("uniform"), "original", "transformers"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -52,11 +55,14 @@ class InternVlServingTest {
         HttpTestClient http = new HttpTestClient(port);
         List<String> answers = new java.util.ArrayList<>();
         for (String image : List.of(TestImages.markdownPng(5, 128, 64), TestImages.markdownPng(6, 64, 64))) {
-            HttpResponse<String> response = http.postJson("/generate", "{\"inputs\":\"<|im_start|>user\\n" + image
-                    + "\\nWhat is shown?<|im_end|>\\n<|im_start|>assistant\\n\",\"parameters\":{\"max_new_tokens\":10,"
-                    + "\"details\":true}}");
+            HttpResponse<String> response = http.postJson(
+                    "/generate",
+                    "{\"inputs\":\"<|im_start|>user\\n" + image
+                            + "\\nWhat is shown?<|im_end|>\\n<|im_start|>assistant\\n\",\"parameters\":{\"max_new_tokens\":10,"
+                            + "\"details\":true}}");
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-            assertThat(json(response).get("details").get("tokens").get(0).get("expert_weights")).hasSize(2);
+            assertThat(json(response).get("details").get("tokens").get(0).get("expert_weights"))
+                    .hasSize(2);
             answers.add(json(response).get("generated_text").asString());
         }
         assertThat(answers.get(0)).isNotEqualTo(answers.get(1));
@@ -71,8 +77,11 @@ class InternVlServingTest {
                 + "\\nCompare.<|im_end|>\\n<|im_start|>assistant\\n\",\"parameters\":{\"max_new_tokens\":4}}";
         for (String endpoint : List.of("/generate", "/generate_stream")) {
             HttpResponse<String> response = http.postJson(endpoint, three);
-            assertThat(response.statusCode()).as(endpoint + ": " + response.body()).isEqualTo(422);
-            assertThat(json(response).get("error").asString()).contains("must be <= 2048")
+            assertThat(response.statusCode())
+                    .as(endpoint + ": " + response.body())
+                    .isEqualTo(422);
+            assertThat(json(response).get("error").asString())
+                    .contains("must be <= 2048")
                     .contains("the images expanded");
         }
         String two = three.replace(image + image + image, image + image);

@@ -42,8 +42,10 @@ class LlavaServingTest {
             TinyLlavaSpec spec = TinyLlavaSpec.forTests().withSharpWeights(true); // so the image sways the text
             TinyLlava.write(dir.resolve("cooking"), spec, 1, 100);
             TinyLlava.write(dir.resolve("astronomy"), spec, 2, 100);
-            return ManifestReader.write(dir.resolve("mixture.yaml"), MixtureManifest.of("llava-pair",
-                    MixtureManifest.RouterEntry.of("uniform"), "cooking", "astronomy"));
+            return ManifestReader.write(
+                    dir.resolve("mixture.yaml"),
+                    MixtureManifest.of(
+                            "llava-pair", MixtureManifest.RouterEntry.of("uniform"), "cooking", "astronomy"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -51,6 +53,7 @@ class LlavaServingTest {
 
     @LocalServerPort
     int port;
+
     HttpTestClient http;
 
     @BeforeEach
@@ -70,15 +73,19 @@ class LlavaServingTest {
         JsonNode tokens = json(first).get("details").get("tokens");
         assertThat(tokens.size()).isPositive();
         assertThat(tokens.get(0).get("expert_weights")).hasSize(2);
-        assertThat(http.metric("tributary_image_encodes_total") - encodes).as("one encode for two experts").isEqualTo(1);
+        assertThat(http.metric("tributary_image_encodes_total") - encodes)
+                .as("one encode for two experts")
+                .isEqualTo(1);
 
         double hits = http.metric("tributary_image_encoder_cache_hits_total");
         HttpResponse<String> again = http.postJson("/generate", request);
         assertThat(again.statusCode()).isEqualTo(200);
         assertThat(json(again).get("generated_text")).isEqualTo(json(first).get("generated_text"));
-        assertThat(http.metric("tributary_image_encodes_total") - encodes).as("the same image is not encoded again")
+        assertThat(http.metric("tributary_image_encodes_total") - encodes)
+                .as("the same image is not encoded again")
                 .isEqualTo(1);
-        assertThat(http.metric("tributary_image_encoder_cache_hits_total") - hits).isEqualTo(2);
+        assertThat(http.metric("tributary_image_encoder_cache_hits_total") - hits)
+                .isEqualTo(2);
     }
 
     @Test
@@ -90,19 +97,19 @@ class LlavaServingTest {
 
     @Test
     void badImagesAreClientErrors() throws Exception {
-        HttpResponse<String> corrupt = http.postJson("/generate",
-                "{\"inputs\":\"USER: ![](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA) ASSISTANT:\"}");
+        HttpResponse<String> corrupt = http.postJson(
+                "/generate", "{\"inputs\":\"USER: ![](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA) ASSISTANT:\"}");
         assertThat(corrupt.statusCode()).isEqualTo(422);
         assertThat(json(corrupt).get("error").asString()).startsWith("image 1: ");
 
-        HttpResponse<String> stream = http.postJson("/generate_stream",
-                "{\"inputs\":\"USER: ![](data:image/png;base64,aGVsbG8=) ASSISTANT:\"}");
+        HttpResponse<String> stream = http.postJson(
+                "/generate_stream", "{\"inputs\":\"USER: ![](data:image/png;base64,aGVsbG8=) ASSISTANT:\"}");
         assertThat(stream.statusCode()).as("refused before the stream starts").isEqualTo(422);
     }
 
     private String generate(String inputs) throws Exception {
-        HttpResponse<String> response = http.postJson("/generate",
-                "{\"inputs\":\"" + inputs + "\",\"parameters\":{\"max_new_tokens\":12}}");
+        HttpResponse<String> response =
+                http.postJson("/generate", "{\"inputs\":\"" + inputs + "\",\"parameters\":{\"max_new_tokens\":12}}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return json(response).get("generated_text").asString();
     }

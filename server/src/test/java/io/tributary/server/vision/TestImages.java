@@ -14,8 +14,7 @@ import java.util.zip.CRC32;
 /** Real PNG images, written inline as TGI does: {@code ![](data:image/png;base64,...)}. */
 final class TestImages {
 
-    private TestImages() {
-    }
+    private TestImages() {}
 
     static String markdownPng(int seed, int width, int height) {
         return "![](data:image/png;base64," + Base64.getEncoder().encodeToString(png(seed, width, height)) + ")";

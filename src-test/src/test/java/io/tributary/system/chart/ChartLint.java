@@ -20,8 +20,7 @@ final class ChartLint {
 
     private static final YAMLMapper YAML = new YAMLMapper();
 
-    private ChartLint() {
-    }
+    private ChartLint() {}
 
     static LintResult lint(Path chart, Path valuesFile, Path scratch) throws IOException {
         if (valuesFile == null) {
@@ -38,7 +37,8 @@ final class ChartLint {
                 }
             }
         }
-        ObjectNode values = (ObjectNode) YAML.readTree(chart.resolve("values.yaml").toFile());
+        ObjectNode values =
+                (ObjectNode) YAML.readTree(chart.resolve("values.yaml").toFile());
         merge(values, (ObjectNode) YAML.readTree(valuesFile.toFile()));
         YAML.writeValue(copy.resolve("values.yaml").toFile(), values);
         return new Helm(copy).lint().strict().call();

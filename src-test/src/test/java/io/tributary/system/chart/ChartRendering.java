@@ -18,6 +18,7 @@ final class ChartRendering {
     static final String RELEASE = "tributary";
     /** The Kubernetes version rendered for: the one whose schemas kubernetes-models 5.1.0 packages. */
     static final String KUBE_VERSION = "1.36.0";
+
     private static final YAMLMapper YAML = new YAMLMapper();
 
     private final List<JsonNode> objects;
@@ -28,14 +29,18 @@ final class ChartRendering {
 
     /** Renders the chart as {@code helm template tributary CHART [-f VALUES]}; options add more flags. */
     static ChartRendering render(Path chart, Path valuesFile, UnaryOperator<TemplateCommand> options) {
-        TemplateCommand command = new Helm(chart).template().withName(RELEASE).withNamespace("serving")
+        TemplateCommand command = new Helm(chart)
+                .template()
+                .withName(RELEASE)
+                .withNamespace("serving")
                 .withKubeVersion(KUBE_VERSION);
         if (valuesFile != null) {
             command = command.withValuesFile(valuesFile);
         }
         String manifests = options.apply(command).call();
         List<JsonNode> objects = new ArrayList<>();
-        try (MappingIterator<JsonNode> documents = YAML.readerFor(JsonNode.class).readValues(manifests)) {
+        try (MappingIterator<JsonNode> documents =
+                YAML.readerFor(JsonNode.class).readValues(manifests)) {
             while (documents.hasNextValue()) {
                 JsonNode document = documents.nextValue();
                 if (document != null && document.isObject() && !document.isEmpty()) {
@@ -55,7 +60,9 @@ final class ChartRendering {
     }
 
     JsonNode the(String kind) {
-        List<JsonNode> matches = objects.stream().filter(o -> o.get("kind").asString().equals(kind)).toList();
+        List<JsonNode> matches = objects.stream()
+                .filter(o -> o.get("kind").asString().equals(kind))
+                .toList();
         if (matches.size() != 1) {
             throw new AssertionError("expected one " + kind + ", found " + matches.size() + " in " + kinds());
         }
@@ -64,12 +71,16 @@ final class ChartRendering {
 
     /** Every object of a kind, in rendering order. */
     List<JsonNode> all(String kind) {
-        return objects.stream().filter(o -> o.get("kind").asString().equals(kind)).toList();
+        return objects.stream()
+                .filter(o -> o.get("kind").asString().equals(kind))
+                .toList();
     }
 
     /** The object of a kind with this name. */
     JsonNode named(String kind, String name) {
-        return all(kind).stream().filter(o -> o.at("/metadata/name").asString().equals(name)).findFirst()
+        return all(kind).stream()
+                .filter(o -> o.at("/metadata/name").asString().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no " + kind + " named " + name + " in " + kinds()));
     }
 
@@ -87,7 +98,9 @@ final class ChartRendering {
     /** The server container's environment as name to value. */
     Map<String, String> serverEnv() {
         Map<String, String> env = new java.util.LinkedHashMap<>();
-        serverContainer().get("env").forEach(e -> env.put(e.get("name").asString(), e.path("value").asString()));
+        serverContainer()
+                .get("env")
+                .forEach(e -> env.put(e.get("name").asString(), e.path("value").asString()));
         return env;
     }
 }

@@ -25,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class HelmChartTest {
 
-    private static final Path REPO = Path.of(System.getProperty("tributary.repo.root")).toAbsolutePath().normalize();
+    private static final Path REPO =
+            Path.of(System.getProperty("tributary.repo.root")).toAbsolutePath().normalize();
     private static final Path CHART = REPO.resolve("helm/tributary");
     private static final Path EXAMPLES = REPO.resolve("helm/examples");
 
@@ -52,15 +53,19 @@ class HelmChartTest {
         assertThat(chart.the("Deployment").at("/spec/replicas").asInt()).isEqualTo(1);
         assertThat(chart.serverContainer().get("image").asString()).isEqualTo("registry.example.com/tributary:0.1.0");
         assertThat(chart.serverEnv()).doesNotContainKeys("TRIBUTARY_MIXTURE", "TRIBUTARY_ENGINE_DEVICE");
-        assertThat(chart.serverContainer().at("/resources/limits").has("nvidia.com/gpu")).isFalse();
+        assertThat(chart.serverContainer().at("/resources/limits").has("nvidia.com/gpu"))
+                .isFalse();
 
         // Non-root, read-only root, no capabilities; the paths the server writes are volumes.
         assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
         assertThat(pod.at("/securityContext/runAsUser").asInt()).isEqualTo(10001);
         JsonNode container = chart.serverContainer();
-        assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
-        assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean()).isFalse();
-        assertThat(container.at("/securityContext/capabilities/drop/0").asString()).isEqualTo("ALL");
+        assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean())
+                .isTrue();
+        assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean())
+                .isFalse();
+        assertThat(container.at("/securityContext/capabilities/drop/0").asString())
+                .isEqualTo("ALL");
         assertThat(mountPaths(container)).contains("/var/cache/tributary", "/tmp");
 
         // Probes on the actuator's health groups.
@@ -69,15 +74,19 @@ class HelmChartTest {
         assertThat(container.at("/readinessProbe/httpGet/path").asString()).isEqualTo("/actuator/health/readiness");
 
         // The kubelet waits longer than the server drains.
-        assertThat(chart.serverEnv()).containsEntry("SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE", "60s")
+        assertThat(chart.serverEnv())
+                .containsEntry("SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE", "60s")
                 .containsEntry("TRIBUTARY_SHUTDOWN_DRAINTIMEOUT", "60s");
         assertThat(pod.at("/terminationGracePeriodSeconds").asInt()).isEqualTo(5 + 60 + 10);
 
         // The Service and the disruption budget select exactly the Deployment's pods.
         JsonNode podLabels = chart.the("Deployment").at("/spec/template/metadata/labels");
-        assertThat(chart.the("Service").at("/spec/selector")).isEqualTo(chart.the("Deployment").at("/spec/selector/matchLabels"));
-        assertThat(containsAll(podLabels, chart.the("Service").at("/spec/selector"))).isTrue();
-        assertThat(containsAll(podLabels, chart.the("PodDisruptionBudget").at("/spec/selector/matchLabels"))).isTrue();
+        assertThat(chart.the("Service").at("/spec/selector"))
+                .isEqualTo(chart.the("Deployment").at("/spec/selector/matchLabels"));
+        assertThat(containsAll(podLabels, chart.the("Service").at("/spec/selector")))
+                .isTrue();
+        assertThat(containsAll(podLabels, chart.the("PodDisruptionBudget").at("/spec/selector/matchLabels")))
+                .isTrue();
     }
 
     @Test
@@ -88,7 +97,8 @@ class HelmChartTest {
         JsonNode container = chart.serverContainer();
         assertThat(container.at("/resources/limits/nvidia.com~1gpu").asInt()).isEqualTo(1);
         assertThat(container.at("/resources/limits/memory").asString()).isEqualTo("16Gi");
-        assertThat(chart.serverEnv()).containsEntry("TRIBUTARY_ENGINE_DEVICE", "cuda:0")
+        assertThat(chart.serverEnv())
+                .containsEntry("TRIBUTARY_ENGINE_DEVICE", "cuda:0")
                 .containsEntry("TRIBUTARY_ENGINE_PRECISION", "fp16");
         JsonNode pod = chart.the("Deployment").at("/spec/template/spec");
         assertThat(pod.at("/tolerations/0/key").asString()).isEqualTo("nvidia.com/gpu");
@@ -96,42 +106,60 @@ class HelmChartTest {
 
         // The manifest from the values, as a ConfigMap mounted where TRIBUTARY_MIXTURE points.
         JsonNode values = new YAMLMapper().readTree(EXAMPLES.resolve("gpu.yaml").toFile());
-        JsonNode manifest = new YAMLMapper().readTree(chart.the("ConfigMap").at("/data/mixture.yaml").asString());
+        JsonNode manifest = new YAMLMapper()
+                .readTree(chart.the("ConfigMap").at("/data/mixture.yaml").asString());
         assertThat(manifest).isEqualTo(values.at("/mixture/manifest"));
         assertThat(chart.serverEnv()).containsEntry("TRIBUTARY_MIXTURE", "/etc/tributary/mixture.yaml");
         assertThat(mountPaths(container)).contains("/etc/tributary", "/models");
         assertThat(volume(pod, "mixture").at("/configMap/name").asString())
                 .isEqualTo(chart.the("ConfigMap").at("/metadata/name").asString());
-        assertThat(volume(pod, "checkpoints").at("/persistentVolumeClaim/claimName").asString())
+        assertThat(volume(pod, "checkpoints")
+                        .at("/persistentVolumeClaim/claimName")
+                        .asString())
                 .isEqualTo("tributary-checkpoints");
-        assertThat(volume(pod, "checkpoints").at("/persistentVolumeClaim/readOnly").asBoolean()).isTrue();
+        assertThat(volume(pod, "checkpoints")
+                        .at("/persistentVolumeClaim/readOnly")
+                        .asBoolean())
+                .isTrue();
     }
 
     @Test
     void multiReplicaExampleScalesWithAnAutoscalerAndIsScraped() throws Exception {
         ChartRendering chart = renderValid(EXAMPLES.resolve("multi-replica.yaml"));
 
-        assertThat(chart.kinds()).containsExactly("ConfigMap", "Deployment", "HorizontalPodAutoscaler",
-                "PodDisruptionBudget", "Service", "ServiceMonitor");
+        assertThat(chart.kinds())
+                .containsExactly(
+                        "ConfigMap",
+                        "Deployment",
+                        "HorizontalPodAutoscaler",
+                        "PodDisruptionBudget",
+                        "Service",
+                        "ServiceMonitor");
         JsonNode deployment = chart.the("Deployment");
         // The autoscaler owns the replica count; a fixed one would fight it on every upgrade.
         assertThat(deployment.at("/spec").has("replicas")).isFalse();
         JsonNode hpa = chart.the("HorizontalPodAutoscaler").get("spec");
-        assertThat(hpa.at("/scaleTargetRef/name").asString()).isEqualTo(deployment.at("/metadata/name").asString());
+        assertThat(hpa.at("/scaleTargetRef/name").asString())
+                .isEqualTo(deployment.at("/metadata/name").asString());
         assertThat(hpa.get("minReplicas").asInt()).isEqualTo(3);
         assertThat(hpa.get("maxReplicas").asInt()).isEqualTo(8);
-        assertThat(chart.the("PodDisruptionBudget").at("/spec/minAvailable").asInt()).isEqualTo(2);
-        assertThat(chart.the("PodDisruptionBudget").at("/spec").has("maxUnavailable")).isFalse();
+        assertThat(chart.the("PodDisruptionBudget").at("/spec/minAvailable").asInt())
+                .isEqualTo(2);
+        assertThat(chart.the("PodDisruptionBudget").at("/spec").has("maxUnavailable"))
+                .isFalse();
 
         JsonNode monitor = chart.the("ServiceMonitor").get("spec");
         JsonNode service = chart.the("Service");
-        assertThat(containsAll(service.at("/metadata/labels"), monitor.at("/selector/matchLabels"))).isTrue();
-        assertThat(monitor.at("/endpoints/0/port").asString()).isEqualTo(service.at("/spec/ports/0/name").asString());
+        assertThat(containsAll(service.at("/metadata/labels"), monitor.at("/selector/matchLabels")))
+                .isTrue();
+        assertThat(monitor.at("/endpoints/0/port").asString())
+                .isEqualTo(service.at("/spec/ports/0/name").asString());
         assertThat(monitor.at("/endpoints/0/path").asString()).isEqualTo("/actuator/prometheus");
 
         JsonNode pod = deployment.at("/spec/template/spec");
         assertThat(volume(pod, "checkpoints").at("/hostPath/path").asString()).isEqualTo("/srv/tributary/models");
-        assertThat(chart.serverEnv()).containsEntry("TRIBUTARY_ENGINE_THREADS", "2")
+        assertThat(chart.serverEnv())
+                .containsEntry("TRIBUTARY_ENGINE_THREADS", "2")
                 .doesNotContainKey("TRIBUTARY_ENGINE_DEVICE");
     }
 
@@ -139,11 +167,23 @@ class HelmChartTest {
     void remoteExpertsExampleRendersTheGatewayAndOneExpertServerPerExpert() throws Exception {
         ChartRendering chart = renderValid(EXAMPLES.resolve("remote-experts.yaml"));
 
-        assertThat(chart.kinds()).containsExactly("ConfigMap", "ConfigMap", "ConfigMap", "Deployment", "Deployment",
-                "Deployment", "PodDisruptionBudget", "Service", "Service", "Service");
+        assertThat(chart.kinds())
+                .containsExactly(
+                        "ConfigMap",
+                        "ConfigMap",
+                        "ConfigMap",
+                        "Deployment",
+                        "Deployment",
+                        "Deployment",
+                        "PodDisruptionBudget",
+                        "Service",
+                        "Service",
+                        "Service");
         // The gateway's manifest names each expert by its Service's address; the router comes from the values.
-        JsonNode manifest = new YAMLMapper().readTree(chart.named("ConfigMap", "tributary-mixture")
-                .at("/data/mixture.yaml").asString());
+        JsonNode manifest = new YAMLMapper()
+                .readTree(chart.named("ConfigMap", "tributary-mixture")
+                        .at("/data/mixture.yaml")
+                        .asString());
         assertThat(manifest.get("name").asString()).isEqualTo("two-remote-experts");
         assertThat(manifest.at("/experts/0/name").asString()).isEqualTo("cooking");
         assertThat(manifest.at("/experts/0/address").asString()).isEqualTo("tributary-expert-cooking:50051");
@@ -157,39 +197,55 @@ class HelmChartTest {
             JsonNode pod = deployment.at("/spec/template/spec");
             JsonNode container = pod.at("/containers/0");
             Map<String, String> env = new java.util.HashMap<>();
-            container.get("env").forEach(e -> env.put(e.get("name").asString(), e.path("value").asString()));
-            assertThat(env).containsEntry("TRIBUTARY_ROLE", "expert")
+            container
+                    .get("env")
+                    .forEach(e ->
+                            env.put(e.get("name").asString(), e.path("value").asString()));
+            assertThat(env)
+                    .containsEntry("TRIBUTARY_ROLE", "expert")
                     .containsEntry("TRIBUTARY_MIXTURE", "/etc/tributary/mixture.yaml")
                     .containsEntry("TRIBUTARY_EXPERTSERVER_PORT", "50051");
-            JsonNode own = new YAMLMapper().readTree(chart.named("ConfigMap", name).at("/data/mixture.yaml").asString());
+            JsonNode own = new YAMLMapper()
+                    .readTree(chart.named("ConfigMap", name)
+                            .at("/data/mixture.yaml")
+                            .asString());
             assertThat(own.at("/experts/0/path").asString()).isEqualTo("/models/" + expert);
             assertThat(volume(pod, "mixture").at("/configMap/name").asString()).isEqualTo(name);
-            assertThat(volume(pod, "checkpoints").at("/persistentVolumeClaim/claimName").asString())
+            assertThat(volume(pod, "checkpoints")
+                            .at("/persistentVolumeClaim/claimName")
+                            .asString())
                     .isEqualTo("tributary-checkpoints");
             // Ready when the gRPC health service says this expert serves; hardened like the gateway.
             assertThat(container.at("/readinessProbe/grpc/port").asInt()).isEqualTo(50051);
             assertThat(container.at("/readinessProbe/grpc/service").asString()).isEqualTo(expert);
             assertThat(container.at("/livenessProbe/httpGet/path").asString()).isEqualTo("/actuator/health/liveness");
-            assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+            assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean())
+                    .isTrue();
             // Its Service selects its own pods only: not the other expert's, not the gateway's.
             JsonNode selector = chart.named("Service", name).at("/spec/selector");
-            assertThat(containsAll(deployment.at("/spec/template/metadata/labels"), selector)).isTrue();
-            assertThat(chart.all("Deployment")).filteredOn(d -> !d.equals(deployment))
+            assertThat(containsAll(deployment.at("/spec/template/metadata/labels"), selector))
+                    .isTrue();
+            assertThat(chart.all("Deployment"))
+                    .filteredOn(d -> !d.equals(deployment))
                     .noneMatch(d -> containsAll(d.at("/spec/template/metadata/labels"), selector));
-            assertThat(chart.named("Service", name).at("/spec/ports/0/port").asInt()).isEqualTo(50051);
+            assertThat(chart.named("Service", name).at("/spec/ports/0/port").asInt())
+                    .isEqualTo(50051);
         }
         JsonNode cooking = chart.named("Deployment", "tributary-expert-cooking").at("/spec/template/spec/containers/0");
-        JsonNode astronomy = chart.named("Deployment", "tributary-expert-astronomy")
-                .at("/spec/template/spec/containers/0");
+        JsonNode astronomy =
+                chart.named("Deployment", "tributary-expert-astronomy").at("/spec/template/spec/containers/0");
         assertThat(cooking.at("/resources/limits/memory").asString()).isEqualTo("8Gi");
         assertThat(cooking.at("/resources/limits").has("nvidia.com/gpu")).isFalse();
         assertThat(astronomy.at("/resources/limits/nvidia.com~1gpu").asInt()).isEqualTo(1);
         assertThat(astronomy.get("env").toString()).contains("cuda:0", "fp16");
-        assertThat(chart.named("Deployment", "tributary").at("/spec/template/spec/containers/0/resources/limits/memory")
-                .asString()).isEqualTo("2Gi");
+        assertThat(chart.named("Deployment", "tributary")
+                        .at("/spec/template/spec/containers/0/resources/limits/memory")
+                        .asString())
+                .isEqualTo("2Gi");
         // The gateway's own selector does not take the experts' pods.
         JsonNode gatewayService = chart.named("Service", "tributary").at("/spec/selector");
-        assertThat(chart.all("Deployment")).filteredOn(d -> !d.at("/metadata/name").asString().equals("tributary"))
+        assertThat(chart.all("Deployment"))
+                .filteredOn(d -> !d.at("/metadata/name").asString().equals("tributary"))
                 .noneMatch(d -> containsAll(d.at("/spec/template/metadata/labels"), gatewayService));
     }
 
@@ -198,34 +254,40 @@ class HelmChartTest {
         ChartRendering chart = renderValid(null, c -> {
             TemplateCommand command = c.set("checkpoints.type", "hostPath").set("checkpoints.hostPath.path", "/srv");
             for (int k = 0; k < 4; k++) {
-                command = command.set("experts[" + k + "].name", "e" + k).set("experts[" + k + "].path", "/models/e" + k);
+                command =
+                        command.set("experts[" + k + "].name", "e" + k).set("experts[" + k + "].path", "/models/e" + k);
             }
             return command;
         });
 
         assertThat(chart.all("Deployment")).hasSize(5);
         assertThat(chart.all("Service")).hasSize(5);
-        JsonNode manifest = new YAMLMapper().readTree(chart.named("ConfigMap", "tributary-mixture")
-                .at("/data/mixture.yaml").asString());
+        JsonNode manifest = new YAMLMapper()
+                .readTree(chart.named("ConfigMap", "tributary-mixture")
+                        .at("/data/mixture.yaml")
+                        .asString());
         assertThat(manifest.get("experts")).hasSize(4);
         assertThat(manifest.at("/experts/3/address").asString()).isEqualTo("tributary-expert-e3:50051");
     }
 
     @Test
     void anExternalExpertsTokenIsMountedFromASecretTheManifestEntryNames() throws Exception {
-        ChartRendering chart = renderValid(null, c -> c
-                .set("mixture.manifest.name", "with-a-partner")
-                .set("mixture.manifest.experts[0].name", "law")
-                .set("mixture.manifest.experts[0].address", "law.partner.example:50051")
-                .set("mixture.manifest.experts[0].token_file", "/etc/tributary/law/token")
-                .set("server.extraVolumes[0].name", "law")
-                .set("server.extraVolumes[0].secret.secretName", "law-expert-token")
-                .set("server.extraVolumeMounts[0].name", "law")
-                .set("server.extraVolumeMounts[0].mountPath", "/etc/tributary/law")
-                .set("server.extraVolumeMounts[0].readOnly", true));
+        ChartRendering chart = renderValid(
+                null,
+                c -> c.set("mixture.manifest.name", "with-a-partner")
+                        .set("mixture.manifest.experts[0].name", "law")
+                        .set("mixture.manifest.experts[0].address", "law.partner.example:50051")
+                        .set("mixture.manifest.experts[0].token_file", "/etc/tributary/law/token")
+                        .set("server.extraVolumes[0].name", "law")
+                        .set("server.extraVolumes[0].secret.secretName", "law-expert-token")
+                        .set("server.extraVolumeMounts[0].name", "law")
+                        .set("server.extraVolumeMounts[0].mountPath", "/etc/tributary/law")
+                        .set("server.extraVolumeMounts[0].readOnly", true));
 
-        JsonNode manifest = new YAMLMapper().readTree(chart.named("ConfigMap", "tributary-mixture")
-                .at("/data/mixture.yaml").asString());
+        JsonNode manifest = new YAMLMapper()
+                .readTree(chart.named("ConfigMap", "tributary-mixture")
+                        .at("/data/mixture.yaml")
+                        .asString());
         assertThat(manifest.at("/experts/0/token_file").asString()).isEqualTo("/etc/tributary/law/token");
         JsonNode pod = chart.named("Deployment", "tributary").at("/spec/template/spec");
         assertThat(volume(pod, "law").at("/secret/secretName").asString()).isEqualTo("law-expert-token");
@@ -238,16 +300,20 @@ class HelmChartTest {
 
     @Test
     void valuesSchemaRefusesMistakes() {
-        assertRefused(c -> c.set("server.replica", 2), "replica");                 // misspelt key
+        assertRefused(c -> c.set("server.replica", 2), "replica"); // misspelt key
         assertRefused(c -> c.set("server.gpu", -1), "gpu");
         assertRefused(c -> c.set("server.engine.device", "gpu0"), "device");
         assertRefused(c -> c.set("server.extraVolumeMounts[0].name", "law"), "mountPath");
         assertRefused(c -> c.set("checkpoints.type", "persistentVolumeClaim"), "claimName");
-        assertRefused(c -> c.set("experts[0].name", "cooking"), "path");           // a remote expert needs its path
+        assertRefused(c -> c.set("experts[0].name", "cooking"), "path"); // a remote expert needs its path
         assertRefused(c -> c.set("experts[0].name", "Cooking").set("experts[0].path", "/m"), "name");
-        assertThatThrownBy(() -> ChartRendering.render(CHART, null, c -> c.set("experts[0].name", "a")
-                .set("experts[0].path", "/m/a").set("mixture.manifest.experts[0].name", "b")
-                .set("mixture.manifest.experts[0].path", "/m/b")))
+        assertThatThrownBy(() -> ChartRendering.render(
+                        CHART,
+                        null,
+                        c -> c.set("experts[0].name", "a")
+                                .set("experts[0].path", "/m/a")
+                                .set("mixture.manifest.experts[0].name", "b")
+                                .set("mixture.manifest.experts[0].path", "/m/b")))
                 .hasMessageContaining("give the experts either in mixture.manifest.experts");
     }
 
@@ -263,8 +329,9 @@ class HelmChartTest {
         List<KubernetesSchema.Report> reports = schema.validate(List.of(wrongType, unknownField));
 
         assertThat(reports.get(0).errors()).anySatisfy(e -> assertThat(e).contains("replicas", "integer"));
-        assertThat(reports.get(1).errors()).containsExactly(
-                "data.spec.template.spec.containers.0.readinessProbe.httpGet.pathh is not a field of the schema");
+        assertThat(reports.get(1).errors())
+                .containsExactly(
+                        "data.spec.template.spec.containers.0.readinessProbe.httpGet.pathh is not a field of the schema");
     }
 
     private static ChartRendering renderValid(Path valuesFile) throws Exception {
@@ -275,21 +342,31 @@ class HelmChartTest {
             throws Exception {
         ChartRendering chart = ChartRendering.render(CHART, valuesFile, options);
         List<KubernetesSchema.Report> reports = schema.validate(chart.objects());
-        assertThat(reports).allSatisfy(report -> assertThat(report.errors()).as(report.toString()).isEmpty());
+        assertThat(reports)
+                .allSatisfy(report ->
+                        assertThat(report.errors()).as(report.toString()).isEmpty());
         return chart;
     }
 
     private static void assertRefused(UnaryOperator<TemplateCommand> values, String mention) {
         assertThatThrownBy(() -> ChartRendering.render(CHART, null, values))
-                .hasMessageContaining("don't meet the specifications of the schema").hasMessageContaining(mention);
+                .hasMessageContaining("don't meet the specifications of the schema")
+                .hasMessageContaining(mention);
     }
 
     private static List<String> mountPaths(JsonNode container) {
-        return container.get("volumeMounts").valueStream().map(m -> m.get("mountPath").asString()).toList();
+        return container
+                .get("volumeMounts")
+                .valueStream()
+                .map(m -> m.get("mountPath").asString())
+                .toList();
     }
 
     private static JsonNode volume(JsonNode pod, String name) {
-        return pod.get("volumes").valueStream().filter(v -> v.get("name").asString().equals(name)).findFirst()
+        return pod.get("volumes")
+                .valueStream()
+                .filter(v -> v.get("name").asString().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no volume " + name + " in " + pod.get("volumes")));
     }
 

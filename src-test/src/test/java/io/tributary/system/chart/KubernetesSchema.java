@@ -40,7 +40,9 @@ final class KubernetesSchema {
     }
 
     List<Report> validate(List<JsonNode> objects) throws IOException, InterruptedException {
-        Process node = new ProcessBuilder("node", "validate.mjs").directory(validatorDir.toFile()).start();
+        Process node = new ProcessBuilder("node", "validate.mjs")
+                .directory(validatorDir.toFile())
+                .start();
         try (OutputStream in = node.getOutputStream()) {
             in.write(JSON.writeValueAsBytes(objects));
         }
@@ -53,12 +55,15 @@ final class KubernetesSchema {
         for (JsonNode report : JSON.readTree(out)) {
             List<String> errors = new ArrayList<>();
             report.get("errors").forEach(e -> errors.add(e.asString()));
-            reports.add(new Report(report.get("apiVersion").asString(), report.get("kind").asString(),
-                    report.get("name").asString(), errors));
+            reports.add(new Report(
+                    report.get("apiVersion").asString(),
+                    report.get("kind").asString(),
+                    report.get("name").asString(),
+                    errors));
         }
         if (reports.size() != objects.size()) {
-            throw new IllegalStateException("the validator answered " + reports.size() + " reports for "
-                    + objects.size() + " objects");
+            throw new IllegalStateException(
+                    "the validator answered " + reports.size() + " reports for " + objects.size() + " objects");
         }
         return reports;
     }

@@ -50,32 +50,40 @@ class DockerImageSystemTest {
     @Test
     void streamsEveryTokenThenTheFinalEvent() throws Exception {
         EmbeddedExample example = EmbeddedExample.all().get(0);
-        List<JsonNode> events = Http.stream(server.uri("/generate_stream"), example.generateRequest(8), event -> { });
+        List<JsonNode> events = Http.stream(server.uri("/generate_stream"), example.generateRequest(8), event -> {});
 
         JsonNode last = events.get(events.size() - 1);
         assertThat(last.get("generated_text").asString().strip()).isEqualTo(example.answer());
         assertThat(last.at("/details/generated_tokens").asInt()).isEqualTo(events.size());
-        assertThat(events.subList(0, events.size() - 1)).allSatisfy(e -> assertThat(e.get("generated_text").isNull()).isTrue());
+        assertThat(events.subList(0, events.size() - 1))
+                .allSatisfy(e -> assertThat(e.get("generated_text").isNull()).isTrue());
     }
 
     @Test
     void prometheusCountsWhatWasGenerated() throws Exception {
         double before = metric(scrape(), "tributary_generation_tokens_total");
-        JsonNode body = JSON.readTree(Http.post(server.uri("/generate"),
-                "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":8,\"details\":true}}").body());
+        JsonNode body = JSON.readTree(Http.post(
+                        server.uri("/generate"),
+                        "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":8,\"details\":true}}")
+                .body());
         String after = scrape();
 
         assertThat(metric(after, "tributary_generation_tokens_total") - before)
                 .isEqualTo(body.at("/details/generated_tokens").asInt());
-        assertThat(after).contains("tributary_time_to_first_token_seconds_bucket", "tributary_num_requests_running",
-                "tributary_expert_selected_tokens_total");
+        assertThat(after)
+                .contains(
+                        "tributary_time_to_first_token_seconds_bucket",
+                        "tributary_num_requests_running",
+                        "tributary_expert_selected_tokens_total");
     }
 
     @Test
     void dockerSeesTheImageHealthCheckPass() throws Exception {
         assertThat(server.state().getHealth().getStatus()).isEqualTo("healthy");
-        assertThat(Http.get(server.uri("/actuator/health/liveness")).statusCode()).isEqualTo(200);
-        assertThat(Http.get(server.uri("/actuator/health/readiness")).statusCode()).isEqualTo(200);
+        assertThat(Http.get(server.uri("/actuator/health/liveness")).statusCode())
+                .isEqualTo(200);
+        assertThat(Http.get(server.uri("/actuator/health/readiness")).statusCode())
+                .isEqualTo(200);
     }
 
     @Test
@@ -85,7 +93,8 @@ class DockerImageSystemTest {
         assertThat(write.getExitCode()).isNotZero();
         assertThat(write.getStderr()).contains("Read-only file system");
         // What the server did write on start: native PyTorch and the embedded default experts, in the volume.
-        assertThat(server.execInContainer("ls", "/var/cache/tributary/djl").getStdout()).contains("pytorch");
+        assertThat(server.execInContainer("ls", "/var/cache/tributary/djl").getStdout())
+                .contains("pytorch");
         assertThat(server.execInContainer("ls", "/var/cache/tributary/mixtures").getStdout())
                 .contains("embedded-default-v2");
     }
@@ -93,7 +102,8 @@ class DockerImageSystemTest {
     @Test
     void heapIsSizedFromTheContainerMemoryLimit() throws Exception {
         // The image's MaxRAMPercentage=40: the heap follows the container's limit, not the host's memory.
-        JsonNode heapMax = JSON.readTree(Http.get(server.uri("/actuator/metrics/jvm.memory.max?tag=area:heap")).body());
+        JsonNode heapMax = JSON.readTree(Http.get(server.uri("/actuator/metrics/jvm.memory.max?tag=area:heap"))
+                .body());
         double bytes = heapMax.at("/measurements/0/value").asDouble();
 
         assertThat(bytes / TributaryContainer.MEMORY_LIMIT).isCloseTo(0.38, within(0.03));
@@ -107,7 +117,8 @@ class DockerImageSystemTest {
 
     /** The sum of a metric's samples over all its label sets, in Prometheus' text format. */
     private static double metric(String exposition, String name) {
-        return exposition.lines()
+        return exposition
+                .lines()
                 .filter(line -> line.startsWith(name + "{") || line.startsWith(name + " "))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
                 .sum();

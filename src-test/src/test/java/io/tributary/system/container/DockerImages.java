@@ -20,14 +20,15 @@ import java.util.Set;
  */
 final class DockerImages {
 
-    static final Path REPO = Path.of(System.getProperty("tributary.repo.root")).toAbsolutePath().normalize();
-    static final Path SERVER_JAR = Path.of(System.getProperty("tributary.server.jar")).toAbsolutePath().normalize();
+    static final Path REPO =
+            Path.of(System.getProperty("tributary.repo.root")).toAbsolutePath().normalize();
+    static final Path SERVER_JAR =
+            Path.of(System.getProperty("tributary.server.jar")).toAbsolutePath().normalize();
     static final String TAG = "tributary:system-test";
 
     private static boolean built;
 
-    private DockerImages() {
-    }
+    private DockerImages() {}
 
     /** The server image, built once per test run. Fails (never skips) when no Docker daemon answers. */
     static synchronized String server() {
@@ -56,12 +57,14 @@ final class DockerImages {
                     .exec(new BuildImageResultCallback())
                     .awaitImageId();
         } catch (RuntimeException e) {
-            throw new IllegalStateException("docker build --target " + target + " on " + base + " failed (without a"
-                    + " registry, set TRIBUTARY_TEST_BASE_IMAGE to a local JRE image: .ci/prepare-docker.sh makes one)",
+            throw new IllegalStateException(
+                    "docker build --target " + target + " on " + base + " failed (without a"
+                            + " registry, set TRIBUTARY_TEST_BASE_IMAGE to a local JRE image: .ci/prepare-docker.sh makes one)",
                     e);
         }
-        System.out.printf("built %s (--target %s, on %s) in %d s%n", tag, target, base,
-                (System.nanoTime() - started) / 1_000_000_000L);
+        System.out.printf(
+                "built %s (--target %s, on %s) in %d s%n",
+                tag, target, base, (System.nanoTime() - started) / 1_000_000_000L);
     }
 
     static String baseImage() {

@@ -23,6 +23,7 @@ class GracefulShutdownSystemTest {
 
     @TempDir
     static Path dir;
+
     static TributaryContainer server;
 
     @BeforeAll
@@ -44,7 +45,8 @@ class GracefulShutdownSystemTest {
         AtomicInteger received = new AtomicInteger();
         AtomicInteger atSigterm = new AtomicInteger(-1);
 
-        List<JsonNode> events = Http.stream(server.uri("/generate_stream"),
+        List<JsonNode> events = Http.stream(
+                server.uri("/generate_stream"),
                 "{\"inputs\":\"Once upon a time\",\"parameters\":{\"max_new_tokens\":" + tokens
                         + ",\"stop\":[],\"details\":true}}",
                 event -> {
@@ -56,7 +58,9 @@ class GracefulShutdownSystemTest {
 
         assertThat(atSigterm.get()).as("SIGTERM was sent mid-stream").isEqualTo(20);
         JsonNode last = events.get(events.size() - 1);
-        assertThat(last.get("generated_text").isString()).as("final event: %s", last).isTrue();
+        assertThat(last.get("generated_text").isString())
+                .as("final event: %s", last)
+                .isTrue();
         assertThat(last.at("/details/finish_reason").asString()).isEqualTo("length");
         assertThat(events).hasSize(tokens);
 

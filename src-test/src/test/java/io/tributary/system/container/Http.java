@@ -21,10 +21,10 @@ import java.util.function.Consumer;
 final class Http {
 
     static final ObjectMapper JSON = JsonMapper.builder().build();
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient CLIENT =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private Http() {
-    }
+    private Http() {}
 
     static HttpResponse<String> get(URI uri) throws Exception {
         return CLIENT.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
@@ -36,13 +36,15 @@ final class Http {
 
     /** Reads a {@code /generate_stream} response to its end, handing each event to {@code onEvent} as it comes. */
     static List<JsonNode> stream(URI uri, String json, Consumer<JsonNode> onEvent) throws Exception {
-        HttpResponse<InputStream> response = CLIENT.send(jsonPost(uri, json), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response =
+                CLIENT.send(jsonPost(uri, json), HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
             throw new AssertionError("stream answered " + response.statusCode() + ": "
                     + new String(response.body().readAllBytes(), StandardCharsets.UTF_8));
         }
         List<JsonNode> events = new ArrayList<>();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             for (String line; (line = reader.readLine()) != null; ) {
                 if (line.startsWith("data:")) {
                     JsonNode event = JSON.readTree(line.substring(5));
@@ -55,7 +57,9 @@ final class Http {
     }
 
     private static HttpRequest jsonPost(URI uri, String json) {
-        return HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        return HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
     }
 }

@@ -30,7 +30,8 @@ class ImageLayersSystemTest {
         // The repository's context, but for a jar with one more class file.
         for (String file : List.of("Dockerfile", ".dockerignore", "docker/healthcheck.sh")) {
             Files.createDirectories(changedContext.resolve(file).getParent());
-            Files.copy(DockerImages.REPO.resolve(file), changedContext.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
+            Files.copy(
+                    DockerImages.REPO.resolve(file), changedContext.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
         }
         Path changedJar = changedContext.resolve(DockerImages.REPO.relativize(DockerImages.SERVER_JAR));
         Files.createDirectories(changedJar.getParent());
@@ -58,7 +59,7 @@ class ImageLayersSystemTest {
     /** Copies a Spring Boot jar entry by entry (nested jars stay stored, as the loader needs), adding a class file. */
     private static void copyWithOneMoreClassFile(Path source, Path target) throws Exception {
         try (ZipFile in = new ZipFile(source.toFile());
-             ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(target))) {
+                ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(target))) {
             for (ZipEntry entry : Collections.list(in.entries())) {
                 ZipEntry copy = new ZipEntry(entry.getName());
                 copy.setMethod(entry.getMethod());

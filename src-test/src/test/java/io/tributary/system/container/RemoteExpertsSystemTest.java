@@ -36,8 +36,10 @@ class RemoteExpertsSystemTest {
 
     private static final String GREEDY = "{\"inputs\":\"The river bends\",\"parameters\":{\"max_new_tokens\":24,"
             + "\"details\":true,\"decoder_input_details\":true}}";
+
     @TempDir
     static Path dir;
+
     static Network network;
     static TributaryContainer expertA;
     static TributaryContainer expertB;
@@ -104,28 +106,39 @@ class RemoteExpertsSystemTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         JsonNode remote = JSON.readTree(response.body());
 
-        assertThat(remote.get("generated_text").asString()).isEqualTo(inProcess.get("generated_text").asString());
+        assertThat(remote.get("generated_text").asString())
+                .isEqualTo(inProcess.get("generated_text").asString());
         JsonNode want = inProcess.at("/details/tokens");
         JsonNode got = remote.at("/details/tokens");
         assertThat(got).hasSize(24).hasSize(want.size());
         for (int i = 0; i < want.size(); i++) {
-            assertThat(got.get(i).get("id").asInt()).isEqualTo(want.get(i).get("id").asInt());
-            assertThat(got.get(i).get("logprob").asDouble()).isCloseTo(want.get(i).get("logprob").asDouble(),
-                    within(1e-5));
+            assertThat(got.get(i).get("id").asInt())
+                    .isEqualTo(want.get(i).get("id").asInt());
+            assertThat(got.get(i).get("logprob").asDouble())
+                    .isCloseTo(want.get(i).get("logprob").asDouble(), within(1e-5));
         }
         JsonNode prefill = remote.at("/details/prefill");
         for (int i = 1; i < prefill.size(); i++) {
             assertThat(prefill.get(i).get("logprob").asDouble())
-                    .isCloseTo(inProcess.at("/details/prefill").get(i).get("logprob").asDouble(), within(1e-5));
+                    .isCloseTo(
+                            inProcess
+                                    .at("/details/prefill")
+                                    .get(i)
+                                    .get("logprob")
+                                    .asDouble(),
+                            within(1e-5));
         }
-        assertThat(Http.get(expertA.uri("/generate")).statusCode()).as("experts serve gateways only").isEqualTo(404);
+        assertThat(Http.get(expertA.uri("/generate")).statusCode())
+                .as("experts serve gateways only")
+                .isEqualTo(404);
     }
 
     @Test
     @Order(2)
     void aStreamSurvivesKillingOneExpertContainerAndReportsTheDrop() throws Exception {
         AtomicInteger seen = new AtomicInteger();
-        List<JsonNode> events = Http.stream(gateway.uri("/generate_stream"),
+        List<JsonNode> events = Http.stream(
+                gateway.uri("/generate_stream"),
                 "{\"inputs\":\"Once upon a time\",\"parameters\":{\"max_new_tokens\":600,\"details\":true}}",
                 event -> {
                     if (seen.incrementAndGet() == 5) {
@@ -140,10 +153,13 @@ class RemoteExpertsSystemTest {
         assertThat(lost.get("after_tokens").asInt()).isBetween(5, 599);
         assertThat(last.at("/token/expert_weights/1").asDouble()).isZero();
         // Said while streaming: the event right after the drop names it.
-        assertThat(events.get(lost.get("after_tokens").asInt()).at("/lost_experts/0/expert").asString())
+        assertThat(events.get(lost.get("after_tokens").asInt())
+                        .at("/lost_experts/0/expert")
+                        .asString())
                 .isEqualTo("beta");
 
-        JsonNode health = JSON.readTree(Http.get(gateway.uri("/actuator/health")).body());
+        JsonNode health =
+                JSON.readTree(Http.get(gateway.uri("/actuator/health")).body());
         assertThat(health.get("status").asString()).isEqualTo("DEGRADED");
         String metrics = Http.get(gateway.uri("/actuator/prometheus")).body();
         assertThat(metrics).contains("tributary_expert_lost_total{application=\"tributary\",expert=\"beta\"} 1.0");
@@ -157,12 +173,16 @@ class RemoteExpertsSystemTest {
         String status = "";
         while (System.nanoTime() < deadline && !status.equals("UP")) {
             Thread.sleep(1_000);
-            status = JSON.readTree(Http.get(gateway.uri("/actuator/health")).body()).get("status").asString();
+            status = JSON.readTree(Http.get(gateway.uri("/actuator/health")).body())
+                    .get("status")
+                    .asString();
         }
         assertThat(status).isEqualTo("UP");
 
-        JsonNode answer = JSON.readTree(Http.post(gateway.uri("/generate"), GREEDY).body());
+        JsonNode answer =
+                JSON.readTree(Http.post(gateway.uri("/generate"), GREEDY).body());
         assertThat(answer.get("details").has("lost_experts")).isFalse();
-        assertThat(answer.get("generated_text").asString()).isEqualTo(inProcess.get("generated_text").asString());
+        assertThat(answer.get("generated_text").asString())
+                .isEqualTo(inProcess.get("generated_text").asString());
     }
 }

@@ -23,9 +23,8 @@ final class TributaryContainer extends GenericContainer<TributaryContainer> {
         super(DockerImageName.parse(image));
         withExposedPorts(PORT);
         withTmpFs(Map.of("/tmp", "rw,size=256m"));
-        withCreateContainerCmdModifier(create -> create.getHostConfig()
-                .withReadonlyRootfs(true)
-                .withMemory(MEMORY_LIMIT));
+        withCreateContainerCmdModifier(
+                create -> create.getHostConfig().withReadonlyRootfs(true).withMemory(MEMORY_LIMIT));
         waitingFor(Wait.forHealthcheck().withStartupTimeout(Duration.ofMinutes(3)));
     }
 
@@ -41,11 +40,17 @@ final class TributaryContainer extends GenericContainer<TributaryContainer> {
 
     /** Sends a signal to the server process, as {@code docker kill --signal} does. */
     void signal(String signal) {
-        DockerImages.client().killContainerCmd(getContainerId()).withSignal(signal).exec();
+        DockerImages.client()
+                .killContainerCmd(getContainerId())
+                .withSignal(signal)
+                .exec();
     }
 
     /** Docker's view of the container's state, refreshed. */
     com.github.dockerjava.api.command.InspectContainerResponse.ContainerState state() {
-        return DockerImages.client().inspectContainerCmd(getContainerId()).exec().getState();
+        return DockerImages.client()
+                .inspectContainerCmd(getContainerId())
+                .exec()
+                .getState();
     }
 }

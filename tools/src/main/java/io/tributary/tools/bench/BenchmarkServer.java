@@ -40,10 +40,18 @@ final class BenchmarkServer implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
-        command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port, "--tributary.mixture=" + manifest,
-                "--tributary.cache-dir=" + cacheDir, "--logging.level.root=WARN"));
+        command.addAll(List.of(
+                "-jar",
+                jar.toString(),
+                "--server.port=" + port,
+                "--tributary.mixture=" + manifest,
+                "--tributary.cache-dir=" + cacheDir,
+                "--logging.level.root=WARN"));
         command.addAll(extraArgs);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         BenchmarkServer server = new BenchmarkServer(process, log, port);
         server.awaitReady();
         return server;
@@ -55,9 +63,11 @@ final class BenchmarkServer implements AutoCloseable {
 
     /** The server's Prometheus metrics, each name summed over its labels. */
     Map<String, Double> metrics() throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + port + "/actuator/prometheus")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/prometheus"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         Map<String, Double> metrics = new HashMap<>();
         for (String line : response.body().split("\n")) {
             if (line.isBlank() || line.startsWith("#")) {
@@ -79,8 +89,9 @@ final class BenchmarkServer implements AutoCloseable {
                 throw new IllegalStateException("the server exited:\n" + Files.readString(log));
             }
             try {
-                HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + port + "/actuator/health/readiness")).build(),
+                HttpResponse<String> response = client.send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health/readiness"))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
                     return;

@@ -8,17 +8,21 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.Precision;
 import io.tributary.model.Quantization;
 import io.tributary.model.WeightLoading;
-import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderPrompt;
-import io.tributary.model.llama.LlamaConfig;
-import io.tributary.model.decoder.LlamaModel;
 import io.tributary.model.decoder.DecoderSession;
+import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.kernel.WeightPacker;
+import io.tributary.model.llama.LlamaConfig;
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.routing.BatchEntry;
 import io.tributary.routing.ExpertBatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,9 +31,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * Where a batched decode step's time goes. On one decoder checkpoint (a Llama or Qwen2 directory; by default the
@@ -46,7 +47,9 @@ import tools.jackson.databind.ObjectMapper;
  *     [--steps 30] [--context 64] [--chunk 240]
  * </pre>
  */
-@Command(name = "decode-step", mixinStandardHelpOptions = true,
+@Command(
+        name = "decode-step",
+        mixinStandardHelpOptions = true,
         description = "Where a batched decode step's time goes: step time per batch size, a profiled step split"
                 + " by kind of op, and a step that also runs a prompt chunk.")
 public final class DecodeStepBenchmark implements Callable<Integer> {
@@ -56,39 +59,72 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
     private static final int JIT_WARM_UP_BATCH = 4;
     private static final int SHAPES_SHOWN = 4;
 
-    @Option(names = "--checkpoint", paramLabel = "DIR",
+    @Option(
+            names = "--checkpoint",
+            paramLabel = "DIR",
             description = "A Llama or Qwen2 checkpoint directory (default: a small text expert, written for the run).")
     Path checkpoint;
 
-    @Option(names = "--batches", split = ",", defaultValue = "1,4,16", converter = PositiveInteger.class,
-            paramLabel = "B", description = "Batch sizes, one row each (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batches",
+            split = ",",
+            defaultValue = "1,4,16",
+            converter = PositiveInteger.class,
+            paramLabel = "B",
+            description = "Batch sizes, one row each (default: ${DEFAULT-VALUE}).")
     List<Integer> batches;
 
-    @Option(names = "--steps", defaultValue = "30", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--steps",
+            defaultValue = "30",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Timed decode steps per batch size (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--context", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--context",
+            defaultValue = "64",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Positions in each sequence before the timed steps (default: ${DEFAULT-VALUE}).")
     int context;
 
-    @Option(names = "--chunk", defaultValue = "240", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--chunk",
+            defaultValue = "240",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Positions of the prompt chunk run with the decodes (default: ${DEFAULT-VALUE}).")
     int chunk;
 
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            paramLabel = "P",
             description = "fp32, fp16 or bf16, as tributary.engine.precision (default: ${DEFAULT-VALUE}).")
     Precision precision;
 
-    @Option(names = "--quantization", defaultValue = "none", paramLabel = "Q",
+    @Option(
+            names = "--quantization",
+            defaultValue = "none",
+            paramLabel = "Q",
             description = "none, int8 or int4, as tributary.engine.quantization (default: ${DEFAULT-VALUE}).")
     Quantization quantization;
 
-    @Option(names = "--group-size", defaultValue = "32", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--group-size",
+            defaultValue = "32",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Input features per int4 scale (default: ${DEFAULT-VALUE}).")
     int groupSize;
 
-    @Option(names = "--threads", defaultValue = "1", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--threads",
+            defaultValue = "1",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "PyTorch intra-op threads, as tributary.engine.threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
@@ -106,7 +142,8 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         } finally {
             if (written != null) {
                 try (var files = Files.walk(written)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                    files.sorted(Comparator.reverseOrder())
+                            .forEach(path -> path.toFile().delete());
                 }
             }
         }
@@ -134,8 +171,8 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         try (NDManager manager = NativeTarget.newModelManager(options, "decode-step")) {
             WeightPacker packer = WeightPacker.of(options, manager);
             weights = packer.isDense() ? type.toString().toLowerCase(java.util.Locale.ROOT) : packer.toString();
-            LlamaModel model = LlamaModel.load(CheckpointTensors.open(dir, options.weightLoading()), config, manager,
-                    type, packer);
+            LlamaModel model = LlamaModel.load(
+                    CheckpointTensors.open(dir, options.weightLoading()), config, manager, type, packer);
             try (BatchDecoder decoder = new BatchDecoder(model, manager, type)) {
                 warmUp(decoder, config, context);
                 double firstThroughput = Double.NaN;
@@ -146,26 +183,45 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
                         firstThroughput = throughput;
                     }
                     StepBreakdown b = measured.breakdown();
-                    table.add(String.format("%5d %9.2f %10.1f %7.2fx %9.2f %9.2f %10.2f %8.2f %8.2f %6d", batch,
-                            measured.stepMillis(), throughput, throughput / firstThroughput, b.spanMicros() / 1e3,
-                            b.linearMicros() / 1e3, b.attentionMicros() / 1e3, b.otherMicros() / 1e3,
-                            b.betweenMicros() / 1e3, b.ops()));
-                    chunks.add(String.format("%5d %14.2f %15.2f", batch, measured.chunkStepMillis(),
-                            measured.firstChunkMillis()));
-                    for (StepBreakdown.Linear linear : b.linears().stream().limit(SHAPES_SHOWN).toList()) {
-                        shapes.add(String.format("%5d   [%d, %d] x [%d, %d]: %d calls, %.3f ms each, %.1f GB/s", batch,
-                                linear.rows(), linear.in(), linear.in(), linear.out(), linear.calls(),
-                                linear.micros() / linear.calls() / 1e3, linear.gigabytesPerSecond(bytesPerWeight(options))));
+                    table.add(String.format(
+                            "%5d %9.2f %10.1f %7.2fx %9.2f %9.2f %10.2f %8.2f %8.2f %6d",
+                            batch,
+                            measured.stepMillis(),
+                            throughput,
+                            throughput / firstThroughput,
+                            b.spanMicros() / 1e3,
+                            b.linearMicros() / 1e3,
+                            b.attentionMicros() / 1e3,
+                            b.otherMicros() / 1e3,
+                            b.betweenMicros() / 1e3,
+                            b.ops()));
+                    chunks.add(String.format(
+                            "%5d %14.2f %15.2f", batch, measured.chunkStepMillis(), measured.firstChunkMillis()));
+                    for (StepBreakdown.Linear linear :
+                            b.linears().stream().limit(SHAPES_SHOWN).toList()) {
+                        shapes.add(String.format(
+                                "%5d   [%d, %d] x [%d, %d]: %d calls, %.3f ms each, %.1f GB/s",
+                                batch,
+                                linear.rows(),
+                                linear.in(),
+                                linear.in(),
+                                linear.out(),
+                                linear.calls(),
+                                linear.micros() / linear.calls() / 1e3,
+                                linear.gigabytesPerSecond(bytesPerWeight(options))));
                     }
                 }
             }
         }
         System.out.println();
-        System.out.println("DecodeStepBenchmark: " + name + ", weights " + weights + ", " + threads
-                + " intra-op thread(s), ~" + context + " positions a sequence, median"
-                + " of " + steps + " steps; profiled = one more step under PyTorch's profiler (it adds a few µs an op),"
-                + " in ms; between = time between its ops (JNI dispatch, Java, waiting for the row split's second thread)");
-        System.out.println("batch   step ms   tokens/s   ratio  profiled    linear  attention    other  between    ops");
+        System.out.println(
+                "DecodeStepBenchmark: " + name + ", weights " + weights + ", " + threads
+                        + " intra-op thread(s), ~" + context + " positions a sequence, median"
+                        + " of " + steps
+                        + " steps; profiled = one more step under PyTorch's profiler (it adds a few µs an op),"
+                        + " in ms; between = time between its ops (JNI dispatch, Java, waiting for the row split's second thread)");
+        System.out.println(
+                "batch   step ms   tokens/s   ratio  profiled    linear  attention    other  between    ops");
         table.forEach(System.out::println);
         System.out.println("batch + one " + chunk + "-position prompt chunk: chunk step ms (median), first chunk ms"
                 + " (it grows the KV cache to the prompt's length)");
@@ -175,12 +231,11 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         shapes.forEach(System.out::println);
     }
 
-    private record Measured(double stepMillis, double chunkStepMillis, double firstChunkMillis,
-            StepBreakdown breakdown) {
-    }
+    private record Measured(
+            double stepMillis, double chunkStepMillis, double firstChunkMillis, StepBreakdown breakdown) {}
 
-    private static Measured measure(BatchDecoder decoder, LlamaConfig config, int batch, int steps, int context,
-            int chunk) throws IOException {
+    private static Measured measure(
+            BatchDecoder decoder, LlamaConfig config, int batch, int steps, int context, int chunk) throws IOException {
         List<DecoderSession> sessions = new ArrayList<>();
         try {
             for (int s = 0; s < batch; s++) {
@@ -247,8 +302,8 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
      * KV cache to the whole prompt's length. A third as many chunk steps as decode steps are timed (at least 5):
      * on a large model each runs for seconds.
      */
-    private static double[] chunkSteps(BatchDecoder decoder, LlamaConfig config, List<DecoderSession> sessions,
-            int decodeSteps, int chunk) {
+    private static double[] chunkSteps(
+            BatchDecoder decoder, LlamaConfig config, List<DecoderSession> sessions, int decodeSteps, int chunk) {
         int steps = Math.max(5, decodeSteps / 3);
         int chunksPerPrompt = Math.max(2, Math.min(6, (config.maxPositionEmbeddings() - 1) / chunk));
         List<Double> later = new ArrayList<>();
@@ -257,7 +312,8 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         while (later.size() < steps) {
             try (DecoderSession longPrompt = decoder.open(prompt(config, chunk * chunksPerPrompt, -1))) {
                 for (int c = 0; c < chunksPerPrompt; c++, step++) {
-                    List<BatchEntry> entries = new ArrayList<>(nextTokens(sessions, step).entries());
+                    List<BatchEntry> entries =
+                            new ArrayList<>(nextTokens(sessions, step).entries());
                     entries.add(new BatchEntry(longPrompt, chunk, false));
                     long start = System.nanoTime();
                     decoder.forward(new ExpertBatch(entries));

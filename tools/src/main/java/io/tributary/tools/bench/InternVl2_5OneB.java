@@ -48,37 +48,71 @@ final class InternVl2_5OneB {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private InternVl2_5OneB() {
-    }
+    private InternVl2_5OneB() {}
 
     /** {@code config.json} in OpenGVLab's layout, with the fields the real one sets. */
     static ObjectNode config() {
         ObjectNode vision = JSON.createObjectNode();
         vision.putArray("architectures").add("InternVisionModel");
-        vision.put("model_type", "intern_vit_6b").put("hidden_size", VISION_HIDDEN)
-                .put("intermediate_size", VISION_INTERMEDIATE).put("num_hidden_layers", VISION_LAYERS)
-                .put("num_attention_heads", VISION_HEADS).put("num_channels", 3).put("image_size", IMAGE)
-                .put("patch_size", PATCH).put("qkv_bias", true).put("qk_normalization", false)
-                .put("norm_type", "layer_norm").put("layer_norm_eps", 1e-6).put("hidden_act", "gelu")
-                .put("initializer_factor", 0.1).put("drop_path_rate", 0.0).put("dropout", 0.0)
-                .put("attention_dropout", 0.0).put("use_flash_attn", false).put("torch_dtype", "float32");
+        vision.put("model_type", "intern_vit_6b")
+                .put("hidden_size", VISION_HIDDEN)
+                .put("intermediate_size", VISION_INTERMEDIATE)
+                .put("num_hidden_layers", VISION_LAYERS)
+                .put("num_attention_heads", VISION_HEADS)
+                .put("num_channels", 3)
+                .put("image_size", IMAGE)
+                .put("patch_size", PATCH)
+                .put("qkv_bias", true)
+                .put("qk_normalization", false)
+                .put("norm_type", "layer_norm")
+                .put("layer_norm_eps", 1e-6)
+                .put("hidden_act", "gelu")
+                .put("initializer_factor", 0.1)
+                .put("drop_path_rate", 0.0)
+                .put("dropout", 0.0)
+                .put("attention_dropout", 0.0)
+                .put("use_flash_attn", false)
+                .put("torch_dtype", "float32");
         ObjectNode llm = JSON.createObjectNode();
         llm.putArray("architectures").add("Qwen2ForCausalLM");
-        llm.put("model_type", "qwen2").put("hidden_size", HIDDEN).put("intermediate_size", INTERMEDIATE)
-                .put("num_hidden_layers", LAYERS).put("num_attention_heads", HEADS)
-                .put("num_key_value_heads", KV_HEADS).put("hidden_act", "silu")
-                .put("max_position_embeddings", MAX_POSITIONS).put("max_window_layers", 21)
-                .put("rms_norm_eps", 1e-6).put("rope_theta", 1000000.0).putNull("rope_scaling")
-                .put("sliding_window", 32768).put("use_sliding_window", false).put("attention_dropout", 0.0)
-                .put("bos_token_id", BOS).put("eos_token_id", EOS).put("tie_word_embeddings", false)
-                .put("vocab_size", VOCAB).put("torch_dtype", "float32").put("use_cache", true);
+        llm.put("model_type", "qwen2")
+                .put("hidden_size", HIDDEN)
+                .put("intermediate_size", INTERMEDIATE)
+                .put("num_hidden_layers", LAYERS)
+                .put("num_attention_heads", HEADS)
+                .put("num_key_value_heads", KV_HEADS)
+                .put("hidden_act", "silu")
+                .put("max_position_embeddings", MAX_POSITIONS)
+                .put("max_window_layers", 21)
+                .put("rms_norm_eps", 1e-6)
+                .put("rope_theta", 1000000.0)
+                .putNull("rope_scaling")
+                .put("sliding_window", 32768)
+                .put("use_sliding_window", false)
+                .put("attention_dropout", 0.0)
+                .put("bos_token_id", BOS)
+                .put("eos_token_id", EOS)
+                .put("tie_word_embeddings", false)
+                .put("vocab_size", VOCAB)
+                .put("torch_dtype", "float32")
+                .put("use_cache", true);
         ObjectNode config = JSON.createObjectNode();
         config.putArray("architectures").add("InternVLChatModel");
-        config.put("model_type", "internvl_chat").put("downsample_ratio", 0.5).put("dynamic_image_size", true)
-                .put("force_image_size", IMAGE).put("max_dynamic_patch", 12).put("min_dynamic_patch", 1)
-                .put("ps_version", "v2").put("select_layer", -1).put("template", "internvl2_5")
-                .put("use_thumbnail", true).put("pad2square", false).put("use_backbone_lora", 0)
-                .put("use_llm_lora", 0).put("tie_word_embeddings", false).put("torch_dtype", "float32");
+        config.put("model_type", "internvl_chat")
+                .put("downsample_ratio", 0.5)
+                .put("dynamic_image_size", true)
+                .put("force_image_size", IMAGE)
+                .put("max_dynamic_patch", 12)
+                .put("min_dynamic_patch", 1)
+                .put("ps_version", "v2")
+                .put("select_layer", -1)
+                .put("template", "internvl2_5")
+                .put("use_thumbnail", true)
+                .put("pad2square", false)
+                .put("use_backbone_lora", 0)
+                .put("use_llm_lora", 0)
+                .put("tie_word_embeddings", false)
+                .put("torch_dtype", "float32");
         config.set("vision_config", vision);
         config.set("llm_config", llm);
         return config;

@@ -24,6 +24,8 @@ import io.tributary.routing.router.Routers;
 import io.tributary.routing.router.RoutingResources;
 import io.tributary.routing.sampling.SamplingParams;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +38,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * What mixing costs: per-token decoding latency of one expert against mixtures of K = 2 and 4 experts in every
@@ -50,7 +50,9 @@ import picocli.CommandLine.Option;
  *     [--runs 9] [--cache DIR]
  * </pre>
  */
-@Command(name = "mixture", mixinStandardHelpOptions = true,
+@Command(
+        name = "mixture",
+        mixinStandardHelpOptions = true,
         description = "What mixing costs: per-token latency of one expert against mixtures of 2 and 4 experts in"
                 + " every routing mode, in one process.")
 public final class MixtureBenchmark implements Callable<Integer> {
@@ -58,15 +60,26 @@ public final class MixtureBenchmark implements Callable<Integer> {
     private static final String PROMPT = "The river bends where the old mill stands, and";
     private static final int FEATURE_DIMENSION = 16;
 
-    @Option(names = "--tokens", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--tokens",
+            defaultValue = "64",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Greedy tokens decoded per run (default: ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--runs", defaultValue = "9", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--runs",
+            defaultValue = "9",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Timed runs of every setup; the table shows medians (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--cache", defaultValue = "${sys:user.home}/.cache/tributary", paramLabel = "DIR",
+    @Option(
+            names = "--cache",
+            defaultValue = "${sys:user.home}/.cache/tributary",
+            paramLabel = "DIR",
             description = "Where the small experts are written once and reused (default: ${DEFAULT-VALUE}).")
     Path cache;
 
@@ -118,7 +131,9 @@ public final class MixtureBenchmark implements Callable<Integer> {
             setups.put(k + " experts, soft", setup(some, tokenizer, RouterSpec.of("soft")));
             setups.put(k + " experts, uniform", setup(some, tokenizer, RouterSpec.of("uniform")));
             setups.put(k + " experts, posterior", setup(some, tokenizer, RouterSpec.of("posterior")));
-            setups.put(k + " experts, no mixing", new Setup(setups.get(k + " experts, uniform").mixture(), null, null, k));
+            setups.put(
+                    k + " experts, no mixing",
+                    new Setup(setups.get(k + " experts, uniform").mixture(), null, null, k));
         }
         return setups;
     }
@@ -132,9 +147,12 @@ public final class MixtureBenchmark implements Callable<Integer> {
         double[] priors = new double[experts.size()];
         Arrays.fill(priors, 1);
         float[] feature = gaussian(random);
-        RoutingResources resources = new RoutingResources(experts.size(),
-                new ClusterModel(centroids, new float[FEATURE_DIMENSION], priors), null,
-                anyPrompt -> Optional.of(feature), 21.79);
+        RoutingResources resources = new RoutingResources(
+                experts.size(),
+                new ClusterModel(centroids, new float[FEATURE_DIMENSION], priors),
+                null,
+                anyPrompt -> Optional.of(feature),
+                21.79);
         Routers routers = new Routers(resources);
         Mixture mixture = new Mixture(spec.mode(), experts, routers.create(spec), tokenizer, Set.of());
         return new Setup(mixture, routers, spec, experts.size());
@@ -155,18 +173,28 @@ public final class MixtureBenchmark implements Callable<Integer> {
                 perToken[s][run] = timing[1];
             }
         }
-        System.out.printf("Greedy decoding of %d tokens, median of %d runs, %d cores; ratios of ms/token%n%n",
+        System.out.printf(
+                "Greedy decoding of %d tokens, median of %d runs, %d cores; ratios of ms/token%n%n",
                 tokens, runs, Runtime.getRuntime().availableProcessors());
-        System.out.printf("%-22s %9s %9s %9s %12s %15s %14s%n", "setup", "run/token", "TTFT ms", "ms/token",
-                "vs 1 expert", "vs K × 1 expert", "vs no mixing");
+        System.out.printf(
+                "%-22s %9s %9s %9s %12s %15s %14s%n",
+                "setup", "run/token", "TTFT ms", "ms/token", "vs 1 expert", "vs K × 1 expert", "vs no mixing");
         double single = median(perToken[0]);
         for (int s = 0; s < names.size(); s++) {
             Setup setup = setups.get(names.get(s));
             double latency = median(perToken[s]);
-            double unmixed = median(perToken[names.indexOf(setup.experts() + " experts, no mixing")
-                    < 0 ? 0 : names.indexOf(setup.experts() + " experts, no mixing")]);
-            System.out.printf("%-22s %9d %9.2f %9.3f %11.2fx %14.2fx %13.2fx%n", names.get(s), expertsRunPerToken(setup),
-                    median(firstToken[s]), latency, latency / single, latency / (setup.experts() * single),
+            double unmixed = median(perToken[
+                    names.indexOf(setup.experts() + " experts, no mixing") < 0
+                            ? 0
+                            : names.indexOf(setup.experts() + " experts, no mixing")]);
+            System.out.printf(
+                    "%-22s %9d %9.2f %9.3f %11.2fx %14.2fx %13.2fx%n",
+                    names.get(s),
+                    expertsRunPerToken(setup),
+                    median(firstToken[s]),
+                    latency,
+                    latency / single,
+                    latency / (setup.experts() * single),
                     latency / unmixed);
         }
     }
@@ -190,8 +218,11 @@ public final class MixtureBenchmark implements Callable<Integer> {
         }
         long[] times = new long[2];
         int[] generated = new int[1];
-        GenerationRequest request = new GenerationRequest(prompt, SamplingParams.GREEDY,
-                new StoppingCriteria(tokens, List.of(), true), setup.routers().create(setup.spec()));
+        GenerationRequest request = new GenerationRequest(
+                prompt,
+                SamplingParams.GREEDY,
+                new StoppingCriteria(tokens, List.of(), true),
+                setup.routers().create(setup.spec()));
         long start = System.nanoTime();
         Generation generation = setup.mixture().start(request, new GenerationListener() {
             @Override
@@ -201,8 +232,7 @@ public final class MixtureBenchmark implements Callable<Integer> {
             }
 
             @Override
-            public void onFinish(GenerationResult result) {
-            }
+            public void onFinish(GenerationResult result) {}
 
             @Override
             public void onError(Throwable error) {

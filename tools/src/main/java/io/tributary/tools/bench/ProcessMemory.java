@@ -25,8 +25,8 @@ record ProcessMemory(long peakResident, long resident, long anonymous, long file
     static ProcessMemory now() {
         try {
             String status = Files.readString(STATUS);
-            return new ProcessMemory(field(status, "VmHWM"), field(status, "VmRSS"), field(status, "RssAnon"),
-                    field(status, "RssFile"));
+            return new ProcessMemory(
+                    field(status, "VmHWM"), field(status, "VmRSS"), field(status, "RssAnon"), field(status, "RssFile"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -45,8 +45,9 @@ record ProcessMemory(long peakResident, long resident, long anonymous, long file
 
     @Override
     public String toString() {
-        return String.format("RSS %.2f GB (anonymous %.2f, file-backed %.2f), peak %.2f GB", gb(resident),
-                gb(anonymous), gb(file), gb(peakResident));
+        return String.format(
+                "RSS %.2f GB (anonymous %.2f, file-backed %.2f), peak %.2f GB",
+                gb(resident), gb(anonymous), gb(file), gb(peakResident));
     }
 
     static double gb(long bytes) {

@@ -8,17 +8,23 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderPrompt;
+import io.tributary.model.decoder.DecoderSession;
+import io.tributary.model.decoder.LlamaModel;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.model.image.InternVlImageProcessor;
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.internvl.InternVlConfig;
 import io.tributary.model.internvl.InternVlVisionEncoder;
-import io.tributary.model.decoder.BatchDecoder;
-import io.tributary.model.decoder.DecoderPrompt;
 import io.tributary.model.llama.LlamaConfig;
-import io.tributary.model.decoder.LlamaModel;
-import io.tributary.model.decoder.DecoderSession;
 import io.tributary.routing.ImageInput;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+import tools.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -32,11 +38,6 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * How fast Tributary runs a model of InternVL2.5-1B's real size on this machine: a table, not a test. Writes (once,
@@ -53,7 +54,9 @@ import tools.jackson.databind.ObjectMapper;
  *     [--threads 1,2] [--seed 1] [--weights mmap|read] [--skip-vision]
  * </pre>
  */
-@Command(name = "real-shape", mixinStandardHelpOptions = true,
+@Command(
+        name = "real-shape",
+        mixinStandardHelpOptions = true,
         description = "How fast a model of InternVL2.5-1B's real size runs here: loading, image encoding, prefill,"
                 + " greedy decoding and peak memory, on random float32 weights.")
 public final class RealShapeBenchmark implements Callable<Integer> {
@@ -62,27 +65,44 @@ public final class RealShapeBenchmark implements Callable<Integer> {
     private static final int DECODE_PROMPT = 16;
     private static final int[] PREFILL_LENGTHS = {256, 1024};
 
-    @Option(names = "--dir", paramLabel = "DIR",
+    @Option(
+            names = "--dir",
+            paramLabel = "DIR",
             description = "Where the checkpoint is written (reused if complete; default: a temporary directory).")
     Path dir;
 
     @Option(names = "--keep", description = "Keep the checkpoint afterwards (default: delete it when written here).")
     boolean keep;
 
-    @Option(names = "--tokens", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--tokens",
+            defaultValue = "64",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Greedy tokens decoded per measurement (default: ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--threads", split = ",", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--threads",
+            split = ",",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "PyTorch intra-op threads for decoding, e.g. 1,2 (default: the engine's setting,"
                     + " -Dai.djl.pytorch.num_threads, else every core).")
     List<Integer> threads;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S",
+    @Option(
+            names = "--seed",
+            defaultValue = "1",
+            paramLabel = "S",
             description = "The weights' seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--weights", defaultValue = "mmap", converter = WeightMode.class, paramLabel = "MODE",
+    @Option(
+            names = "--weights",
+            defaultValue = "mmap",
+            converter = WeightMode.class,
+            paramLabel = "MODE",
             description = "How weights are loaded: mmap or read (default: ${DEFAULT-VALUE}).")
     WeightLoading weights;
 
@@ -104,7 +124,9 @@ public final class RealShapeBenchmark implements Callable<Integer> {
     /** Without {@code --threads}: the engine's own setting where one is given, else one thread a core. */
     private static int engineThreads() {
         String property = System.getProperty("ai.djl.pytorch.num_threads");
-        return property != null ? Integer.parseInt(property) : Runtime.getRuntime().availableProcessors();
+        return property != null
+                ? Integer.parseInt(property)
+                : Runtime.getRuntime().availableProcessors();
     }
 
     private void run() throws Exception {
@@ -135,27 +157,40 @@ public final class RealShapeBenchmark implements Callable<Integer> {
         row("page cache", "warm: every shard read once before timing (%.1f s)", seconds(warm));
 
         NativeTarget.prepareInferenceThread();
-        row("engine", "PyTorch %s on CPU via DJL, %d cores, intra-op threads %d", Engine.getEngine("PyTorch")
-                .getVersion(), Runtime.getRuntime().availableProcessors(), JniUtils.getNumThreads());
+        row(
+                "engine",
+                "PyTorch %s on CPU via DJL, %d cores, intra-op threads %d",
+                Engine.getEngine("PyTorch").getVersion(),
+                Runtime.getRuntime().availableProcessors(),
+                JniUtils.getNumThreads());
 
         JsonConfig config = JsonConfig.read(dir);
         LoadOptions load = LoadOptions.cpu().withWeightLoading(weights);
         long start = System.nanoTime();
         CheckpointTensors tensors = CheckpointTensors.open(dir, weights);
-        tensors.validate(LlamaModel.expectedShapes(tensors, config.llm), LlamaModel.ignoredTensors()
-                .or(RealShapeBenchmark::isVision), "Qwen2");
+        tensors.validate(
+                LlamaModel.expectedShapes(tensors, config.llm),
+                LlamaModel.ignoredTensors().or(RealShapeBenchmark::isVision),
+                "Qwen2");
         try (NDManager manager = NativeTarget.newModelManager(load, "bench-decoder")) {
             LlamaModel model = LlamaModel.load(tensors, config.llm, manager, DataType.FLOAT32);
             double decoderSeconds = seconds(start);
             long visionStart = System.nanoTime();
-            try (InternVlVisionEncoder vision = skipVision ? null
-                    : InternVlVisionEncoder.load(dir, load)) {
+            try (InternVlVisionEncoder vision = skipVision ? null : InternVlVisionEncoder.load(dir, load)) {
                 double total = seconds(start);
-                long loaded = tensors.names().stream().filter(name -> vision != null || !isVision(name))
-                        .mapToLong(name -> tensors.find(name).orElseThrow().byteLength()).sum();
-                row("load", "weights %s: decoder %.2f s, vision %.2f s: %.2f GB in %.2f s = %.2f GB/s",
-                        weights.name().toLowerCase(Locale.ROOT), decoderSeconds, seconds(visionStart),
-                        ProcessMemory.gb(loaded), total, ProcessMemory.gb(loaded) / total);
+                long loaded = tensors.names().stream()
+                        .filter(name -> vision != null || !isVision(name))
+                        .mapToLong(name -> tensors.find(name).orElseThrow().byteLength())
+                        .sum();
+                row(
+                        "load",
+                        "weights %s: decoder %.2f s, vision %.2f s: %.2f GB in %.2f s = %.2f GB/s",
+                        weights.name().toLowerCase(Locale.ROOT),
+                        decoderSeconds,
+                        seconds(visionStart),
+                        ProcessMemory.gb(loaded),
+                        total,
+                        ProcessMemory.gb(loaded) / total);
                 row("memory", "after load: %s", ProcessMemory.now());
                 decoder(model, manager);
                 row("memory", "after the decoder runs: %s", ProcessMemory.now());
@@ -176,8 +211,11 @@ public final class RealShapeBenchmark implements Callable<Integer> {
             long start = System.nanoTime();
             try (DecoderSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
                 session.nextLogProbs();
-                row("first step", "%.2f s: a %d-token prefill right after loading (first touch of every decoder"
-                        + " weight)", seconds(start), DECODE_PROMPT);
+                row(
+                        "first step",
+                        "%.2f s: a %d-token prefill right after loading (first touch of every decoder" + " weight)",
+                        seconds(start),
+                        DECODE_PROMPT);
             }
             try (DecoderSession warmUp = session(decoder, randomTokens(random, 32))) {
                 warmUp.nextLogProbs();
@@ -215,8 +253,15 @@ public final class RealShapeBenchmark implements Callable<Integer> {
                 token = argmax(session.nextLogProbs());
             }
             double s = seconds(decode);
-            row("decode", "%d threads%s: %d greedy tokens in %.2f s = %.2f tokens/s (%.0f ms/token)", threads,
-                    split ? ", large matmuls split over 2 cores" : "", tokens, s, tokens / s, 1000 * s / tokens);
+            row(
+                    "decode",
+                    "%d threads%s: %d greedy tokens in %.2f s = %.2f tokens/s (%.0f ms/token)",
+                    threads,
+                    split ? ", large matmuls split over 2 cores" : "",
+                    tokens,
+                    s,
+                    tokens / s,
+                    1000 * s / tokens);
         }
     }
 
@@ -229,23 +274,36 @@ public final class RealShapeBenchmark implements Callable<Integer> {
         double preprocess = seconds(start);
         long encode = System.nanoTime();
         encoder.encodeToFloats(one);
-        row("image", "448x448 PNG, %d tile: preprocess %.0f ms, encode %.2f s (%d image tokens)", one.size(),
-                1000 * preprocess, seconds(encode), one.size() * encoder.tokensPerTile());
+        row(
+                "image",
+                "448x448 PNG, %d tile: preprocess %.0f ms, encode %.2f s (%d image tokens)",
+                one.size(),
+                1000 * preprocess,
+                seconds(encode),
+                one.size() * encoder.tokensPerTile());
         ImageInput wide = TestPattern.png(3 * InternVl2_5OneB.IMAGE, 2 * InternVl2_5OneB.IMAGE);
         start = System.nanoTime();
         List<PixelValues> tiles = processor.process(wide);
         preprocess = seconds(start);
         encode = System.nanoTime();
         encoder.encodeToFloats(tiles);
-        row("image", "1344x896 PNG, 6 tiles + thumbnail: preprocess %.0f ms, encode %.2f s (%d image tokens)",
-                1000 * preprocess, seconds(encode), tiles.size() * encoder.tokensPerTile());
+        row(
+                "image",
+                "1344x896 PNG, 6 tiles + thumbnail: preprocess %.0f ms, encode %.2f s (%d image tokens)",
+                1000 * preprocess,
+                seconds(encode),
+                tiles.size() * encoder.tokensPerTile());
     }
 
     private void summary(long checkpointBytes, long textPeak) {
         ProcessMemory end = ProcessMemory.now();
-        row("peak RSS", "%.2f GB = %.2fx the checkpoint (decoder phases only: %.2f GB = %.2fx); target <= 1.3x",
-                ProcessMemory.gb(end.peakResident()), (double) end.peakResident() / checkpointBytes,
-                ProcessMemory.gb(textPeak), (double) textPeak / checkpointBytes);
+        row(
+                "peak RSS",
+                "%.2f GB = %.2fx the checkpoint (decoder phases only: %.2f GB = %.2fx); target <= 1.3x",
+                ProcessMemory.gb(end.peakResident()),
+                (double) end.peakResident() / checkpointBytes,
+                ProcessMemory.gb(textPeak),
+                (double) textPeak / checkpointBytes);
         System.out.println();
         System.out.println("RealShapeBenchmark: InternVL2.5-1B shapes, random float32 weights; measured by parts"
                 + " (decoder: llama package, Qwen2 path; image: InternVlImageProcessor + InternVlVisionEncoder)");
@@ -288,7 +346,9 @@ public final class RealShapeBenchmark implements Callable<Integer> {
 
     private static List<Path> shards(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+            return files.filter(f -> f.getFileName().toString().endsWith(".safetensors"))
+                    .sorted()
+                    .toList();
         }
     }
 

@@ -1,5 +1,19 @@
 package io.tributary.tools.bench;
 
+import io.tributary.model.safetensors.SafetensorsDType;
+import io.tributary.model.safetensors.SafetensorsWriter;
+import io.tributary.model.safetensors.SafetensorsWriter.StreamedTensor;
+import tools.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
 import static io.tributary.tools.bench.InternVl2_5OneB.HEAD_DIM;
 import static io.tributary.tools.bench.InternVl2_5OneB.HIDDEN;
 import static io.tributary.tools.bench.InternVl2_5OneB.IMAGE;
@@ -12,19 +26,6 @@ import static io.tributary.tools.bench.InternVl2_5OneB.VISION_HIDDEN;
 import static io.tributary.tools.bench.InternVl2_5OneB.VISION_INTERMEDIATE;
 import static io.tributary.tools.bench.InternVl2_5OneB.VISION_LAYERS;
 import static io.tributary.tools.bench.InternVl2_5OneB.VOCAB;
-
-import io.tributary.model.safetensors.SafetensorsDType;
-import io.tributary.model.safetensors.SafetensorsWriter;
-import io.tributary.model.safetensors.SafetensorsWriter.StreamedTensor;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * A randomly initialised InternVL2.5-1B checkpoint in OpenGVLab's original layout ({@code vision_model.*},
@@ -40,12 +41,12 @@ final class RealShapeCheckpoint {
 
     /** Written last: a directory holding it holds a complete checkpoint of this generator version. */
     static final String COMPLETE_MARKER = "benchmark-checkpoint.complete";
+
     static final long MAX_SHARD_BYTES = 2_000_000_000L;
     private static final String VERSION = "internvl2_5-1b-random-v1";
     private static final double STD = 0.02;
 
-    private RealShapeCheckpoint() {
-    }
+    private RealShapeCheckpoint() {}
 
     /** True if {@code directory} already holds this checkpoint for {@code seed}. */
     static boolean isComplete(Path directory, long seed) throws IOException {
@@ -57,7 +58,8 @@ final class RealShapeCheckpoint {
         Files.createDirectories(directory);
         Files.deleteIfExists(directory.resolve(COMPLETE_MARKER));
         ObjectMapper json = new ObjectMapper();
-        Files.writeString(directory.resolve("config.json"),
+        Files.writeString(
+                directory.resolve("config.json"),
                 json.writerWithDefaultPrettyPrinter().writeValueAsString(InternVl2_5OneB.config()) + "\n");
         SafetensorsWriter.writeShardedStreamed(directory, tensors(seed), Map.of("format", "pt"), MAX_SHARD_BYTES);
         Files.writeString(directory.resolve(COMPLETE_MARKER), VERSION + " seed " + seed + "\n");
@@ -66,13 +68,15 @@ final class RealShapeCheckpoint {
     /** Total bytes of the safetensors shards in {@code directory}. */
     static long weightBytes(Path directory) throws IOException {
         try (Stream<Path> files = Files.list(directory)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).mapToLong(f -> {
-                try {
-                    return Files.size(f);
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }).sum();
+            return files.filter(f -> f.getFileName().toString().endsWith(".safetensors"))
+                    .mapToLong(f -> {
+                        try {
+                            return Files.size(f);
+                        } catch (IOException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    })
+                    .sum();
         }
     }
 
@@ -147,8 +151,8 @@ final class RealShapeCheckpoint {
         }
 
         StreamedTensor constant(String name, float value, long... shape) {
-            return new StreamedTensor(name, SafetensorsDType.F32, shape,
-                    (offset, chunk, length) -> Arrays.fill(chunk, 0, length, value));
+            return new StreamedTensor(
+                    name, SafetensorsDType.F32, shape, (offset, chunk, length) -> Arrays.fill(chunk, 0, length, value));
         }
 
         /** SplitMix64's finaliser of (stream, index): 24 uniform bits in [0, 1). */

@@ -12,13 +12,13 @@ import io.tributary.remote.host.HostedExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.DecodeScheduler;
+import io.tributary.routing.decode.GeneratedToken;
+import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.routing.decode.GenerationResult;
 import io.tributary.routing.decode.StepStatistics;
 import io.tributary.routing.decode.StoppingCriteria;
 import io.tributary.routing.sampling.SamplingParams;
-import io.tributary.routing.decode.GeneratedToken;
-import io.tributary.routing.decode.GenerationListener;
-import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.mixture.EmbeddedDefaultMixture;
 import io.tributary.server.mixture.HostedExperts;
 import io.tributary.server.mixture.ManifestReader;
@@ -53,7 +53,9 @@ import java.util.concurrent.ThreadFactory;
  * <p>{@code --mixture} measures another mixture's experts instead of the embedded default's (the prompts are text,
  * so any mixture serves).
  */
-@Command(name = "remote-wire", mixinStandardHelpOptions = true,
+@Command(
+        name = "remote-wire",
+        mixinStandardHelpOptions = true,
         description = "What the network costs a mixture: its experts in process, then each behind an expert server"
                 + " on localhost (exact and compact wire), decoding the same greedy requests.")
 public final class RemoteWireBenchmark implements Callable<Integer> {
@@ -63,27 +65,47 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
         work.run();
     });
 
-    @Option(names = "--tokens", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--tokens",
+            defaultValue = "64",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Greedy tokens a request (default: ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--requests", defaultValue = "4", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--requests",
+            defaultValue = "4",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Requests decoded together in batched steps (default: ${DEFAULT-VALUE}).")
     int requests;
 
-    @Option(names = "--runs", defaultValue = "5", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--runs",
+            defaultValue = "5",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Timed runs of each setup; the table shows medians (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--epsilon", defaultValue = "0.001", paramLabel = "E",
+    @Option(
+            names = "--epsilon",
+            defaultValue = "0.001",
+            paramLabel = "E",
             description = "The compact wire's ε: probabilities it may leave out (default: ${DEFAULT-VALUE}).")
     double epsilon;
 
-    @Option(names = "--cache", defaultValue = "${sys:user.home}/.cache/tributary", paramLabel = "DIR",
+    @Option(
+            names = "--cache",
+            defaultValue = "${sys:user.home}/.cache/tributary",
+            paramLabel = "DIR",
             description = "Where the embedded default mixture is unpacked (default: ${DEFAULT-VALUE}).")
     Path cache;
 
-    @Option(names = "--mixture", paramLabel = "MANIFEST",
+    @Option(
+            names = "--mixture",
+            paramLabel = "MANIFEST",
             description = "Measure this mixture's experts instead of the embedded default's.")
     Path mixture;
 
@@ -95,20 +117,24 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
 
         Path given = mixture != null ? mixture : EmbeddedDefaultMixture.ensure(cache);
         Path work = Files.createTempDirectory("tributary-wire-benchmark");
-        MixtureLoader loader = new MixtureLoader(LoadOptions.cpu(), ImageLimits.DEFAULT, RemoteOptions.DEFAULT,
-                work.resolve("tokenizers"));
+        MixtureLoader loader = new MixtureLoader(
+                LoadOptions.cpu(), ImageLimits.DEFAULT, RemoteOptions.DEFAULT, work.resolve("tokenizers"));
         MixtureLoader.Checked checked = loader.check(uniformCopy(given, work));
         List<AutoCloseable> closing = new ArrayList<>();
         try (ServedModel inProcess = loader.load(checked)) {
             List<MixtureManifest.ExpertEntry> remote = new ArrayList<>();
             for (HostedExpert hosted : HostedExperts.of(inProcess, checked)) {
-                ExpertHostServer server = new ExpertHostServer(List.of(hosted),
-                        new ExpertHostServer.Settings(0, Duration.ofMinutes(5), 2), INFERENCE_THREADS).start();
+                ExpertHostServer server = new ExpertHostServer(
+                                List.of(hosted),
+                                new ExpertHostServer.Settings(0, Duration.ofMinutes(5), 2),
+                                INFERENCE_THREADS)
+                        .start();
                 closing.add(server);
                 remote.add(MixtureManifest.ExpertEntry.remote(hosted.name(), "localhost:" + server.port()));
             }
-            Path manifest = ManifestReader.write(work.resolve("gateway.yaml"), new MixtureManifest("gateway", remote,
-                    MixtureManifest.RouterEntry.of("uniform")));
+            Path manifest = ManifestReader.write(
+                    work.resolve("gateway.yaml"),
+                    new MixtureManifest("gateway", remote, MixtureManifest.RouterEntry.of("uniform")));
             ServedModel exact = gateway(manifest, work, 0, closing);
             ServedModel compact = gateway(manifest, work, epsilon, closing);
 
@@ -116,11 +142,17 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
             for (int r = 0; r < requests; r++) {
                 prompts.add(Prompt.ofTokens(inProcess.prompts().encode("The river bends, request " + r)));
             }
-            System.out.printf("%s (K = %d, vocabulary %d), %d greedy requests x %d tokens, batched, median of %d runs%n",
-                    inProcess.name(), inProcess.mixture().experts().size(), inProcess.mixture().vocabularySize(),
-                    requests, tokens, runs);
-            System.out.printf("%-24s %12s %10s %16s %16s %14s%n", "experts", "ms/step", "ratio", "bytes/step",
-                    "bytes/session", "same tokens");
+            System.out.printf(
+                    "%s (K = %d, vocabulary %d), %d greedy requests x %d tokens, batched, median of %d runs%n",
+                    inProcess.name(),
+                    inProcess.mixture().experts().size(),
+                    inProcess.mixture().vocabularySize(),
+                    requests,
+                    tokens,
+                    runs);
+            System.out.printf(
+                    "%-24s %12s %10s %16s %16s %14s%n",
+                    "experts", "ms/step", "ratio", "bytes/step", "bytes/session", "same tokens");
             Result reference = measure(inProcess, prompts, tokens, runs);
             print("in process", reference, reference, null);
             print("remote, exact", measure(exact, prompts, tokens, runs), reference, reference);
@@ -161,9 +193,14 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
             }
             var exactForm = io.tributary.remote.wire.Distributions.encode(logProbs, 0);
             var compactForm = io.tributary.remote.wire.Distributions.encode(logProbs, epsilon);
-            System.out.printf("%-24s %12d %16d %12s%n", "σ = " + spread, exactForm.getSerializedSize(),
-                    compactForm.getSerializedSize(), compactForm.hasSparse()
-                            ? String.valueOf(compactForm.getSparse().getTokenIdsCount()) : "all (exact)");
+            System.out.printf(
+                    "%-24s %12d %16d %12s%n",
+                    "σ = " + spread,
+                    exactForm.getSerializedSize(),
+                    compactForm.getSerializedSize(),
+                    compactForm.hasSparse()
+                            ? String.valueOf(compactForm.getSparse().getTokenIdsCount())
+                            : "all (exact)");
         }
     }
 
@@ -174,23 +211,27 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
     private static Path uniformCopy(Path manifest, Path work) {
         MixtureManifest read = ManifestReader.read(manifest);
         List<MixtureManifest.ExpertEntry> experts = read.experts().stream()
-                .map(expert -> new MixtureManifest.ExpertEntry(expert.name(),
+                .map(expert -> new MixtureManifest.ExpertEntry(
+                        expert.name(),
                         ManifestReader.checkpointDirectory(manifest, expert).toString()))
                 .toList();
-        return ManifestReader.write(work.resolve("in-process.yaml"), new MixtureManifest(read.name(), experts,
-                MixtureManifest.RouterEntry.of("uniform")));
+        return ManifestReader.write(
+                work.resolve("in-process.yaml"),
+                new MixtureManifest(read.name(), experts, MixtureManifest.RouterEntry.of("uniform")));
     }
 
     private static ServedModel gateway(Path manifest, Path work, double epsilon, List<AutoCloseable> closing) {
-        MixtureLoader loader = new MixtureLoader(LoadOptions.cpu(), ImageLimits.DEFAULT,
-                new RemoteOptions(Duration.ofMinutes(1), epsilon), work.resolve("tokenizers"));
+        MixtureLoader loader = new MixtureLoader(
+                LoadOptions.cpu(),
+                ImageLimits.DEFAULT,
+                new RemoteOptions(Duration.ofMinutes(1), epsilon),
+                work.resolve("tokenizers"));
         ServedModel model = loader.load(manifest);
         closing.add(model);
         return model;
     }
 
-    private record Result(double millisPerStep, double bytesPerStep, double bytesPerSessionStep, int[][] tokens) {
-    }
+    private record Result(double millisPerStep, double bytesPerStep, double bytesPerSessionStep, int[][] tokens) {}
 
     private static Result measure(ServedModel model, List<Prompt> prompts, int tokens, int runs) {
         double[] millis = new double[runs];
@@ -201,12 +242,20 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
             long bytesBefore = bytesReceived(model);
             List<Answer> listeners = new ArrayList<>();
             StepStatistics statistics;
-            try (DecodeScheduler scheduler = new DecodeScheduler(model.mixture(),
-                    new DecodeScheduler.Limits(prompts.size(), prompts.size(), 256, 1L << 40), 2, INFERENCE_THREADS)) {
+            try (DecodeScheduler scheduler = new DecodeScheduler(
+                    model.mixture(),
+                    new DecodeScheduler.Limits(prompts.size(), prompts.size(), 256, 1L << 40),
+                    2,
+                    INFERENCE_THREADS)) {
                 for (Prompt prompt : prompts) {
                     Answer listener = new Answer();
-                    scheduler.submit(model.mixture().start(new GenerationRequest(prompt, SamplingParams.GREEDY,
-                            new StoppingCriteria(tokens, List.of(), true)), listener));
+                    scheduler.submit(model.mixture()
+                            .start(
+                                    new GenerationRequest(
+                                            prompt,
+                                            SamplingParams.GREEDY,
+                                            new StoppingCriteria(tokens, List.of(), true)),
+                                    listener));
                     listeners.add(listener);
                 }
                 listeners.forEach(listener -> listener.result.join());
@@ -217,7 +266,9 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
                 long bytes = bytesReceived(model) - bytesBefore;
                 bytesPerStep = (double) bytes / statistics.steps();
                 bytesPerSession = (double) bytes / statistics.batchedSessions();
-                answers = listeners.stream().map(listener -> listener.result.join()).toArray(int[][]::new);
+                answers = listeners.stream()
+                        .map(listener -> listener.result.join())
+                        .toArray(int[][]::new);
             }
         }
         Arrays.sort(millis);
@@ -263,15 +314,21 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
             for (int r = 0; r < reference.tokens().length; r++) {
                 for (int t = 0; t < reference.tokens()[r].length; t++) {
                     total++;
-                    boolean prefixAgrees = Arrays.equals(Arrays.copyOf(result.tokens()[r], t + 1),
+                    boolean prefixAgrees = Arrays.equals(
+                            Arrays.copyOf(result.tokens()[r], t + 1),
                             Arrays.copyOf(reference.tokens()[r], t + 1));
                     agree += prefixAgrees ? 1 : 0;
                 }
             }
             same = agree + "/" + total;
         }
-        System.out.printf("%-24s %12.3f %10.2f %16.0f %16.0f %14s%n", name, result.millisPerStep(),
-                result.millisPerStep() / inProcess.millisPerStep(), result.bytesPerStep(),
-                result.bytesPerSessionStep(), same);
+        System.out.printf(
+                "%-24s %12.3f %10.2f %16.0f %16.0f %14s%n",
+                name,
+                result.millisPerStep(),
+                result.millisPerStep() / inProcess.millisPerStep(),
+                result.bytesPerStep(),
+                result.bytesPerSessionStep(),
+                same);
     }
 }

@@ -15,6 +15,8 @@ import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -26,8 +28,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * What sharing a frozen CLIP tower saves: K LLaVA experts around one tower read a request's image, either each
@@ -39,21 +39,31 @@ import picocli.CommandLine.Option;
  *     [--runs 7] [--cache DIR]
  * </pre>
  */
-@Command(name = "shared-encoder", mixinStandardHelpOptions = true,
+@Command(
+        name = "shared-encoder",
+        mixinStandardHelpOptions = true,
         description = "What sharing a frozen CLIP tower saves: the prefill of K LLaVA experts reading one new image,"
                 + " each with its own tower or all through one shared tower.")
 public final class SharedEncoderBenchmark implements Callable<Integer> {
 
     /** A ViT-S/16-sized tower at 224 px (196 patches) before a small decoder: encoding dominates the prefill. */
-    private static final TinyLlavaSpec SPEC = new TinyLlavaSpec(256, 2, 8, 4, 704, 2048, 224, 16, 384, 6, 6, 1536,
-            256, -2, false, SafetensorsDType.F32, false);
+    private static final TinyLlavaSpec SPEC = new TinyLlavaSpec(
+            256, 2, 8, 4, 704, 2048, 224, 16, 384, 6, 6, 1536, 256, -2, false, SafetensorsDType.F32, false);
+
     private static final int IMAGE_TOKEN = TinyLlavaSpec.IMAGE_TOKEN_ID;
 
-    @Option(names = "--runs", defaultValue = "7", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--runs",
+            defaultValue = "7",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Timed runs per K; the table shows medians (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--cache", defaultValue = "${sys:user.home}/.cache/tributary", paramLabel = "DIR",
+    @Option(
+            names = "--cache",
+            defaultValue = "${sys:user.home}/.cache/tributary",
+            paramLabel = "DIR",
             description = "Where the LLaVA experts are written once and reused (default: ${DEFAULT-VALUE}).")
     Path cacheRoot;
 
@@ -68,8 +78,10 @@ public final class SharedEncoderBenchmark implements Callable<Integer> {
                 TinyLlava.write(cache.resolve("expert-" + k), SPEC, k + 1, 100); // own decoder, one shared tower
             }
         }
-        System.out.printf("Prefill of a prompt with one new 320x240 image, K LLaVA experts (ViT-S/16 tower, 224 px),"
-                + " median of %d runs, %d cores%n%n", runs, Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                "Prefill of a prompt with one new 320x240 image, K LLaVA experts (ViT-S/16 tower, 224 px),"
+                        + " median of %d runs, %d cores%n%n",
+                runs, Runtime.getRuntime().availableProcessors());
         System.out.printf("%-4s %16s %16s %10s %12s%n", "K", "own towers ms", "shared tower ms", "saving", "encodes");
         int seed = 0;
         long digestMillis = 0;
@@ -102,13 +114,17 @@ public final class SharedEncoderBenchmark implements Callable<Integer> {
                     sharing.forEach(Expert::close);
                 }
             }
-            System.out.printf("%-4d %16.1f %16.1f %9.2fx %12s%n", k, own, shared, own / shared,
-                    (encodes / (double) runs) + " / image");
+            System.out.printf(
+                    "%-4d %16.1f %16.1f %9.2fx %12s%n",
+                    k, own, shared, own / shared, (encodes / (double) runs) + " / image");
             digestMillis = digest;
         }
-        long towerBytes = 4L * (SPEC.visionLayers() * (4L * SPEC.visionHidden() * SPEC.visionHidden()
-                + 2L * SPEC.visionHidden() * SPEC.visionIntermediate()));
-        System.out.printf("%nIdentity by content: hashing 4 experts' towers (~%d MB each) took %d ms in all%n",
+        long towerBytes = 4L
+                * (SPEC.visionLayers()
+                        * (4L * SPEC.visionHidden() * SPEC.visionHidden()
+                                + 2L * SPEC.visionHidden() * SPEC.visionIntermediate()));
+        System.out.printf(
+                "%nIdentity by content: hashing 4 experts' towers (~%d MB each) took %d ms in all%n",
                 towerBytes >> 20, digestMillis);
         return 0;
     }

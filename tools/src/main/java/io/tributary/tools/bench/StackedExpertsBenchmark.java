@@ -9,13 +9,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.tiny.TinyLlamaSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * Would K experts of one architecture decode faster as one stacked pass? The linear layers of a decode step of K
@@ -35,16 +35,26 @@ import picocli.CommandLine.Option;
  *     [--experts 4] [--runs 200]
  * </pre>
  */
-@Command(name = "stacked-experts", mixinStandardHelpOptions = true,
+@Command(
+        name = "stacked-experts",
+        mixinStandardHelpOptions = true,
         description = "Would K experts of one architecture decode faster as one stacked pass? The linear layers of"
                 + " a decode step, each expert apart against all stacked.")
 public final class StackedExpertsBenchmark implements Callable<Integer> {
 
-    @Option(names = "--experts", defaultValue = "4", converter = PositiveInteger.class, paramLabel = "K",
+    @Option(
+            names = "--experts",
+            defaultValue = "4",
+            converter = PositiveInteger.class,
+            paramLabel = "K",
             description = "Experts decoding together (default: ${DEFAULT-VALUE}).")
     int experts;
 
-    @Option(names = "--runs", defaultValue = "200", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--runs",
+            defaultValue = "200",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Timed steps of each kind; the table shows medians (default: ${DEFAULT-VALUE}).")
     int runs;
 
@@ -61,9 +71,10 @@ public final class StackedExpertsBenchmark implements Callable<Integer> {
             shapes.add(new long[] {2L * spec.intermediateSize(), spec.hiddenSize()});
             shapes.add(new long[] {spec.hiddenSize(), spec.intermediateSize()});
         }
-        System.out.printf("linear layers of one decode step, K = %d experts of %d layers (hidden %d, intermediate %d),"
-                + " median of %d runs, ms%n", experts, spec.numLayers(), spec.hiddenSize(), spec.intermediateSize(),
-                runs);
+        System.out.printf(
+                "linear layers of one decode step, K = %d experts of %d layers (hidden %d, intermediate %d),"
+                        + " median of %d runs, ms%n",
+                experts, spec.numLayers(), spec.hiddenSize(), spec.intermediateSize(), runs);
         System.out.printf("%6s %12s %14s %14s %10s%n", "rows", "one expert", "K separate", "K stacked", "saved");
         try (NDManager manager = NDManager.newBaseManager()) {
             List<NDArray[]> separate = new ArrayList<>();
@@ -89,8 +100,8 @@ public final class StackedExpertsBenchmark implements Callable<Integer> {
                 double one = median(runs, () -> separateStep(manager, separate, separateInputs, 1));
                 double apart = median(runs, () -> separateStep(manager, separate, separateInputs, experts));
                 double together = median(runs, () -> stackedStep(manager, stacked, stackedInputs));
-                System.out.printf("%6d %12.3f %14.3f %14.3f %9.0f%%%n", rows, one, apart, together,
-                        100 * (1 - together / apart));
+                System.out.printf(
+                        "%6d %12.3f %14.3f %14.3f %9.0f%%%n", rows, one, apart, together, 100 * (1 - together / apart));
             }
         }
         return 0;

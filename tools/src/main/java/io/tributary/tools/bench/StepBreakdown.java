@@ -1,12 +1,13 @@
 package io.tributary.tools.bench;
 
+import tools.jackson.databind.JsonNode;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Where one decode step's time went, from PyTorch's profiler trace of it (Chrome trace events, as DJL's
@@ -21,13 +22,26 @@ import tools.jackson.databind.JsonNode;
  * @param ops           top-level ops
  * @param linears       the linear products by shape, most time first
  */
-record StepBreakdown(double spanMicros, double linearMicros, double attentionMicros, double otherMicros, int ops,
+record StepBreakdown(
+        double spanMicros,
+        double linearMicros,
+        double attentionMicros,
+        double otherMicros,
+        int ops,
         List<Linear> linears) {
 
     /** The packed-weight kernels' TorchScript methods (see Kernels), each one product by a weight. */
     private static final String INT4_PRODUCT = "linear_int4";
-    private static final Set<String> PRODUCTS = Set.of("aten::matmul", "aten::mm", "aten::addmm", "aten::linear",
-            "aten::bmm", "linear_bf16", "linear_int8", INT4_PRODUCT);
+
+    private static final Set<String> PRODUCTS = Set.of(
+            "aten::matmul",
+            "aten::mm",
+            "aten::addmm",
+            "aten::linear",
+            "aten::bmm",
+            "linear_bf16",
+            "linear_int8",
+            INT4_PRODUCT);
 
     /** Time between top-level ops. */
     double betweenMicros() {
@@ -61,11 +75,14 @@ record StepBreakdown(double spanMicros, double linearMicros, double attentionMic
                 perThread.merge(event.path("tid").toString(), 1, Integer::sum);
             }
         }
-        String thread = perThread.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+        String thread = perThread.entrySet().stream()
+                .max(Map.Entry.comparingByValue())
+                .map(Map.Entry::getKey)
                 .orElseThrow(() -> new IllegalArgumentException("the trace holds no complete events"));
         events.removeIf(event -> !event.path("tid").toString().equals(thread));
-        events.sort(Comparator.<JsonNode>comparingDouble(event -> event.path("ts").asDouble())
-                .thenComparing(event -> -event.path("dur").asDouble()));
+        events.sort(
+                Comparator.<JsonNode>comparingDouble(event -> event.path("ts").asDouble())
+                        .thenComparing(event -> -event.path("dur").asDouble()));
 
         double start = events.get(0).path("ts").asDouble();
         double end = start;
@@ -99,8 +116,8 @@ record StepBreakdown(double spanMicros, double linearMicros, double attentionMic
             }
         }
         List<Linear> linears = new ArrayList<>();
-        byShape.forEach((shape, totals) -> linears.add(
-                new Linear(shape.get(0), shape.get(1), shape.get(2), (int) totals[0], totals[1])));
+        byShape.forEach((shape, totals) ->
+                linears.add(new Linear(shape.get(0), shape.get(1), shape.get(2), (int) totals[0], totals[1])));
         linears.sort(Comparator.comparingDouble(Linear::micros).reversed());
         return new StepBreakdown(end - start, linear, attention, other, ops, List.copyOf(linears));
     }
@@ -125,13 +142,15 @@ record StepBreakdown(double spanMicros, double linearMicros, double attentionMic
      * (the row split's order for 2 or 3 rows): the weight is the larger operand. A 1-D operand is a bias.
      */
     private static List<Long> linearShape(List<long[]> shapes) {
-        List<long[]> matrices = shapes.stream().filter(shape -> shape.length == 2).toList();
+        List<long[]> matrices =
+                shapes.stream().filter(shape -> shape.length == 2).toList();
         if (matrices.size() < 2) {
             return List.of(0L, 0L, 0L);
         }
         long[] left = matrices.get(0);
         long[] right = matrices.get(1);
-        return left[0] * left[1] > right[0] * right[1] ? List.of(right[1], left[1], left[0])
+        return left[0] * left[1] > right[0] * right[1]
+                ? List.of(right[1], left[1], left[0])
                 : List.of(left[0], right[0], right[1]);
     }
 }

@@ -31,7 +31,8 @@ final class StreamClient {
         }
     }
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final URI uri;
 
     StreamClient(int port) {
@@ -41,8 +42,10 @@ final class StreamClient {
     /** Streams one generation of {@code maxNewTokens} greedy tokens from {@code inputs}. */
     Timing generate(String inputs, int maxNewTokens) {
         String body = "{\"inputs\":" + quote(inputs) + ",\"parameters\":{\"max_new_tokens\":" + maxNewTokens + "}}";
-        HttpRequest request = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpRequest request = HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         long sent = System.nanoTime();
         List<Long> arrivals = new ArrayList<>();
         try {

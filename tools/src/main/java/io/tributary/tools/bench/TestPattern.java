@@ -1,16 +1,16 @@
 package io.tributary.tools.bench;
 
 import io.tributary.routing.ImageInput;
+
+import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import javax.imageio.ImageIO;
 
 /** A deterministic PNG with gradients and stripes, so decoding and resizing do real work. */
 final class TestPattern {
 
-    private TestPattern() {
-    }
+    private TestPattern() {}
 
     static ImageInput png(int width, int height) throws IOException {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);

@@ -10,6 +10,9 @@ import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,8 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * One checkpoint in every weight format, side by side in one process: the memory each format's weights take, its
@@ -33,30 +34,51 @@ import picocli.CommandLine.Option;
  *     [--tokens 64] [--rounds 3] [--group-size 32]
  * </pre>
  */
-@Command(name = "formats", mixinStandardHelpOptions = true,
+@Command(
+        name = "formats",
+        mixinStandardHelpOptions = true,
         description = "One checkpoint in fp32, bf16, int8 and int4: memory, load time, decode tokens/s and agreement"
                 + " with fp32.")
 public final class WeightFormatsBenchmark implements Callable<Integer> {
 
     private static final int PROMPT_TOKENS = 16;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
+    @Option(
+            names = "--checkpoint",
+            required = true,
+            paramLabel = "DIR",
             description = "A Llama, Qwen2, LLaVA or InternVL checkpoint directory.")
     Path checkpoint;
 
-    @Option(names = "--formats", split = ",", defaultValue = "fp32,bf16,int8,int4", paramLabel = "F",
+    @Option(
+            names = "--formats",
+            split = ",",
+            defaultValue = "fp32,bf16,int8,int4",
+            paramLabel = "F",
             description = "Formats after fp32, the reference, which always runs (default: ${DEFAULT-VALUE}).")
     List<String> formats;
 
-    @Option(names = "--tokens", defaultValue = "64", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--tokens",
+            defaultValue = "64",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Tokens decoded per answer (default: ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--rounds", defaultValue = "3", converter = PositiveInteger.class, paramLabel = "R",
+    @Option(
+            names = "--rounds",
+            defaultValue = "3",
+            converter = PositiveInteger.class,
+            paramLabel = "R",
             description = "Timed answers per format, alternating formats (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--group-size", defaultValue = "32", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--group-size",
+            defaultValue = "32",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Input features per int4 scale (default: ${DEFAULT-VALUE}).")
     int groupSize;
 
@@ -73,13 +95,21 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
             for (Map.Entry<String, LoadOptions> format : options.entrySet()) {
                 long before = settledAnonymousMemory();
                 long started = System.nanoTime();
-                experts.put(format.getKey(), ExpertLoader.withBuiltInFamilies().load(format.getKey(), checkpoint,
-                        format.getValue()));
+                experts.put(
+                        format.getKey(),
+                        ExpertLoader.withBuiltInFamilies().load(format.getKey(), checkpoint, format.getValue()));
                 double seconds = (System.nanoTime() - started) / 1e9;
                 long held = experts.get(format.getKey()) instanceof DecoderExpert decoder
-                        ? decoder.decoderWeightBytes() : -1;
-                loaded.put(format.getKey(), String.format(Locale.ROOT, "%9.2f %8.2f %7.1f", ProcessMemory.gb(held),
-                        ProcessMemory.gb(settledAnonymousMemory() - before), seconds));
+                        ? decoder.decoderWeightBytes()
+                        : -1;
+                loaded.put(
+                        format.getKey(),
+                        String.format(
+                                Locale.ROOT,
+                                "%9.2f %8.2f %7.1f",
+                                ProcessMemory.gb(held),
+                                ProcessMemory.gb(settledAnonymousMemory() - before),
+                                seconds));
             }
             Prompt prompt = randomPrompt(experts.get("fp32"));
             Reference reference = greedy(experts.get("fp32"), prompt);
@@ -90,17 +120,29 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
                             .add(decodeTokensPerSecond(expert.getValue(), prompt));
                 }
             }
-            System.out.printf("%nWeightFormatsBenchmark: %s, %d-token answers after a %d-token prompt, one intra-op"
-                    + " thread, large weights split over two cores; agreement and KL along fp32's greedy answer%n",
+            System.out.printf(
+                    "%nWeightFormatsBenchmark: %s, %d-token answers after a %d-token prompt, one intra-op"
+                            + " thread, large weights split over two cores; agreement and KL along fp32's greedy answer%n",
                     checkpoint, tokens, PROMPT_TOKENS);
-            System.out.println("format  weight GB  RSS+ GB  load s   tokens/s (rounds)              greedy agree   mean KL");
+            System.out.println(
+                    "format  weight GB  RSS+ GB  load s   tokens/s (rounds)              greedy agree   mean KL");
             for (Map.Entry<String, Expert> expert : experts.entrySet()) {
                 Agreement agreement = agreement(expert.getValue(), prompt, reference);
                 List<Double> speed = speeds.get(expert.getKey());
-                System.out.printf(Locale.ROOT, "%-6s %s %8.1f %-22s %11.1f%% %9.5f%n", expert.getKey(),
-                        loaded.get(expert.getKey()), speed.stream().mapToDouble(Double::doubleValue).average()
-                                .orElseThrow(), speed.stream().map(v -> String.format(Locale.ROOT, "%.1f", v))
-                                .toList(), 100.0 * agreement.same() / tokens, agreement.meanKl());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-6s %s %8.1f %-22s %11.1f%% %9.5f%n",
+                        expert.getKey(),
+                        loaded.get(expert.getKey()),
+                        speed.stream()
+                                .mapToDouble(Double::doubleValue)
+                                .average()
+                                .orElseThrow(),
+                        speed.stream()
+                                .map(v -> String.format(Locale.ROOT, "%.1f", v))
+                                .toList(),
+                        100.0 * agreement.same() / tokens,
+                        agreement.meanKl());
             }
             System.out.println("weight GB: the decoder's weights as held (the packed formats keep float32"
                     + " embeddings); RSS+ GB: anonymous memory the load added, after a collection (weights read, not"
@@ -145,8 +187,7 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
     }
 
     /** float32's greedy answer and the distributions it was chosen from. */
-    private record Reference(int[] tokens, List<float[]> logProbs) {
-    }
+    private record Reference(int[] tokens, List<float[]> logProbs) {}
 
     private Reference greedy(Expert expert, Prompt prompt) {
         int[] answer = new int[tokens];
@@ -162,8 +203,7 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
         return new Reference(answer, logProbs);
     }
 
-    private record Agreement(int same, double meanKl) {
-    }
+    private record Agreement(int same, double meanKl) {}
 
     private Agreement agreement(Expert expert, Prompt prompt, Reference reference) {
         int same = 0;

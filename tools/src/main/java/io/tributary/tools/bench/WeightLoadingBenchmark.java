@@ -9,9 +9,13 @@ import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderPrompt;
-import io.tributary.model.llama.LlamaConfig;
-import io.tributary.model.decoder.LlamaModel;
 import io.tributary.model.decoder.DecoderSession;
+import io.tributary.model.decoder.LlamaModel;
+import io.tributary.model.llama.LlamaConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tools.jackson.databind.ObjectMapper;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -19,9 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * {@link WeightLoading#MMAP} against {@link WeightLoading#READ} in one process, on the decoder of the
@@ -32,7 +33,9 @@ import tools.jackson.databind.ObjectMapper;
  * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench weight-loading --dir DIR [--tokens 32] [--rounds 5]
  * </pre>
  */
-@Command(name = "weight-loading", mixinStandardHelpOptions = true,
+@Command(
+        name = "weight-loading",
+        mixinStandardHelpOptions = true,
         description = "Weights mapped against weights read: the load time of each, then the decoding speed of"
                 + " each in alternating rounds, on the real-shape checkpoint's decoder.")
 public final class WeightLoadingBenchmark implements Callable<Integer> {
@@ -40,15 +43,26 @@ public final class WeightLoadingBenchmark implements Callable<Integer> {
     private static final int WARM_UP_TOKENS = 4;
     private static final long SEED = 1;
 
-    @Option(names = "--dir", required = true, paramLabel = "DIR",
+    @Option(
+            names = "--dir",
+            required = true,
+            paramLabel = "DIR",
             description = "The real-shape checkpoint (written first if absent or incomplete).")
     Path dir;
 
-    @Option(names = "--tokens", defaultValue = "32", converter = PositiveInteger.class, paramLabel = "N",
+    @Option(
+            names = "--tokens",
+            defaultValue = "32",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
             description = "Tokens decoded per round (default: ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--rounds", defaultValue = "5", converter = PositiveInteger.class, paramLabel = "R",
+    @Option(
+            names = "--rounds",
+            defaultValue = "5",
+            converter = PositiveInteger.class,
+            paramLabel = "R",
             description = "Rounds per mode (default: ${DEFAULT-VALUE}).")
     int rounds;
 
@@ -60,8 +74,8 @@ public final class WeightLoadingBenchmark implements Callable<Integer> {
         System.setProperty("ai.djl.pytorch.num_threads", "1");
         NativeTarget.prepareInferenceThread();
         JniUtils.setNumThreads(1);
-        LlamaConfig config = LlamaConfig.fromJson(new ObjectMapper().readTree(dir.resolve("config.json").toFile())
-                .get("llm_config"));
+        LlamaConfig config = LlamaConfig.fromJson(
+                new ObjectMapper().readTree(dir.resolve("config.json").toFile()).get("llm_config"));
 
         Map<WeightLoading, LlamaModel> models = new EnumMap<>(WeightLoading.class);
         Map<WeightLoading, NDManager> managers = new EnumMap<>(WeightLoading.class);
@@ -71,15 +85,17 @@ public final class WeightLoadingBenchmark implements Callable<Integer> {
             for (WeightLoading loading : WeightLoading.values()) {
                 CheckpointTensors tensors = CheckpointTensors.open(dir, loading);
                 long bytes = LlamaModel.expectedShapes(tensors, config).keySet().stream()
-                        .mapToLong(name -> tensors.find(name).orElseThrow().byteLength()).sum();
-                NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu().withWeightLoading(loading),
-                        "bench-" + loading);
+                        .mapToLong(name -> tensors.find(name).orElseThrow().byteLength())
+                        .sum();
+                NDManager manager =
+                        NativeTarget.newModelManager(LoadOptions.cpu().withWeightLoading(loading), "bench-" + loading);
                 managers.put(loading, manager);
                 long start = System.nanoTime();
                 models.put(loading, LlamaModel.load(tensors, config, manager, DataType.FLOAT32));
                 double seconds = (System.nanoTime() - start) / 1e9;
-                table.add(String.format("load    %-4s decoder %.2f GB in %.2f s = %.2f GB/s", name(loading),
-                        bytes / 1e9, seconds, bytes / 1e9 / seconds));
+                table.add(String.format(
+                        "load    %-4s decoder %.2f GB in %.2f s = %.2f GB/s",
+                        name(loading), bytes / 1e9, seconds, bytes / 1e9 / seconds));
                 msPerToken.put(loading, new ArrayList<>());
             }
             for (int round = 0; round < rounds; round++) {
@@ -92,11 +108,16 @@ public final class WeightLoadingBenchmark implements Callable<Integer> {
         }
         for (WeightLoading loading : WeightLoading.values()) {
             List<Double> ms = msPerToken.get(loading);
-            table.add(String.format("decode  %-4s median %.0f ms/token = %.2f tokens/s (rounds: %s)", name(loading),
-                    median(ms), 1000 / median(ms), ms.stream().map(m -> String.format("%.0f", m)).toList()));
+            table.add(String.format(
+                    "decode  %-4s median %.0f ms/token = %.2f tokens/s (rounds: %s)",
+                    name(loading),
+                    median(ms),
+                    1000 / median(ms),
+                    ms.stream().map(m -> String.format("%.0f", m)).toList()));
         }
-        table.add(String.format("ratio   decode read/mmap speed %.2fx", median(msPerToken.get(WeightLoading.MMAP))
-                / median(msPerToken.get(WeightLoading.READ))));
+        table.add(String.format(
+                "ratio   decode read/mmap speed %.2fx",
+                median(msPerToken.get(WeightLoading.MMAP)) / median(msPerToken.get(WeightLoading.READ))));
         System.out.println();
         System.out.println("WeightLoadingBenchmark: the Qwen2.5-0.5B-shaped decoder of " + dir + ", float32, 1 thread, "
                 + tokens + " tokens a round, modes alternating");

@@ -7,16 +7,17 @@ import io.tributary.model.tiny.TinyInternVl;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
 
 /**
  * Writes one tiny checkpoint with random weights, of any built-in family, in the real Hugging Face layout: a model
@@ -32,14 +33,23 @@ import picocli.CommandLine.Spec;
  * </pre>
  * Defaults: family llama with {@link TinyLlamaSpec#small()}, seed 1, InternVL's original layout.
  */
-@Command(name = "tiny-checkpoint", mixinStandardHelpOptions = true,
+@Command(
+        name = "tiny-checkpoint",
+        mixinStandardHelpOptions = true,
         description = "Write one tiny checkpoint with random weights: Llama (sizes and dtype as given), LLaVA or"
                 + " InternVL (fixed test sizes).")
 public final class GenerateCheckpoint implements Callable<Integer> {
 
     private static final TinyLlamaSpec SMALL = TinyLlamaSpec.small();
-    private static final List<String> LLAMA_ONLY = List.of("--hidden", "--layers", "--heads", "--kv-heads",
-            "--intermediate", "--max-positions", "--tie-embeddings", "--dtype");
+    private static final List<String> LLAMA_ONLY = List.of(
+            "--hidden",
+            "--layers",
+            "--heads",
+            "--kv-heads",
+            "--intermediate",
+            "--max-positions",
+            "--tie-embeddings",
+            "--dtype");
 
     @Spec
     CommandSpec spec;
@@ -47,11 +57,17 @@ public final class GenerateCheckpoint implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "The checkpoint's directory.")
     Path out;
 
-    @Option(names = "--family", defaultValue = "llama", paramLabel = "FAMILY",
+    @Option(
+            names = "--family",
+            defaultValue = "llama",
+            paramLabel = "FAMILY",
             description = "llama, llava or internvl (default: ${DEFAULT-VALUE}).")
     String family;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
+    @Option(
+            names = "--seed",
+            defaultValue = "1",
+            paramLabel = "N",
             description = "The weights' seed; the same seed writes the same weights (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -64,29 +80,40 @@ public final class GenerateCheckpoint implements Callable<Integer> {
     @Option(names = "--heads", paramLabel = "N", description = "Llama: attention heads (default: ${DEFAULT-VALUE}).")
     int heads = SMALL.numHeads();
 
-    @Option(names = "--kv-heads", paramLabel = "N",
+    @Option(
+            names = "--kv-heads",
+            paramLabel = "N",
             description = "Llama: key-value heads, dividing --heads (default: ${DEFAULT-VALUE}).")
     int kvHeads = SMALL.numKvHeads();
 
-    @Option(names = "--intermediate", paramLabel = "N",
+    @Option(
+            names = "--intermediate",
+            paramLabel = "N",
             description = "Llama: the MLP's intermediate size (default: ${DEFAULT-VALUE}).")
     int intermediate = SMALL.intermediateSize();
 
-    @Option(names = "--max-positions", paramLabel = "N",
+    @Option(
+            names = "--max-positions",
+            paramLabel = "N",
             description = "Llama: max_position_embeddings (default: ${DEFAULT-VALUE}).")
     int maxPositions = SMALL.maxPositions();
 
     @Option(names = "--tie-embeddings", description = "Llama: tie the output head to the token embeddings.")
     boolean tied = SMALL.tieWordEmbeddings();
 
-    @Option(names = "--dtype", paramLabel = "DTYPE",
+    @Option(
+            names = "--dtype",
+            paramLabel = "DTYPE",
             description = "Llama: how weights are stored, F32, F16 or BF16 (default: ${DEFAULT-VALUE}).")
     SafetensorsDType dtype = SMALL.weightType();
 
     @Option(names = "--sharp", description = "LLaVA: sharper random weights, so that greedy answers differ.")
     boolean sharp;
 
-    @Option(names = "--layout", defaultValue = "original", paramLabel = "LAYOUT",
+    @Option(
+            names = "--layout",
+            defaultValue = "original",
+            paramLabel = "LAYOUT",
             description = "InternVL: original (InternVLChatModel) or transformers"
                     + " (InternVLForConditionalGeneration) (default: ${DEFAULT-VALUE}).")
     String layout;
@@ -98,26 +125,30 @@ public final class GenerateCheckpoint implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "size and dtype options apply to --family llama only");
         }
         String where = " seed " + seed + " to " + out.toAbsolutePath();
-        spec.commandLine().getOut().println(switch (family) {
-            case "llama" -> {
-                TinyLlamaSpec llama = new TinyLlamaSpec(hidden, layers, heads, kvHeads, intermediate, maxPositions,
-                        tied, dtype);
-                TinyCheckpoints.writeLlama(out, llama, seed);
-                yield "wrote Llama " + llama + where;
-            }
-            case "llava" -> {
-                TinyLlavaSpec llava = TinyLlavaSpec.forTests().withSharpWeights(sharp);
-                TinyLlava.write(out, llava, seed);
-                yield "wrote LLaVA " + llava + where;
-            }
-            case "internvl" -> {
-                TinyInternVl.Spec internVl = TinyInternVl.Spec.forTests();
-                TinyInternVl.write(out, internVl, internVlLayout(), seed);
-                yield "wrote InternVL (" + layout + " layout) " + internVl + where;
-            }
-            default -> throw new ParameterException(spec.commandLine(),
-                    "--family must be llama, llava or internvl, got " + family);
-        });
+        spec.commandLine()
+                .getOut()
+                .println(
+                        switch (family) {
+                            case "llama" -> {
+                                TinyLlamaSpec llama = new TinyLlamaSpec(
+                                        hidden, layers, heads, kvHeads, intermediate, maxPositions, tied, dtype);
+                                TinyCheckpoints.writeLlama(out, llama, seed);
+                                yield "wrote Llama " + llama + where;
+                            }
+                            case "llava" -> {
+                                TinyLlavaSpec llava = TinyLlavaSpec.forTests().withSharpWeights(sharp);
+                                TinyLlava.write(out, llava, seed);
+                                yield "wrote LLaVA " + llava + where;
+                            }
+                            case "internvl" -> {
+                                TinyInternVl.Spec internVl = TinyInternVl.Spec.forTests();
+                                TinyInternVl.write(out, internVl, internVlLayout(), seed);
+                                yield "wrote InternVL (" + layout + " layout) " + internVl + where;
+                            }
+                            default ->
+                                throw new ParameterException(
+                                        spec.commandLine(), "--family must be llama, llava or internvl, got " + family);
+                        });
         return 0;
     }
 
@@ -125,8 +156,9 @@ public final class GenerateCheckpoint implements Callable<Integer> {
         return switch (layout) {
             case "original" -> InternVlLayout.ORIGINAL;
             case "transformers" -> InternVlLayout.TRANSFORMERS;
-            default -> throw new ParameterException(spec.commandLine(),
-                    "--layout must be original or transformers, got " + layout);
+            default ->
+                throw new ParameterException(
+                        spec.commandLine(), "--layout must be original or transformers, got " + layout);
         };
     }
 }

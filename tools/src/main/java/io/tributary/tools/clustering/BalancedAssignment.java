@@ -13,8 +13,7 @@ package io.tributary.tools.clustering;
  */
 public final class BalancedAssignment {
 
-    private BalancedAssignment() {
-    }
+    private BalancedAssignment() {}
 
     /**
      * @param scores  [N][K] what point i is worth in cluster k (cosine similarities in balanced k-means)
@@ -87,11 +86,11 @@ public final class BalancedAssignment {
     private static final class Auction {
         private final float[][] scores;
         private final int clusters;
-        private final int groups;   // K regular groups, then K extra groups when N mod K > 0
-        private final int bidders;  // N points, then the dummies
+        private final int groups; // K regular groups, then K extra groups when N mod K > 0
+        private final int bidders; // N points, then the dummies
         private final AuctionSlots[] slots;
         private final int[] groupOf;
-        private final double[] paid;    // the price of the slot each assigned bidder holds
+        private final double[] paid; // the price of the slot each assigned bidder holds
 
         Auction(float[][] scores, int clusters) {
             this.scores = scores;

@@ -15,6 +15,7 @@ public final class BalancedKMeans {
 
     /** The paper's stopping threshold on (Σ_k ‖Δc_k‖)². */
     public static final double TOLERANCE = 1e-3;
+
     public static final int MAX_ITERATIONS = 100;
     /** Final ε of the auction: cosines lie in [−1, 1], so this is far below any difference that matters. */
     public static final double AUCTION_EPSILON = 1e-6;
@@ -24,7 +25,7 @@ public final class BalancedKMeans {
     public interface Progress {
         void iteration(int iteration, double shiftSquared);
 
-        Progress NONE = (iteration, shiftSquared) -> { };
+        Progress NONE = (iteration, shiftSquared) -> {};
     }
 
     private final int clusters;
@@ -54,8 +55,8 @@ public final class BalancedKMeans {
         boolean converged = false;
         BalancedAssignment.Prices prices = new BalancedAssignment.Prices();
         while (!converged && iteration < maxIterations) {
-            int[] labels = BalancedAssignment.solve(Cosine.similarities(points, centroids), clusters, AUCTION_EPSILON,
-                    prices);
+            int[] labels =
+                    BalancedAssignment.solve(Cosine.similarities(points, centroids), clusters, AUCTION_EPSILON, prices);
             float[][] moved = means(points, labels, clusters);
             double shift = 0;
             for (int k = 0; k < clusters; k++) {
@@ -66,16 +67,15 @@ public final class BalancedKMeans {
             progress.iteration(iteration, shift * shift);
             converged = shift * shift < tolerance;
         }
-        int[] labels = BalancedAssignment.solve(Cosine.similarities(points, centroids), clusters, AUCTION_EPSILON,
-                prices);
+        int[] labels =
+                BalancedAssignment.solve(Cosine.similarities(points, centroids), clusters, AUCTION_EPSILON, prices);
         return new Clustering(centroids, labels, iteration, converged);
     }
 
     /** K distinct points drawn at random (Floyd's algorithm), in the order drawn. */
     static float[][] initialCentroids(float[][] points, int clusters, Random random) {
         if (points.length < clusters) {
-            throw new IllegalArgumentException("cannot make " + clusters + " clusters of " + points.length
-                    + " points");
+            throw new IllegalArgumentException("cannot make " + clusters + " clusters of " + points.length + " points");
         }
         Set<Integer> chosen = new LinkedHashSet<>();
         for (int j = points.length - clusters; j < points.length; j++) {

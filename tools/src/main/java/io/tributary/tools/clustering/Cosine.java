@@ -5,8 +5,7 @@ import java.util.stream.IntStream;
 /** Cosine similarity between feature rows and centroids, as clustering, partitioning and routing use it. */
 public final class Cosine {
 
-    private Cosine() {
-    }
+    private Cosine() {}
 
     /** Each row divided by its L2 norm (a zero row stays zero), as the paper stores its features. */
     public static float[][] normalizeRows(float[][] rows) {
@@ -117,8 +116,8 @@ public final class Cosine {
         }
         for (float[] row : rows) {
             if (row.length != dimension) {
-                throw new IllegalArgumentException("a feature of dimension " + row.length + " against centroids of "
-                        + "dimension " + dimension);
+                throw new IllegalArgumentException(
+                        "a feature of dimension " + row.length + " against centroids of " + "dimension " + dimension);
             }
         }
     }

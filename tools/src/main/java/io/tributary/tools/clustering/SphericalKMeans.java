@@ -33,8 +33,8 @@ public final class SphericalKMeans {
         while (!converged && iteration < maxIterations) {
             float[][] means = BalancedKMeans.means(points, labels, clusters);
             for (int k = 0; k < clusters; k++) {
-                centroids[k] = means[k] == null ? points[random.nextInt(points.length)].clone()
-                        : Cosine.normalize(means[k]);
+                centroids[k] =
+                        means[k] == null ? points[random.nextInt(points.length)].clone() : Cosine.normalize(means[k]);
             }
             int[] next = nearest(points, centroids);
             iteration++;

@@ -9,8 +9,13 @@ package io.tributary.tools.clustering;
  */
 public record TwoStageClustering(Clustering fine, Clustering coarse) {
 
-    public static TwoStageClustering fit(float[][] features, int fineClusters, int coarseClusters, long seed,
-                                         int fineIterations, BalancedKMeans.Progress progress) {
+    public static TwoStageClustering fit(
+            float[][] features,
+            int fineClusters,
+            int coarseClusters,
+            long seed,
+            int fineIterations,
+            BalancedKMeans.Progress progress) {
         Clustering fine = new SphericalKMeans(fineClusters, seed, fineIterations).fit(features, progress);
         Clustering coarse = new BalancedKMeans(coarseClusters, seed).fit(fine.centroids(), progress);
         return new TwoStageClustering(fine, coarse);

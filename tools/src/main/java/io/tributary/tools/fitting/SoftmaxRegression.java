@@ -33,8 +33,12 @@ public final class SoftmaxRegression {
         double[][] weights = new double[classes][dimension];
         double[] biases = new double[classes];
         for (int epoch = 0; epoch < epochs; epoch++) {
-            Gradient total = IntStream.range(0, x.length).parallel().collect(() -> new Gradient(classes, dimension),
-                    (sum, i) -> sum.add(x[i], labels[i], weights, biases), Gradient::merge);
+            Gradient total = IntStream.range(0, x.length)
+                    .parallel()
+                    .collect(
+                            () -> new Gradient(classes, dimension),
+                            (sum, i) -> sum.add(x[i], labels[i], weights, biases),
+                            Gradient::merge);
             for (int k = 0; k < classes; k++) {
                 for (int j = 0; j < dimension; j++) {
                     weights[k][j] -= learningRate * (total.weights[k][j] / x.length + l2 * weights[k][j]);

@@ -1,8 +1,6 @@
 package io.tributary.tools.router;
 
 import io.tributary.model.NativeTarget;
-import io.tributary.tools.train.ExampleEncoder;
-import io.tributary.tools.train.QuestionAnswer;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.decode.DecodeScheduler;
@@ -14,6 +12,8 @@ import io.tributary.routing.decode.StoppingCriteria;
 import io.tributary.routing.router.Router;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.tools.train.ExampleEncoder;
+import io.tributary.tools.train.QuestionAnswer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,10 +30,12 @@ import java.util.concurrent.ThreadFactory;
 final class AnswerRun {
 
     private static final int BATCH = 64;
-    private static final ThreadFactory INFERENCE_THREADS = work -> new Thread(() -> {
-        NativeTarget.prepareInferenceThread();
-        work.run();
-    }, "evaluate-decode");
+    private static final ThreadFactory INFERENCE_THREADS = work -> new Thread(
+            () -> {
+                NativeTarget.prepareInferenceThread();
+                work.run();
+            },
+            "evaluate-decode");
 
     private final List<QuestionAnswer> samples;
     private final List<ImageInput> images;
@@ -59,14 +61,22 @@ final class AnswerRun {
 
     Answers answer(ServedModel model, Router router) {
         List<Answer> answers = new ArrayList<>(samples.size());
-        try (DecodeScheduler scheduler = new DecodeScheduler(model.mixture(),
-                new DecodeScheduler.Limits(BATCH, samples.size(), 2048, Long.MAX_VALUE), INFERENCE_THREADS)) {
+        try (DecodeScheduler scheduler = new DecodeScheduler(
+                model.mixture(),
+                new DecodeScheduler.Limits(BATCH, samples.size(), 2048, Long.MAX_VALUE),
+                INFERENCE_THREADS)) {
             for (int i = 0; i < samples.size(); i++) {
-                int[] tokens = model.prompts().encode(ExampleEncoder.prompt(samples.get(i).question()));
+                int[] tokens = model.prompts()
+                        .encode(ExampleEncoder.prompt(samples.get(i).question()));
                 Answer answer = new Answer();
-                scheduler.submit(model.mixture().start(new GenerationRequest(new Prompt(tokens,
-                        List.of(images.get(i))), SamplingParams.GREEDY,
-                        new StoppingCriteria(maxNewTokens, List.of(), false), router), answer));
+                scheduler.submit(model.mixture()
+                        .start(
+                                new GenerationRequest(
+                                        new Prompt(tokens, List.of(images.get(i))),
+                                        SamplingParams.GREEDY,
+                                        new StoppingCriteria(maxNewTokens, List.of(), false),
+                                        router),
+                                answer));
                 answers.add(answer);
             }
             List<String> texts = new ArrayList<>(samples.size());

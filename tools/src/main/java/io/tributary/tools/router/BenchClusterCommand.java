@@ -11,7 +11,9 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 /** How long balanced k-means takes on random unit features: the figure to compare with the paper's GPU runs. */
-@Command(name = "bench-cluster", mixinStandardHelpOptions = true,
+@Command(
+        name = "bench-cluster",
+        mixinStandardHelpOptions = true,
         description = "Time balanced k-means on random features (default 100,000 x 512, K = 8).")
 final class BenchClusterCommand implements Callable<Integer> {
 
@@ -21,7 +23,9 @@ final class BenchClusterCommand implements Callable<Integer> {
     @Option(names = "--dimension", defaultValue = "512")
     int dimension;
 
-    @Option(names = {"-k", "--clusters"}, defaultValue = "8")
+    @Option(
+            names = {"-k", "--clusters"},
+            defaultValue = "8")
     int clusters;
 
     @Option(names = "--seed", defaultValue = "42")
@@ -39,9 +43,16 @@ final class BenchClusterCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Clustering result = new BalancedKMeans(clusters, seed).fit(features, BalancedKMeans.Progress.NONE);
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf(Locale.ROOT, "balanced k-means of %d x %d, K = %d: %.1f s, %d iterations (%s), sizes %s, "
-                + "%d processors%n", samples, dimension, clusters, seconds, result.iterations(),
-                result.converged() ? "converged" : "at the limit", Arrays.toString(result.sizes()),
+        System.out.printf(
+                Locale.ROOT,
+                "balanced k-means of %d x %d, K = %d: %.1f s, %d iterations (%s), sizes %s, " + "%d processors%n",
+                samples,
+                dimension,
+                clusters,
+                seconds,
+                result.iterations(),
+                result.converged() ? "converged" : "at the limit",
+                Arrays.toString(result.sizes()),
                 Runtime.getRuntime().availableProcessors());
         return 0;
     }

@@ -19,7 +19,9 @@ import java.util.concurrent.Callable;
  * The speed of {@code features} with a CLIP of ViT-B/16's shapes (224 px, 16-px patches, width 768, 12 layers,
  * projection 512) and random weights, on drawn 640×480 images: the figure does not depend on the weights' values.
  */
-@Command(name = "bench-features", mixinStandardHelpOptions = true,
+@Command(
+        name = "bench-features",
+        mixinStandardHelpOptions = true,
         description = "Time 'features' with a ViT-B/16-shaped CLIP (random weights) on drawn images.")
 final class BenchFeaturesCommand implements Callable<Integer> {
 
@@ -32,8 +34,8 @@ final class BenchFeaturesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("bench-features");
-        TinyLlavaSpec vitB16 = new TinyLlavaSpec(32, 1, 4, 4, 37, 512, 224, 16, 768, 12, 12, 3072, 512, -2, false,
-                SafetensorsDType.F32, false);
+        TinyLlavaSpec vitB16 = new TinyLlavaSpec(
+                32, 1, 4, 4, 37, 512, 224, 16, 768, 12, 12, 3072, 512, -2, false, SafetensorsDType.F32, false);
         TinyClip.write(dir.resolve("clip"), vitB16, 1, false);
         Path folder = Files.createDirectories(dir.resolve("images"));
         Random random = new Random(1);
@@ -45,9 +47,18 @@ final class BenchFeaturesCommand implements Callable<Integer> {
             g.setColor(new Color(random.nextInt(1 << 24)));
             g.fillOval(random.nextInt(320), random.nextInt(240), 200, 150);
             g.dispose();
-            ImageIO.write(image, "png", folder.resolve(String.format("%04d.png", i)).toFile());
+            ImageIO.write(
+                    image, "png", folder.resolve(String.format("%04d.png", i)).toFile());
         }
-        return RouterTools.run("features", "--clip", dir.resolve("clip").toString(), "--images", folder.toString(),
-                "--batch-size", Integer.toString(batchSize), "-o", dir.resolve("features.safetensors").toString());
+        return RouterTools.run(
+                "features",
+                "--clip",
+                dir.resolve("clip").toString(),
+                "--images",
+                folder.toString(),
+                "--batch-size",
+                Integer.toString(batchSize),
+                "-o",
+                dir.resolve("features.safetensors").toString());
     }
 }

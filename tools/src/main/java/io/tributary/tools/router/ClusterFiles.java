@@ -9,7 +9,9 @@ import java.nio.file.Path;
 /** The options that name a clustering, shared by the commands that read one. */
 final class ClusterFiles {
 
-    @Option(names = "--centroids", required = true,
+    @Option(
+            names = "--centroids",
+            required = true,
             description = "clusters.safetensors, or the paper's clustering_centroids.npy / fine centroids.")
     Path centroids;
 

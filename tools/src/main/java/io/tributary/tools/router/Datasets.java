@@ -18,17 +18,16 @@ import java.util.List;
  */
 final class Datasets {
 
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final ObjectMapper JSON =
+            JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
-    private Datasets() {
-    }
+    private Datasets() {}
 
     /**
      * @param line the sample's line as written (JSONL), kept so that a partition copies it byte for byte
      * @param node the parsed sample
      */
-    record Sample(String line, JsonNode node, List<String> images) {
-    }
+    record Sample(String line, JsonNode node, List<String> images) {}
 
     static boolean isJsonLines(Path file) {
         return file.getFileName().toString().endsWith(".jsonl");
@@ -65,7 +64,9 @@ final class Datasets {
             samples.forEach(sample -> text.append(sample.line()).append('\n'));
             Files.writeString(file, text);
         } else {
-            Files.writeString(file, JSON.writeValueAsString(samples.stream().map(Sample::node).toList()));
+            Files.writeString(
+                    file,
+                    JSON.writeValueAsString(samples.stream().map(Sample::node).toList()));
         }
     }
 

@@ -9,8 +9,7 @@ import java.util.stream.Stream;
 /** Working directories the tools create and remove. */
 final class Directories {
 
-    private Directories() {
-    }
+    private Directories() {}
 
     /** Deletes a directory and everything under it; nothing when it does not exist. */
     static void delete(Path directory) throws IOException {

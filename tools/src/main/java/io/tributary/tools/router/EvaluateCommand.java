@@ -3,12 +3,12 @@ package io.tributary.tools.router;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.Precision;
 import io.tributary.model.Quantization;
-import io.tributary.tools.train.QuestionAnswer;
 import io.tributary.routing.router.RouterSpec;
 import io.tributary.server.mixture.ManifestReader;
 import io.tributary.server.mixture.MixtureLoader;
 import io.tributary.server.mixture.MixtureManifest;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.tools.train.QuestionAnswer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,7 +25,9 @@ import java.util.concurrent.Callable;
  * expert of a mixture alone (on the samples the router sends to it and on the others), and the mixture under each
  * routing mode. Prints one table.
  */
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
+@Command(
+        name = "evaluate",
+        mixinStandardHelpOptions = true,
         description = "Exact match of a mixture (per routing mode), its experts alone and a dense model on a dataset.")
 final class EvaluateCommand implements Callable<Integer> {
 
@@ -41,7 +43,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--image-root", description = "Where the dataset's image paths start (default: its folder).")
     Path imageRoot;
 
-    @Option(names = "--modes", split = ",", defaultValue = "hard,soft,top-k,posterior,uniform",
+    @Option(
+            names = "--modes",
+            split = ",",
+            defaultValue = "hard,soft,top-k,posterior,uniform",
             description = "Routing modes to evaluate (default: hard,soft,top-k,posterior,uniform).")
     List<String> modes;
 
@@ -51,11 +56,15 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "Evaluate the first N samples only (0: all).")
     int limit;
 
-    @Option(names = "--precision", defaultValue = "fp32",
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
             description = "The experts' precision: fp32, fp16 or bf16 (default: fp32).")
     Precision precision;
 
-    @Option(names = "--quantization", defaultValue = "none",
+    @Option(
+            names = "--quantization",
+            defaultValue = "none",
             description = "The experts' weights rounded to int8 or int4, or none (default: none).")
     Quantization quantization;
 
@@ -75,14 +84,14 @@ final class EvaluateCommand implements Callable<Integer> {
         List<EvaluationTable.Row> rows = new ArrayList<>();
         long started = System.nanoTime();
         int[] clusters;
-        MixtureLoader loader = new MixtureLoader(LoadOptions.cpu().withPrecision(precision)
-                .withQuantization(quantization, groupSize));
+        MixtureLoader loader =
+                new MixtureLoader(LoadOptions.cpu().withPrecision(precision).withQuantization(quantization, groupSize));
         try (ServedModel mixture = loader.load(manifest)) {
             int k = mixture.expertNames().size();
             // The hard router's choice is each sample's cluster; without centroids there are no clusters.
             boolean routed = mixture.routers().availableModes().contains("hard");
-            AnswerRun.Answers hard = routed ? run.answer(mixture, mixture.routers().create(RouterSpec.of("hard")))
-                    : null;
+            AnswerRun.Answers hard =
+                    routed ? run.answer(mixture, mixture.routers().create(RouterSpec.of("hard"))) : null;
             clusters = routed ? hard.dominantExperts() : null;
             if (dense != null) {
                 rows.add(denseRow(loader, run));
@@ -90,18 +99,26 @@ final class EvaluateCommand implements Callable<Integer> {
             for (int expert = 0; expert < k; expert++) {
                 double[] onlyThis = new double[k];
                 onlyThis[expert] = 1;
-                AnswerRun.Answers alone = run.answer(mixture, mixture.routers().create(
-                        RouterSpec.fixed(Arrays.stream(onlyThis).boxed().toList())));
+                AnswerRun.Answers alone = run.answer(
+                        mixture,
+                        mixture.routers()
+                                .create(RouterSpec.fixed(
+                                        Arrays.stream(onlyThis).boxed().toList())));
                 rows.add(EvaluationTable.Row.alone(mixture.expertNames().get(expert), expert, alone));
             }
             for (String mode : modes) {
-                AnswerRun.Answers answers = mode.equals("hard") && hard != null ? hard
+                AnswerRun.Answers answers = mode.equals("hard") && hard != null
+                        ? hard
                         : run.answer(mixture, mixture.routers().create(spec(mode)));
                 rows.add(EvaluationTable.Row.of("mixture, " + label(mode), answers));
             }
         }
         new EvaluationTable(samples, clusters, rows).print(System.out);
-        System.out.printf(Locale.ROOT, "%n%d samples of %s; evaluated in %.0f s%n", samples.size(), dataset,
+        System.out.printf(
+                Locale.ROOT,
+                "%n%d samples of %s; evaluated in %.0f s%n",
+                samples.size(),
+                dataset,
                 (System.nanoTime() - started) / 1e9);
         return 0;
     }
@@ -109,13 +126,15 @@ final class EvaluateCommand implements Callable<Integer> {
     private EvaluationTable.Row denseRow(MixtureLoader loader, AnswerRun run) throws Exception {
         Path single = Files.createTempDirectory("tributary-dense-");
         try {
-            MixtureManifest manifest = new MixtureManifest("dense",
-                    List.of(new MixtureManifest.ExpertEntry("dense", dense.toAbsolutePath().toString())),
+            MixtureManifest manifest = new MixtureManifest(
+                    "dense",
+                    List.of(new MixtureManifest.ExpertEntry(
+                            "dense", dense.toAbsolutePath().toString())),
                     MixtureManifest.RouterEntry.of("uniform"));
             ManifestReader.write(single.resolve("mixture.yaml"), manifest);
             try (ServedModel model = loader.load(single.resolve("mixture.yaml"))) {
-                return EvaluationTable.Row.of("dense", run.answer(model, model.routers().create(
-                        RouterSpec.of("uniform"))));
+                return EvaluationTable.Row.of(
+                        "dense", run.answer(model, model.routers().create(RouterSpec.of("uniform"))));
             }
         } finally {
             Directories.delete(single);

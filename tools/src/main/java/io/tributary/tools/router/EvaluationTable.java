@@ -24,7 +24,10 @@ final class EvaluationTable {
         this.samples = samples;
         this.clusters = clusters;
         this.rows = rows;
-        this.domains = samples.stream().map(QuestionAnswer::domain).filter(domain -> !domain.isEmpty()).distinct()
+        this.domains = samples.stream()
+                .map(QuestionAnswer::domain)
+                .filter(domain -> !domain.isEmpty())
+                .distinct()
                 .toList();
     }
 
@@ -54,22 +57,26 @@ final class EvaluationTable {
 
     void print(PrintStream out) {
         int n = samples.size();
-        StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-26s %8s %10s %10s", "model",
-                "exact", "in cluster", "outside"));
+        StringBuilder header = new StringBuilder(
+                String.format(Locale.ROOT, "%-26s %8s %10s %10s", "model", "exact", "in cluster", "outside"));
         domains.forEach(domain -> header.append(String.format(Locale.ROOT, " %8s", domain)));
         out.println(header);
         for (Row row : rows) {
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-26s %7.1f%%", row.name(),
-                    percent(row, i -> true, n)));
+            StringBuilder line = new StringBuilder(
+                    String.format(Locale.ROOT, "%-26s %7.1f%%", row.name(), percent(row, i -> true, n)));
             if (row.expert() >= 0 && clusters != null) {
-                line.append(String.format(Locale.ROOT, " %9.1f%% %9.1f%%",
+                line.append(String.format(
+                        Locale.ROOT,
+                        " %9.1f%% %9.1f%%",
                         percent(row, i -> clusters[i] == row.expert(), n),
                         percent(row, i -> clusters[i] != row.expert(), n)));
             } else {
                 line.append(String.format(Locale.ROOT, " %10s %10s", "", ""));
             }
             for (String domain : domains) {
-                line.append(String.format(Locale.ROOT, " %7.1f%%",
+                line.append(String.format(
+                        Locale.ROOT,
+                        " %7.1f%%",
                         percent(row, i -> samples.get(i).domain().equals(domain), n)));
             }
             out.println(line);
@@ -91,10 +98,17 @@ final class EvaluationTable {
                     count += clusters[i] == cluster && samples.get(i).domain().equals(domain) ? 1 : 0;
                 }
                 if (count > 0) {
-                    byDomain.append(byDomain.isEmpty() ? "" : ", ").append(domain).append(' ').append(count);
+                    byDomain.append(byDomain.isEmpty() ? "" : ", ")
+                            .append(domain)
+                            .append(' ')
+                            .append(count);
                 }
             }
-            sizes.append(cluster == 0 ? "" : "; ").append("expert ").append(cluster).append(": ").append(byDomain);
+            sizes.append(cluster == 0 ? "" : "; ")
+                    .append("expert ")
+                    .append(cluster)
+                    .append(": ")
+                    .append(byDomain);
         }
         return sizes.toString();
     }

@@ -42,15 +42,22 @@ record FeatureTable(List<String> imagePaths, float[][] features) {
         if (name.endsWith(".npy")) {
             Npy.write(file, NpyArray.ofMatrix(features));
         } else if (name.endsWith(".npz")) {
-            Npy.writeNpz(file, Map.of("features", NpyArray.ofMatrix(features),
-                    "image_paths", NpyArray.ofStrings(imagePaths.toArray(String[]::new))));
+            Npy.writeNpz(
+                    file,
+                    Map.of(
+                            "features",
+                            NpyArray.ofMatrix(features),
+                            "image_paths",
+                            NpyArray.ofStrings(imagePaths.toArray(String[]::new))));
         } else {
             float[] flat = new float[features.length * dimension()];
             for (int i = 0; i < features.length; i++) {
                 System.arraycopy(features[i], 0, flat, i * dimension(), dimension());
             }
-            SafetensorsWriter.write(file, List.of(new SafetensorsWriter.Tensor("features", SafetensorsDType.F32,
-                    new long[] {features.length, dimension()}, flat)),
+            SafetensorsWriter.write(
+                    file,
+                    List.of(new SafetensorsWriter.Tensor(
+                            "features", SafetensorsDType.F32, new long[] {features.length, dimension()}, flat)),
                     Map.of("image_paths", JSON.writeValueAsString(imagePaths)));
         }
     }
@@ -67,7 +74,8 @@ record FeatureTable(List<String> imagePaths, float[][] features) {
                 throw new IllegalArgumentException(file + ": no 'features' array");
             }
             List<String> paths = arrays.containsKey("image_paths")
-                    ? List.of(arrays.get("image_paths").toStrings()) : List.of();
+                    ? List.of(arrays.get("image_paths").toStrings())
+                    : List.of();
             return new FeatureTable(paths, arrays.get("features").toMatrix());
         }
         SafetensorsFile safetensors = SafetensorsFile.open(file);

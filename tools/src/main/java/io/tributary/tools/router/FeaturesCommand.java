@@ -26,7 +26,9 @@ import java.util.stream.Stream;
  * CLIP image features as the paper computes them: {@code get_image_features} (the projected class token) of each
  * image, L2-normalised, for a folder of images or the images a LLaVA JSON / InternVL JSONL dataset names.
  */
-@Command(name = "features", mixinStandardHelpOptions = true,
+@Command(
+        name = "features",
+        mixinStandardHelpOptions = true,
         description = "CLIP image features (projected, L2-normalised) of a folder of images or of a dataset's images.")
 final class FeaturesCommand implements Callable<Integer> {
 
@@ -42,7 +44,10 @@ final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--image-root", description = "Where a dataset's image paths start (default: its folder).")
     Path imageRoot;
 
-    @Option(names = {"-o", "--out"}, required = true, split = ",",
+    @Option(
+            names = {"-o", "--out"},
+            required = true,
+            split = ",",
             description = "Output file(s): .safetensors, .npz (features, image_paths) and/or .npy (features).")
     List<Path> outputs;
 
@@ -54,13 +59,15 @@ final class FeaturesCommand implements Callable<Integer> {
         if ((images == null) == (dataset == null)) {
             throw new IllegalArgumentException("give exactly one of --images or --dataset");
         }
-        Path root = images != null ? images : imageRoot != null ? imageRoot : dataset.toAbsolutePath().getParent();
+        Path root = images != null
+                ? images
+                : imageRoot != null ? imageRoot : dataset.toAbsolutePath().getParent();
         List<String> paths = images != null ? folderImages(images) : datasetImages(dataset);
         System.err.printf(Locale.ROOT, "%d images under %s%n", paths.size(), root);
         FeatureTable table;
         try (VisionTowers towers = new VisionTowers();
-             ClipFeatureExtractor extractor = ClipFeatureExtractor.load(clip, LoadOptions.cpu(), ImageLimits.DEFAULT,
-                     towers)) {
+                ClipFeatureExtractor extractor =
+                        ClipFeatureExtractor.load(clip, LoadOptions.cpu(), ImageLimits.DEFAULT, towers)) {
             table = embed(extractor, root, paths);
         }
         for (Path output : outputs) {
@@ -82,7 +89,8 @@ final class FeaturesCommand implements Callable<Integer> {
             for (String path : paths.subList(start, Math.min(paths.size(), start + batchSize))) {
                 try {
                     Path file = root.resolve(path);
-                    batch.add(new ImageInput(Files.readAllBytes(file), ImageFiles.mediaType(file).orElse("image/png")));
+                    batch.add(new ImageInput(
+                            Files.readAllBytes(file), ImageFiles.mediaType(file).orElse("image/png")));
                     batchPaths.add(path);
                 } catch (IOException | IllegalArgumentException e) {
                     skipped.add(path + ": " + e.getMessage());
@@ -93,7 +101,10 @@ final class FeaturesCommand implements Callable<Integer> {
             } catch (ImageRefusedException batchFailed) { // find the unreadable image: one at a time
                 for (int i = 0; i < batch.size(); i++) {
                     try {
-                        add(extractor.embedEach(List.of(batch.get(i))), List.of(batchPaths.get(i)), features,
+                        add(
+                                extractor.embedEach(List.of(batch.get(i))),
+                                List.of(batchPaths.get(i)),
+                                features,
                                 embeddedPaths);
                     } catch (ImageRefusedException e) {
                         skipped.add(batchPaths.get(i) + ": " + e.getMessage());
@@ -106,8 +117,8 @@ final class FeaturesCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "%.2f images/s%n", rate);
         skipped.forEach(reason -> System.err.println("skipped " + reason));
         if (features.isEmpty()) {
-            throw new IllegalArgumentException("no image could be read under " + root + (skipped.isEmpty() ? ""
-                    : ", e.g. " + skipped.get(0)));
+            throw new IllegalArgumentException(
+                    "no image could be read under " + root + (skipped.isEmpty() ? "" : ", e.g. " + skipped.get(0)));
         }
         return new FeatureTable(embeddedPaths, features.toArray(float[][]::new));
     }
@@ -121,8 +132,11 @@ final class FeaturesCommand implements Callable<Integer> {
 
     static List<String> folderImages(Path folder) throws IOException {
         try (Stream<Path> files = Files.walk(folder)) {
-            return files.filter(Files::isRegularFile).filter(file -> ImageFiles.mediaType(file).isPresent())
-                    .map(file -> folder.relativize(file).toString().replace('\\', '/')).sorted().toList();
+            return files.filter(Files::isRegularFile)
+                    .filter(file -> ImageFiles.mediaType(file).isPresent())
+                    .map(file -> folder.relativize(file).toString().replace('\\', '/'))
+                    .sorted()
+                    .toList();
         }
     }
 

@@ -3,10 +3,10 @@ package io.tributary.tools.router;
 import io.tributary.model.router.RouterArtefactsReader;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.safetensors.SafetensorsWriter;
-import io.tributary.tools.fitting.SoftmaxRegression;
 import io.tributary.routing.mixing.Weights;
 import io.tributary.routing.router.Classifier;
 import io.tributary.routing.router.ClusterModel;
+import io.tributary.tools.fitting.SoftmaxRegression;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,7 +18,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** The {@code learned} router's classifier, trained on the training features to predict their clusters. */
-@Command(name = "classifier", mixinStandardHelpOptions = true,
+@Command(
+        name = "classifier",
+        mixinStandardHelpOptions = true,
         description = "Train the learned router's classifier on features -> cluster labels.")
 final class FitClassifierCommand implements Callable<Integer> {
 
@@ -37,7 +39,10 @@ final class FitClassifierCommand implements Callable<Integer> {
     @Option(names = "--l2", defaultValue = "1e-4")
     double l2;
 
-    @Option(names = {"-o", "--out"}, required = true, description = "classifier.safetensors to write.")
+    @Option(
+            names = {"-o", "--out"},
+            required = true,
+            description = "classifier.safetensors to write.")
     Path out;
 
     @Override
@@ -55,14 +60,23 @@ final class FitClassifierCommand implements Callable<Integer> {
         for (int k = 0; k < w.length; k++) {
             System.arraycopy(w[k], 0, flat, k * w[0].length, w[0].length);
         }
-        SafetensorsWriter.write(out, List.of(
-                new SafetensorsWriter.Tensor("layers.0.weight", SafetensorsDType.F32,
-                        new long[] {w.length, w[0].length}, flat),
-                new SafetensorsWriter.Tensor("layers.0.bias", SafetensorsDType.F32, new long[] {w.length},
-                        classifier.biases().get(0))),
+        SafetensorsWriter.write(
+                out,
+                List.of(
+                        new SafetensorsWriter.Tensor(
+                                "layers.0.weight", SafetensorsDType.F32, new long[] {w.length, w[0].length}, flat),
+                        new SafetensorsWriter.Tensor(
+                                "layers.0.bias",
+                                SafetensorsDType.F32,
+                                new long[] {w.length},
+                                classifier.biases().get(0))),
                 Map.of(RouterArtefactsReader.NORMALIZATION_KEY, "l2"));
-        System.err.printf(Locale.ROOT, "training accuracy %.4f on %d samples; wrote %s%n", (double) correct / x.length,
-                x.length, out);
+        System.err.printf(
+                Locale.ROOT,
+                "training accuracy %.4f on %d samples; wrote %s%n",
+                (double) correct / x.length,
+                x.length,
+                out);
         System.out.println("router:\n  mode: learned\n  classifier: " + out);
         return 0;
     }

@@ -3,12 +3,12 @@ package io.tributary.tools.router;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.router.RouterArtefactsReader;
 import io.tributary.routing.ImageInput;
-import io.tributary.tools.fitting.TemperatureFit;
 import io.tributary.routing.router.ClusterModel;
 import io.tributary.server.mixture.ManifestReader;
 import io.tributary.server.mixture.MixtureLoader;
 import io.tributary.server.mixture.MixtureManifest;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.tools.fitting.TemperatureFit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tools.jackson.databind.ObjectMapper;
@@ -27,7 +27,9 @@ import java.util.concurrent.Callable;
  * each sample's answer, the router's centroids score its image, and T maximises
  * {@code Σ_x log Σ_k softmax_k(T · s(x)) · p_k(x)} over [0, --max-temperature].
  */
-@Command(name = "temperature", mixinStandardHelpOptions = true,
+@Command(
+        name = "temperature",
+        mixinStandardHelpOptions = true,
         description = "Fit the soft-routing temperature by maximum mixture likelihood on held-out samples.")
 final class FitTemperatureCommand implements Callable<Integer> {
 
@@ -52,7 +54,9 @@ final class FitTemperatureCommand implements Callable<Integer> {
     @Option(names = "--max-temperature", defaultValue = "100", description = "Upper end of the search (100).")
     double maxTemperature;
 
-    @Option(names = {"-o", "--out"}, description = "Writes the fitted T and the comparison table as JSON.")
+    @Option(
+            names = {"-o", "--out"},
+            description = "Writes the fitted T and the comparison table as JSON.")
     Path out;
 
     @Override
@@ -62,17 +66,23 @@ final class FitTemperatureCommand implements Callable<Integer> {
             throw new IllegalArgumentException(manifest + ": the router names no centroids to fit a temperature for");
         }
         Path base = manifest.toAbsolutePath().getParent();
-        ClusterModel clusters = RouterArtefactsReader.readClusters(base.resolve(router.centroids()),
-                router.fineToCoarse() == null ? null : base.resolve(router.fineToCoarse()), null,
-                router.featureNormalization() == null ? null : router.featureNormalization().equals("l2"));
+        ClusterModel clusters = RouterArtefactsReader.readClusters(
+                base.resolve(router.centroids()),
+                router.fineToCoarse() == null ? null : base.resolve(router.fineToCoarse()),
+                null,
+                router.featureNormalization() == null
+                        ? null
+                        : router.featureNormalization().equals("l2"));
         Map<String, float[]> byPath = FeatureTable.read(features).byPath();
         Path root = imageRoot != null ? imageRoot : dataset.toAbsolutePath().getParent();
         // As partition: samples without an image, or with one 'features' could not read, are left out.
         List<Datasets.Sample> samples = Datasets.read(dataset).stream()
-                .filter(s -> !s.images().isEmpty() && byPath.keySet().containsAll(s.images())).limit(limit).toList();
+                .filter(s -> !s.images().isEmpty() && byPath.keySet().containsAll(s.images()))
+                .limit(limit)
+                .toList();
         if (samples.isEmpty()) {
-            throw new IllegalArgumentException("no sample of " + dataset + " has an image with a feature in "
-                    + features);
+            throw new IllegalArgumentException(
+                    "no sample of " + dataset + " has an image with a feature in " + features);
         }
         List<double[]> cosines = new ArrayList<>();
         List<double[]> logLikelihoods = new ArrayList<>();
@@ -97,8 +107,8 @@ final class FitTemperatureCommand implements Callable<Integer> {
             }
             progress.finish();
         }
-        TemperatureFit fit = new TemperatureFit(cosines.toArray(double[][]::new),
-                logLikelihoods.toArray(double[][]::new));
+        TemperatureFit fit =
+                new TemperatureFit(cosines.toArray(double[][]::new), logLikelihoods.toArray(double[][]::new));
         double best = fit.best(0, maxTemperature);
         report(fit, best, names, samples.size());
         return 0;

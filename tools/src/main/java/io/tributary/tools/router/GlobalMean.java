@@ -3,8 +3,7 @@ package io.tributary.tools.router;
 /** The global mean of the mean-subtracted variant. */
 final class GlobalMean {
 
-    private GlobalMean() {
-    }
+    private GlobalMean() {}
 
     static float[] mean(float[][] rows) {
         double[] sum = new double[rows[0].length];

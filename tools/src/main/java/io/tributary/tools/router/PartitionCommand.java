@@ -18,7 +18,9 @@ import java.util.concurrent.Callable;
  * highest cosine with its image's feature (the router's own hard choice, not the balanced labels); samples without
  * an image are dropped. Writes {@code cluster-k/<dataset file name>} in the dataset's own format.
  */
-@Command(name = "partition", mixinStandardHelpOptions = true,
+@Command(
+        name = "partition",
+        mixinStandardHelpOptions = true,
         description = "Split a LLaVA .json or InternVL .jsonl dataset into one file per cluster.")
 final class PartitionCommand implements Callable<Integer> {
 
@@ -31,7 +33,10 @@ final class PartitionCommand implements Callable<Integer> {
     @Mixin
     ClusterFiles clusterFiles;
 
-    @Option(names = {"-o", "--out"}, required = true, description = "Output directory.")
+    @Option(
+            names = {"-o", "--out"},
+            required = true,
+            description = "Output directory.")
     Path out;
 
     @Override
@@ -58,7 +63,8 @@ final class PartitionCommand implements Callable<Integer> {
                 continue;
             }
             float[][] rows = sample.images().stream().map(byPath::get).toArray(float[][]::new);
-            parts.get(ClusterCommand.labels(model, new float[][] {mean(rows)})[0]).add(sample);
+            parts.get(ClusterCommand.labels(model, new float[][] {mean(rows)})[0])
+                    .add(sample);
         }
         if (parts.stream().allMatch(List::isEmpty)) {
             throw new IllegalArgumentException("no sample of " + dataset + " has its images' features in " + features
@@ -68,12 +74,21 @@ final class PartitionCommand implements Callable<Integer> {
         for (int k = 0; k < parts.size(); k++) {
             Path file = out.resolve("cluster-" + k).resolve(name);
             Datasets.write(file, parts.get(k), Datasets.isJsonLines(dataset));
-            System.err.printf(Locale.ROOT, "cluster %d: %d samples -> %s%n", k, parts.get(k).size(), file);
+            System.err.printf(
+                    Locale.ROOT,
+                    "cluster %d: %d samples -> %s%n",
+                    k,
+                    parts.get(k).size(),
+                    file);
         }
         System.err.printf(Locale.ROOT, "%d samples without an image dropped%n", withoutImage);
         if (withoutFeature > 0) {
-            System.err.printf(Locale.ROOT, "%d samples dropped: an image of theirs has no feature in %s (unreadable "
-                    + "when 'features' ran, or not embedded)%n", withoutFeature, features);
+            System.err.printf(
+                    Locale.ROOT,
+                    "%d samples dropped: an image of theirs has no feature in %s (unreadable "
+                            + "when 'features' ran, or not embedded)%n",
+                    withoutFeature,
+                    features);
         }
         return 0;
     }

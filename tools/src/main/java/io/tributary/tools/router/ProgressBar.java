@@ -42,10 +42,19 @@ final class ProgressBar {
 
     private String line(long now) {
         double rate = rate(now);
-        String left = rate > 0 && done < total ? String.format(Locale.ROOT, ", %ds left", (long) ((total - done) / rate))
+        String left = rate > 0 && done < total
+                ? String.format(Locale.ROOT, ", %ds left", (long) ((total - done) / rate))
                 : "";
-        return String.format(Locale.ROOT, "%s %d/%d (%.1f%%), %.1f %s/s%s", task, done, total,
-                total == 0 ? 100.0 : 100.0 * done / total, rate, unit, left);
+        return String.format(
+                Locale.ROOT,
+                "%s %d/%d (%.1f%%), %.1f %s/s%s",
+                task,
+                done,
+                total,
+                total == 0 ? 100.0 : 100.0 * done / total,
+                rate,
+                unit,
+                left);
     }
 
     private double rate(long now) {

@@ -9,8 +9,7 @@ import java.util.List;
 /** The single-image question–answer samples of a LLaVA / InternVL dataset: what training and evaluation read. */
 final class QaSamples {
 
-    private QaSamples() {
-    }
+    private QaSamples() {}
 
     /**
      * Each sample with exactly one image, as its first exchange; a sample without an image or with several is
@@ -23,13 +22,17 @@ final class QaSamples {
         List<QuestionAnswer> samples = new ArrayList<>();
         for (Datasets.Sample sample : Datasets.read(dataset)) {
             if (sample.images().size() != 1) {
-                throw new IllegalArgumentException(dataset + ": sample " + sample.node().path("id") + " has "
-                        + sample.images().size() + " images; training and evaluation read samples of one image");
+                throw new IllegalArgumentException(dataset + ": sample "
+                        + sample.node().path("id") + " has " + sample.images().size()
+                        + " images; training and evaluation read samples of one image");
             }
             ResponseScorer.Exchange exchange = ResponseScorer.Exchange.of(sample.node());
-            samples.add(new QuestionAnswer(sample.node().path("id").asString(""),
-                    sample.node().path("domain").asString(""), root.resolve(sample.images().get(0)),
-                    exchange.question(), exchange.answer()));
+            samples.add(new QuestionAnswer(
+                    sample.node().path("id").asString(""),
+                    sample.node().path("domain").asString(""),
+                    root.resolve(sample.images().get(0)),
+                    exchange.question(),
+                    exchange.answer()));
         }
         if (samples.isEmpty()) {
             throw new IllegalArgumentException(dataset + ": no samples");

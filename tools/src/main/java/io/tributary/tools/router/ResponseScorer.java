@@ -36,23 +36,23 @@ final class ResponseScorer {
             for (JsonNode turn : sample.path("conversations")) {
                 String from = turn.path("from").asString();
                 if (question == null && from.equals("human")) {
-                    question = turn.path("value").asString().replace("<image>", "").strip();
+                    question =
+                            turn.path("value").asString().replace("<image>", "").strip();
                 } else if (question != null && from.equals("gpt")) {
                     answer = turn.path("value").asString();
                     break;
                 }
             }
             if (question == null || answer == null) {
-                throw new IllegalArgumentException("sample " + sample.path("id") + " has no human turn followed "
-                        + "by a gpt turn");
+                throw new IllegalArgumentException(
+                        "sample " + sample.path("id") + " has no human turn followed " + "by a gpt turn");
             }
             return new Exchange(question, answer);
         }
     }
 
     /** A sample to score: its first exchange and its images. */
-    record Item(Exchange exchange, List<ImageInput> images) {
-    }
+    record Item(Exchange exchange, List<ImageInput> images) {}
 
     /**
      * log p_k(answer | question, images) for every item and expert k, in natural log: [items][K]. Each expert
@@ -67,8 +67,8 @@ final class ResponseScorer {
             int[] whole = encode(item.exchange(), item.images(), true);
             answerTokens[i] = whole.length - question.length;
             if (answerTokens[i] < 1) {
-                throw new IllegalArgumentException("the answer '" + item.exchange().answer() + "' encodes to no "
-                        + "tokens");
+                throw new IllegalArgumentException(
+                        "the answer '" + item.exchange().answer() + "' encodes to no " + "tokens");
             }
             prompts[i] = new Prompt(whole, item.images());
         }
@@ -79,8 +79,10 @@ final class ResponseScorer {
                 for (Prompt prompt : prompts) {
                     sessions.add(experts.get(k).open(prompt));
                 }
-                List<BatchEntry> prefill = sessions.stream().filter(session -> session.pendingPositions() > 0)
-                        .map(session -> new BatchEntry(session, session.pendingPositions(), true)).toList();
+                List<BatchEntry> prefill = sessions.stream()
+                        .filter(session -> session.pendingPositions() > 0)
+                        .map(session -> new BatchEntry(session, session.pendingPositions(), true))
+                        .toList();
                 if (!prefill.isEmpty()) {
                     experts.get(k).forward(new ExpertBatch(prefill));
                 }

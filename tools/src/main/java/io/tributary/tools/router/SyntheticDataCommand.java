@@ -14,23 +14,33 @@ import java.util.concurrent.Callable;
  * Writes the synthetic task (32×32 shapes, digits, colours and bars, each with a question) as LLaVA JSON: data to
  * train tiny experts on, whose four domains the image features should cluster back apart.
  */
-@Command(name = "synthetic-data", mixinStandardHelpOptions = true,
+@Command(
+        name = "synthetic-data",
+        mixinStandardHelpOptions = true,
         description = "Write a deterministic synthetic image-question task in LLaVA's JSON layout.")
 final class SyntheticDataCommand implements Callable<Integer> {
 
-    @Option(names = {"-o", "--out"}, required = true,
+    @Option(
+            names = {"-o", "--out"},
+            required = true,
             description = "Output directory: images/, train.json, validation.json, test.json.")
     Path out;
 
-    @Option(names = "--seed", defaultValue = "7",
+    @Option(
+            names = "--seed",
+            defaultValue = "7",
             description = "Seed; the same seed writes the same data (default: 7).")
     long seed;
 
-    @Option(names = "--train-per-domain", defaultValue = "1000",
+    @Option(
+            names = "--train-per-domain",
+            defaultValue = "1000",
             description = "Training samples per domain (default: 1000).")
     int trainPerDomain;
 
-    @Option(names = "--validation-per-domain", defaultValue = "100",
+    @Option(
+            names = "--validation-per-domain",
+            defaultValue = "100",
             description = "Validation samples per domain (default: 100).")
     int validationPerDomain;
 
@@ -43,9 +53,14 @@ final class SyntheticDataCommand implements Callable<Integer> {
         int[] perDomain = {trainPerDomain, validationPerDomain, testPerDomain};
         int domains = SyntheticTask.domains().size();
         for (Split split : Split.values()) {
-            System.err.printf(Locale.ROOT, "%s: %d samples (%d per domain: %s) -> %s%n", split.label(),
-                    perDomain[split.ordinal()] * domains, perDomain[split.ordinal()],
-                    String.join(", ", SyntheticTask.domains()), SyntheticTask.jsonFile(out, split));
+            System.err.printf(
+                    Locale.ROOT,
+                    "%s: %d samples (%d per domain: %s) -> %s%n",
+                    split.label(),
+                    perDomain[split.ordinal()] * domains,
+                    perDomain[split.ordinal()],
+                    String.join(", ", SyntheticTask.domains()),
+                    SyntheticTask.jsonFile(out, split));
         }
         return 0;
     }

@@ -27,7 +27,9 @@ import java.util.concurrent.Callable;
  * Trains one LLaVA expert on a dataset's question–answer samples with Tributary's own model code, and writes it as
  * a checkpoint directory with {@code training.json} (settings, losses, parameter count, time).
  */
-@Command(name = "train", mixinStandardHelpOptions = true,
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
         description = "Train a LLaVA expert on a LLaVA .json / InternVL .jsonl dataset (next-token loss on answers).")
 final class TrainCommand implements Callable<Integer> {
 
@@ -43,11 +45,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--base", description = "Checkpoint to start from (default: a new tiny LLaVA from --init-seed).")
     Path base;
 
-    @Option(names = "--init-seed", defaultValue = "1",
+    @Option(
+            names = "--init-seed",
+            defaultValue = "1",
             description = "Seed of the new tiny LLaVA's weights when no --base is given (default: 1).")
     long initSeed;
 
-    @Option(names = {"-o", "--out"}, required = true, description = "Output checkpoint directory.")
+    @Option(
+            names = {"-o", "--out"},
+            required = true,
+            description = "Output checkpoint directory.")
     Path out;
 
     @Option(names = "--steps", defaultValue = "800", description = "Optimiser steps (default: 800).")
@@ -65,7 +72,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the sample order (default: 1).")
     long seed;
 
-    @Option(names = "--train-tower", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(
+            names = "--train-tower",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
             description = "Train the vision tower too (default: true; --no-train-tower keeps it frozen).")
     boolean trainTower;
 
@@ -90,25 +101,44 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private void train(List<QuestionAnswer> samples, Path start) throws IOException {
-        LlavaTrainer.Settings settings = new LlavaTrainer.Settings(steps, batchSize,
-                new LearningRate(learningRate, warmup, steps, 0.05), AdamW.Settings.defaults(), trainTower, seed,
+        LlavaTrainer.Settings settings = new LlavaTrainer.Settings(
+                steps,
+                batchSize,
+                new LearningRate(learningRate, warmup, steps, 0.05),
+                AdamW.Settings.defaults(),
+                trainTower,
+                seed,
                 logEvery);
         LlavaTrainer.Report report;
         try (HfTokenizer tokenizer = HfTokenizer.load(start);
-             TrainableLlava model = TrainableLlava.open(start)) {
-            int endOfSequence = tokenizer.specialTokenId("</s>").orElseThrow(
-                    () -> new IllegalArgumentException(start + ": the tokenizer has no </s> token"));
-            ExampleEncoder encoder = new ExampleEncoder(tokenizer,
-                    ClipImageProcessor.forCheckpoint(start, ImageLimits.DEFAULT), endOfSequence);
-            System.err.printf(Locale.ROOT, "training on %d samples of %s: %d steps of %d%n", samples.size(), dataset,
-                    steps, batchSize);
+                TrainableLlava model = TrainableLlava.open(start)) {
+            int endOfSequence = tokenizer
+                    .specialTokenId("</s>")
+                    .orElseThrow(() -> new IllegalArgumentException(start + ": the tokenizer has no </s> token"));
+            ExampleEncoder encoder = new ExampleEncoder(
+                    tokenizer, ClipImageProcessor.forCheckpoint(start, ImageLimits.DEFAULT), endOfSequence);
+            System.err.printf(
+                    Locale.ROOT,
+                    "training on %d samples of %s: %d steps of %d%n",
+                    samples.size(),
+                    dataset,
+                    steps,
+                    batchSize);
             report = LlavaTrainer.train(model, encoder.encodeAll(samples), settings, System.err::println);
             model.save(out);
         }
-        Files.writeString(out.resolve(REPORT), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(
-                report(samples.size(), settings, report)) + "\n");
-        System.err.printf(Locale.ROOT, "wrote %s: %,d parameters trained, loss %.3f → %.3f, %.0f s%n", out,
-                report.parameters(), report.firstLoss(), report.lastLoss(), report.seconds());
+        Files.writeString(
+                out.resolve(REPORT),
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report(samples.size(), settings, report))
+                        + "\n");
+        System.err.printf(
+                Locale.ROOT,
+                "wrote %s: %,d parameters trained, loss %.3f → %.3f, %.0f s%n",
+                out,
+                report.parameters(),
+                report.firstLoss(),
+                report.lastLoss(),
+                report.seconds());
     }
 
     private ObjectNode report(int samples, LlavaTrainer.Settings settings, LlavaTrainer.Report report) {

@@ -6,12 +6,12 @@ import io.tributary.model.image.ImageLimits;
 import io.tributary.model.image.PixelValues;
 import io.tributary.model.tiny.TinyClip;
 import io.tributary.model.tiny.TinyLlavaSpec;
+import io.tributary.routing.ImageInput;
 import io.tributary.tools.train.AdamW;
 import io.tributary.tools.train.EncoderTrainer;
 import io.tributary.tools.train.LearningRate;
 import io.tributary.tools.train.LlavaTrainer;
 import io.tributary.tools.train.QuestionAnswer;
-import io.tributary.routing.ImageInput;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,7 +30,9 @@ import java.util.concurrent.Callable;
  * {@link EncoderTrainer}), when no pretrained CLIP fits the images: the features it then gives cluster images by
  * the kind of question they answer.
  */
-@Command(name = "train-encoder", mixinStandardHelpOptions = true,
+@Command(
+        name = "train-encoder",
+        mixinStandardHelpOptions = true,
         description = "Pretrain a router's CLIP encoder on a dataset's images and questions (CLIP's objective).")
 final class TrainEncoderCommand implements Callable<Integer> {
 
@@ -46,7 +48,10 @@ final class TrainEncoderCommand implements Callable<Integer> {
     @Option(names = "--init-seed", defaultValue = "1", description = "Seed of a new tiny CLIP (default: 1).")
     long initSeed;
 
-    @Option(names = {"-o", "--out"}, required = true, description = "Output CLIP checkpoint directory.")
+    @Option(
+            names = {"-o", "--out"},
+            required = true,
+            description = "Output CLIP checkpoint directory.")
     Path out;
 
     @Option(names = "--steps", defaultValue = "300", description = "Optimiser steps (default: 300).")
@@ -84,20 +89,33 @@ final class TrainEncoderCommand implements Callable<Integer> {
         List<EncoderTrainer.Pair> pairs = new ArrayList<>(samples.size());
         for (QuestionAnswer sample : samples) {
             List<PixelValues> pixels = images.process(new ImageInput(Files.readAllBytes(sample.image()), "image/png"));
-            pairs.add(new EncoderTrainer.Pair(pixels.get(0),
-                    questions.computeIfAbsent(sample.question(), question -> questions.size())));
+            pairs.add(new EncoderTrainer.Pair(
+                    pixels.get(0), questions.computeIfAbsent(sample.question(), question -> questions.size())));
         }
-        System.err.printf(Locale.ROOT, "training an encoder on %d images and %d distinct questions%n", pairs.size(),
+        System.err.printf(
+                Locale.ROOT,
+                "training an encoder on %d images and %d distinct questions%n",
+                pairs.size(),
                 questions.size());
-        EncoderTrainer.Settings settings = new EncoderTrainer.Settings(steps, batchSize,
-                new LearningRate(learningRate, Math.min(20, steps / 10), steps, 0.05), AdamW.Settings.defaults(), seed,
-                Math.max(1, steps / 5), 10);
+        EncoderTrainer.Settings settings = new EncoderTrainer.Settings(
+                steps,
+                batchSize,
+                new LearningRate(learningRate, Math.min(20, steps / 10), steps, 0.05),
+                AdamW.Settings.defaults(),
+                seed,
+                Math.max(1, steps / 5),
+                10);
         try (TrainableClip encoder = TrainableClip.open(start)) {
-            LlavaTrainer.Report report = EncoderTrainer.train(encoder, pairs, questions.size(), settings,
-                    System.err::println);
+            LlavaTrainer.Report report =
+                    EncoderTrainer.train(encoder, pairs, questions.size(), settings, System.err::println);
             encoder.save(out);
-            System.err.printf(Locale.ROOT, "wrote %s: loss %.3f → %.3f, %.0f s%n", out, report.firstLoss(),
-                    report.lastLoss(), report.seconds());
+            System.err.printf(
+                    Locale.ROOT,
+                    "wrote %s: loss %.3f → %.3f, %.0f s%n",
+                    out,
+                    report.firstLoss(),
+                    report.lastLoss(),
+                    report.seconds());
         }
     }
 }

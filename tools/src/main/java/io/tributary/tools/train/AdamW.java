@@ -2,6 +2,7 @@ package io.tributary.tools.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -73,9 +74,12 @@ public final class AdamW implements AutoCloseable {
                 NDArray parameter = parameters.get(i);
                 NDArray gradient = gradients.get(i).mul(clip);
                 NDArray m = firstMoments.get(i).muli(settings.beta1()).addi(gradient.mul(1 - settings.beta1()));
-                NDArray v = secondMoments.get(i).muli(settings.beta2())
+                NDArray v = secondMoments
+                        .get(i)
+                        .muli(settings.beta2())
                         .addi(gradient.square().muli(1 - settings.beta2()));
-                NDArray update = m.div(correction1).divi(v.div(correction2).sqrt().addi(settings.epsilon()));
+                NDArray update =
+                        m.div(correction1).divi(v.div(correction2).sqrt().addi(settings.epsilon()));
                 if (parameter.getShape().dimension() > 1 && settings.weightDecay() > 0) {
                     update.addi(parameter.mul(settings.weightDecay()));
                 }

@@ -10,6 +10,7 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.clip.TrainableClip;
 import io.tributary.model.image.PixelValues;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,23 +26,26 @@ import java.util.function.Consumer;
  */
 public final class EncoderTrainer {
 
-    private EncoderTrainer() {
-    }
+    private EncoderTrainer() {}
 
     /** One training pair: the image and the index of its question among the distinct questions. */
-    public record Pair(PixelValues image, int text) {
-    }
+    public record Pair(PixelValues image, int text) {}
 
     /**
      * @param logitScale the cosines' scale in the softmax (CLIP learns its own, about 100; a fixed 10 suits a few
      *                   dozen dimensions)
      */
-    public record Settings(int steps, int batchSize, LearningRate rate, AdamW.Settings optimiser, long seed,
-            int logEvery, double logitScale) {
-    }
+    public record Settings(
+            int steps,
+            int batchSize,
+            LearningRate rate,
+            AdamW.Settings optimiser,
+            long seed,
+            int logEvery,
+            double logitScale) {}
 
-    public static LlavaTrainer.Report train(TrainableClip encoder, List<Pair> pairs, int texts, Settings settings,
-            Consumer<String> log) {
+    public static LlavaTrainer.Report train(
+            TrainableClip encoder, List<Pair> pairs, int texts, Settings settings, Consumer<String> log) {
         if (pairs.isEmpty() || texts < 2) {
             throw new IllegalArgumentException("encoder training needs pairs and at least two distinct texts");
         }
@@ -69,14 +73,14 @@ public final class EncoderTrainer {
                 double interval = 0;
                 int steps = 0;
                 for (int step = 0; step < settings.steps(); step++) {
-                    interval += lossAndGradients(encoder, batches.next(), textEmbeddings, settings.logitScale(),
-                            manager);
+                    interval +=
+                            lossAndGradients(encoder, batches.next(), textEmbeddings, settings.logitScale(), manager);
                     steps++;
                     optimiser.step(settings.rate().at(step));
                     if ((step + 1) % settings.logEvery() == 0 || step + 1 == settings.steps()) {
                         losses.add(interval / steps);
-                        log.accept(String.format(Locale.ROOT, "step %d/%d  loss %.4f", step + 1, settings.steps(),
-                                interval / steps));
+                        log.accept(String.format(
+                                Locale.ROOT, "step %d/%d  loss %.4f", step + 1, settings.steps(), interval / steps));
                         interval = 0;
                         steps = 0;
                     }
@@ -88,11 +92,13 @@ public final class EncoderTrainer {
         }
     }
 
-    private static double lossAndGradients(TrainableClip encoder, List<Pair> batch, NDArray textEmbeddings,
-            double logitScale, NDManager manager) {
+    private static double lossAndGradients(
+            TrainableClip encoder, List<Pair> batch, NDArray textEmbeddings, double logitScale, NDManager manager) {
         try (NDManager step = manager.newSubManager();
-             GradientCollector collector = Engine.getEngine(NativeTarget.ENGINE).newGradientCollector()) {
-            NDArray images = unit(encoder.imageEmbeds(batch.stream().map(Pair::image).toList(), step)); // [B, P]
+                GradientCollector collector =
+                        Engine.getEngine(NativeTarget.ENGINE).newGradientCollector()) {
+            NDArray images =
+                    unit(encoder.imageEmbeds(batch.stream().map(Pair::image).toList(), step)); // [B, P]
             NDArray texts = unit(textEmbeddings.get(step, new NDIndex(":"))); // [C, P]
             // Constants as arrays of the step: autograd keeps them for the backward pass.
             NDArray logits = images.matMul(texts.transpose()).mul(step.create((float) logitScale));
@@ -106,7 +112,10 @@ public final class EncoderTrainer {
 
     /** Rows scaled to unit length. */
     private static NDArray unit(NDArray rows) {
-        NDArray norms = rows.square().sum(new int[] {-1}, true).add(rows.getManager().create(1e-12f)).sqrt();
+        NDArray norms = rows.square()
+                .sum(new int[] {-1}, true)
+                .add(rows.getManager().create(1e-12f))
+                .sqrt();
         return rows.div(norms);
     }
 }

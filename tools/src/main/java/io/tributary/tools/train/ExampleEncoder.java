@@ -5,6 +5,7 @@ import io.tributary.model.image.PixelValues;
 import io.tributary.model.llava.TrainableLlava;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.routing.ImageInput;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,7 +42,9 @@ public final class ExampleEncoder {
 
     private static String normalise(String answer) {
         String trimmed = answer.strip().toLowerCase(Locale.ROOT);
-        return trimmed.endsWith(".") ? trimmed.substring(0, trimmed.length() - 1).strip() : trimmed;
+        return trimmed.endsWith(".")
+                ? trimmed.substring(0, trimmed.length() - 1).strip()
+                : trimmed;
     }
 
     public TrainableLlava.Example encode(QuestionAnswer sample) {

@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.llava.TrainableLlava;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,8 +20,7 @@ import java.util.function.Consumer;
  */
 public final class LlavaTrainer {
 
-    private LlavaTrainer() {
-    }
+    private LlavaTrainer() {}
 
     /**
      * @param steps      optimiser steps
@@ -31,8 +31,14 @@ public final class LlavaTrainer {
      * @param seed       the example order
      * @param logEvery   steps between progress lines
      */
-    public record Settings(int steps, int batchSize, LearningRate rate, AdamW.Settings optimiser, boolean trainTower,
-            long seed, int logEvery) {
+    public record Settings(
+            int steps,
+            int batchSize,
+            LearningRate rate,
+            AdamW.Settings optimiser,
+            boolean trainTower,
+            long seed,
+            int logEvery) {
         public Settings {
             if (steps <= 0 || batchSize <= 0 || logEvery <= 0) {
                 throw new IllegalArgumentException("steps, batch size and log interval must be positive");
@@ -60,8 +66,8 @@ public final class LlavaTrainer {
         }
     }
 
-    public static Report train(TrainableLlava model, List<TrainableLlava.Example> examples, Settings settings,
-            Consumer<String> log) {
+    public static Report train(
+            TrainableLlava model, List<TrainableLlava.Example> examples, Settings settings, Consumer<String> log) {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("no training examples");
         }
@@ -77,10 +83,10 @@ public final class LlavaTrainer {
             count += parameter.size();
         }
         List<Double> losses = new ArrayList<>();
-        ShuffledBatches<TrainableLlava.Example> batches = new ShuffledBatches<>(examples, settings.batchSize(),
-                settings.seed());
+        ShuffledBatches<TrainableLlava.Example> batches =
+                new ShuffledBatches<>(examples, settings.batchSize(), settings.seed());
         try (NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu(), "training-steps");
-             AdamW optimiser = new AdamW(parameters, settings.optimiser(), manager)) {
+                AdamW optimiser = new AdamW(parameters, settings.optimiser(), manager)) {
             double intervalLoss = 0;
             int intervalSteps = 0;
             for (int step = 0; step < settings.steps(); step++) {
@@ -90,8 +96,14 @@ public final class LlavaTrainer {
                 double norm = optimiser.step(rate);
                 if ((step + 1) % settings.logEvery() == 0 || step + 1 == settings.steps()) {
                     losses.add(intervalLoss / intervalSteps);
-                    log.accept(String.format(Locale.ROOT, "step %d/%d  loss %.4f  grad norm %.3f  lr %.2e",
-                            step + 1, settings.steps(), intervalLoss / intervalSteps, norm, rate));
+                    log.accept(String.format(
+                            Locale.ROOT,
+                            "step %d/%d  loss %.4f  grad norm %.3f  lr %.2e",
+                            step + 1,
+                            settings.steps(),
+                            intervalLoss / intervalSteps,
+                            norm,
+                            rate));
                     intervalLoss = 0;
                     intervalSteps = 0;
                 }
@@ -103,10 +115,11 @@ public final class LlavaTrainer {
     }
 
     /** Mean negative log-likelihood of the batch's answer tokens; leaves its gradients on the parameters. */
-    private static double lossAndGradients(TrainableLlava model, List<TrainableLlava.Example> batch,
-            NDManager manager) {
+    private static double lossAndGradients(
+            TrainableLlava model, List<TrainableLlava.Example> batch, NDManager manager) {
         try (NDManager step = manager.newSubManager();
-             GradientCollector collector = Engine.getEngine(NativeTarget.ENGINE).newGradientCollector()) {
+                GradientCollector collector =
+                        Engine.getEngine(NativeTarget.ENGINE).newGradientCollector()) {
             NDArray loss = model.answerLogProbs(batch, step).mean().neg();
             collector.backward(loss);
             return loss.getFloat();

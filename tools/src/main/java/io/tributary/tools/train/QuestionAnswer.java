@@ -10,5 +10,4 @@ import java.nio.file.Path;
  * @param domain what kind of image it is, when the dataset says (for per-domain scores); may be empty
  * @param image  the image file
  */
-public record QuestionAnswer(String id, String domain, Path image, String question, String answer) {
-}
+public record QuestionAnswer(String id, String domain, Path image, String question, String answer) {}

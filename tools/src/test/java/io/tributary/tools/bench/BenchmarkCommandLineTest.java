@@ -1,9 +1,9 @@
 package io.tributary.tools.bench;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tributary.tools.CommandRun;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** A benchmark refuses a bad option while parsing, with exit code 2 and the option named, before it measures. */
 class BenchmarkCommandLineTest {
@@ -13,9 +13,11 @@ class BenchmarkCommandLineTest {
         for (String steps : new String[] {"0", "x"}) {
             CommandRun run = CommandRun.of("bench", "decode-step", "--steps", steps);
             assertThat(run.code()).isEqualTo(2);
-            assertThat(run.err()).startsWith("Invalid value for option '--steps'")
+            assertThat(run.err())
+                    .startsWith("Invalid value for option '--steps'")
                     .contains("'" + steps + "' is not a positive whole number")
-                    .contains("Usage: tributary bench decode-step").doesNotContain("Exception");
+                    .contains("Usage: tributary bench decode-step")
+                    .doesNotContain("Exception");
         }
     }
 

@@ -13,8 +13,10 @@ class BalancedAssignmentTest {
     void everyClusterGetsTheFloorAndTheLeftOversGoToDistinctClusters() {
         float[][] scores = randomScores(new Random(1), 103, 8);
         int[] sizes = Clustering.sizes(BalancedAssignment.solve(scores, 8, 1e-6), 8);
-        assertThat(java.util.Arrays.stream(sizes).boxed().toList()).allSatisfy(size -> assertThat(size).isBetween(12, 13));
-        assertThat(java.util.Arrays.stream(sizes).filter(size -> size == 13).count()).isEqualTo(103 % 8);
+        assertThat(java.util.Arrays.stream(sizes).boxed().toList())
+                .allSatisfy(size -> assertThat(size).isBetween(12, 13));
+        assertThat(java.util.Arrays.stream(sizes).filter(size -> size == 13).count())
+                .isEqualTo(103 % 8);
     }
 
     @Test
@@ -38,7 +40,9 @@ class BalancedAssignmentTest {
             int[] assignment = BalancedAssignment.solve(scores, clusters, epsilon);
             double best = bruteForceBest(scores, clusters);
             double found = BalancedAssignment.total(scores, assignment);
-            assertThat(found).as("trial %d", trial).isLessThanOrEqualTo(best + 1e-9)
+            assertThat(found)
+                    .as("trial %d", trial)
+                    .isLessThanOrEqualTo(best + 1e-9)
                     .isGreaterThanOrEqualTo(best - (points + clusters) * epsilon);
             assertThat(isBalanced(assignment, clusters)).isTrue();
         }
@@ -61,7 +65,8 @@ class BalancedAssignmentTest {
             }
             int[] warm = BalancedAssignment.solve(scores, clusters, epsilon, prices);
             assertThat(isBalanced(warm, clusters)).isTrue();
-            assertThat(BalancedAssignment.total(scores, warm)).as("trial %d", trial)
+            assertThat(BalancedAssignment.total(scores, warm))
+                    .as("trial %d", trial)
                     .isGreaterThanOrEqualTo(bruteForceBest(scores, clusters) - (points + clusters) * epsilon);
         }
     }
@@ -69,7 +74,8 @@ class BalancedAssignmentTest {
     @Test
     void refusesFewerPointsThanClusters() {
         assertThatThrownBy(() -> BalancedAssignment.solve(new float[2][3], 3, 1e-6))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 points into 3 clusters");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("2 points into 3 clusters");
     }
 
     /** Every assignment of N points to K clusters, keeping the balanced ones. */

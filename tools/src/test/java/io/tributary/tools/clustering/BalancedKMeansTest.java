@@ -33,12 +33,13 @@ class BalancedKMeansTest {
     void stopsAtTheFirstIterationWhoseSquaredShiftSumIsBelowTheTolerance() {
         float[][] points = CosineTest.gaussian(new Random(9), 400, 6, 1f);
         List<Double> shifts = new ArrayList<>();
-        Clustering result = new BalancedKMeans(4, 42, 100, 1e-3)
-                .fit(points, (iteration, shiftSquared) -> shifts.add(shiftSquared));
+        Clustering result =
+                new BalancedKMeans(4, 42, 100, 1e-3).fit(points, (iteration, shiftSquared) -> shifts.add(shiftSquared));
         assertThat(shifts).hasSize(result.iterations());
         if (result.converged()) {
             assertThat(shifts.get(shifts.size() - 1)).isLessThan(1e-3);
-            assertThat(shifts.subList(0, shifts.size() - 1)).allSatisfy(s -> assertThat(s).isGreaterThanOrEqualTo(1e-3));
+            assertThat(shifts.subList(0, shifts.size() - 1))
+                    .allSatisfy(s -> assertThat(s).isGreaterThanOrEqualTo(1e-3));
         } else {
             assertThat(result.iterations()).isEqualTo(100);
         }
@@ -62,7 +63,11 @@ class BalancedKMeansTest {
         float[][] first = BalancedKMeans.initialCentroids(points, 10, new Random(42));
         float[][] again = BalancedKMeans.initialCentroids(points, 10, new Random(42));
         assertThat(first).isDeepEqualTo(again);
-        assertThat(java.util.Arrays.stream(first).mapToDouble(p -> p[0]).distinct().count()).isEqualTo(10);
+        assertThat(java.util.Arrays.stream(first)
+                        .mapToDouble(p -> p[0])
+                        .distinct()
+                        .count())
+                .isEqualTo(10);
     }
 
     /** Groups of points around distinct random directions, in order: group g holds rows [g·size, (g+1)·size). */

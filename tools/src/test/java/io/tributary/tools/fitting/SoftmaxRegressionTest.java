@@ -1,8 +1,8 @@
 package io.tributary.tools.fitting;
 
-import io.tributary.tools.clustering.Cosine;
 import io.tributary.routing.mixing.Weights;
 import io.tributary.routing.router.Classifier;
+import io.tributary.tools.clustering.Cosine;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -42,7 +42,9 @@ class SoftmaxRegressionTest {
         for (int i = 0; i < test.length; i++) {
             independent += nearestMean[i] == testLabels[i] ? 1 : 0;
         }
-        assertThat(accuracy).isGreaterThanOrEqualTo((double) independent / test.length - 0.02).isGreaterThan(0.85);
+        assertThat(accuracy)
+                .isGreaterThanOrEqualTo((double) independent / test.length - 0.02)
+                .isGreaterThan(0.85);
         assertThat(classifier.normalizeInput()).isTrue();
     }
 

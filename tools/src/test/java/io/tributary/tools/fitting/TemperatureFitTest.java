@@ -51,7 +51,8 @@ class TemperatureFitTest {
         double[] cosines = {0.01, -0.01};
         double[] onlyFirst = {0, Double.NEGATIVE_INFINITY};
         double[] onlySecond = {Double.NEGATIVE_INFINITY, 0};
-        TemperatureFit fit = new TemperatureFit(new double[][] {cosines, cosines, cosines, cosines, cosines},
+        TemperatureFit fit = new TemperatureFit(
+                new double[][] {cosines, cosines, cosines, cosines, cosines},
                 new double[][] {onlyFirst, onlyFirst, onlyFirst, onlyFirst, onlySecond});
         double optimum = 50 * Math.log(4);
         assertThat(fit.logLikelihood(optimum)).isCloseTo(4 * Math.log(0.8) + Math.log(0.2), within(1e-12));
@@ -62,8 +63,8 @@ class TemperatureFitTest {
 
     @Test
     void atTemperatureZeroTheMixtureIsUniform() {
-        TemperatureFit fit = new TemperatureFit(new double[][] {{0.9, -0.2}}, new double[][] {{Math.log(0.2),
-                Math.log(0.6)}});
+        TemperatureFit fit =
+                new TemperatureFit(new double[][] {{0.9, -0.2}}, new double[][] {{Math.log(0.2), Math.log(0.6)}});
         assertThat(fit.logLikelihood(0)).isCloseTo(Math.log(0.4), within(1e-12));
     }
 

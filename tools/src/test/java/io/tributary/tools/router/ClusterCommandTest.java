@@ -3,9 +3,9 @@ package io.tributary.tools.router;
 import io.tributary.model.npy.Npy;
 import io.tributary.model.npy.NpyArray;
 import io.tributary.model.router.RouterArtefactsReader;
+import io.tributary.routing.router.ClusterModel;
 import io.tributary.tools.clustering.Clustering;
 import io.tributary.tools.clustering.Cosine;
-import io.tributary.routing.router.ClusterModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,11 +28,20 @@ class ClusterCommandTest {
     void singleStageWritesThePaperFilesAndClustersTheServerReadsWithDataSharesAsPriors() throws Exception {
         float[][] features = blobs();
         Npy.write(dir.resolve("features.npy"), NpyArray.ofMatrix(features));
-        assertThat(RouterTools.run("cluster", "--features", dir.resolve("features.npy").toString(), "-k", "4",
-                "-o", dir.resolve("out").toString())).isZero();
+        assertThat(RouterTools.run(
+                        "cluster",
+                        "--features",
+                        dir.resolve("features.npy").toString(),
+                        "-k",
+                        "4",
+                        "-o",
+                        dir.resolve("out").toString()))
+                .isZero();
 
-        float[][] centroids = Npy.read(dir.resolve("out/clustering_centroids.npy")).toMatrix();
-        int[] assignments = Npy.read(dir.resolve("out/clustering_assignments.npy")).toInts();
+        float[][] centroids =
+                Npy.read(dir.resolve("out/clustering_centroids.npy")).toMatrix();
+        int[] assignments =
+                Npy.read(dir.resolve("out/clustering_assignments.npy")).toInts();
         assertThat(centroids).hasDimensions(4, 8);
         assertThat(Clustering.sizes(assignments, 4)).containsExactly(50, 50, 50, 50);
         ClusterModel served = RouterArtefactsReader.readClusters(dir.resolve("out/clusters.safetensors"), null);
@@ -48,17 +57,34 @@ class ClusterCommandTest {
     @Test
     void twoStageMapsEveryFineCentroidToACoarseClusterTheRouterFollows() throws Exception {
         Npy.write(dir.resolve("features.npy"), NpyArray.ofMatrix(blobs()));
-        assertThat(RouterTools.run("cluster", "--features", dir.resolve("features.npy").toString(), "-k", "2",
-                "--two-stage", "--fine-clusters", "16", "-o", dir.resolve("out").toString())).isZero();
+        assertThat(RouterTools.run(
+                        "cluster",
+                        "--features",
+                        dir.resolve("features.npy").toString(),
+                        "-k",
+                        "2",
+                        "--two-stage",
+                        "--fine-clusters",
+                        "16",
+                        "-o",
+                        dir.resolve("out").toString()))
+                .isZero();
 
-        float[][] fine = Npy.read(dir.resolve("out/clustering_fine_centroids.npy")).toMatrix();
-        int[] mapping = Npy.read(dir.resolve("out/clustering_fine_to_coarse_mapping.npy")).toInts();
+        float[][] fine =
+                Npy.read(dir.resolve("out/clustering_fine_centroids.npy")).toMatrix();
+        int[] mapping = Npy.read(dir.resolve("out/clustering_fine_to_coarse_mapping.npy"))
+                .toInts();
         assertThat(fine).hasNumberOfRows(16);
-        assertThat(Npy.read(dir.resolve("out/clustering_coarse_centroids.npy")).toMatrix()).hasNumberOfRows(2);
-        assertThat(Npy.read(dir.resolve("out/clustering_fine_assignments.npy")).toInts()).hasSize(GROUPS * PER_GROUP);
+        assertThat(Npy.read(dir.resolve("out/clustering_coarse_centroids.npy")).toMatrix())
+                .hasNumberOfRows(2);
+        assertThat(Npy.read(dir.resolve("out/clustering_fine_assignments.npy")).toInts())
+                .hasSize(GROUPS * PER_GROUP);
         assertThat(Clustering.sizes(mapping, 2)).containsExactly(8, 8);
-        ClusterModel served = RouterArtefactsReader.readClusters(dir.resolve("out/clustering_fine_centroids.npy"),
-                dir.resolve("out/clustering_fine_to_coarse_mapping.npy"), null, null);
+        ClusterModel served = RouterArtefactsReader.readClusters(
+                dir.resolve("out/clustering_fine_centroids.npy"),
+                dir.resolve("out/clustering_fine_to_coarse_mapping.npy"),
+                null,
+                null);
         assertThat(served.clusters()).isEqualTo(2);
     }
 
@@ -66,9 +92,18 @@ class ClusterCommandTest {
     void theMeanSubtractedVariantWritesTheMeanOfTheUnitFeatures() throws Exception {
         float[][] features = blobs();
         Npy.write(dir.resolve("features.npy"), NpyArray.ofMatrix(features));
-        assertThat(RouterTools.run("cluster", "--features", dir.resolve("features.npy").toString(), "-k", "4",
-                "--subtract-mean", "-o", dir.resolve("out").toString())).isZero();
-        float[] mean = RouterArtefactsReader.readClusters(dir.resolve("out/clusters.safetensors"), null).globalMean();
+        assertThat(RouterTools.run(
+                        "cluster",
+                        "--features",
+                        dir.resolve("features.npy").toString(),
+                        "-k",
+                        "4",
+                        "--subtract-mean",
+                        "-o",
+                        dir.resolve("out").toString()))
+                .isZero();
+        float[] mean = RouterArtefactsReader.readClusters(dir.resolve("out/clusters.safetensors"), null)
+                .globalMean();
         float[][] unit = Cosine.normalizeRows(features);
         for (int j = 0; j < 8; j++) {
             double sum = 0;

@@ -11,10 +11,13 @@ import java.util.Random;
 /** Images of visually distinct kinds, each drawn with small random variations. */
 final class DrawnImages {
 
-    enum Kind { RED_DISC, BLUE_STRIPES, GREEN_SQUARE }
-
-    private DrawnImages() {
+    enum Kind {
+        RED_DISC,
+        BLUE_STRIPES,
+        GREEN_SQUARE
     }
+
+    private DrawnImages() {}
 
     static byte[] png(Kind kind, long seed) throws IOException {
         Random random = new Random(seed);

@@ -35,8 +35,8 @@ class ResponseScorerTest {
         TinyLlavaSpec spec = TinyLlavaSpec.forTests();
         TinyLlava.write(dir.resolve("expert-a"), spec, 1, 100);
         TinyLlava.write(dir.resolve("expert-b"), spec, 2, 100);
-        Path manifest = ManifestReader.write(dir.resolve("mixture.yaml"),
-                MixtureManifest.of("scored", null, "expert-a", "expert-b"));
+        Path manifest = ManifestReader.write(
+                dir.resolve("mixture.yaml"), MixtureManifest.of("scored", null, "expert-a", "expert-b"));
         List<ResponseScorer.Item> items = List.of(
                 item("What is it?", "A red disc.", DrawnImages.Kind.RED_DISC),
                 item("Describe the picture.", "Blue stripes on black.", DrawnImages.Kind.BLUE_STRIPES),
@@ -48,9 +48,12 @@ class ResponseScorerTest {
                 ResponseScorer.Item item = items.get(i);
                 int[] question = scorer.encode(item.exchange(), item.images(), false);
                 int[] whole = scorer.encode(item.exchange(), item.images(), true);
-                assertThat(Arrays.copyOf(whole, question.length)).as("the question is a prefix").isEqualTo(question);
+                assertThat(Arrays.copyOf(whole, question.length))
+                        .as("the question is a prefix")
+                        .isEqualTo(question);
                 for (int k = 0; k < 2; k++) {
-                    assertThat(scores[i][k]).as("item %d, expert %d", i, k)
+                    assertThat(scores[i][k])
+                            .as("item %d, expert %d", i, k)
                             .isCloseTo(decoded(model.mixture().experts().get(k), item, question, whole), within(1e-3));
                 }
             }
@@ -69,7 +72,8 @@ class ResponseScorerTest {
     }
 
     private static ResponseScorer.Item item(String question, String answer, DrawnImages.Kind kind) throws Exception {
-        return new ResponseScorer.Item(new ResponseScorer.Exchange(question, answer),
+        return new ResponseScorer.Item(
+                new ResponseScorer.Exchange(question, answer),
                 List.of(new ImageInput(DrawnImages.png(kind, 7), "image/png")));
     }
 }

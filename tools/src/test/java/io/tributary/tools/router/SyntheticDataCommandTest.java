@@ -20,22 +20,37 @@ class SyntheticDataCommandTest {
     @Test
     void writesThreeSplitsThatTheDatasetReaderReadsWithEveryImageOnDisk() {
         Path out = dir.resolve("task");
-        Result result = run("synthetic-data", "--out", out.toString(), "--seed", "3", "--train-per-domain", "3",
-                "--validation-per-domain", "1", "--test-per-domain", "2");
+        Result result = run(
+                "synthetic-data",
+                "--out",
+                out.toString(),
+                "--seed",
+                "3",
+                "--train-per-domain",
+                "3",
+                "--validation-per-domain",
+                "1",
+                "--test-per-domain",
+                "2");
 
         assertThat(result.code()).isZero();
-        assertThat(result.err().lines()).hasSize(3)
-                .anySatisfy(line -> assertThat(line).startsWith("train: 12 samples").endsWith("train.json"))
+        assertThat(result.err().lines())
+                .hasSize(3)
+                .anySatisfy(
+                        line -> assertThat(line).startsWith("train: 12 samples").endsWith("train.json"))
                 .anySatisfy(line -> assertThat(line).startsWith("validation: 4 samples"))
                 .anySatisfy(line -> assertThat(line).startsWith("test: 8 samples"));
         List<Datasets.Sample> train = Datasets.read(out.resolve("train.json"));
         assertThat(train).hasSize(12);
-        assertThat(train).extracting(sample -> sample.node().path("domain").asString())
+        assertThat(train)
+                .extracting(sample -> sample.node().path("domain").asString())
                 .containsOnly("shapes", "digits", "colours", "bars");
         assertThat(train).allSatisfy(sample -> {
-            assertThat(sample.images()).singleElement()
+            assertThat(sample.images())
+                    .singleElement()
                     .satisfies(image -> assertThat(out.resolve(image)).isRegularFile());
-            assertThat(sample.node().path("conversations").get(0).path("value").asString()).startsWith("<image>\n");
+            assertThat(sample.node().path("conversations").get(0).path("value").asString())
+                    .startsWith("<image>\n");
         });
         assertThat(Datasets.read(out.resolve("validation.json"))).hasSize(4);
         assertThat(Datasets.read(out.resolve("test.json"))).hasSize(8);
@@ -44,8 +59,18 @@ class SyntheticDataCommandTest {
     @Test
     void theSameSeedWritesTheSameJson() throws Exception {
         for (String name : List.of("a", "b")) {
-            assertThat(run("synthetic-data", "-o", dir.resolve(name).toString(), "--train-per-domain", "2",
-                    "--validation-per-domain", "0", "--test-per-domain", "0").code()).isZero();
+            assertThat(run(
+                                    "synthetic-data",
+                                    "-o",
+                                    dir.resolve(name).toString(),
+                                    "--train-per-domain",
+                                    "2",
+                                    "--validation-per-domain",
+                                    "0",
+                                    "--test-per-domain",
+                                    "0")
+                            .code())
+                    .isZero();
         }
         assertThat(Files.readString(dir.resolve("a/train.json")))
                 .isEqualTo(Files.readString(dir.resolve("b/train.json")));
@@ -63,8 +88,7 @@ class SyntheticDataCommandTest {
         assertThat(dir.resolve("train.json")).doesNotExist();
     }
 
-    private record Result(int code, String err) {
-    }
+    private record Result(int code, String err) {}
 
     private static Result run(String... args) {
         PrintStream original = System.err;

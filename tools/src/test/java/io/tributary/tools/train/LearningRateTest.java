@@ -1,10 +1,10 @@
 package io.tributary.tools.train;
 
+import org.junit.jupiter.api.Test;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
-
-import org.junit.jupiter.api.Test;
 
 class LearningRateTest {
 

@@ -1,7 +1,5 @@
 package io.tributary.tools.train;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,14 +10,17 @@ import io.tributary.model.image.PixelValues;
 import io.tributary.model.llava.TrainableLlava;
 import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Training a tiny LLaVA through {@link TrainableLlava}, the served forward pass with trainable weights. */
 class LlavaTrainerTest {
@@ -44,7 +45,9 @@ class LlavaTrainerTest {
                 NDArray expected = before.load(name, manager, DataType.FLOAT32);
                 NDArray actual = after.load(name, manager, DataType.FLOAT32);
                 assertThat(actual.getShape()).as(name).isEqualTo(expected.getShape());
-                assertThat(actual.allClose(expected, 1e-6, 1e-6, false)).as(name).isTrue();
+                assertThat(actual.allClose(expected, 1e-6, 1e-6, false))
+                        .as(name)
+                        .isTrue();
             }
         }
     }
@@ -59,11 +62,11 @@ class LlavaTrainerTest {
             int[] prompt = {1, 40, TinyLlavaSpec.IMAGE_TOKEN_ID, 41, 42};
             examples.add(new TrainableLlava.Example(prompt, noise(image), new int[] {100 + image, 2}));
         }
-        LlavaTrainer.Settings settings = new LlavaTrainer.Settings(60, 4, new LearningRate(1e-2, 5, 60, 0.1),
-                AdamW.Settings.defaults(), true, 11, 20);
+        LlavaTrainer.Settings settings = new LlavaTrainer.Settings(
+                60, 4, new LearningRate(1e-2, 5, 60, 0.1), AdamW.Settings.defaults(), true, 11, 20);
         float[] trained;
         try (TrainableLlava model = TrainableLlava.open(original)) {
-            LlavaTrainer.Report report = LlavaTrainer.train(model, examples, settings, line -> { });
+            LlavaTrainer.Report report = LlavaTrainer.train(model, examples, settings, line -> {});
             assertThat(report.lastLoss()).isLessThan(report.firstLoss() / 4);
             trained = scores(model, examples);
             model.save(temp.resolve("trained"));
@@ -86,12 +89,12 @@ class LlavaTrainerTest {
             int[] prompt = {1, 40, TinyLlavaSpec.IMAGE_TOKEN_ID, 41};
             examples.add(new TrainableLlava.Example(prompt, noise(image), new int[] {100 + image % 3, 2}));
         }
-        LlavaTrainer.Settings settings = new LlavaTrainer.Settings(8, 3, new LearningRate(1e-2, 2, 8, 0.1),
-                AdamW.Settings.defaults(), true, 21, 4);
+        LlavaTrainer.Settings settings = new LlavaTrainer.Settings(
+                8, 3, new LearningRate(1e-2, 2, 8, 0.1), AdamW.Settings.defaults(), true, 21, 4);
         for (String run : List.of("untrained", "a", "b")) {
             try (TrainableLlava model = TrainableLlava.open(original)) {
                 if (!run.equals("untrained")) {
-                    LlavaTrainer.train(model, examples, settings, line -> { });
+                    LlavaTrainer.train(model, examples, settings, line -> {});
                 }
                 model.save(temp.resolve(run));
             }

@@ -1,8 +1,7 @@
 package io.tributary.server.api.openai;
 
-import io.tributary.server.serving.LostExpert;
 import com.fasterxml.jackson.annotation.JsonInclude;
-
+import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -14,15 +13,16 @@ import java.util.List;
  * keep fields they do not know); and {@code lost_experts} when a remote expert was lost during the answer.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record ChatCompletion(String id, String object, long created, String model, List<Choice> choices,
-                             Usage usage) {
+public record ChatCompletion(String id, String object, long created, String model, List<Choice> choices, Usage usage) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Choice(int index, Message message, ChatLogprobs logprobs, String finishReason,
-                         List<double[]> expertWeights,
-                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
-    }
+    public record Choice(
+            int index,
+            Message message,
+            ChatLogprobs logprobs,
+            String finishReason,
+            List<double[]> expertWeights,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
 
-    public record Message(String role, String content) {
-    }
+    public record Message(String role, String content) {}
 }

@@ -1,8 +1,7 @@
 package io.tributary.server.api.openai;
 
-import io.tributary.server.serving.LostExpert;
 import com.fasterxml.jackson.annotation.JsonInclude;
-
+import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -14,16 +13,18 @@ import java.util.List;
  * finish reason; with {@code stream_options.include_usage} a final chunk with no choices carries the usage.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record ChatCompletionChunk(String id, String object, long created, String model, List<Choice> choices,
-                                  Usage usage) {
+public record ChatCompletionChunk(
+        String id, String object, long created, String model, List<Choice> choices, Usage usage) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Choice(int index, Delta delta, ChatLogprobs logprobs, String finishReason,
-                         List<double[]> expertWeights,
-                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
-    }
+    public record Choice(
+            int index,
+            Delta delta,
+            ChatLogprobs logprobs,
+            String finishReason,
+            List<double[]> expertWeights,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Delta(String role, String content) {
-    }
+    public record Delta(String role, String content) {}
 }

@@ -46,11 +46,13 @@ public record ChatCompletionRequest(
      * One message; {@code content} is a string or a list of parts ({@code text}, {@code image_url}).
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Message(String role, JsonNode content, String name, @JsonAnySetter Map<String, Object> unknown) {
-    }
+    public record Message(
+            String role,
+            JsonNode content,
+            String name,
+            @JsonAnySetter Map<String, Object> unknown) {}
 
     /** @param includeUsage whether a last chunk carries the token counts */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record StreamOptions(Boolean includeUsage) {
-    }
+    public record StreamOptions(Boolean includeUsage) {}
 }

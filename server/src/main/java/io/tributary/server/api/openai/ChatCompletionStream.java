@@ -1,11 +1,10 @@
 package io.tributary.server.api.openai;
 
-import io.tributary.server.serving.LostExpert;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.error.StreamedError;
-
+import io.tributary.server.serving.LostExpert;
 import io.tributary.server.serving.SseEventQueue;
 import io.tributary.server.serving.StreamedLosses;
 
@@ -26,8 +25,8 @@ final class ChatCompletionStream implements GenerationListener {
     private final StreamedLosses losses = new StreamedLosses();
     private GeneratedToken last;
 
-    ChatCompletionStream(SseEventQueue events, OpenAiAnswers answers, List<String> stops, boolean logprobs,
-                         boolean includeUsage) {
+    ChatCompletionStream(
+            SseEventQueue events, OpenAiAnswers answers, List<String> stops, boolean logprobs, boolean includeUsage) {
         this.events = events;
         this.answers = answers;
         this.trimmer = new StopTrimmer(stops);
@@ -43,8 +42,11 @@ final class ChatCompletionStream implements GenerationListener {
             last = token; // sent by onFinish with the finish reason
             return;
         }
-        events.send(chunk(new ChatCompletionChunk.Delta(null, trimmer.accept(OpenAiAnswers.text(token))),
-                logprobs ? ChatLogprobs.of(List.of(token)) : null, null, List.of(token.expertWeights()),
+        events.send(chunk(
+                new ChatCompletionChunk.Delta(null, trimmer.accept(OpenAiAnswers.text(token))),
+                logprobs ? ChatLogprobs.of(List.of(token)) : null,
+                null,
+                List.of(token.expertWeights()),
                 losses.drain()));
     }
 
@@ -56,12 +58,20 @@ final class ChatCompletionStream implements GenerationListener {
     @Override
     public void onFinish(GenerationResult result) {
         String text = trimmer.accept(OpenAiAnswers.text(last)) + trimmer.finish();
-        events.send(chunk(new ChatCompletionChunk.Delta(null, text), logprobs ? ChatLogprobs.of(List.of(last)) : null,
-                OpenAiAnswers.finishReason(result.finishReason()), List.of(last.expertWeights()),
+        events.send(chunk(
+                new ChatCompletionChunk.Delta(null, text),
+                logprobs ? ChatLogprobs.of(List.of(last)) : null,
+                OpenAiAnswers.finishReason(result.finishReason()),
+                List.of(last.expertWeights()),
                 OpenAiAnswers.lostExperts(result)));
         if (includeUsage) {
-            events.send(new ChatCompletionChunk(answers.id(), "chat.completion.chunk", answers.created(),
-                    answers.model(), List.of(), answers.usage(result)));
+            events.send(new ChatCompletionChunk(
+                    answers.id(),
+                    "chat.completion.chunk",
+                    answers.created(),
+                    answers.model(),
+                    List.of(),
+                    answers.usage(result)));
         }
         events.sendText("[DONE]");
         events.complete();
@@ -74,9 +84,18 @@ final class ChatCompletionStream implements GenerationListener {
         events.complete();
     }
 
-    private ChatCompletionChunk chunk(ChatCompletionChunk.Delta delta, ChatLogprobs logprobs, String finishReason,
-                                      List<double[]> weights, List<LostExpert> lost) {
-        return new ChatCompletionChunk(answers.id(), "chat.completion.chunk", answers.created(), answers.model(),
-                List.of(new ChatCompletionChunk.Choice(0, delta, logprobs, finishReason, weights, lost)), null);
+    private ChatCompletionChunk chunk(
+            ChatCompletionChunk.Delta delta,
+            ChatLogprobs logprobs,
+            String finishReason,
+            List<double[]> weights,
+            List<LostExpert> lost) {
+        return new ChatCompletionChunk(
+                answers.id(),
+                "chat.completion.chunk",
+                answers.created(),
+                answers.model(),
+                List.of(new ChatCompletionChunk.Choice(0, delta, logprobs, finishReason, weights, lost)),
+                null);
     }
 }

@@ -19,7 +19,10 @@ public record ChatLogprobs(List<Entry> content) {
     public record Entry(String token, float logprob, int[] bytes, List<Alternative> topLogprobs) {
 
         static Entry of(GeneratedToken token) {
-            return new Entry(token.text(), token.logProb(), utf8(token.text()),
+            return new Entry(
+                    token.text(),
+                    token.logProb(),
+                    utf8(token.text()),
                     token.topTokens().stream().map(Alternative::of).toList());
         }
     }

@@ -1,8 +1,7 @@
 package io.tributary.server.api.openai;
 
-import io.tributary.server.serving.LostExpert;
 import com.fasterxml.jackson.annotation.JsonInclude;
-
+import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -17,14 +16,19 @@ import java.util.Map;
 public record Completion(String id, String object, long created, String model, List<Choice> choices, Usage usage) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Choice(int index, String text, Logprobs logprobs, String finishReason,
-                         List<double[]> expertWeights,
-                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
-    }
+    public record Choice(
+            int index,
+            String text,
+            Logprobs logprobs,
+            String finishReason,
+            List<double[]> expertWeights,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
 
     /** The legacy completions shape: parallel lists, one entry per token. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Logprobs(List<String> tokens, List<Float> tokenLogprobs, List<Map<String, Float>> topLogprobs,
-                           List<Integer> textOffset) {
-    }
+    public record Logprobs(
+            List<String> tokens,
+            List<Float> tokenLogprobs,
+            List<Map<String, Float>> topLogprobs,
+            List<Integer> textOffset) {}
 }

@@ -38,5 +38,4 @@ public record CompletionRequest(
         Integer topK,
         Double repetitionPenalty,
         RoutingParameters routing,
-        @JsonAnySetter Map<String, Object> unknown) {
-}
+        @JsonAnySetter Map<String, Object> unknown) {}

@@ -1,11 +1,10 @@
 package io.tributary.server.api.openai;
 
-import io.tributary.server.serving.LostExpert;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.error.StreamedError;
-
+import io.tributary.server.serving.LostExpert;
 import io.tributary.server.serving.SseEventQueue;
 import io.tributary.server.serving.StreamedLosses;
 
@@ -27,8 +26,13 @@ final class CompletionStream implements GenerationListener {
     private int offset;
     private GeneratedToken last;
 
-    CompletionStream(SseEventQueue events, OpenAiAnswers answers, List<String> stops, boolean logprobs,
-                     boolean includeUsage, String echo) {
+    CompletionStream(
+            SseEventQueue events,
+            OpenAiAnswers answers,
+            List<String> stops,
+            boolean logprobs,
+            boolean includeUsage,
+            String echo) {
         this.events = events;
         this.answers = answers;
         this.trimmer = new StopTrimmer(stops);
@@ -55,10 +59,18 @@ final class CompletionStream implements GenerationListener {
 
     @Override
     public void onFinish(GenerationResult result) {
-        send(trimmer.accept(OpenAiAnswers.text(last)) + trimmer.finish(), last,
-                OpenAiAnswers.finishReason(result.finishReason()), OpenAiAnswers.lostExperts(result));
+        send(
+                trimmer.accept(OpenAiAnswers.text(last)) + trimmer.finish(),
+                last,
+                OpenAiAnswers.finishReason(result.finishReason()),
+                OpenAiAnswers.lostExperts(result));
         if (includeUsage) {
-            events.send(new Completion(answers.id(), "text_completion", answers.created(), answers.model(), List.of(),
+            events.send(new Completion(
+                    answers.id(),
+                    "text_completion",
+                    answers.created(),
+                    answers.model(),
+                    List.of(),
                     answers.usage(result)));
         }
         events.sendText("[DONE]");
@@ -72,14 +84,18 @@ final class CompletionStream implements GenerationListener {
         events.complete();
     }
 
-    private void send(String text, GeneratedToken token, String finishReason,
-                      List<LostExpert> lost) {
+    private void send(String text, GeneratedToken token, String finishReason, List<LostExpert> lost) {
         Completion.Logprobs tokenLogprobs = logprobs ? OpenAiAnswers.completionLogprobs(List.of(token), offset) : null;
         offset += OpenAiAnswers.text(token).length();
         String withEcho = echo + text;
         echo = "";
-        events.send(new Completion(answers.id(), "text_completion", answers.created(), answers.model(),
-                List.of(new Completion.Choice(0, withEcho, tokenLogprobs, finishReason,
-                        List.of(token.expertWeights()), lost)), null));
+        events.send(new Completion(
+                answers.id(),
+                "text_completion",
+                answers.created(),
+                answers.model(),
+                List.of(new Completion.Choice(
+                        0, withEcho, tokenLogprobs, finishReason, List.of(token.expertWeights()), lost)),
+                null));
     }
 }

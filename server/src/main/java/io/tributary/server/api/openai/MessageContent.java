@@ -17,8 +17,7 @@ final class MessageContent {
     private static final Set<String> TEXT_PART_FIELDS = Set.of("type", "text");
     private static final Set<String> IMAGE_PART_FIELDS = Set.of("type", "image_url");
 
-    private MessageContent() {
-    }
+    private MessageContent() {}
 
     static List<ChatMessage.Part> parts(JsonNode content, String where, ImageFetcher remote) {
         if (content == null || content.isNull()) {

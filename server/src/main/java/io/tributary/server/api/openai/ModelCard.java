@@ -10,8 +10,7 @@ import java.util.List;
  * experts (in the order of every {@code expert_weights}).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record ModelCard(String id, String object, long created, String ownedBy, int maxModelLen,
-                        List<String> experts) {
+public record ModelCard(String id, String object, long created, String ownedBy, int maxModelLen, List<String> experts) {
 
     /** When the server started, as OpenAI's {@code created} for the served model. */
     static final long STARTED = System.currentTimeMillis() / 1000;

@@ -3,5 +3,4 @@ package io.tributary.server.api.openai;
 import java.util.List;
 
 /** The body of {@code GET /v1/models}. */
-public record ModelList(String object, List<ModelCard> data) {
-}
+public record ModelList(String object, List<ModelCard> data) {}

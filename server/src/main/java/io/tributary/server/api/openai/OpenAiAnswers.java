@@ -1,11 +1,10 @@
 package io.tributary.server.api.openai;
 
-import io.tributary.server.serving.LostExpert;
 import io.tributary.routing.decode.FinishReason;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.routing.decode.TopToken;
-
+import io.tributary.server.serving.LostExpert;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,8 +19,11 @@ import java.util.UUID;
 record OpenAiAnswers(String id, long created, String model, int promptTokens) {
 
     static OpenAiAnswers start(String idPrefix, String model, int promptTokens) {
-        return new OpenAiAnswers(idPrefix + UUID.randomUUID().toString().replace("-", ""),
-                System.currentTimeMillis() / 1000, model, promptTokens);
+        return new OpenAiAnswers(
+                idPrefix + UUID.randomUUID().toString().replace("-", ""),
+                System.currentTimeMillis() / 1000,
+                model,
+                promptTokens);
     }
 
     Usage usage(GenerationResult result) {
@@ -30,19 +32,35 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
 
     ChatCompletion chatCompletion(GenerationResult result, List<String> stops, boolean logprobs) {
         String text = StopTrimmer.trim(result.generatedText(), stops);
-        return new ChatCompletion(id, "chat.completion", created, model,
-                List.of(new ChatCompletion.Choice(0, new ChatCompletion.Message("assistant", text),
-                        logprobs ? ChatLogprobs.of(result.tokens()) : null, finishReason(result.finishReason()),
-                        weights(result), lostExperts(result))),
+        return new ChatCompletion(
+                id,
+                "chat.completion",
+                created,
+                model,
+                List.of(new ChatCompletion.Choice(
+                        0,
+                        new ChatCompletion.Message("assistant", text),
+                        logprobs ? ChatLogprobs.of(result.tokens()) : null,
+                        finishReason(result.finishReason()),
+                        weights(result),
+                        lostExperts(result))),
                 usage(result));
     }
 
     Completion completion(GenerationResult result, List<String> stops, boolean logprobs, String echo) {
         String text = echo + StopTrimmer.trim(result.generatedText(), stops);
-        return new Completion(id, "text_completion", created, model,
-                List.of(new Completion.Choice(0, text,
+        return new Completion(
+                id,
+                "text_completion",
+                created,
+                model,
+                List.of(new Completion.Choice(
+                        0,
+                        text,
                         logprobs ? completionLogprobs(result.tokens(), echo.length()) : null,
-                        finishReason(result.finishReason()), weights(result), lostExperts(result))),
+                        finishReason(result.finishReason()),
+                        weights(result),
+                        lostExperts(result))),
                 usage(result));
     }
 

@@ -2,10 +2,10 @@ package io.tributary.server.api.openai;
 
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.server.config.TributaryProperties;
+import io.tributary.server.mixture.ServedModel;
 import io.tributary.server.serving.AsyncJson;
 import io.tributary.server.serving.GenerationService;
 import io.tributary.server.serving.SseEventQueue;
-import io.tributary.server.mixture.ServedModel;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -38,8 +38,12 @@ class OpenAiController {
     private final Executor streamWriter;
     private final Duration timeout;
 
-    OpenAiController(OpenAiTranslator translator, GenerationService generations, ServedModel model,
-                     @Qualifier("sseWriter") Executor streamWriter, TributaryProperties properties) {
+    OpenAiController(
+            OpenAiTranslator translator,
+            GenerationService generations,
+            ServedModel model,
+            @Qualifier("sseWriter") Executor streamWriter,
+            TributaryProperties properties) {
         this.translator = translator;
         this.generations = generations;
         this.model = model;
@@ -50,37 +54,45 @@ class OpenAiController {
     @PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<ResponseBodyEmitter> chatCompletions(@RequestBody(required = false) ChatCompletionRequest body) {
         GenerationRequest request = translator.chat(body);
-        OpenAiAnswers answers = OpenAiAnswers.start("chatcmpl-", model.name(), request.prompt().tokenIds().length);
+        OpenAiAnswers answers =
+                OpenAiAnswers.start("chatcmpl-", model.name(), request.prompt().tokenIds().length);
         List<String> stops = request.stopping().stopSequences();
         boolean logprobs = Boolean.TRUE.equals(body.logprobs());
         if (Boolean.TRUE.equals(body.stream())) {
             SseEmitter emitter = new SseEmitter(timeout.toMillis());
             SseEventQueue events = new SseEventQueue(emitter, streamWriter);
-            events.attach(generations.submit(request, new ChatCompletionStream(events, answers, stops, logprobs,
-                    includeUsage(body.streamOptions()))));
+            events.attach(generations.submit(
+                    request,
+                    new ChatCompletionStream(events, answers, stops, logprobs, includeUsage(body.streamOptions()))));
             return AsyncJson.events(emitter);
         }
-        return AsyncJson.emitter(generations.generate(request, timeout),
-                result -> answers.chatCompletion(result, stops, logprobs), timeout);
+        return AsyncJson.emitter(
+                generations.generate(request, timeout),
+                result -> answers.chatCompletion(result, stops, logprobs),
+                timeout);
     }
 
     @PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<ResponseBodyEmitter> completions(@RequestBody(required = false) CompletionRequest body) {
         OpenAiTranslator.PreparedCompletion completion = translator.completion(body);
         GenerationRequest request = completion.request();
-        OpenAiAnswers answers = OpenAiAnswers.start("cmpl-", model.name(), request.prompt().tokenIds().length);
+        OpenAiAnswers answers =
+                OpenAiAnswers.start("cmpl-", model.name(), request.prompt().tokenIds().length);
         List<String> stops = request.stopping().stopSequences();
         boolean logprobs = body.logprobs() != null;
         String echo = Boolean.TRUE.equals(body.echo()) ? completion.prompt() : "";
         if (Boolean.TRUE.equals(body.stream())) {
             SseEmitter emitter = new SseEmitter(timeout.toMillis());
             SseEventQueue events = new SseEventQueue(emitter, streamWriter);
-            events.attach(generations.submit(request, new CompletionStream(events, answers, stops, logprobs,
-                    includeUsage(body.streamOptions()), echo)));
+            events.attach(generations.submit(
+                    request,
+                    new CompletionStream(events, answers, stops, logprobs, includeUsage(body.streamOptions()), echo)));
             return AsyncJson.events(emitter);
         }
-        return AsyncJson.emitter(generations.generate(request, timeout),
-                result -> answers.completion(result, stops, logprobs, echo), timeout);
+        return AsyncJson.emitter(
+                generations.generate(request, timeout),
+                result -> answers.completion(result, stops, logprobs, echo),
+                timeout);
     }
 
     @GetMapping(path = "/models", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -95,8 +107,8 @@ class OpenAiController {
     }
 
     private ModelCard card() {
-        return new ModelCard(model.name(), "model", ModelCard.STARTED, "tributary", model.maxTotalTokens(),
-                model.expertNames());
+        return new ModelCard(
+                model.name(), "model", ModelCard.STARTED, "tributary", model.maxTotalTokens(), model.expertNames());
     }
 
     private static boolean includeUsage(ChatCompletionRequest.StreamOptions options) {

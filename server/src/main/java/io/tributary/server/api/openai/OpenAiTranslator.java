@@ -7,10 +7,10 @@ import io.tributary.routing.refusal.RequestRefusedException;
 import io.tributary.server.chat.ChatMessage;
 import io.tributary.server.chat.ChatTemplate;
 import io.tributary.server.chat.ChatTemplateException;
+import io.tributary.server.mixture.ServedModel;
 import io.tributary.server.serving.PromptInputs;
 import io.tributary.server.serving.RequestTranslator;
 import io.tributary.server.serving.RequestValidationException;
-import io.tributary.server.mixture.ServedModel;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 
@@ -30,6 +30,7 @@ class OpenAiTranslator {
 
     /** OpenAI's limit on {@code top_logprobs}. */
     static final int MAX_TOP_LOGPROBS = 20;
+
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
     private final ServedModel model;
@@ -48,21 +49,26 @@ class OpenAiTranslator {
         if (request.tools() != null && !request.tools().isEmpty()) {
             throw invalid("tools", "is not supported by this server");
         }
-        if (request.toolChoice() != null && !request.toolChoice().isNull()
+        if (request.toolChoice() != null
+                && !request.toolChoice().isNull()
                 && !"none".equals(request.toolChoice().asString(null))) {
             throw invalid("tool_choice", "is not supported by this server");
         }
-        if (request.responseFormat() != null && !request.responseFormat().isNull()
+        if (request.responseFormat() != null
+                && !request.responseFormat().isNull()
                 && !"text".equals(request.responseFormat().path("type").asString(null))) {
             throw invalid("response_format", "only {\"type\": \"text\"} is supported by this server");
         }
         int topLogprobs = topLogprobs(request.logprobs(), request.topLogprobs());
 
-        ChatTemplate template = model.prompts().chatTemplate().orElseThrow(() -> new RequestValidationException(
-                "this mixture's checkpoints have no chat template (chat_template in tokenizer_config.json): "
-                        + "use /v1/completions with a prompt written out"));
+        ChatTemplate template = model.prompts()
+                .chatTemplate()
+                .orElseThrow(() -> new RequestValidationException(
+                        "this mixture's checkpoints have no chat template (chat_template in tokenizer_config.json): "
+                                + "use /v1/completions with a prompt written out"));
         List<ChatMessage> messages = messages(request.messages());
-        List<ImageInput> images = messages.stream().flatMap(message -> message.images().stream()).toList();
+        List<ImageInput> images =
+                messages.stream().flatMap(message -> message.images().stream()).toList();
         String placeholder = model.prompts().imagePlaceholder().orElse(null);
         if (!images.isEmpty() && placeholder == null) {
             throw invalid("messages", "contain an image, but this mixture's experts read text only");
@@ -74,23 +80,34 @@ class OpenAiTranslator {
             throw invalid("messages", "cannot be rendered by the chat template: " + e.getMessage());
         }
         if (!images.isEmpty() && occurrences(rendered, placeholder) != images.size()) {
-            throw invalid("messages", "carry " + images.size() + " images, but the chat template placed "
-                    + occurrences(rendered, placeholder) + " (does the text contain " + placeholder + "?)");
+            throw invalid(
+                    "messages",
+                    "carry " + images.size() + " images, but the chat template placed "
+                            + occurrences(rendered, placeholder) + " (does the text contain " + placeholder + "?)");
         }
         int[] tokens = RequestTranslator.requireTokens(model.prompts().encodeRendered(rendered), "`messages`");
-        Integer maxTokens = maxTokens(request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens",
+        Integer maxTokens = maxTokens(
+                request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens",
                 request.maxCompletionTokens() != null ? request.maxCompletionTokens() : request.maxTokens(),
                 new Prompt(tokens, images));
-        SamplingOptions sampling = new SamplingOptions(request.temperature(), request.topP(), request.seed(),
-                request.stop(), request.n(), request.presencePenalty(), request.frequencyPenalty(),
-                request.logitBias(), request.topK(), request.repetitionPenalty(), request.routing());
-        return translator.translate(new PromptInputs(rendered, images), tokens, sampling.toParameters(maxTokens),
-                topLogprobs, false);
+        SamplingOptions sampling = new SamplingOptions(
+                request.temperature(),
+                request.topP(),
+                request.seed(),
+                request.stop(),
+                request.n(),
+                request.presencePenalty(),
+                request.frequencyPenalty(),
+                request.logitBias(),
+                request.topK(),
+                request.repetitionPenalty(),
+                request.routing());
+        return translator.translate(
+                new PromptInputs(rendered, images), tokens, sampling.toParameters(maxTokens), topLogprobs, false);
     }
 
     /** A {@code /v1/completions} request, and the prompt text it was made from (for {@code echo}). */
-    record PreparedCompletion(GenerationRequest request, String prompt) {
-    }
+    record PreparedCompletion(GenerationRequest request, String prompt) {}
 
     PreparedCompletion completion(CompletionRequest request) {
         if (request == null) {
@@ -114,15 +131,24 @@ class OpenAiTranslator {
         PromptInputs prompt = translator.parseInputs(text);
         int[] tokens = RequestTranslator.requireTokens(model.prompts().encode(prompt.text()), "`prompt`");
         // OpenAI's default for completions is 16 tokens.
-        Integer maxTokens = request.maxTokens() == null ? Integer.valueOf(16)
+        Integer maxTokens = request.maxTokens() == null
+                ? Integer.valueOf(16)
                 : maxTokens("max_tokens", request.maxTokens(), new Prompt(tokens, prompt.images()));
-        SamplingOptions sampling = new SamplingOptions(request.temperature(), request.topP(), request.seed(),
-                request.stop(), request.n(), request.presencePenalty(), request.frequencyPenalty(),
-                request.logitBias(), request.topK(), request.repetitionPenalty(), request.routing());
+        SamplingOptions sampling = new SamplingOptions(
+                request.temperature(),
+                request.topP(),
+                request.seed(),
+                request.stop(),
+                request.n(),
+                request.presencePenalty(),
+                request.frequencyPenalty(),
+                request.logitBias(),
+                request.topK(),
+                request.repetitionPenalty(),
+                request.routing());
         int topTokens = request.logprobs() == null ? 0 : request.logprobs();
-        return new PreparedCompletion(translator.translate(prompt, tokens, sampling.toParameters(maxTokens), topTokens,
-                false),
-                text);
+        return new PreparedCompletion(
+                translator.translate(prompt, tokens, sampling.toParameters(maxTokens), topTokens, false), text);
     }
 
     /**
@@ -183,15 +209,17 @@ class OpenAiTranslator {
             }
             // OpenAI's "developer" role is the system prompt under a newer name; templates know "system".
             String role = "developer".equals(message.role()) ? "system" : message.role();
-            List<ChatMessage.Part> parts = MessageContent.parts(message.content(), where + ".content",
-                    translator::fetchImage);
+            List<ChatMessage.Part> parts =
+                    MessageContent.parts(message.content(), where + ".content", translator::fetchImage);
             for (ChatMessage.Part part : parts) {
-                characters += part instanceof ChatMessage.Text text ? text.text().length() : 0;
+                characters +=
+                        part instanceof ChatMessage.Text text ? text.text().length() : 0;
             }
             messages.add(new ChatMessage(role, parts));
         }
         translator.checkInputLength("`messages`", characters);
-        long images = messages.stream().mapToLong(message -> message.images().size()).sum();
+        long images =
+                messages.stream().mapToLong(message -> message.images().size()).sum();
         translator.checkImageCount("`messages`", images);
         return messages;
     }
@@ -200,7 +228,10 @@ class OpenAiTranslator {
         if (prompt != null && prompt.isString() && !prompt.asString().isEmpty()) {
             return prompt.asString();
         }
-        if (prompt != null && prompt.isArray() && prompt.size() == 1 && prompt.get(0).isString()
+        if (prompt != null
+                && prompt.isArray()
+                && prompt.size() == 1
+                && prompt.get(0).isString()
                 && !prompt.get(0).asString().isEmpty()) {
             return prompt.get(0).asString();
         }

@@ -15,9 +15,18 @@ import static io.tributary.server.api.openai.OpenAiRequestException.invalid;
  * OpenAI's sampling fields in TGI's terms. OpenAI samples by default ({@code temperature} 1); {@code temperature}
  * 0 means greedy decoding. What Tributary does not implement is refused, never ignored.
  */
-record SamplingOptions(Double temperature, Double topP, Long seed, JsonNode stop, Integer n, Double presencePenalty,
-                       Double frequencyPenalty, Map<String, Object> logitBias, Integer topK,
-                       Double repetitionPenalty, RoutingParameters routing) {
+record SamplingOptions(
+        Double temperature,
+        Double topP,
+        Long seed,
+        JsonNode stop,
+        Integer n,
+        Double presencePenalty,
+        Double frequencyPenalty,
+        Map<String, Object> logitBias,
+        Integer topK,
+        Double repetitionPenalty,
+        RoutingParameters routing) {
 
     /** OpenAI's limit on stop sequences. */
     static final int MAX_STOP = 4;
@@ -38,9 +47,26 @@ record SamplingOptions(Double temperature, Double topP, Long seed, JsonNode stop
         }
         boolean greedy = t == 0;
         Integer k = topK == null || topK == -1 || topK == 0 ? null : topK; // vLLM: -1 and 0 mean no top-k
-        return new GenerateParameters(maxNewTokens, greedy ? null : t, greedy ? null : k, greedy ? null : topP,
-                repetitionPenalty, seed, stopSequences(stop), !greedy, null, null, null, routing,
-                null, null, null, null, null, null, null);
+        return new GenerateParameters(
+                maxNewTokens,
+                greedy ? null : t,
+                greedy ? null : k,
+                greedy ? null : topP,
+                repetitionPenalty,
+                seed,
+                stopSequences(stop),
+                !greedy,
+                null,
+                null,
+                null,
+                routing,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     private static void refuseUnless(boolean neutral, String field) {
@@ -76,8 +102,8 @@ record SamplingOptions(Double temperature, Double topP, Long seed, JsonNode stop
     /** Refuses fields the request carried that OpenAI's API does not define. */
     static void refuseUnknown(Map<String, Object> unknown, String where) {
         if (unknown != null && !unknown.isEmpty()) {
-            throw new RequestValidationException("Unrecognized request argument supplied" + where + ": "
-                    + String.join(", ", unknown.keySet()));
+            throw new RequestValidationException(
+                    "Unrecognized request argument supplied" + where + ": " + String.join(", ", unknown.keySet()));
         }
     }
 }

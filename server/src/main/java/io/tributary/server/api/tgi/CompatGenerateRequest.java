@@ -7,5 +7,4 @@ import io.tributary.server.serving.GenerateParameters;
  *
  * @param stream {@code true} for server-sent events as {@code /generate_stream}; otherwise one JSON answer
  */
-public record CompatGenerateRequest(String inputs, GenerateParameters parameters, Boolean stream) {
-}
+public record CompatGenerateRequest(String inputs, GenerateParameters parameters, Boolean stream) {}

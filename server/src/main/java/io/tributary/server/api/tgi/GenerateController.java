@@ -1,15 +1,15 @@
 package io.tributary.server.api.tgi;
 
-import io.tributary.server.serving.AsyncJson;
-import io.tributary.server.serving.GenerateParameters;
-import io.tributary.server.serving.GenerationService;
-import io.tributary.server.serving.RequestValidationException;
-import io.tributary.server.serving.SseEventQueue;
 import io.tributary.routing.Detokenizer;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.PromptEncoder;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.serving.AsyncJson;
+import io.tributary.server.serving.GenerateParameters;
+import io.tributary.server.serving.GenerationService;
+import io.tributary.server.serving.RequestValidationException;
+import io.tributary.server.serving.SseEventQueue;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -39,8 +39,12 @@ class GenerateController {
     private final Executor streamWriter;
     private final Duration timeout;
 
-    GenerateController(TgiRequests translator, GenerationService generations, ServedModel model,
-                       @Qualifier("sseWriter") Executor streamWriter, TributaryProperties properties) {
+    GenerateController(
+            TgiRequests translator,
+            GenerationService generations,
+            ServedModel model,
+            @Qualifier("sseWriter") Executor streamWriter,
+            TributaryProperties properties) {
         this.translator = translator;
         this.generations = generations;
         this.detokenizer = model.mixture().detokenizer();
@@ -48,7 +52,9 @@ class GenerateController {
         this.timeout = properties.limits().requestTimeout();
     }
 
-    @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/generate",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     CompletableFuture<GenerateResponse> generate(@RequestBody(required = false) GenerateRequest body) {
         GenerationRequest request = translator.translate(body, false);
@@ -56,12 +62,15 @@ class GenerateController {
         String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
         boolean details = Boolean.TRUE.equals(parameters.details());
 
-        return generations.generate(request, timeout)
-                .thenApply(done -> new GenerateResponse(prefix + done.generatedText(),
-                        details ? Tokens.details(done, request, detokenizer) : null));
+        return generations
+                .generate(request, timeout)
+                .thenApply(done -> new GenerateResponse(
+                        prefix + done.generatedText(), details ? Tokens.details(done, request, detokenizer) : null));
     }
 
-    @PostMapping(path = "/generate_stream", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/generate_stream",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     SseEmitter generateStream(@RequestBody(required = false) GenerateRequest body) {
         GenerationRequest request = translator.translate(body, true);
@@ -69,8 +78,8 @@ class GenerateController {
         String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
 
         SseEmitter emitter = new SseEmitter(timeout.toMillis());
-        SseTokenStream stream = new SseTokenStream(new SseEventQueue(emitter, streamWriter), prefix,
-                Boolean.TRUE.equals(parameters.details()));
+        SseTokenStream stream = new SseTokenStream(
+                new SseEventQueue(emitter, streamWriter), prefix, Boolean.TRUE.equals(parameters.details()));
         stream.attach(generations.submit(request, stream));
         return emitter;
     }
@@ -92,7 +101,9 @@ class GenerateController {
     }
 
     /** TGI's {@code /tokenize}: the prompt's tokens with the characters each covers; images stay placeholders. */
-    @PostMapping(path = "/tokenize", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/tokenize",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     List<PromptEncoder.Token> tokenize(@RequestBody(required = false) GenerateRequest body) {
         return translator.tokenize(body);

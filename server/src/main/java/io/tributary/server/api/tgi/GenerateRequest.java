@@ -8,5 +8,4 @@ import io.tributary.server.serving.GenerateParameters;
  * @param inputs     the prompt
  * @param parameters how to generate; all optional
  */
-public record GenerateRequest(String inputs, GenerateParameters parameters) {
-}
+public record GenerateRequest(String inputs, GenerateParameters parameters) {}

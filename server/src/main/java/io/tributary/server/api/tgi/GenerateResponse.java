@@ -1,10 +1,10 @@
 package io.tributary.server.api.tgi;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
-import io.tributary.server.serving.LostExpert;
 import java.util.List;
 
 /** The response of {@code POST /generate}: TGI's shape, with each token's expert weights added. */
@@ -13,24 +13,25 @@ import java.util.List;
 public record GenerateResponse(String generatedText, Details details) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Details(String finishReason, int generatedTokens, Long seed, List<PrefillToken> prefill,
-                          List<Token> tokens, List<List<TopToken>> topTokens,
-                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
-    }
+    public record Details(
+            String finishReason,
+            int generatedTokens,
+            Long seed,
+            List<PrefillToken> prefill,
+            List<Token> tokens,
+            List<List<TopToken>> topTokens,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
 
     /**
      * One token. {@code expertWeights} is Tributary's addition (existing TGI clients ignore it): the weight each
      * expert had in the mixture that chose this token, in manifest order.
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Token(int id, String text, float logprob, boolean special, double[] expertWeights) {
-    }
+    public record Token(int id, String text, float logprob, boolean special, double[] expertWeights) {}
 
     /** A prompt token ({@code decoder_input_details}): {@code logprob} is null for the first, which nothing predicts. */
-    public record PrefillToken(int id, String text, Float logprob) {
-    }
+    public record PrefillToken(int id, String text, Float logprob) {}
 
     /** One of the most likely tokens at a step ({@code top_n_tokens}), chosen or not. */
-    public record TopToken(int id, String text, float logprob, boolean special) {
-    }
+    public record TopToken(int id, String text, float logprob, boolean special) {}
 }

@@ -1,12 +1,11 @@
 package io.tributary.server.api.tgi;
 
-import io.tributary.server.serving.TributaryVersion;
-import io.tributary.model.Precision;
-import io.tributary.server.config.TributaryProperties;
 import io.tributary.routing.decode.DecodeScheduler;
-import io.tributary.server.serving.KvCacheBudget;
-import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.lifecycle.AdmissionGate;
+import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.serving.KvCacheBudget;
+import io.tributary.server.serving.TributaryVersion;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -25,8 +24,8 @@ class InfoController {
     private final DecodeScheduler scheduler;
     private final AdmissionGate admission;
 
-    InfoController(ServedModel model, TributaryProperties properties, DecodeScheduler scheduler,
-                   AdmissionGate admission) {
+    InfoController(
+            ServedModel model, TributaryProperties properties, DecodeScheduler scheduler, AdmissionGate admission) {
         this.model = model;
         this.properties = properties;
         this.scheduler = scheduler;
@@ -43,12 +42,24 @@ class InfoController {
             case BF16 -> "bfloat16";
         };
         long perPosition = KvCacheBudget.bytesPerPosition(model);
-        return new Info(model.name(), dtype, engine.device(), limits.maxRunning() + limits.maxWaiting(),
-                model.maxTotalTokens() - 1, model.maxTotalTokens(), properties.limits().maxNewTokens(),
-                properties.limits().maxStopSequences(), limits.maxRunning(), limits.maxBatchTokens(),
-                limits.kvBudgetBytes(), scheduler.kvReservedBytes(), perPosition,
+        return new Info(
+                model.name(),
+                dtype,
+                engine.device(),
+                limits.maxRunning() + limits.maxWaiting(),
+                model.maxTotalTokens() - 1,
+                model.maxTotalTokens(),
+                properties.limits().maxNewTokens(),
+                properties.limits().maxStopSequences(),
+                limits.maxRunning(),
+                limits.maxBatchTokens(),
+                limits.kvBudgetBytes(),
+                scheduler.kvReservedBytes(),
+                perPosition,
                 perPosition == 0 ? null : limits.kvBudgetBytes() / perPosition,
-                model.expertNames(), model.mixture().router().mode(), model.routers().availableModes(),
+                model.expertNames(),
+                model.mixture().router().mode(),
+                model.routers().availableModes(),
                 TributaryVersion.current());
     }
 
@@ -58,14 +69,29 @@ class InfoController {
      */
     @GetMapping("/health")
     ResponseEntity<Void> health() {
-        return admission.isOpen() ? ResponseEntity.ok().build() : ResponseEntity.status(503).build();
+        return admission.isOpen()
+                ? ResponseEntity.ok().build()
+                : ResponseEntity.status(503).build();
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    record Info(String modelId, String modelDtype, String modelDeviceType, int maxConcurrentRequests,
-                int maxInputTokens, int maxTotalTokens, int maxNewTokens, int maxStopSequences,
-                int maxBatchSize, int maxBatchPrefillTokens, long kvCacheBudgetBytes, long kvCacheReservedBytes,
-                long kvCacheBytesPerToken, Long maxBatchTotalTokens, List<String> experts, String router,
-                List<String> routingModes, String version) {
-    }
+    record Info(
+            String modelId,
+            String modelDtype,
+            String modelDeviceType,
+            int maxConcurrentRequests,
+            int maxInputTokens,
+            int maxTotalTokens,
+            int maxNewTokens,
+            int maxStopSequences,
+            int maxBatchSize,
+            int maxBatchPrefillTokens,
+            long kvCacheBudgetBytes,
+            long kvCacheReservedBytes,
+            long kvCacheBytesPerToken,
+            Long maxBatchTotalTokens,
+            List<String> experts,
+            String router,
+            List<String> routingModes,
+            String version) {}
 }

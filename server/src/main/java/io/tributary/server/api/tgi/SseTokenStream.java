@@ -1,12 +1,12 @@
 package io.tributary.server.api.tgi;
 
-import io.tributary.server.serving.SseEventQueue;
-import io.tributary.server.serving.StreamedLosses;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.Generation;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.error.StreamedError;
+import io.tributary.server.serving.SseEventQueue;
+import io.tributary.server.serving.StreamedLosses;
 
 /**
  * Streams a generation as server-sent events in TGI's format: one {@code data:} event per token, the last one
@@ -38,8 +38,8 @@ final class SseTokenStream implements GenerationListener {
             last = token; // sent by onFinish, which follows at once, with the final text
             return;
         }
-        events.send(new StreamResponse(token.index() + 1, Tokens.toWire(token), Tokens.topTokens(token), null, null,
-                losses.drain()));
+        events.send(new StreamResponse(
+                token.index() + 1, Tokens.toWire(token), Tokens.topTokens(token), null, null, losses.drain()));
     }
 
     @Override
@@ -49,8 +49,13 @@ final class SseTokenStream implements GenerationListener {
 
     @Override
     public void onFinish(GenerationResult result) {
-        events.send(new StreamResponse(last.index() + 1, Tokens.toWire(last), Tokens.topTokens(last),
-                prefix + result.generatedText(), details ? Tokens.streamDetails(result) : null, losses.drain()));
+        events.send(new StreamResponse(
+                last.index() + 1,
+                Tokens.toWire(last),
+                Tokens.topTokens(last),
+                prefix + result.generatedText(),
+                details ? Tokens.streamDetails(result) : null,
+                losses.drain()));
         events.complete();
     }
 

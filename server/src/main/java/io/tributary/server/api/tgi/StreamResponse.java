@@ -1,7 +1,7 @@
 package io.tributary.server.api.tgi;
 
-import io.tributary.server.serving.LostExpert;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -17,14 +17,19 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record StreamResponse(int index, GenerateResponse.Token token, List<GenerateResponse.TopToken> topTokens,
-                             String generatedText, StreamDetails details,
-                             @JsonInclude(JsonInclude.Include.NON_EMPTY)
-                             List<LostExpert> lostExperts) {
+public record StreamResponse(
+        int index,
+        GenerateResponse.Token token,
+        List<GenerateResponse.TopToken> topTokens,
+        String generatedText,
+        StreamDetails details,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record StreamDetails(String finishReason, int generatedTokens, Long seed, int inputLength,
-                                @JsonInclude(JsonInclude.Include.NON_EMPTY)
-                                List<LostExpert> lostExperts) {
-    }
+    public record StreamDetails(
+            String finishReason,
+            int generatedTokens,
+            Long seed,
+            int inputLength,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
 }

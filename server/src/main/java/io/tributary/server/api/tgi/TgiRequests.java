@@ -7,9 +7,10 @@ import io.tributary.server.serving.GenerateParameters;
 import io.tributary.server.serving.PromptInputs;
 import io.tributary.server.serving.RequestTranslator;
 import io.tributary.server.serving.RequestValidationException;
+import org.springframework.stereotype.Component;
+
 import java.util.List;
 import java.util.Objects;
-import org.springframework.stereotype.Component;
 
 /** TGI's request bodies onto the serving core: what only TGI's {@code /generate} and {@code /tokenize} check. */
 @Component
@@ -44,7 +45,11 @@ class TgiRequests {
         int topTokens = topNTokens(parameters.topNTokens());
         PromptInputs prompt = translator.parseInputs(inputs);
         translator.checkInputLength("`inputs`", prompt.text().length());
-        return translator.translate(prompt, model.prompts().encode(prompt.text()), parameters, topTokens,
+        return translator.translate(
+                prompt,
+                model.prompts().encode(prompt.text()),
+                parameters,
+                topTokens,
                 promptLogProbs(parameters, prompt, streaming));
     }
 
@@ -54,8 +59,8 @@ class TgiRequests {
             return false;
         }
         if (streaming) {
-            throw new RequestValidationException("`decoder_input_details` == true is not supported when streaming "
-                    + "tokens");
+            throw new RequestValidationException(
+                    "`decoder_input_details` == true is not supported when streaming " + "tokens");
         }
         if (!Boolean.TRUE.equals(parameters.details())) {
             throw new RequestValidationException("`decoder_input_details` needs `details` == true: the prompt's "
@@ -82,8 +87,8 @@ class TgiRequests {
             return 0;
         }
         if (topNTokens < 0 || topNTokens > MAX_TOP_N_TOKENS) {
-            throw new RequestValidationException("`top_n_tokens` must be >= 0 and <= " + MAX_TOP_N_TOKENS
-                    + ". Given: " + topNTokens);
+            throw new RequestValidationException(
+                    "`top_n_tokens` must be >= 0 and <= " + MAX_TOP_N_TOKENS + ". Given: " + topNTokens);
         }
         return topNTokens;
     }

@@ -1,10 +1,10 @@
 package io.tributary.server.api.tgi;
 
-import io.tributary.server.serving.LostExpert;
-import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.Detokenizer;
+import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.GenerationResult;
+import io.tributary.server.serving.LostExpert;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,12 +12,11 @@ import java.util.List;
 /** Maps decode-loop types to the wire types of the generate endpoints. */
 final class Tokens {
 
-    private Tokens() {
-    }
+    private Tokens() {}
 
     static GenerateResponse.Token toWire(GeneratedToken token) {
-        return new GenerateResponse.Token(token.id(), token.text(), token.logProb(), token.special(),
-                token.expertWeights());
+        return new GenerateResponse.Token(
+                token.id(), token.text(), token.logProb(), token.special(), token.expertWeights());
     }
 
     /** The token's alternatives, or {@code null} when the request asked for none (TGI omits them then). */
@@ -30,12 +29,19 @@ final class Tokens {
                 .toList();
     }
 
-    static GenerateResponse.Details details(GenerationResult result, GenerationRequest request,
-                                            Detokenizer detokenizer) {
-        List<GenerateResponse.Token> tokens = result.tokens().stream().map(Tokens::toWire).toList();
-        return new GenerateResponse.Details(result.finishReason().wireName(), result.generatedTokens(),
-                result.seed(), prefill(request.prompt().tokenIds(), result.promptLogProbs(), detokenizer), tokens,
-                request.topTokens() > 0 ? result.tokens().stream().map(Tokens::topTokens).toList() : List.of(),
+    static GenerateResponse.Details details(
+            GenerationResult result, GenerationRequest request, Detokenizer detokenizer) {
+        List<GenerateResponse.Token> tokens =
+                result.tokens().stream().map(Tokens::toWire).toList();
+        return new GenerateResponse.Details(
+                result.finishReason().wireName(),
+                result.generatedTokens(),
+                result.seed(),
+                prefill(request.prompt().tokenIds(), result.promptLogProbs(), detokenizer),
+                tokens,
+                request.topTokens() > 0
+                        ? result.tokens().stream().map(Tokens::topTokens).toList()
+                        : List.of(),
                 LostExpert.of(result.lostExperts()));
     }
 
@@ -47,14 +53,18 @@ final class Tokens {
         List<GenerateResponse.PrefillToken> prefill = new ArrayList<>(ids.length);
         for (int t = 0; t < ids.length; t++) {
             float logProb = t < logProbs.length ? logProbs[t] : Float.NaN;
-            prefill.add(new GenerateResponse.PrefillToken(ids[t], detokenizer.tokenText(ids[t]),
-                    Float.isNaN(logProb) ? null : logProb));
+            prefill.add(new GenerateResponse.PrefillToken(
+                    ids[t], detokenizer.tokenText(ids[t]), Float.isNaN(logProb) ? null : logProb));
         }
         return prefill;
     }
 
     static StreamResponse.StreamDetails streamDetails(GenerationResult result) {
-        return new StreamResponse.StreamDetails(result.finishReason().wireName(), result.generatedTokens(),
-                result.seed(), result.promptTokens(), LostExpert.of(result.lostExperts()));
+        return new StreamResponse.StreamDetails(
+                result.finishReason().wireName(),
+                result.generatedTokens(),
+                result.seed(),
+                result.promptTokens(),
+                LostExpert.of(result.lostExperts()));
     }
 }

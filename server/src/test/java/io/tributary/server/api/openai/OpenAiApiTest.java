@@ -29,6 +29,7 @@ class OpenAiApiTest {
 
     @LocalServerPort
     int port;
+
     HttpTestClient http;
 
     @BeforeEach
@@ -38,12 +39,15 @@ class OpenAiApiTest {
 
     @Test
     void aChatIsRenderedWithTheTemplateAndAnsweredAsTheSameTgiPromptWould() throws Exception {
-        JsonNode chat = json(http.postJson("/v1/chat/completions", "{\"model\":\"fake-mixture\",\"messages\":["
-                + "{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"hello\"}],"
-                + "\"max_tokens\":7,\"temperature\":0}"));
+        JsonNode chat = json(http.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"fake-mixture\",\"messages\":["
+                        + "{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"hello\"}],"
+                        + "\"max_tokens\":7,\"temperature\":0}"));
         // The fake template renders "[system]be brief[user]hello[assistant]"; its encoding adds no BOS.
-        JsonNode tgi = json(http.postJson("/generate", "{\"inputs\":\"[system]be brief[user]hello[assistant]\","
-                + "\"parameters\":{\"max_new_tokens\":7}}"));
+        JsonNode tgi = json(http.postJson(
+                "/generate",
+                "{\"inputs\":\"[system]be brief[user]hello[assistant]\"," + "\"parameters\":{\"max_new_tokens\":7}}"));
 
         assertValid("ChatCompletion", chat);
         assertThat(chat.get("object").asString()).isEqualTo("chat.completion");
@@ -65,25 +69,37 @@ class OpenAiApiTest {
         String request = "{\"messages\":[{\"role\":\"user\",\"content\":\"stream me\"}],\"max_tokens\":5,"
                 + "\"temperature\":0,\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
         List<String> data = http.streamData("/v1/chat/completions", request);
-        JsonNode whole = json(http.postJson("/v1/chat/completions", request.replace("\"stream\":true", "\"stream\":false")));
+        JsonNode whole =
+                json(http.postJson("/v1/chat/completions", request.replace("\"stream\":true", "\"stream\":false")));
 
         assertValid("ChatCompletionRequest", JSON.readTree(request));
         assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
-        List<JsonNode> chunks = data.subList(0, data.size() - 1).stream().map(JSON::readTree).toList();
+        List<JsonNode> chunks =
+                data.subList(0, data.size() - 1).stream().map(JSON::readTree).toList();
         chunks.forEach(chunk -> assertValid("ChatCompletionChunk", chunk));
         assertThat(chunks).hasSize(1 + 5 + 1); // role, five tokens, usage
-        assertThat(chunks).allSatisfy(chunk -> assertThat(chunk.get("object").asString()).isEqualTo("chat.completion.chunk"));
-        assertThat(chunks.stream().map(chunk -> chunk.get("id").asString()).distinct()).hasSize(1);
-        assertThat(chunks.get(0).get("choices").get(0).get("delta").get("role").asString()).isEqualTo("assistant");
+        assertThat(chunks)
+                .allSatisfy(chunk -> assertThat(chunk.get("object").asString()).isEqualTo("chat.completion.chunk"));
+        assertThat(chunks.stream().map(chunk -> chunk.get("id").asString()).distinct())
+                .hasSize(1);
+        assertThat(chunks.get(0).get("choices").get(0).get("delta").get("role").asString())
+                .isEqualTo("assistant");
         StringBuilder text = new StringBuilder();
         for (JsonNode chunk : chunks.subList(1, 6)) {
             JsonNode choice = chunk.get("choices").get(0);
             text.append(choice.get("delta").get("content").asString());
             assertThat(choice.get("expert_weights")).hasSize(1);
         }
-        assertThat(chunks.get(5).get("choices").get(0).get("finish_reason").asString()).isEqualTo("length");
-        assertThat(chunks.get(4).get("choices").get(0).get("finish_reason").isNull()).isTrue();
-        assertThat(text.toString()).isEqualTo(whole.get("choices").get(0).get("message").get("content").asString());
+        assertThat(chunks.get(5).get("choices").get(0).get("finish_reason").asString())
+                .isEqualTo("length");
+        assertThat(chunks.get(4).get("choices").get(0).get("finish_reason").isNull())
+                .isTrue();
+        assertThat(text.toString())
+                .isEqualTo(whole.get("choices")
+                        .get(0)
+                        .get("message")
+                        .get("content")
+                        .asString());
         JsonNode usage = chunks.get(6);
         assertThat(usage.get("choices")).isEmpty();
         assertThat(usage.get("usage").get("completion_tokens").asInt()).isEqualTo(5);
@@ -91,9 +107,12 @@ class OpenAiApiTest {
 
     @Test
     void logprobsListTheChosenTokenAndTheLikeliestOthers() throws Exception {
-        JsonNode choice = json(http.postJson("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\","
-                + "\"content\":\"hi\"}],\"max_tokens\":4,\"temperature\":0,\"logprobs\":true,\"top_logprobs\":3}"))
-                .get("choices").get(0);
+        JsonNode choice = json(http.postJson(
+                        "/v1/chat/completions",
+                        "{\"messages\":[{\"role\":\"user\","
+                                + "\"content\":\"hi\"}],\"max_tokens\":4,\"temperature\":0,\"logprobs\":true,\"top_logprobs\":3}"))
+                .get("choices")
+                .get(0);
         assertValid("ChatLogprobs", choice.get("logprobs"));
         JsonNode content = choice.get("logprobs").get("content");
         assertThat(content).hasSize(4);
@@ -103,16 +122,20 @@ class OpenAiApiTest {
             assertThat(entry.get("logprob").asDouble()).isNegative();
             assertThat(entry.get("top_logprobs")).hasSize(3);
             assertThat(entry.get("top_logprobs").get(0).get("token")).isEqualTo(entry.get("token"));
-            assertThat(entry.get("bytes").get(0).asInt()).isEqualTo(entry.get("token").asString().charAt(0));
+            assertThat(entry.get("bytes").get(0).asInt())
+                    .isEqualTo(entry.get("token").asString().charAt(0));
         }
-        assertThat(text.toString()).isEqualTo(choice.get("message").get("content").asString());
+        assertThat(text.toString())
+                .isEqualTo(choice.get("message").get("content").asString());
     }
 
     @Test
     void imagePartsBecomeTheExpertsImagesInOrder() throws Exception {
-        HttpResponse<String> response = http.postJson("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\","
-                + "\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + PNG + "\"}},"
-                + "{\"type\":\"text\",\"text\":\"what is it?\"}]}],\"max_tokens\":3,\"temperature\":0}");
+        HttpResponse<String> response = http.postJson(
+                "/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\","
+                        + "\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + PNG + "\"}},"
+                        + "{\"type\":\"text\",\"text\":\"what is it?\"}]}],\"max_tokens\":3,\"temperature\":0}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         // "[user]#\nwhat is it?[assistant]": the image is one placeholder token.
         assertThat(json(response).get("usage").get("prompt_tokens").asInt()).isEqualTo(30);
@@ -120,48 +143,68 @@ class OpenAiApiTest {
 
     @Test
     void stopSequencesAreLeftOutOfTheAnswer() throws Exception {
-        String generated = json(http.postJson("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\","
-                + "\"content\":\"x\"}],\"max_tokens\":12,\"temperature\":0}"))
-                .get("choices").get(0).get("message").get("content").asString();
+        String generated = json(http.postJson(
+                        "/v1/chat/completions",
+                        "{\"messages\":[{\"role\":\"user\","
+                                + "\"content\":\"x\"}],\"max_tokens\":12,\"temperature\":0}"))
+                .get("choices")
+                .get(0)
+                .get("message")
+                .get("content")
+                .asString();
         String stop = generated.substring(4, 6);
         String expected = generated.substring(0, generated.indexOf(stop));
         String request = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":12,\"temperature\":0,"
                 + "\"stop\":\"" + stop + "\"";
-        JsonNode choice = json(http.postJson("/v1/chat/completions", request + "}")).get("choices").get(0);
+        JsonNode choice = json(http.postJson("/v1/chat/completions", request + "}"))
+                .get("choices")
+                .get(0);
         assertThat(choice.get("message").get("content").asString()).isEqualTo(expected);
         assertThat(choice.get("finish_reason").asString()).isEqualTo("stop");
 
         List<String> data = http.streamData("/v1/chat/completions", request + ",\"stream\":true}");
         StringBuilder streamed = new StringBuilder();
         for (String event : data.subList(1, data.size() - 1)) {
-            streamed.append(JSON.readTree(event).get("choices").get(0).get("delta").path("content").asString(""));
+            streamed.append(JSON.readTree(event)
+                    .get("choices")
+                    .get(0)
+                    .get("delta")
+                    .path("content")
+                    .asString(""));
         }
         assertThat(streamed.toString()).isEqualTo(expected);
     }
 
     @Test
     void textCompletionsAnswerAPlainPromptEchoedOnRequest() throws Exception {
-        JsonNode completion = json(http.postJson("/v1/completions",
-                "{\"model\":\"fake-mixture\",\"prompt\":\"The river\",\"max_tokens\":6,\"temperature\":0,\"echo\":true}"));
-        JsonNode tgi = json(http.postJson("/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":6}}"));
+        JsonNode completion = json(
+                http.postJson(
+                        "/v1/completions",
+                        "{\"model\":\"fake-mixture\",\"prompt\":\"The river\",\"max_tokens\":6,\"temperature\":0,\"echo\":true}"));
+        JsonNode tgi =
+                json(http.postJson("/generate", "{\"inputs\":\"The river\",\"parameters\":{\"max_new_tokens\":6}}"));
         assertValid("Completion", completion);
         assertThat(completion.get("object").asString()).isEqualTo("text_completion");
         assertThat(completion.get("choices").get(0).get("text").asString())
                 .isEqualTo("The river" + tgi.get("generated_text").asString());
 
-        JsonNode defaults = json(http.postJson("/v1/completions", "{\"prompt\":[\"abc\"],\"temperature\":0,\"logprobs\":2}"));
+        JsonNode defaults =
+                json(http.postJson("/v1/completions", "{\"prompt\":[\"abc\"],\"temperature\":0,\"logprobs\":2}"));
         assertValid("Completion", defaults);
         JsonNode logprobs = defaults.get("choices").get(0).get("logprobs");
         assertThat(logprobs.get("tokens")).as("OpenAI's default max_tokens").hasSize(16);
         assertThat(logprobs.get("top_logprobs").get(0).size()).isBetween(1, 2);
         assertThat(logprobs.get("text_offset").get(1).asInt()).isEqualTo(1);
 
-        List<String> data = http.streamData("/v1/completions", "{\"prompt\":\"The river\",\"max_tokens\":6,"
-                + "\"temperature\":0,\"stream\":true}");
+        List<String> data = http.streamData(
+                "/v1/completions",
+                "{\"prompt\":\"The river\",\"max_tokens\":6," + "\"temperature\":0,\"stream\":true}");
         assertThat(data).hasSize(7).last().isEqualTo("[DONE]");
         data.subList(0, 6).forEach(event -> assertValid("Completion", JSON.readTree(event)));
         StringBuilder streamed = new StringBuilder();
-        data.subList(0, 6).forEach(event -> streamed.append(JSON.readTree(event).get("choices").get(0).get("text").asString()));
+        data.subList(0, 6)
+                .forEach(event -> streamed.append(
+                        JSON.readTree(event).get("choices").get(0).get("text").asString()));
         assertThat(streamed.toString()).isEqualTo(tgi.get("generated_text").asString());
     }
 
@@ -174,7 +217,8 @@ class OpenAiApiTest {
         assertThat(card.get("id").asString()).isEqualTo("fake-mixture");
         assertThat(card.get("object").asString()).isEqualTo("model");
         assertThat(card.get("experts").get(1).asString()).isEqualTo("beta");
-        assertThat(json(http.get("/v1/models/fake-mixture")).get("id").asString()).isEqualTo("fake-mixture");
+        assertThat(json(http.get("/v1/models/fake-mixture")).get("id").asString())
+                .isEqualTo("fake-mixture");
         HttpResponse<String> missing = http.get("/v1/models/gpt-4");
         assertThat(missing.statusCode()).isEqualTo(404);
         assertValid("OpenAiErrorResponse", json(missing));
@@ -183,12 +227,20 @@ class OpenAiApiTest {
 
     @Test
     void aRequestCanChooseItsRoutingAndSeeTheWeights() throws Exception {
-        JsonNode choice = json(http.postJson("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\","
-                + "\"content\":\"hi\"}],\"max_tokens\":3,\"routing\":{\"mode\":\"fixed\",\"weights\":[1,3]}}"))
-                .get("choices").get(0);
-        assertThat(json(http.postJson("/v1/chat/completions", "{\"model\":\"http://localhost\",\"messages\":[{"
-                + "\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}")).get("model").asString())
-                .as("any model name is served by the one mixture, as TGI does").isEqualTo("fake-mixture");
+        JsonNode choice = json(http.postJson(
+                        "/v1/chat/completions",
+                        "{\"messages\":[{\"role\":\"user\","
+                                + "\"content\":\"hi\"}],\"max_tokens\":3,\"routing\":{\"mode\":\"fixed\",\"weights\":[1,3]}}"))
+                .get("choices")
+                .get(0);
+        assertThat(json(http.postJson(
+                                "/v1/chat/completions",
+                                "{\"model\":\"http://localhost\",\"messages\":[{"
+                                        + "\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}"))
+                        .get("model")
+                        .asString())
+                .as("any model name is served by the one mixture, as TGI does")
+                .isEqualTo("fake-mixture");
         assertThat(choice.get("expert_weights")).allSatisfy(weights -> {
             assertThat(weights.get(0).asDouble()).isEqualTo(0.25);
             assertThat(weights.get(1).asDouble()).isEqualTo(0.75);
@@ -196,33 +248,35 @@ class OpenAiApiTest {
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', value = {
-            "/v1/chat/completions | {\"messages\":[]}                                          | 400 | `messages` must hold at least one message",
-            "/v1/chat/completions | {}                                                         | 400 | `messages` must hold at least one message",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}   | 400 | `messages[0].role` must be one of",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\"}]}                        | 400 | `messages[0].content` is required",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":42}]}         | 400 | `messages[0].content` must be a string or",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"audio\"}]}]} | 400 | `messages[0].content[0].type` must be text or image_url",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/a.png\"}}]}]} | 400 | images by URL are turned off on this server (tributary.security.remote-images.enabled)",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,@@\"}}]}]} | 400 | not valid base64",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2}        | 400 | `n` must be 1",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":3} | 400 | `temperature` must be between 0 and 2",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_logprobs\":2} | 400 | `top_logprobs` requires `logprobs`",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logprobs\":true,\"top_logprobs\":21} | 400 | between 0 and 20",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\"}]} | 400 | `tools` is not supported",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"presence_penalty\":1} | 400 | `presence_penalty` is not supported",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0} | 400 | `max_tokens` must be at least 1",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000} | 400 | must be <= 2048",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]} | 400 | `stop` may hold at most 4",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"frobnicate\":1} | 400 | Unrecognized request argument supplied: frobnicate",
-            "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"} | 400 | max_tokens",
-            "/v1/chat/completions | {\"messages\":                                              | 400 | Failed to parse the request body as JSON",
-            "/v1/completions      | {\"prompt\":\"\"}                                            | 400 | `prompt` must be a non-empty string",
-            "/v1/completions      | {\"prompt\":[\"a\",\"b\"]}                                   | 400 | `prompt` must be one prompt",
-            "/v1/completions      | {\"prompt\":\"a\",\"logprobs\":6}                            | 400 | `logprobs` must be between 0 and 5",
-            "/v1/completions      | {\"prompt\":\"a\",\"suffix\":\"z\"}                          | 400 | `suffix` is not supported",
-            "/v1/completions      | {\"prompt\":\"a\",\"echo\":true,\"logprobs\":1}              | 400 | `echo` cannot be combined",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "/v1/chat/completions | {\"messages\":[]}                                          | 400 | `messages` must hold at least one message",
+                "/v1/chat/completions | {}                                                         | 400 | `messages` must hold at least one message",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}   | 400 | `messages[0].role` must be one of",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\"}]}                        | 400 | `messages[0].content` is required",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":42}]}         | 400 | `messages[0].content` must be a string or",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"audio\"}]}]} | 400 | `messages[0].content[0].type` must be text or image_url",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/a.png\"}}]}]} | 400 | images by URL are turned off on this server (tributary.security.remote-images.enabled)",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,@@\"}}]}]} | 400 | not valid base64",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2}        | 400 | `n` must be 1",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":3} | 400 | `temperature` must be between 0 and 2",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_logprobs\":2} | 400 | `top_logprobs` requires `logprobs`",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logprobs\":true,\"top_logprobs\":21} | 400 | between 0 and 20",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\"}]} | 400 | `tools` is not supported",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"presence_penalty\":1} | 400 | `presence_penalty` is not supported",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0} | 400 | `max_tokens` must be at least 1",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000} | 400 | must be <= 2048",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]} | 400 | `stop` may hold at most 4",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"frobnicate\":1} | 400 | Unrecognized request argument supplied: frobnicate",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"} | 400 | max_tokens",
+                "/v1/chat/completions | {\"messages\":                                              | 400 | Failed to parse the request body as JSON",
+                "/v1/completions      | {\"prompt\":\"\"}                                            | 400 | `prompt` must be a non-empty string",
+                "/v1/completions      | {\"prompt\":[\"a\",\"b\"]}                                   | 400 | `prompt` must be one prompt",
+                "/v1/completions      | {\"prompt\":\"a\",\"logprobs\":6}                            | 400 | `logprobs` must be between 0 and 5",
+                "/v1/completions      | {\"prompt\":\"a\",\"suffix\":\"z\"}                          | 400 | `suffix` is not supported",
+                "/v1/completions      | {\"prompt\":\"a\",\"echo\":true,\"logprobs\":1}              | 400 | `echo` cannot be combined",
+            })
     void badRequestsGetOpenAisErrorShape(String path, String body, int status, String message) throws Exception {
         HttpResponse<String> response = http.postJson(path, body);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);

@@ -13,9 +13,9 @@ class StopTrimmerTest {
         StopTrimmer trimmer = new StopTrimmer(List.of("END"));
         assertThat(trimmer.accept("The ")).isEqualTo("The ");
         assertThat(trimmer.accept("rive")).isEqualTo("rive");
-        assertThat(trimmer.accept("r E")).isEqualTo("r ");      // "E" may start END
-        assertThat(trimmer.accept("N")).isEmpty();              // "EN" still may
-        assertThat(trimmer.accept("Ds here")).isEmpty();        // END found: nothing after it is text
+        assertThat(trimmer.accept("r E")).isEqualTo("r "); // "E" may start END
+        assertThat(trimmer.accept("N")).isEmpty(); // "EN" still may
+        assertThat(trimmer.accept("Ds here")).isEmpty(); // END found: nothing after it is text
         assertThat(trimmer.finish()).isEmpty();
     }
 

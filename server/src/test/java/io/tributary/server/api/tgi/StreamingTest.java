@@ -39,8 +39,8 @@ class StreamingTest {
     @Test
     void eachTokenArrivesBeforeTheGenerationEnds() throws Exception {
         List<JsonNode> events = new ArrayList<>();
-        int status = new HttpTestClient(port).stream("/generate_stream",
-                "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":20}}", event -> {
+        int status = new HttpTestClient(port)
+                .stream("/generate_stream", "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":20}}", event -> {
                     events.add(event);
                     if (events.size() == 2) {
                         assertThat(event.get("generated_text").isNull()).isTrue();

@@ -13,6 +13,7 @@ final class BarsDomain implements SyntheticDomain {
     private static final int SIZE = SyntheticTask.IMAGE_SIZE;
     /** Heights differ by at least this many pixels, so that the tallest and shortest bars are plain to see. */
     static final int MIN_DIFFERENCE = 3;
+
     private static final int MIN_HEIGHT = 4;
 
     @Override
@@ -37,8 +38,8 @@ final class BarsDomain implements SyntheticDomain {
         int grey = 200 + random.nextInt(31);
         int dark = 30 + random.nextInt(41);
         // Saturation * value >= 0.3 keeps the bars' channels >= 76 apart: coloured, never grey like the rest.
-        int colour = Raster.hsv(random.nextDouble(360), 0.6 + 0.4 * random.nextDouble(),
-                0.5 + 0.35 * random.nextDouble());
+        int colour =
+                Raster.hsv(random.nextDouble(360), 0.6 + 0.4 * random.nextDouble(), 0.5 + 0.35 * random.nextDouble());
         int[] heights = heights(random, baseline - 2);
         Raster image = new Raster(SIZE, Raster.rgb(grey, grey, grey));
         image.fillRect(0, baseline, SIZE, baseline + baselineThickness, Raster.rgb(dark, dark, dark));

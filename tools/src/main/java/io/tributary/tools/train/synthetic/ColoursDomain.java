@@ -18,8 +18,8 @@ final class ColoursDomain implements SyntheticDomain {
             "orange", Raster.rgb(245, 140, 20),
             "white", Raster.rgb(245, 245, 245),
             "black", Raster.rgb(15, 15, 15));
-    static final List<String> COLOURS = List.of("red", "green", "blue", "yellow", "purple", "orange", "white",
-            "black");
+
+    static final List<String> COLOURS = List.of("red", "green", "blue", "yellow", "purple", "orange", "white", "black");
     static final SyntheticQuestion LEFT = new SyntheticQuestion("What colour is the left half?", COLOURS);
     static final SyntheticQuestion RIGHT = new SyntheticQuestion("What colour is the right half?", COLOURS);
 
@@ -62,7 +62,8 @@ final class ColoursDomain implements SyntheticDomain {
     }
 
     private static int jitter(SplittableRandom random, int colour, int amount) {
-        return Raster.rgb(Raster.red(colour) + random.nextInt(-amount, amount + 1),
+        return Raster.rgb(
+                Raster.red(colour) + random.nextInt(-amount, amount + 1),
                 Raster.green(colour) + random.nextInt(-amount, amount + 1),
                 Raster.blue(colour) + random.nextInt(-amount, amount + 1));
     }

@@ -13,8 +13,9 @@ final class DigitsDomain implements SyntheticDomain {
      * Each digit's lit segments, named as usual: a top, b top right, c bottom right, d bottom, e bottom left, f top
      * left, g middle.
      */
-    static final String[] SEGMENTS = {"abcdef", "bc", "abdeg", "abcdg", "bcfg", "acdfg", "acdefg", "abc", "abcdefg",
-            "abcdfg"};
+    static final String[] SEGMENTS = {
+        "abcdef", "bc", "abdeg", "abcdg", "bcfg", "acdfg", "acdefg", "abc", "abcdefg", "abcdfg"
+    };
 
     private static final int SIZE = SyntheticTask.IMAGE_SIZE;
 
@@ -52,8 +53,8 @@ final class DigitsDomain implements SyntheticDomain {
                 case 'd' -> image.fillRect(x, bottom - thickness, right, bottom, colour);
                 case 'e' -> image.fillRect(x, middle, x + thickness, bottom, colour);
                 case 'f' -> image.fillRect(x, y, x + thickness, middle, colour);
-                case 'g' -> image.fillRect(x, middle - thickness / 2, right, middle - thickness / 2 + thickness,
-                        colour);
+                case 'g' ->
+                    image.fillRect(x, middle - thickness / 2, right, middle - thickness / 2 + thickness, colour);
                 default -> throw new IllegalStateException("no segment " + segment);
             }
         }

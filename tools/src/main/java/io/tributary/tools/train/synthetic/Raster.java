@@ -95,8 +95,8 @@ final class Raster {
             default -> new double[] {chroma, 0, second};
         };
         double base = value - chroma;
-        return rgb((int) Math.round((rgb[0] + base) * 255), (int) Math.round((rgb[1] + base) * 255),
-                (int) Math.round((rgb[2] + base) * 255));
+        return rgb((int) Math.round((rgb[0] + base) * 255), (int) Math.round((rgb[1] + base) * 255), (int)
+                Math.round((rgb[2] + base) * 255));
     }
 
     private static int clamp(int channel) {

@@ -24,8 +24,10 @@ final class ShapesDomain implements SyntheticDomain {
     private record Box(int x, int y, int side) {
 
         boolean apartFrom(Box other) {
-            return x + side + GAP <= other.x || other.x + other.side + GAP <= x
-                    || y + side + GAP <= other.y || other.y + other.side + GAP <= y;
+            return x + side + GAP <= other.x
+                    || other.x + other.side + GAP <= x
+                    || y + side + GAP <= other.y
+                    || other.y + other.side + GAP <= y;
         }
     }
 
@@ -46,8 +48,8 @@ final class ShapesDomain implements SyntheticDomain {
         int count = 1 + random.nextInt(COUNTS.size());
         int background = Raster.rgb(240 + random.nextInt(16), 240 + random.nextInt(16), 240 + random.nextInt(16));
         // Saturation >= 0.7 and value <= 0.85 keep the darkest channel under 70: far from the background's 240+.
-        int colour = Raster.hsv(random.nextDouble(360), 0.7 + 0.3 * random.nextDouble(),
-                0.55 + 0.3 * random.nextDouble());
+        int colour =
+                Raster.hsv(random.nextDouble(360), 0.7 + 0.3 * random.nextDouble(), 0.55 + 0.3 * random.nextDouble());
         Raster image = new Raster(SIZE, background);
         for (Box box : layout(random, count)) {
             draw(image, shape, box, colour);
@@ -81,12 +83,18 @@ final class ShapesDomain implements SyntheticDomain {
         double centreX = x + side / 2.0;
         double centreY = y + side / 2.0;
         switch (shape) {
-            case "circle" -> image.fill(x, y, x + side, y + side, (px, py) ->
-                    square(px - centreX) + square(py - centreY) <= square(side / 2.0), colour);
+            case "circle" ->
+                image.fill(
+                        x,
+                        y,
+                        x + side,
+                        y + side,
+                        (px, py) -> square(px - centreX) + square(py - centreY) <= square(side / 2.0),
+                        colour);
             case "square" -> image.fillRect(x, y, x + side, y + side, colour);
             // Apex at the top centre, base along the bottom: the half-width grows by half a pixel per row.
-            case "triangle" -> image.fill(x, y, x + side, y + side, (px, py) ->
-                    Math.abs(px - centreX) <= (py - y) / 2.0, colour);
+            case "triangle" ->
+                image.fill(x, y, x + side, y + side, (px, py) -> Math.abs(px - centreX) <= (py - y) / 2.0, colour);
             case "cross" -> {
                 int arm = armWidth(side);
                 int offset = (side - arm) / 2;

@@ -15,8 +15,7 @@ interface SyntheticDomain {
     /** Draws one image and asks one question about it; all randomness comes from {@code random}. */
     Drawing draw(SplittableRandom random);
 
-    record Drawing(Raster image, String question, String answer) {
-    }
+    record Drawing(Raster image, String question, String answer) {}
 
     /** Picks uniformly from a list: the answers' distribution within a question stays uniform. */
     static <T> T pick(SplittableRandom random, List<T> choices) {

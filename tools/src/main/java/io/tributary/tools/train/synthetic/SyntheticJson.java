@@ -18,8 +18,7 @@ final class SyntheticJson {
 
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
-    private SyntheticJson() {
-    }
+    private SyntheticJson() {}
 
     /** One sample a line: valid JSON that diffs and greps well, with the same bytes on every machine. */
     static void write(Path file, List<SyntheticSample> samples) throws IOException {
@@ -60,7 +59,8 @@ final class SyntheticJson {
 
     private static SyntheticSample sample(JsonNode node, String where) {
         JsonNode conversations = node.path("conversations");
-        if (conversations.size() != 2 || !"human".equals(text(conversations.get(0), "from", where))
+        if (conversations.size() != 2
+                || !"human".equals(text(conversations.get(0), "from", where))
                 || !"gpt".equals(text(conversations.get(1), "from", where))) {
             throw new IllegalArgumentException(where + ": expected one human turn and one gpt turn");
         }
@@ -68,8 +68,12 @@ final class SyntheticJson {
         if (!prompt.startsWith(IMAGE_PLACEHOLDER)) {
             throw new IllegalArgumentException(where + ": the human turn does not start with <image>");
         }
-        return new SyntheticSample(text(node, "id", where), text(node, "domain", where), text(node, "image", where),
-                prompt.substring(IMAGE_PLACEHOLDER.length()), text(conversations.get(1), "value", where));
+        return new SyntheticSample(
+                text(node, "id", where),
+                text(node, "domain", where),
+                text(node, "image", where),
+                prompt.substring(IMAGE_PLACEHOLDER.length()),
+                text(conversations.get(1), "value", where));
     }
 
     private static String text(JsonNode node, String field, String where) {

@@ -20,7 +20,9 @@ public final class SyntheticTask {
     public static final int IMAGE_SIZE = 32;
 
     public enum Split {
-        TRAIN, VALIDATION, TEST;
+        TRAIN,
+        VALIDATION,
+        TEST;
 
         /** The name in file names: {@code train}, {@code validation}, {@code test}. */
         public String label() {
@@ -28,11 +30,10 @@ public final class SyntheticTask {
         }
     }
 
-    private static final List<SyntheticDomain> DOMAINS = List.of(new ShapesDomain(), new DigitsDomain(),
-            new ColoursDomain(), new BarsDomain());
+    private static final List<SyntheticDomain> DOMAINS =
+            List.of(new ShapesDomain(), new DigitsDomain(), new ColoursDomain(), new BarsDomain());
 
-    private SyntheticTask() {
-    }
+    private SyntheticTask() {}
 
     /** The domains' names, in the order {@link #write} interleaves them. */
     public static List<String> domains() {
@@ -50,8 +51,8 @@ public final class SyntheticTask {
             throw new IllegalArgumentException("a sample index is >= 0, not " + index);
         }
         SyntheticDomain.Drawing drawing = domain(domain).draw(new SplittableRandom(mix(seed, domain, split, index)));
-        return new RenderedSample(id(domain, split, index), domain, drawing.image().pixels(), drawing.question(),
-                drawing.answer());
+        return new RenderedSample(
+                id(domain, split, index), domain, drawing.image().pixels(), drawing.question(), drawing.answer());
     }
 
     /**
@@ -75,13 +76,14 @@ public final class SyntheticTask {
             for (int index = 0; index < counts[split.ordinal()]; index++) {
                 for (String domain : domains()) {
                     RenderedSample rendered = render(seed, domain, split, index);
-                    String imagePath = String.format(Locale.ROOT, "images/%s/%s-%05d.png", domain, split.label(),
-                            index);
-                    if (!ImageIO.write(rendered.image(), "png", out.resolve(imagePath).toFile())) {
+                    String imagePath =
+                            String.format(Locale.ROOT, "images/%s/%s-%05d.png", domain, split.label(), index);
+                    if (!ImageIO.write(
+                            rendered.image(), "png", out.resolve(imagePath).toFile())) {
                         throw new IOException("no PNG writer in this JDK");
                     }
-                    samples.add(new SyntheticSample(rendered.id(), domain, imagePath, rendered.question(),
-                            rendered.answer()));
+                    samples.add(new SyntheticSample(
+                            rendered.id(), domain, imagePath, rendered.question(), rendered.answer()));
                 }
             }
             SyntheticJson.write(jsonFile(out, split), samples);
@@ -122,8 +124,10 @@ public final class SyntheticTask {
     }
 
     private static SyntheticDomain domain(String name) {
-        return DOMAINS.stream().filter(domain -> domain.name().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no synthetic domain '" + name + "'; the domains are "
-                        + domains()));
+        return DOMAINS.stream()
+                .filter(domain -> domain.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "no synthetic domain '" + name + "'; the domains are " + domains()));
     }
 }

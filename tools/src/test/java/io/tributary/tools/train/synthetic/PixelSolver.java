@@ -14,8 +14,7 @@ final class PixelSolver {
 
     private static final int SIZE = SyntheticTask.IMAGE_SIZE;
 
-    private PixelSolver() {
-    }
+    private PixelSolver() {}
 
     static String answer(RenderedSample sample) {
         return switch (sample.domain()) {
@@ -29,8 +28,8 @@ final class PixelSolver {
 
     /** Shapes are dark-ish saturated blobs on a background whose every channel is >= 240. */
     static String shapes(int[] rgb, String question) {
-        List<List<Integer>> blobs = components(rgb, colour -> Math.min(Raster.red(colour),
-                Math.min(Raster.green(colour), Raster.blue(colour))) < 150);
+        List<List<Integer>> blobs = components(
+                rgb, colour -> Math.min(Raster.red(colour), Math.min(Raster.green(colour), Raster.blue(colour))) < 150);
         if (question.startsWith("How many")) {
             return ShapesDomain.COUNTS.get(blobs.size() - 1);
         }
@@ -59,8 +58,8 @@ final class PixelSolver {
 
     /** Finds the glyph's box from its light pixels, then reads the middle of each of the seven segments. */
     static String digit(int[] rgb) {
-        IntPredicate lit = colour -> Math.max(Raster.red(colour), Math.max(Raster.green(colour),
-                Raster.blue(colour))) > 140;
+        IntPredicate lit =
+                colour -> Math.max(Raster.red(colour), Math.max(Raster.green(colour), Raster.blue(colour))) > 140;
         int left = SIZE;
         int right = -1;
         int top = SIZE;
@@ -78,9 +77,15 @@ final class PixelSolver {
         if (width <= 4) {
             return "1"; // a single upright bar: the only digit narrower than the glyph box
         }
-        int[][] middles = {{left + width / 2, top + 1}, {right - 1, top + height / 4},
-                {right - 1, top + 3 * height / 4}, {left + width / 2, bottom - 1}, {left + 1, top + 3 * height / 4},
-                {left + 1, top + height / 4}, {left + width / 2, top + height / 2}};
+        int[][] middles = {
+            {left + width / 2, top + 1},
+            {right - 1, top + height / 4},
+            {right - 1, top + 3 * height / 4},
+            {left + width / 2, bottom - 1},
+            {left + 1, top + 3 * height / 4},
+            {left + 1, top + height / 4},
+            {left + width / 2, top + height / 2}
+        };
         StringBuilder segments = new StringBuilder();
         for (int s = 0; s < middles.length; s++) {
             if (lit.test(rgb[middles[s][1] * SIZE + middles[s][0]])) {
@@ -103,8 +108,10 @@ final class PixelSolver {
         for (int c = 0; c < 3; c++) {
             mean[c] /= rgb.length / 2.0;
         }
-        return ColoursDomain.PALETTE.entrySet().stream().min(Comparator.comparingDouble(
-                (Map.Entry<String, Integer> entry) -> distance(mean, entry.getValue()))).orElseThrow().getKey();
+        return ColoursDomain.PALETTE.entrySet().stream()
+                .min(Comparator.comparingDouble((Map.Entry<String, Integer> entry) -> distance(mean, entry.getValue())))
+                .orElseThrow()
+                .getKey();
     }
 
     /** Bars are the coloured columns (the background and baseline are grey); a bar's height is its coloured pixels. */

@@ -22,7 +22,8 @@ class SyntheticDecidabilityTest {
         for (Split split : Split.values()) {
             for (int index = 0; index < SAMPLES / 3; index++) {
                 RenderedSample sample = SyntheticTask.render(11, domain, split, index);
-                assertThat(PixelSolver.answer(sample)).as(sample.id() + ": " + sample.question())
+                assertThat(PixelSolver.answer(sample))
+                        .as(sample.id() + ": " + sample.question())
                         .isEqualTo(sample.answer());
             }
         }
@@ -34,18 +35,21 @@ class SyntheticDecidabilityTest {
         Map<String, Map<String, Integer>> counts = new HashMap<>();
         for (int index = 0; index < SAMPLES; index++) {
             RenderedSample sample = SyntheticTask.render(3, domain, Split.TRAIN, index);
-            counts.computeIfAbsent(sample.question(), question -> new HashMap<>()).merge(sample.answer(), 1,
-                    Integer::sum);
+            counts.computeIfAbsent(sample.question(), question -> new HashMap<>())
+                    .merge(sample.answer(), 1, Integer::sum);
         }
         List<SyntheticQuestion> questions = SyntheticTask.questions(domain);
-        assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(
-                questions.stream().map(SyntheticQuestion::text).toList());
+        assertThat(counts.keySet())
+                .containsExactlyInAnyOrderElementsOf(
+                        questions.stream().map(SyntheticQuestion::text).toList());
         for (SyntheticQuestion question : questions) {
             Map<String, Integer> answers = counts.get(question.text());
             assertThat(answers.keySet()).as(question.text()).containsExactlyInAnyOrderElementsOf(question.answers());
-            double expected = answers.values().stream().mapToInt(Integer::intValue).sum()
-                    / (double) question.answers().size();
-            assertThat(answers.values()).as(question.text() + " " + answers)
+            double expected =
+                    answers.values().stream().mapToInt(Integer::intValue).sum()
+                            / (double) question.answers().size();
+            assertThat(answers.values())
+                    .as(question.text() + " " + answers)
                     .allSatisfy(count -> assertThat(count).isBetween((int) (0.7 * expected), (int) (1.3 * expected)));
         }
     }
@@ -68,6 +72,7 @@ class SyntheticDecidabilityTest {
     @org.junit.jupiter.api.Test
     void theTenDigitsLightTenDifferentSegmentPatterns() {
         assertThat(new HashSet<>(List.of(DigitsDomain.SEGMENTS))).hasSize(10);
-        assertThat(DigitsDomain.SEGMENTS).allSatisfy(segments -> assertThat(segments).matches("a?b?c?d?e?f?g?"));
+        assertThat(DigitsDomain.SEGMENTS)
+                .allSatisfy(segments -> assertThat(segments).matches("a?b?c?d?e?f?g?"));
     }
 }

@@ -30,8 +30,8 @@ class SyntheticTaskTest {
         SyntheticTask.write(dir.resolve("b"), 7, 4, 2, 2);
         for (Split split : Split.values()) {
             Path a = SyntheticTask.jsonFile(dir.resolve("a"), split);
-            assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(SyntheticTask.jsonFile(dir.resolve("b"),
-                    split)));
+            assertThat(Files.readAllBytes(a))
+                    .isEqualTo(Files.readAllBytes(SyntheticTask.jsonFile(dir.resolve("b"), split)));
             for (SyntheticSample sample : SyntheticTask.read(a)) {
                 assertThat(pixels(dir.resolve("a").resolve(sample.imagePath())))
                         .isEqualTo(pixels(dir.resolve("b").resolve(sample.imagePath())));
@@ -44,13 +44,23 @@ class SyntheticTaskTest {
         SyntheticTask.write(dir, 5, 3, 1, 2);
         List<SyntheticSample> test = SyntheticTask.read(SyntheticTask.jsonFile(dir, Split.TEST));
         assertThat(test).hasSize(2 * 4);
-        assertThat(test.get(5)).isEqualTo(new SyntheticSample("digits-test-00001", "digits",
-                "images/digits/test-00001.png", "What digit is shown?", test.get(5).answer()));
+        assertThat(test.get(5))
+                .isEqualTo(new SyntheticSample(
+                        "digits-test-00001",
+                        "digits",
+                        "images/digits/test-00001.png",
+                        "What digit is shown?",
+                        test.get(5).answer()));
         for (SyntheticSample sample : test) {
             int index = Integer.parseInt(sample.id().substring(sample.id().length() - 5));
             RenderedSample rendered = SyntheticTask.render(5, sample.domain(), Split.TEST, index);
-            assertThat(sample).isEqualTo(new SyntheticSample(rendered.id(), rendered.domain(), sample.imagePath(),
-                    rendered.question(), rendered.answer()));
+            assertThat(sample)
+                    .isEqualTo(new SyntheticSample(
+                            rendered.id(),
+                            rendered.domain(),
+                            sample.imagePath(),
+                            rendered.question(),
+                            rendered.answer()));
             assertThat(pixels(dir.resolve(sample.imagePath()))).isEqualTo(rendered.rgb());
         }
         assertThat(Files.readString(SyntheticTask.jsonFile(dir, Split.TEST)))
@@ -67,7 +77,8 @@ class SyntheticTaskTest {
             List<SyntheticSample> large = SyntheticTask.read(SyntheticTask.jsonFile(dir.resolve("large"), split));
             assertThat(large.subList(0, small.size())).isEqualTo(small);
         }
-        assertThat(SyntheticTask.read(SyntheticTask.jsonFile(dir.resolve("small"), Split.TEST))).isEmpty();
+        assertThat(SyntheticTask.read(SyntheticTask.jsonFile(dir.resolve("small"), Split.TEST)))
+                .isEmpty();
     }
 
     @Test
@@ -75,7 +86,8 @@ class SyntheticTaskTest {
         for (String domain : SyntheticTask.domains()) {
             for (int index = 0; index < 20; index++) {
                 assertThat(SyntheticTask.render(7, domain, Split.TRAIN, index).rgb())
-                        .isNotEqualTo(SyntheticTask.render(8, domain, Split.TRAIN, index).rgb());
+                        .isNotEqualTo(SyntheticTask.render(8, domain, Split.TRAIN, index)
+                                .rgb());
             }
         }
     }
@@ -94,17 +106,20 @@ class SyntheticTaskTest {
     @Test
     void badArgumentsAndFilesAreIllegalArguments() throws Exception {
         assertThatThrownBy(() -> SyntheticTask.render(7, "faces", Split.TRAIN, 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("faces")
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("faces")
                 .hasMessageContaining("bars");
         assertThatThrownBy(() -> SyntheticTask.render(7, "bars", Split.TRAIN, -1))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> SyntheticTask.write(dir, 7, 1, -1, 1)).isInstanceOf(IllegalArgumentException.class);
         Files.writeString(dir.resolve("object.json"), "{\"id\": 1}");
         assertThatThrownBy(() -> SyntheticTask.read(dir.resolve("object.json")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JSON array");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("JSON array");
         Files.writeString(dir.resolve("text.json"), "[{\"id\": \"x\", \"conversations\": []}]");
         assertThatThrownBy(() -> SyntheticTask.read(dir.resolve("text.json")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sample 0");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sample 0");
     }
 
     @Test
@@ -112,14 +127,16 @@ class SyntheticTaskTest {
         RenderedSample sample = SyntheticTask.render(1, "colours", Split.VALIDATION, 3);
         BufferedImage image = sample.image();
         assertThat(image.getWidth()).isEqualTo(SIZE);
-        assertThat(image.getRGB(0, 0, SIZE, SIZE, null, 0, SIZE)).isEqualTo(Arrays.stream(sample.rgb())
-                .map(rgb -> rgb | 0xFF000000).toArray());
+        assertThat(image.getRGB(0, 0, SIZE, SIZE, null, 0, SIZE))
+                .isEqualTo(
+                        Arrays.stream(sample.rgb()).map(rgb -> rgb | 0xFF000000).toArray());
     }
 
     private static Set<IntBuffer> images(String domain, Split split, int count) {
         Set<IntBuffer> images = new HashSet<>();
         for (int index = 0; index < count; index++) {
-            images.add(IntBuffer.wrap(SyntheticTask.render(7, domain, split, index).rgb()));
+            images.add(
+                    IntBuffer.wrap(SyntheticTask.render(7, domain, split, index).rgb()));
         }
         return images;
     }
@@ -128,6 +145,8 @@ class SyntheticTaskTest {
         BufferedImage image = ImageIO.read(png.toFile());
         assertThat(image.getWidth()).isEqualTo(SIZE);
         assertThat(image.getHeight()).isEqualTo(SIZE);
-        return Arrays.stream(image.getRGB(0, 0, SIZE, SIZE, null, 0, SIZE)).map(argb -> argb & 0xFFFFFF).toArray();
+        return Arrays.stream(image.getRGB(0, 0, SIZE, SIZE, null, 0, SIZE))
+                .map(argb -> argb & 0xFFFFFF)
+                .toArray();
     }
 }
