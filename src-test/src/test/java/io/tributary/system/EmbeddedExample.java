@@ -6,17 +6,19 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import java.util.zip.ZipInputStream;
 
 /**
  * One of the example questions the packaged jar ships beside its embedded default mixture (held-out test questions
- * of the synthetic task, the README's examples), read from the jar itself.
+ * of the synthetic task, the README's examples), read from the jar itself: from the server's library inside it.
  *
  * @param image    the picture as a base64 data URI
  * @param question the question, without the image placeholder
@@ -24,23 +26,20 @@ import java.util.zip.ZipFile;
  */
 public record EmbeddedExample(String image, String question, String answer) {
 
-    private static final String FOLDER = "BOOT-INF/classes/embedded-default/examples/";
+    private static final String SERVER_LIBRARY = "BOOT-INF/lib/tributary-server-";
+    private static final String FOLDER = "embedded-default/examples/";
 
     public static List<EmbeddedExample> all() throws IOException {
-        try (ZipFile jar =
-                new ZipFile(Path.of(System.getProperty("tributary.server.jar")).toFile())) {
-            List<EmbeddedExample> examples = new ArrayList<>();
-            for (JsonNode example : JsonMapper.builder().build().readTree(read(jar, "examples.json"))) {
-                examples.add(new EmbeddedExample(
-                        "data:image/png;base64,"
-                                + Base64.getEncoder()
-                                        .encodeToString(
-                                                read(jar, example.get("image").asString())),
-                        example.get("question").asString(),
-                        example.get("answer").asString()));
-            }
-            return examples;
+        Map<String, byte[]> files = exampleFiles(Path.of(System.getProperty("tributary.server.jar")));
+        List<EmbeddedExample> examples = new ArrayList<>();
+        for (JsonNode example : JsonMapper.builder().build().readTree(file(files, "examples.json"))) {
+            examples.add(new EmbeddedExample(
+                    "data:image/png;base64,"
+                            + Base64.getEncoder().encodeToString(file(files, example.get("image").asString())),
+                    example.get("question").asString(),
+                    example.get("answer").asString()));
         }
+        return examples;
     }
 
     /** A TGI {@code /generate} body: the prompt in the experts' conversation format, the image in Markdown. */
@@ -52,13 +51,30 @@ public record EmbeddedExample(String image, String question, String answer) {
         return request.toString();
     }
 
-    private static byte[] read(ZipFile jar, String name) throws IOException {
-        ZipEntry entry = jar.getEntry(FOLDER + name);
-        if (entry == null) {
-            throw new IllegalStateException("the server jar lacks " + FOLDER + name);
+    /** The files under {@link #FOLDER} in the server library the runnable jar nests. */
+    private static Map<String, byte[]> exampleFiles(Path runnableJar) throws IOException {
+        try (ZipFile jar = new ZipFile(runnableJar.toFile())) {
+            ZipEntry library = jar.stream()
+                    .filter(entry -> entry.getName().startsWith(SERVER_LIBRARY))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalStateException(runnableJar + " nests no " + SERVER_LIBRARY + "*"));
+            Map<String, byte[]> files = new HashMap<>();
+            try (ZipInputStream nested = new ZipInputStream(jar.getInputStream(library))) {
+                for (ZipEntry entry = nested.getNextEntry(); entry != null; entry = nested.getNextEntry()) {
+                    if (entry.getName().startsWith(FOLDER)) {
+                        files.put(entry.getName().substring(FOLDER.length()), nested.readAllBytes());
+                    }
+                }
+            }
+            return files;
         }
-        try (InputStream in = jar.getInputStream(entry)) {
-            return in.readAllBytes();
+    }
+
+    private static byte[] file(Map<String, byte[]> files, String name) {
+        byte[] bytes = files.get(name);
+        if (bytes == null) {
+            throw new IllegalStateException("the server library lacks " + FOLDER + name);
         }
+        return bytes;
     }
 }
