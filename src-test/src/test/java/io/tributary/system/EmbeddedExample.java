@@ -35,7 +35,9 @@ public record EmbeddedExample(String image, String question, String answer) {
         for (JsonNode example : JsonMapper.builder().build().readTree(file(files, "examples.json"))) {
             examples.add(new EmbeddedExample(
                     "data:image/png;base64,"
-                            + Base64.getEncoder().encodeToString(file(files, example.get("image").asString())),
+                            + Base64.getEncoder()
+                                    .encodeToString(
+                                            file(files, example.get("image").asString())),
                     example.get("question").asString(),
                     example.get("answer").asString()));
         }
