@@ -19,9 +19,20 @@ public final class PackedProjection implements Projection, AutoCloseable {
 
     /** The reduced-precision layouts. */
     public enum Format {
-        BF16,
-        INT8,
-        INT4
+        BF16(16),
+        INT8(8),
+        INT4(4);
+
+        private final int bits;
+
+        Format(int bits) {
+            this.bits = bits;
+        }
+
+        /** Bits a weight element takes, scales left out. */
+        public int bits() {
+            return bits;
+        }
     }
 
     private final Kernels kernels;

@@ -90,8 +90,7 @@ public final class WeightPacker {
             return new DenseProjection(weight);
         }
         long rows = weight.getShape().get(0);
-        if (rows < 2 * SPLIT_ROW_MULTIPLE
-                || rows * weight.getShape().get(1) * bitsPerWeight(chosen) / 8 < SPLIT_BYTES) {
+        if (rows < 2 * SPLIT_ROW_MULTIPLE || rows * weight.getShape().get(1) * chosen.bits() / 8 < SPLIT_BYTES) {
             return PackedProjection.pack(kernels, chosen, weight, groupSize, owner);
         }
         long half = rows / 2 / SPLIT_ROW_MULTIPLE * SPLIT_ROW_MULTIPLE;
@@ -101,14 +100,6 @@ public final class WeightPacker {
                     PackedProjection.pack(kernels, chosen, top, groupSize, owner),
                     PackedProjection.pack(kernels, chosen, bottom, groupSize, owner));
         }
-    }
-
-    private static int bitsPerWeight(PackedProjection.Format format) {
-        return switch (format) {
-            case BF16 -> 16;
-            case INT8 -> 8;
-            case INT4 -> 4;
-        };
     }
 
     /**

@@ -5,9 +5,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
-import io.tributary.model.Precision;
-import io.tributary.model.Quantization;
-import io.tributary.model.WeightLoading;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderPrompt;
@@ -19,7 +16,9 @@ import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.routing.BatchEntry;
 import io.tributary.routing.ExpertBatch;
+import io.tributary.tools.WeightOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tools.jackson.databind.ObjectMapper;
 
@@ -98,27 +97,8 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
             description = "Positions of the prompt chunk run with the decodes (default: ${DEFAULT-VALUE}).")
     int chunk;
 
-    @Option(
-            names = "--precision",
-            defaultValue = "fp32",
-            paramLabel = "P",
-            description = "fp32, fp16 or bf16, as tributary.engine.precision (default: ${DEFAULT-VALUE}).")
-    Precision precision;
-
-    @Option(
-            names = "--quantization",
-            defaultValue = "none",
-            paramLabel = "Q",
-            description = "none, int8 or int4, as tributary.engine.quantization (default: ${DEFAULT-VALUE}).")
-    Quantization quantization;
-
-    @Option(
-            names = "--group-size",
-            defaultValue = "32",
-            converter = PositiveInteger.class,
-            paramLabel = "N",
-            description = "Input features per int4 scale (default: ${DEFAULT-VALUE}).")
-    int groupSize;
+    @Mixin
+    WeightOptions weights;
 
     @Option(
             names = "--threads",
@@ -137,7 +117,7 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         }
         try {
             String name = checkpoint == null ? "small text expert" : checkpoint.toString();
-            LoadOptions options = new LoadOptions("cpu", precision, WeightLoading.MMAP, quantization, groupSize);
+            LoadOptions options = weights.applyTo(LoadOptions.cpu());
             run(checkpoint == null ? written : checkpoint, name, options);
         } finally {
             if (written != null) {
@@ -150,27 +130,16 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    /** Bytes a weight element takes in the format benchmarked (scales left out). */
-    private static double bytesPerWeight(LoadOptions options) {
-        return switch (options.quantization()) {
-            case INT8 -> 1;
-            case INT4 -> 0.5;
-            case NONE -> options.precision() == Precision.FP32 ? 4 : 2;
-        };
-    }
-
     private void run(Path dir, String name, LoadOptions options) throws IOException {
         NativeTarget.setIntraOpThreads(threads); // the server's default is 1 (tributary.engine.threads)
         NativeTarget.prepareInferenceThread();
         LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
         DataType type = NativeTarget.dataType(options);
-        String weights;
         List<String> table = new ArrayList<>();
         List<String> shapes = new ArrayList<>();
         List<String> chunks = new ArrayList<>();
         try (NDManager manager = NativeTarget.newModelManager(options, "decode-step")) {
             WeightPacker packer = WeightPacker.of(options, manager);
-            weights = packer.isDense() ? type.toString().toLowerCase(java.util.Locale.ROOT) : packer.toString();
             LlamaModel model = LlamaModel.load(
                     CheckpointTensors.open(dir, options.weightLoading()), config, manager, type, packer);
             try (BatchDecoder decoder = new BatchDecoder(model, manager, type)) {
@@ -208,14 +177,14 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
                                 linear.out(),
                                 linear.calls(),
                                 linear.micros() / linear.calls() / 1e3,
-                                linear.gigabytesPerSecond(bytesPerWeight(options))));
+                                linear.gigabytesPerSecond(weights.bytesPerWeight())));
                     }
                 }
             }
         }
         System.out.println();
         System.out.println(
-                "DecodeStepBenchmark: " + name + ", weights " + weights + ", " + threads
+                "DecodeStepBenchmark: " + name + ", weights " + weights.label() + ", " + threads
                         + " intra-op thread(s), ~" + context + " positions a sequence, median"
                         + " of " + steps
                         + " steps; profiled = one more step under PyTorch's profiler (it adds a few µs an op),"

@@ -5,8 +5,6 @@ import ch.qos.logback.classic.Logger;
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
-import io.tributary.model.Precision;
-import io.tributary.model.Quantization;
 import io.tributary.model.tiny.TinyCheckpoints;
 import io.tributary.model.tiny.TinyLlamaSpec;
 import io.tributary.model.tokenizer.HfTokenizer;
@@ -25,8 +23,10 @@ import io.tributary.routing.router.RouterSpec;
 import io.tributary.routing.router.Routers;
 import io.tributary.routing.router.RoutingResources;
 import io.tributary.routing.sampling.SamplingParams;
+import io.tributary.tools.WeightOptions;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -85,19 +85,8 @@ public final class MixtureBenchmark implements Callable<Integer> {
             description = "Where the small experts are written once and reused (default: ${DEFAULT-VALUE}).")
     Path cache;
 
-    @Option(
-            names = "--precision",
-            defaultValue = "fp32",
-            paramLabel = "P",
-            description = "The experts' precision: fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
-    Precision precision;
-
-    @Option(
-            names = "--quantization",
-            defaultValue = "none",
-            paramLabel = "Q",
-            description = "The experts' weights in int8 or int4, or none (default: ${DEFAULT-VALUE}).")
-    Quantization quantization;
+    @Mixin
+    WeightOptions weights;
 
     @Override
     public Integer call() throws Exception {
@@ -113,12 +102,8 @@ public final class MixtureBenchmark implements Callable<Integer> {
         List<Expert> experts = new ArrayList<>();
         try (HfTokenizer tokenizer = loader.loadTokenizer(root.resolve("expert-0"))) {
             for (int k = 0; k < 4; k++) {
-                experts.add(loader.load(
-                        "expert-" + k,
-                        root.resolve("expert-" + k),
-                        LoadOptions.cpu()
-                                .withPrecision(precision)
-                                .withQuantization(quantization, LoadOptions.DEFAULT_GROUP_SIZE)));
+                experts.add(
+                        loader.load("expert-" + k, root.resolve("expert-" + k), weights.applyTo(LoadOptions.cpu())));
             }
             Prompt prompt = Prompt.ofTokens(tokenizer.encode(PROMPT));
             Map<String, Setup> setups = setups(experts, tokenizer);
@@ -180,9 +165,6 @@ public final class MixtureBenchmark implements Callable<Integer> {
     }
 
     private void measure(Map<String, Setup> setups, Prompt prompt, int tokens, int runs) {
-        String weights = quantization == Quantization.NONE
-                ? precision.name().toLowerCase(java.util.Locale.ROOT)
-                : quantization.name().toLowerCase(java.util.Locale.ROOT);
         List<String> names = List.copyOf(setups.keySet());
         for (int i = 0; i < 3; i++) {
             setups.values().forEach(setup -> decode(setup, prompt, tokens)); // warm-up: JIT and libtorch kernels
@@ -199,7 +181,7 @@ public final class MixtureBenchmark implements Callable<Integer> {
         }
         System.out.printf(
                 "Greedy decoding of %d tokens, median of %d runs, %d cores, weights %s; ratios of ms/token%n%n",
-                tokens, runs, Runtime.getRuntime().availableProcessors(), weights);
+                tokens, runs, Runtime.getRuntime().availableProcessors(), weights.label());
         System.out.printf(
                 "%-22s %9s %9s %9s %12s %15s %14s%n",
                 "setup", "run/token", "TTFT ms", "ms/token", "vs 1 expert", "vs K × 1 expert", "vs no mixing");

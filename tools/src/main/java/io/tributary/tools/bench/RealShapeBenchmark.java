@@ -19,6 +19,7 @@ import io.tributary.model.internvl.InternVlConfig;
 import io.tributary.model.internvl.InternVlVisionEncoder;
 import io.tributary.model.llama.LlamaConfig;
 import io.tributary.routing.ImageInput;
+import io.tributary.tools.clustering.Cosine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -242,15 +243,15 @@ public final class RealShapeBenchmark implements Callable<Integer> {
 
     private void decode(BatchDecoder decoder, Random random, int threads, boolean split) {
         try (DecoderSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
-            int token = argmax(session.nextLogProbs());
+            int token = Cosine.argmax(session.nextLogProbs());
             for (int i = 0; i < WARM_UP_TOKENS; i++) {
                 session.append(token);
-                token = argmax(session.nextLogProbs());
+                token = Cosine.argmax(session.nextLogProbs());
             }
             long decode = System.nanoTime();
             for (int i = 0; i < tokens; i++) {
                 session.append(token);
-                token = argmax(session.nextLogProbs());
+                token = Cosine.argmax(session.nextLogProbs());
             }
             double s = seconds(decode);
             row(
@@ -320,16 +321,6 @@ public final class RealShapeBenchmark implements Callable<Integer> {
 
     private static int[] randomTokens(Random random, int length) {
         return random.ints(length, 0, InternVl2_5OneB.BOS).toArray();
-    }
-
-    private static int argmax(float[] values) {
-        int best = 0;
-        for (int i = 1; i < values.length; i++) {
-            if (values[i] > values[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /** Reads every shard once, so timings start from a warm page cache, as a restarted server finds it. */

@@ -10,6 +10,7 @@ import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import io.tributary.tools.clustering.Cosine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -196,7 +197,7 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
             for (int t = 0; t < tokens; t++) {
                 float[] next = session.nextLogProbs();
                 logProbs.add(next);
-                answer[t] = argmax(next);
+                answer[t] = Cosine.argmax(next);
                 session.append(answer[t]);
             }
         }
@@ -211,7 +212,7 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
         try (ExpertSession session = expert.open(prompt)) {
             for (int t = 0; t < tokens; t++) {
                 float[] next = session.nextLogProbs();
-                same += argmax(next) == reference.tokens()[t] ? 1 : 0;
+                same += Cosine.argmax(next) == reference.tokens()[t] ? 1 : 0;
                 float[] expected = reference.logProbs().get(t);
                 for (int v = 0; v < next.length; v++) {
                     kl += Math.exp(expected[v]) * (expected[v] - next[v]);
@@ -225,22 +226,12 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
     /** Decode speed after the first token, whose time is the prompt's prefill. */
     private double decodeTokensPerSecond(Expert expert, Prompt prompt) {
         try (ExpertSession session = expert.open(prompt)) {
-            session.append(argmax(session.nextLogProbs()));
+            session.append(Cosine.argmax(session.nextLogProbs()));
             long started = System.nanoTime();
             for (int t = 1; t < tokens; t++) {
-                session.append(argmax(session.nextLogProbs()));
+                session.append(Cosine.argmax(session.nextLogProbs()));
             }
             return (tokens - 1) / ((System.nanoTime() - started) / 1e9);
         }
-    }
-
-    private static int argmax(float[] values) {
-        int best = 0;
-        for (int i = 1; i < values.length; i++) {
-            if (values[i] > values[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -1,15 +1,15 @@
 package io.tributary.tools.router;
 
 import io.tributary.model.LoadOptions;
-import io.tributary.model.Precision;
-import io.tributary.model.Quantization;
 import io.tributary.routing.router.RouterSpec;
 import io.tributary.server.mixture.ManifestReader;
 import io.tributary.server.mixture.MixtureLoader;
 import io.tributary.server.mixture.MixtureManifest;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.tools.WeightOptions;
 import io.tributary.tools.train.QuestionAnswer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -56,20 +56,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "Evaluate the first N samples only (0: all).")
     int limit;
 
-    @Option(
-            names = "--precision",
-            defaultValue = "fp32",
-            description = "The experts' precision: fp32, fp16 or bf16 (default: fp32).")
-    Precision precision;
-
-    @Option(
-            names = "--quantization",
-            defaultValue = "none",
-            description = "The experts' weights rounded to int8 or int4, or none (default: none).")
-    Quantization quantization;
-
-    @Option(names = "--group-size", defaultValue = "32", description = "Input features per int4 scale (default: 32).")
-    int groupSize;
+    @Mixin
+    WeightOptions weights;
 
     @Option(names = "--max-new-tokens", defaultValue = "8", description = "Longest answer decoded (default: 8).")
     int maxNewTokens;
@@ -84,8 +72,7 @@ final class EvaluateCommand implements Callable<Integer> {
         List<EvaluationTable.Row> rows = new ArrayList<>();
         long started = System.nanoTime();
         int[] clusters;
-        MixtureLoader loader =
-                new MixtureLoader(LoadOptions.cpu().withPrecision(precision).withQuantization(quantization, groupSize));
+        MixtureLoader loader = new MixtureLoader(weights.applyTo(LoadOptions.cpu()));
         try (ServedModel mixture = loader.load(manifest)) {
             int k = mixture.expertNames().size();
             // The hard router's choice is each sample's cluster; without centroids there are no clusters.
