@@ -146,6 +146,20 @@ public final class CheckpointTensors {
         return named(canonical, originals -> checkpoint.loadRows(originals, manager, target));
     }
 
+    /** Rows {@code [from, to)} of a tensor (see {@link SafetensorsCheckpoint#loadRowRange}). */
+    public NDArray loadRowRange(String canonical, long from, long to, NDManager manager, DataType target) {
+        return named(
+                List.of(canonical), originals -> checkpoint.loadRowRange(originals.get(0), from, to, manager, target));
+    }
+
+    /** The tensor's shape, by canonical name. */
+    public long[] shape(String canonical) {
+        return find(canonical)
+                .orElseThrow(() -> new ModelLoadException(
+                        "tensor '" + layout.spell(canonical) + "' is missing from " + directory()))
+                .shape();
+    }
+
     private NDArray named(List<String> canonical, Function<List<String>, NDArray> loader) {
         List<String> originals = new ArrayList<>();
         for (String name : canonical) {

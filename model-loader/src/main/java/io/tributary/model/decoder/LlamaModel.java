@@ -7,9 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
-import ai.djl.nn.core.Embedding;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.kernel.DenseProjection;
 import io.tributary.model.kernel.Projection;
@@ -95,8 +93,7 @@ public final class LlamaModel {
     /** The embedding rows of {@code tokens}: [T, H] in the weights' type, owned by {@code step}. */
     public NDArray embedTokens(int[] tokens, NDManager step) {
         NDArray ids = step.create(Arrays.stream(tokens).asLongStream().toArray());
-        return Embedding.embedding(ids, weights.embedTokens(), SparseFormat.DENSE)
-                .singletonOrThrow();
+        return weights.embedTokens().lookup(ids);
     }
 
     /**

@@ -19,8 +19,11 @@ import java.io.UncheckedIOException;
  * float32 ones they were 5-8 times slower than a float32 matmul here). bf16 tensors never become DJL arrays (DJL
  * aborts the JVM on one); they live as {@link IValue}s.
  *
+ * <p>The quantizers overwrite their float32 input, a block of rows read for them: rounding in place leaves loading
+ * with one full-precision block and no temporaries of its size, which the C allocator would otherwise keep.
+ *
  * <p>In the source, dtypes are written as ATen's codes (a dtype name does not compile in an archive loaded this way):
- * 1 int8, 3 int32, 6 float32, 15 bfloat16.
+ * 0 uint8, 1 int8, 3 int32, 6 float32, 15 bfloat16.
  */
 public final class Kernels {
 
@@ -33,31 +36,62 @@ public final class Kernels {
               def linear_bf16(self: __torch__.M, x: Tensor, w: Tensor) -> Tensor:
                 return torch.linear(torch.contiguous(x.to(15)), w).to(6)
               def quantize_int8(self: __torch__.M, w: Tensor) -> Tuple[Tensor, Tensor]:
-                w32 = w.to(6)
-                scales = (torch.clamp(torch.amax(torch.abs(w32), [1]), 1e-30) / 127.0).to(15)
-                q = torch.round(w32 / torch.unsqueeze(scales.to(6), 1))
-                return (torch.contiguous(torch.clamp(q, -127.0, 127.0).to(1)), scales)
+                peak = torch.maximum(torch.amax(w, [1]), torch.neg(torch.amin(w, [1])))
+                scales = (torch.clamp(peak, 1e-30) / 127.0).to(15)
+                q = w.div_(torch.unsqueeze(scales.to(6), 1)).round_().clamp_(-127.0, 127.0)
+                return (torch.contiguous(q.to(1)), scales)
               def linear_int8(self: __torch__.M, x: Tensor, q: Tensor, scales: Tensor) -> Tensor:
                 return torch._weight_int8pack_mm(torch.contiguous(x.to(15)), q, scales).to(6)
               def quantize_int4(self: __torch__.M, w: Tensor, group: int) -> Tuple[Tensor, Tensor]:
-                w32 = w.to(6)
-                rows = w32.size(0)
-                cols = w32.size(1)
+                rows = w.size(0)
+                cols = w.size(1)
                 padded = (rows + 15) // 16 * 16
                 if padded != rows:
-                  w32 = torch.constant_pad_nd(w32, [0, 0, 0, padded - rows], 0.0)
-                groups = torch.reshape(w32, [padded, cols // group, group])
-                peak = torch.gather(groups, 2, torch.argmax(torch.abs(groups), 2, True))
-                scales = (peak / -8.0).to(15)
-                divisor = scales.to(6)
-                divisor = torch.where(torch.eq(divisor, 0.0), torch.ones_like(divisor), divisor)
-                q = torch.clamp(torch.round(groups / divisor) + 8.0, 0.0, 15.0)
+                  w = torch.constant_pad_nd(w, [0, 0, 0, padded - rows], 0.0)
+                groups = torch.reshape(w, [padded, cols // group, group])
+                scales = self.group_scales(groups)
+                q = groups.div_(self.divisors(scales)).round_().add_(8.0).clamp_(0.0, 15.0)
                 packed = torch._convert_weight_to_int4pack_for_cpu(torch.reshape(q, [padded, cols]).to(3), 2)
                 scales_and_zeros = torch.cat([scales, torch.zeros_like(scales)], 2)
                 return (packed, torch.contiguous(torch.transpose(scales_and_zeros, 0, 1)))
+              def group_scales(self: __torch__.M, groups: Tensor) -> Tensor:
+                high = torch.amax(groups, [2], True)
+                low = torch.amin(groups, [2], True)
+                return (torch.where(torch.ge(high, torch.neg(low)), high, low) / -8.0).to(15)
+              def divisors(self: __torch__.M, scales: Tensor) -> Tensor:
+                divisor = scales.to(6)
+                return torch.where(torch.eq(divisor, 0.0), torch.ones_like(divisor), divisor)
               def linear_int4(self: __torch__.M, x: Tensor, packed: Tensor, group: int, sz: Tensor, rows: int) -> Tensor:
                 y = torch._weight_int4pack_mm_for_cpu(torch.contiguous(x.to(15)), packed, group, sz)
                 return torch.contiguous(torch.narrow(y, 1, 0, rows).to(6))
+              def rows_like(self: __torch__.M, part: Tensor, dim: int, rows: int) -> Tensor:
+                shape = part.size()
+                shape[dim] = rows
+                return torch.empty(shape, dtype=part.dtype)
+              def put_rows(self: __torch__.M, whole: Tensor, part: Tensor, dim: int, start: int) -> int:
+                torch.narrow(whole, dim, start, part.size(dim)).copy_(part)
+                return start + part.size(dim)
+              def quantize_rows_int4(self: __torch__.M, w: Tensor, group: int) -> Tuple[Tensor, Tensor]:
+                rows = w.size(0)
+                cols = w.size(1)
+                groups = torch.reshape(w, [rows, cols // group, group])
+                scales = self.group_scales(groups)
+                q = groups.div_(self.divisors(scales)).round_().add_(8.0).clamp_(0.0, 15.0).to(0)
+                pairs = torch.reshape(q, [rows, cols // 2, 2])
+                packed = torch.bitwise_or(torch.select(pairs, 2, 0), torch.bitwise_left_shift(torch.select(pairs, 2, 1), 4))
+                return (torch.contiguous(packed), torch.contiguous(torch.reshape(scales, [rows, cols // group])))
+              def embed_bf16(self: __torch__.M, w: Tensor, ids: Tensor) -> Tensor:
+                return torch.index_select(w, 0, ids).to(6)
+              def embed_int8(self: __torch__.M, q: Tensor, scales: Tensor, ids: Tensor) -> Tensor:
+                rows = torch.index_select(q, 0, ids).to(6)
+                return rows * torch.unsqueeze(torch.index_select(scales, 0, ids).to(6), 1)
+              def embed_int4(self: __torch__.M, packed: Tensor, scales: Tensor, ids: Tensor) -> Tensor:
+                rows = torch.index_select(packed, 0, ids)
+                count = rows.size(0)
+                q = torch.stack([torch.bitwise_and(rows, 15), torch.bitwise_right_shift(rows, 4)], 2)
+                s = torch.index_select(scales, 0, ids).to(6)
+                groups = torch.reshape(q.to(6) - 8.0, [count, s.size(1), -1])
+                return torch.reshape(groups * torch.unsqueeze(s, 2), [count, -1])
             """;
 
     private final PtSymbolBlock module;

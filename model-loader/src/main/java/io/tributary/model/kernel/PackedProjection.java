@@ -2,6 +2,7 @@ package io.tributary.model.kernel;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.IValue;
@@ -35,6 +36,9 @@ public final class PackedProjection implements Projection, AutoCloseable {
         }
     }
 
+    /** Rows the int4 kernel packs together, on this machine's AVX-512 build (checked by a test). */
+    public static final int INT4_ROW_BLOCK = 64;
+
     private final Kernels kernels;
     private final Format format;
     private final IValue[] parts; // BF16: weight; INT8: weight, scales; INT4: packed, group, scales and zeros, rows
@@ -52,14 +56,22 @@ public final class PackedProjection implements Projection, AutoCloseable {
     }
 
     /**
-     * Packs {@code weight} [out, in] (any float type) into {@code format}; the result is closed with {@code owner}.
-     * {@code group} is the int4 group size (one of {@link Kernels#INT4_GROUP_SIZES}, dividing {@code in}).
+     * Packs {@code weight} [out, in] (any float type) into {@code format}; the result is closed with {@code owner}
+     * ({@code null}: by the caller, as a block for {@link #concat}). {@code group} is the int4 group size (one of
+     * {@link Kernels#INT4_GROUP_SIZES}, dividing {@code in}).
      */
     public static PackedProjection pack(Kernels kernels, Format format, NDArray weight, int group, NDManager owner) {
-        long out = weight.getShape().get(0);
-        long in = weight.getShape().get(1);
+        try (NDArray block = weight.toType(DataType.FLOAT32, true)) {
+            return packBlock(kernels, format, block, group, owner);
+        }
+    }
+
+    /** As {@link #pack}, overwriting {@code block}, a float32 array read for this (see {@link Kernels}). */
+    static PackedProjection packBlock(Kernels kernels, Format format, NDArray block, int group, NDManager owner) {
+        long out = block.getShape().get(0);
+        long in = block.getShape().get(1);
         PackedProjection packed;
-        try (IValue w = IValue.from((PtNDArray) weight)) {
+        try (IValue w = IValue.from((PtNDArray) block)) {
             packed = switch (format) {
                 case BF16 ->
                     new PackedProjection(
@@ -86,8 +98,76 @@ public final class PackedProjection implements Projection, AutoCloseable {
                 }
             };
         }
-        owner.attachInternal(UUID.randomUUID().toString(), packed);
+        if (owner != null) {
+            owner.attachInternal(UUID.randomUUID().toString(), packed);
+        }
         return packed;
+    }
+
+    /**
+     * A weight packed a block of output rows at a time, into tensors allocated once for all its rows (see
+     * {@link RowAssembly}). The int4 kernel lays rows out in groups of {@link #INT4_ROW_BLOCK}, so every int4 block
+     * but the last must have a multiple of that many rows (a block's padding would land mid-weight).
+     */
+    static final class Blocks implements AutoCloseable {
+
+        private final Kernels kernels;
+        private final Format format;
+        private final long out;
+        private final long in;
+        private final int group;
+        private final RowAssembly assembly;
+        private long added;
+        private long bytes;
+        private boolean ragged;
+
+        Blocks(Kernels kernels, Format format, long out, long in, int group) {
+            this.kernels = kernels;
+            this.format = format;
+            this.out = out;
+            this.in = in;
+            this.group = group;
+            long padded = (out + 15) / 16 * 16;
+            this.assembly = switch (format) {
+                case BF16 -> new RowAssembly(kernels, new int[] {0}, new long[] {out});
+                case INT8 -> new RowAssembly(kernels, new int[] {0, 0}, new long[] {out, out});
+                case INT4 -> new RowAssembly(kernels, new int[] {0, -1, 1, -1}, new long[] {padded, 0, padded, 0});
+            };
+        }
+
+        /** Packs {@code block}, the next rows (float32, overwritten), and copies it in. */
+        void add(NDArray block) {
+            if (ragged && format == Format.INT4) {
+                throw new IllegalArgumentException("an int4 block of a number of rows that is not a multiple of "
+                        + INT4_ROW_BLOCK + " must be the last");
+            }
+            try (PackedProjection packed = packBlock(kernels, format, block, group, null)) {
+                assembly.add(packed.parts);
+                added += packed.out;
+                bytes += packed.bytes;
+                ragged = packed.out % INT4_ROW_BLOCK != 0;
+            }
+        }
+
+        /** The weight, owned by {@code owner}. */
+        PackedProjection finish(NDManager owner) {
+            if (added != out) {
+                throw new IllegalStateException("blocks gave " + added + " of " + out + " rows");
+            }
+            IValue[] parts = assembly.finish();
+            if (format == Format.INT4) {
+                parts[1] = IValue.from((long) group);
+                parts[3] = IValue.from(out);
+            }
+            PackedProjection whole = new PackedProjection(kernels, format, parts, out, in, bytes);
+            owner.attachInternal(UUID.randomUUID().toString(), whole);
+            return whole;
+        }
+
+        @Override
+        public void close() {
+            assembly.close();
+        }
     }
 
     private static IValue[] tuple(IValue result) {

@@ -1,8 +1,10 @@
 package io.tributary.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import io.tributary.model.kernel.DenseEmbedding;
 import io.tributary.model.kernel.DenseProjection;
 import io.tributary.model.kernel.Projection;
+import io.tributary.model.kernel.TokenEmbedding;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,9 +20,10 @@ import java.util.stream.Stream;
  * @param norm        {@code model.norm.weight} [H]
  * @param lmHead      {@code lm_head.weight} [V, H]; when tied and dense, the same array as {@code embedTokens}
  *
- * <p>The linear layers are {@link Projection}s: dense DJL arrays, or packed into bf16, int8 or int4 at load.
+ * <p>The linear layers are {@link Projection}s and the embedding a {@link TokenEmbedding}: dense DJL arrays, or
+ * packed into bf16, int8 or int4 at load.
  */
-public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm, Projection lmHead) {
+public record LlamaWeights(TokenEmbedding embedTokens, List<Layer> layers, NDArray norm, Projection lmHead) {
 
     public LlamaWeights {
         layers = List.copyOf(layers);
@@ -33,7 +36,8 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
      */
     public List<NDArray> parameters() {
         List<NDArray> all = new ArrayList<>();
-        all.add(embedTokens);
+        NDArray embedding = dense(embedTokens);
+        all.add(embedding);
         for (Layer layer : layers) {
             Stream.of(
                             layer.inputLayernorm(),
@@ -49,7 +53,7 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
                     .forEach(all::add);
         }
         all.add(norm);
-        if (dense(lmHead) != embedTokens) {
+        if (dense(lmHead) != embedding) {
             all.add(dense(lmHead));
         }
         return all;
@@ -60,7 +64,7 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
      * counted twice), packed projections with their scales.
      */
     public long bytes() {
-        long total = bytes(embedTokens) + bytes(norm);
+        long total = embedTokens.bytes() + bytes(norm);
         for (Layer layer : layers) {
             total += bytes(layer.inputLayernorm())
                     + bytes(layer.qkvBias())
@@ -71,12 +75,23 @@ public record LlamaWeights(NDArray embedTokens, List<Layer> layers, NDArray norm
                 total += projection.bytes();
             }
         }
-        boolean shared = lmHead instanceof DenseProjection dense && dense.weight() == embedTokens;
+        boolean shared = lmHead instanceof DenseProjection head
+                && embedTokens instanceof DenseEmbedding table
+                && head.weight() == table.weight();
         return shared ? total : total + lmHead.bytes();
     }
 
     private static long bytes(NDArray array) {
         return array == null ? 0 : array.getShape().size() * array.getDataType().getNumOfBytes();
+    }
+
+    /** The array of a dense embedding. */
+    public static NDArray dense(TokenEmbedding embedding) {
+        if (embedding instanceof DenseEmbedding dense) {
+            return dense.weight();
+        }
+        throw new IllegalStateException(
+                "the weights are packed into reduced precision: only float weights can be trained or exported");
     }
 
     /** The array of a dense projection. */

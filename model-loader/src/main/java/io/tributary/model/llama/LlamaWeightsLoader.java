@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.kernel.Projection;
+import io.tributary.model.kernel.TokenEmbedding;
 import io.tributary.model.kernel.WeightPacker;
+import io.tributary.model.kernel.WeightPacker.RowSource;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +71,7 @@ public final class LlamaWeightsLoader {
             NDManager manager,
             DataType dataType,
             WeightPacker packer) {
-        NDArray embedTokens = tensors.load("model.embed_tokens.weight", manager, dataType);
+        TokenEmbedding embedTokens = packer.embedding(tensors, "model.embed_tokens.weight", manager, dataType);
         List<LlamaWeights.Layer> layers = new ArrayList<>();
         float attentionScale = (float) (1 / Math.sqrt(config.headDim()));
         long queryRows = (long) config.numAttentionHeads() * config.headDim();
@@ -85,27 +87,31 @@ public final class LlamaWeightsLoader {
                             queryRows,
                             attentionScale)
                     : null;
+            List<RowSource> qkv = List.of(
+                    new RowSource(attn + "q_proj.weight", attentionScale),
+                    RowSource.of(attn + "k_proj.weight"),
+                    RowSource.of(attn + "v_proj.weight"));
             layers.add(new LlamaWeights.Layer(
                     tensors.load("model.layers." + i + ".input_layernorm.weight", manager, dataType),
-                    packer.pack(scaleLeadingRows(
-                            tensors.loadRows(
-                                    List.of(attn + "q_proj.weight", attn + "k_proj.weight", attn + "v_proj.weight"),
-                                    manager,
-                                    dataType),
-                            queryRows,
-                            attentionScale)),
+                    packer.linear(tensors, qkv, manager, dataType),
                     qkvBias,
-                    packer.pack(tensors.load(attn + "o_proj.weight", manager, dataType)),
+                    linear(packer, tensors, attn + "o_proj.weight", manager, dataType),
                     config.oProjBias() ? tensors.load(attn + "o_proj.bias", manager, dataType) : null,
                     tensors.load("model.layers." + i + ".post_attention_layernorm.weight", manager, dataType),
-                    packer.pack(tensors.load(mlp + "gate_proj.weight", manager, dataType)),
-                    packer.pack(tensors.load(mlp + "up_proj.weight", manager, dataType)),
-                    packer.pack(tensors.load(mlp + "down_proj.weight", manager, dataType))));
+                    linear(packer, tensors, mlp + "gate_proj.weight", manager, dataType),
+                    linear(packer, tensors, mlp + "up_proj.weight", manager, dataType),
+                    linear(packer, tensors, mlp + "down_proj.weight", manager, dataType)));
         }
         NDArray norm = tensors.load("model.norm.weight", manager, dataType);
-        Projection lmHead =
-                tied ? packer.packShared(embedTokens) : packer.pack(tensors.load(LM_HEAD, manager, dataType));
+        Projection lmHead = tied
+                ? packer.tiedHead(tensors, "model.embed_tokens.weight", embedTokens, manager, dataType)
+                : linear(packer, tensors, LM_HEAD, manager, dataType);
         return new LlamaWeights(embedTokens, layers, norm, lmHead);
+    }
+
+    private static Projection linear(
+            WeightPacker packer, CheckpointTensors tensors, String name, NDManager manager, DataType dataType) {
+        return packer.linear(tensors, List.of(RowSource.of(name)), manager, dataType);
     }
 
     /**
@@ -120,7 +126,8 @@ public final class LlamaWeightsLoader {
             (long) c.numKeyValueHeads() * c.headDim()
         };
         List<Tensor> tensors = new ArrayList<>();
-        tensors.add(tensor("model.embed_tokens.weight", weights.embedTokens()));
+        NDArray embedTokens = LlamaWeights.dense(weights.embedTokens());
+        tensors.add(tensor("model.embed_tokens.weight", embedTokens));
         for (int i = 0; i < weights.layers().size(); i++) {
             LlamaWeights.Layer layer = weights.layers().get(i);
             String prefix = "model.layers." + i + ".";
@@ -148,7 +155,7 @@ public final class LlamaWeightsLoader {
             tensors.add(tensor(prefix + "mlp.down_proj.weight", LlamaWeights.dense(layer.downProj())));
         }
         tensors.add(tensor("model.norm.weight", weights.norm()));
-        if (LlamaWeights.dense(weights.lmHead()) != weights.embedTokens()) {
+        if (LlamaWeights.dense(weights.lmHead()) != embedTokens) {
             tensors.add(tensor(LM_HEAD, LlamaWeights.dense(weights.lmHead())));
         }
         return tensors;

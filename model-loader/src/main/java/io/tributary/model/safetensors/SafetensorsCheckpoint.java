@@ -205,6 +205,22 @@ public final class SafetensorsCheckpoint {
         }
     }
 
+    /**
+     * Rows {@code [from, to)} of a tensor's first axis, read into a new CPU array of {@code target} type owned by
+     * {@code manager}: never the file's mapped pages, so nothing of the file stays resident once the array is closed.
+     * Packing a weight into fewer bytes reads it this way, a block of rows at a time, so that loading holds the
+     * packed weights and one block, never the checkpoint's full-precision copy.
+     */
+    public NDArray loadRowRange(String name, long from, long to, NDManager manager, DataType target) {
+        TensorInfo rows = info(name).rows(from, to);
+        progress.add(rows.byteLength());
+        SafetensorsFile file = files.get(rows.file());
+        if (rows.dtype() == SafetensorsDType.BF16) {
+            return converted(file.readWidened(rows, manager), target);
+        }
+        return converted(file.read(rows, manager, stored(rows)), target);
+    }
+
     private NDArray loadOnCpu(TensorInfo info, NDManager manager, DataType target) {
         SafetensorsFile file = files.get(info.file());
         if (info.dtype() == SafetensorsDType.BF16) {

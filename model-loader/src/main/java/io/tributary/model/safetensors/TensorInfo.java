@@ -32,6 +32,17 @@ public record TensorInfo(String name, Path file, SafetensorsDType dtype, long[] 
         return end - begin;
     }
 
+    /** Rows {@code [from, to)} of the first axis: a tensor of the same name whose bytes are part of this one's. */
+    public TensorInfo rows(long from, long to) {
+        if (shape.length == 0 || from < 0 || to > shape[0] || from >= to) {
+            throw new IllegalArgumentException("rows " + from + ".." + to + " of " + this);
+        }
+        long rowBytes = byteLength() / shape[0];
+        long[] part = shape.clone();
+        part[0] = to - from;
+        return new TensorInfo(name, file, dtype, part, begin + from * rowBytes, begin + to * rowBytes);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof TensorInfo t

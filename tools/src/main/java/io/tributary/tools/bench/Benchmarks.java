@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
             StackedExpertsBenchmark.class,
             RealShapeBenchmark.class,
             WeightLoadingBenchmark.class,
-            WeightFormatsBenchmark.class
+            WeightFormatsBenchmark.class,
+            MixtureMemoryBenchmark.class
         },
         description = "Measure serving, decoding, mixing, the wire and weight loading on this machine: each"
                 + " sub-command prints a table.")
