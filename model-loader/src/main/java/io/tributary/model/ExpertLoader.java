@@ -93,12 +93,14 @@ public final class ExpertLoader {
     }
 
     /**
-     * Loads the checkpoint as an expert of the matching family.
+     * Loads the checkpoint as an expert of the matching family, precision {@code auto} resolved for it first
+     * ({@link AutoPrecision}).
      *
      * @throws ModelLoadException if the architecture is not supported or the checkpoint is broken
      */
     public Expert load(String name, Path directory, LoadOptions options) {
-        return familyOf(directory).load(name, directory, options);
+        ExpertFamily family = familyOf(directory);
+        return family.load(name, directory, AutoPrecision.resolve(options, directory));
     }
 
     private ExpertFamily familyOf(Path directory) {

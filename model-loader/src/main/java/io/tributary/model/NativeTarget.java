@@ -74,6 +74,7 @@ public final class NativeTarget {
         return switch (options.precision()) {
             case FP32, BF16 -> DataType.FLOAT32; // bf16 weights live outside DJL; see kernel.PackedProjection
             case FP16 -> DataType.FLOAT16;
+            case AUTO -> throw new IllegalStateException("precision auto is resolved per checkpoint before loading");
         };
     }
 

@@ -111,8 +111,10 @@ public record TributaryProperties(
      * Where the experts run.
      *
      * @param device        {@code cpu} or {@code cuda:N}
-     * @param precision     {@code fp32}, {@code fp16} (meant for GPUs) or {@code bf16} (the decoders' linear layers in
-     *                      bfloat16, through oneDNN; the rest float32)
+     * @param precision     {@code auto} (the checkpoint's own type where the device computes in it, see
+     *                      {@link io.tributary.model.AutoPrecision}), {@code fp32}, {@code fp16} (meant for GPUs) or
+     *                      {@code bf16} (the decoders' linear layers and embedding in bfloat16, through oneDNN; the
+     *                      rest float32)
      * @param quantization  {@code none}, or the decoders' linear layers rounded at load to {@code int8} (a scale
      *                      per output row) or {@code int4} (a scale per group of input features); CPU only
      * @param weightLoading {@code mmap} (weights stored in the precision used in place from the page cache) or
@@ -126,7 +128,7 @@ public record TributaryProperties(
             @DefaultValue("cpu")
             String device,
 
-            @NotNull @DefaultValue("fp32") Precision precision,
+            @NotNull @DefaultValue("auto") Precision precision,
             @NotNull @DefaultValue("mmap") WeightLoading weightLoading,
             @Min(0) @Max(1024) @DefaultValue("1") int threads,
             @NotNull @DefaultValue("none") Quantization quantization,

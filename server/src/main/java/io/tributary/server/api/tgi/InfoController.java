@@ -40,6 +40,7 @@ class InfoController {
             case FP32 -> "float32";
             case FP16 -> "float16";
             case BF16 -> "bfloat16";
+            case AUTO -> "auto"; // per checkpoint: each expert's log line says what it became
         };
         long perPosition = KvCacheBudget.bytesPerPosition(model);
         return new Info(
