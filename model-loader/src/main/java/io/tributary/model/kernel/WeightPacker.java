@@ -7,6 +7,8 @@ import io.tributary.model.Precision;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Optional;
+
 /**
  * Turns a model's linear weights, as loaded from the checkpoint, into the {@link Projection}s its load options ask
  * for, one weight at a time: a packed weight's source array is freed as soon as it is packed, so loading never holds
@@ -59,6 +61,11 @@ public final class WeightPacker {
         return format == null ? DENSE : new WeightPacker(format, Kernels.load(owner), options.groupSize(), owner);
     }
 
+    /** The format weights are packed into; empty: they stay dense. */
+    public Optional<PackedProjection.Format> format() {
+        return Optional.ofNullable(format);
+    }
+
     /** Whether weights stay dense. */
     public boolean isDense() {
         return format == null;
@@ -99,6 +106,29 @@ public final class WeightPacker {
             return new SplitProjection(
                     PackedProjection.pack(kernels, chosen, top, groupSize, owner),
                     PackedProjection.pack(kernels, chosen, bottom, groupSize, owner));
+        }
+    }
+
+    /**
+     * An int4 weight quantised elsewhere (see {@link PackedProjection#fromInt4}), held in halves when large as
+     * {@link #pack} holds its own.
+     */
+    public static Projection quantizedInt4(
+            Kernels kernels, NDArray q, NDArray scales, NDArray zeroPoints, int group, NDManager owner) {
+        long rows = q.getShape().get(0);
+        if (rows < 2 * SPLIT_ROW_MULTIPLE || rows * q.getShape().get(1) / 2 < SPLIT_BYTES) {
+            return PackedProjection.fromInt4(kernels, q, scales, zeroPoints, group, owner);
+        }
+        long half = rows / 2 / SPLIT_ROW_MULTIPLE * SPLIT_ROW_MULTIPLE;
+        try (NDArray top = q.get("0:" + half);
+                NDArray bottom = q.get(half + ":");
+                NDArray topScales = scales.get(":, 0:" + half);
+                NDArray bottomScales = scales.get(":, " + half + ":");
+                NDArray topZeros = zeroPoints.get(":, 0:" + half);
+                NDArray bottomZeros = zeroPoints.get(":, " + half + ":")) {
+            return new SplitProjection(
+                    PackedProjection.fromInt4(kernels, top, topScales, topZeros, group, owner),
+                    PackedProjection.fromInt4(kernels, bottom, bottomScales, bottomZeros, group, owner));
         }
     }
 
