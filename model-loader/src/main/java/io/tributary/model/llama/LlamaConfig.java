@@ -60,7 +60,10 @@ public record LlamaConfig(
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + headDim);
         }
-        awq.ifPresent(this::checkAwqShapes);
+        // The components, not the fields: a compact constructor assigns the fields after its body.
+        int qDim = numAttentionHeads * headDim;
+        int kvDim = numKeyValueHeads * headDim;
+        awq.ifPresent(config -> checkAwqShapes(config, hiddenSize, intermediateSize, qDim, kvDim));
     }
 
     /** The same config, its linear layers stored as {@code newAwq} says. */
@@ -87,9 +90,7 @@ public record LlamaConfig(
     }
 
     /** Every quantised projection's groups must tile its input and its outputs pack into int32s. */
-    private void checkAwqShapes(AwqConfig config) {
-        int qDim = numAttentionHeads * headDim;
-        int kvDim = numKeyValueHeads * headDim;
+    private static void checkAwqShapes(AwqConfig config, int hiddenSize, int intermediateSize, int qDim, int kvDim) {
         config.checkLinear("q_proj", qDim, hiddenSize);
         config.checkLinear("k_proj and v_proj", kvDim, hiddenSize);
         config.checkLinear("o_proj", hiddenSize, qDim);
