@@ -61,8 +61,8 @@ public final class AwqProjections {
                     + " precision fp32 or bf16, not " + activations);
         }
         LOG.info(
-                "{}: its decoder's linear layers are served as stored, on the int4 kernel (the load options asked"
-                        + " for {})",
+                "{}: its decoder's linear layers are served as stored, in int4, whatever the quantization option; the"
+                        + " load options ({}) apply to the layers it keeps in float, such as the output head",
                 checkpoint,
                 packer);
         return new AwqProjections(tensors, config, Kernels.load(owner), owner);

@@ -1,6 +1,7 @@
 package io.tributary.model.checkpoint;
 
 import io.tributary.model.llama.LlamaConfig;
+import io.tributary.model.llava.LlavaConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -77,6 +78,14 @@ class AwqConfigTest {
         assertThatThrownBy(() -> LlamaConfig.fromJson(config))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("AWQ group_size 128 does not divide the 320 input features of down_proj");
+    }
+
+    @Test
+    void aLlavaDecoderTakesTheTopLevelQuantizationConfig() {
+        LlavaConfig config = LlavaConfig.fromJson(json("{'model_type': 'llava', 'text_config': {'model_type': 'llama'},"
+                + " 'quantization_config': {'quant_method': 'awq', 'group_size': 128,"
+                + " 'modules_to_not_convert': ['vision_tower', 'multi_modal_projector']}}"));
+        assertThat(config.text().awq().orElseThrow().groupSize()).isEqualTo(128);
     }
 
     @Test
