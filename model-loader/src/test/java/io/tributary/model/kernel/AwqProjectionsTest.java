@@ -3,6 +3,7 @@ package io.tributary.model.kernel;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.AwqConfig;
@@ -18,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -91,6 +93,33 @@ class AwqProjectionsTest {
         System.out.printf(
                 "AWQ fused qkv: max |kernel - numpy| %.3g (%.4f of a scale), relative RMS %.2g%n",
                 error.absolute(), error.inScales(), error.relativeRms());
+    }
+
+    /** A weight large enough to be held in two halves (2 MB of int4) multiplies as the same weight held whole. */
+    @Test
+    void largeQuantisedWeightsSplitInHalvesMultiplyAsOne() {
+        int out = 4096;
+        int in = 1024;
+        Random random = new Random(3);
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray q = scope.create(random.ints(out * in, 0, 16).toArray(), new Shape(out, in));
+            NDArray zeros = scope.create(random.ints(in / GROUP * out, 0, 16).toArray(), new Shape(in / GROUP, out));
+            float[] s = new float[in / GROUP * out];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = 0.001f + random.nextFloat() * 0.01f;
+            }
+            NDArray scales = scope.create(s, new Shape(in / GROUP, out));
+            Projection split = WeightPacker.quantizedInt4(Kernels.load(scope), q, scales, zeros, GROUP, scope);
+            Projection whole = PackedProjection.fromInt4(Kernels.load(scope), q, scales, zeros, GROUP, scope);
+            assertThat(split).isInstanceOf(SplitProjection.class);
+            float[] xs = new float[2 * in];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = (float) random.nextGaussian();
+            }
+            NDArray x = scope.create(xs, new Shape(2, in));
+            assertThat(split.apply(x, null).toFloatArray())
+                    .containsExactly(whole.apply(x, null).toFloatArray());
+        }
     }
 
     /**
