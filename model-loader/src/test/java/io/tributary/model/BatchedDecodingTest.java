@@ -44,7 +44,7 @@ class BatchedDecodingTest {
     // Per sequence: the step it joins at and how many tokens it generates. Sequence 4 reuses the slot sequence 0
     // left; sequence 2 leaves while 1 and 3 run on, so for a few steps the decoding slots have a hole.
     private static final int[] JOIN_AT = {0, 0, 1, 2, 4, 9};
-    private static final int[] TOKENS = {3, 9, 5, 12, 4, 7};
+    static final int[] TOKENS = {3, 9, 5, 12, 4, 7};
 
     /** LLAMA_SPLIT: MLP weights of 2.2 MB, so they are multiplied on two cores (see RowSplit). */
     enum Family {
@@ -151,7 +151,7 @@ class BatchedDecodingTest {
     }
 
     /** Greedy decoding of one prompt alone: the distribution before each generated token. */
-    private static List<float[]> decodeAlone(Expert expert, Prompt prompt, int tokens) {
+    static List<float[]> decodeAlone(Expert expert, Prompt prompt, int tokens) {
         List<float[]> steps = new ArrayList<>();
         try (ExpertSession session = expert.open(prompt)) {
             for (int t = 0; t < tokens; t++) {
@@ -168,7 +168,7 @@ class BatchedDecodingTest {
      * and chunks of prompts being prefilled, one forward pass; sequences join at {@link #JOIN_AT} and leave after
      * {@link #TOKENS}.
      */
-    private static List<List<float[]>> decodeBatched(Expert expert, List<Prompt> prompts) {
+    static List<List<float[]>> decodeBatched(Expert expert, List<Prompt> prompts) {
         int n = prompts.size();
         ExpertSession[] sessions = new ExpertSession[n];
         List<List<float[]>> steps = new ArrayList<>();
@@ -222,7 +222,7 @@ class BatchedDecodingTest {
     }
 
     /** Six prompts of different lengths; for the vision families, three carry images of different sizes. */
-    private static List<Prompt> prompts(Family family) {
+    static List<Prompt> prompts(Family family) {
         Random random = new Random(7);
         int[] lengths = {3, 17, 6, 23, 2, 11};
         int placeholder = switch (family) {
@@ -258,7 +258,7 @@ class BatchedDecodingTest {
         }
     }
 
-    private static int argmax(float[] values) {
+    static int argmax(float[] values) {
         int best = 0;
         for (int i = 1; i < values.length; i++) {
             if (values[i] > values[best]) {
@@ -268,7 +268,7 @@ class BatchedDecodingTest {
         return best;
     }
 
-    private static float topTwoGap(float[] values) {
+    static float topTwoGap(float[] values) {
         float first = Float.NEGATIVE_INFINITY;
         float second = Float.NEGATIVE_INFINITY;
         for (float v : values) {

@@ -1,6 +1,7 @@
 package io.tributary.model.internvl;
 
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.checkpoint.AwqConfig;
 import io.tributary.model.llama.LlamaConfig;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -42,9 +43,10 @@ public record InternVlCheckpointConfig(InternVlConfig vision, LlamaConfig text, 
         try {
             boolean llama = architecture.startsWith("Llama") || architecture.equals("llama");
             text = LlamaConfig.fromJson(
-                    llm.has("model_type") || !llm.isObject()
-                            ? llm
-                            : ((ObjectNode) llm.deepCopy()).put("model_type", llama ? "llama" : "qwen2"));
+                            llm.has("model_type") || !llm.isObject()
+                                    ? llm
+                                    : ((ObjectNode) llm.deepCopy()).put("model_type", llama ? "llama" : "qwen2"))
+                    .withAwq(AwqConfig.of(json, llm));
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(configJson + ": " + field + ": " + e.getMessage(), e);
         }

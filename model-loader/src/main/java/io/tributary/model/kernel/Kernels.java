@@ -1,6 +1,8 @@
 package io.tributary.model.kernel;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
@@ -24,6 +26,12 @@ import java.io.UncheckedIOException;
  *
  * <p>In the source, dtypes are written as ATen's codes (a dtype name does not compile in an archive loaded this way):
  * 0 uint8, 1 int8, 3 int32, 6 float32, 15 bfloat16.
+ *
+ * <p>{@code awq_unpack} reads AutoAWQ's packing: each int32 of {@code qweight} or {@code qzeros} holds 8 consecutive
+ * output features, feature j in the nibble at bit 4 * [0, 4, 1, 5, 2, 6, 3, 7][j] (AutoAWQ packs features
+ * [0, 2, 4, 6, 1, 3, 5, 7] into nibbles 0..7). {@code pack_int4} takes int4 values already quantised with a zero
+ * point, w = (q - zero_point) * scale, and rewrites them for the kernel's w = (q - 8) * scale + zero by
+ * zero = (8 - zero_point) * scale.
  */
 public final class Kernels {
 
@@ -61,6 +69,22 @@ public final class Kernels {
               def divisors(self: __torch__.M, scales: Tensor) -> Tensor:
                 divisor = scales.to(6)
                 return torch.where(torch.eq(divisor, 0.0), torch.ones_like(divisor), divisor)
+              def awq_unpack(self: __torch__.M, packed: Tensor) -> Tensor:
+                shifts = torch.tensor([0, 16, 4, 20, 8, 24, 12, 28])
+                nibbles = torch.bitwise_and(torch.bitwise_right_shift(torch.unsqueeze(packed, 2), shifts), 15)
+                return torch.contiguous(torch.reshape(nibbles, [packed.size(0), packed.size(1) * 8]).to(3))
+              def pack_int4(self: __torch__.M, q: Tensor, scales: Tensor, zero_points: Tensor) -> Tuple[Tensor, Tensor]:
+                rows = q.size(0)
+                padded = (rows + 15) // 16 * 16
+                s = scales.to(6)
+                zeros = torch.rsub(zero_points.to(6), 8.0) * s
+                q32 = torch.contiguous(q.to(3))
+                if padded != rows:
+                  q32 = torch.constant_pad_nd(q32, [0, 0, 0, padded - rows], 8)
+                  s = torch.constant_pad_nd(s, [0, padded - rows], 0.0)
+                  zeros = torch.constant_pad_nd(zeros, [0, padded - rows], 0.0)
+                packed = torch._convert_weight_to_int4pack_for_cpu(q32, 2)
+                return (packed, torch.contiguous(torch.stack([s, zeros], 2).to(15)))
               def linear_int4(self: __torch__.M, x: Tensor, packed: Tensor, group: int, sz: Tensor, rows: int) -> Tensor:
                 y = torch._weight_int4pack_mm_for_cpu(torch.contiguous(x.to(15)), packed, group, sz)
                 return torch.contiguous(torch.narrow(y, 1, 0, rows).to(6))
@@ -113,6 +137,17 @@ public final class Kernels {
     /** Runs one of the module's methods; the caller closes the result. */
     IValue call(String method, IValue... arguments) {
         return IValueUtils.runMethod(module, method, arguments);
+    }
+
+    /**
+     * AWQ's packed {@code qweight} or {@code qzeros} [R, C/8] int32 unpacked to [R, C] int32 values 0..15, features in
+     * their logical order; the result belongs to {@code packed}'s manager.
+     */
+    public NDArray unpackAwq(NDArray packed) {
+        try (IValue in = IValue.from((PtNDArray) packed);
+                IValue out = call("awq_unpack", in)) {
+            return out.toTensor((PtNDManager) packed.getManager());
+        }
     }
 
     /** Whether the int4 kernel takes groups of {@code size} input features. */

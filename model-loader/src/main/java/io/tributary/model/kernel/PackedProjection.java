@@ -170,6 +170,40 @@ public final class PackedProjection implements Projection, AutoCloseable {
         }
     }
 
+    /**
+     * An int4 weight quantised elsewhere (an AWQ checkpoint's), held as {@link #pack} holds its own: {@code q} [out, in]
+     * int32 values 0..15, {@code scales} and {@code zeroPoints} [in/group, out] float32, meaning
+     * w = (q - zeroPoint) * scale. The kernel keeps scales and zeros in bf16: rounding a checkpoint's fp16 scale to
+     * bf16 moves it by up to 2^-8 of itself (8 significant bits instead of 11), and the zero likewise.
+     */
+    public static PackedProjection fromInt4(
+            Kernels kernels, NDArray q, NDArray scales, NDArray zeroPoints, int group, NDManager owner) {
+        long out = q.getShape().get(0);
+        long in = q.getShape().get(1);
+        if (!Kernels.isInt4GroupSize(group)
+                || in % group != 0
+                || scales.getShape().get(0) != in / group) {
+            throw new IllegalArgumentException("int4 groups of " + group + " do not fit a weight of " + in
+                    + " input features with " + scales.getShape().get(0) + " scale rows");
+        }
+        PackedProjection packed;
+        try (IValue values = IValue.from((PtNDArray) q);
+                IValue s = IValue.from((PtNDArray) scales);
+                IValue z = IValue.from((PtNDArray) zeroPoints)) {
+            IValue[] packedAndScales = tuple(kernels.call("pack_int4", values, s, z));
+            long rows = (out + 15) / 16 * 16;
+            packed = new PackedProjection(
+                    kernels,
+                    Format.INT4,
+                    new IValue[] {packedAndScales[0], IValue.from((long) group), packedAndScales[1], IValue.from(out)},
+                    out,
+                    in,
+                    rows * in / 2 + in / group * rows * 4);
+        }
+        owner.attachInternal(UUID.randomUUID().toString(), packed);
+        return packed;
+    }
+
     private static IValue[] tuple(IValue result) {
         try (result) {
             return result.toIValueTuple();

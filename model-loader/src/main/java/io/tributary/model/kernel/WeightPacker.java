@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns a model's linear weights and token embedding, as the checkpoint stores them, into the {@link Projection}s
@@ -225,6 +226,11 @@ public final class WeightPacker {
         return linear(tensors, List.of(RowSource.of(name)), manager, dataType);
     }
 
+    /** The format weights are packed into; empty: they stay dense. */
+    public Optional<PackedProjection.Format> format() {
+        return Optional.ofNullable(format);
+    }
+
     /** Whether weights stay dense. */
     public boolean isDense() {
         return format == null;
@@ -265,6 +271,29 @@ public final class WeightPacker {
             return new SplitProjection(
                     PackedProjection.pack(kernels, chosen, top, groupSize, owner),
                     PackedProjection.pack(kernels, chosen, bottom, groupSize, owner));
+        }
+    }
+
+    /**
+     * An int4 weight quantised elsewhere (see {@link PackedProjection#fromInt4}), held in halves when large as
+     * {@link #pack} holds its own.
+     */
+    public static Projection quantizedInt4(
+            Kernels kernels, NDArray q, NDArray scales, NDArray zeroPoints, int group, NDManager owner) {
+        long rows = q.getShape().get(0);
+        if (rows < 2 * ROW_MULTIPLE || rows * q.getShape().get(1) / 2 < SPLIT_BYTES) {
+            return PackedProjection.fromInt4(kernels, q, scales, zeroPoints, group, owner);
+        }
+        long half = rows / 2 / ROW_MULTIPLE * ROW_MULTIPLE;
+        try (NDArray top = q.get("0:" + half);
+                NDArray bottom = q.get(half + ":");
+                NDArray topScales = scales.get(":, 0:" + half);
+                NDArray bottomScales = scales.get(":, " + half + ":");
+                NDArray topZeros = zeroPoints.get(":, 0:" + half);
+                NDArray bottomZeros = zeroPoints.get(":, " + half + ":")) {
+            return new SplitProjection(
+                    PackedProjection.fromInt4(kernels, top, topScales, topZeros, group, owner),
+                    PackedProjection.fromInt4(kernels, bottom, bottomScales, bottomZeros, group, owner));
         }
     }
 

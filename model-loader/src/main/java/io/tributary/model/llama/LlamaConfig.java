@@ -1,6 +1,7 @@
 package io.tributary.model.llama;
 
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.checkpoint.AwqConfig;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -20,6 +21,7 @@ import java.util.OptionalInt;
  * @param ropeScaling   empty for plain RoPE
  * @param attentionBias q/k/v projections have biases (Llama's {@code attention_bias}; always for Qwen2)
  * @param oProjBias     the output projection has a bias (Llama's {@code attention_bias}; never for Qwen2)
+ * @param awq           the linear layers are stored AWQ-quantised ({@code quantization_config}); empty: in float
  */
 public record LlamaConfig(
         int vocabSize,
@@ -38,7 +40,8 @@ public record LlamaConfig(
         boolean attentionBias,
         boolean oProjBias,
         OptionalInt bosTokenId,
-        List<Integer> eosTokenIds) {
+        List<Integer> eosTokenIds,
+        Optional<AwqConfig> awq) {
 
     /** {@code rope_scaling} of the kinds we implement: "linear" (position interpolation) and "llama3". */
     public record RopeScaling(
@@ -57,6 +60,42 @@ public record LlamaConfig(
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + headDim);
         }
+        // The components, not the fields: a compact constructor assigns the fields after its body.
+        int qDim = numAttentionHeads * headDim;
+        int kvDim = numKeyValueHeads * headDim;
+        awq.ifPresent(config -> checkAwqShapes(config, hiddenSize, intermediateSize, qDim, kvDim));
+    }
+
+    /** The same config, its linear layers stored as {@code newAwq} says. */
+    public LlamaConfig withAwq(Optional<AwqConfig> newAwq) {
+        return new LlamaConfig(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                numKeyValueHeads,
+                headDim,
+                maxPositionEmbeddings,
+                rmsNormEps,
+                ropeTheta,
+                ropeScaling,
+                tieWordEmbeddings,
+                hiddenAct,
+                attentionBias,
+                oProjBias,
+                bosTokenId,
+                eosTokenIds,
+                newAwq);
+    }
+
+    /** Every quantised projection's groups must tile its input and its outputs pack into int32s. */
+    private static void checkAwqShapes(AwqConfig config, int hiddenSize, int intermediateSize, int qDim, int kvDim) {
+        config.checkLinear("q_proj", qDim, hiddenSize);
+        config.checkLinear("k_proj and v_proj", kvDim, hiddenSize);
+        config.checkLinear("o_proj", hiddenSize, qDim);
+        config.checkLinear("gate_proj and up_proj", intermediateSize, hiddenSize);
+        config.checkLinear("down_proj", hiddenSize, intermediateSize);
     }
 
     /** Query heads that share one key/value head (grouped-query attention); 1 is plain multi-head attention. */
@@ -154,7 +193,8 @@ public record LlamaConfig(
                 json.has("bos_token_id") && json.get("bos_token_id").isIntegralNumber()
                         ? OptionalInt.of(json.get("bos_token_id").asInt())
                         : json.has("bos_token_id") ? OptionalInt.empty() : d.bos(),
-                json.has("eos_token_id") ? tokenIds(json.get("eos_token_id")) : d.eos());
+                json.has("eos_token_id") ? tokenIds(json.get("eos_token_id")) : d.eos(),
+                AwqConfig.of(json));
     }
 
     private static int intField(JsonNode json, String name, int fallback) {

@@ -72,6 +72,7 @@ public final class LlamaWeightsLoader {
             DataType dataType,
             WeightPacker packer) {
         TokenEmbedding embedTokens = packer.embedding(tensors, "model.embed_tokens.weight", manager, dataType);
+        Linears linears = new Linears(tensors, config, packer, manager, dataType);
         List<LlamaWeights.Layer> layers = new ArrayList<>();
         float attentionScale = (float) (1 / Math.sqrt(config.headDim()));
         long queryRows = (long) config.numAttentionHeads() * config.headDim();
@@ -87,20 +88,17 @@ public final class LlamaWeightsLoader {
                             queryRows,
                             attentionScale)
                     : null;
-            List<RowSource> qkv = List.of(
-                    new RowSource(attn + "q_proj.weight", attentionScale),
-                    RowSource.of(attn + "k_proj.weight"),
-                    RowSource.of(attn + "v_proj.weight"));
             layers.add(new LlamaWeights.Layer(
                     tensors.load("model.layers." + i + ".input_layernorm.weight", manager, dataType),
-                    packer.linear(tensors, qkv, manager, dataType),
+                    linears.fused(
+                            List.of(attn + "q_proj", attn + "k_proj", attn + "v_proj"), queryRows, attentionScale),
                     qkvBias,
-                    linear(packer, tensors, attn + "o_proj.weight", manager, dataType),
+                    linears.single(attn + "o_proj"),
                     config.oProjBias() ? tensors.load(attn + "o_proj.bias", manager, dataType) : null,
                     tensors.load("model.layers." + i + ".post_attention_layernorm.weight", manager, dataType),
-                    linear(packer, tensors, mlp + "gate_proj.weight", manager, dataType),
-                    linear(packer, tensors, mlp + "up_proj.weight", manager, dataType),
-                    linear(packer, tensors, mlp + "down_proj.weight", manager, dataType)));
+                    linears.single(mlp + "gate_proj"),
+                    linears.single(mlp + "up_proj"),
+                    linears.single(mlp + "down_proj")));
         }
         NDArray norm = tensors.load("model.norm.weight", manager, dataType);
         Projection lmHead = tied
@@ -172,27 +170,42 @@ public final class LlamaWeightsLoader {
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String prefix = "model.layers." + i + ".";
             shapes.put(prefix + "input_layernorm.weight", new long[] {hidden});
-            shapes.put(prefix + "self_attn.q_proj.weight", new long[] {qDim, hidden});
-            shapes.put(prefix + "self_attn.k_proj.weight", new long[] {kvDim, hidden});
-            shapes.put(prefix + "self_attn.v_proj.weight", new long[] {kvDim, hidden});
+            linear(shapes, c, prefix + "self_attn.q_proj", qDim, hidden);
+            linear(shapes, c, prefix + "self_attn.k_proj", kvDim, hidden);
+            linear(shapes, c, prefix + "self_attn.v_proj", kvDim, hidden);
             if (c.attentionBias()) {
                 shapes.put(prefix + "self_attn.q_proj.bias", new long[] {qDim});
                 shapes.put(prefix + "self_attn.k_proj.bias", new long[] {kvDim});
                 shapes.put(prefix + "self_attn.v_proj.bias", new long[] {kvDim});
             }
-            shapes.put(prefix + "self_attn.o_proj.weight", new long[] {hidden, qDim});
+            linear(shapes, c, prefix + "self_attn.o_proj", hidden, qDim);
             if (c.oProjBias()) {
                 shapes.put(prefix + "self_attn.o_proj.bias", new long[] {hidden});
             }
             shapes.put(prefix + "post_attention_layernorm.weight", new long[] {hidden});
-            shapes.put(prefix + "mlp.gate_proj.weight", new long[] {inter, hidden});
-            shapes.put(prefix + "mlp.up_proj.weight", new long[] {inter, hidden});
-            shapes.put(prefix + "mlp.down_proj.weight", new long[] {hidden, inter});
+            linear(shapes, c, prefix + "mlp.gate_proj", inter, hidden);
+            linear(shapes, c, prefix + "mlp.up_proj", inter, hidden);
+            linear(shapes, c, prefix + "mlp.down_proj", hidden, inter);
         }
         shapes.put("model.norm.weight", new long[] {hidden});
         if (!tied) {
             shapes.put(LM_HEAD, new long[] {c.vocabSize(), hidden});
         }
         return shapes;
+    }
+
+    /**
+     * A linear layer's tensors: {@code module.weight} [out, in], or in an AWQ checkpoint {@code module.qweight}
+     * [in, out/8], {@code module.qzeros} [in/group, out/8] and {@code module.scales} [in/group, out].
+     */
+    private static void linear(Map<String, long[]> shapes, LlamaConfig c, String module, long out, long in) {
+        if (c.awq().isEmpty() || !c.awq().get().converts(module)) {
+            shapes.put(module + ".weight", new long[] {out, in});
+            return;
+        }
+        long groups = in / c.awq().get().groupSize();
+        shapes.put(module + ".qweight", new long[] {in, out / 8});
+        shapes.put(module + ".qzeros", new long[] {groups, out / 8});
+        shapes.put(module + ".scales", new long[] {groups, out});
     }
 }

@@ -1,6 +1,7 @@
 package io.tributary.model.llava;
 
 import io.tributary.model.ModelLoadException;
+import io.tributary.model.checkpoint.AwqConfig;
 import io.tributary.model.clip.ClipVisionConfig;
 import io.tributary.model.clip.HiddenAct;
 import io.tributary.model.llama.LlamaConfig;
@@ -77,7 +78,8 @@ public record LlavaConfig(
                     "vision_feature_select_strategy '" + strategy + "' is not supported (default, full)");
         }
         return new LlavaConfig(
-                LlamaConfig.fromLlamaJson(text.isObject() ? text : JsonNodeFactory.instance.objectNode()),
+                LlamaConfig.fromLlamaJson(text.isObject() ? text : JsonNodeFactory.instance.objectNode())
+                        .withAwq(AwqConfig.of(json, text)),
                 ClipVisionConfig.fromJson(vision.isObject() ? vision : llava15Tower()),
                 json.path("image_token_index").asInt(32000),
                 HiddenAct.fromConfig(json.path("projector_hidden_act").asString("gelu")),

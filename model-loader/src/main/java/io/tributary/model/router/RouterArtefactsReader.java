@@ -173,6 +173,9 @@ public final class RouterArtefactsReader {
                 case F32 -> bytes.getFloat(4 * i);
                 case F16 -> HalfFloats.fromF16(bytes.getShort(2 * i));
                 case BF16 -> HalfFloats.fromBf16(bytes.getShort(2 * i));
+                case I32 ->
+                    throw new ModelLoadException(
+                            file.path() + ": tensor '" + info.name() + "' holds integers, not floats");
             };
         }
         return values;

@@ -126,7 +126,7 @@ public final class SafetensorsCheckpoint {
     }
 
     /**
-     * The tensor as an NDArray of {@code target} type (FLOAT32 or FLOAT16) owned by {@code manager}, on the
+     * The tensor as an NDArray of {@code target} type (FLOAT32 or FLOAT16; INT32 for I32) owned by {@code manager}, on the
      * manager's device.
      * <ul>
      *   <li>Stored in the target type, on the CPU: with {@link WeightLoading#MMAP} the array is the file's mapped
@@ -238,6 +238,7 @@ public final class SafetensorsCheckpoint {
         return switch (info.dtype()) {
             case F32, BF16 -> DataType.FLOAT32;
             case F16 -> DataType.FLOAT16;
+            case I32 -> DataType.INT32;
         };
     }
 

@@ -7,7 +7,9 @@ public enum SafetensorsDType {
     F32(4),
     F16(2),
     /** bfloat16: read by widening to F32 in Java, because DJL's PyTorch engine aborts the JVM on BF16 arrays. */
-    BF16(2);
+    BF16(2),
+    /** int32: AWQ checkpoints pack eight 4-bit weights or zero points into each ({@code qweight}, {@code qzeros}). */
+    I32(4);
 
     private final int bytes;
 

@@ -118,7 +118,7 @@ public final class SafetensorsFile {
         String dtypeName = node.path("dtype").asString("");
         SafetensorsDType dtype = SafetensorsDType.fromHeaderName(dtypeName)
                 .orElseThrow(() -> new ModelLoadException(
-                        where + " has unsupported dtype '" + dtypeName + "' (F32, F16, BF16 only)"));
+                        where + " has unsupported dtype '" + dtypeName + "' (F32, F16, BF16, I32 only)"));
         JsonNode shapeNode = node.path("shape");
         JsonNode offsets = node.path("data_offsets");
         if (!shapeNode.isArray() || !offsets.isArray() || offsets.size() != 2) {

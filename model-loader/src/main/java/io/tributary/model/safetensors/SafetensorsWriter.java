@@ -221,6 +221,7 @@ public final class SafetensorsWriter {
                     bytes.putShort(HalfFloats.toBf16(values[i]));
                 }
             }
+            case I32 -> throw new IllegalArgumentException("float values cannot be written as I32");
         }
     }
 }

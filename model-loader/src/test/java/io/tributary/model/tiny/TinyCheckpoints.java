@@ -73,6 +73,7 @@ public final class TinyCheckpoints {
                     case F32 -> "float32";
                     case F16 -> "float16";
                     case BF16 -> "bfloat16";
+                    case I32 -> throw new IllegalArgumentException("weights are floats");
                 });
         config.put("use_cache", true);
         config.put("vocab_size", TinyTokenizer.VOCABULARY_SIZE);
