@@ -21,11 +21,11 @@ class TributaryPropertiesTest {
     }
 
     @Test
-    void engineDefaultsToCpuFp32AndMappedWeights() {
+    void engineDefaultsToCpuAutoPrecisionAndMappedWeights() {
         TributaryProperties.Engine engine =
                 bind(Map.of("tributary.cache-dir", "/tmp/cache")).engine();
         assertThat(engine.device()).isEqualTo("cpu");
-        assertThat(engine.precision()).isEqualTo(Precision.FP32);
+        assertThat(engine.precision()).isEqualTo(Precision.AUTO);
         assertThat(engine.weightLoading()).isEqualTo(WeightLoading.MMAP);
         assertThat(engine.threads()).isEqualTo(1);
     }
