@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             SharedEncoderBenchmark.class,
             StackedExpertsBenchmark.class,
             RealShapeBenchmark.class,
+            LlavaSevenBBenchmark.class,
             WeightLoadingBenchmark.class,
             WeightFormatsBenchmark.class,
             MixtureMemoryBenchmark.class

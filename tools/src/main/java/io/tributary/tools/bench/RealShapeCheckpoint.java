@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -44,7 +43,6 @@ final class RealShapeCheckpoint {
 
     static final long MAX_SHARD_BYTES = 2_000_000_000L;
     private static final String VERSION = "internvl2_5-1b-random-v1";
-    private static final double STD = 0.02;
 
     private RealShapeCheckpoint() {}
 
@@ -81,7 +79,7 @@ final class RealShapeCheckpoint {
     }
 
     static List<StreamedTensor> tensors(long seed) {
-        Values v = new Values(seed);
+        RandomTensors v = new RandomTensors(seed, SafetensorsDType.F32);
         List<StreamedTensor> out = new ArrayList<>();
         int grid = IMAGE / PATCH;
         long h = VISION_HIDDEN;
@@ -134,34 +132,5 @@ final class RealShapeCheckpoint {
         out.add(v.constant(lm + "norm.weight", 1f, HIDDEN));
         out.add(v.random("language_model.lm_head.weight", VOCAB, HIDDEN));
         return out;
-    }
-
-    /** Tensor value sources; each tensor's stream depends only on the seed and its name. */
-    private record Values(long seed) {
-
-        /** Uniform on [-a, a) with a = std * sqrt(3), so the standard deviation is {@link #STD}. */
-        StreamedTensor random(String name, long... shape) {
-            float halfWidth = (float) (STD * Math.sqrt(3));
-            long stream = seed * 0x9E3779B97F4A7C15L + name.hashCode();
-            return new StreamedTensor(name, SafetensorsDType.F32, shape, (offset, chunk, length) -> {
-                for (int i = 0; i < length; i++) {
-                    chunk[i] = (unitInterval(stream, offset + i) * 2 - 1) * halfWidth;
-                }
-            });
-        }
-
-        StreamedTensor constant(String name, float value, long... shape) {
-            return new StreamedTensor(
-                    name, SafetensorsDType.F32, shape, (offset, chunk, length) -> Arrays.fill(chunk, 0, length, value));
-        }
-
-        /** SplitMix64's finaliser of (stream, index): 24 uniform bits in [0, 1). */
-        private static float unitInterval(long stream, long index) {
-            long z = stream + (index + 1) * 0x9E3779B97F4A7C15L;
-            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-            z ^= z >>> 31;
-            return (z >>> 40) * 0x1.0p-24f;
-        }
     }
 }
