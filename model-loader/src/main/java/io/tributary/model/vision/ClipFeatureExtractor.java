@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.core.Linear;
+import io.tributary.model.AutoPrecision;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.NativeMemory;
@@ -63,7 +64,8 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
      * @throws ModelLoadException if the checkpoint is not a CLIP vision model with a projection, or broken
      */
     public static ClipFeatureExtractor load(
-            Path directory, LoadOptions options, ImageLimits limits, VisionTowers towers) {
+            Path directory, LoadOptions engine, ImageLimits limits, VisionTowers towers) {
+        LoadOptions options = AutoPrecision.resolve(engine, directory);
         ClipVisionConfig config = readConfig(directory.resolve("config.json"));
         ClipImageProcessor images = imageProcessor(directory, config, limits);
         CheckpointTensors tensors = CheckpointTensors.open(directory, options.weightLoading());
