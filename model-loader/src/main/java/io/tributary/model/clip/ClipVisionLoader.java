@@ -4,6 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.kernel.DenseProjection;
+import io.tributary.model.kernel.Projection;
+import io.tributary.model.kernel.WeightPacker;
+import io.tributary.model.kernel.WeightPacker.RowSource;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 
 import java.util.ArrayList;
@@ -74,8 +78,9 @@ final class ClipVisionLoader {
             String prefix,
             NDManager manager,
             DataType dataType,
-            boolean withProjection) {
-        Loader load = new Loader(tensors, manager, dataType);
+            boolean withProjection,
+            WeightPacker packer) {
+        Loader load = new Loader(tensors, manager, dataType, packer);
         String p = prefix + "vision_model.";
         float scale = (float) (1 / Math.sqrt(c.headDim()));
         List<ClipVisionWeights.Layer> layers = new ArrayList<>();
@@ -84,14 +89,14 @@ final class ClipVisionLoader {
             String attn = l + "self_attn.";
             layers.add(new ClipVisionWeights.Layer(
                     load.norm(l + "layer_norm1."),
-                    load.qkv(attn, "weight", c.hiddenSize(), scale),
-                    load.qkv(attn, "bias", c.hiddenSize(), scale),
-                    load.get(attn + "out_proj.weight"),
+                    load.qkvWeight(attn, scale),
+                    load.qkvBias(attn, c.hiddenSize(), scale),
+                    load.linear(attn + "out_proj.weight"),
                     load.get(attn + "out_proj.bias"),
                     load.norm(l + "layer_norm2."),
-                    load.get(l + "mlp.fc1.weight"),
+                    load.linear(l + "mlp.fc1.weight"),
                     load.get(l + "mlp.fc1.bias"),
-                    load.get(l + "mlp.fc2.weight"),
+                    load.linear(l + "mlp.fc2.weight"),
                     load.get(l + "mlp.fc2.bias")));
         }
         // Views of the loaded arrays, which stay open in the manager: they may alias the mapped file.
@@ -133,7 +138,7 @@ final class ClipVisionLoader {
             addNorm(tensors, l + "layer_norm1.", layer.layerNorm1());
             long[] rows = {e, e, e};
             tensors.addAll(splitRows(
-                    layer.qkvProj(),
+                    DenseProjection.arrayOf(layer.qkvProj()),
                     List.of(attn + "q_proj.weight", attn + "k_proj.weight", attn + "v_proj.weight"),
                     rows,
                     scale));
@@ -142,12 +147,12 @@ final class ClipVisionLoader {
                     List.of(attn + "q_proj.bias", attn + "k_proj.bias", attn + "v_proj.bias"),
                     rows,
                     scale));
-            tensors.add(tensor(attn + "out_proj.weight", layer.outProj()));
+            tensors.add(tensor(attn + "out_proj.weight", DenseProjection.arrayOf(layer.outProj())));
             tensors.add(tensor(attn + "out_proj.bias", layer.outBias()));
             addNorm(tensors, l + "layer_norm2.", layer.layerNorm2());
-            tensors.add(tensor(l + "mlp.fc1.weight", layer.fc1()));
+            tensors.add(tensor(l + "mlp.fc1.weight", DenseProjection.arrayOf(layer.fc1())));
             tensors.add(tensor(l + "mlp.fc1.bias", layer.fc1Bias()));
-            tensors.add(tensor(l + "mlp.fc2.weight", layer.fc2()));
+            tensors.add(tensor(l + "mlp.fc2.weight", DenseProjection.arrayOf(layer.fc2())));
             tensors.add(tensor(l + "mlp.fc2.bias", layer.fc2Bias()));
         }
         addNorm(tensors, p + "post_layernorm.", w.postLayernorm());
@@ -162,15 +167,28 @@ final class ClipVisionLoader {
         tensors.add(tensor(prefix + "bias", norm.bias()));
     }
 
-    private record Loader(CheckpointTensors tensors, NDManager manager, DataType dataType) {
+    private record Loader(CheckpointTensors tensors, NDManager manager, DataType dataType, WeightPacker packer) {
         NDArray get(String name) {
             return tensors.load(name, manager, dataType);
         }
 
-        /** {@code q_proj}, {@code k_proj}, {@code v_proj} stacked, the q rows scaled by {@code scale}. */
-        NDArray qkv(String attention, String suffix, long queryRows, float scale) {
-            List<String> names = List.of(
-                    attention + "q_proj." + suffix, attention + "k_proj." + suffix, attention + "v_proj." + suffix);
+        Projection linear(String name) {
+            return packer.linear(tensors, List.of(RowSource.of(name)), manager, dataType);
+        }
+
+        /** {@code q_proj}, {@code k_proj}, {@code v_proj} weights stacked, the q rows scaled by {@code scale}. */
+        Projection qkvWeight(String attention, float scale) {
+            List<RowSource> sources = List.of(
+                    new RowSource(attention + "q_proj.weight", scale),
+                    RowSource.of(attention + "k_proj.weight"),
+                    RowSource.of(attention + "v_proj.weight"));
+            return packer.linear(tensors, sources, manager, dataType);
+        }
+
+        /** The biases likewise. */
+        NDArray qkvBias(String attention, long queryRows, float scale) {
+            List<String> names =
+                    List.of(attention + "q_proj.bias", attention + "k_proj.bias", attention + "v_proj.bias");
             return scaleLeadingRows(tensors.loadRows(names, manager, dataType), queryRows, scale);
         }
 

@@ -12,6 +12,8 @@ import ai.djl.nn.norm.LayerNorm;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.image.PixelValues;
+import io.tributary.model.kernel.Projection;
+import io.tributary.model.kernel.WeightPacker;
 import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
 
 import java.util.ArrayList;
@@ -62,11 +64,22 @@ public final class ClipVisionModel {
         return ClipVisionLoader.ignored(prefix);
     }
 
-    /** Loads the tower's weights (already validated) into {@code manager}, which owns them. */
+    /** Loads the tower's weights (already validated) into {@code manager}, which owns them, as they are stored. */
     public static ClipVisionModel load(
             CheckpointTensors tensors, ClipVisionConfig config, String prefix, NDManager manager, DataType dataType) {
+        return load(tensors, config, prefix, manager, dataType, WeightPacker.dense());
+    }
+
+    /** As above, the encoder layers' linear weights packed as {@code packer} says. */
+    public static ClipVisionModel load(
+            CheckpointTensors tensors,
+            ClipVisionConfig config,
+            String prefix,
+            NDManager manager,
+            DataType dataType,
+            WeightPacker packer) {
         return new ClipVisionModel(
-                config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, true), dataType);
+                config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, true, packer), dataType);
     }
 
     /**
@@ -74,9 +87,14 @@ public final class ClipVisionModel {
      * holds, since LLaVA's towers have no projection and a router keeps its own (see {@code vision.VisionTowers}).
      */
     public static ClipVisionModel loadTower(
-            CheckpointTensors tensors, ClipVisionConfig config, String prefix, NDManager manager, DataType dataType) {
+            CheckpointTensors tensors,
+            ClipVisionConfig config,
+            String prefix,
+            NDManager manager,
+            DataType dataType,
+            WeightPacker packer) {
         return new ClipVisionModel(
-                config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, false), dataType);
+                config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, false, packer), dataType);
     }
 
     public ClipVisionConfig config() {
@@ -227,5 +245,9 @@ public final class ClipVisionModel {
 
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         return Linear.linear(x, weight, bias).singletonOrThrow();
+    }
+
+    private static NDArray linear(NDArray x, Projection weight, NDArray bias) {
+        return weight.apply(x, bias);
     }
 }

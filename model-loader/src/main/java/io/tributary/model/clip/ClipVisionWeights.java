@@ -1,6 +1,8 @@
 package io.tributary.model.clip;
 
 import ai.djl.ndarray.NDArray;
+import io.tributary.model.kernel.DenseProjection;
+import io.tributary.model.kernel.Projection;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -43,15 +45,15 @@ public record ClipVisionWeights(
             all.addAll(List.of(
                     l.layerNorm1().weight(),
                     l.layerNorm1().bias(),
-                    l.qkvProj(),
+                    DenseProjection.arrayOf(l.qkvProj()),
                     l.qkvBias(),
-                    l.outProj(),
+                    DenseProjection.arrayOf(l.outProj()),
                     l.outBias(),
                     l.layerNorm2().weight(),
                     l.layerNorm2().bias(),
-                    l.fc1(),
+                    DenseProjection.arrayOf(l.fc1()),
                     l.fc1Bias(),
-                    l.fc2(),
+                    DenseProjection.arrayOf(l.fc2()),
                     l.fc2Bias()));
         }
         return all;
@@ -76,13 +78,13 @@ public record ClipVisionWeights(
      */
     public record Layer(
             Norm layerNorm1,
-            NDArray qkvProj,
+            Projection qkvProj,
             NDArray qkvBias,
-            NDArray outProj,
+            Projection outProj,
             NDArray outBias,
             Norm layerNorm2,
-            NDArray fc1,
+            Projection fc1,
             NDArray fc1Bias,
-            NDArray fc2,
+            Projection fc2,
             NDArray fc2Bias) {}
 }

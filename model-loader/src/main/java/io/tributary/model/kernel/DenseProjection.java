@@ -6,6 +6,19 @@ import ai.djl.nn.core.Linear;
 /** A weight held as a DJL array in the activations' type (float32, or float16 on a GPU). */
 public record DenseProjection(NDArray weight) implements Projection {
 
+    /**
+     * The array of a dense projection.
+     *
+     * @throws IllegalStateException when it is packed: only dense weights can be trained or exported
+     */
+    public static NDArray arrayOf(Projection projection) {
+        if (projection instanceof DenseProjection dense) {
+            return dense.weight();
+        }
+        throw new IllegalStateException(
+                "the weights are packed into reduced precision: only float weights can be trained or exported");
+    }
+
     @Override
     public NDArray apply(NDArray x, NDArray bias) {
         return Linear.linear(x, weight, bias).singletonOrThrow();

@@ -94,13 +94,9 @@ public record LlamaWeights(TokenEmbedding embedTokens, List<Layer> layers, NDArr
                 "the weights are packed into reduced precision: only float weights can be trained or exported");
     }
 
-    /** The array of a dense projection. */
+    /** The array of a dense projection (see {@link DenseProjection#arrayOf}). */
     public static NDArray dense(Projection projection) {
-        if (projection instanceof DenseProjection dense) {
-            return dense.weight();
-        }
-        throw new IllegalStateException(
-                "the weights are packed into reduced precision: only float weights can be " + "trained or exported");
+        return DenseProjection.arrayOf(projection);
     }
 
     /**

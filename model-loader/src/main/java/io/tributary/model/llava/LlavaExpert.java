@@ -87,8 +87,13 @@ public final class LlavaExpert implements DecoderExpert {
             DataType dataType = NativeTarget.dataType(options);
             ClipVisionModel vision;
             if (towers == null) {
-                vision =
-                        ClipVisionModel.load(tensors, config.vision(), ClipVisionModel.LLAVA_PREFIX, manager, dataType);
+                vision = ClipVisionModel.load(
+                        tensors,
+                        config.vision(),
+                        ClipVisionModel.LLAVA_PREFIX,
+                        manager,
+                        dataType,
+                        WeightPacker.forVisionTower(options, manager));
             } else {
                 shared = towers.acquire(
                         tensors,

@@ -6,6 +6,7 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.clip.ClipVisionConfig;
 import io.tributary.model.clip.ClipVisionModel;
+import io.tributary.model.kernel.WeightPacker;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -56,7 +57,7 @@ public final class VisionTowers implements AutoCloseable {
         long started = System.nanoTime();
         String digest = TowerDigest.of(tensors, config, prefix);
         digestNanos.addAndGet(System.nanoTime() - started);
-        String key = digest + "@" + options.device() + "/" + options.precision();
+        String key = digest + "@" + options.device() + "/" + options.precision() + "/" + options.quantization();
         TowerNeeds needs = TowerNeeds.of(hiddenStates, pooled);
         synchronized (this) {
             LoadedTower tower = towers.get(key);
@@ -80,8 +81,13 @@ public final class VisionTowers implements AutoCloseable {
         NativeTarget.prepareInferenceThread();
         NDManager weights = NativeTarget.newModelManager(options, "vision-tower-" + digest.substring(0, 12));
         try {
-            ClipVisionModel model =
-                    ClipVisionModel.loadTower(tensors, config, prefix, weights, NativeTarget.dataType(options));
+            ClipVisionModel model = ClipVisionModel.loadTower(
+                    tensors,
+                    config,
+                    prefix,
+                    weights,
+                    NativeTarget.dataType(options),
+                    WeightPacker.forVisionTower(options, weights));
             return new LoadedTower(key, digest, model, weights, encodes);
         } catch (RuntimeException e) {
             weights.close();
