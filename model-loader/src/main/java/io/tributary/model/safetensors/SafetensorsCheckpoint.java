@@ -206,14 +206,26 @@ public final class SafetensorsCheckpoint {
     }
 
     /**
-     * Rows {@code [from, to)} of a tensor's first axis, read into a new CPU array of {@code target} type owned by
-     * {@code manager}: never the file's mapped pages, so nothing of the file stays resident once the array is closed.
+     * Rows {@code [from, to)} of a tensor's first axis, read into a new array of {@code target} type owned by
+     * {@code manager} (on a GPU: read on the CPU, then copied): never the file's mapped pages, so nothing of the file stays resident once the array is closed.
      * Packing a weight into fewer bytes reads it this way, a block of rows at a time, so that loading holds the
      * packed weights and one block, never the checkpoint's full-precision copy.
      */
     public NDArray loadRowRange(String name, long from, long to, NDManager manager, DataType target) {
         TensorInfo rows = info(name).rows(from, to);
         progress.add(rows.byteLength());
+        if (!manager.getDevice().isGpu()) {
+            return readOnCpu(rows, manager, target);
+        }
+        try (NDManager host =
+                NDManager.newBaseManager(Device.cpu(), manager.getEngine().getEngineName())) {
+            NDArray onDevice = readOnCpu(rows, host, target).toDevice(manager.getDevice(), true);
+            onDevice.attach(manager);
+            return onDevice;
+        }
+    }
+
+    private NDArray readOnCpu(TensorInfo rows, NDManager manager, DataType target) {
         SafetensorsFile file = files.get(rows.file());
         if (rows.dtype() == SafetensorsDType.BF16) {
             return converted(file.readWidened(rows, manager), target);

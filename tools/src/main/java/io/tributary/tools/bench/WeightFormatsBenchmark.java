@@ -145,9 +145,9 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
                         100.0 * agreement.same() / tokens,
                         agreement.meanKl());
             }
-            System.out.println("weight GB: the decoder's weights as held (the packed formats keep float32"
-                    + " embeddings); RSS+ GB: anonymous memory the load added, after a collection (weights read, not"
-                    + " mapped; in one process, memory an earlier load freed may be reused or kept by the allocator)");
+            System.out.println(
+                    "weight GB: the decoder's weights as held, embedding included; RSS+ GB: anonymous memory the load added, after a collection (weights read, not"
+                            + " mapped; in one process, memory an earlier load freed may be reused or kept by the allocator)");
         } finally {
             experts.values().forEach(Expert::close);
         }
