@@ -190,6 +190,11 @@ public final class ClipVisionModel {
         return layerNorm(lastHiddenState.get(new NDIndex(":, 0")), weights.postLayernorm());
     }
 
+    /** Bytes the tower's weights take as held. */
+    public long weightBytes() {
+        return weights.bytes();
+    }
+
     /** The weights' type: pixels and cached features are in it. */
     public DataType dataType() {
         return dataType;

@@ -59,8 +59,40 @@ public record ClipVisionWeights(
         return all;
     }
 
+    /** Bytes the weights take as held, packed projections with their scales. */
+    long bytes() {
+        long total = bytes(patchEmbedding)
+                + bytes(classEmbedding)
+                + bytes(positionEmbedding)
+                + preLayrnorm.bytes()
+                + postLayernorm.bytes()
+                + bytes(visualProjection);
+        for (Layer l : layers) {
+            total += l.layerNorm1().bytes()
+                    + l.layerNorm2().bytes()
+                    + bytes(l.qkvBias())
+                    + bytes(l.outBias())
+                    + bytes(l.fc1Bias())
+                    + bytes(l.fc2Bias());
+            total += l.qkvProj().bytes()
+                    + l.outProj().bytes()
+                    + l.fc1().bytes()
+                    + l.fc2().bytes();
+        }
+        return total;
+    }
+
+    private static long bytes(NDArray array) {
+        return array == null ? 0 : array.getShape().size() * array.getDataType().getNumOfBytes();
+    }
+
     /** A LayerNorm's scale and shift, both [E]. */
-    public record Norm(NDArray weight, NDArray bias) {}
+    public record Norm(NDArray weight, NDArray bias) {
+
+        long bytes() {
+            return ClipVisionWeights.bytes(weight) + ClipVisionWeights.bytes(bias);
+        }
+    }
 
     /**
      * One pre-norm encoder layer.

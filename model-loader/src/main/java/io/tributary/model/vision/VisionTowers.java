@@ -127,6 +127,11 @@ public final class VisionTowers implements AutoCloseable {
     }
 
     /** Distinct towers loaded now. */
+    /** Bytes the towers held now take. */
+    public synchronized long weightBytes() {
+        return towers.values().stream().mapToLong(t -> t.model().weightBytes()).sum();
+    }
+
     public synchronized int towers() {
         return towers.size();
     }

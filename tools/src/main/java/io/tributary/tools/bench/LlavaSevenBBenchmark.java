@@ -168,6 +168,7 @@ public final class LlavaSevenBBenchmark implements Callable<Integer> {
             row("memory", "before loading: %s", ProcessMemory.now());
             long total = System.nanoTime();
             long held = 0;
+            long towersHeld = 0;
             for (int k = 0; k < directories.size(); k++) {
                 watch.restart();
                 long start = System.nanoTime();
@@ -176,7 +177,8 @@ public final class LlavaSevenBBenchmark implements Callable<Integer> {
                 double loadSeconds = seconds(start);
                 long decoder = ((DecoderExpert) expert).decoderWeightBytes();
                 long projector = heldBytes(shapes, LlavaShapeCheckpoint.PROJECTOR_PREFIX, options);
-                long tower = k == 0 ? heldBytes(shapes, LlavaShapeCheckpoint.TOWER_PREFIX, options) : 0;
+                long tower = towers.weightBytes() - towersHeld; // a tower shared with an earlier expert adds none
+                towersHeld += tower;
                 held += decoder + projector + tower;
                 MemoryWatch.Peaks peaks = watch.peaks();
                 ProcessMemory after = ProcessMemory.now();
@@ -220,7 +222,7 @@ public final class LlavaSevenBBenchmark implements Callable<Integer> {
         }
     }
 
-    /** Bytes the tensors under {@code prefix} take as held: dense, in the activations' type. */
+    /** Bytes the tensors under {@code prefix} take as held: dense, in the activations' type (the projector is). */
     private long heldBytes(LlavaShapes shapes, String prefix, LoadOptions options) {
         long elements = LlavaShapeCheckpoint.tensors(shapes, seed).stream()
                 .filter(tensor -> tensor.name().startsWith(prefix))
