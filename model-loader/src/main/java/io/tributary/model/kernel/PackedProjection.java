@@ -36,7 +36,10 @@ public final class PackedProjection implements Projection, AutoCloseable {
         }
     }
 
-    /** Rows the int4 kernel packs together, on this machine's AVX-512 build (checked by a test). */
+    /**
+     * Rows ATen's int4 packing interleaves, on CPUs with AVX-512: blocks of whole multiples of it pack as the whole
+     * weight does ({@code WeightPackerTest} checks it on the machine that runs the tests).
+     */
     public static final int INT4_ROW_BLOCK = 64;
 
     private final Kernels kernels;
@@ -57,7 +60,7 @@ public final class PackedProjection implements Projection, AutoCloseable {
 
     /**
      * Packs {@code weight} [out, in] (any float type) into {@code format}; the result is closed with {@code owner}
-     * ({@code null}: by the caller, as a block for {@link #concat}). {@code group} is the int4 group size (one of
+     * ({@code null}: by the caller). {@code group} is the int4 group size (one of
      * {@link Kernels#INT4_GROUP_SIZES}, dividing {@code in}).
      */
     public static PackedProjection pack(Kernels kernels, Format format, NDArray weight, int group, NDManager owner) {

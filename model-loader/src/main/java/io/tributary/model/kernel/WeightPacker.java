@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import io.tributary.model.AutoPrecision;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.Precision;
+import io.tributary.model.Quantization;
 import io.tributary.model.checkpoint.CheckpointTensors;
 import io.tributary.model.checkpoint.WeightFusion;
 import org.slf4j.Logger;
@@ -89,7 +90,7 @@ public final class WeightPacker {
      */
     public static WeightPacker forVisionTower(LoadOptions options, NDManager owner) {
         boolean bf16 = options.precision() == Precision.BF16
-                || options.quantization() != io.tributary.model.Quantization.NONE && AutoPrecision.cpuHasBf16();
+                || options.quantization() != Quantization.NONE && AutoPrecision.cpuHasBf16();
         return bf16
                 ? new WeightPacker(
                         PackedProjection.Format.BF16, Kernels.load(owner), options.groupSize(), owner, BLOCK_BYTES)
