@@ -58,13 +58,18 @@ public final class AutoPrecision {
         return cpuBf16 ? Precision.BF16 : Precision.FP32;
     }
 
-    /** The type most of the checkpoint's bytes are stored in. */
+    /**
+     * The float type most of the checkpoint's float bytes are stored in (an AWQ checkpoint's int32-packed weights
+     * aside: its scales, embedding and head say what it computes in).
+     */
     static SafetensorsDType storedType(Path directory) {
         Map<SafetensorsDType, Long> bytes = new EnumMap<>(SafetensorsDType.class);
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(directory);
         for (String name : checkpoint.names()) {
             TensorInfo info = checkpoint.info(name);
-            bytes.merge(info.dtype(), info.byteLength(), Long::sum);
+            if (info.dtype() != SafetensorsDType.I32) {
+                bytes.merge(info.dtype(), info.byteLength(), Long::sum);
+            }
         }
         return bytes.entrySet().stream()
                 .max(Map.Entry.comparingByValue())

@@ -1,15 +1,14 @@
 package io.tributary.model;
 
 import io.tributary.model.safetensors.SafetensorsDType;
-import io.tributary.model.safetensors.SafetensorsWriter;
-import io.tributary.model.safetensors.SafetensorsWriter.Tensor;
+import io.tributary.model.tiny.RawSafetensors;
+import io.tributary.model.tiny.RawSafetensors.Entry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,13 +35,18 @@ class AutoPrecisionTest {
     }
 
     @Test
-    void theStoredTypeIsTheOneHoldingMostBytes(@TempDir Path directory) throws IOException {
-        SafetensorsWriter.write(
+    void theStoredTypeIsTheFloatTypeHoldingMostBytes(@TempDir Path directory) throws IOException {
+        // AWQ's int32-packed weights hold the most bytes; the float tensors say what the checkpoint computes in.
+        RawSafetensors.write(
                 directory.resolve("model.safetensors"),
                 List.of(
-                        new Tensor("norm", SafetensorsDType.F32, new long[] {8}, new float[8]),
-                        new Tensor("weight", SafetensorsDType.BF16, new long[] {8, 8}, new float[64])),
-                Map.of());
+                        new Entry("norm", SafetensorsDType.F32, new long[] {8}, RawSafetensors.floats(new float[8])),
+                        new Entry("weight", SafetensorsDType.BF16, new long[] {8, 8}, new byte[128]),
+                        new Entry(
+                                "qweight",
+                                SafetensorsDType.I32,
+                                new long[] {8, 32},
+                                RawSafetensors.int32s(new int[256]))));
         assertThat(AutoPrecision.storedType(directory)).isEqualTo(SafetensorsDType.BF16);
         LoadOptions resolved = AutoPrecision.resolve(LoadOptions.cpu().withPrecision(Precision.AUTO), directory);
         assertThat(resolved.precision()).isEqualTo(AutoPrecision.cpuHasBf16() ? Precision.BF16 : Precision.FP32);

@@ -17,13 +17,13 @@ import java.util.List;
  * A safetensors file of tensors given as raw little-endian bytes, any dtype: the project's writer takes float values
  * only, and an AWQ checkpoint also holds int32 ({@code qweight}, {@code qzeros}).
  */
-final class RawSafetensors {
+public final class RawSafetensors {
 
-    record Entry(String name, SafetensorsDType dtype, long[] shape, byte[] bytes) {}
+    public record Entry(String name, SafetensorsDType dtype, long[] shape, byte[] bytes) {}
 
     private RawSafetensors() {}
 
-    static void write(Path file, List<Entry> entries) throws IOException {
+    public static void write(Path file, List<Entry> entries) throws IOException {
         ObjectNode header = new ObjectMapper().createObjectNode();
         long offset = 0;
         for (Entry entry : entries) {
@@ -54,13 +54,13 @@ final class RawSafetensors {
         }
     }
 
-    static byte[] int32s(int[] values) {
+    public static byte[] int32s(int[] values) {
         ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asIntBuffer().put(values);
         return bytes.array();
     }
 
-    static byte[] halves(float[] values) {
+    public static byte[] halves(float[] values) {
         ByteBuffer bytes = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (float value : values) {
             bytes.putShort(io.tributary.model.safetensors.HalfFloats.toF16(value));
@@ -68,7 +68,7 @@ final class RawSafetensors {
         return bytes.array();
     }
 
-    static byte[] floats(float[] values) {
+    public static byte[] floats(float[] values) {
         ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asFloatBuffer().put(values);
         return bytes.array();
