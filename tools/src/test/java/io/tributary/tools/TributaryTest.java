@@ -69,8 +69,10 @@ class TributaryTest {
                         "shared-encoder",
                         "stacked-experts",
                         "real-shape",
+                        "llava-7b",
                         "weight-loading",
-                        "formats");
+                        "formats",
+                        "mixture-memory");
     }
 
     @Test
