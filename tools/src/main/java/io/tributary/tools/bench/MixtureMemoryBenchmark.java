@@ -3,9 +3,6 @@ package io.tributary.tools.bench;
 import io.tributary.model.ExpertLoader;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
-import io.tributary.model.Precision;
-import io.tributary.model.Quantization;
-import io.tributary.model.WeightLoading;
 import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
@@ -179,7 +176,7 @@ public final class MixtureMemoryBenchmark implements Callable<Integer> {
     private void measureHere(String format) {
         NativeTarget.setIntraOpThreads(1);
         NativeTarget.prepareInferenceThread();
-        LoadOptions options = options(format);
+        LoadOptions options = WeightFormatsBenchmark.options(format, groupSize);
         List<Expert> loaded = new ArrayList<>();
         try {
             long started = System.nanoTime();
@@ -219,16 +216,5 @@ public final class MixtureMemoryBenchmark implements Callable<Integer> {
         } finally {
             loaded.forEach(Expert::close);
         }
-    }
-
-    private LoadOptions options(String format) {
-        LoadOptions fp32 = new LoadOptions("cpu", Precision.FP32, WeightLoading.READ);
-        return switch (format.toLowerCase(Locale.ROOT)) {
-            case "fp32" -> fp32;
-            case "bf16" -> fp32.withPrecision(Precision.BF16);
-            case "int8" -> fp32.withQuantization(Quantization.INT8, groupSize);
-            case "int4" -> fp32.withQuantization(Quantization.INT4, groupSize);
-            default -> throw new IllegalArgumentException("--formats takes fp32, bf16, int8 and int4, got " + format);
-        };
     }
 }

@@ -169,6 +169,14 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
     }
 
     private LoadOptions options(String format) {
+        return options(format, groupSize);
+    }
+
+    /**
+     * A format named on a command line as CPU load options, weights read into owned memory: {@code fp32},
+     * {@code bf16}, {@code int8} or {@code int4} in groups of {@code groupSize}.
+     */
+    static LoadOptions options(String format, int groupSize) {
         LoadOptions fp32 = new LoadOptions("cpu", Precision.FP32, WeightLoading.READ);
         return switch (format.toLowerCase(Locale.ROOT)) {
             case "fp32" -> fp32;
