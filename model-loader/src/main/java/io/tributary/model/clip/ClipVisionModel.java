@@ -78,8 +78,7 @@ public final class ClipVisionModel {
             NDManager manager,
             DataType dataType,
             WeightPacker packer) {
-        return new ClipVisionModel(
-                config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, true, packer), dataType);
+        return of(tensors, config, prefix, manager, dataType, true, packer);
     }
 
     /**
@@ -93,8 +92,20 @@ public final class ClipVisionModel {
             NDManager manager,
             DataType dataType,
             WeightPacker packer) {
-        return new ClipVisionModel(
-                config, ClipVisionLoader.load(tensors, config, prefix, manager, dataType, false, packer), dataType);
+        return of(tensors, config, prefix, manager, dataType, false, packer);
+    }
+
+    private static ClipVisionModel of(
+            CheckpointTensors tensors,
+            ClipVisionConfig config,
+            String prefix,
+            NDManager manager,
+            DataType dataType,
+            boolean withProjection,
+            WeightPacker packer) {
+        ClipVisionWeights weights =
+                ClipVisionLoader.load(tensors, config, prefix, manager, dataType, withProjection, packer);
+        return new ClipVisionModel(config, weights, dataType);
     }
 
     public ClipVisionConfig config() {
