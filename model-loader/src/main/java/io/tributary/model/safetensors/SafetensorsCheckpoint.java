@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The weights of a Hugging Face checkpoint directory: either one {@code model.safetensors} or the shards listed by
@@ -145,14 +146,7 @@ public final class SafetensorsCheckpoint {
         if (!manager.getDevice().isGpu()) {
             return loadOnCpu(info, manager, target);
         }
-        try (NDManager host =
-                NDManager.newBaseManager(Device.cpu(), manager.getEngine().getEngineName())) {
-            NDArray onHost = loadOnCpu(info, host, stored(info));
-            NDArray onDevice = onHost.toDevice(manager.getDevice(), true);
-            NDArray converted = onDevice.getDataType() == target ? onDevice : onDevice.toType(target, false);
-            converted.attach(manager);
-            return converted;
-        }
+        return viaHost(manager, target, host -> loadOnCpu(info, host, stored(info)));
     }
 
     /**
@@ -217,11 +211,17 @@ public final class SafetensorsCheckpoint {
         if (!manager.getDevice().isGpu()) {
             return readOnCpu(rows, manager, target);
         }
+        return viaHost(manager, target, host -> readOnCpu(rows, host, stored(rows)));
+    }
+
+    /** An array {@code read} prepares on the CPU, copied to {@code manager}'s GPU and converted there. */
+    private static NDArray viaHost(NDManager manager, DataType target, Function<NDManager, NDArray> read) {
         try (NDManager host =
                 NDManager.newBaseManager(Device.cpu(), manager.getEngine().getEngineName())) {
-            NDArray onDevice = readOnCpu(rows, host, target).toDevice(manager.getDevice(), true);
-            onDevice.attach(manager);
-            return onDevice;
+            NDArray onDevice = read.apply(host).toDevice(manager.getDevice(), true);
+            NDArray converted = onDevice.getDataType() == target ? onDevice : onDevice.toType(target, false);
+            converted.attach(manager);
+            return converted;
         }
     }
 
