@@ -87,8 +87,10 @@ class BatchedDecodingTest {
     /**
      * The same for weights packed into bf16, int8 and int4. Their kernels give bf16 outputs, the logits included (as a
      * bf16 model's do in vLLM), and a batch and a single row may round a logit differently: one bf16 step is 2^-8 of
-     * its magnitude, 0.06 for logits between 8 and 16. So log-probabilities agree within 1% plus 0.05, and the greedy
-     * token wherever the top two are further apart than that.
+     * its magnitude, 0.06 for logits between 8 and 16. A step of many rows also multiplies int8 and int4 weights
+     * widened to bf16 where a few rows go through the weight-only kernels, rounding differently on the way (for int4,
+     * the weight itself once more). So log-probabilities agree within 2% plus 0.05, and the greedy token wherever the
+     * top two are further apart than 0.3.
      */
     @ParameterizedTest
     @MethodSource("familiesAndPackedFormats")
@@ -97,16 +99,23 @@ class BatchedDecodingTest {
         LoadOptions options = LoadOptions.cpu().withPrecision(precision).withQuantization(quantization, 32);
         try (Expert expert = ExpertLoader.withBuiltInFamilies().load("x", write(family), options)) {
             List<Prompt> prompts = prompts(family);
-            List<List<float[]>> batched = decodeBatched(expert, prompts);
+            List<List<float[]>> alone = new ArrayList<>();
+            List<int[]> answers = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
-                List<float[]> alone = decodeAlone(expert, prompts.get(i), TOKENS[i]);
+                alone.add(decodeAlone(expert, prompts.get(i), TOKENS[i]));
+                answers.add(alone.get(i).stream()
+                        .mapToInt(BatchedDecodingTest::argmax)
+                        .toArray());
+            }
+            List<List<float[]>> batched = decodeBatched(expert, prompts, answers);
+            for (int i = 0; i < prompts.size(); i++) {
                 for (int t = 0; t < TOKENS[i]; t++) {
-                    float[] expected = alone.get(t);
+                    float[] expected = alone.get(i).get(t);
                     float[] actual = batched.get(i).get(t);
                     for (int v = 0; v < expected.length; v++) {
                         assertThat(actual[v])
                                 .as("sequence %d token %d id %d", i, t, v)
-                                .isCloseTo(expected[v], within(0.01f * Math.abs(expected[v]) + 0.05f));
+                                .isCloseTo(expected[v], within(0.02f * Math.abs(expected[v]) + 0.05f));
                     }
                     if (topTwoGap(expected) > 0.3f) {
                         assertThat(argmax(batched.get(i).get(t))).isEqualTo(argmax(expected));
@@ -169,6 +178,14 @@ class BatchedDecodingTest {
      * {@link #TOKENS}.
      */
     static List<List<float[]>> decodeBatched(Expert expert, List<Prompt> prompts) {
+        return decodeBatched(expert, prompts, null);
+    }
+
+    /**
+     * As above, appending {@code answers.get(i)[t]} to sequence i after step t instead of its greedy token
+     * ({@code null}: greedy), so that a near tie decided differently cannot send the two runs down different answers.
+     */
+    static List<List<float[]>> decodeBatched(Expert expert, List<Prompt> prompts, List<int[]> answers) {
         int n = prompts.size();
         ExpertSession[] sessions = new ExpertSession[n];
         List<List<float[]>> steps = new ArrayList<>();
@@ -201,7 +218,10 @@ class BatchedDecodingTest {
                     session.close();
                     sessions[i] = null;
                 } else {
-                    session.append(argmax(logProbs));
+                    session.append(
+                            answers == null
+                                    ? argmax(logProbs)
+                                    : answers.get(i)[steps.get(i).size() - 1]);
                 }
             }
         }

@@ -32,6 +32,12 @@ import java.io.UncheckedIOException;
  * [0, 2, 4, 6, 1, 3, 5, 7] into nibbles 0..7). {@code pack_int4} takes int4 values already quantised with a zero
  * point, w = (q - zero_point) * scale, and rewrites them for the kernel's w = (q - 8) * scale + zero by
  * zero = (8 - zero_point) * scale.
+ *
+ * <p>{@code unpack_int4} reverses {@code _convert_weight_to_int4pack_for_cpu} as ATen lays it out for AVX-512: rows in
+ * blocks of 64, each block stored input feature by input feature as 32 bytes whose low nibbles are rows 0-31 of the
+ * block and high nibbles rows 32-63; a last block of 16, 32 or 48 rows stores each feature's rows in pairs, the even row
+ * in the low nibble. {@code linear_int8_dequantized} and {@code linear_int4_dequantized} multiply many rows by the
+ * weight widened to bf16 (see {@link PackedProjection}).
  */
 public final class Kernels {
 
@@ -88,6 +94,36 @@ public final class Kernels {
               def linear_int4(self: __torch__.M, x: Tensor, packed: Tensor, group: int, sz: Tensor, rows: int) -> Tensor:
                 y = torch._weight_int4pack_mm_for_cpu(torch.contiguous(x.to(15)), packed, group, sz)
                 return torch.contiguous(torch.narrow(y, 1, 0, rows).to(6))
+              def linear_int8_dequantized(self: __torch__.M, x: Tensor, q: Tensor, scales: Tensor) -> Tensor:
+                return torch.linear(torch.contiguous(x.to(15)), q.to(15)).to(6).mul_(scales.to(6))
+              def linear_int4_dequantized(self: __torch__.M, x: Tensor, packed: Tensor, group: int, sz: Tensor, rows: int) -> Tensor:
+                cols = x.size(-1)
+                q = self.unpack_int4(packed, cols)
+                padded = q.size(0)
+                s = torch.unsqueeze(torch.transpose(torch.select(sz, 2, 0), 0, 1), 2)
+                z = torch.unsqueeze(torch.transpose(torch.select(sz, 2, 1), 0, 1), 2)
+                groups = torch.reshape(q.to(15), [padded, cols // group, group]).sub_(8.0).mul_(s).add_(z)
+                w = torch.narrow(torch.reshape(groups, [padded, cols]), 0, 0, rows)
+                return torch.linear(torch.contiguous(x.to(15)), w).to(6)
+              def unpack_int4(self: __torch__.M, packed: Tensor, cols: int) -> Tensor:
+                flat = torch.reshape(packed, [-1])
+                rows = flat.size(0) * 2 // cols
+                full = rows // 64 * 64
+                parts: List[Tensor] = []
+                if full > 0:
+                  blocks = torch.reshape(torch.narrow(flat, 0, 0, full * cols // 2), [full // 64, cols, 32])
+                  q = torch.cat([torch.bitwise_and(blocks, 15), torch.bitwise_right_shift(blocks, 4)], 2)
+                  parts.append(torch.reshape(torch.transpose(q, 1, 2), [full, cols]))
+                if rows > full:
+                  tail = rows - full
+                  pairs = torch.reshape(torch.narrow(flat, 0, full * cols // 2, tail * cols // 2), [cols, tail // 2])
+                  q = torch.stack([torch.bitwise_and(pairs, 15), torch.bitwise_right_shift(pairs, 4)], 2)
+                  parts.append(torch.transpose(torch.reshape(q, [cols, tail]), 0, 1))
+                return torch.cat(parts, 0)
+              def unpacks_int4(self: __torch__.M) -> bool:
+                q = torch.remainder(torch.reshape(torch.arange(80 * 64), [80, 64]) * 7 + 3, 16).to(3)
+                packed = torch._convert_weight_to_int4pack_for_cpu(q, 2)
+                return torch.equal(self.unpack_int4(packed, 64).to(3), q)
               def rows_like(self: __torch__.M, part: Tensor, dim: int, rows: int) -> Tensor:
                 shape = part.size()
                 shape[dim] = rows
@@ -119,9 +155,13 @@ public final class Kernels {
             """;
 
     private final PtSymbolBlock module;
+    private final boolean unpacksInt4;
 
     private Kernels(PtSymbolBlock module) {
         this.module = module;
+        try (IValue probe = call("unpacks_int4")) {
+            this.unpacksInt4 = probe.toBoolean();
+        }
     }
 
     /** Compiles the module into {@code manager}, which frees it when it closes. */
@@ -132,6 +172,14 @@ public final class Kernels {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Whether int4 weights can be widened back to bf16 here: ATen's packed int4 layout depends on the CPU's vector
+     * width, and {@code unpack_int4} reads the AVX-512 one, so it is checked once against ATen's own packing.
+     */
+    boolean unpacksInt4() {
+        return unpacksInt4;
     }
 
     /** Runs one of the module's methods; the caller closes the result. */

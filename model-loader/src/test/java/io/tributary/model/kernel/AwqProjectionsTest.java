@@ -1,6 +1,8 @@
 package io.tributary.model.kernel;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -30,6 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>The unpacked 4-bit values and zero points must match exactly. The kernel's weight (read back by multiplying
  * the identity) differs from numpy's by the kernel's bf16: its scales and zeros are bf16, each off by at most 2^-8
  * of itself, so an element is off by at most s * (|q - 8| + |8 - z|) * 2^-8, and the bf16 output adds 2^-8 of |w|.
+ * Multiplied by many rows at once, the weight is first widened to bf16: (q - 8) * s and the zero's addition round once
+ * more each, adding at most s * |q - 8| * 2^-8 and 2^-8 of |w|.
  */
 class AwqProjectionsTest {
 
@@ -80,16 +84,23 @@ class AwqProjectionsTest {
     @ParameterizedTest
     @ValueSource(strings = {"q_proj", "k_proj", "v_proj"})
     void kernelWeightEqualsNumpysDequantisedWeight(String module) {
-        Error error = compare(List.of(module), 0, 1f);
-        System.out.printf(
-                "AWQ %s: max |kernel - numpy| %.3g (%.4f of its group's scale; bound %.4f), relative RMS %.2g%n",
-                module, error.absolute(), error.inScales(), error.boundInScales(), error.relativeRms());
+        for (boolean widened : new boolean[] {false, true}) {
+            Error error = compare(List.of(module), 0, 1f, widened);
+            System.out.printf(
+                    "AWQ %s%s: max |kernel - numpy| %.3g (%.4f of its group's scale; bound %.4f), relative RMS %.2g%n",
+                    module,
+                    widened ? " widened" : "",
+                    error.absolute(),
+                    error.inScales(),
+                    error.boundInScales(),
+                    error.relativeRms());
+        }
     }
 
     /** The fused q/k/v of the decoder: rows stacked in order, the q rows' scales and zeros times 1/sqrt(head_dim). */
     @Test
     void fusedProjectionStacksRowsAndScalesTheQueryRows() {
-        Error error = compare(List.of("q_proj", "k_proj", "v_proj"), 64, 0.125f);
+        Error error = compare(List.of("q_proj", "k_proj", "v_proj"), 64, 0.125f, false);
         System.out.printf(
                 "AWQ fused qkv: max |kernel - numpy| %.3g (%.4f of a scale), relative RMS %.2g%n",
                 error.absolute(), error.inScales(), error.relativeRms());
@@ -130,13 +141,22 @@ class AwqProjectionsTest {
      */
     private record Error(double absolute, double inScales, double boundInScales, double relativeRms) {}
 
-    /** The projection of {@code modules} read back through the kernel against numpy's weights, row by row. */
-    private static Error compare(List<String> modules, long scaledRows, float scale) {
+    /**
+     * The projection of {@code modules} read back against numpy's weights, row by row: through the int4 kernel, or
+     * ({@code widened}) through the weight widened to bf16, as a prompt's many rows are multiplied.
+     */
+    private static Error compare(List<String> modules, long scaledRows, float scale, boolean widened) {
         try (NDManager scope = manager.newSubManager()) {
             Projection projection = awq.load(modules.stream().map(m -> ATTN + m).toList(), scaledRows, scale);
             float[] readBack;
             try (NDArray identity = scope.eye(IN)) {
-                readBack = projection.apply(identity, null).toFloatArray(); // [in, out]: the weight transposed
+                // [in, out], the weight transposed; below the widening threshold, a few rows at a time
+                readBack = widened
+                        ? projection.apply(identity, null).toFloatArray()
+                        : NDArrays.concat(new NDList(
+                                        projection.apply(identity.get("0:128"), null),
+                                        projection.apply(identity.get("128:"), null)))
+                                .toFloatArray();
             }
             int out = Math.toIntExact(projection.outFeatures());
             double worst = 0;
@@ -160,6 +180,9 @@ class AwqProjectionsTest {
                         double bound = groupScale * (Math.abs(q[o * IN + i] - 8) + Math.abs(8 - zero)) * 0x1p-8
                                 + Math.abs(expected) * 0x1p-8
                                 + 1e-9;
+                        if (widened) {
+                            bound += groupScale * Math.abs(q[o * IN + i] - 8) * 0x1p-8 + Math.abs(expected) * 0x1p-8;
+                        }
                         double actual = readBack[i * out + row];
                         assertThat(Math.abs(actual - expected))
                                 .as("%s[%d, %d]", module, o, i)

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Random;
@@ -23,7 +24,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class PackedProjectionTest {
 
-    private static final int OUT = 40; // not a multiple of 16: the int4 kernel's padding is exercised
+    // Not a multiple of 16, so the int4 kernel pads it, and over 64, so its packing has a whole block and a partial
+    // one.
+    private static final int OUT = 104;
     private static final int IN = 96;
     private static NDManager manager;
     private static Kernels kernels;
@@ -40,17 +43,21 @@ class PackedProjectionTest {
         manager.close();
     }
 
+    /**
+     * A few rows go through the weight-only kernels; a prompt's worth ({@value PackedProjection#INT4_WIDENED_ROWS}) through
+     * the weight widened to bf16, whose unpacking of the int4 layout is checked here against the reference.
+     */
     @ParameterizedTest
-    @EnumSource(PackedProjection.Format.class)
-    void packedProductsMatchTheReference(PackedProjection.Format format) {
+    @CsvSource({"BF16, 3", "INT8, 3", "INT4, 3", "INT8, 192", "INT4, 192"})
+    void packedProductsMatchTheReference(PackedProjection.Format format, int rows) {
         float[] w = gaussian(OUT * IN, 1, 0.05f);
         w[7 * IN + 3] = 0.9f; // an outlier: the scale of its row (int8) or group (int4) must follow it
-        float[] x = gaussian(3 * IN, 2, 1f);
+        float[] x = gaussian(rows * IN, 2, 1f);
         try (NDManager scope = manager.newSubManager()) {
             NDArray weight = scope.create(w, new Shape(OUT, IN));
             PackedProjection packed = PackedProjection.pack(kernels, format, weight, 32, scope);
-            float[] y = packed.apply(scope.create(x, new Shape(3, IN)), null).toFloatArray();
-            double[] expected = reference(format, w, x, 3);
+            float[] y = packed.apply(scope.create(x, new Shape(rows, IN)), null).toFloatArray();
+            double[] expected = reference(format, w, x, rows);
             double scale = maxAbs(expected);
             for (int i = 0; i < expected.length; i++) {
                 assertThat(Math.abs(y[i] - expected[i]))
@@ -81,6 +88,15 @@ class PackedProjectionTest {
                 }
             }
         }
+    }
+
+    @Test
+    void int4WeightsUnpackOnCpusWithAvx512() throws java.io.IOException {
+        boolean avx512 = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo"))
+                .contains(" avx512f ");
+        assertThat(kernels.unpacksInt4())
+                .as("ATen packs int4 for AVX-512 as unpack_int4 reads it")
+                .isEqualTo(avx512);
     }
 
     @Test

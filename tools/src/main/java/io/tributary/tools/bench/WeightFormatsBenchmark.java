@@ -28,11 +28,11 @@ import java.util.concurrent.Callable;
  * load time, single-stream decode tokens/s (formats alternating, round after round, so that the machine's other
  * load falls on all of them alike), and how closely it follows float32: along float32's greedy answer, fed to
  * every format (teacher forcing), the share of steps whose greedy token is float32's, and the mean KL divergence
- * of the next-token distribution from float32's.
+ * of the next-token distribution from float32's; and how long each format takes to prefill a long prompt.
  *
  * <pre>
  * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench formats --checkpoint DIR [--formats fp32,bf16,int8,int4]
- *     [--tokens 64] [--rounds 3] [--group-size 32]
+ *     [--tokens 64] [--prefill 512] [--rounds 3] [--group-size 32]
  * </pre>
  */
 @Command(
@@ -76,6 +76,14 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
     int rounds;
 
     @Option(
+            names = "--prefill",
+            defaultValue = "512",
+            converter = PositiveInteger.class,
+            paramLabel = "N",
+            description = "Positions of the prompt whose prefill is timed (default: ${DEFAULT-VALUE}).")
+    int prefill;
+
+    @Option(
             names = "--group-size",
             defaultValue = "32",
             converter = PositiveInteger.class,
@@ -114,25 +122,31 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
             }
             Prompt prompt = randomPrompt(experts.get("fp32"));
             Reference reference = greedy(experts.get("fp32"), prompt);
+            Prompt longPrompt = randomPrompt(experts.get("fp32"), prefill);
             Map<String, List<Double>> speeds = new LinkedHashMap<>();
+            Map<String, List<Double>> prefills = new LinkedHashMap<>();
             for (int round = 0; round < rounds; round++) {
                 for (Map.Entry<String, Expert> expert : experts.entrySet()) {
                     speeds.computeIfAbsent(expert.getKey(), key -> new ArrayList<>())
                             .add(decodeTokensPerSecond(expert.getValue(), prompt));
+                    prefills.computeIfAbsent(expert.getKey(), key -> new ArrayList<>())
+                            .add(prefillSeconds(expert.getValue(), longPrompt));
                 }
             }
             System.out.printf(
                     "%nWeightFormatsBenchmark: %s, %d-token answers after a %d-token prompt, one intra-op"
-                            + " thread, large weights split over two cores; agreement and KL along fp32's greedy answer%n",
-                    checkpoint, tokens, PROMPT_TOKENS);
+                            + " thread, large weights split over two cores; agreement and KL along fp32's greedy"
+                            + " answer; prefill of a %d-token prompt, median of the rounds%n",
+                    checkpoint, tokens, PROMPT_TOKENS, prefill);
             System.out.println(
-                    "format  weight GB  RSS+ GB  load s   tokens/s (rounds)              greedy agree   mean KL");
+                    "format  weight GB  RSS+ GB  load s   tokens/s (rounds)              greedy agree   mean KL"
+                            + "  prefill s");
             for (Map.Entry<String, Expert> expert : experts.entrySet()) {
                 Agreement agreement = agreement(expert.getValue(), prompt, reference);
                 List<Double> speed = speeds.get(expert.getKey());
                 System.out.printf(
                         Locale.ROOT,
-                        "%-6s %s %8.1f %-22s %11.1f%% %9.5f%n",
+                        "%-6s %s %8.1f %-22s %11.1f%% %9.5f %10.2f%n",
                         expert.getKey(),
                         loaded.get(expert.getKey()),
                         speed.stream()
@@ -143,7 +157,8 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
                                 .map(v -> String.format(Locale.ROOT, "%.1f", v))
                                 .toList(),
                         100.0 * agreement.same() / tokens,
-                        agreement.meanKl());
+                        agreement.meanKl(),
+                        median(prefills.get(expert.getKey())));
             }
             System.out.println(
                     "weight GB: the decoder's weights as held, embedding included; RSS+ GB: anonymous memory the load added, after a collection (weights read, not"
@@ -188,11 +203,28 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
     }
 
     private static Prompt randomPrompt(Expert expert) {
+        return randomPrompt(expert, PROMPT_TOKENS);
+    }
+
+    private static Prompt randomPrompt(Expert expert, int length) {
         int vocabulary;
         try (ExpertSession probe = expert.open(Prompt.ofTokens(new int[] {1}))) {
             vocabulary = probe.nextLogProbs().length;
         }
-        return Prompt.ofTokens(new Random(7).ints(PROMPT_TOKENS, 0, vocabulary).toArray());
+        return Prompt.ofTokens(new Random(7).ints(length, 0, vocabulary).toArray());
+    }
+
+    /** Seconds from opening a session on {@code prompt} to its first next-token distribution: the prefill. */
+    private static double prefillSeconds(Expert expert, Prompt prompt) {
+        long started = System.nanoTime();
+        try (ExpertSession session = expert.open(prompt)) {
+            session.nextLogProbs();
+            return (System.nanoTime() - started) / 1e9;
+        }
+    }
+
+    private static double median(List<Double> values) {
+        return values.stream().sorted().skip(values.size() / 2).findFirst().orElseThrow();
     }
 
     /** float32's greedy answer and the distributions it was chosen from. */
