@@ -1,5 +1,7 @@
 package io.tributary.model;
 
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.model.internvl.InternVlLayout;
 import io.tributary.model.safetensors.SafetensorsDType;
 import io.tributary.model.tiny.TinyCheckpoints;
@@ -41,8 +43,8 @@ import static org.assertj.core.api.Assertions.within;
 class BatchedDecodingTest {
 
     private static final int CHUNK = 5;
-    // Per sequence: the step it joins at and how many tokens it generates. Sequence 4 reuses the slot sequence 0
-    // left; sequence 2 leaves while 1 and 3 run on, so for a few steps the decoding slots have a hole.
+    // Per sequence: the step it joins at and how many tokens it generates. Sequence 4 takes blocks sequence 0 left;
+    // sequence 2 leaves while 1 and 3 run on.
     private static final int[] JOIN_AT = {0, 0, 1, 2, 4, 9};
     static final int[] TOKENS = {3, 9, 5, 12, 4, 7};
 
@@ -78,9 +80,7 @@ class BatchedDecodingTest {
                             .containsExactly(alone.get(i).get(t), within(1e-4f));
                 }
             }
-            assertThat(((NativeMemory) expert).kvCacheBytes())
-                    .as("every slot freed")
-                    .isZero();
+            assertEveryBlockFreed(expert);
         }
     }
 
@@ -122,10 +122,18 @@ class BatchedDecodingTest {
                     }
                 }
             }
-            assertThat(((NativeMemory) expert).kvCacheBytes())
-                    .as("every slot freed")
-                    .isZero();
+            assertEveryBlockFreed(expert);
         }
+    }
+
+    /** No session holds a block: once the blocks kept for prefix reuse are dropped, the cache holds nothing. */
+    static void assertEveryBlockFreed(Expert expert) {
+        BatchDecoder decoder = ((DecoderExpert) expert).batchDecoder();
+        assertThat(decoder.kvCacheUsage().heldBlocks()).isZero();
+        decoder.resetPrefixCache();
+        assertThat(((NativeMemory) expert).kvCacheBytes())
+                .as("every block freed")
+                .isZero();
     }
 
     static Stream<Arguments> familiesAndPackedFormats() {

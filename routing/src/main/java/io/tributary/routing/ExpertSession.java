@@ -28,6 +28,14 @@ public interface ExpertSession extends AutoCloseable {
     }
 
     /**
+     * Prompt positions whose keys and values this session took from its expert's prefix cache instead of computing
+     * them (a prompt that starts as an earlier one did); 0 where the expert keeps no such cache.
+     */
+    default int cachedPromptPositions() {
+        return 0;
+    }
+
+    /**
      * Feeds the token chosen by the mixture, extending this expert's context by one position. Implementations
      * may defer the forward pass until the next {@link #nextLogProbs()}: an expert the router skips for a few
      * steps then catches up in one batched pass instead of paying for steps nobody reads.

@@ -72,7 +72,8 @@ class TributaryTest {
                         "llava-7b",
                         "weight-loading",
                         "formats",
-                        "mixture-memory");
+                        "mixture-memory",
+                        "prefix-cache");
     }
 
     @Test

@@ -12,9 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Scaled dot-product attention of one batched step over the slot KV cache, with grouped key/value heads. Its three
- * paths: the decode rows attend together over their slot range, several short prefill chunks attend together over
- * their gathered slots, and a long chunk attends alone over its slot. Queries arrive rotated and already scaled by
+ * Scaled dot-product attention of one batched step over the paged KV cache, with grouped key/value heads. Each path
+ * first gathers its sequences' blocks (one indexing copy per layer and kind), which the pool's heads-first layout
+ * leaves as one run of positions per head and sequence, then attends as over a contiguous cache: the decode rows
+ * together, several short prefill chunks together, and a long chunk alone. Queries arrive rotated and already scaled by
  * 1/sqrt(D) (folded into q_proj at load); every row's key and value are in the cache before it is called.
  */
 final class Attention {
@@ -29,7 +30,7 @@ final class Attention {
      * The attention output of every row of the step: queries [N, Q, D] in {@code inputs.layout()}'s row order,
      * output [N, Q*D] in the same order.
      */
-    NDArray attend(NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache, NDManager scope) {
+    NDArray attend(NDArray q, int layerIndex, StepInputs inputs, PagedKvCache cache, NDManager scope) {
         StepLayout layout = inputs.layout();
         List<NDArray> parts = new ArrayList<>(layout.chunks().size() + 1);
         if (layout.decodeRows() > 0) {
@@ -50,51 +51,45 @@ final class Attention {
                             .addSliceDim(
                                     chunk.row(), chunk.row() + chunk.sequence().length()));
             parts.add(chunkAttention(
-                    chunkQueries, chunk.sequence(), inputs.chunkMasks().get(c), layerIndex, cache, scope));
+                    chunkQueries,
+                    chunk.sequence(),
+                    inputs.chunkBlocks().get(c),
+                    inputs.chunkMasks().get(c),
+                    layerIndex,
+                    cache,
+                    scope));
         }
         return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
     }
 
     /**
-     * All decode rows at once: queries [B, Q, D], one per sequence, against the keys of their slot range
-     * [R, K, S, D] with the ragged lengths masked. Rows go to their slot's place in the range (scattered into
-     * zeros when the slots have holes) and come back in row order. Output [B, Q*D].
+     * All decode rows at once: queries [B, Q, D], one per sequence, against their gathered keys [K, B, S, D] with the
+     * ragged lengths masked, heads as the outer batch dimension (the pool's layout). Output [B, Q*D].
      */
-    private NDArray decodeAttention(NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache, NDManager scope) {
+    private NDArray decodeAttention(NDArray q, int layerIndex, StepInputs inputs, PagedKvCache cache, NDManager scope) {
         StepLayout layout = inputs.layout();
         int decodes = layout.decodeRows();
-        int kvHeads = config.numKeyValueHeads();
-        int group = config.queriesPerKeyValueHead();
-        int from = layout.decodeSlotFrom();
-        int to = layout.decodeSlotTo();
         int context = layout.decodeContext();
         // Query head j*G + g reads key/value head j (transformers' repeat_kv order).
-        NDArray queries = q.reshape(decodes, kvHeads, group, config.headDim());
-        if (inputs.decodeSlotOffsets() != null) {
-            NDArray scattered = scope.zeros(new Shape(to - from, kvHeads, group, config.headDim()), q.getDataType());
-            scattered.set(new NDIndex("{}", inputs.decodeSlotOffsets()), queries);
-            queries = scattered;
-        }
-        NDArray keys = cache.keys(layerIndex, from, to, context, scope); // [R, K, S, D]
-        NDArray values = cache.values(layerIndex, from, to, context, scope); // [R, K, S, D]
-        NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)); // [R, K, G, S]
+        NDArray queries = q.reshape(
+                        decodes, config.numKeyValueHeads(), config.queriesPerKeyValueHead(), config.headDim())
+                .transpose(1, 0, 2, 3); // [K, B, G, D]
+        NDArray keys = runs(cache.keys(layerIndex, inputs.decodeBlocks(), scope), decodes, context);
+        NDArray values = runs(cache.values(layerIndex, inputs.decodeBlocks(), scope), decodes, context);
+        NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)); // [K, B, G, S]
         if (inputs.decodeMask() != null) {
             scores = scores.add(inputs.decodeMask());
         }
-        NDArray attended = scores.softmax(-1).matMul(values); // [R, K, G, D]
-        if (inputs.decodeSlotOffsets() != null) {
-            attended = attended.get(new NDIndex("{}", inputs.decodeSlotOffsets()));
-        }
-        return attended.reshape(decodes, (long) config.numAttentionHeads() * config.headDim());
+        NDArray attended = scores.softmax(-1).matMul(values); // [K, B, G, D]
+        return attended.transpose(1, 0, 2, 3).reshape(decodes, (long) config.numAttentionHeads() * config.headDim());
     }
 
     /**
      * Several short chunks at once: their queries [Nc, Q, D] padded into [C, L] (L the longest chunk), against their
-     * slots' keys gathered to [C, K, S, D], with a causal mask per chunk; the padding rows are dropped again.
-     * Output [Nc, Q*D].
+     * gathered keys [K, C, S, D], with a causal mask per chunk; the padding rows are dropped again. Output [Nc, Q*D].
      */
     private NDArray groupedChunkAttention(
-            NDArray q, int layerIndex, StepInputs inputs, SlotKvCache cache, NDManager scope) {
+            NDArray q, int layerIndex, StepInputs inputs, PagedKvCache cache, NDManager scope) {
         StepLayout layout = inputs.layout();
         StepInputs.ChunkGroup group = inputs.chunkGroup();
         int chunks = layout.chunks().size();
@@ -106,28 +101,49 @@ final class Attention {
         NDArray padded = scope.zeros(new Shape(chunks, longest, config.numAttentionHeads(), dim), q.getDataType());
         padded.set(group.places(), q);
         NDArray queries = padded.reshape(chunks, longest, kvHeads, perKv, dim)
-                .transpose(0, 2, 3, 1, 4)
-                .reshape(chunks, kvHeads, (long) perKv * longest, dim); // rows g*L + t, as the mask
-        NDArray keys =
-                cache.keysOfSlots(layerIndex, group.slots(), context, scope).transpose(0, 1, 3, 2);
-        NDArray values = cache.valuesOfSlots(layerIndex, group.slots(), context, scope);
-        NDArray attended = queries.matMul(keys).add(group.mask()).softmax(-1).matMul(values); // [C, K, G*L, D]
-        NDArray byRow = attended.reshape(chunks, kvHeads, perKv, longest, dim)
-                .transpose(0, 3, 1, 2, 4)
+                .transpose(2, 0, 3, 1, 4)
+                .reshape(kvHeads, chunks, (long) perKv * longest, dim); // rows g*L + t, as the mask
+        NDArray keys = runs(cache.keys(layerIndex, group.blocks(), scope), chunks, context)
+                .transpose(0, 1, 3, 2);
+        NDArray values = runs(cache.values(layerIndex, group.blocks(), scope), chunks, context);
+        NDArray attended = queries.matMul(keys).add(group.mask()).softmax(-1).matMul(values); // [K, C, G*L, D]
+        NDArray byRow = attended.reshape(kvHeads, chunks, perKv, longest, dim)
+                .transpose(1, 3, 0, 2, 4)
                 .reshape(chunks, longest, (long) config.numAttentionHeads() * dim);
         return byRow.get(group.places());
     }
 
-    /** One chunk of T positions of one sequence: queries [T, Q, D] against its slot's keys. Output [T, Q*D]. */
+    /** One chunk of T positions of one sequence: queries [T, Q, D] against its gathered keys. Output [T, Q*D]. */
     private NDArray chunkAttention(
-            NDArray q, StepLayout.Sequence chunk, NDArray mask, int layerIndex, SlotKvCache cache, NDManager scope) {
+            NDArray q,
+            StepLayout.Sequence chunk,
+            NDArray blocks,
+            NDArray mask,
+            int layerIndex,
+            PagedKvCache cache,
+            NDManager scope) {
         int length = chunk.length();
         int context = chunk.start() + length;
-        NDArray keys = cache.keys(layerIndex, chunk.slot(), context, scope).transpose(0, 2, 1); // [K, D, S]
-        NDArray values = cache.values(layerIndex, chunk.slot(), context, scope); // [K, S, D]
+        NDArray keys = runs(cache.keys(layerIndex, blocks, scope), 1, context)
+                .reshape(config.numKeyValueHeads(), context, config.headDim())
+                .transpose(0, 2, 1); // [K, D, S]
+        NDArray values = runs(cache.values(layerIndex, blocks, scope), 1, context)
+                .reshape(config.numKeyValueHeads(), context, config.headDim()); // [K, S, D]
         NDArray scores = groupByKeyValueHead(q, length).matMul(keys).add(mask); // [K, G*T, S]
         NDArray attended = scores.softmax(-1).matMul(values); // [K, G*T, D]
         return ungroup(attended, length);
+    }
+
+    /**
+     * Gathered blocks [K, B * M, P, D] of B sequences (M blocks of P positions each) as one run of positions per head
+     * and sequence, cut to the first {@code context}: [K, B, context, D]. The reshape is free: the blocks of a sequence
+     * are already adjacent.
+     */
+    private NDArray runs(NDArray blocks, int sequences, int context) {
+        long perSequence = blocks.getShape().get(1) / sequences;
+        long positions = perSequence * blocks.getShape().get(2);
+        NDArray runs = blocks.reshape(config.numKeyValueHeads(), sequences, positions, config.headDim());
+        return positions == context ? runs : runs.get(new NDIndex().addAllDim(2).addSliceDim(0, context));
     }
 
     /**

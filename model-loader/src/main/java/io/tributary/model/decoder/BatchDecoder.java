@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * One decoder's sessions and their batched steps: the part LLaMA, LLaVA and InternVL experts share. It owns the
- * slot KV cache of every open session and runs an {@link ExpertBatch} as one forward pass, so every linear layer
+ * paged KV cache of every open session and runs an {@link ExpertBatch} as one forward pass, so every linear layer
  * multiplies all the batch's rows at once.
  *
  * <p>Thread-safe: steps, session openings and closings take turns on this object. Each step's activations live in
@@ -27,8 +27,8 @@ public final class BatchDecoder implements AutoCloseable {
     private final LlamaModel model;
     private final NDManager manager;
     private final DataType dataType;
-    private final SlotKvCache cache;
     private final RowSplit rowSplit;
+    private PagedKvCache cache;
 
     /**
      * A decoder that multiplies by its large weights on two cores where that helps (see {@link RowSplit}).
@@ -44,10 +44,51 @@ public final class BatchDecoder implements AutoCloseable {
         this.model = model;
         this.manager = manager;
         this.dataType = dataType;
-        this.cache = new SlotKvCache(model.config(), manager, dataType);
+        this.cache = newCache(KvCacheSettings.DEFAULT);
         this.rowSplit = splitLargeMatmuls ? RowSplit.forDevice(manager) : null;
         model.splitRowsWith(rowSplit);
     }
+
+    private PagedKvCache newCache(KvCacheSettings settings) {
+        return new PagedKvCache(
+                model.config(),
+                manager,
+                dataType,
+                settings.blockPositions(),
+                settings.maxCachedBlocks(kvBytesPerPosition()));
+    }
+
+    /**
+     * Sets how the KV cache keeps blocks; any blocks kept for reuse are dropped.
+     *
+     * @throws IllegalStateException while sessions are open
+     */
+    public synchronized void configure(KvCacheSettings settings) {
+        if (cache.heldBlocks() > 0) {
+            throw new IllegalStateException("the KV cache is configured before sessions open");
+        }
+        cache.close();
+        cache = newCache(settings);
+    }
+
+    /** Drops the blocks kept for prefix reuse that no session holds (the memory returns once nothing is held). */
+    public synchronized void resetPrefixCache() {
+        cache.evictCached();
+    }
+
+    /**
+     * The KV cache's blocks now: held by sessions, kept for reuse, and the pool's size (the padding block included);
+     * and the prompt positions looked up for reuse so far, with those found cached.
+     */
+    public synchronized KvCacheUsage kvCacheUsage() {
+        long[] queriesAndHits = cache.prefixQueriesAndHits();
+        return new KvCacheUsage(
+                cache.heldBlocks(), cache.cachedBlocks(), cache.blocks(), queriesAndHits[0], queriesAndHits[1]);
+    }
+
+    /** See {@link #kvCacheUsage()}. */
+    public record KvCacheUsage(
+            int heldBlocks, int cachedBlocks, int poolBlocks, long queriedPositions, long hitPositions) {}
 
     /** Stops the thread that shares large matmuls; the weights and sessions belong to the expert's manager. */
     @Override
@@ -63,17 +104,12 @@ public final class BatchDecoder implements AutoCloseable {
 
     /** Bytes of KV cache one position of one session takes. */
     public long kvBytesPerPosition() {
-        return SlotKvCache.bytesPerPosition(model.config(), dataType);
+        return PagedKvCache.bytesPerPosition(model.config(), dataType);
     }
 
     /** Bytes the KV cache holds now (0 when no session is open). */
     public synchronized long kvAllocatedBytes() {
         return cache.allocatedBytes();
-    }
-
-    /** Positions per slot the KV cache has room for now (for tests). */
-    synchronized int kvCapacity() {
-        return cache.capacity();
     }
 
     /**
@@ -88,13 +124,13 @@ public final class BatchDecoder implements AutoCloseable {
                     + " max_position_embeddings of " + maxPositions);
         }
         synchronized (this) {
-            return new DecoderSession(this, manager.newSubManager(), cache.acquire(), prompt);
+            return new DecoderSession(this, manager.newSubManager(), cache.newTable(), prompt);
         }
     }
 
-    /** Frees a session's slot and its manager (after any step using them has ended). */
+    /** Frees a session's blocks and its manager (after any step using them has ended). */
     synchronized void close(DecoderSession session, NDManager sessionManager) {
-        cache.release(session.slot());
+        cache.release(session.blocks());
         sessionManager.close();
     }
 
@@ -107,47 +143,53 @@ public final class BatchDecoder implements AutoCloseable {
      */
     public synchronized void forward(ExpertBatch batch) {
         NativeTarget.prepareInferenceThread();
-        List<BatchEntry> entries = decodesFirst(batch);
-        StepLayout layout = new StepLayout();
-        int longest = 0; // every entry's whole pending length: a chunked prompt grows the cache once
-        for (BatchEntry entry : entries) {
-            DecoderSession session = own(entry);
-            layout.add(new StepLayout.Sequence(session.slot(), session.cachedPositions(), entry.positions()));
-            longest = Math.max(longest, session.length());
+        List<Run> runs = decodesFirst(batch);
+        StepLayout layout = new StepLayout(cache.blockPositions());
+        for (Run run : runs) {
+            int start = run.session().cachedPositions();
+            cache.reserve(run.session().blocks(), start + run.positions());
+            layout.add(new StepLayout.Sequence(run.session().blocks(), start, run.positions()));
         }
-        cache.ensure(layout.slotCount(), longest);
         try (NDManager step = manager.newSubManager()) {
-            List<NDArray> inputs = new ArrayList<>(entries.size());
-            for (BatchEntry entry : entries) {
-                inputs.add(((DecoderSession) entry.session()).embedNext(entry.positions(), step));
+            List<NDArray> inputs = new ArrayList<>(runs.size());
+            for (Run run : runs) {
+                inputs.add(run.session().embedNext(run.positions(), step));
             }
             NDArray x = inputs.size() == 1 ? inputs.get(0) : NDArrays.concat(new NDList(inputs), 0);
             NDArray hidden = model.hiddenStates(x, layout, cache, step);
-            float[][] logProbs = nextLogProbs(entries, hidden);
+            float[][] logProbs = nextLogProbs(runs, hidden);
             int row = 0;
-            for (int i = 0; i < entries.size(); i++) {
-                BatchEntry entry = entries.get(i);
-                DecoderSession session = (DecoderSession) entry.session();
-                NDArray rows = entry.scorePrompt()
-                        ? hidden.get(new NDIndex().addSliceDim(row, row + entry.positions()))
+            for (int i = 0; i < runs.size(); i++) {
+                Run run = runs.get(i);
+                NDArray rows = run.entry().scorePrompt()
+                        ? hidden.get(new NDIndex().addSliceDim(row, row + run.positions()))
                         : null;
-                session.scorePrompt(rows);
-                session.advance(entry.positions(), logProbs[i]);
-                row += entry.positions();
+                run.session().scorePrompt(rows);
+                run.session().advance(run.positions(), logProbs[i]);
+                if (cache.reusesPrefixes()) {
+                    run.session().registerFullBlocks(cache);
+                }
+                row += run.positions();
             }
         }
     }
 
-    /** The next-token log-probabilities of every entry whose session runs its last pending position now. */
-    private float[][] nextLogProbs(List<BatchEntry> entries, NDArray hidden) {
-        float[][] result = new float[entries.size()][];
+    /**
+     * One entry of a step: its session and the positions it runs, fewer than the entry asked for when the session
+     * took the first ones from the prefix cache.
+     */
+    private record Run(BatchEntry entry, DecoderSession session, int positions) {}
+
+    /** The next-token log-probabilities of every run whose session runs its last pending position now. */
+    private float[][] nextLogProbs(List<Run> runs, NDArray hidden) {
+        float[][] result = new float[runs.size()][];
         List<Integer> completing = new ArrayList<>();
-        long[] rows = new long[entries.size()];
+        long[] rows = new long[runs.size()];
         int row = 0;
-        for (int i = 0; i < entries.size(); i++) {
-            BatchEntry entry = entries.get(i);
-            row += entry.positions();
-            if (entry.positions() == entry.session().pendingPositions()) {
+        for (int i = 0; i < runs.size(); i++) {
+            Run run = runs.get(i);
+            row += run.positions();
+            if (run.positions() == run.session().pendingPositions()) {
                 rows[completing.size()] = row - 1;
                 completing.add(i);
             }
@@ -164,11 +206,22 @@ public final class BatchDecoder implements AutoCloseable {
         return result;
     }
 
-    /** Decode entries (one position) first, as {@link StepLayout} wants them; otherwise the batch's order. */
-    private static List<BatchEntry> decodesFirst(ExpertBatch batch) {
-        List<BatchEntry> ordered = new ArrayList<>(batch.entries().size());
-        batch.entries().stream().filter(entry -> entry.positions() == 1).forEach(ordered::add);
-        batch.entries().stream().filter(entry -> entry.positions() > 1).forEach(ordered::add);
+    /**
+     * The batch's runs, decodes (one position) first, as {@link StepLayout} wants them, otherwise in the batch's order.
+     * A session's first unscored step first takes what the prefix cache holds of its prompt.
+     */
+    private List<Run> decodesFirst(ExpertBatch batch) {
+        List<Run> runs = new ArrayList<>(batch.entries().size());
+        for (BatchEntry entry : batch.entries()) {
+            DecoderSession session = own(entry);
+            if (cache.reusesPrefixes() && !entry.scorePrompt()) {
+                session.adoptCachedPrefix(cache);
+            }
+            runs.add(new Run(entry, session, Math.min(entry.positions(), session.pendingPositions())));
+        }
+        List<Run> ordered = new ArrayList<>(runs.size());
+        runs.stream().filter(run -> run.positions() == 1).forEach(ordered::add);
+        runs.stream().filter(run -> run.positions() > 1).forEach(ordered::add);
         return ordered;
     }
 

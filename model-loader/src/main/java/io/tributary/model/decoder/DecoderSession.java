@@ -9,7 +9,9 @@ import io.tributary.model.llama.LlamaConfig;
 import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * One request inside a Llama-decoder expert (text-only or vision-language). The prompt and each appended token
@@ -17,15 +19,20 @@ import java.util.Arrays;
  * {@link #nextLogProbs()} runs whatever is still pending alone. A generation that stops after its last append never
  * pays for an unused step, and several appends in a row run as one chunk.
  *
- * <p>Memory: the session holds one slot of its decoder's KV cache, and its manager owns nothing but the embeddings
- * of an image prompt while that prompt is being prefilled (the vision tower runs once, in the first chunk). Each
- * step's activations live in the step's manager.
+ * <p>Memory: the session holds the blocks of its positions in its decoder's KV cache, and its manager owns nothing but
+ * the embeddings of an image prompt while that prompt is being prefilled (the vision tower runs once, in the first
+ * chunk). Each step's activations live in the step's manager.
+ *
+ * <p>Prefix reuse: its first unscored step may start after blocks an earlier session computed for the same first
+ * positions ({@link #adoptCachedPrefix}), and every block it fills is registered for later sessions, its answer's
+ * included, so that a chat's next turn finds them.
  */
 public final class DecoderSession implements ExpertSession {
 
     private final BatchDecoder decoder;
     private final NDManager manager;
-    private final int slot;
+    private final PagedKvCache.BlockTable blocks;
+    private final DecoderPrompt content; // the prompt as given: what its positions hold, for its blocks' keys
     private DecoderPrompt prompt; // null once every prompt position is cached
     private int promptRun; // prompt positions already cached
     private NDArray promptEmbeddings; // [L, H], an image prompt's input embeddings while it is prefilled
@@ -35,12 +42,16 @@ public final class DecoderSession implements ExpertSession {
     private Boolean scoring; // set by the first prompt chunk: whether every chunk is scored
     private double promptLogLikelihood;
     private float[] promptTokenLogProbs; // per prompt position, NaN where nothing is predicted
+    private int[] answer = new int[0]; // every token appended after the prompt, in order
+    private final List<BlockKey> blockKeys = new ArrayList<>(); // keys of the full blocks, while prefixes are reused
+    private int promptFromCache; // prompt positions whose keys and values were reused
     private boolean closed;
 
-    DecoderSession(BatchDecoder decoder, NDManager manager, int slot, DecoderPrompt prompt) {
+    DecoderSession(BatchDecoder decoder, NDManager manager, PagedKvCache.BlockTable blocks, DecoderPrompt prompt) {
         this.decoder = decoder;
         this.manager = manager;
-        this.slot = slot;
+        this.blocks = blocks;
+        this.content = prompt;
         this.prompt = prompt;
     }
 
@@ -96,6 +107,56 @@ public final class DecoderSession implements ExpertSession {
         }
         pending = Arrays.copyOf(pending, pending.length + 1);
         pending[pending.length - 1] = tokenId;
+        answer = Arrays.copyOf(answer, answer.length + 1);
+        answer[answer.length - 1] = tokenId;
+    }
+
+    @Override
+    public int cachedPromptPositions() {
+        return promptFromCache;
+    }
+
+    /**
+     * Before the first step: takes the cached blocks of the longest prefix of the prompt that {@code cache} holds,
+     * whole blocks only and never the last position (its step gives the first distribution), and starts after them.
+     */
+    void adoptCachedPrefix(PagedKvCache cache) {
+        if (cached != 0 || prompt == null || promptRun != 0) {
+            return;
+        }
+        int reusable = (prompt.length() - 1) / cache.blockPositions();
+        List<BlockKey> keys = new ArrayList<>(reusable);
+        for (int block = 0; block < reusable; block++) {
+            keys.add(keyOfBlock(block, keys.isEmpty() ? null : keys.get(block - 1), cache.blockPositions()));
+        }
+        int adopted = cache.adopt(blocks, keys, prompt.length());
+        blockKeys.addAll(keys.subList(0, adopted));
+        promptFromCache = adopted * cache.blockPositions();
+        promptRun = promptFromCache;
+        cached = promptFromCache;
+    }
+
+    /** Registers the blocks this session has filled since the last call, so that later prompts can reuse them. */
+    void registerFullBlocks(PagedKvCache cache) {
+        int size = cache.blockPositions();
+        while (blockKeys.size() < cached / size) {
+            int block = blockKeys.size();
+            BlockKey key = keyOfBlock(block, block == 0 ? null : blockKeys.get(block - 1), size);
+            cache.register(blocks, block, key);
+            blockKeys.add(key);
+        }
+    }
+
+    private BlockKey keyOfBlock(int block, BlockKey parent, int size) {
+        java.security.MessageDigest contents = BlockKey.contents();
+        for (int p = block * size; p < (block + 1) * size; p++) {
+            if (p < content.length()) {
+                content.feed(contents, p);
+            } else {
+                BlockKey.feedToken(contents, answer[p - content.length()]);
+            }
+        }
+        return BlockKey.of(parent, contents);
     }
 
     @Override
@@ -103,9 +164,9 @@ public final class DecoderSession implements ExpertSession {
         return cached + pendingPositions();
     }
 
-    /** Positions the KV cache has room for without growing, for every slot of its decoder (for tests). */
-    int cacheCapacity() {
-        return decoder.kvCapacity();
+    /** KV cache blocks this session holds (for tests). */
+    int cacheBlocks() {
+        return blocks.size();
     }
 
     @Override
@@ -117,8 +178,8 @@ public final class DecoderSession implements ExpertSession {
         }
     }
 
-    int slot() {
-        return slot;
+    PagedKvCache.BlockTable blocks() {
+        return blocks;
     }
 
     int cachedPositions() {
@@ -207,9 +268,12 @@ public final class DecoderSession implements ExpertSession {
         return prompt == null ? 0 : prompt.length() - promptRun;
     }
 
-    /** Prompt positions {@code [from, to)}: token embeddings for text, or rows of the embedded image prompt. */
+    /**
+     * Prompt positions {@code [from, to)}: token embeddings for text, or rows of the embedded image prompt. When the
+     * images all lie before {@code from} (their positions were reused from the cache), the vision tower is not run.
+     */
     private NDArray promptRows(int from, int to, NDManager step) {
-        if (prompt.allText()) {
+        if (promptEmbeddings == null && !prompt.hasImageFrom(from)) {
             return decoder.model().embedTokens(Arrays.copyOfRange(prompt.tokenIds(), from, to), step);
         }
         if (promptEmbeddings == null) {

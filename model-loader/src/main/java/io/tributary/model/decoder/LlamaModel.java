@@ -27,7 +27,7 @@ import java.util.function.Predicate;
 /**
  * The Llama decoder forward pass (transformers' {@code LlamaForCausalLM}, and {@code Qwen2ForCausalLM}, which adds
  * q/k/v biases), one batched step at a time: a step feeds the new positions of many sequences as the rows of one
- * tensor ({@link StepLayout}), writes their keys and values into each sequence's cache slot and returns the hidden
+ * tensor ({@link StepLayout}), writes their keys and values into each sequence's cache blocks and returns the hidden
  * states the output head reads. A prefill chunk is a sequence with many new positions, fed token embeddings or,
  * for a vision-language model, embeddings with image features spliced in.
  *
@@ -97,13 +97,13 @@ public final class LlamaModel {
     }
 
     /**
-     * Runs one batched step's rows through every decoder layer, caching each row's key and value at its sequence's
-     * slot and position.
+     * Runs one batched step's rows through every decoder layer, caching each row's key and value in its sequence's
+     * block for its position.
      *
      * @param x [N, H] input embeddings of the step's rows, in the weights' type, in {@code layout}'s row order
      * @return [N, H] the residual stream after the last layer (before the final norm)
      */
-    NDArray hiddenStates(NDArray x, StepLayout layout, SlotKvCache cache, NDManager step) {
+    NDArray hiddenStates(NDArray x, StepLayout layout, PagedKvCache cache, NDManager step) {
         StepInputs inputs = StepInputs.of(
                 layout, rope, config.queriesPerKeyValueHead(), weights.norm().getDataType(), step);
         // Decoder layers: pre-norm attention, then pre-norm SwiGLU MLP, each added back to the residual.
@@ -128,35 +128,35 @@ public final class LlamaModel {
 
     /**
      * Training's forward pass, through the layers and attention a served prefill runs: each sequence's embeddings
-     * [T_i, H] are one prefill chunk of one step, from position 0 in a cache slot of its own. Returns
+     * [T_i, H] are one prefill chunk of one step, from position 0 in cache blocks of its own. Returns
      * {@code log p(targets[i][t] | positions ≤ t)} for every t with {@code targets[i][t] ≥ 0}, in order: [M] float32,
      * differentiable while autograd records. The step's cache is freed before returning; autograd keeps what the
      * backward pass reads.
      */
     public NDArray targetLogProbs(List<NDArray> sequences, List<int[]> targets, NDManager step) {
-        StepLayout layout = new StepLayout();
         List<Long> rows = new ArrayList<>();
         List<Long> picks = new ArrayList<>();
-        int longest = 0;
         int row = 0;
-        try (SlotKvCache cache = new SlotKvCache(config, step, weights.norm().getDataType())) {
+        try (PagedKvCache cache = new PagedKvCache(
+                config, step, weights.norm().getDataType(), KvCacheSettings.DEFAULT.blockPositions(), 0)) {
+            StepLayout layout = new StepLayout(cache.blockPositions());
             for (int i = 0; i < sequences.size(); i++) {
                 int length = Math.toIntExact(sequences.get(i).getShape().get(0));
                 if (targets.get(i).length != length) {
                     throw new IllegalArgumentException("sequence " + i + " has " + length + " positions but "
                             + targets.get(i).length + " targets");
                 }
-                layout.add(new StepLayout.Sequence(cache.acquire(), 0, length));
+                PagedKvCache.BlockTable table = cache.newTable();
+                cache.reserve(table, length);
+                layout.add(new StepLayout.Sequence(table, 0, length));
                 for (int t = 0; t < length; t++) {
                     if (targets.get(i)[t] >= 0) {
                         rows.add((long) row + t);
                         picks.add((long) targets.get(i)[t]);
                     }
                 }
-                longest = Math.max(longest, length);
                 row += length;
             }
-            cache.ensure(layout.slotCount(), longest);
             NDArray x = sequences.size() == 1 ? sequences.get(0) : NDArrays.concat(new NDList(sequences), 0);
             NDArray hidden = hiddenStates(x, layout, cache, step);
             long[] picked = picks.stream().mapToLong(Long::longValue).toArray();
@@ -264,7 +264,7 @@ public final class LlamaModel {
             LlamaWeights.Layer layer,
             int layerIndex,
             StepInputs inputs,
-            SlotKvCache cache,
+            PagedKvCache cache,
             NDManager scope) {
         StepLayout layout = inputs.layout();
         int rows = layout.rows();

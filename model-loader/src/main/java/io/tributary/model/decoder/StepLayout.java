@@ -14,22 +14,32 @@ import java.util.List;
  * How one batched step's rows split into sequences, in the spirit of vLLM's flattened batch: every new position
  * of every sequence is one row of a single {@code [N, hidden]} tensor, so the linear layers never see padding; only
  * attention is per sequence. Decoding sequences (one new position each) come first and attend together over their
- * slot range; each longer chunk (a prompt being prefilled, a catch-up) attends on its own, with a causal mask.
+ * gathered blocks; each longer chunk (a prompt being prefilled, a catch-up) attends on its own, with a causal mask,
+ * or with other short chunks as one padded batch.
  */
 final class StepLayout {
 
     /** Chunks this short or shorter attend as one padded batch when a step has several. */
     static final int GROUPED_CHUNK_LIMIT = 64;
 
-    /** One sequence's rows: {@code length} new positions from {@code start}, cached at {@code slot}. */
-    record Sequence(int slot, int start, int length) {}
+    /**
+     * One sequence's rows: {@code length} new positions from {@code start}, cached in the blocks of {@code table},
+     * which already has blocks for them.
+     */
+    record Sequence(PagedKvCache.BlockTable table, int start, int length) {}
 
     /** A prefill chunk's rows {@code [row, row + length)}. */
     record Chunk(int row, Sequence sequence) {}
 
+    private final int blockPositions;
     private final List<Sequence> decodes = new ArrayList<>();
     private final List<Chunk> chunks = new ArrayList<>();
     private int rows;
+
+    /** @param blockPositions positions per KV cache block */
+    StepLayout(int blockPositions) {
+        this.blockPositions = blockPositions;
+    }
 
     /**
      * Adds a sequence's rows; all decodes (length 1) must come before the first chunk, so the decode rows are
@@ -59,30 +69,13 @@ final class StepLayout {
         return chunks;
     }
 
-    /** The lowest slot among the decodes. */
-    int decodeSlotFrom() {
-        return decodes.stream().mapToInt(Sequence::slot).min().orElse(0);
-    }
-
-    /** One past the highest slot among the decodes. */
-    int decodeSlotTo() {
-        return decodes.stream().mapToInt(Sequence::slot).max().orElse(-1) + 1;
+    int blockPositions() {
+        return blockPositions;
     }
 
     /** The longest context among the decodes, after this step: the keys a batched decode attends over. */
     int decodeContext() {
         return decodes.stream().mapToInt(sequence -> sequence.start() + 1).max().orElse(0);
-    }
-
-    /** Whether decode row r sits at slot {@code decodeSlotFrom() + r}: then no query scatter or gather is needed. */
-    boolean decodeSlotsDense() {
-        int from = decodeSlotFrom();
-        for (int r = 0; r < decodes.size(); r++) {
-            if (decodes.get(r).slot() != from + r) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
@@ -110,6 +103,40 @@ final class StepLayout {
                 .orElse(0);
     }
 
+    /** Blocks that hold {@code positions} positions. */
+    int blocksFor(int positions) {
+        return (positions + blockPositions - 1) / blockPositions;
+    }
+
+    /**
+     * The blocks of the decode rows' first {@link #decodeContext()} positions, int64 [B * M] for M blocks a row: row
+     * b's blocks at {@code [b * M, (b + 1) * M)}, padded with block 0 where its table is shorter.
+     */
+    NDArray decodeBlocks(NDManager step) {
+        return paddedBlocks(decodes, blocksFor(decodeContext()), step);
+    }
+
+    /** The chunks' blocks for {@link #chunkContext()} positions, padded as {@link #decodeBlocks}: int64 [C * M]. */
+    NDArray chunkBlocks(NDManager step) {
+        return paddedBlocks(chunks.stream().map(Chunk::sequence).toList(), blocksFor(chunkContext()), step);
+    }
+
+    /** One chunk's blocks, those of its context: int64 [M]. */
+    NDArray blocksOf(Sequence chunk, NDManager step) {
+        return paddedBlocks(List.of(chunk), blocksFor(chunk.start() + chunk.length()), step);
+    }
+
+    private static NDArray paddedBlocks(List<Sequence> sequences, int perSequence, NDManager step) {
+        long[] ids = new long[sequences.size() * perSequence];
+        for (int s = 0; s < sequences.size(); s++) {
+            PagedKvCache.BlockTable table = sequences.get(s).table();
+            for (int b = 0; b < Math.min(perSequence, table.size()); b++) {
+                ids[s * perSequence + b] = table.id(b);
+            }
+        }
+        return step.create(ids);
+    }
+
     /** Each chunk row's (chunk, row within the chunk): its place in the padded [chunks, longest] batch. */
     NDIndex chunkPlaces(NDManager step) {
         int chunkRows = rows - decodes.size();
@@ -125,14 +152,8 @@ final class StepLayout {
         return new NDIndex("{}, {}", step.create(chunkOfRow), step.create(rowInChunk));
     }
 
-    /** Each chunk's slot, int64 [chunks]. */
-    NDArray chunkSlots(NDManager step) {
-        return step.create(
-                chunks.stream().mapToLong(chunk -> chunk.sequence().slot()).toArray());
-    }
-
     /**
-     * Additive mask [C, 1, G*L, S] of the padded chunk batch (L the longest chunk, S {@link #chunkContext()}): row
+     * Additive mask [C, G*L, S] of the padded chunk batch (L the longest chunk, S {@link #chunkContext()}): row
      * g*L + t of chunk c sees positions up to {@code start_c + t}; a padding row sees position 0 only, so it never
      * divides by zero (its output is discarded).
      */
@@ -150,7 +171,7 @@ final class StepLayout {
                 }
             }
         }
-        return inType(step.create(mask, new Shape(chunks.size(), 1, (long) group * longest, context)), type);
+        return inType(step.create(mask, new Shape(chunks.size(), (long) group * longest, context)), type);
     }
 
     /** The longest context any sequence reaches after this step. */
@@ -163,77 +184,59 @@ final class StepLayout {
         return context;
     }
 
-    /** The highest slot used, plus one. */
-    int slotCount() {
-        int count = decodeSlotTo();
-        for (Chunk chunk : chunks) {
-            count = Math.max(count, chunk.sequence().slot() + 1);
-        }
-        return count;
-    }
-
-    /** Every row's position, int64 [N]: RoPE angles and the cache's write index. */
+    /** Every row's position, int64 [N]: RoPE angles. */
     NDArray positionOfRow(NDManager step) {
         long[] positions = new long[rows];
         int r = 0;
-        for (Sequence decode : decodes) {
-            positions[r++] = decode.start();
-        }
-        for (Chunk chunk : chunks) {
-            for (int t = 0; t < chunk.sequence().length(); t++) {
-                positions[r++] = chunk.sequence().start() + t;
+        for (Sequence sequence : sequences()) {
+            for (int t = 0; t < sequence.length(); t++) {
+                positions[r++] = sequence.start() + t;
             }
         }
         return step.create(positions);
     }
 
-    /** Every row's slot, int64 [N]: the cache's write index. */
-    NDArray slotOfRow(NDManager step) {
-        long[] slots = new long[rows];
+    /**
+     * Where every row's key and value go in the cache: an index {@code (:, block[N], offset[N])} over
+     * {@code [kvHeads, blocks, blockPositions, headDim]}.
+     */
+    NDIndex cacheRows(NDManager step) {
+        long[] blocks = new long[rows];
+        long[] offsets = new long[rows];
         int r = 0;
-        for (Sequence decode : decodes) {
-            slots[r++] = decode.slot();
+        for (Sequence sequence : sequences()) {
+            for (int t = 0; t < sequence.length(); t++, r++) {
+                int position = sequence.start() + t;
+                blocks[r] = sequence.table().id(position / blockPositions);
+                offsets[r] = position % blockPositions;
+            }
         }
-        for (Chunk chunk : chunks) {
-            Arrays.fill(
-                    slots, r, r + chunk.sequence().length(), chunk.sequence().slot());
-            r += chunk.sequence().length();
-        }
-        return step.create(slots);
+        return new NDIndex(":, {}, {}", step.create(blocks), step.create(offsets));
     }
 
-    /** Each decode row's slot minus {@link #decodeSlotFrom()}, int64 [decodes]: where its query goes in the range. */
-    NDArray decodeSlotOffsets(NDManager step) {
-        int from = decodeSlotFrom();
-        return step.create(
-                decodes.stream().mapToLong(sequence -> sequence.slot() - from).toArray());
+    private List<Sequence> sequences() {
+        List<Sequence> all = new ArrayList<>(decodes);
+        chunks.forEach(chunk -> all.add(chunk.sequence()));
+        return all;
     }
 
-    /** Whether some slot of the decode range must not see all {@link #decodeContext()} positions. */
+    /** Whether some decode row must not see all {@link #decodeContext()} positions. */
     boolean decodeNeedsMask() {
         int context = decodeContext();
-        return !decodeSlotsDense() || decodes.stream().anyMatch(decode -> decode.start() + 1 != context);
+        return decodes.stream().anyMatch(decode -> decode.start() + 1 != context);
     }
 
     /**
-     * Additive mask [R, 1, 1, S] over the decode slot range (R slots) and {@link #decodeContext()} positions: a
-     * decoding slot sees its own positions up to the new one; a slot of the range with no decode this step sees
-     * position 0 only, so its (discarded) row never divides by zero.
+     * Additive mask [B, 1, S] over the decode rows and {@link #decodeContext()} positions: a row sees its own
+     * positions up to the new one.
      */
     NDArray decodeMask(NDManager step, DataType type) {
-        int from = decodeSlotFrom();
-        int range = decodeSlotTo() - from;
         int context = decodeContext();
-        float[] mask = new float[range * context];
-        int[] visible = new int[range];
-        Arrays.fill(visible, 1);
-        for (Sequence decode : decodes) {
-            visible[decode.slot() - from] = decode.start() + 1;
+        float[] mask = new float[decodes.size() * context];
+        for (int r = 0; r < decodes.size(); r++) {
+            Arrays.fill(mask, r * context + decodes.get(r).start() + 1, (r + 1) * context, Float.NEGATIVE_INFINITY);
         }
-        for (int r = 0; r < range; r++) {
-            Arrays.fill(mask, r * context + visible[r], (r + 1) * context, Float.NEGATIVE_INFINITY);
-        }
-        return inType(step.create(mask, new Shape(range, 1, 1, context)), type);
+        return inType(step.create(mask, new Shape(decodes.size(), 1, context)), type);
     }
 
     /**

@@ -27,6 +27,7 @@ import io.tributary.routing.refusal.PromptTooLongException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -192,8 +193,14 @@ public final class InternVlExpert implements DecoderExpert {
                     + " image tiles of " + config.tokensPerTile() + " tokens) exceeds expert '" + name
                     + "' max_position_embeddings of " + maxSequenceLength());
         }
-        DecoderPrompt decoderPrompt =
-                new DecoderPrompt(expanded.tokenIds(), expanded.text(), (model, step) -> embed(expanded, tiles, step));
+        int[][] runs = expanded.featureRuns();
+        DecoderPrompt decoderPrompt = DecoderPrompt.withImages(
+                expanded.tokenIds(),
+                expanded.text(),
+                (model, step) -> embed(expanded, tiles, step),
+                prompt.images(),
+                Arrays.stream(runs).mapToInt(run -> run[0]).toArray(),
+                Arrays.stream(runs).mapToInt(run -> run[1]).toArray());
         return batchDecoder.open(decoderPrompt);
     }
 

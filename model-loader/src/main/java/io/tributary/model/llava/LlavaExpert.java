@@ -193,11 +193,16 @@ public final class LlavaExpert implements DecoderExpert {
                     + maxSequenceLength());
         }
         LlavaImages.Prepared prepared = images.prepare(prompt.images());
-        DecoderPrompt decoderPrompt = new DecoderPrompt(
+        int[] positionsPerImage = new int[prompt.images().size()];
+        java.util.Arrays.fill(positionsPerImage, config.tokensPerImage());
+        DecoderPrompt decoderPrompt = DecoderPrompt.withImages(
                 expanded.tokenIds(),
                 expanded.text(),
                 (decoder, step) ->
-                        model.embed(expanded, prompt.images().isEmpty() ? null : prepared.states(model, step), step));
+                        model.embed(expanded, prompt.images().isEmpty() ? null : prepared.states(model, step), step),
+                prompt.images(),
+                expanded.imageStarts(),
+                positionsPerImage);
         return batchDecoder.open(decoderPrompt);
     }
 

@@ -70,23 +70,24 @@ class DecoderSessionTest {
     }
 
     @Test
-    void cacheGrowsInChunksAndStaysConsistentAcrossTheBoundary() {
+    void aSessionTakesBlocksAsItsPositionsReachThemAndStaysConsistentAcrossTheirBoundaries() {
         int[] tokens = randomTokens(270, 2);
+        int block = KvCacheSettings.DEFAULT.blockPositions();
         float[] oneGo;
         try (ExpertSession session = expert.open(Prompt.ofTokens(tokens))) {
             oneGo = session.nextLogProbs();
-            assertThat(((DecoderSession) session).cacheCapacity()).isEqualTo(512);
+            assertThat(((DecoderSession) session).cacheBlocks()).isEqualTo((270 + block - 1) / block);
         }
         try (DecoderSession session = (DecoderSession) expert.open(Prompt.ofTokens(Arrays.copyOf(tokens, 250)))) {
             session.nextLogProbs();
-            assertThat(session.cacheCapacity())
-                    .as("a short context allocates one chunk")
-                    .isEqualTo(256);
+            assertThat(session.cacheBlocks())
+                    .as("a context takes the blocks of its positions, no more")
+                    .isEqualTo((250 + block - 1) / block);
             for (int t = 250; t < tokens.length; t++) {
                 session.append(tokens[t]);
                 session.nextLogProbs();
             }
-            assertThat(session.cacheCapacity()).isEqualTo(512);
+            assertThat(session.cacheBlocks()).isEqualTo((270 + block - 1) / block);
             assertClose(session.nextLogProbs(), oneGo);
         }
     }

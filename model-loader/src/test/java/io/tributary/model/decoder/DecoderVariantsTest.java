@@ -123,10 +123,12 @@ class DecoderVariantsTest {
             CheckpointTensors tensors = CheckpointTensors.open(dir);
             LlamaModel model =
                     LlamaModel.load(tensors, LlamaConfig.read(dir.resolve("config.json")), manager, DataType.FLOAT32);
-            SlotKvCache cache = new SlotKvCache(model.config(), manager, DataType.FLOAT32);
-            StepLayout layout = new StepLayout();
-            layout.add(new StepLayout.Sequence(cache.acquire(), 0, tokens.length));
-            cache.ensure(layout.slotCount(), layout.maxContext());
+            PagedKvCache cache = new PagedKvCache(
+                    model.config(), manager, DataType.FLOAT32, KvCacheSettings.DEFAULT.blockPositions(), 0);
+            StepLayout layout = new StepLayout(cache.blockPositions());
+            PagedKvCache.BlockTable table = cache.newTable();
+            cache.reserve(table, tokens.length);
+            layout.add(new StepLayout.Sequence(table, 0, tokens.length));
             NDArray hidden = model.hiddenStates(model.embedTokens(tokens, manager), layout, cache, manager);
             // Row r predicts token r + 1.
             int[] targets = Arrays.copyOfRange(tokens, 1, tokens.length);

@@ -121,6 +121,11 @@ public record TributaryProperties(
      *                      {@code read} (every weight copied into the process's own memory)
      * @param threads       PyTorch intra-op threads for the process; 0 keeps PyTorch's default of one per core
      * @param groupSize     input features per int4 scale: 32 (llama.cpp's Q4_0), 64, 128 (AWQ's) or 256
+     * @param kvBlockSize   positions per block of each expert's paged KV cache (vLLM's {@code --block-size})
+     * @param prefixCache   whether full KV cache blocks are kept after their request and reused by prompts that
+     *                      start the same way (a repeated image, a chat's next turn, a shared system prompt)
+     * @param prefixCacheSize KV cache each expert keeps for reuse when no request holds it, least recently used
+     *                      dropped first
      */
     public record Engine(
             @NotNull
@@ -132,7 +137,10 @@ public record TributaryProperties(
             @NotNull @DefaultValue("mmap") WeightLoading weightLoading,
             @Min(0) @Max(1024) @DefaultValue("1") int threads,
             @NotNull @DefaultValue("none") Quantization quantization,
-            @DefaultValue("32") int groupSize) {}
+            @DefaultValue("32") int groupSize,
+            @Min(1) @Max(1024) @DefaultValue("16") int kvBlockSize,
+            @DefaultValue("true") boolean prefixCache,
+            @NotNull @DefaultValue("256MB") DataSize prefixCacheSize) {}
 
     /**
      * @param maxRunning     requests decoded together, one batched step for all of them

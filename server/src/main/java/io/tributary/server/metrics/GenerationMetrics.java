@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.tributary.model.NativeMemory;
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.routing.decode.GeneratedToken;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
 
 /**
  * The serving metrics, named after vLLM's de-facto standard ({@code time_to_first_token_seconds},
@@ -97,6 +100,7 @@ public class GenerationMetrics {
         Gauge.builder("tributary.kv_cache_allocated_bytes", model, GenerationMetrics::kvCacheBytes)
                 .description("KV cache memory the experts hold now")
                 .register(registry);
+        registerPrefixCache(registry, model);
         StepStatistics steps = scheduler.statistics();
         FunctionCounter.builder("tributary.batch_steps", steps, StepStatistics::steps)
                 .description("Batched decoding steps run")
@@ -112,6 +116,54 @@ public class GenerationMetrics {
                 .register(registry);
         FunctionCounter.builder("tributary.batch_sessions", steps, StepStatistics::batchedSessions)
                 .description("Requests advanced over all expert passes")
+                .register(registry);
+    }
+
+    /**
+     * Each local expert's paged KV cache: prompt positions looked up for reuse and found (vLLM's
+     * {@code prefix_cache_queries} and {@code prefix_cache_hits}), and its blocks by state.
+     */
+    private static void registerPrefixCache(MeterRegistry registry, ServedModel model) {
+        for (Expert expert : model.mixture().experts()) {
+            if (!(expert instanceof DecoderExpert decoder)) {
+                continue;
+            }
+            BatchDecoder cache = decoder.batchDecoder();
+            FunctionCounter.builder(
+                            "tributary.prefix_cache_queries",
+                            cache,
+                            c -> c.kvCacheUsage().queriedPositions())
+                    .description("Prompt positions looked up in the expert's prefix cache")
+                    .tag("expert", expert.name())
+                    .register(registry);
+            FunctionCounter.builder(
+                            "tributary.prefix_cache_hits",
+                            cache,
+                            c -> c.kvCacheUsage().hitPositions())
+                    .description("Prompt positions whose keys and values were reused from the expert's prefix cache")
+                    .tag("expert", expert.name())
+                    .register(registry);
+            kvBlocks(registry, expert, cache, "used", BatchDecoder.KvCacheUsage::heldBlocks);
+            kvBlocks(registry, expert, cache, "cached", BatchDecoder.KvCacheUsage::cachedBlocks);
+            kvBlocks(
+                    registry,
+                    expert,
+                    cache,
+                    "free",
+                    usage -> Math.max(0, usage.poolBlocks() - 1 - usage.heldBlocks() - usage.cachedBlocks()));
+        }
+    }
+
+    private static void kvBlocks(
+            MeterRegistry registry,
+            Expert expert,
+            BatchDecoder cache,
+            String state,
+            ToIntFunction<BatchDecoder.KvCacheUsage> count) {
+        Gauge.builder("tributary.kv_cache_blocks", cache, c -> count.applyAsInt(c.kvCacheUsage()))
+                .description("KV cache blocks of the expert: used by running requests, cached for reuse, or free")
+                .tag("expert", expert.name())
+                .tag("state", state)
                 .register(registry);
     }
 

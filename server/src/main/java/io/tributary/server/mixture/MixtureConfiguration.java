@@ -2,8 +2,11 @@ package io.tributary.server.mixture;
 
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
+import io.tributary.model.decoder.DecoderExpert;
+import io.tributary.model.decoder.KvCacheSettings;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.remote.client.RemoteOptions;
+import io.tributary.routing.Expert;
 import io.tributary.server.chat.ChatMessage;
 import io.tributary.server.chat.ChatTemplate;
 import io.tributary.server.chat.ChatTemplateException;
@@ -46,6 +49,15 @@ class MixtureConfiguration {
                 : chatTemplate(properties.chatTemplate(), mixture.directories().get(0));
         NativeTarget.setIntraOpThreads(engine.threads());
         ServedModel served = loader(properties).load(mixture);
+        KvCacheSettings kvCache = new KvCacheSettings(
+                engine.kvBlockSize(),
+                engine.prefixCache(),
+                engine.prefixCacheSize().toBytes());
+        for (Expert expert : served.mixture().experts()) {
+            if (expert instanceof DecoderExpert decoder) {
+                decoder.batchDecoder().configure(kvCache);
+            }
+        }
         return chatTemplate == null ? served : served.withChatTemplate(chatTemplate);
     }
 

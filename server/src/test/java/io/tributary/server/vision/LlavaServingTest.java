@@ -77,15 +77,37 @@ class LlavaServingTest {
                 .as("one encode for two experts")
                 .isEqualTo(1);
 
+        // Other text before the same image: the experts' prefix caches do not cover the image, the encoding is reused.
         double hits = http.metric("tributary_image_encoder_cache_hits_total");
-        HttpResponse<String> again = http.postJson("/generate", request);
-        assertThat(again.statusCode()).isEqualTo(200);
-        assertThat(json(again).get("generated_text")).isEqualTo(json(first).get("generated_text"));
+        HttpResponse<String> other = http.postJson("/generate", request.replace("USER: ", "USER: Look. "));
+        assertThat(other.statusCode()).isEqualTo(200);
         assertThat(http.metric("tributary_image_encodes_total") - encodes)
                 .as("the same image is not encoded again")
                 .isEqualTo(1);
         assertThat(http.metric("tributary_image_encoder_cache_hits_total") - hits)
                 .isEqualTo(2);
+
+        // The same request again: both experts take the image's positions from their prefix caches.
+        double reused = prefixCacheHits();
+        HttpResponse<String> again = http.postJson("/generate", request);
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(json(again).get("generated_text")).isEqualTo(json(first).get("generated_text"));
+        assertThat(http.metric("tributary_image_encoder_cache_hits_total") - hits)
+                .as("the vision tower is not consulted")
+                .isEqualTo(2);
+        assertThat(prefixCacheHits() - reused)
+                .as("prompt positions the experts took from their caches")
+                .isPositive();
+    }
+
+    /** Prompt positions the experts took from their prefix caches so far, all experts together. */
+    private double prefixCacheHits() throws Exception {
+        return http.get("/actuator/prometheus")
+                .body()
+                .lines()
+                .filter(line -> line.startsWith("tributary_prefix_cache_hits_total{"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     @Test

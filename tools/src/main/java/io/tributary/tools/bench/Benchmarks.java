@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
             LlavaSevenBBenchmark.class,
             WeightLoadingBenchmark.class,
             WeightFormatsBenchmark.class,
-            MixtureMemoryBenchmark.class
+            MixtureMemoryBenchmark.class,
+            PrefixCacheBenchmark.class
         },
         description = "Measure serving, decoding, mixing, the wire and weight loading on this machine: each"
                 + " sub-command prints a table.")

@@ -1,0 +1,385 @@
+package io.tributary.model.decoder;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.tributary.model.llama.LlamaConfig;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Keys and values of every sequence one decoder is running, in fixed-size blocks of {@code blockPositions} positions
+ * taken from one pool, per layer {@code [kvHeads, blocks, blockPositions, headDim]}, as vLLM's PagedAttention keeps
+ * them (heads first, so that a sequence's gathered blocks are already one run of positions per head). A sequence holds
+ * a {@link BlockTable}, the blocks of its positions in order; it takes a block when its positions reach one, so a long
+ * prompt takes only its own blocks and no other sequence's cache grows or moves. Attention gathers a sequence's blocks
+ * into one contiguous run (see {@link Attention}).
+ *
+ * <p>Block 0 is never handed out: it stays zero and pads the block tables of shorter sequences in a batch, whose
+ * positions there are masked. Masked positions still enter the attention matmuls as {@code 0 × value}, so the pool
+ * is zero-initialised and only ever holds finite values.
+ *
+ * <p>Prefix reuse: a full block can be registered under its {@link BlockKey}; when the last sequence holding it
+ * ends, it is kept, evictable, and a later sequence whose prompt starts with the same blocks adopts them instead of
+ * computing them again. Adopted blocks are only read: a sequence writes only positions past those it adopted, and
+ * only whole blocks are adopted. At most {@code maxCachedBlocks} blocks are kept that no sequence holds, least
+ * recently used evicted first.
+ *
+ * <p>The pool grows by doubling when no block is free (one copy of the pool, rare after the first steps), so it holds
+ * at most twice the blocks of the running sequences plus those kept. When no sequence holds a block, the pool shrinks
+ * to the blocks kept for reuse (copied to its front), or is freed if there are none, so an idle decoder holds no more
+ * than its cached prefixes. Not thread-safe: the {@link BatchDecoder} that owns it serialises access.
+ */
+final class PagedKvCache implements AutoCloseable {
+
+    private static final int MIN_BLOCKS = 16;
+
+    private final NDManager parent;
+    private final DataType dataType;
+    private final int blockPositions;
+    private final int kvHeads;
+    private final int headDim;
+    private final int maxPositions;
+    private final int layers;
+    private final int maxCachedBlocks;
+    private final Deque<Integer> free = new ArrayDeque<>();
+    private final Map<BlockKey, Integer> cachedByKey = new HashMap<>();
+    private final LinkedHashSet<Integer> evictable = new LinkedHashSet<>(); // held by none, least recently used first
+    private int[] holders = new int[0]; // per block: how many tables hold it
+    private BlockKey[] keyOfBlock = new BlockKey[0]; // per block: its key, if registered
+    private int held; // blocks held by at least one table
+    private long queriedPositions; // prompt positions looked up for reuse
+    private long hitPositions; // of those, positions found cached
+    private NDManager manager; // owns the arrays below; null while the pool is freed
+    private NDArray[] keys; // per layer [kvHeads, blocks, blockPositions, headDim]
+    private NDArray[] values;
+    private int blocks;
+
+    /**
+     * @param parent          the decoder's manager: the pool's arrays live in a child of it
+     * @param maxCachedBlocks blocks kept for reuse when no sequence holds them; 0 turns prefix reuse off
+     */
+    PagedKvCache(LlamaConfig config, NDManager parent, DataType dataType, int blockPositions, int maxCachedBlocks) {
+        if (blockPositions < 1) {
+            throw new IllegalArgumentException("a KV cache block holds at least one position, got " + blockPositions);
+        }
+        if (maxCachedBlocks < 0) {
+            throw new IllegalArgumentException("cached blocks cannot be negative, got " + maxCachedBlocks);
+        }
+        this.maxCachedBlocks = maxCachedBlocks;
+        this.parent = parent;
+        this.dataType = dataType;
+        this.blockPositions = blockPositions;
+        this.kvHeads = config.numKeyValueHeads();
+        this.headDim = config.headDim();
+        this.maxPositions = config.maxPositionEmbeddings();
+        this.layers = config.numHiddenLayers();
+    }
+
+    /** Bytes one position of one sequence takes: keys and values of every layer. */
+    static long bytesPerPosition(LlamaConfig config, DataType dataType) {
+        return 2L * config.numHiddenLayers() * config.numKeyValueHeads() * config.headDim() * dataType.getNumOfBytes();
+    }
+
+    int blockPositions() {
+        return blockPositions;
+    }
+
+    /** Blocks the pool has room for now, the padding block included. */
+    int blocks() {
+        return blocks;
+    }
+
+    /** Blocks held by some sequence now. */
+    int heldBlocks() {
+        return held;
+    }
+
+    /** Blocks no sequence holds that are kept for reuse. */
+    int cachedBlocks() {
+        return evictable.size();
+    }
+
+    /** Whether blocks are kept for reuse. */
+    boolean reusesPrefixes() {
+        return maxCachedBlocks > 0;
+    }
+
+    /** Prompt positions looked up for reuse so far, and of those the positions found cached. */
+    long[] prefixQueriesAndHits() {
+        return new long[] {queriedPositions, hitPositions};
+    }
+
+    /**
+     * Gives the empty {@code table} the cached blocks of the longest prefix of {@code keys} (the keys of a prompt's
+     * first full blocks, in order), counting {@code queried} positions as looked up. Returns how many blocks it got.
+     */
+    int adopt(BlockTable table, List<BlockKey> keys, int queried) {
+        if (table.size != 0) {
+            throw new IllegalStateException("only an empty table adopts cached blocks");
+        }
+        queriedPositions += queried;
+        for (BlockKey key : keys) {
+            Integer block = cachedByKey.get(key);
+            if (block == null) {
+                break;
+            }
+            if (holders[block]++ == 0) {
+                evictable.remove(block);
+                held++;
+            }
+            table.add(block);
+        }
+        hitPositions += (long) table.size * blockPositions;
+        return table.size;
+    }
+
+    /**
+     * Registers block {@code index} of {@code table}, now full, under {@code key}, so that it is kept for reuse. A key
+     * already registered keeps its block (two sequences computed the same prefix at once), as does a block already
+     * registered.
+     */
+    void register(BlockTable table, int index, BlockKey key) {
+        int block = table.id(index);
+        if (maxCachedBlocks == 0 || keyOfBlock[block] != null || cachedByKey.containsKey(key)) {
+            return;
+        }
+        cachedByKey.put(key, block);
+        keyOfBlock[block] = key;
+    }
+
+    /** Drops every cached block no sequence holds (vLLM's prefix-cache reset); frees the pool if nothing is held. */
+    void evictCached() {
+        while (!evictable.isEmpty()) {
+            evict(evictable.iterator().next());
+        }
+        if (held == 0) {
+            close();
+        }
+    }
+
+    private void evict(int block) {
+        evictable.remove(block);
+        cachedByKey.remove(keyOfBlock[block]);
+        keyOfBlock[block] = null;
+        free.push(block);
+    }
+
+    /** Bytes the pool's arrays take now. */
+    long allocatedBytes() {
+        return (long) blocks * blockPositions * kvHeads * headDim * dataType.getNumOfBytes() * 2L * layers;
+    }
+
+    /** A new, empty table: a sequence's blocks, none yet. */
+    BlockTable newTable() {
+        return new BlockTable();
+    }
+
+    /**
+     * Gives {@code table} the blocks for its first {@code positions} positions, taking new ones from the pool (which
+     * grows if none is free).
+     *
+     * @throws IllegalStateException if {@code positions} exceeds {@code max_position_embeddings}
+     */
+    void reserve(BlockTable table, int positions) {
+        if (positions > maxPositions) {
+            throw new IllegalStateException(
+                    "context of " + positions + " positions exceeds max_position_embeddings " + maxPositions);
+        }
+        int needed = (positions + blockPositions - 1) / blockPositions;
+        while (table.size < needed) {
+            table.add(take());
+        }
+    }
+
+    /**
+     * Returns the blocks of {@code table}: registered ones are kept for reuse (the oldest evicted beyond the limit),
+     * the others freed. Once no block is held, the pool shrinks to the blocks kept, or is freed.
+     */
+    void release(BlockTable table) {
+        for (int i = 0; i < table.size; i++) {
+            int block = table.ids[i];
+            if (--holders[block] == 0) {
+                held--;
+                if (keyOfBlock[block] != null) {
+                    evictable.add(block);
+                } else {
+                    free.push(block);
+                }
+            }
+        }
+        table.size = 0;
+        while (evictable.size() > maxCachedBlocks) {
+            evict(evictable.iterator().next());
+        }
+        if (held == 0) {
+            if (evictable.isEmpty()) {
+                close();
+            } else {
+                compact();
+            }
+        }
+    }
+
+    private int take() {
+        if (free.isEmpty()) {
+            grow(Math.max(MIN_BLOCKS, 2 * blocks));
+        }
+        int block = free.pop();
+        holders[block] = 1;
+        held++;
+        return block;
+    }
+
+    /**
+     * Moves the cached blocks to the front of a pool just large enough for them (no sequence holds a block, so no
+     * table refers to the old ids), keeping their order of use.
+     */
+    private void compact() {
+        int kept = evictable.size();
+        int newBlocks = MIN_BLOCKS;
+        while (newBlocks < kept + 1) {
+            newBlocks *= 2;
+        }
+        if (newBlocks >= blocks) {
+            return;
+        }
+        long[] oldIds = evictable.stream().mapToLong(Integer::longValue).toArray();
+        NDManager compacted = parent.newSubManager();
+        try (NDArray ids = compacted.create(oldIds)) {
+            Shape shape = new Shape(kvHeads, newBlocks, blockPositions, headDim);
+            NDIndex front = new NDIndex().addAllDim().addSliceDim(1, kept + 1);
+            for (int layer = 0; layer < layers; layer++) {
+                keys[layer] = moved(keys[layer], ids, shape, front, compacted);
+                values[layer] = moved(values[layer], ids, shape, front, compacted);
+            }
+        }
+        manager.close();
+        manager = compacted;
+        BlockKey[] oldKeys = keyOfBlock;
+        keyOfBlock = new BlockKey[newBlocks];
+        holders = new int[newBlocks];
+        cachedByKey.clear();
+        evictable.clear();
+        for (int i = 0; i < kept; i++) {
+            BlockKey key = oldKeys[(int) oldIds[i]];
+            keyOfBlock[i + 1] = key;
+            cachedByKey.put(key, i + 1);
+            evictable.add(i + 1);
+        }
+        free.clear();
+        for (int block = newBlocks - 1; block > kept; block--) {
+            free.push(block);
+        }
+        blocks = newBlocks;
+    }
+
+    private static NDArray moved(NDArray old, NDArray ids, Shape shape, NDIndex front, NDManager target) {
+        NDArray smaller = target.zeros(shape, old.getDataType());
+        try (NDArray kept = old.get(target, new NDIndex(":, {}", ids))) {
+            smaller.set(front, kept);
+        }
+        return smaller;
+    }
+
+    private void grow(int newBlocks) {
+        if (manager == null) {
+            manager = parent.newSubManager();
+            keys = new NDArray[layers];
+            values = new NDArray[layers];
+            blocks = 1; // block 0, the padding, is never free
+        }
+        Shape shape = new Shape(kvHeads, newBlocks, blockPositions, headDim);
+        for (int layer = 0; layer < layers; layer++) {
+            keys[layer] = grow(keys[layer], shape);
+            values[layer] = grow(values[layer], shape);
+        }
+        holders = Arrays.copyOf(holders, newBlocks);
+        keyOfBlock = Arrays.copyOf(keyOfBlock, newBlocks);
+        for (int block = newBlocks - 1; block >= blocks; block--) {
+            free.push(block); // lowest first: the blocks in use stay packed at the front
+        }
+        blocks = newBlocks;
+    }
+
+    private NDArray grow(NDArray old, Shape shape) {
+        NDArray grown = manager.zeros(shape, dataType);
+        if (old != null) {
+            try (old) {
+                grown.set(
+                        new NDIndex().addAllDim().addSliceDim(0, old.getShape().get(1)), old);
+            }
+        }
+        return grown;
+    }
+
+    /**
+     * Stores keys and values [N, kvHeads, headDim] of N rows at {@code rows}: an index of each row's block and offset
+     * in it, {@code (:, block[N], offset[N])}.
+     */
+    void write(int layer, NDIndex rows, NDArray newKeys, NDArray newValues) {
+        keys[layer].set(rows, newKeys.transpose(1, 0, 2));
+        values[layer].set(rows, newValues.transpose(1, 0, 2));
+    }
+
+    /** The keys of the given blocks (int64 [M]), gathered: a copy [kvHeads, M, blockPositions, headDim]. */
+    NDArray keys(int layer, NDArray blockIds, NDManager scope) {
+        return keys[layer].get(scope, new NDIndex(":, {}", blockIds));
+    }
+
+    /** The values of the given blocks, as {@link #keys}. */
+    NDArray values(int layer, NDArray blockIds, NDManager scope) {
+        return values[layer].get(scope, new NDIndex(":, {}", blockIds));
+    }
+
+    /** Frees the arrays; tables still holding blocks must not be used again. */
+    @Override
+    public void close() {
+        if (manager != null) {
+            manager.close();
+            manager = null;
+            keys = null;
+            values = null;
+        }
+        free.clear();
+        cachedByKey.clear();
+        evictable.clear();
+        holders = new int[0];
+        keyOfBlock = new BlockKey[0];
+        held = 0;
+        blocks = 0;
+    }
+
+    /** One sequence's blocks in position order: position p lives in block {@code id(p / blockPositions)}. */
+    static final class BlockTable {
+
+        private int[] ids = new int[4];
+        private int size;
+
+        private void add(int block) {
+            if (size == ids.length) {
+                ids = Arrays.copyOf(ids, 2 * size);
+            }
+            ids[size++] = block;
+        }
+
+        int size() {
+            return size;
+        }
+
+        int id(int index) {
+            if (index >= size) {
+                throw new IndexOutOfBoundsException("block " + index + " of a table of " + size);
+            }
+            return ids[index];
+        }
+    }
+}
