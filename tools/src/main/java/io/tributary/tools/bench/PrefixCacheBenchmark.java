@@ -84,8 +84,10 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
         NativeTarget.setIntraOpThreads(1); // the server's default (tributary.engine.threads)
         NativeTarget.prepareInferenceThread();
         System.out.printf(
-                "%nPrefixCacheBenchmark: time to first token, ms, median of %d rounds; first = an empty cache,"
-                        + " reused = the same expert after the first, computed = an expert that reuses nothing%n",
+                "%nPrefixCacheBenchmark: time to first token, ms, median of %d rounds; first = the first request"
+                        + " (turn 1, or the first question), on an empty cache; reused = the case's request on the same"
+                        + " expert after it; ratio = reused / first; computed = the case's request on an expert that"
+                        + " reuses nothing%n",
                 rounds);
         System.out.println("case                                  positions  from cache  first ms  reused ms  ratio"
                 + "  computed ms");
@@ -191,7 +193,7 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
                     fromCache,
                     median(first),
                     median(reused),
-                    median(reused) / median(computed),
+                    median(reused) / median(first),
                     median(computed));
         }
     }
