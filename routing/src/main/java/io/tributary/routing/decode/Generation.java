@@ -318,6 +318,7 @@ public final class Generation {
         listener.onToken(generated);
 
         if (finish != null) {
+            int cachedPromptPositions = cachedPromptPositions();
             release();
             done = true;
             listener.onFinish(new GenerationResult(
@@ -327,7 +328,8 @@ public final class Generation {
                     tokens,
                     request.sampling().sampling() ? sampler.seed() : null,
                     promptLogProbs,
-                    lostExperts));
+                    lostExperts,
+                    cachedPromptPositions));
             return true;
         }
         for (ExpertSession session : sessions) {
@@ -376,6 +378,17 @@ public final class Generation {
         done = true;
         listener.onError(error);
         return true;
+    }
+
+    /** The prompt positions every open session took from its expert's prefix cache: the least of them. */
+    private int cachedPromptPositions() {
+        int least = Integer.MAX_VALUE;
+        for (ExpertSession session : sessions) {
+            if (session != null) {
+                least = Math.min(least, session.cachedPromptPositions());
+            }
+        }
+        return least == Integer.MAX_VALUE ? 0 : least;
     }
 
     private void release() {

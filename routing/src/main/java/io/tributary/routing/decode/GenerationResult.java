@@ -10,6 +10,8 @@ import java.util.List;
  * @param promptLogProbs each prompt token's log-probability under the mixture that chose the first token
  *                       ({@code NaN} for the first token), when the request asked; otherwise {@code null}
  * @param lostExperts    experts that became unavailable during the generation, which finished without them
+ * @param cachedPromptPositions prompt positions that every expert which ran the prompt took from its prefix cache
+ *                       (the least of them), counted as the experts count positions (an image as its features)
  */
 public record GenerationResult(
         String generatedText,
@@ -18,7 +20,8 @@ public record GenerationResult(
         List<GeneratedToken> tokens,
         Long seed,
         float[] promptLogProbs,
-        List<LostExpert> lostExperts) {
+        List<LostExpert> lostExperts,
+        int cachedPromptPositions) {
 
     public GenerationResult {
         tokens = List.copyOf(tokens);
@@ -33,7 +36,7 @@ public record GenerationResult(
             List<GeneratedToken> tokens,
             Long seed,
             float[] promptLogProbs) {
-        this(generatedText, finishReason, promptTokens, tokens, seed, promptLogProbs, List.of());
+        this(generatedText, finishReason, promptTokens, tokens, seed, promptLogProbs, List.of(), 0);
     }
 
     public GenerationResult(

@@ -70,6 +70,8 @@ class LlavaServingTest {
 
         HttpResponse<String> first = http.postJson("/generate", request);
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(json(first).get("details").get("cached_prompt_positions").asInt())
+                .isZero();
         JsonNode tokens = json(first).get("details").get("tokens");
         assertThat(tokens.size()).isPositive();
         assertThat(tokens.get(0).get("expert_weights")).hasSize(2);
@@ -92,6 +94,9 @@ class LlavaServingTest {
         HttpResponse<String> again = http.postJson("/generate", request);
         assertThat(again.statusCode()).isEqualTo(200);
         assertThat(json(again).get("generated_text")).isEqualTo(json(first).get("generated_text"));
+        assertThat(json(again).get("details").get("cached_prompt_positions").asInt())
+                .as("the response says what came from the cache")
+                .isPositive();
         assertThat(http.metric("tributary_image_encoder_cache_hits_total") - hits)
                 .as("the vision tower is not consulted")
                 .isEqualTo(2);

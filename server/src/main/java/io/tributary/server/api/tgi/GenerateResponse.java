@@ -7,7 +7,10 @@ import tools.jackson.databind.annotation.JsonNaming;
 
 import java.util.List;
 
-/** The response of {@code POST /generate}: TGI's shape, with each token's expert weights added. */
+/**
+ * The response of {@code POST /generate}: TGI's shape, with each token's expert weights added, and in the details the
+ * prompt positions the experts took from their prefix caches ({@code cached_prompt_positions}).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record GenerateResponse(String generatedText, Details details) {
@@ -20,7 +23,8 @@ public record GenerateResponse(String generatedText, Details details) {
             List<PrefillToken> prefill,
             List<Token> tokens,
             List<List<TopToken>> topTokens,
-            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
+            int cachedPromptPositions) {}
 
     /**
      * One token. {@code expertWeights} is Tributary's addition (existing TGI clients ignore it): the weight each

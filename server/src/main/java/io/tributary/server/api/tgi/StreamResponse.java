@@ -31,5 +31,6 @@ public record StreamResponse(
             int generatedTokens,
             Long seed,
             int inputLength,
-            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
+            int cachedPromptPositions) {}
 }

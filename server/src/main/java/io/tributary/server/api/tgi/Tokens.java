@@ -42,7 +42,8 @@ final class Tokens {
                 request.topTokens() > 0
                         ? result.tokens().stream().map(Tokens::topTokens).toList()
                         : List.of(),
-                LostExpert.of(result.lostExperts()));
+                LostExpert.of(result.lostExperts()),
+                result.cachedPromptPositions());
     }
 
     /** The prompt's tokens with their log-probabilities (TGI's {@code prefill}); empty unless they were asked. */
@@ -65,6 +66,7 @@ final class Tokens {
                 result.generatedTokens(),
                 result.seed(),
                 result.promptTokens(),
-                LostExpert.of(result.lostExperts()));
+                LostExpert.of(result.lostExperts()),
+                result.cachedPromptPositions());
     }
 }
