@@ -1,5 +1,9 @@
 package io.tributary.tools.bench;
 
+import io.tributary.model.decoder.BatchDecoder;
+import io.tributary.model.decoder.DecoderExpert;
+import io.tributary.model.decoder.KvCacheSettings;
+import io.tributary.routing.Expert;
 import picocli.CommandLine.Command;
 
 /** The benchmarks: each measures one thing on this machine and prints a table; none is a test. */
@@ -24,5 +28,26 @@ import picocli.CommandLine.Command;
                 + " sub-command prints a table.")
 public final class Benchmarks {
 
+    /**
+     * KV cache settings with prefix reuse off: a benchmark that repeats a prompt measures its computation, which
+     * reused blocks would skip.
+     */
+    static final KvCacheSettings NO_PREFIX_REUSE =
+            new KvCacheSettings(KvCacheSettings.DEFAULT.blockPositions(), false, 0);
+
     private Benchmarks() {}
+
+    /** {@code decoder} with prefix reuse off (see {@link #NO_PREFIX_REUSE}). */
+    static BatchDecoder computingEverything(BatchDecoder decoder) {
+        decoder.configure(NO_PREFIX_REUSE);
+        return decoder;
+    }
+
+    /** {@code expert} with prefix reuse off, when it keeps a KV cache here. */
+    static <E extends Expert> E computingEverything(E expert) {
+        if (expert instanceof DecoderExpert decoder) {
+            computingEverything(decoder.batchDecoder());
+        }
+        return expert;
+    }
 }

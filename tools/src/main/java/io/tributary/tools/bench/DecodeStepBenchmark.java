@@ -142,7 +142,7 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
             WeightPacker packer = WeightPacker.of(options, manager);
             LlamaModel model = LlamaModel.load(
                     CheckpointTensors.open(dir, options.weightLoading()), config, manager, type, packer);
-            try (BatchDecoder decoder = new BatchDecoder(model, manager, type)) {
+            try (BatchDecoder decoder = Benchmarks.computingEverything(new BatchDecoder(model, manager, type))) {
                 warmUp(decoder, config, context);
                 double firstThroughput = Double.NaN;
                 for (int batch : batches) {

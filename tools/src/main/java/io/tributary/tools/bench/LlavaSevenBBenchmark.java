@@ -172,7 +172,7 @@ public final class LlavaSevenBBenchmark implements Callable<Integer> {
             for (int k = 0; k < directories.size(); k++) {
                 watch.restart();
                 long start = System.nanoTime();
-                Expert expert = loader.load("expert-" + k, directories.get(k), options);
+                Expert expert = Benchmarks.computingEverything(loader.load("expert-" + k, directories.get(k), options));
                 loaded.add(expert);
                 double loadSeconds = seconds(start);
                 long decoder = ((DecoderExpert) expert).decoderWeightBytes();

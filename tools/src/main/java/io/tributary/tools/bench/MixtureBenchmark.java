@@ -102,8 +102,8 @@ public final class MixtureBenchmark implements Callable<Integer> {
         List<Expert> experts = new ArrayList<>();
         try (HfTokenizer tokenizer = loader.loadTokenizer(root.resolve("expert-0"))) {
             for (int k = 0; k < 4; k++) {
-                experts.add(
-                        loader.load("expert-" + k, root.resolve("expert-" + k), weights.applyTo(LoadOptions.cpu())));
+                experts.add(Benchmarks.computingEverything(
+                        loader.load("expert-" + k, root.resolve("expert-" + k), weights.applyTo(LoadOptions.cpu()))));
             }
             Prompt prompt = Prompt.ofTokens(tokenizer.encode(PROMPT));
             Map<String, Setup> setups = setups(experts, tokenizer);

@@ -76,9 +76,6 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
             description = "Rounds; the table shows medians (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    private static final KvCacheSettings NO_REUSE =
-            new KvCacheSettings(KvCacheSettings.DEFAULT.blockPositions(), false, 0);
-
     @Override
     public Integer call() throws IOException {
         NativeTarget.setIntraOpThreads(1); // the server's default (tributary.engine.threads)
@@ -103,7 +100,7 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
     /** Turn 1: {@code turn} tokens; turn 2: turn 1, its answer and 16 more tokens. */
     private void chat() {
         try (Expert reusing = load(checkpoint, KvCacheSettings.DEFAULT);
-                Expert computing = load(checkpoint, NO_REUSE)) {
+                Expert computing = load(checkpoint, Benchmarks.NO_PREFIX_REUSE)) {
             int vocabulary = vocabulary(reusing);
             Random random = new Random(7);
             int[] first = random.ints(turn, 0, vocabulary).toArray();
@@ -130,7 +127,7 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
         int placeholder = imageTokenIndex(llava);
         ImageInput picture = picture();
         try (Expert reusing = load(llava, KvCacheSettings.DEFAULT);
-                Expert computing = load(llava, NO_REUSE)) {
+                Expert computing = load(llava, Benchmarks.NO_PREFIX_REUSE)) {
             int vocabulary = vocabulary(reusing);
             Random random = new Random(11);
             int[] question =

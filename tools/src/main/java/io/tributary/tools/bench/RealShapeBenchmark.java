@@ -208,7 +208,8 @@ public final class RealShapeBenchmark implements Callable<Integer> {
     /** Prefill, then greedy decoding for each thread count, with large matmuls split over two cores and not. */
     private void decoder(LlamaModel model, NDManager manager) {
         Random random = new Random(seed);
-        try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32)) {
+        try (BatchDecoder decoder =
+                Benchmarks.computingEverything(new BatchDecoder(model, manager, DataType.FLOAT32))) {
             long start = System.nanoTime();
             try (DecoderSession session = session(decoder, randomTokens(random, DECODE_PROMPT))) {
                 session.nextLogProbs();
@@ -233,7 +234,8 @@ public final class RealShapeBenchmark implements Callable<Integer> {
         for (int count : threads) {
             JniUtils.setNumThreads(count);
             for (boolean split : new boolean[] {true, false}) {
-                try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32, split)) {
+                try (BatchDecoder decoder =
+                        Benchmarks.computingEverything(new BatchDecoder(model, manager, DataType.FLOAT32, split))) {
                     decode(decoder, random, count, split);
                 }
             }

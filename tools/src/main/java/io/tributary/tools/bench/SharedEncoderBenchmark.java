@@ -133,7 +133,8 @@ public final class SharedEncoderBenchmark implements Callable<Integer> {
         ExpertLoader loader = ExpertLoader.withBuiltInFamilies(ImageProcessorFactory.DEFAULT, towers);
         List<Expert> experts = new ArrayList<>();
         for (int i = 0; i < k; i++) {
-            experts.add(loader.load("expert-" + i, cache.resolve("expert-" + i), LoadOptions.cpu()));
+            experts.add(Benchmarks.computingEverything(
+                    loader.load("expert-" + i, cache.resolve("expert-" + i), LoadOptions.cpu())));
         }
         return experts;
     }

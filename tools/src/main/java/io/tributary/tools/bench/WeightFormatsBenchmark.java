@@ -106,7 +106,8 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
                 long started = System.nanoTime();
                 experts.put(
                         format.getKey(),
-                        ExpertLoader.withBuiltInFamilies().load(format.getKey(), checkpoint, format.getValue()));
+                        Benchmarks.computingEverything(ExpertLoader.withBuiltInFamilies()
+                                .load(format.getKey(), checkpoint, format.getValue())));
                 double seconds = (System.nanoTime() - started) / 1e9;
                 long held = experts.get(format.getKey()) instanceof DecoderExpert decoder
                         ? decoder.decoderWeightBytes()

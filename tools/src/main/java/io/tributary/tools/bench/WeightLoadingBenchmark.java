@@ -127,7 +127,7 @@ public final class WeightLoadingBenchmark implements Callable<Integer> {
 
     private static double decode(LlamaModel model, NDManager manager, int tokens) {
         int[] prompt = {1, 2, 3, 4, 5, 6, 7, 8};
-        try (BatchDecoder decoder = new BatchDecoder(model, manager, DataType.FLOAT32);
+        try (BatchDecoder decoder = Benchmarks.computingEverything(new BatchDecoder(model, manager, DataType.FLOAT32));
                 DecoderSession session = decoder.open(DecoderPrompt.text(prompt))) {
             session.nextLogProbs();
             for (int i = 0; i < WARM_UP_TOKENS; i++) {
