@@ -6,6 +6,8 @@ import io.tributary.model.decoder.KvCacheSettings;
 import io.tributary.routing.Expert;
 import picocli.CommandLine.Command;
 
+import java.util.List;
+
 /** The benchmarks: each measures one thing on this machine and prints a table; none is a test. */
 @Command(
         name = "bench",
@@ -36,6 +38,13 @@ public final class Benchmarks {
             new KvCacheSettings(KvCacheSettings.DEFAULT.blockPositions(), false, 0);
 
     private Benchmarks() {}
+
+    /** The median of {@code values}: the middle one, or the mean of the two middle ones. */
+    static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
 
     /** {@code decoder} with prefix reuse off (see {@link #NO_PREFIX_REUSE}). */
     static BatchDecoder computingEverything(BatchDecoder decoder) {

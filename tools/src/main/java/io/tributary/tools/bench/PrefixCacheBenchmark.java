@@ -188,10 +188,10 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
                     name,
                     positions,
                     fromCache,
-                    median(first),
-                    median(reused),
-                    median(reused) / median(first),
-                    median(computed));
+                    Benchmarks.median(first),
+                    Benchmarks.median(reused),
+                    Benchmarks.median(reused) / Benchmarks.median(first),
+                    Benchmarks.median(computed));
         }
     }
 
@@ -263,9 +263,5 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
 
     private static double millisSince(long started) {
         return (System.nanoTime() - started) / 1e6;
-    }
-
-    private static double median(List<Double> values) {
-        return values.stream().sorted().skip(values.size() / 2).findFirst().orElse(Double.NaN);
     }
 }

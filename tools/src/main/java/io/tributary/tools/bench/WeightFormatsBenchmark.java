@@ -159,7 +159,7 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
                                 .toList(),
                         100.0 * agreement.same() / tokens,
                         agreement.meanKl(),
-                        median(prefills.get(expert.getKey())));
+                        Benchmarks.median(prefills.get(expert.getKey())));
             }
             System.out.println(
                     "weight GB: the decoder's weights as held, embedding included; RSS+ GB: anonymous memory the load added, after a collection (weights read, not"
@@ -222,10 +222,6 @@ public final class WeightFormatsBenchmark implements Callable<Integer> {
             session.nextLogProbs();
             return (System.nanoTime() - started) / 1e9;
         }
-    }
-
-    private static double median(List<Double> values) {
-        return values.stream().sorted().skip(values.size() / 2).findFirst().orElseThrow();
     }
 
     /** float32's greedy answer and the distributions it was chosen from. */

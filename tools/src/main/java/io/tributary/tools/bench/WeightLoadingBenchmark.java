@@ -111,13 +111,14 @@ public final class WeightLoadingBenchmark implements Callable<Integer> {
             table.add(String.format(
                     "decode  %-4s median %.0f ms/token = %.2f tokens/s (rounds: %s)",
                     name(loading),
-                    median(ms),
-                    1000 / median(ms),
+                    Benchmarks.median(ms),
+                    1000 / Benchmarks.median(ms),
                     ms.stream().map(m -> String.format("%.0f", m)).toList()));
         }
         table.add(String.format(
                 "ratio   decode read/mmap speed %.2fx",
-                median(msPerToken.get(WeightLoading.MMAP)) / median(msPerToken.get(WeightLoading.READ))));
+                Benchmarks.median(msPerToken.get(WeightLoading.MMAP))
+                        / Benchmarks.median(msPerToken.get(WeightLoading.READ))));
         System.out.println();
         System.out.println("WeightLoadingBenchmark: the Qwen2.5-0.5B-shaped decoder of " + dir + ", float32, 1 thread, "
                 + tokens + " tokens a round, modes alternating");
@@ -141,12 +142,6 @@ public final class WeightLoadingBenchmark implements Callable<Integer> {
             }
             return (System.nanoTime() - start) / 1e6 / tokens;
         }
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private static String name(WeightLoading loading) {
