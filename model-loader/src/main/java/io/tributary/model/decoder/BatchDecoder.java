@@ -81,9 +81,7 @@ public final class BatchDecoder implements AutoCloseable {
      * and the prompt positions looked up for reuse so far, with those found cached.
      */
     public synchronized KvCacheUsage kvCacheUsage() {
-        long[] queriesAndHits = cache.prefixQueriesAndHits();
-        return new KvCacheUsage(
-                cache.heldBlocks(), cache.cachedBlocks(), cache.blocks(), queriesAndHits[0], queriesAndHits[1]);
+        return cache.usage();
     }
 
     /** See {@link #kvCacheUsage()}. */
@@ -143,7 +141,7 @@ public final class BatchDecoder implements AutoCloseable {
      */
     public synchronized void forward(ExpertBatch batch) {
         NativeTarget.prepareInferenceThread();
-        List<Run> runs = decodesFirst(batch);
+        List<Run> runs = runs(batch);
         StepLayout layout = new StepLayout(cache.blockPositions());
         for (Run run : runs) {
             int start = run.session().cachedPositions();
@@ -210,7 +208,7 @@ public final class BatchDecoder implements AutoCloseable {
      * The batch's runs, decodes (one position) first, as {@link StepLayout} wants them, otherwise in the batch's order.
      * A session's first unscored step first takes what the prefix cache holds of its prompt.
      */
-    private List<Run> decodesFirst(ExpertBatch batch) {
+    private List<Run> runs(ExpertBatch batch) {
         List<Run> runs = new ArrayList<>(batch.entries().size());
         for (BatchEntry entry : batch.entries()) {
             DecoderSession session = own(entry);

@@ -103,19 +103,14 @@ final class PagedKvCache implements AutoCloseable {
         return held;
     }
 
-    /** Blocks no sequence holds that are kept for reuse. */
-    int cachedBlocks() {
-        return evictable.size();
-    }
-
     /** Whether blocks are kept for reuse. */
     boolean reusesPrefixes() {
         return maxCachedBlocks > 0;
     }
 
-    /** Prompt positions looked up for reuse so far, and of those the positions found cached. */
-    long[] prefixQueriesAndHits() {
-        return new long[] {queriedPositions, hitPositions};
+    /** The blocks by state now, and the prompt positions looked up for reuse so far with those found cached. */
+    BatchDecoder.KvCacheUsage usage() {
+        return new BatchDecoder.KvCacheUsage(held, evictable.size(), blocks, queriedPositions, hitPositions);
     }
 
     /**
