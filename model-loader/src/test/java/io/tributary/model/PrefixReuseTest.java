@@ -13,6 +13,7 @@ import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -28,9 +29,9 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * Prefix reuse changes nothing but the work done: a prompt that starts as an earlier one did takes that prompt's
- * cached blocks, and its distributions equal those of an expert that reuses nothing (within 1e-4), for hits that
- * cover part of a prompt, a whole image, the whole prompt, and an earlier answer (a chat's next turn). Blocks of 4
- * positions, so that the tiny models' images span several.
+ * cached positions, to the position, and its distributions equal those of an expert that reuses nothing (within 1e-4),
+ * for hits that end inside a block, cover a whole image, the whole prompt, and an earlier answer (a chat's next turn).
+ * Blocks of 4 positions, so that the tiny models' images span several.
  */
 class PrefixReuseTest {
 
@@ -58,19 +59,22 @@ class PrefixReuseTest {
             int length = reusing.promptPositions(first);
 
             int[] answer = compare(reusing, computing, first, 0); // nothing cached yet
-            compare(reusing, computing, first, (length - 1) / BLOCK * BLOCK); // the whole prompt but its last block
+            compare(reusing, computing, first, length - 1); // the whole prompt but the position that gives a token
 
-            // The same image, another question after it: reused up to the last full block before the change.
+            // The same image, another question after it: reused up to the change, inside a block. The copy of the
+            // block that this prompt then writes leaves the cached one as it was, as the next case checks.
+            int change = (15 + expansion) % BLOCK != 0 ? 15 : 14; // a token after the image, inside a block
             int[] changed = first.tokenIds();
-            for (int t = 15; t < changed.length; t++) {
+            for (int t = change; t < changed.length; t++) {
                 changed[t] = 7 + t;
             }
-            compare(reusing, computing, new Prompt(changed, first.images()), (15 + expansion) / BLOCK * BLOCK);
+            compare(reusing, computing, new Prompt(changed, first.images()), change + expansion);
 
             // A chat's next turn: the first turn's prompt and answer, then more text. The answer's blocks were
-            // registered while it was decoded; its last token was appended but never run.
+            // registered while it was decoded, its last one when its session closed; its last token was appended
+            // but never run.
             int[] nextTurn = concat(first.tokenIds(), answer, new int[] {41, 42, 43, 44, 45});
-            compare(reusing, computing, new Prompt(nextTurn, first.images()), (length + TOKENS - 1) / BLOCK * BLOCK);
+            compare(reusing, computing, new Prompt(nextTurn, first.images()), length + TOKENS - 1);
 
             BatchDecoder.KvCacheUsage idle = decoder(reusing).kvCacheUsage();
             assertThat(idle.heldBlocks()).isZero();
@@ -105,8 +109,32 @@ class PrefixReuseTest {
                 // The placeholder is token 11; InternVL puts its <img> marker there, and the image after it.
                 int imageStart = family == Family.INTERNVL ? 12 : 11;
                 assertThat(session.cachedPromptPositions())
-                        .as("only the blocks before the image")
-                        .isEqualTo(imageStart / BLOCK * BLOCK);
+                        .as("only the positions before the image")
+                        .isEqualTo(imageStart);
+            }
+        }
+    }
+
+    @Test
+    void anImageSeenBeforeButEvictedBeforeTheFirstStepIsPreparedInTheStep() throws IOException {
+        Path checkpoint = write(Family.LLAVA);
+        try (Expert reusing = ExpertLoader.withBuiltInFamilies().load("reusing", checkpoint, LoadOptions.cpu());
+                Expert computing =
+                        ExpertLoader.withBuiltInFamilies().load("computing", checkpoint, LoadOptions.cpu())) {
+            decoder(reusing).configure(REUSE);
+            decoder(computing).configure(NO_REUSE);
+            Prompt prompt = BatchedDecodingTest.prompts(Family.LLAVA).get(3);
+            float[] expected;
+            try (ExpertSession session = computing.open(prompt)) {
+                expected = session.nextLogProbs();
+            }
+            try (ExpertSession session = reusing.open(prompt)) {
+                session.nextLogProbs();
+            }
+            try (ExpertSession session = reusing.open(prompt)) { // the image is cached: not decoded here
+                decoder(reusing).resetPrefixCache();
+                assertThat(session.nextLogProbs()).containsExactly(expected, within(1e-4f));
+                assertThat(session.cachedPromptPositions()).isZero();
             }
         }
     }

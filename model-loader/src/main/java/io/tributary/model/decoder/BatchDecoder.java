@@ -71,6 +71,16 @@ public final class BatchDecoder implements AutoCloseable {
         cache = newCache(settings);
     }
 
+    /**
+     * How many of the prompt's first positions the prefix cache holds now, the last excepted, as a session opened for
+     * it would reuse them. A hint only: blocks may be evicted before the session's first step.
+     */
+    public synchronized int cachedPositions(DecoderPrompt prompt) {
+        return cache.reusesPrefixes()
+                ? new SequenceKeys(prompt).match(cache, prompt.length() - 1).positions()
+                : 0;
+    }
+
     /** Drops the blocks kept for prefix reuse that no session holds (the memory returns once nothing is held). */
     public synchronized void resetPrefixCache() {
         cache.evictCached();
@@ -128,6 +138,9 @@ public final class BatchDecoder implements AutoCloseable {
 
     /** Frees a session's blocks and its manager (after any step using them has ended). */
     synchronized void close(DecoderSession session, NDManager sessionManager) {
+        if (cache.reusesPrefixes()) {
+            session.registerLastBlock(cache);
+        }
         cache.release(session.blocks());
         sessionManager.close();
     }

@@ -9,11 +9,15 @@ import java.security.NoSuchAlgorithmException;
  * inputs (a token id, or an image's digest and the place in it). Two blocks with equal keys follow the same inputs
  * from position 0, so in one expert they hold the same keys and values, and the first can stand for the second (as
  * vLLM's prefix caching keys its blocks). A 256-bit digest makes a collision, accidental or crafted, out of reach.
+ *
+ * <p>A partial key names the first positions of a block only ({@link #ofPartial}); it is marked as such, so it never
+ * equals the key of a full block.
  */
 record BlockKey(long a, long b, long c, long d) {
 
     private static final byte TOKEN = 1;
     private static final byte IMAGE = 2;
+    private static final byte PARTIAL = 3;
 
     /** The key of the block that follows {@code parent} ({@code null} for the first) and holds what was fed. */
     static BlockKey of(BlockKey parent, MessageDigest contents) {
@@ -30,6 +34,20 @@ record BlockKey(long a, long b, long c, long d) {
         digest.update(contentDigest);
         ByteBuffer key = ByteBuffer.wrap(digest.digest());
         return new BlockKey(key.getLong(), key.getLong(), key.getLong(), key.getLong());
+    }
+
+    /**
+     * The key of the first positions of a block, those fed to {@code contents} so far; {@code contents} itself is left
+     * as it was, to be fed further.
+     */
+    static BlockKey ofPartial(BlockKey parent, MessageDigest contents) {
+        try {
+            MessageDigest soFar = (MessageDigest) contents.clone();
+            soFar.update(PARTIAL);
+            return of(parent, soFar);
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("the platform's SHA-256 digests can be cloned", e);
+        }
     }
 
     /** A digest for a block's contents. */

@@ -86,6 +86,19 @@ public record DecoderPrompt(int[] tokenIds, boolean[] text, Embedder embedder, L
         return new DecoderPrompt(tokenIds, text, embedder, spans);
     }
 
+    /** The same prompt, embedded by {@code embedder}. */
+    public DecoderPrompt withEmbedder(Embedder embedder) {
+        return new DecoderPrompt(tokenIds, text, embedder, images);
+    }
+
+    /** The position after the last image, 0 when there is none. */
+    public int imagesEnd() {
+        return images.stream()
+                .mapToInt(image -> image.from() + image.length())
+                .max()
+                .orElse(0);
+    }
+
     /** Whether position {@code from} or a later one shows an image. */
     public boolean hasImageFrom(int from) {
         return images.stream().anyMatch(image -> image.from() + image.length() > from);

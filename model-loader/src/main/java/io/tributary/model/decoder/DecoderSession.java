@@ -23,16 +23,16 @@ import java.util.List;
  * the embeddings of an image prompt while that prompt is being prefilled (the vision tower runs once, in the first
  * chunk). Each step's activations live in the step's manager.
  *
- * <p>Prefix reuse: its first unscored step may start after blocks an earlier session computed for the same first
- * positions ({@link #adoptCachedPrefix}), and every block it fills is registered for later sessions, its answer's
- * included, so that a chat's next turn finds them.
+ * <p>Prefix reuse: its first unscored step may start after positions an earlier session computed for the same first
+ * inputs ({@link #adoptCachedPrefix}), and every block it fills is registered for later sessions, its answer's
+ * included, so that a chat's next turn finds them; so is its last block, partly filled, when it closes.
  */
 public final class DecoderSession implements ExpertSession {
 
     private final BatchDecoder decoder;
     private final NDManager manager;
     private final PagedKvCache.BlockTable blocks;
-    private final DecoderPrompt content; // the prompt as given: what its positions hold, for its blocks' keys
+    private final SequenceKeys keys; // of its blocks, from the prompt as given and the answer
     private DecoderPrompt prompt; // null once every prompt position is cached
     private int promptRun; // prompt positions already cached
     private NDArray promptEmbeddings; // [L, H], an image prompt's input embeddings while it is prefilled
@@ -51,7 +51,7 @@ public final class DecoderSession implements ExpertSession {
         this.decoder = decoder;
         this.manager = manager;
         this.blocks = blocks;
-        this.content = prompt;
+        this.keys = new SequenceKeys(prompt);
         this.prompt = prompt;
     }
 
@@ -117,21 +117,19 @@ public final class DecoderSession implements ExpertSession {
     }
 
     /**
-     * Before the first step: takes the cached blocks of the longest prefix of the prompt that {@code cache} holds,
-     * whole blocks only and never the last position (its step gives the first distribution), and starts after them.
+     * Before the first step: takes the cached blocks of the longest prefix of the prompt that {@code cache} holds, then
+     * a copy of a cached block that starts as the rest of the prompt does, never the last position (its step gives the
+     * first distribution), and starts after them.
      */
     void adoptCachedPrefix(PagedKvCache cache) {
         if (cached != 0 || prompt == null || promptRun != 0) {
             return;
         }
-        int reusable = (prompt.length() - 1) / cache.blockPositions();
-        List<BlockKey> keys = new ArrayList<>(reusable);
-        for (int block = 0; block < reusable; block++) {
-            keys.add(keyOfBlock(block, keys.isEmpty() ? null : keys.get(block - 1), cache.blockPositions()));
-        }
-        int adopted = cache.adopt(blocks, keys, prompt.length());
-        blockKeys.addAll(keys.subList(0, adopted));
-        promptFromCache = adopted * cache.blockPositions();
+        SequenceKeys.Match match = keys.match(cache, prompt.length() - 1);
+        int adopted = cache.adopt(blocks, match.blocks(), prompt.length());
+        blockKeys.addAll(match.blocks().subList(0, adopted));
+        int partial = adopted < match.blocks().size() ? 0 : cache.adoptPartial(blocks, match.next());
+        promptFromCache = adopted * cache.blockPositions() + partial;
         promptRun = promptFromCache;
         cached = promptFromCache;
     }
@@ -141,22 +139,27 @@ public final class DecoderSession implements ExpertSession {
         int size = cache.blockPositions();
         while (blockKeys.size() < cached / size) {
             int block = blockKeys.size();
-            BlockKey key = keyOfBlock(block, block == 0 ? null : blockKeys.get(block - 1), size);
-            cache.register(blocks, block, key);
+            BlockKey key = keys.full(block, size, parentOf(block), answer);
+            List<BlockKey> all = new ArrayList<>(keys.partial(block, size, parentOf(block), size - 1, answer));
+            all.add(key);
+            cache.register(blocks, block, all);
             blockKeys.add(key);
         }
     }
 
-    private BlockKey keyOfBlock(int block, BlockKey parent, int size) {
-        java.security.MessageDigest contents = BlockKey.contents();
-        for (int p = block * size; p < (block + 1) * size; p++) {
-            if (p < content.length()) {
-                content.feed(contents, p);
-            } else {
-                BlockKey.feedToken(contents, answer[p - content.length()]);
-            }
+    /** On closing: registers the last block, partly filled, under the partial keys of the positions it holds. */
+    void registerLastBlock(PagedKvCache cache) {
+        registerFullBlocks(cache);
+        int size = cache.blockPositions();
+        int block = blockKeys.size();
+        int filled = cached - block * size;
+        if (filled > 0) {
+            cache.register(blocks, block, keys.partial(block, size, parentOf(block), filled, answer));
         }
-        return BlockKey.of(parent, contents);
+    }
+
+    private BlockKey parentOf(int block) {
+        return block == 0 ? null : blockKeys.get(block - 1);
     }
 
     @Override

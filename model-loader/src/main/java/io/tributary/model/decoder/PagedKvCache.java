@@ -29,9 +29,11 @@ import java.util.Map;
  *
  * <p>Prefix reuse: a full block can be registered under its {@link BlockKey}; when the last sequence holding it
  * ends, it is kept, evictable, and a later sequence whose prompt starts with the same blocks adopts them instead of
- * computing them again. Adopted blocks are only read: a sequence writes only positions past those it adopted, and
- * only whole blocks are adopted. At most {@code maxCachedBlocks} blocks are kept that no sequence holds, least
- * recently used evicted first.
+ * computing them again. Adopted blocks are only read: a sequence writes only positions past those it adopted. A block
+ * is also registered under the partial keys of its first positions, so that a prompt that ends inside it (the same
+ * question again, whose last block the answer filled) can reuse those positions too: the sequence gets a copy of the
+ * block, whose later positions it overwrites (copy on write, as SGLang's radix cache reuses to the position). At
+ * most {@code maxCachedBlocks} blocks are kept that no sequence holds, least recently used evicted first.
  *
  * <p>The pool grows by doubling when no block is free (one copy of the pool, rare after the first steps), so it holds
  * at most twice the blocks of the running sequences plus those kept. When no sequence holds a block, the pool shrinks
@@ -54,7 +56,7 @@ final class PagedKvCache implements AutoCloseable {
     private final Map<BlockKey, Integer> cachedByKey = new HashMap<>();
     private final LinkedHashSet<Integer> evictable = new LinkedHashSet<>(); // held by none, least recently used first
     private int[] holders = new int[0]; // per block: how many tables hold it
-    private BlockKey[] keyOfBlock = new BlockKey[0]; // per block: its key, if registered
+    private BlockKey[][] keysOfBlock = new BlockKey[0][]; // per block: the keys it is registered under, if any
     private int held; // blocks held by at least one table
     private long queriedPositions; // prompt positions looked up for reuse
     private long hitPositions; // of those, positions found cached
@@ -113,6 +115,11 @@ final class PagedKvCache implements AutoCloseable {
         return new BatchDecoder.KvCacheUsage(held, evictable.size(), blocks, queriedPositions, hitPositions);
     }
 
+    /** Whether a block is cached under {@code key}. */
+    boolean holds(BlockKey key) {
+        return cachedByKey.containsKey(key);
+    }
+
     /**
      * Gives the empty {@code table} the cached blocks of the longest prefix of {@code keys} (the keys of a prompt's
      * first full blocks, in order), counting {@code queried} positions as looked up. Returns how many blocks it got.
@@ -138,17 +145,54 @@ final class PagedKvCache implements AutoCloseable {
     }
 
     /**
-     * Registers block {@code index} of {@code table}, now full, under {@code key}, so that it is kept for reuse. A key
-     * already registered keeps its block (two sequences computed the same prefix at once), as does a block already
-     * registered.
+     * After {@link #adopt}: gives {@code table} a copy of the cached block whose first positions match the most of
+     * {@code partialKeys} (the partial keys of the table's next block, for 1, 2, ... of its first positions), and
+     * returns how many positions of it match, 0 when none does. The copy is the table's own, so the sequence writes
+     * its later positions without touching the cached block.
      */
-    void register(BlockTable table, int index, BlockKey key) {
+    int adoptPartial(BlockTable table, List<BlockKey> partialKeys) {
+        for (int matched = partialKeys.size(); matched > 0; matched--) {
+            Integer cached = cachedByKey.get(partialKeys.get(matched - 1));
+            if (cached == null) {
+                continue;
+            }
+            if (evictable.remove(cached)) {
+                evictable.add(cached); // used just now
+            }
+            int copy = take();
+            for (int layer = 0; layer < layers; layer++) {
+                copyBlock(keys[layer], cached, copy);
+                copyBlock(values[layer], cached, copy);
+            }
+            table.add(copy);
+            hitPositions += matched;
+            return matched;
+        }
+        return 0;
+    }
+
+    private static void copyBlock(NDArray pool, int from, int to) {
+        try (NDArray block = pool.get(new NDIndex(":, {}", from))) {
+            pool.set(new NDIndex(":, {}", to), block);
+        }
+    }
+
+    /**
+     * Registers block {@code index} of {@code table} under {@code keys} (its key if it is full, and the partial keys of
+     * the positions it holds), so that it is kept for reuse. A key already registered keeps its block (two sequences
+     * computed the same prefix at once), and a block already registered keeps its keys.
+     */
+    void register(BlockTable table, int index, List<BlockKey> keys) {
         int block = table.id(index);
-        if (maxCachedBlocks == 0 || keyOfBlock[block] != null || cachedByKey.containsKey(key)) {
+        if (maxCachedBlocks == 0 || keysOfBlock[block] != null) {
             return;
         }
-        cachedByKey.put(key, block);
-        keyOfBlock[block] = key;
+        List<BlockKey> taken = keys.stream()
+                .filter(key -> cachedByKey.putIfAbsent(key, block) == null)
+                .toList();
+        if (!taken.isEmpty()) {
+            keysOfBlock[block] = taken.toArray(BlockKey[]::new);
+        }
     }
 
     /** Drops every cached block no sequence holds (vLLM's prefix-cache reset); frees the pool if nothing is held. */
@@ -163,8 +207,10 @@ final class PagedKvCache implements AutoCloseable {
 
     private void evict(int block) {
         evictable.remove(block);
-        cachedByKey.remove(keyOfBlock[block]);
-        keyOfBlock[block] = null;
+        for (BlockKey key : keysOfBlock[block]) {
+            cachedByKey.remove(key);
+        }
+        keysOfBlock[block] = null;
         free.push(block);
     }
 
@@ -204,7 +250,7 @@ final class PagedKvCache implements AutoCloseable {
             int block = table.ids[i];
             if (--holders[block] == 0) {
                 held--;
-                if (keyOfBlock[block] != null) {
+                if (keysOfBlock[block] != null) {
                     evictable.add(block);
                 } else {
                     free.push(block);
@@ -259,15 +305,17 @@ final class PagedKvCache implements AutoCloseable {
         }
         manager.close();
         manager = compacted;
-        BlockKey[] oldKeys = keyOfBlock;
-        keyOfBlock = new BlockKey[newBlocks];
+        BlockKey[][] oldKeys = keysOfBlock;
+        keysOfBlock = new BlockKey[newBlocks][];
         holders = new int[newBlocks];
         cachedByKey.clear();
         evictable.clear();
         for (int i = 0; i < kept; i++) {
-            BlockKey key = oldKeys[(int) oldIds[i]];
-            keyOfBlock[i + 1] = key;
-            cachedByKey.put(key, i + 1);
+            BlockKey[] blockKeys = oldKeys[(int) oldIds[i]];
+            keysOfBlock[i + 1] = blockKeys;
+            for (BlockKey key : blockKeys) {
+                cachedByKey.put(key, i + 1);
+            }
             evictable.add(i + 1);
         }
         free.clear();
@@ -298,7 +346,7 @@ final class PagedKvCache implements AutoCloseable {
             values[layer] = grow(values[layer], shape);
         }
         holders = Arrays.copyOf(holders, newBlocks);
-        keyOfBlock = Arrays.copyOf(keyOfBlock, newBlocks);
+        keysOfBlock = Arrays.copyOf(keysOfBlock, newBlocks);
         for (int block = newBlocks - 1; block >= blocks; block--) {
             free.push(block); // lowest first: the blocks in use stay packed at the front
         }
@@ -348,7 +396,7 @@ final class PagedKvCache implements AutoCloseable {
         cachedByKey.clear();
         evictable.clear();
         holders = new int[0];
-        keyOfBlock = new BlockKey[0];
+        keysOfBlock = new BlockKey[0][];
         held = 0;
         blocks = 0;
     }

@@ -192,18 +192,24 @@ public final class LlavaExpert implements DecoderExpert {
                     + config.tokensPerImage() + " each) exceeds expert '" + name + "' max_position_embeddings of "
                     + maxSequenceLength());
         }
-        LlavaImages.Prepared prepared = images.prepare(prompt.images());
         int[] positionsPerImage = new int[prompt.images().size()];
         java.util.Arrays.fill(positionsPerImage, config.tokensPerImage());
-        DecoderPrompt decoderPrompt = DecoderPrompt.withImages(
+        DecoderPrompt layout = DecoderPrompt.withImages(
                 expanded.tokenIds(),
                 expanded.text(),
-                (decoder, step) ->
-                        model.embed(expanded, prompt.images().isEmpty() ? null : prepared.states(model, step), step),
+                (decoder, step) -> {
+                    throw new IllegalStateException("embedded only once its images are prepared");
+                },
                 prompt.images(),
                 expanded.imageStarts(),
                 positionsPerImage);
-        return batchDecoder.open(decoderPrompt);
+        // Images whose positions the prefix cache holds were read from these very bytes before: they are decoded
+        // only if the tower runs after all.
+        boolean seenBefore = !prompt.images().isEmpty() && batchDecoder.cachedPositions(layout) >= layout.imagesEnd();
+        LlavaImages.Prepared prepared =
+                seenBefore ? images.prepareWhenRun(prompt.images()) : images.prepare(prompt.images());
+        return batchDecoder.open(layout.withEmbedder((decoder, step) ->
+                model.embed(expanded, prompt.images().isEmpty() ? null : prepared.states(model, step), step)));
     }
 
     @Override

@@ -80,6 +80,14 @@ final class LlavaImages {
         };
     }
 
+    /**
+     * As {@link #prepare}, but decoding and preprocessing the images only if their states are asked for: for images
+     * whose bytes were prepared without error before (the prefix cache holds their positions).
+     */
+    Prepared prepareWhenRun(List<ImageInput> inputs) {
+        return inputs.isEmpty() ? NO_IMAGES : (model, step) -> prepare(inputs).states(model, step);
+    }
+
     private PixelValues preprocess(ImageInput input) {
         List<PixelValues> tiles = processor.process(input);
         if (tiles.size() != 1) {

@@ -135,10 +135,58 @@ class PagedKvCacheTest {
     }
 
     @Test
+    void aPartialHitGetsACopyOfTheCachedBlockAndWritingItLeavesTheCachedOneAsItWas() {
+        PagedKvCache.BlockTable first = cache.newTable();
+        cache.reserve(first, BLOCK);
+        for (int position = 0; position < BLOCK; position++) {
+            write(first, position, manager.ones(new Shape(1, 2, 8)).mul(position + 1));
+        }
+        List<BlockKey> partialKeys = partialKeys(BLOCK - 1, 5);
+        cache.register(first, 0, partialKeys);
+        int cachedBlock = first.id(0);
+        cache.release(first);
+        assertThat(cache.usage().cachedBlocks())
+                .as("kept, though it has no full key")
+                .isEqualTo(1);
+
+        PagedKvCache.BlockTable second = cache.newTable();
+        List<BlockKey> longer = partialKeys(BLOCK - 1, 5);
+        assertThat(cache.adoptPartial(second, longer))
+                .as("its first three positions match")
+                .isEqualTo(3);
+        assertThat(second.size()).isEqualTo(1);
+        assertThat(second.id(0)).as("a copy").isNotEqualTo(cachedBlock);
+        write(second, 2, manager.ones(new Shape(1, 2, 8)).mul(-9));
+
+        float[] copy = cache.keys(0, manager.create(new long[] {second.id(0)}), manager)
+                .get("0, 0, :, 0")
+                .toFloatArray();
+        float[] kept = cache.keys(0, manager.create(new long[] {cachedBlock}), manager)
+                .get("0, 0, :, 0")
+                .toFloatArray();
+        assertThat(copy).containsExactly(1, 2, -9, 4);
+        assertThat(kept).containsExactly(1, 2, 3, 4);
+        assertThat(cache.adoptPartial(cache.newTable(), partialKeys(2, 6)))
+                .as("other contents")
+                .isZero();
+    }
+
+    @Test
     void aContextBeyondTheModelsPositionsIsRefused() {
         assertThatThrownBy(() -> cache.reserve(cache.newTable(), CONFIG.maxPositionEmbeddings() + 1))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("max_position_embeddings");
+    }
+
+    /** The partial keys of a first block whose positions hold {@code token}, {@code token + 1}, .... */
+    private static List<BlockKey> partialKeys(int positions, int token) {
+        java.security.MessageDigest contents = BlockKey.contents();
+        List<BlockKey> keys = new java.util.ArrayList<>();
+        for (int p = 0; p < positions; p++) {
+            BlockKey.feedToken(contents, token + p);
+            keys.add(BlockKey.ofPartial(null, contents));
+        }
+        return keys;
     }
 
     private void write(PagedKvCache.BlockTable table, int position, NDArray keys) {
