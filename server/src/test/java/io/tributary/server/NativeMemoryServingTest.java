@@ -88,7 +88,7 @@ class NativeMemoryServingTest {
         assertThat(http.metric("tributary_kv_cache_allocated_bytes"))
                 .as("every KV cache block freed")
                 .isZero();
-        assertThat(http.metric("tributary_kv_cache_reserved_bytes"))
+        assertThat(http.metric("tributary_kv_cache_used_bytes"))
                 .as("every KV reservation returned")
                 .isZero();
         assertThat(http.metric("tributary_request_failure_total{application=\"tributary\",reason=\"cancelled\"}")

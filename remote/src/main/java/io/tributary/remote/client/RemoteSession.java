@@ -17,6 +17,7 @@ final class RemoteSession implements ExpertSession {
     private final RemoteExpert expert;
     private final long id;
     private int pending;
+    private int cachedPromptPositions; // reported by the host with each step
     private int[] appended = new int[4];
     private int appendedCount;
     private int length;
@@ -55,6 +56,7 @@ final class RemoteSession implements ExpertSession {
     void stepped(StepResult result, int vocabularySize) {
         appendedCount = 0;
         pending = result.getPendingPositions();
+        cachedPromptPositions = result.getCachedPromptPositions();
         if (pending == 0) {
             next = Distributions.decode(result.getNext(), vocabularySize);
         }
@@ -75,6 +77,12 @@ final class RemoteSession implements ExpertSession {
     @Override
     public int pendingPositions() {
         return pending;
+    }
+
+    /** What the host's expert took from its prefix cache, as its last step said. */
+    @Override
+    public int cachedPromptPositions() {
+        return cachedPromptPositions;
     }
 
     @Override

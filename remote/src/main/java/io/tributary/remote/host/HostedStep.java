@@ -62,8 +62,10 @@ final class HostedStep {
     private static StepResult result(HostedSessions.Hosted hosted, boolean scorePrompt, double epsilon) {
         ExpertSession session = hosted.session;
         int pending = session.pendingPositions();
-        StepResult.Builder result =
-                StepResult.newBuilder().setSessionId(hosted.id).setPendingPositions(pending);
+        StepResult.Builder result = StepResult.newBuilder()
+                .setSessionId(hosted.id)
+                .setPendingPositions(pending)
+                .setCachedPromptPositions(session.cachedPromptPositions());
         if (pending > 0) {
             return result.build();
         }

@@ -165,6 +165,21 @@ class RemoteMixtureTest {
     }
 
     @Test
+    void whatTheHostTookFromItsPrefixCacheCrossesTheWire() {
+        FakeExpert hosted = local(6).reusingPrefixes();
+        RemoteExpert remote = connect(hosted.name(), host(Duration.ofMinutes(1), hosted));
+        Mixture mixture = mixture(new FixedRouter(new double[] {1}), remote);
+        GenerationResult first = decode(mixture, 1).get(0).result.join();
+        GenerationResult again = decode(mixture, 1).get(0).result.join();
+
+        assertThat(first.cachedPromptPositions()).isZero();
+        assertThat(again.cachedPromptPositions())
+                .as("all of its 7 positions but the last")
+                .isEqualTo(6);
+        assertThat(again.generatedText()).isEqualTo(first.generatedText());
+    }
+
+    @Test
     void sessionsAreClosedOnTheExpertWhenGenerationsEnd() {
         FakeExpert hosted = local(5);
         ExpertHostServer server = host(Duration.ofMinutes(1), hosted);

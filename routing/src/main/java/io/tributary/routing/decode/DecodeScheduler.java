@@ -20,10 +20,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Generations join and leave between steps; a prompt is prefilled in chunks under a per-step token budget, so a
  * long prompt never stalls the running streams for more than one chunk.
  *
- * <p>Admission control in the spirit of DJL Serving's WorkLoadManager, with TGI's token budget: a generation is
- * admitted, in arrival order, while fewer than {@code maxRunning} run and its KV reservation
- * ({@link Generation#kvReservationBytes()}) fits in what the running ones leave of the KV budget; up to
- * {@code maxWaiting} more wait; beyond that, {@link #submit} refuses at once with {@link OverloadedException}.
+ * <p>Admission by what the KV cache holds, as vLLM's scheduler does: a generation is admitted, in arrival order,
+ * while fewer than {@code maxRunning} run and what it needs now ({@link Generation#kvBytesAfterNextToken()}: its
+ * prompt and the next token) fits in what the running ones leave of the KV budget, less a 1% watermark; up to
+ * {@code maxWaiting} more wait; beyond that, {@link #submit} refuses at once with {@link OverloadedException}. The
+ * running generations grow by a token a step; when they outgrow the budget, the youngest is preempted (its sessions
+ * freed, see {@link Generation#preempt()}) and goes back to the head of the queue, to be recomputed when there is
+ * room. A generation whose prompt and {@code max_new_tokens} exceed the whole budget is refused at once, so the
+ * oldest running generation always fits alone.
  */
 public final class DecodeScheduler implements AutoCloseable {
 
@@ -33,7 +37,7 @@ public final class DecodeScheduler implements AutoCloseable {
      * @param maxRunning     generations decoded together
      * @param maxWaiting     generations queued behind them
      * @param maxBatchTokens positions one step may run over all experts (prefill chunks share what decodes leave)
-     * @param kvBudgetBytes  KV cache the running generations may reserve together
+     * @param kvBudgetBytes  KV cache the running generations may hold together
      */
     public record Limits(int maxRunning, int maxWaiting, int maxBatchTokens, long kvBudgetBytes) {
 
@@ -55,7 +59,7 @@ public final class DecodeScheduler implements AutoCloseable {
     private final ExecutorService passWorkers; // null: one pass at a time, on the loop thread
     private final int parallelPasses; // passes running at once, the loop thread's included
     private final StepStatistics statistics = new StepStatistics();
-    private long kvReserved;
+    private long kvUsed; // what the running generations hold once their next tokens run
     private boolean closed;
     private volatile SchedulerObserver observer = SchedulerObserver.NONE;
 
@@ -108,14 +112,14 @@ public final class DecodeScheduler implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("the scheduler is shut down");
             }
-            if (waiting.isEmpty() && fits(reservation)) {
-                admit(generation, reservation);
+            if (waiting.isEmpty() && fits(generation)) {
+                admit(generation);
             } else if (waiting.size() < limits.maxWaiting()) {
                 waiting.addLast(generation);
             } else {
                 throw new OverloadedException("Model is overloaded: " + running.size() + " requests running, "
-                        + waiting.size() + " waiting, " + kvReserved + " of " + limits.kvBudgetBytes()
-                        + " KV cache bytes reserved");
+                        + waiting.size() + " waiting, " + kvUsed + " of " + limits.kvBudgetBytes()
+                        + " KV cache bytes in use");
             }
             lock.notifyAll();
         }
@@ -140,10 +144,10 @@ public final class DecodeScheduler implements AutoCloseable {
         }
     }
 
-    /** KV cache bytes the running generations have reserved. */
-    public long kvReservedBytes() {
+    /** KV cache bytes the running generations hold, counting the token each runs next. */
+    public long kvUsedBytes() {
         synchronized (lock) {
-            return kvReserved;
+            return kvUsed;
         }
     }
 
@@ -156,14 +160,40 @@ public final class DecodeScheduler implements AutoCloseable {
         return statistics;
     }
 
-    private boolean fits(long reservation) {
-        return running.size() < limits.maxRunning() && kvReserved + reservation <= limits.kvBudgetBytes();
+    /** Whether {@code generation} can start now, leaving the running ones a watermark of 1% to grow into. */
+    private boolean fits(Generation generation) {
+        long watermark = limits.kvBudgetBytes() / 100;
+        return running.size() < limits.maxRunning()
+                && kvUsed + generation.kvBytesAfterNextToken() <= limits.kvBudgetBytes() - watermark;
     }
 
-    private void admit(Generation generation, long reservation) {
+    private void admit(Generation generation) {
         running.add(generation);
-        kvReserved += reservation;
-        observer.admitted(generation, System.nanoTime() - generation.createdNanos());
+        kvUsed += generation.kvBytesAfterNextToken();
+        if (generation.preemptions() == 0) {
+            observer.admitted(generation, System.nanoTime() - generation.createdNanos());
+        }
+    }
+
+    /**
+     * Counts what the running generations hold after their next tokens and, while that exceeds the budget, preempts
+     * the youngest to the head of the queue (older preempted ones end up before it). On the decoding thread.
+     */
+    private void preemptWhileOverBudget() {
+        kvUsed = running.stream().mapToLong(Generation::kvBytesAfterNextToken).sum();
+        while (kvUsed > limits.kvBudgetBytes() && running.size() > 1) {
+            Generation youngest = running.get(0);
+            for (Generation generation : running) {
+                if (generation.createdNanos() > youngest.createdNanos()) {
+                    youngest = generation;
+                }
+            }
+            running.remove(youngest);
+            kvUsed -= youngest.kvBytesAfterNextToken();
+            youngest.preempt();
+            waiting.addFirst(youngest);
+            observer.preempted(youngest);
+        }
     }
 
     private void run() {
@@ -186,16 +216,12 @@ public final class DecodeScheduler implements AutoCloseable {
             step(batch);
             List<Generation> cancelledWhileWaiting = new ArrayList<>();
             synchronized (lock) {
-                for (Generation generation : batch) {
-                    if (generation.isDone() && running.remove(generation)) {
-                        kvReserved -= generation.kvReservationBytes();
-                    }
-                }
+                running.removeIf(Generation::isDone);
                 // A request cancelled in the queue (its client left) must not hold up the ones behind it.
                 waiting.removeIf(generation -> generation.isCancelled() && cancelledWhileWaiting.add(generation));
-                while (!waiting.isEmpty() && fits(waiting.peekFirst().kvReservationBytes())) {
-                    Generation next = waiting.pollFirst();
-                    admit(next, next.kvReservationBytes());
+                preemptWhileOverBudget();
+                while (!waiting.isEmpty() && fits(waiting.peekFirst())) {
+                    admit(waiting.pollFirst());
                 }
             }
             cancelledWhileWaiting.forEach(DecodeScheduler::cancelNow);
@@ -330,7 +356,7 @@ public final class DecodeScheduler implements AutoCloseable {
             abandoned.addAll(waiting);
             running.clear();
             waiting.clear();
-            kvReserved = 0;
+            kvUsed = 0;
         }
         abandoned.forEach(DecodeScheduler::cancelNow);
     }

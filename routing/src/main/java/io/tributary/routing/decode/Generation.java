@@ -25,7 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * thread; {@link #step()} runs all three phases for this generation alone.
  *
  * <p>Expert sessions open lazily, the first time the router gives their expert a positive weight, and catch
- * up on the tokens generated so far; an expert the router never selects is never run.
+ * up on the tokens generated so far; an expert the router never selects is never run. A preempted generation
+ * ({@link #preempt}) reopens its sessions in the same way.
  */
 public final class Generation {
 
@@ -45,6 +46,10 @@ public final class Generation {
     private volatile boolean cancelled;
     private boolean done;
     private long kvReservation = -1; // computed once: it may read image headers
+    private long kvBytesPerPosition; // over every expert, computed with the reservation
+    private int promptPositions; // the prompt's positions, images expanded (the most any expert makes of it)
+    private int preemptions;
+    private int promptFromCache; // prompt positions the experts took from their prefix caches, at the first token
     private final long createdNanos = System.nanoTime();
     private float[] promptLogProbs; // under the mixture of the first token, when the request asked
     private final LostExperts lost;
@@ -100,6 +105,16 @@ public final class Generation {
         return kvReservation;
     }
 
+    /**
+     * The cache this generation holds over all experts once its next token has run: its prompt (images expanded) and
+     * every token so far, plus one, at each expert's {@link Expert#kvBytesPerPosition()}; at most its reservation. A
+     * scheduler admits by it, and preempts when the running generations' sum outgrows its budget.
+     */
+    public synchronized long kvBytesAfterNextToken() {
+        long reservation = kvReservationBytes();
+        return Math.min(reservation, kvBytesPerPosition * (promptPositions + tokens.size() + 1L));
+    }
+
     private long computeKvReservation() {
         long bytesPerPosition = 0;
         int promptPositions = request.prompt().length();
@@ -115,7 +130,25 @@ public final class Generation {
         }
         long positions = Math.min(
                 maxPositions, (long) promptPositions + request.stopping().maxNewTokens());
+        this.kvBytesPerPosition = bytesPerPosition;
+        this.promptPositions = promptPositions;
         return bytesPerPosition * positions;
+    }
+
+    /**
+     * Frees every expert session, so that older generations get their KV cache (a scheduler preempts the youngest
+     * when the running ones outgrow its budget, as vLLM does, by recomputation). The generation goes on where it
+     * was: its next plan reopens the sessions on the prompt and every token so far, one prefill, cheaper where the
+     * experts' prefix caches still hold it. Its tokens and its router's state stay.
+     */
+    void preempt() {
+        release();
+        preemptions++;
+    }
+
+    /** How many times a scheduler preempted this generation. */
+    public int preemptions() {
+        return preemptions;
     }
 
     /** Tokens generated so far. */
@@ -295,8 +328,11 @@ public final class Generation {
                 expertLogProbs[k] = LogMixture.restrict(sessions[k].nextLogProbs(), tokenizerVocabulary);
             }
         }
-        if (request.promptLogProbs() && tokens.isEmpty()) {
-            promptLogProbs = mixPromptLogProbs(weights);
+        if (tokens.isEmpty()) {
+            promptFromCache = cachedPromptPositions();
+            if (request.promptLogProbs()) {
+                promptLogProbs = mixPromptLogProbs(weights);
+            }
         }
         float[] mixed = LogMixture.mix(weights, expertLogProbs);
         int token = sampler.sample(mixed);
@@ -318,7 +354,6 @@ public final class Generation {
         listener.onToken(generated);
 
         if (finish != null) {
-            int cachedPromptPositions = cachedPromptPositions();
             release();
             done = true;
             listener.onFinish(new GenerationResult(
@@ -329,7 +364,7 @@ public final class Generation {
                     request.sampling().sampling() ? sampler.seed() : null,
                     promptLogProbs,
                     lostExperts,
-                    cachedPromptPositions));
+                    promptFromCache));
             return true;
         }
         for (ExpertSession session : sessions) {

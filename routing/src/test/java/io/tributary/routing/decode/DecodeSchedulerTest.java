@@ -190,36 +190,56 @@ class DecodeSchedulerTest {
     }
 
     @Test
-    void admitsByKvBudgetAndRefusesWhatCouldNeverFit() throws Exception {
+    void admitsByWhatTheCacheHoldsAndPreemptsTheYoungestWhenTheRunningOutgrowTheBudget() throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         FakeExpert expert = new FakeExpert("a", 50, 1).withKvBytesPerPosition(10);
         Mixture mixture =
                 new Mixture("m", List.of(expert), new UniformRouter(), new LetterDetokenizer(50, Set.of()), Set.of());
-        // Two requests of 2 prompt positions and 8 new tokens fill the budget: 2 * 10 * 10 bytes.
+        // Requests of 2 prompt positions and 8 new tokens need 30 bytes to start and 100 at most: three start in a
+        // budget of 200, and after 4 tokens each they need 3 * 70, so the youngest must yield.
         scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 4, 256, 200), startingAfter(start));
+        List<Generation> preempted = new CopyOnWriteArrayList<>();
+        scheduler.observe(new SchedulerObserver() {
+            @Override
+            public void preempted(Generation generation) {
+                preempted.add(generation);
+            }
+        });
         List<RecordingListener> listeners = new ArrayList<>();
+        List<Generation> generations = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             listeners.add(new RecordingListener());
-            scheduler.submit(mixture.start(request(Prompt.ofTokens(i, 1), 8), listeners.get(i)));
+            generations.add(mixture.start(request(Prompt.ofTokens(i, 1), 8), listeners.get(i)));
+            scheduler.submit(generations.get(i));
         }
-        assertThat(scheduler.running()).isEqualTo(2);
-        assertThat(scheduler.waiting()).isEqualTo(1);
-        assertThat(scheduler.kvReservedBytes()).isEqualTo(200);
+        assertThat(scheduler.running()).isEqualTo(3);
+        assertThat(scheduler.kvUsedBytes()).isEqualTo(3 * 30);
         assertThatThrownBy(() ->
                         scheduler.submit(mixture.start(request(Prompt.ofTokens(1, 1), 30), new RecordingListener())))
                 .isInstanceOf(KvBudgetExceededException.class)
                 .hasMessageContaining("KV budget is 200 bytes");
 
         start.countDown();
-        for (RecordingListener listener : listeners) {
-            assertThat(listener.result.get(30, TimeUnit.SECONDS).generatedTokens())
+        for (int i = 0; i < 3; i++) {
+            RecordingListener alone = new RecordingListener();
+            Generation reference = mixture.start(request(Prompt.ofTokens(i, 1), 8), alone);
+            while (!reference.step()) {
+                // run it inline
+            }
+            assertThat(listeners.get(i).result.get(30, TimeUnit.SECONDS).generatedTokens())
                     .isEqualTo(8);
+            assertThat(listeners.get(i).tokenIds()).as("request %d", i).containsExactly(alone.tokenIds());
         }
-        assertThat(expert.passes.get(0))
-                .as("the third waits for a finished one's reservation")
-                .hasSize(2);
+        assertThat(preempted).containsExactly(generations.get(2));
+        assertThat(generations.get(2).preemptions()).isEqualTo(1);
+        int[] resumed = expert.openedWith.get(expert.openedWith.size() - 1);
+        int[] sofar = listeners.get(2).tokenIds();
+        assertThat(resumed)
+                .as("reopened on its prompt and the 4 tokens it had")
+                .containsExactly(2, 1, sofar[0], sofar[1], sofar[2], sofar[3]);
         waitUntil(() -> scheduler.running() == 0);
-        assertThat(scheduler.kvReservedBytes()).isZero();
+        assertThat(scheduler.kvUsedBytes()).isZero();
+        assertThat(expert.openSessions()).isZero();
     }
 
     @Test
@@ -228,7 +248,7 @@ class DecodeSchedulerTest {
         FakeExpert expert = new FakeExpert("a", 50, 1).withKvBytesPerPosition(10);
         Mixture mixture =
                 new Mixture("m", List.of(expert), new UniformRouter(), new LetterDetokenizer(50, Set.of()), Set.of());
-        scheduler = new DecodeScheduler(mixture, new DecodeScheduler.Limits(8, 4, 256, 100), startingAfter(start));
+        scheduler = new DecodeScheduler(mixture, limits(1, 4), startingAfter(start));
         RecordingListener running = new RecordingListener();
         RecordingListener abandoned = new RecordingListener();
         RecordingListener next = new RecordingListener();

@@ -36,6 +36,8 @@ public final class FakeExpert implements Expert {
 
     private volatile long kvBytesPerPosition;
     private volatile boolean failingForward;
+    private volatile boolean reusesPrefixes;
+    private final List<int[]> ran = new CopyOnWriteArrayList<>(); // what closed sessions ran, while reusing prefixes
 
     public FakeExpert(String name, int vocabularySize, long seed) {
         this.name = name;
@@ -89,6 +91,15 @@ public final class FakeExpert implements Expert {
         return this;
     }
 
+    /**
+     * Sessions start after the longest prefix of their prompt (its last position excepted) that a closed session had
+     * run, as a prefix cache would give them, and say so in {@link ExpertSession#cachedPromptPositions()}.
+     */
+    public FakeExpert reusingPrefixes() {
+        this.reusesPrefixes = true;
+        return this;
+    }
+
     /** Every batched pass fails, as a broken device would. */
     public FakeExpert failingForward() {
         this.failingForward = true;
@@ -124,7 +135,19 @@ public final class FakeExpert implements Expert {
         synchronized (openedWith) {
             openedWith.add(prompt.tokenIds());
         }
-        return new Session(prompt.tokenIds());
+        Session session = new Session(prompt.tokenIds());
+        if (reusesPrefixes) {
+            for (int[] run : ran) {
+                int common = 0;
+                while (common < Math.min(run.length, session.context.length - 1)
+                        && run[common] == session.context[common]) {
+                    common++;
+                }
+                session.cached = Math.max(session.cached, common);
+            }
+            session.computed = session.cached;
+        }
+        return session;
     }
 
     public int openSessions() {
@@ -137,6 +160,7 @@ public final class FakeExpert implements Expert {
     private final class Session implements ExpertSession {
         private int[] context;
         private int computed; // positions a batched pass has run
+        private int cached; // prompt positions taken from what closed sessions ran
         private boolean closed;
 
         Session(int[] prompt) {
@@ -186,10 +210,18 @@ public final class FakeExpert implements Expert {
         }
 
         @Override
+        public int cachedPromptPositions() {
+            return cached;
+        }
+
+        @Override
         public void close() {
             if (!closed) {
                 closed = true;
                 sessionsClosed.incrementAndGet();
+                if (reusesPrefixes) {
+                    ran.add(Arrays.copyOf(context, computed));
+                }
             }
         }
     }

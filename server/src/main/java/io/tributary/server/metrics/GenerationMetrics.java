@@ -86,16 +86,16 @@ public class GenerationMetrics {
                         "tributary.kv_cache_budget_bytes",
                         scheduler,
                         s -> s.limits().kvBudgetBytes())
-                .description("KV cache the running requests may reserve together")
+                .description("KV cache the running requests may hold together")
                 .register(registry);
-        Gauge.builder("tributary.kv_cache_reserved_bytes", scheduler, DecodeScheduler::kvReservedBytes)
-                .description("KV cache reserved by the running requests (prompt plus max_new_tokens each)")
+        Gauge.builder("tributary.kv_cache_used_bytes", scheduler, DecodeScheduler::kvUsedBytes)
+                .description("KV cache the running requests hold, counting the token each runs next")
                 .register(registry);
         Gauge.builder(
                         "tributary.kv_cache_usage_perc",
                         scheduler,
-                        s -> (double) s.kvReservedBytes() / s.limits().kvBudgetBytes())
-                .description("Fraction of the KV budget reserved, 0 to 1")
+                        s -> (double) s.kvUsedBytes() / s.limits().kvBudgetBytes())
+                .description("Fraction of the KV budget the running requests hold, 0 to 1")
                 .register(registry);
         Gauge.builder("tributary.kv_cache_allocated_bytes", model, GenerationMetrics::kvCacheBytes)
                 .description("KV cache memory the experts hold now")
@@ -171,10 +171,19 @@ public class GenerationMetrics {
     private void observeScheduler(DecodeScheduler scheduler) {
         Timer queueTime = latency("tributary.request_queue_time", "Time a request waited before decoding started");
         Map<String, Timer> forward = new ConcurrentHashMap<>();
+        Counter preemptions = Counter.builder("tributary.num_preemptions")
+                .description("Running requests sent back to the queue because the running ones outgrew the KV budget;"
+                        + " each is recomputed when there is room")
+                .register(registry);
         scheduler.observe(new SchedulerObserver() {
             @Override
             public void admitted(Generation generation, long queuedNanos) {
                 queueTime.record(queuedNanos, TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void preempted(Generation generation) {
+                preemptions.increment();
             }
 
             @Override
