@@ -73,7 +73,8 @@ class TributaryTest {
                         "weight-loading",
                         "formats",
                         "mixture-memory",
-                        "prefix-cache");
+                        "prefix-cache",
+                        "paged-attention");
     }
 
     @Test

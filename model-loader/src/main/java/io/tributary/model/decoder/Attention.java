@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * Scaled dot-product attention of one batched step over the paged KV cache, with grouped key/value heads. Each path
- * first gathers its sequences' blocks (one indexing copy per layer and kind), which the pool's heads-first layout
+ * first gathers its sequences' blocks (one copy per layer and kind, in the step's manager as the block ids are), which the pool's heads-first layout
  * leaves as one run of positions per head and sequence, then attends as over a contiguous cache: the decode rows
  * together, several short prefill chunks together, and a long chunk alone. Queries arrive rotated and already scaled by
  * 1/sqrt(D) (folded into q_proj at load); every row's key and value are in the cache before it is called.
@@ -74,8 +74,8 @@ final class Attention {
         NDArray queries = q.reshape(
                         decodes, config.numKeyValueHeads(), config.queriesPerKeyValueHead(), config.headDim())
                 .transpose(1, 0, 2, 3); // [K, B, G, D]
-        NDArray keys = runs(cache.keys(layerIndex, inputs.decodeBlocks(), scope), decodes, context);
-        NDArray values = runs(cache.values(layerIndex, inputs.decodeBlocks(), scope), decodes, context);
+        NDArray keys = runs(cache.keys(layerIndex, inputs.decodeBlocks()), decodes, context);
+        NDArray values = runs(cache.values(layerIndex, inputs.decodeBlocks()), decodes, context);
         NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)); // [K, B, G, S]
         if (inputs.decodeMask() != null) {
             scores = scores.add(inputs.decodeMask());
@@ -103,9 +103,9 @@ final class Attention {
         NDArray queries = padded.reshape(chunks, longest, kvHeads, perKv, dim)
                 .transpose(2, 0, 3, 1, 4)
                 .reshape(kvHeads, chunks, (long) perKv * longest, dim); // rows g*L + t, as the mask
-        NDArray keys = runs(cache.keys(layerIndex, group.blocks(), scope), chunks, context)
-                .transpose(0, 1, 3, 2);
-        NDArray values = runs(cache.values(layerIndex, group.blocks(), scope), chunks, context);
+        NDArray keys =
+                runs(cache.keys(layerIndex, group.blocks()), chunks, context).transpose(0, 1, 3, 2);
+        NDArray values = runs(cache.values(layerIndex, group.blocks()), chunks, context);
         NDArray attended = queries.matMul(keys).add(group.mask()).softmax(-1).matMul(values); // [K, C, G*L, D]
         NDArray byRow = attended.reshape(kvHeads, chunks, perKv, longest, dim)
                 .transpose(1, 3, 0, 2, 4)
@@ -124,10 +124,10 @@ final class Attention {
             NDManager scope) {
         int length = chunk.length();
         int context = chunk.start() + length;
-        NDArray keys = runs(cache.keys(layerIndex, blocks, scope), 1, context)
+        NDArray keys = runs(cache.keys(layerIndex, blocks), 1, context)
                 .reshape(config.numKeyValueHeads(), context, config.headDim())
                 .transpose(0, 2, 1); // [K, D, S]
-        NDArray values = runs(cache.values(layerIndex, blocks, scope), 1, context)
+        NDArray values = runs(cache.values(layerIndex, blocks), 1, context)
                 .reshape(config.numKeyValueHeads(), context, config.headDim()); // [K, S, D]
         NDArray scores = groupByKeyValueHead(q, length).matMul(keys).add(mask); // [K, G*T, S]
         NDArray attended = scores.softmax(-1).matMul(values); // [K, G*T, D]

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.NativeTarget;
+import io.tributary.model.kernel.Kernels;
 import io.tributary.routing.BatchEntry;
 import io.tributary.routing.ExpertBatch;
 
@@ -28,6 +29,7 @@ public final class BatchDecoder implements AutoCloseable {
     private final NDManager manager;
     private final DataType dataType;
     private final RowSplit rowSplit;
+    private final Kernels kernels; // compiled once per decoder: the KV cache's block gather
     private PagedKvCache cache;
 
     /**
@@ -44,6 +46,7 @@ public final class BatchDecoder implements AutoCloseable {
         this.model = model;
         this.manager = manager;
         this.dataType = dataType;
+        this.kernels = Kernels.load(manager);
         this.cache = newCache(KvCacheSettings.DEFAULT);
         this.rowSplit = splitLargeMatmuls ? RowSplit.forDevice(manager) : null;
         model.splitRowsWith(rowSplit);
@@ -53,6 +56,7 @@ public final class BatchDecoder implements AutoCloseable {
         return new PagedKvCache(
                 model.config(),
                 manager,
+                kernels,
                 dataType,
                 settings.blockPositions(),
                 settings.maxCachedBlocks(kvBytesPerPosition()));

@@ -138,7 +138,7 @@ public final class LlamaModel {
         List<Long> picks = new ArrayList<>();
         int row = 0;
         try (PagedKvCache cache = new PagedKvCache(
-                config, step, weights.norm().getDataType(), KvCacheSettings.DEFAULT.blockPositions(), 0)) {
+                config, step, null, weights.norm().getDataType(), KvCacheSettings.DEFAULT.blockPositions(), 0)) {
             StepLayout layout = new StepLayout(cache.blockPositions());
             for (int i = 0; i < sequences.size(); i++) {
                 int length = Math.toIntExact(sequences.get(i).getShape().get(0));

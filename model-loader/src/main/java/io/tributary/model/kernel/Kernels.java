@@ -140,6 +140,8 @@ public final class Kernels {
                 pairs = torch.reshape(q, [rows, cols // 2, 2])
                 packed = torch.bitwise_or(torch.select(pairs, 2, 0), torch.bitwise_left_shift(torch.select(pairs, 2, 1), 4))
                 return (torch.contiguous(packed), torch.contiguous(torch.reshape(scales, [rows, cols // group])))
+              def gather_blocks(self: __torch__.M, pool: Tensor, ids: Tensor) -> Tensor:
+                return torch.index_select(pool, 1, ids)
               def embed_bf16(self: __torch__.M, w: Tensor, ids: Tensor) -> Tensor:
                 return torch.index_select(w, 0, ids).to(6)
               def embed_int8(self: __torch__.M, q: Tensor, scales: Tensor, ids: Tensor) -> Tensor:
@@ -195,6 +197,19 @@ public final class Kernels {
         try (IValue in = IValue.from((PtNDArray) packed);
                 IValue out = call("awq_unpack", in)) {
             return out.toTensor((PtNDManager) packed.getManager());
+        }
+    }
+
+    /**
+     * The blocks {@code ids} (int64 [M]) of a KV cache pool [K, blocks, P, D], copied: [K, M, P, D], owned by
+     * {@code ids}' manager. ATen's {@code index_select} copies each block whole, where indexing the second dimension
+     * through a DJL index copies it element by element, several times slower.
+     */
+    public NDArray gatherBlocks(NDArray pool, NDArray ids) {
+        try (IValue from = IValue.from((PtNDArray) pool);
+                IValue index = IValue.from((PtNDArray) ids);
+                IValue result = call("gather_blocks", from, index)) {
+            return result.toTensor((PtNDManager) ids.getManager());
         }
     }
 

@@ -8,6 +8,7 @@ import io.tributary.model.LoadOptions;
 import io.tributary.model.ModelLoadException;
 import io.tributary.model.NativeTarget;
 import io.tributary.model.checkpoint.CheckpointTensors;
+import io.tributary.model.kernel.Kernels;
 import io.tributary.model.llama.LlamaConfig;
 import io.tributary.model.llama.LlamaExpert;
 import io.tributary.model.llama.ReferenceLlama;
@@ -124,7 +125,12 @@ class DecoderVariantsTest {
             LlamaModel model =
                     LlamaModel.load(tensors, LlamaConfig.read(dir.resolve("config.json")), manager, DataType.FLOAT32);
             PagedKvCache cache = new PagedKvCache(
-                    model.config(), manager, DataType.FLOAT32, KvCacheSettings.DEFAULT.blockPositions(), 0);
+                    model.config(),
+                    manager,
+                    Kernels.load(manager),
+                    DataType.FLOAT32,
+                    KvCacheSettings.DEFAULT.blockPositions(),
+                    0);
             StepLayout layout = new StepLayout(cache.blockPositions());
             PagedKvCache.BlockTable table = cache.newTable();
             cache.reserve(table, tokens.length);

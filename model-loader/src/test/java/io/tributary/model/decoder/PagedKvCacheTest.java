@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.NativeTarget;
+import io.tributary.model.kernel.Kernels;
 import io.tributary.model.llama.LlamaConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,7 +52,7 @@ class PagedKvCacheTest {
     void open() {
         NativeTarget.prepareInferenceThread();
         manager = NativeTarget.newModelManager(LoadOptions.cpu(), "paged-kv-test");
-        cache = new PagedKvCache(CONFIG, manager, DataType.FLOAT32, BLOCK, 8);
+        cache = new PagedKvCache(CONFIG, manager, Kernels.load(manager), DataType.FLOAT32, BLOCK, 8);
     }
 
     @AfterEach
@@ -109,7 +110,7 @@ class PagedKvCacheTest {
         PagedKvCache.BlockTable big = cache.newTable();
         cache.reserve(big, before * BLOCK); // more blocks than are free
         assertThat(cache.blocks()).isGreaterThanOrEqualTo(2 * before);
-        NDArray gathered = cache.keys(0, manager.create(new long[] {table.id(0)}), manager); // [K, 1, P, D]
+        NDArray gathered = cache.keys(0, manager.create(new long[] {table.id(0)})); // [K, 1, P, D]
         assertThat(gathered.get(":, 0, 0, :").toFloatArray()).containsOnly(7f);
         assertThat(gathered.get(":, 0, 1:, :").toFloatArray()).containsOnly(0f);
     }
@@ -125,7 +126,7 @@ class PagedKvCacheTest {
             write(b, position, manager.ones(new Shape(1, 2, 8)).mul(-(position + 1)));
         }
         NDArray blocksOfA = manager.create(new long[] {a.id(0), a.id(1)});
-        float[] keys = cache.keys(0, blocksOfA, manager).toFloatArray(); // [K, 2, P, D]
+        float[] keys = cache.keys(0, blocksOfA).toFloatArray(); // [K, 2, P, D]
         for (int position = 0; position < 2 * BLOCK; position++) {
             int blockIndex = position / BLOCK;
             int offset = position % BLOCK;
@@ -158,10 +159,10 @@ class PagedKvCacheTest {
         assertThat(second.id(0)).as("a copy").isNotEqualTo(cachedBlock);
         write(second, 2, manager.ones(new Shape(1, 2, 8)).mul(-9));
 
-        float[] copy = cache.keys(0, manager.create(new long[] {second.id(0)}), manager)
+        float[] copy = cache.keys(0, manager.create(new long[] {second.id(0)}))
                 .get("0, 0, :, 0")
                 .toFloatArray();
-        float[] kept = cache.keys(0, manager.create(new long[] {cachedBlock}), manager)
+        float[] kept = cache.keys(0, manager.create(new long[] {cachedBlock}))
                 .get("0, 0, :, 0")
                 .toFloatArray();
         assertThat(copy).containsExactly(1, 2, -9, 4);

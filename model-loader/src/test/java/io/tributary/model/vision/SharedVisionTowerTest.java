@@ -1,6 +1,7 @@
 package io.tributary.model.vision;
 
 import io.tributary.model.LoadOptions;
+import io.tributary.model.decoder.KvCacheSettings;
 import io.tributary.model.image.ClipImageProcessor;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.model.llava.LlavaExpert;
@@ -58,6 +59,8 @@ class SharedVisionTowerTest {
                 LoadOptions.cpu(),
                 ClipImageProcessor.forCheckpoint(checkpoint, ImageLimits.DEFAULT),
                 registry);
+        // These tests count the tower's encodes: a prompt repeated whole would take its image from the prefix cache.
+        expert.batchDecoder().configure(new KvCacheSettings(KvCacheSettings.DEFAULT.blockPositions(), false, 0));
         experts.add(expert);
         return expert;
     }

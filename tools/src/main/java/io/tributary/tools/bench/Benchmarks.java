@@ -24,7 +24,8 @@ import java.util.List;
             WeightLoadingBenchmark.class,
             WeightFormatsBenchmark.class,
             MixtureMemoryBenchmark.class,
-            PrefixCacheBenchmark.class
+            PrefixCacheBenchmark.class,
+            PagedAttentionBenchmark.class
         },
         description = "Measure serving, decoding, mixing, the wire and weight loading on this machine: each"
                 + " sub-command prints a table.")
