@@ -107,6 +107,16 @@ public final class HttpTestClient {
         return response.statusCode();
     }
 
+    /** Every line of a server-sent-event stream's body, blank separators included, exactly as sent. */
+    public List<String> streamLines(String path, String body) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        return client.send(request, HttpResponse.BodyHandlers.ofLines()).body().toList();
+    }
+
     /** Every {@code data:} payload of a server-sent-event stream as sent, JSON or not ({@code [DONE]}). */
     public List<String> streamData(String path, String body) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))

@@ -2,9 +2,12 @@ package io.tributary.server.serving;
 
 import io.tributary.routing.decode.Generation;
 import org.springframework.http.MediaType;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter.DataWithMediaType;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import java.io.IOException;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -86,13 +89,26 @@ public final class SseEventQueue {
                 closed = true;
                 emitter.complete();
             } else if (event instanceof Text text) {
-                emitter.send(SseEmitter.event().data(text.value(), MediaType.TEXT_PLAIN));
+                emitter.send(dataLine(text.value(), MediaType.TEXT_PLAIN));
             } else {
-                emitter.send(SseEmitter.event().data(event, MediaType.APPLICATION_JSON));
+                emitter.send(dataLine(event, MediaType.APPLICATION_JSON));
             }
         } catch (IOException | IllegalStateException e) {
             clientGone();
         }
+    }
+
+    /**
+     * One event of one {@code data: } line, with the space that OpenAI, vLLM and TGI write and that clients splitting
+     * on {@code "data: "} expect (Spring's event builder writes {@code data:}). The payload is one line: JSON without
+     * line breaks, or a marker such as {@code [DONE]}.
+     */
+    private static Set<DataWithMediaType> dataLine(Object payload, MediaType type) {
+        Set<DataWithMediaType> parts = new LinkedHashSet<>(); // in order
+        parts.add(new DataWithMediaType("data: ", MediaType.TEXT_PLAIN));
+        parts.add(new DataWithMediaType(payload, type));
+        parts.add(new DataWithMediaType("\n\n", MediaType.TEXT_PLAIN));
+        return parts;
     }
 
     private void clientGone() {

@@ -65,6 +65,26 @@ class OpenAiApiTest {
     }
 
     @Test
+    void everyStreamLineOfBothDialectsIsDataSpaceAndItsPayloadAsOthersWriteThem() throws Exception {
+        List<String> chat = http.streamLines(
+                "/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3,\"stream\":true}");
+        List<String> tgi =
+                http.streamLines("/generate_stream", "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":3}}");
+
+        for (List<String> lines : List.of(chat, tgi)) {
+            List<String> events = lines.stream().filter(line -> !line.isEmpty()).toList();
+            assertThat(events)
+                    .isNotEmpty()
+                    .allSatisfy(line -> assertThat(line).startsWith("data: ").doesNotStartWith("data:  "));
+            assertThat(lines.size()).as("a blank line after each event").isEqualTo(2 * events.size());
+        }
+        assertThat(chat.get(chat.size() - 2)).isEqualTo("data: [DONE]");
+        assertThat(JSON.readTree(tgi.get(tgi.size() - 2).substring(6)).has("generated_text"))
+                .isTrue();
+    }
+
+    @Test
     void aStreamedChatSendsChunksEndingWithUsageAndDone() throws Exception {
         String request = "{\"messages\":[{\"role\":\"user\",\"content\":\"stream me\"}],\"max_tokens\":5,"
                 + "\"temperature\":0,\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
