@@ -25,8 +25,10 @@ import java.util.concurrent.Callable;
  * the shapes of InternVL2.5-1B's language model (14 query heads over 2 key/value heads of 64, blocks of 16):
  *
  * <ul>
- *   <li><b>gathered</b>: each sequence's blocks copied into one run (one indexing op per kind), then two matmuls:
- *       Tributary's route;
+ *   <li><b>gathered</b>: each sequence's blocks copied into one run (ATen's {@code index_select}, one op per kind),
+ *       then two matmuls: Tributary's route;
+ *   <li><b>indexed</b>: the same gather through a DJL index on the pool's second dimension, which copies element by
+ *       element (Tributary's route before);
  *   <li><b>block-indexed</b>: the matmuls read the pool block by block where the blocks lie (a column of blocks, one
  *       per sequence, at a time), the scores joined for one softmax, as a paged-attention kernel does, here in
  *       library ops;
@@ -85,7 +87,7 @@ public final class PagedAttentionBenchmark implements Callable<Integer> {
                 "%nPagedAttentionBenchmark: one layer's decode attention, 14 query heads over 2 kv heads of 64, blocks"
                         + " of 16, float32, one thread; microseconds, median of %d repeats, the routes alternating%n",
                 repeats);
-        System.out.println("batch  context  gathered  block-indexed  contiguous  gathered/contiguous  selected");
+        System.out.println("batch  context  gathered  indexed  block-indexed  contiguous  gathered/contiguous");
         try (NDManager manager = NativeTarget.newModelManager(LoadOptions.cpu(), "paged-attention")) {
             for (int batch : batches) {
                 for (int context : contexts) {
@@ -127,10 +129,12 @@ public final class PagedAttentionBenchmark implements Callable<Integer> {
             NDArray valuesRun =
                     random(manager, new Shape(KV_HEADS, batch, (long) perSequence * BLOCK, HEAD_DIM), random);
 
-            Route gathered = step ->
-                    attend(queries, gather(keysPool, blockIds, batch, step), gather(valuesPool, blockIds, batch, step));
+            Route indexed = step -> attend(
+                    queries,
+                    indexedGather(keysPool, blockIds, batch, step),
+                    indexedGather(valuesPool, blockIds, batch, step));
             Route blockIndexed = step -> blockIndexed(queries, keysPool, valuesPool, columns, step);
-            Route selected = step -> {
+            Route gathered = step -> {
                 blockIds.tempAttach(step); // the gathered blocks land in its manager
                 return attend(
                         queries,
@@ -142,7 +146,7 @@ public final class PagedAttentionBenchmark implements Callable<Integer> {
 
             List<List<Double>> times =
                     List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-            List<Route> routes = List.of(gathered, blockIndexed, contiguous, selected);
+            List<Route> routes = List.of(gathered, indexed, blockIndexed, contiguous);
             for (int r = -repeats / 10; r < repeats; r++) { // a tenth more first, to warm up
                 for (int i = 0; i < routes.size(); i++) {
                     try (NDManager step = manager.newSubManager()) {
@@ -159,17 +163,17 @@ public final class PagedAttentionBenchmark implements Callable<Integer> {
                 }
             }
             double gatheredMicros = Benchmarks.median(times.get(0));
-            double contiguousMicros = Benchmarks.median(times.get(2));
+            double contiguousMicros = Benchmarks.median(times.get(3));
             System.out.printf(
                     Locale.ROOT,
-                    "%5d %8d %9.0f %14.0f %11.0f %20.2f %10.0f%n",
+                    "%5d %8d %9.0f %8.0f %14.0f %11.0f %20.2f%n",
                     batch,
                     context,
                     gatheredMicros,
                     Benchmarks.median(times.get(1)),
+                    Benchmarks.median(times.get(2)),
                     contiguousMicros,
-                    gatheredMicros / contiguousMicros,
-                    Benchmarks.median(times.get(3)));
+                    gatheredMicros / contiguousMicros);
         }
     }
 
@@ -180,7 +184,7 @@ public final class PagedAttentionBenchmark implements Callable<Integer> {
     }
 
     /** [K, B*M, P, D] blocks of B sequences as [K, B, M*P, D]: the reshape is free, the gather is the copy. */
-    private static NDArray gather(NDArray pool, NDArray blockIds, int batch, NDManager step) {
+    private static NDArray indexedGather(NDArray pool, NDArray blockIds, int batch, NDManager step) {
         NDArray blocks = pool.get(step, new NDIndex(":, {}", blockIds));
         return blocks.reshape(KV_HEADS, batch, -1, HEAD_DIM);
     }
@@ -223,8 +227,10 @@ public final class PagedAttentionBenchmark implements Callable<Integer> {
             int batch) {
         try (NDManager step = manager.newSubManager()) {
             queries.tempAttach(step);
-            NDArray one =
-                    attend(queries, gather(keysPool, blockIds, batch, step), gather(valuesPool, blockIds, batch, step));
+            NDArray one = attend(
+                    queries,
+                    indexedGather(keysPool, blockIds, batch, step),
+                    indexedGather(valuesPool, blockIds, batch, step));
             NDArray other = blockIndexed(queries, keysPool, valuesPool, columns, step);
             float difference = one.sub(other).abs().max().getFloat();
             if (difference > 1e-4f) {
