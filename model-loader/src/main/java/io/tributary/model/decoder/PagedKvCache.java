@@ -44,6 +44,8 @@ import java.util.Map;
 final class PagedKvCache implements AutoCloseable {
 
     private static final int MIN_BLOCKS = 16;
+    /** Gathers this large or larger copy blocks whole, in a kernel call (see {@link #keys}). */
+    static final long KERNEL_GATHER_BYTES = 128 << 10;
 
     private final NDManager parent;
     private final DataType dataType;
@@ -386,8 +388,10 @@ final class PagedKvCache implements AutoCloseable {
 
     /**
      * The keys of the given blocks (int64 [M]), gathered: a copy [kvHeads, M, blockPositions, headDim] in the manager
-     * of {@code blockIds}. Each block is copied whole ({@code index_select}): indexing the pool's second dimension
-     * copies element by element, 1.2 to 8 times slower on a 1B model's shapes ({@code bench paged-attention}).
+     * of {@code blockIds}. A gather of {@link #KERNEL_GATHER_BYTES} or more copies each block whole ({@code
+     * index_select}, through the kernels' TorchScript module); indexing the pool's second dimension copies element by
+     * element, up to 1.5 times slower at 256 KB and beyond ({@code bench paged-attention}), but a module call costs
+     * more than the copy of a few small blocks, which is all a small expert's step gathers.
      */
     NDArray keys(int layer, NDArray blockIds) {
         return gather(keys[layer], blockIds);
@@ -399,7 +403,8 @@ final class PagedKvCache implements AutoCloseable {
     }
 
     private NDArray gather(NDArray pool, NDArray blockIds) {
-        return kernels != null
+        long bytes = blockIds.size() * blockPositions * kvHeads * headDim * dataType.getNumOfBytes();
+        return kernels != null && bytes >= KERNEL_GATHER_BYTES
                 ? kernels.gatherBlocks(pool, blockIds)
                 : pool.get(blockIds.getManager(), new NDIndex(":, {}", blockIds));
     }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -25,25 +26,29 @@ class PagedKvCacheTest {
 
     private static final int BLOCK = 4;
     // 2 layers, 4 query heads over 2 kv heads of 8 dimensions, 100 positions
-    private static final LlamaConfig CONFIG = new LlamaConfig(
-            64,
-            32,
-            64,
-            2,
-            4,
-            2,
-            8,
-            100,
-            1e-5,
-            10000,
-            Optional.empty(),
-            true,
-            "silu",
-            false,
-            false,
-            OptionalInt.empty(),
-            List.of(),
-            Optional.empty());
+    private static final LlamaConfig CONFIG = config(100);
+
+    private static LlamaConfig config(int maxPositions) {
+        return new LlamaConfig(
+                64,
+                32,
+                64,
+                2,
+                4,
+                2,
+                8,
+                maxPositions,
+                1e-5,
+                10000,
+                Optional.empty(),
+                true,
+                "silu",
+                false,
+                false,
+                OptionalInt.empty(),
+                List.of(),
+                Optional.empty());
+    }
 
     private NDManager manager;
     private PagedKvCache cache;
@@ -170,6 +175,35 @@ class PagedKvCacheTest {
         assertThat(cache.adoptPartial(cache.newTable(), partialKeys(2, 6)))
                 .as("other contents")
                 .isZero();
+    }
+
+    @Test
+    void aGatherLargeEnoughForTheKernelReadsTheSameBlocksAsASmallOne() {
+        int blockBytes = 2 * BLOCK * 8 * Float.BYTES; // kv heads x positions x head dim
+        int blocks = (int) (PagedKvCache.KERNEL_GATHER_BYTES / blockBytes) + 3;
+        PagedKvCache large =
+                new PagedKvCache(config(blocks * BLOCK), manager, Kernels.load(manager), DataType.FLOAT32, BLOCK, 0);
+        try (large) {
+            PagedKvCache.BlockTable table = large.newTable();
+            large.reserve(table, blocks * BLOCK);
+            long[] ids = new long[blocks];
+            for (int i = 0; i < blocks; i++) {
+                ids[i] = table.id(blocks - 1 - i); // out of order, as blocks end up
+                StepLayout layout = new StepLayout(BLOCK);
+                layout.add(new StepLayout.Sequence(table, i * BLOCK, 1));
+                NDArray keys = manager.ones(new Shape(1, 2, 8)).mul(i + 1);
+                large.write(0, layout.cacheRows(manager), keys, keys);
+            }
+            float[] gathered =
+                    large.keys(0, manager.create(ids)).get("0, :, 0, 0").toFloatArray();
+            float[] few = large.keys(0, manager.create(Arrays.copyOf(ids, 3)))
+                    .get("0, :, 0, 0")
+                    .toFloatArray();
+            for (int i = 0; i < blocks; i++) {
+                assertThat(gathered[i]).as("block %d", i).isEqualTo(blocks - i);
+            }
+            assertThat(few).containsExactly(Arrays.copyOf(gathered, 3));
+        }
     }
 
     @Test
