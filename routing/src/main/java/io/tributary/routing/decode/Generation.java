@@ -335,7 +335,7 @@ public final class Generation {
             }
         }
         float[] mixed = LogMixture.mix(weights, expertLogProbs);
-        int token = sampler.sample(mixed);
+        int token = sampler.sample(withoutSuppressed(mixed));
         routing.observe(token, logProbsOf(token, expertLogProbs, lost));
 
         boolean special = mixture.detokenizer().isSpecial(token);
@@ -373,6 +373,21 @@ public final class Generation {
             }
         }
         return false;
+    }
+
+    /** The distribution to choose from: without the tokens {@code min_tokens} rules out yet. */
+    private float[] withoutSuppressed(float[] mixed) {
+        java.util.Set<Integer> suppressed = transcript.suppressedTokens();
+        if (suppressed.isEmpty()) {
+            return mixed;
+        }
+        float[] allowed = mixed.clone();
+        for (int token : suppressed) {
+            if (token >= 0 && token < allowed.length) {
+                allowed[token] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        return allowed;
     }
 
     /**

@@ -24,16 +24,34 @@ final class Transcript {
 
     /** Why the generation ends with {@code token}, whose text is {@code piece}; {@code null} when it goes on. */
     FinishReason finishReason(int token, String piece) {
-        if (!stopping.ignoreEos() && eosTokenIds.contains(token)) {
+        boolean mayStop = length + 1 >= stopping.minTokens();
+        if (mayStop
+                && (!stopping.ignoreEos() && eosTokenIds.contains(token)
+                        || stopping.stopTokenIds().contains(token))) {
             return FinishReason.EOS_TOKEN;
         }
-        if (endsWithStopSequence(piece)) {
+        if (mayStop && endsWithStopSequence(piece)) {
             return FinishReason.STOP_SEQUENCE;
         }
         if (length + 1 >= stopping.maxNewTokens()) {
             return FinishReason.LENGTH;
         }
         return null;
+    }
+
+    /**
+     * The tokens the next one must not be while fewer than {@code min_tokens} are generated: end of sequence (unless
+     * ignored) and the stop tokens; empty after.
+     */
+    Set<Integer> suppressedTokens() {
+        if (length >= stopping.minTokens()) {
+            return Set.of();
+        }
+        Set<Integer> suppressed = new java.util.HashSet<>(stopping.stopTokenIds());
+        if (!stopping.ignoreEos()) {
+            suppressed.addAll(eosTokenIds);
+        }
+        return suppressed;
     }
 
     /** Records a generated token and the text it completes. */

@@ -12,6 +12,9 @@ package io.tributary.routing.sampling;
  * @param seed              random seed; {@code null} draws one (reported back so a run can be repeated)
  * @param typicalP          typical sampling: keep the tokens whose surprise is closest to the distribution's
  *                          entropy, until their probability reaches p; 1 disables
+ * @param minP              keep only the tokens at least this fraction as likely as the most likely one (vLLM's
+ *                          {@code min_p}, after temperature); 0 disables
+ * @param penalties         presence and frequency penalties and logit bias, applied before any choice
  */
 public record SamplingParams(
         boolean doSample,
@@ -20,13 +23,26 @@ public record SamplingParams(
         double topP,
         double repetitionPenalty,
         Long seed,
-        double typicalP) {
+        double typicalP,
+        double minP,
+        Penalties penalties) {
 
     public static final SamplingParams GREEDY = new SamplingParams(false, 1.0, 0, 1.0, 1.0, null);
 
     public SamplingParams(
             boolean doSample, double temperature, int topK, double topP, double repetitionPenalty, Long seed) {
         this(doSample, temperature, topK, topP, repetitionPenalty, seed, 1.0);
+    }
+
+    public SamplingParams(
+            boolean doSample,
+            double temperature,
+            int topK,
+            double topP,
+            double repetitionPenalty,
+            Long seed,
+            double typicalP) {
+        this(doSample, temperature, topK, topP, repetitionPenalty, seed, typicalP, 0, Penalties.NONE);
     }
 
     public SamplingParams {
@@ -42,6 +58,10 @@ public record SamplingParams(
         if (!(typicalP > 0 && typicalP <= 1)) {
             throw new IllegalArgumentException("typical_p must be > 0.0 and <= 1.0, got " + typicalP);
         }
+        if (!(minP >= 0 && minP <= 1)) {
+            throw new IllegalArgumentException("min_p must be between 0 and 1, got " + minP);
+        }
+        java.util.Objects.requireNonNull(penalties, "penalties");
         if (!(repetitionPenalty > 0) || !Double.isFinite(repetitionPenalty)) {
             throw new IllegalArgumentException(
                     "repetition_penalty must be strictly positive, got " + repetitionPenalty);
@@ -50,6 +70,6 @@ public record SamplingParams(
 
     /** Whether tokens are drawn at random (otherwise the most likely token is taken). */
     public boolean sampling() {
-        return doSample || temperature != 1.0 || topK != 0 || topP < 1.0 || typicalP < 1.0;
+        return doSample || temperature != 1.0 || topK != 0 || topP < 1.0 || typicalP < 1.0 || minP > 0;
     }
 }

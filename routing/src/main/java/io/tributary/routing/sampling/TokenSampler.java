@@ -2,11 +2,14 @@ package io.tributary.routing.sampling;
 
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The sampler of one generation: repetition penalty, then greedy choice or temperature, top-k and top-p
- * followed by a seeded draw. Stateful (the random stream and the tokens seen so far), so one per generation.
+ * The sampler of one generation: repetition penalty, presence and frequency penalties and logit bias, then greedy
+ * choice or temperature, top-k, top-p, typical-p and min-p followed by a seeded draw. Stateful (the random stream
+ * and the tokens seen and generated so far), so one per generation.
  */
 public final class TokenSampler implements Sampler {
 
@@ -14,6 +17,7 @@ public final class TokenSampler implements Sampler {
     private final SplittableRandom random;
     private final long seed;
     private final BitSet seen = new BitSet();
+    private final Map<Integer, Integer> generated = new HashMap<>(); // token -> times it was generated
 
     /**
      * @param seed the seed to use when the params name none (the caller draws it, so it can report it)
@@ -36,9 +40,31 @@ public final class TokenSampler implements Sampler {
     public int sample(float[] logProbs) {
         float[] scores = logProbs.clone();
         applyRepetitionPenalty(scores);
+        applyPenalties(scores);
         int token = params.sampling() ? draw(scores) : argmax(scores);
         seen.set(token);
+        generated.merge(token, 1, Integer::sum);
         return token;
+    }
+
+    /** OpenAI's penalties on what was generated, then the logit bias (see {@link Penalties}). */
+    private void applyPenalties(float[] scores) {
+        Penalties penalties = params.penalties();
+        if (!penalties.any()) {
+            return;
+        }
+        if (penalties.presence() != 0 || penalties.frequency() != 0) {
+            generated.forEach((token, count) -> {
+                if (token < scores.length) {
+                    scores[token] -= (float) (penalties.frequency() * count + penalties.presence());
+                }
+            });
+        }
+        penalties.logitBias().forEach((token, bias) -> {
+            if (token < scores.length) {
+                scores[token] += bias.floatValue();
+            }
+        });
     }
 
     private void applyRepetitionPenalty(float[] scores) {
@@ -92,6 +118,20 @@ public final class TokenSampler implements Sampler {
                 total += probs[i];
             }
         }
+        if (params.minP() > 0) {
+            double floor = params.minP() * maxOf(probs, keep);
+            int kept = 0;
+            total = 0;
+            for (int i = 0; i < keep; i++) {
+                if (probs[i] >= floor) {
+                    order[kept] = order[i];
+                    probs[kept] = probs[i];
+                    total += probs[i];
+                    kept++;
+                }
+            }
+            keep = kept;
+        }
         double u = random.nextDouble() * total;
         for (int i = 0; i < keep; i++) {
             u -= probs[i];
@@ -100,6 +140,14 @@ public final class TokenSampler implements Sampler {
             }
         }
         return order[keep - 1]; // rounding left a sliver of mass
+    }
+
+    private static double maxOf(double[] values, int count) {
+        double max = 0;
+        for (int i = 0; i < count; i++) {
+            max = Math.max(max, values[i]);
+        }
+        return max;
     }
 
     /**

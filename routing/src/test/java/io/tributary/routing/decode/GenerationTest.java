@@ -115,6 +115,38 @@ class GenerationTest {
     }
 
     @Test
+    void minTokensHoldsEndOfSequenceAndStopSequencesBack() {
+        // The script says end of sequence third: before min_tokens 4, the next most likely token comes instead.
+        ScriptedExpert early = new ScriptedExpert(VOCABULARY, 0, 1, EOS, 3, 4, 5);
+        RecordingListener held = run(early, new StoppingCriteria(6, List.of(), false, 4, Set.of()));
+        assertThat(held.tokenIds()).hasSize(6).doesNotContain(EOS);
+        assertThat(held.result.join().finishReason()).isEqualTo(FinishReason.LENGTH);
+
+        // "b" second is too early to stop on; "b" fourth stops.
+        ScriptedExpert twice = new ScriptedExpert(VOCABULARY, 0, 1, 2, 1, 4);
+        RecordingListener stopped = run(twice, new StoppingCriteria(50, List.of("b"), false, 3, Set.of()));
+        assertThat(stopped.result.join().generatedText()).isEqualTo("abcb");
+        assertThat(stopped.result.join().finishReason()).isEqualTo(FinishReason.STOP_SEQUENCE);
+    }
+
+    @Test
+    void aStopTokenEndsTheAnswerAsEndOfSequenceDoes() {
+        RecordingListener stopped = run(
+                new ScriptedExpert(VOCABULARY, 0, 1, 2, 3, 4),
+                new StoppingCriteria(50, List.of(), false, 0, Set.of(2)));
+        assertThat(stopped.tokenIds()).containsExactly(0, 1, 2);
+        assertThat(stopped.result.join().finishReason()).isEqualTo(FinishReason.EOS_TOKEN);
+    }
+
+    @Test
+    void ignoringEndOfSequenceGoesOnPastIt() {
+        RecordingListener listener =
+                run(new ScriptedExpert(VOCABULARY, 0, EOS, 2, 3), new StoppingCriteria(4, List.of(), true));
+        assertThat(listener.tokenIds()).containsExactly(0, EOS, 2, 3);
+        assertThat(listener.result.join().finishReason()).isEqualTo(FinishReason.LENGTH);
+    }
+
+    @Test
     void anExpertFirstSelectedMidwayCatchesUpOnTheGeneratedTokens() {
         FakeExpert early = new FakeExpert("early", VOCABULARY, 4);
         FakeExpert late = new FakeExpert("late", VOCABULARY, 5);
@@ -357,6 +389,14 @@ class GenerationTest {
 
     static GenerationRequest request(SamplingParams sampling, int maxNewTokens) {
         return new GenerationRequest(PROMPT, sampling, StoppingCriteria.maxNewTokens(maxNewTokens));
+    }
+
+    /** A greedy answer of one scripted expert under {@code stopping}. */
+    private static RecordingListener run(ScriptedExpert expert, StoppingCriteria stopping) {
+        RecordingListener listener = new RecordingListener();
+        runToEnd(mixture(new UniformRouter(), expert)
+                .start(new GenerationRequest(PROMPT, SamplingParams.GREEDY, stopping), listener));
+        return listener;
     }
 
     private static RecordingListener run(Mixture mixture, SamplingParams sampling, int maxNewTokens) {

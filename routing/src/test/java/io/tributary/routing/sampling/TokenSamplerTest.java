@@ -2,6 +2,7 @@ package io.tributary.routing.sampling;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
@@ -157,6 +158,70 @@ class TokenSamplerTest {
         assertThatThrownBy(() -> params(1, 0, 0.0, null)).hasMessageContaining("top_p");
         assertThatThrownBy(() -> params(1, 0, 1.5, null)).hasMessageContaining("top_p");
         assertThatThrownBy(() -> new SamplingParams(true, 1, 0, 1, 0, null)).hasMessageContaining("repetition_penalty");
+    }
+
+    @Test
+    void frequencyAndPresencePenaltiesCountOnlyWhatWasGenerated() {
+        // 0.6 against 0.25: log ratio 0.875. One occurrence at frequency 1 outweighs it; presence alone does too.
+        TokenSampler frequency = new TokenSampler(greedyWith(new Penalties(0, 1, Map.of())), new int[] {1, 1, 1}, 0);
+        assertThat(frequency.sample(DISTRIBUTION))
+                .as("the prompt's tokens are not counted")
+                .isEqualTo(1);
+        assertThat(frequency.sample(DISTRIBUTION))
+                .as("generated once: penalised by 1")
+                .isEqualTo(3);
+        TokenSampler presence = new TokenSampler(greedyWith(new Penalties(0.9, 0, Map.of())), new int[0], 0);
+        assertThat(presence.sample(DISTRIBUTION)).isEqualTo(1);
+        assertThat(presence.sample(DISTRIBUTION)).isEqualTo(3);
+        assertThat(presence.sample(DISTRIBUTION))
+                .as("3 is penalised now as much as 1")
+                .isEqualTo(1);
+        TokenSampler slight = new TokenSampler(greedyWith(new Penalties(0.5, 0, Map.of())), new int[0], 0);
+        slight.sample(DISTRIBUTION);
+        assertThat(slight.sample(DISTRIBUTION))
+                .as("0.5 is less than the log ratio")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void logitBiasBansOrForcesATokenGreedyOrSampled() {
+        TokenSampler banned = new TokenSampler(greedyWith(new Penalties(0, 0, Map.of(1, -100.0))), new int[0], 0);
+        assertThat(banned.sample(DISTRIBUTION)).isEqualTo(3);
+        SamplingParams forced =
+                new SamplingParams(true, 1.0, 0, 1.0, 1.0, 9L, 1.0, 0, new Penalties(0, 0, Map.of(2, 100.0)));
+        TokenSampler sampler = new TokenSampler(forced, new int[0], 0);
+        for (int i = 0; i < 200; i++) {
+            assertThat(sampler.sample(DISTRIBUTION)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void minPKeepsOnlyTokensAtLeastThatFractionAsLikelyAsTheBest() {
+        // 0.6 * 0.3 = 0.18: tokens 1 (0.6) and 3 (0.25) stay, 0 (0.1) and 2 (0.05) go, in proportion 0.6 : 0.25.
+        SamplingParams minP = new SamplingParams(true, 1.0, 0, 1.0, 1.0, 11L, 1.0, 0.3, Penalties.NONE);
+        assertThat(minP.sampling()).isTrue();
+        TokenSampler sampler = new TokenSampler(minP, new int[0], 0);
+        int[] counts = new int[4];
+        int draws = 20_000;
+        for (int i = 0; i < draws; i++) {
+            counts[sampler.sample(DISTRIBUTION)]++;
+        }
+        assertThat(counts[0]).isZero();
+        assertThat(counts[2]).isZero();
+        assertThat(counts[1] / (double) draws).isCloseTo(0.6 / 0.85, within(0.015));
+    }
+
+    @Test
+    void penaltiesOutsideTheirRangesAreRefused() {
+        assertThatThrownBy(() -> new Penalties(2.5, 0, Map.of())).hasMessageContaining("presence_penalty");
+        assertThatThrownBy(() -> new Penalties(0, -3, Map.of())).hasMessageContaining("frequency_penalty");
+        assertThatThrownBy(() -> new Penalties(0, 0, Map.of(5, 101.0))).hasMessageContaining("logit_bias");
+        assertThatThrownBy(() -> new SamplingParams(true, 1, 0, 1, 1, null, 1, 1.5, Penalties.NONE))
+                .hasMessageContaining("min_p");
+    }
+
+    private static SamplingParams greedyWith(Penalties penalties) {
+        return new SamplingParams(false, 1.0, 0, 1.0, 1.0, null, 1.0, 0, penalties);
     }
 
     private static SamplingParams params(double temperature, int topK, double topP, Long seed) {

@@ -25,7 +25,8 @@ public record GenerateParameters(
         Boolean returnFullText,
         Integer truncate,
         RoutingParameters routing,
-        // Accepted at their neutral value only, but for typical_p, top_n_tokens and decoder_input_details:
+        // Accepted at their neutral value only, but for typical_p, frequency_penalty, top_n_tokens and
+        // decoder_input_details:
         Integer bestOf,
         Double typicalP,
         Double frequencyPenalty,

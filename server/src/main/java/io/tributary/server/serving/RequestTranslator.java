@@ -10,6 +10,7 @@ import io.tributary.routing.refusal.RoutingRefusedException;
 import io.tributary.routing.router.Router;
 import io.tributary.routing.router.RouterSpec;
 import io.tributary.routing.router.Routers;
+import io.tributary.routing.sampling.Penalties;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.ServedModel;
@@ -43,9 +44,21 @@ public class RequestTranslator {
      */
     public GenerationRequest translate(
             PromptInputs prompt, int[] encoded, GenerateParameters parameters, int topTokens, boolean promptLogProbs) {
-        SamplingParams sampling = sampling(parameters);
+        return translate(prompt, encoded, parameters, SamplingExtras.of(parameters), topTokens, promptLogProbs);
+    }
+
+    /** As above, with the sampling fields TGI's parameters do not have. */
+    public GenerationRequest translate(
+            PromptInputs prompt,
+            int[] encoded,
+            GenerateParameters parameters,
+            SamplingExtras extras,
+            int topTokens,
+            boolean promptLogProbs) {
+        SamplingParams sampling = sampling(parameters, extras);
         int maxNewTokens = maxNewTokens(parameters);
         List<String> stop = stopSequences(parameters);
+        StoppingCriteria stopping = stopping(maxNewTokens, stop, extras);
         for (int i = 0; i < prompt.images().size(); i++) {
             try {
                 model.prompts().checkImage(prompt.images().get(i));
@@ -68,12 +81,7 @@ public class RequestTranslator {
                     + model.maxTotalTokens() + ". Given: " + given + " and " + maxNewTokens + " `max_new_tokens`");
         }
         return new GenerationRequest(
-                expertPrompt,
-                sampling,
-                new StoppingCriteria(maxNewTokens, stop, false),
-                router(parameters.routing()),
-                topTokens,
-                promptLogProbs);
+                expertPrompt, sampling, stopping, router(parameters.routing()), topTokens, promptLogProbs);
     }
 
     /**
@@ -146,7 +154,46 @@ public class RequestTranslator {
         }
     }
 
-    private SamplingParams sampling(GenerateParameters p) {
+    private StoppingCriteria stopping(int maxNewTokens, List<String> stop, SamplingExtras extras) {
+        if (extras.minTokens() < 0 || extras.minTokens() > maxNewTokens) {
+            throw new RequestValidationException("`min_tokens` must be >= 0 and <= the most tokens asked for ("
+                    + maxNewTokens + "). Given: " + extras.minTokens());
+        }
+        extras.stopTokenIds().forEach(token -> checkTokenId("stop_token_ids", token));
+        return new StoppingCriteria(maxNewTokens, stop, extras.ignoreEos(), extras.minTokens(), extras.stopTokenIds());
+    }
+
+    private void checkTokenId(String field, int token) {
+        int vocabulary = model.mixture().detokenizer().vocabularySize();
+        if (token < 0 || token >= vocabulary) {
+            throw new RequestValidationException(
+                    "`" + field + "` names token " + token + ", outside the vocabulary of " + vocabulary);
+        }
+    }
+
+    private Penalties penalties(SamplingExtras extras) {
+        if (!(extras.presencePenalty() >= -2 && extras.presencePenalty() <= 2)) {
+            throw new RequestValidationException(
+                    "`presence_penalty` must be between -2 and 2. Given: " + extras.presencePenalty());
+        }
+        if (!(extras.frequencyPenalty() >= -2 && extras.frequencyPenalty() <= 2)) {
+            throw new RequestValidationException(
+                    "`frequency_penalty` must be between -2 and 2. Given: " + extras.frequencyPenalty());
+        }
+        extras.logitBias().forEach((token, bias) -> {
+            checkTokenId("logit_bias", token);
+            if (!(bias >= -100 && bias <= 100)) {
+                throw new RequestValidationException(
+                        "`logit_bias` values must be between -100 and 100. Given: " + bias + " for token " + token);
+            }
+        });
+        return new Penalties(extras.presencePenalty(), extras.frequencyPenalty(), extras.logitBias());
+    }
+
+    private SamplingParams sampling(GenerateParameters p, SamplingExtras extras) {
+        if (!(extras.minP() >= 0 && extras.minP() <= 1)) {
+            throw new RequestValidationException("`min_p` must be between 0 and 1. Given: " + extras.minP());
+        }
         if (p.temperature() != null && !(p.temperature() > 0)) {
             throw new RequestValidationException("`temperature` must be strictly positive");
         }
@@ -173,7 +220,9 @@ public class RequestTranslator {
                 Objects.requireNonNullElse(p.topP(), 1.0),
                 Objects.requireNonNullElse(p.repetitionPenalty(), 1.0),
                 p.seed(),
-                Objects.requireNonNullElse(p.typicalP(), 1.0));
+                Objects.requireNonNullElse(p.typicalP(), 1.0),
+                extras.minP(),
+                penalties(extras));
     }
 
     private int maxNewTokens(GenerateParameters p) {

@@ -11,8 +11,9 @@ import java.util.Map;
 
 /**
  * The body of {@code POST /v1/chat/completions}, with OpenAI's names. Fields OpenAI defines that Tributary does not
- * implement are accepted at their neutral value only; fields nobody defines land in {@code unknown} and are refused.
- * {@code top_k} and {@code repetition_penalty} are vLLM's additions, {@code routing} Tributary's.
+ * implement are accepted at their neutral value only; fields nobody defines land in {@code unknown} and are ignored,
+ * as vLLM ignores them. {@code top_k}, {@code repetition_penalty}, {@code min_p}, {@code min_tokens},
+ * {@code ignore_eos} and {@code stop_token_ids} are vLLM's additions, {@code routing} Tributary's.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ChatCompletionRequest(
@@ -39,6 +40,10 @@ public record ChatCompletionRequest(
         Boolean parallelToolCalls,
         Integer topK,
         Double repetitionPenalty,
+        Double minP,
+        Integer minTokens,
+        Boolean ignoreEos,
+        List<Integer> stopTokenIds,
         RoutingParameters routing,
         @JsonAnySetter Map<String, Object> unknown) {
 

@@ -6,6 +6,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,5 +38,9 @@ public record CompletionRequest(
         String user,
         Integer topK,
         Double repetitionPenalty,
+        Double minP,
+        Integer minTokens,
+        Boolean ignoreEos,
+        List<Integer> stopTokenIds,
         RoutingParameters routing,
         @JsonAnySetter Map<String, Object> unknown) {}

@@ -45,7 +45,7 @@ class OpenAiTranslator {
         if (request == null) {
             throw new RequestValidationException("the request body is empty");
         }
-        SamplingOptions.refuseUnknown(request.unknown(), "");
+        SamplingOptions.ignoreUnknown(request.unknown());
         if (request.tools() != null && !request.tools().isEmpty()) {
             throw invalid("tools", "is not supported by this server");
         }
@@ -101,9 +101,18 @@ class OpenAiTranslator {
                 request.logitBias(),
                 request.topK(),
                 request.repetitionPenalty(),
+                request.minP(),
+                request.minTokens(),
+                request.ignoreEos(),
+                request.stopTokenIds(),
                 request.routing());
         return translator.translate(
-                new PromptInputs(rendered, images), tokens, sampling.toParameters(maxTokens), topLogprobs, false);
+                new PromptInputs(rendered, images),
+                tokens,
+                sampling.toParameters(maxTokens),
+                sampling.extras(),
+                topLogprobs,
+                false);
     }
 
     /** A {@code /v1/completions} request, and the prompt text it was made from (for {@code echo}). */
@@ -113,7 +122,7 @@ class OpenAiTranslator {
         if (request == null) {
             throw new RequestValidationException("the request body is empty");
         }
-        SamplingOptions.refuseUnknown(request.unknown(), "");
+        SamplingOptions.ignoreUnknown(request.unknown());
         if (request.suffix() != null && !request.suffix().isEmpty()) {
             throw invalid("suffix", "is not supported by this server");
         }
@@ -145,10 +154,16 @@ class OpenAiTranslator {
                 request.logitBias(),
                 request.topK(),
                 request.repetitionPenalty(),
+                request.minP(),
+                request.minTokens(),
+                request.ignoreEos(),
+                request.stopTokenIds(),
                 request.routing());
         int topTokens = request.logprobs() == null ? 0 : request.logprobs();
         return new PreparedCompletion(
-                translator.translate(prompt, tokens, sampling.toParameters(maxTokens), topTokens, false), text);
+                translator.translate(
+                        prompt, tokens, sampling.toParameters(maxTokens), sampling.extras(), topTokens, false),
+                text);
     }
 
     /**

@@ -3,17 +3,22 @@ package io.tributary.server.api.openai;
 import io.tributary.server.serving.GenerateParameters;
 import io.tributary.server.serving.GenerateParameters.RoutingParameters;
 import io.tributary.server.serving.RequestValidationException;
+import io.tributary.server.serving.SamplingExtras;
 import tools.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static io.tributary.server.api.openai.OpenAiRequestException.invalid;
 
 /**
- * OpenAI's sampling fields in TGI's terms. OpenAI samples by default ({@code temperature} 1); {@code temperature}
- * 0 means greedy decoding. What Tributary does not implement is refused, never ignored.
+ * OpenAI's sampling fields in TGI's terms, with vLLM's additions ({@code top_k}, {@code repetition_penalty},
+ * {@code min_p}, {@code min_tokens}, {@code ignore_eos}, {@code stop_token_ids}). OpenAI samples by default
+ * ({@code temperature} 1); {@code temperature} 0 means greedy decoding.
  */
 record SamplingOptions(
         Double temperature,
@@ -26,7 +31,14 @@ record SamplingOptions(
         Map<String, Object> logitBias,
         Integer topK,
         Double repetitionPenalty,
+        Double minP,
+        Integer minTokens,
+        Boolean ignoreEos,
+        List<Integer> stopTokenIds,
         RoutingParameters routing) {
+
+    private static final System.Logger LOG = System.getLogger(SamplingOptions.class.getName());
+    private static final Set<String> IGNORED = ConcurrentHashMap.newKeySet(); // unknown fields logged once
 
     /** OpenAI's limit on stop sequences. */
     static final int MAX_STOP = 4;
@@ -35,9 +47,6 @@ record SamplingOptions(
         if (n != null && n != 1) {
             throw invalid("n", "must be 1: this server returns one choice per request. Given: " + n);
         }
-        refuseUnless(presencePenalty == null || presencePenalty == 0.0, "presence_penalty");
-        refuseUnless(frequencyPenalty == null || frequencyPenalty == 0.0, "frequency_penalty");
-        refuseUnless(logitBias == null || logitBias.isEmpty(), "logit_bias");
         double t = temperature == null ? 1.0 : temperature;
         if (!(t >= 0 && t <= 2)) {
             throw invalid("temperature", "must be between 0 and 2. Given: " + temperature);
@@ -69,10 +78,31 @@ record SamplingOptions(
                 null);
     }
 
-    private static void refuseUnless(boolean neutral, String field) {
-        if (!neutral) {
-            throw invalid(field, "is not supported by this server");
+    /** The fields beyond TGI's parameters; {@code logit_bias} maps token ids, written as strings, to numbers. */
+    SamplingExtras extras() {
+        Map<Integer, Double> bias = new HashMap<>();
+        if (logitBias != null) {
+            logitBias.forEach((key, value) -> {
+                int token;
+                try {
+                    token = Integer.parseInt(key.strip());
+                } catch (NumberFormatException e) {
+                    throw invalid("logit_bias", "keys must be token ids. Given: " + key);
+                }
+                if (!(value instanceof Number number)) {
+                    throw invalid("logit_bias", "values must be numbers. Given: " + value + " for token " + key);
+                }
+                bias.put(token, number.doubleValue());
+            });
         }
+        return new SamplingExtras(
+                presencePenalty == null ? 0 : presencePenalty,
+                frequencyPenalty == null ? 0 : frequencyPenalty,
+                bias,
+                minP == null ? 0 : minP,
+                minTokens == null ? 0 : minTokens,
+                Boolean.TRUE.equals(ignoreEos),
+                stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds));
     }
 
     /** {@code stop}: a string or a list of up to four strings. */
@@ -99,11 +129,29 @@ record SamplingOptions(
         return sequences;
     }
 
-    /** Refuses fields the request carried that OpenAI's API does not define. */
+    /** Refuses fields a message carried that OpenAI's API does not define: ignoring them could change the chat. */
     static void refuseUnknown(Map<String, Object> unknown, String where) {
         if (unknown != null && !unknown.isEmpty()) {
             throw new RequestValidationException(
                     "Unrecognized request argument supplied" + where + ": " + String.join(", ", unknown.keySet()));
+        }
+    }
+
+    /**
+     * Accepts and ignores request fields neither OpenAI nor vLLM nor Tributary defines, as vLLM does (clients send
+     * their own extras), and logs each name the first time it comes.
+     */
+    static void ignoreUnknown(Map<String, Object> unknown) {
+        if (unknown == null) {
+            return;
+        }
+        for (String field : unknown.keySet()) {
+            if (IGNORED.size() < 1_000 && IGNORED.add(field)) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "ignoring the request field '" + field + "', which this server"
+                                + " does not know (logged once)");
+            }
         }
     }
 }

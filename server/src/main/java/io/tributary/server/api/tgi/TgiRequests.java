@@ -95,7 +95,6 @@ class TgiRequests {
 
     private static void refuseUnsupported(GenerateParameters p) {
         refuseIf(p.bestOf() != null && p.bestOf() > 1, "best_of");
-        refuseIf(p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0, "frequency_penalty");
         refuseIf(Boolean.TRUE.equals(p.watermark()), "watermark");
         refuseIf(p.grammar() != null, "grammar");
     }

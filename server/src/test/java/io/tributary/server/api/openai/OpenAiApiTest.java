@@ -85,6 +85,28 @@ class OpenAiApiTest {
     }
 
     @Test
+    void theSamplingFieldsOfOpenAiAndVllmAreAppliedAndUnknownFieldsIgnored() throws Exception {
+        String chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":6,\"temperature\":0,";
+        JsonNode forced = json(http.postJson("/v1/chat/completions", chat + "\"logit_bias\":{\"7\":100}}"));
+        String text = forced.get("choices").get(0).get("message").get("content").asString();
+        assertThat(text).as("every token is 7").hasSize(6).matches("(.)\\1*");
+
+        JsonNode plain = json(http.postJson("/v1/chat/completions", chat + "\"seed\":1}"));
+        JsonNode penalised = json(http.postJson(
+                "/v1/chat/completions",
+                chat + "\"presence_penalty\":2,\"frequency_penalty\":2,\"min_p\":0.1,\"min_tokens\":2,"
+                        + "\"ignore_eos\":true,\"stop_token_ids\":[3],\"frobnicate\":{\"a\":1}}"));
+        assertThat(penalised.get("choices").get(0).get("message").get("content").asString())
+                .as("penalties on repeats change a greedy answer that repeats")
+                .isNotEqualTo(plain.get("choices")
+                        .get(0)
+                        .get("message")
+                        .get("content")
+                        .asString());
+        assertValid("ChatCompletion", penalised);
+    }
+
+    @Test
     void aStreamedChatSendsChunksEndingWithUsageAndDone() throws Exception {
         String request = "{\"messages\":[{\"role\":\"user\",\"content\":\"stream me\"}],\"max_tokens\":5,"
                 + "\"temperature\":0,\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
@@ -284,11 +306,16 @@ class OpenAiApiTest {
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_logprobs\":2} | 400 | `top_logprobs` requires `logprobs`",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logprobs\":true,\"top_logprobs\":21} | 400 | between 0 and 20",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\"}]} | 400 | `tools` is not supported",
-                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"presence_penalty\":1} | 400 | `presence_penalty` is not supported",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"presence_penalty\":2.5} | 400 | `presence_penalty` must be between -2 and 2",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"x\":1}} | 400 | `logit_bias` keys must be token ids",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"3\":101}} | 400 | `logit_bias` values must be between -100 and 100",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"99999999\":1}} | 400 | outside the vocabulary",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"min_p\":1.5} | 400 | `min_p` must be between 0 and 1",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3,\"min_tokens\":4} | 400 | `min_tokens` must be >= 0 and <= the most tokens asked for (3)",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop_token_ids\":[-1]} | 400 | `stop_token_ids` names token -1",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0} | 400 | `max_tokens` must be at least 1",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000} | 400 | must be <= 2048",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]} | 400 | `stop` may hold at most 4",
-                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"frobnicate\":1} | 400 | Unrecognized request argument supplied: frobnicate",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"} | 400 | max_tokens",
                 "/v1/chat/completions | {\"messages\":                                              | 400 | Failed to parse the request body as JSON",
                 "/v1/completions      | {\"prompt\":\"\"}                                            | 400 | `prompt` must be a non-empty string",
