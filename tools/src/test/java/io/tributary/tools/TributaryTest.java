@@ -74,7 +74,8 @@ class TributaryTest {
                         "formats",
                         "mixture-memory",
                         "prefix-cache",
-                        "paged-attention");
+                        "paged-attention",
+                        "sampling");
     }
 
     @Test

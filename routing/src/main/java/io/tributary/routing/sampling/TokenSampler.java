@@ -88,13 +88,12 @@ public final class TokenSampler implements Sampler {
     }
 
     private int draw(float[] scores) {
-        Integer[] order = candidatesByScore(scores);
-        int keep = order.length;
-        if (params.topK() > 0) {
-            keep = Math.min(keep, params.topK());
-        }
         double temperature = params.temperature();
-        double max = scores[order[0]] / temperature;
+        double max = maxScore(scores) / temperature;
+        boolean nucleusOfAll = params.topP() < 1.0 && params.topK() == 0;
+        double mass = nucleusOfAll ? massOf(scores, temperature, max) : 0; // what top-p takes its share of
+        int[] order = candidates(scores, temperature, max, mass);
+        int keep = order.length;
         double[] probs = new double[keep];
         double total = 0;
         for (int i = 0; i < keep; i++) {
@@ -102,10 +101,14 @@ public final class TokenSampler implements Sampler {
             total += probs[i];
         }
         if (params.topP() < 1.0) {
-            // Smallest prefix (by decreasing probability) whose mass reaches top_p; always at least one token.
+            // Smallest prefix (by decreasing probability) whose mass reaches top_p of what top-k left, or of all;
+            // always at least one token.
+            if (!nucleusOfAll) {
+                mass = total;
+            }
             double cumulative = 0;
             int nucleus = 0;
-            while (nucleus < keep && cumulative < params.topP() * total) {
+            while (nucleus < keep && cumulative < params.topP() * mass) {
                 cumulative += probs[nucleus++];
             }
             keep = Math.max(1, nucleus);
@@ -157,7 +160,7 @@ public final class TokenSampler implements Sampler {
      *
      * @return how many candidates remain, now first in {@code order} and {@code probs}
      */
-    static int keepTypical(Integer[] order, double[] probs, int keep, double total, double typicalP) {
+    static int keepTypical(int[] order, double[] probs, int keep, double total, double typicalP) {
         double entropy = 0;
         for (int i = 0; i < keep; i++) {
             double p = probs[i] / total;
@@ -173,7 +176,7 @@ public final class TokenSampler implements Sampler {
                 byTypicality,
                 (a, b) -> Double.compare(
                         Math.abs(-Math.log(probs[a] / total) - h), Math.abs(-Math.log(probs[b] / total) - h)));
-        Integer[] reordered = new Integer[keep];
+        int[] reordered = new int[keep];
         double[] reorderedProbs = new double[keep];
         double cumulative = 0;
         int kept = 0;
@@ -189,20 +192,122 @@ public final class TokenSampler implements Sampler {
         return kept;
     }
 
-    private static Integer[] candidatesByScore(float[] scores) {
-        Integer[] order = new Integer[scores.length];
-        int n = 0;
-        for (int i = 0; i < scores.length; i++) {
-            if (scores[i] != Float.NEGATIVE_INFINITY) {
-                order[n++] = i;
+    /**
+     * The tokens the warpers read, most likely first (ties by id, so that a seed reproduces a draw): top-k's k,
+     * typical-p's every token, top-p's most likely ones until they hold its mass; with no warper, every token that
+     * can be drawn, in id order. Sorting only what is read keeps a 150k-token vocabulary cheap.
+     */
+    private int[] candidates(float[] scores, double temperature, double max, double mass) {
+        if (params.topK() > 0) {
+            int[] best = sortedFrom(scores, kthLargest(scores, params.topK()));
+            return best.length > params.topK() ? Arrays.copyOf(best, params.topK()) : best;
+        }
+        if (params.typicalP() < 1.0) {
+            return sortedFrom(scores, -Float.MAX_VALUE);
+        }
+        if (params.topP() < 1.0) {
+            double target = params.topP() * mass;
+            // Widen a score window below the best until the tokens in it hold top_p's mass.
+            for (double width = 16 * temperature; ; width *= 4) {
+                float floor = (float) (max * temperature - width);
+                int[] head = sortedFrom(scores, floor);
+                if (massOf(scores, head, temperature, max) >= target || floor < -Float.MAX_VALUE / 2) {
+                    return head.length > 0 ? head : sortedFrom(scores, -Float.MAX_VALUE);
+                }
             }
         }
-        if (n == 0) {
+        int[] all = new int[scores.length];
+        int n = 0;
+        for (int token = 0; token < scores.length; token++) {
+            if (scores[token] != Float.NEGATIVE_INFINITY) {
+                all[n++] = token;
+            }
+        }
+        return Arrays.copyOf(all, n);
+    }
+
+    private static float maxScore(float[] scores) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float score : scores) {
+            max = Math.max(max, score);
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
             throw new IllegalArgumentException("the distribution has no token with positive probability");
         }
-        order = Arrays.copyOf(order, n);
-        // Stable sort: ties keep token-id order, so a seed reproduces the same draw.
-        Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a]));
-        return order;
+        return max;
+    }
+
+    /** Every token's probability at {@code temperature}, unnormalised (the best one's is 1). */
+    private static double massOf(float[] scores, double temperature, double max) {
+        double mass = 0;
+        for (float score : scores) {
+            mass += Math.exp(score / temperature - max);
+        }
+        return mass;
+    }
+
+    private static double massOf(float[] scores, int[] tokens, double temperature, double max) {
+        double mass = 0;
+        for (int token : tokens) {
+            mass += Math.exp(scores[token] / temperature - max);
+        }
+        return mass;
+    }
+
+    /** The k-th largest finite score (by a heap of k), or the lowest finite one when fewer tokens can be drawn. */
+    static float kthLargest(float[] scores, int k) {
+        float[] heap = new float[k]; // a min-heap of the k largest so far
+        int size = 0;
+        for (float score : scores) {
+            if (score == Float.NEGATIVE_INFINITY) {
+                continue;
+            }
+            if (size < k) {
+                heap[size] = score;
+                for (int i = size++; i > 0 && heap[(i - 1) / 2] > heap[i]; i = (i - 1) / 2) {
+                    float swap = heap[i];
+                    heap[i] = heap[(i - 1) / 2];
+                    heap[(i - 1) / 2] = swap;
+                }
+            } else if (score > heap[0]) {
+                heap[0] = score;
+                for (int i = 0; ; ) {
+                    int smallest = i;
+                    for (int child = 2 * i + 1; child <= 2 * i + 2 && child < k; child++) {
+                        if (heap[child] < heap[smallest]) {
+                            smallest = child;
+                        }
+                    }
+                    if (smallest == i) {
+                        break;
+                    }
+                    float swap = heap[i];
+                    heap[i] = heap[smallest];
+                    heap[smallest] = swap;
+                    i = smallest;
+                }
+            }
+        }
+        return size == 0 ? Float.NEGATIVE_INFINITY : heap[0];
+    }
+
+    /** The finite tokens scoring at least {@code floor}, highest first, ties by id. */
+    static int[] sortedFrom(float[] scores, float floor) {
+        long[] keys = new long[scores.length];
+        int n = 0;
+        for (int token = 0; token < scores.length; token++) {
+            float score = scores[token];
+            if (score >= floor && score != Float.NEGATIVE_INFINITY) {
+                int bits = Float.floatToIntBits(score);
+                int ascending = bits ^ ((bits >> 31) & 0x7fffffff); // orders as the floats do
+                keys[n++] = ((long) ~ascending << 32) | token; // ascending keys: highest score first, then id
+            }
+        }
+        Arrays.sort(keys, 0, n);
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = (int) keys[i];
+        }
+        return tokens;
     }
 }

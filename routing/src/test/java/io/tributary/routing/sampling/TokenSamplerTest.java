@@ -58,7 +58,7 @@ class TokenSamplerTest {
     @Test
     void topKKeepsOnlyTheKMostLikely() {
         TokenSampler sampler = new TokenSampler(params(1.0, 2, 1.0, 3L), new int[0], 0);
-        for (int i = 0; i < 2_000; i++) {
+        for (int i = 0; i < 500; i++) {
             assertThat(sampler.sample(DISTRIBUTION)).isIn(1, 3);
         }
     }
@@ -209,6 +209,55 @@ class TokenSamplerTest {
         assertThat(counts[0]).isZero();
         assertThat(counts[2]).isZero();
         assertThat(counts[1] / (double) draws).isCloseTo(0.6 / 0.85, within(0.015));
+    }
+
+    @Test
+    void onALargeFlatVocabularyTopPDrawsFromExactlyTheNucleus() {
+        // 20,000 tokens, log-probabilities spread wide and shuffled: the nucleus of 0.5 holds hundreds of tokens, far
+        // below the best one's score, so the window the sampler sorts must widen several times.
+        int vocabulary = 20_000;
+        java.util.Random random = new java.util.Random(4);
+        double[] weights = new double[vocabulary];
+        double sum = 0;
+        for (int i = 0; i < vocabulary; i++) {
+            weights[i] = Math.exp(1.5 * random.nextGaussian());
+            sum += weights[i];
+        }
+        float[] logProbs = new float[vocabulary];
+        for (int i = 0; i < vocabulary; i++) {
+            logProbs[i] = (float) Math.log(weights[i] / sum);
+        }
+        Integer[] byProbability = new Integer[vocabulary];
+        for (int i = 0; i < vocabulary; i++) {
+            byProbability[i] = i;
+        }
+        java.util.Arrays.sort(byProbability, (x, y) -> Float.compare(logProbs[y], logProbs[x]));
+        java.util.Set<Integer> nucleus = new java.util.HashSet<>();
+        double mass = 0;
+        for (int i = 0; mass < 0.5; i++) {
+            nucleus.add(byProbability[i]);
+            mass += Math.exp(logProbs[byProbability[i]]);
+        }
+        TokenSampler sampler = new TokenSampler(params(1.0, 0, 0.5, 21L), new int[0], 0);
+        java.util.Set<Integer> drawn = new java.util.HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            drawn.add(sampler.sample(logProbs));
+        }
+        assertThat(nucleus).hasSizeGreaterThan(100);
+        assertThat(nucleus).containsAll(drawn);
+        assertThat(drawn.size()).as("much of the nucleus is drawn").isGreaterThan(nucleus.size() / 4);
+    }
+
+    @Test
+    void theKthLargestScoreAndTheSortedHeadSkipImpossibleTokensAndBreakTiesById() {
+        float ninf = Float.NEGATIVE_INFINITY;
+        float[] scores = {-1f, ninf, -0.5f, -1f, -3f, ninf, -0.5f};
+        assertThat(TokenSampler.kthLargest(scores, 3)).isEqualTo(-1f);
+        assertThat(TokenSampler.kthLargest(scores, 9))
+                .as("fewer possible tokens than k")
+                .isEqualTo(-3f);
+        assertThat(TokenSampler.sortedFrom(scores, -1f)).containsExactly(2, 6, 0, 3);
+        assertThat(TokenSampler.sortedFrom(scores, -Float.MAX_VALUE)).containsExactly(2, 6, 0, 3, 4);
     }
 
     @Test

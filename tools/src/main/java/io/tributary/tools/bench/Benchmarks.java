@@ -25,7 +25,8 @@ import java.util.List;
             WeightFormatsBenchmark.class,
             MixtureMemoryBenchmark.class,
             PrefixCacheBenchmark.class,
-            PagedAttentionBenchmark.class
+            PagedAttentionBenchmark.class,
+            SamplingBenchmark.class
         },
         description = "Measure serving, decoding, mixing, the wire and weight loading on this machine: each"
                 + " sub-command prints a table.")
