@@ -119,14 +119,7 @@ public final class HttpTestClient {
 
     /** Every {@code data:} payload of a server-sent-event stream as sent, JSON or not ({@code [DONE]}). */
     public List<String> streamData(String path, String body) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        HttpResponse<java.util.stream.Stream<String>> response =
-                client.send(request, HttpResponse.BodyHandlers.ofLines());
-        return response.body()
+        return streamLines(path, body).stream()
                 .filter(line -> line.startsWith("data:"))
                 .map(line -> line.substring(5).strip())
                 .toList();
