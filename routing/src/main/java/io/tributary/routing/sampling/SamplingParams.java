@@ -68,6 +68,12 @@ public record SamplingParams(
         }
     }
 
+    /** The same parameters drawing from {@code newSeed} ({@code null}: a seed drawn per generation). */
+    public SamplingParams withSeed(Long newSeed) {
+        return new SamplingParams(
+                doSample, temperature, topK, topP, repetitionPenalty, newSeed, typicalP, minP, penalties);
+    }
+
     /** Whether tokens are drawn at random (otherwise the most likely token is taken). */
     public boolean sampling() {
         return doSample || temperature != 1.0 || topK != 0 || topP < 1.0 || typicalP < 1.0 || minP > 0;

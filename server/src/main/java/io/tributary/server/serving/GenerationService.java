@@ -16,8 +16,12 @@ import io.tributary.server.mixture.ServedModel;
 import org.springframework.stereotype.Service;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Admits generations to the scheduler, measured. The only way HTTP code reaches the mixture. */
 @Service
@@ -77,6 +81,64 @@ public class GenerationService {
                 generation.cancel();
             }
         });
+    }
+
+    /**
+     * Several answers to one prompt ({@code n} above 1), each within {@code timeout}, all cancelled if one fails or
+     * the caller cancels. The first is queued at once and the others at its first token: its prompt is then in the
+     * experts' KV caches, and they take it from their prefix caches instead of computing it again, as vLLM's
+     * siblings share their prompt's blocks (the last, partly filled block is copied on write).
+     *
+     * @throws OverloadedException when the queue is full for the first
+     */
+    public CompletableFuture<List<GenerationResult>> generateAll(List<GenerationRequest> requests, Duration timeout) {
+        List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
+        requests.forEach(request -> results.add(new CompletableFuture<>()));
+        List<Generation> started = new CopyOnWriteArrayList<>();
+        AtomicBoolean siblingsStarted = new AtomicBoolean();
+        Runnable startSiblings = () -> {
+            if (siblingsStarted.compareAndSet(false, true)) {
+                for (int i = 1; i < requests.size(); i++) {
+                    try {
+                        started.add(submit(requests.get(i), new CompletingListener(results.get(i))));
+                    } catch (RuntimeException e) {
+                        results.get(i).completeExceptionally(e);
+                    }
+                }
+            }
+        };
+        CompletingListener first = new CompletingListener(results.get(0));
+        started.add(submit(requests.get(0), new GenerationListener() {
+            @Override
+            public void onToken(GeneratedToken token) {
+                startSiblings.run();
+            }
+
+            @Override
+            public void onFinish(GenerationResult finished) {
+                first.onFinish(finished);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                first.onError(error);
+            }
+        }));
+        CompletableFuture<Void> all = CompletableFuture.allOf(results.toArray(CompletableFuture[]::new));
+        results.forEach(result -> result.whenComplete((done, failure) -> {
+            if (failure != null) {
+                all.completeExceptionally(failure);
+            }
+        }));
+        return all.thenApply(
+                        done -> results.stream().map(CompletableFuture::join).toList())
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((done, failure) -> {
+                    if (failure != null) {
+                        siblingsStarted.set(true); // none starts after this
+                        started.forEach(Generation::cancel);
+                    }
+                });
     }
 
     /**

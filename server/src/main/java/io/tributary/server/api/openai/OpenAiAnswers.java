@@ -27,41 +27,54 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
     }
 
     Usage usage(GenerationResult result) {
-        return Usage.of(promptTokens, result.generatedTokens());
+        return usage(List.of(result));
+    }
+
+    /** The prompt once, and every choice's tokens. */
+    private Usage usage(List<GenerationResult> results) {
+        return Usage.of(
+                promptTokens,
+                results.stream().mapToInt(GenerationResult::generatedTokens).sum());
     }
 
     ChatCompletion chatCompletion(GenerationResult result, List<String> stops, boolean logprobs) {
-        String text = StopTrimmer.trim(result.generatedText(), stops);
-        return new ChatCompletion(
-                id,
-                "chat.completion",
-                created,
-                model,
-                List.of(new ChatCompletion.Choice(
-                        0,
-                        new ChatCompletion.Message("assistant", text),
-                        logprobs ? ChatLogprobs.of(result.tokens()) : null,
-                        finishReason(result.finishReason()),
-                        weights(result),
-                        lostExperts(result))),
-                usage(result));
+        return chatCompletion(List.of(result), stops, logprobs);
+    }
+
+    /** One choice per result, in order ({@code n} above 1). */
+    ChatCompletion chatCompletion(List<GenerationResult> results, List<String> stops, boolean logprobs) {
+        List<ChatCompletion.Choice> choices = new ArrayList<>();
+        for (int index = 0; index < results.size(); index++) {
+            GenerationResult result = results.get(index);
+            choices.add(new ChatCompletion.Choice(
+                    index,
+                    new ChatCompletion.Message("assistant", StopTrimmer.trim(result.generatedText(), stops)),
+                    logprobs ? ChatLogprobs.of(result.tokens()) : null,
+                    finishReason(result.finishReason()),
+                    weights(result),
+                    lostExperts(result)));
+        }
+        return new ChatCompletion(id, "chat.completion", created, model, choices, usage(results));
     }
 
     Completion completion(GenerationResult result, List<String> stops, boolean logprobs, String echo) {
-        String text = echo + StopTrimmer.trim(result.generatedText(), stops);
-        return new Completion(
-                id,
-                "text_completion",
-                created,
-                model,
-                List.of(new Completion.Choice(
-                        0,
-                        text,
-                        logprobs ? completionLogprobs(result.tokens(), echo.length()) : null,
-                        finishReason(result.finishReason()),
-                        weights(result),
-                        lostExperts(result))),
-                usage(result));
+        return completion(List.of(result), stops, logprobs, echo);
+    }
+
+    /** One choice per result, in order ({@code n} above 1). */
+    Completion completion(List<GenerationResult> results, List<String> stops, boolean logprobs, String echo) {
+        List<Completion.Choice> choices = new ArrayList<>();
+        for (int index = 0; index < results.size(); index++) {
+            GenerationResult result = results.get(index);
+            choices.add(new Completion.Choice(
+                    index,
+                    echo + StopTrimmer.trim(result.generatedText(), stops),
+                    logprobs ? completionLogprobs(result.tokens(), echo.length()) : null,
+                    finishReason(result.finishReason()),
+                    weights(result),
+                    lostExperts(result)));
+        }
+        return new Completion(id, "text_completion", created, model, choices, usage(results));
     }
 
     /** The legacy logprobs of {@code tokens}, the first one starting at character {@code offset} of the text. */

@@ -19,6 +19,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -58,6 +59,7 @@ class OpenAiController {
                 OpenAiAnswers.start("chatcmpl-", model.name(), request.prompt().tokenIds().length);
         List<String> stops = request.stopping().stopSequences();
         boolean logprobs = Boolean.TRUE.equals(body.logprobs());
+        int choices = choices(body.n(), body.stream());
         if (Boolean.TRUE.equals(body.stream())) {
             SseEmitter emitter = new SseEmitter(timeout.toMillis());
             SseEventQueue events = new SseEventQueue(emitter, streamWriter);
@@ -65,6 +67,12 @@ class OpenAiController {
                     request,
                     new ChatCompletionStream(events, answers, stops, logprobs, includeUsage(body.streamOptions()))));
             return AsyncJson.events(emitter);
+        }
+        if (choices > 1) {
+            return AsyncJson.emitter(
+                    generations.generateAll(siblings(request, choices), timeout),
+                    results -> answers.chatCompletion(results, stops, logprobs),
+                    timeout);
         }
         return AsyncJson.emitter(
                 generations.generate(request, timeout),
@@ -81,6 +89,13 @@ class OpenAiController {
         List<String> stops = request.stopping().stopSequences();
         boolean logprobs = body.logprobs() != null;
         String echo = Boolean.TRUE.equals(body.echo()) ? completion.prompt() : "";
+        int choices = choices(body.n(), body.stream());
+        if (choices > 1) {
+            return AsyncJson.emitter(
+                    generations.generateAll(siblings(request, choices), timeout),
+                    results -> answers.completion(results, stops, logprobs, echo),
+                    timeout);
+        }
         if (Boolean.TRUE.equals(body.stream())) {
             SseEmitter emitter = new SseEmitter(timeout.toMillis());
             SseEventQueue events = new SseEventQueue(emitter, streamWriter);
@@ -93,6 +108,34 @@ class OpenAiController {
                 generations.generate(request, timeout),
                 result -> answers.completion(result, stops, logprobs, echo),
                 timeout);
+    }
+
+    /** {@code n}, checked by the translator; several choices are answered whole, not streamed yet. */
+    private static int choices(Integer n, Boolean stream) {
+        int choices = n == null ? 1 : n;
+        if (choices > 1 && Boolean.TRUE.equals(stream)) {
+            throw OpenAiRequestException.invalid("n", "above 1 cannot be streamed yet: ask without `stream`");
+        }
+        return choices;
+    }
+
+    /**
+     * {@code n} answers to one request. A request's seed gives each choice its own, {@code seed + i}, so that the
+     * choices differ and repeat; without one, each draws its own.
+     */
+    private static List<GenerationRequest> siblings(GenerationRequest request, int n) {
+        List<GenerationRequest> siblings = new ArrayList<>(n);
+        Long seed = request.sampling().seed();
+        for (int i = 0; i < n; i++) {
+            siblings.add(new GenerationRequest(
+                    request.prompt(),
+                    request.sampling().withSeed(seed == null ? null : seed + i),
+                    request.stopping(),
+                    request.router(),
+                    request.topTokens(),
+                    request.promptLogProbs()));
+        }
+        return siblings;
     }
 
     @GetMapping(path = "/models", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -40,12 +40,15 @@ record SamplingOptions(
     private static final System.Logger LOG = System.getLogger(SamplingOptions.class.getName());
     private static final Set<String> IGNORED = ConcurrentHashMap.newKeySet(); // unknown fields logged once
 
+    /** The most choices one request may ask for. */
+    static final int MAX_N = 16;
+
     /** OpenAI's limit on stop sequences. */
     static final int MAX_STOP = 4;
 
     GenerateParameters toParameters(Integer maxNewTokens) {
-        if (n != null && n != 1) {
-            throw invalid("n", "must be 1: this server returns one choice per request. Given: " + n);
+        if (n != null && (n < 1 || n > MAX_N)) {
+            throw invalid("n", "must be between 1 and " + MAX_N + ". Given: " + n);
         }
         double t = temperature == null ? 1.0 : temperature;
         if (!(t >= 0 && t <= 2)) {
@@ -76,6 +79,11 @@ record SamplingOptions(
                 null,
                 null,
                 null);
+    }
+
+    /** How many choices were asked for: {@code n}, 1 by default. */
+    int choices() {
+        return n == null ? 1 : n;
     }
 
     /** The fields beyond TGI's parameters; {@code logit_bias} maps token ids, written as strings, to numbers. */

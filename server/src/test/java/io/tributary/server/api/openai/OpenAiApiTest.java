@@ -107,6 +107,36 @@ class OpenAiApiTest {
     }
 
     @Test
+    void severalChoicesAnswerOneRequestEachWithItsOwnSeed() throws Exception {
+        String request = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":6,"
+                + "\"temperature\":1.5,\"seed\":5,\"n\":3}";
+        JsonNode three = json(http.postJson("/v1/chat/completions", request));
+        JsonNode again = json(http.postJson("/v1/chat/completions", request));
+
+        assertValid("ChatCompletion", three);
+        JsonNode choices = three.get("choices");
+        assertThat(choices).hasSize(3);
+        List<String> texts = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            assertThat(choices.get(i).get("index").asInt()).isEqualTo(i);
+            texts.add(choices.get(i).get("message").get("content").asString());
+            assertThat(again.get("choices").get(i).get("message").get("content").asString())
+                    .as("a seed repeats every choice")
+                    .isEqualTo(texts.get(i));
+        }
+        assertThat(java.util.Set.copyOf(texts))
+                .as("each choice has its own seed")
+                .hasSizeGreaterThan(1);
+        assertThat(three.get("usage").get("completion_tokens").asInt()).isEqualTo(18);
+        JsonNode completions = json(
+                http.postJson("/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":4,\"temperature\":0,\"n\":2}"));
+        assertThat(completions.get("choices")).hasSize(2);
+        assertThat(completions.get("choices").get(1).get("text"))
+                .as("greedy choices are the same")
+                .isEqualTo(completions.get("choices").get(0).get("text"));
+    }
+
+    @Test
     void aStreamedChatSendsChunksEndingWithUsageAndDone() throws Exception {
         String request = "{\"messages\":[{\"role\":\"user\",\"content\":\"stream me\"}],\"max_tokens\":5,"
                 + "\"temperature\":0,\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
@@ -301,7 +331,8 @@ class OpenAiApiTest {
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"audio\"}]}]} | 400 | `messages[0].content[0].type` must be text or image_url",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/a.png\"}}]}]} | 400 | images by URL are turned off on this server (tributary.security.remote-images.enabled)",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,@@\"}}]}]} | 400 | not valid base64",
-                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2}        | 400 | `n` must be 1",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":17}       | 400 | `n` must be between 1 and 16",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2,\"stream\":true} | 400 | `n` above 1 cannot be streamed yet",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":3} | 400 | `temperature` must be between 0 and 2",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_logprobs\":2} | 400 | `top_logprobs` requires `logprobs`",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logprobs\":true,\"top_logprobs\":21} | 400 | between 0 and 20",

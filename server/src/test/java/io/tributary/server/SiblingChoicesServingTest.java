@@ -1,0 +1,60 @@
+package io.tributary.server;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+import static io.tributary.server.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Several choices of one request on real experts (the tiny text mixture): the first computes the prompt, the others
+ * take it from the experts' prefix caches, and every choice answers as a lone request with its seed would.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class SiblingChoicesServingTest {
+
+    private static final String PROMPT = "The river bends past the mill, under the old stone bridge, and on to the sea";
+
+    @DynamicPropertySource
+    static void tinyTextMixture(DynamicPropertyRegistry registry) {
+        registry.add("tributary.mixture", TinyTextMixture.shared()::toString);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void siblingsTakeThePromptFromThePrefixCacheAndAnswerAsAlone() throws Exception {
+        HttpTestClient http = new HttpTestClient(port);
+        int promptTokens = json(http.postJson("/tokenize", "{\"inputs\":\"" + PROMPT + "\"}"))
+                .size();
+        String request = "{\"prompt\":\"" + PROMPT + "\",\"max_tokens\":5,\"temperature\":1,\"seed\":40,\"n\":3}";
+        double hits = prefixCacheHits(http);
+
+        JsonNode three = json(http.postJson("/v1/completions", request));
+
+        assertThat(prefixCacheHits(http) - hits)
+                .as("choices 1 and 2 took all of the prompt but its last position, in each of the two experts")
+                .isGreaterThanOrEqualTo(2.0 * 2 * (promptTokens - 1));
+        for (int i = 0; i < 3; i++) {
+            JsonNode alone = json(
+                    http.postJson("/v1/completions", request.replace("\"seed\":40,\"n\":3", "\"seed\":" + (40 + i))));
+            assertThat(three.get("choices").get(i).get("text"))
+                    .as("choice %d", i)
+                    .isEqualTo(alone.get("choices").get(0).get("text"));
+        }
+    }
+
+    private static double prefixCacheHits(HttpTestClient http) throws Exception {
+        return http.get("/actuator/prometheus")
+                .body()
+                .lines()
+                .filter(line -> line.startsWith("tributary_prefix_cache_hits_total{"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+}
