@@ -1,7 +1,9 @@
 package io.tributary.server.api.tgi;
 
 import io.tributary.routing.Detokenizer;
+import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationRequest;
+import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.PromptEncoder;
 import io.tributary.server.mixture.ServedModel;
@@ -61,11 +63,32 @@ class GenerateController {
         GenerateParameters parameters = parametersOf(body);
         String prefix = Boolean.TRUE.equals(parameters.returnFullText()) ? body.inputs() : "";
         boolean details = Boolean.TRUE.equals(parameters.details());
-
+        int bestOf = TgiRequests.bestOf(parameters, false);
+        if (bestOf > 1) {
+            // TGI's best_of: several sampled answers, the one with the highest log-probability in total returned.
+            return generations
+                    .generateAll(java.util.Collections.nCopies(bestOf, request), timeout)
+                    .thenApply(answers -> {
+                        GenerationResult best = answers.stream()
+                                .max(java.util.Comparator.comparingDouble(GenerateController::logProbability))
+                                .orElseThrow();
+                        List<GenerationResult> others = answers.stream()
+                                .filter(answer -> answer != best)
+                                .toList();
+                        return new GenerateResponse(
+                                prefix + best.generatedText(),
+                                details ? Tokens.details(best, others, request, detokenizer) : null);
+                    });
+        }
         return generations
                 .generate(request, timeout)
                 .thenApply(done -> new GenerateResponse(
                         prefix + done.generatedText(), details ? Tokens.details(done, request, detokenizer) : null));
+    }
+
+    /** An answer's log-probability under the mixtures that chose its tokens: the sum over its tokens. */
+    private static double logProbability(GenerationResult answer) {
+        return answer.tokens().stream().mapToDouble(GeneratedToken::logProb).sum();
     }
 
     @PostMapping(

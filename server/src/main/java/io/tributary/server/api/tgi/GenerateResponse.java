@@ -24,7 +24,19 @@ public record GenerateResponse(String generatedText, Details details) {
             List<Token> tokens,
             List<List<TopToken>> topTokens,
             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
-            int cachedPromptPositions) {}
+            int cachedPromptPositions,
+            @JsonInclude(JsonInclude.Include.NON_NULL) List<BestOfSequence> bestOfSequences) {}
+
+    /** One of the {@code best_of} answers that was not chosen, as TGI lists them. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record BestOfSequence(
+            String generatedText,
+            String finishReason,
+            int generatedTokens,
+            Long seed,
+            List<PrefillToken> prefill,
+            List<Token> tokens,
+            List<List<TopToken>> topTokens) {}
 
     /**
      * One token. {@code expertWeights} is Tributary's addition (existing TGI clients ignore it): the weight each

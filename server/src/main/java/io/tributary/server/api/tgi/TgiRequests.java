@@ -32,6 +32,9 @@ class TgiRequests {
      *
      * @param streaming whether it is for a stream, which cannot carry the prompt's log-probabilities (as in TGI)
      */
+    /** TGI's default {@code max_best_of}. */
+    static final int MAX_BEST_OF = 2;
+
     GenerationRequest translate(GenerateRequest request, boolean streaming) {
         if (request == null) {
             throw new RequestValidationException("the request body is empty");
@@ -42,6 +45,7 @@ class TgiRequests {
         }
         GenerateParameters parameters = Objects.requireNonNullElse(request.parameters(), GenerateParameters.NONE);
         refuseUnsupported(parameters);
+        bestOf(parameters, streaming);
         int topTokens = topNTokens(parameters.topNTokens());
         PromptInputs prompt = translator.parseInputs(inputs);
         translator.checkInputLength("`inputs`", prompt.text().length());
@@ -51,6 +55,36 @@ class TgiRequests {
                 parameters,
                 topTokens,
                 promptLogProbs(parameters, prompt, streaming));
+    }
+
+    /**
+     * TGI's {@code best_of}: how many sampled answers to choose the likeliest from, with TGI's rules (sampling, no
+     * seed, not streamed, at most {@link #MAX_BEST_OF}).
+     */
+    static int bestOf(GenerateParameters p, boolean streaming) {
+        int bestOf = p.bestOf() == null ? 1 : p.bestOf();
+        if (bestOf == 1) {
+            return 1;
+        }
+        if (bestOf < 1 || bestOf > MAX_BEST_OF) {
+            throw new RequestValidationException(
+                    "`best_of` must be > 0 and <= " + MAX_BEST_OF + ". Given: " + p.bestOf());
+        }
+        boolean sampling = Boolean.TRUE.equals(p.doSample())
+                || p.temperature() != null && p.temperature() != 1.0
+                || p.topK() != null
+                || p.topP() != null && p.topP() < 1.0
+                || p.typicalP() != null && p.typicalP() < 1.0;
+        if (!sampling) {
+            throw new RequestValidationException("you must use sampling when `best_of` is > 1");
+        }
+        if (p.seed() != null) {
+            throw new RequestValidationException("`seed` must not be set when `best_of` > 1");
+        }
+        if (streaming) {
+            throw new RequestValidationException("`best_of` != 1 is not allowed for this endpoint");
+        }
+        return bestOf;
     }
 
     /** TGI's {@code decoder_input_details}: each prompt token's log-probability, in {@code details.prefill}. */
@@ -94,7 +128,6 @@ class TgiRequests {
     }
 
     private static void refuseUnsupported(GenerateParameters p) {
-        refuseIf(p.bestOf() != null && p.bestOf() > 1, "best_of");
         refuseIf(Boolean.TRUE.equals(p.watermark()), "watermark");
         refuseIf(p.grammar() != null, "grammar");
     }

@@ -31,19 +31,45 @@ final class Tokens {
 
     static GenerateResponse.Details details(
             GenerationResult result, GenerationRequest request, Detokenizer detokenizer) {
-        List<GenerateResponse.Token> tokens =
-                result.tokens().stream().map(Tokens::toWire).toList();
+        return details(result, List.of(), request, detokenizer);
+    }
+
+    /** The details of the chosen answer, with the {@code best_of} answers not chosen (none: not listed). */
+    static GenerateResponse.Details details(
+            GenerationResult result,
+            List<GenerationResult> others,
+            GenerationRequest request,
+            Detokenizer detokenizer) {
         return new GenerateResponse.Details(
                 result.finishReason().wireName(),
                 result.generatedTokens(),
                 result.seed(),
                 prefill(request.prompt().tokenIds(), result.promptLogProbs(), detokenizer),
-                tokens,
-                request.topTokens() > 0
-                        ? result.tokens().stream().map(Tokens::topTokens).toList()
-                        : List.of(),
+                result.tokens().stream().map(Tokens::toWire).toList(),
+                topTokensOf(result, request),
                 LostExpert.of(result.lostExperts()),
-                result.cachedPromptPositions());
+                result.cachedPromptPositions(),
+                others.isEmpty()
+                        ? null
+                        : others.stream()
+                                .map(other -> new GenerateResponse.BestOfSequence(
+                                        other.generatedText(),
+                                        other.finishReason().wireName(),
+                                        other.generatedTokens(),
+                                        other.seed(),
+                                        prefill(request.prompt().tokenIds(), other.promptLogProbs(), detokenizer),
+                                        other.tokens().stream()
+                                                .map(Tokens::toWire)
+                                                .toList(),
+                                        topTokensOf(other, request)))
+                                .toList());
+    }
+
+    private static List<List<GenerateResponse.TopToken>> topTokensOf(
+            GenerationResult result, GenerationRequest request) {
+        return request.topTokens() > 0
+                ? result.tokens().stream().map(Tokens::topTokens).toList()
+                : List.of();
     }
 
     /** The prompt's tokens with their log-probabilities (TGI's {@code prefill}); empty unless they were asked. */

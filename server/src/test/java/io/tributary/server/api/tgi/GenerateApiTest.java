@@ -86,6 +86,38 @@ class GenerateApiTest {
     }
 
     @Test
+    void bestOfReturnsTheLikeliestOfItsSampledAnswersAndListsTheOther() throws Exception {
+        JsonNode answer = json(http.postJson(
+                "/generate",
+                "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":8,\"do_sample\":true,\"best_of\":2,"
+                        + "\"details\":true}}"));
+
+        JsonNode details = answer.get("details");
+        assertThat(details.get("best_of_sequences")).hasSize(1);
+        JsonNode other = details.get("best_of_sequences").get(0);
+        assertThat(logProbability(details)).isGreaterThanOrEqualTo(logProbability(other));
+        assertThat(other.get("generated_tokens").asInt())
+                .isEqualTo(other.get("tokens").size());
+        assertThat(details.get("seed").asLong())
+                .as("each answer draws its own seed")
+                .isNotEqualTo(other.get("seed").asLong());
+        assertValid("GenerateResponse", answer);
+        assertThat(http.postJson(
+                                "/generate_stream",
+                                "{\"inputs\":\"hi\",\"parameters\":{\"do_sample\":true,\"best_of\":2}}")
+                        .statusCode())
+                .isEqualTo(422);
+    }
+
+    private static double logProbability(JsonNode answer) {
+        double sum = 0;
+        for (JsonNode token : answer.get("tokens")) {
+            sum += token.get("logprob").asDouble();
+        }
+        return sum;
+    }
+
+    @Test
     void aSeedMakesSamplingRepeatable() throws Exception {
         String request = "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":20,\"do_sample\":true,"
                 + "\"seed\":7,\"details\":true}}";
@@ -148,7 +180,9 @@ class GenerateApiTest {
                 "{\"inputs\":\"hi\",\"parameters\":{\"repetition_penalty\":0}}     | 422 | `repetition_penalty` must be strictly positive",
                 "{\"inputs\":\"hi\",\"parameters\":{\"stop\":[\"\"]}}              | 422 | `stop` sequences cannot be empty",
                 "{\"inputs\":\"hi\",\"parameters\":{\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}} | 422 | `stop` supports up to 4",
-                "{\"inputs\":\"hi\",\"parameters\":{\"best_of\":2}}                | 422 | `best_of` is not supported",
+                "{\"inputs\":\"hi\",\"parameters\":{\"best_of\":2}}                | 422 | you must use sampling when `best_of` is > 1",
+                "{\"inputs\":\"hi\",\"parameters\":{\"best_of\":2,\"do_sample\":true,\"seed\":3}} | 422 | `seed` must not be set when `best_of` > 1",
+                "{\"inputs\":\"hi\",\"parameters\":{\"best_of\":3,\"do_sample\":true}} | 422 | `best_of` must be > 0 and <= 2",
                 "{\"inputs\":\"hi\",\"parameters\":{\"typical_p\":0}}              | 422 | `typical_p` must be > 0.0 and <= 1.0",
                 "{\"inputs\":\"hi\",\"parameters\":{\"truncate\":0}}               | 422 | `truncate` must be strictly positive",
                 "{\"inputs\":\"hi\",\"parameters\":[]}                             | 422 | parameters",
