@@ -139,11 +139,9 @@ public final class DecoderSession implements ExpertSession {
         int size = cache.blockPositions();
         while (blockKeys.size() < cached / size) {
             int block = blockKeys.size();
-            BlockKey key = keys.full(block, size, parentOf(block), answer);
-            List<BlockKey> all = new ArrayList<>(keys.partial(block, size, parentOf(block), size - 1, answer));
-            all.add(key);
+            List<BlockKey> all = keys.allKeys(block, size, parentOf(block), answer);
             cache.register(blocks, block, all);
-            blockKeys.add(key);
+            blockKeys.add(all.get(all.size() - 1)); // its full key
         }
     }
 

@@ -65,8 +65,24 @@ final class SequenceKeys {
 
     /** The partial keys of block {@code block}'s first 1, 2, ..., {@code upTo} positions. */
     List<BlockKey> partial(int block, int blockPositions, BlockKey parent, int upTo, int[] answer) {
+        return partial(block, blockPositions, parent, upTo, answer, BlockKey.contents());
+    }
+
+    /**
+     * Every key a full block is kept under: the partial keys of its first 1, ..., {@code blockPositions - 1}
+     * positions, then its full key, last, from one pass over its positions.
+     */
+    List<BlockKey> allKeys(int block, int blockPositions, BlockKey parent, int[] answer) {
         MessageDigest contents = BlockKey.contents();
-        List<BlockKey> keys = new ArrayList<>(upTo);
+        List<BlockKey> keys = partial(block, blockPositions, parent, blockPositions - 1, answer, contents);
+        feed(contents, (block + 1) * blockPositions - 1, answer);
+        keys.add(BlockKey.of(parent, contents));
+        return keys;
+    }
+
+    private List<BlockKey> partial(
+            int block, int blockPositions, BlockKey parent, int upTo, int[] answer, MessageDigest contents) {
+        List<BlockKey> keys = new ArrayList<>(upTo + 1);
         for (int p = block * blockPositions; p < block * blockPositions + upTo; p++) {
             feed(contents, p, answer);
             keys.add(BlockKey.ofPartial(parent, contents));
