@@ -68,6 +68,16 @@ public final class HttpTestClient {
         return metrics().applyAsDouble(series);
     }
 
+    /** The sum of every series of metric {@code name}, whatever its labels (all experts' counters, say). */
+    public double metricTotal(String name) throws Exception {
+        return get("/actuator/prometheus")
+                .body()
+                .lines()
+                .filter(line -> line.startsWith(name + "{"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
     /** One scrape, to read several series from the same instant. */
     public java.util.function.ToDoubleFunction<String> metrics() throws Exception {
         String body = get("/actuator/prometheus").body();
