@@ -218,10 +218,10 @@ public final class FakeExpert implements Expert {
         public void close() {
             if (!closed) {
                 closed = true;
-                sessionsClosed.incrementAndGet();
                 if (reusesPrefixes) {
                     ran.add(Arrays.copyOf(context, computed));
                 }
+                sessionsClosed.incrementAndGet();
             }
         }
     }
