@@ -33,6 +33,15 @@ public interface Detokenizer {
     String tokenText(int tokenId);
 
     /**
+     * Each token's bytes as it adds them to the text, indexed by id, {@code null} for a special token; empty when
+     * the tokenizer cannot tell, and then the output cannot be constrained to a language. The bytes of one token
+     * may end or begin inside a multi-byte character.
+     */
+    default java.util.Optional<byte[][]> tokenBytes() {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Incremental detokenization: {@link #append(int)} returns the text that the new token completes. Text is
      * held back while it would end inside a multi-byte character or an unfinished merge, so concatenating the
      * pieces never shows a broken character; {@link #flush()} returns whatever is still held.

@@ -70,7 +70,9 @@ final class MalformedRequests {
             {"typical_p above one", p("\"typical_p\":1.5")},
             {"frequency_penalty out of range", p("\"frequency_penalty\":3")},
             {"watermark", p("\"watermark\":true")},
-            {"grammar", p("\"grammar\":{\"type\":\"json\",\"value\":{}}")},
+            {"grammar of an unknown type", p("\"grammar\":{\"type\":\"xml\",\"value\":\"<a/>\"}")},
+            {"grammar regex with look-ahead", p("\"grammar\":{\"type\":\"regex\",\"value\":\"(?=a)b\"}")},
+            {"grammar json not a schema", p("\"grammar\":{\"type\":\"json\",\"value\":[1]}")},
             {"top_n_tokens too many", p("\"top_n_tokens\":50")},
             {"truncate zero", p("\"truncate\":0")},
             {"do_sample a string", p("\"do_sample\":\"yes\"")},
@@ -141,7 +143,16 @@ final class MalformedRequests {
             {"stop a number", c("\"stop\":5")},
             {"tools", c("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]")},
             {"tool_choice required", c("\"tool_choice\":\"required\"")},
-            {"response_format json", c("\"response_format\":{\"type\":\"json_object\"}")},
+            {"response_format of an unknown type", c("\"response_format\":{\"type\":\"xml\"}")},
+            {"response_format json_schema without schema", c("\"response_format\":{\"type\":\"json_schema\"}")},
+            {
+                "response_format schema with a foreign $ref",
+                c("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":"
+                        + "{\"$ref\":\"https://example.com/s.json\"}}}")
+            },
+            {"guided_regex unbalanced", c("\"guided_regex\":\"(ab\"")},
+            {"guided_choice empty", c("\"guided_choice\":[]")},
+            {"guided_grammar", c("\"guided_grammar\":\"root ::= 'a'\"")},
             {"presence_penalty out of range", c("\"presence_penalty\":2.5")},
             {"logit_bias outside the vocabulary", c("\"logit_bias\":{\"50256\":-100}")},
             {"stream a string", c("\"stream\":\"yes\"")},

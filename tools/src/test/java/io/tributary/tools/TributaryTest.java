@@ -75,7 +75,8 @@ class TributaryTest {
                         "mixture-memory",
                         "prefix-cache",
                         "paged-attention",
-                        "sampling");
+                        "sampling",
+                        "structured");
     }
 
     @Test

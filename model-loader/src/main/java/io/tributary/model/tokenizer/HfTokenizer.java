@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 
@@ -33,12 +34,18 @@ public final class HfTokenizer implements Detokenizer, AutoCloseable {
     private final int vocabularySize;
     private final Map<String, Integer> specialTokens;
     private final Set<Integer> specialIds;
+    private final Optional<byte[][]> tokenBytes;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, int vocabularySize, Map<String, Integer> specialTokens) {
+    private HfTokenizer(
+            HuggingFaceTokenizer tokenizer,
+            int vocabularySize,
+            Map<String, Integer> specialTokens,
+            Optional<byte[][]> tokenBytes) {
         this.tokenizer = tokenizer;
         this.vocabularySize = vocabularySize;
         this.specialTokens = specialTokens;
         this.specialIds = Set.copyOf(specialTokens.values());
+        this.tokenBytes = tokenBytes;
     }
 
     /** Loads {@code tokenizer.json} from a checkpoint directory. */
@@ -60,7 +67,8 @@ public final class HfTokenizer implements Detokenizer, AutoCloseable {
                     .optPadding(false)
                     .optAddSpecialTokens(true)
                     .build();
-            return new HfTokenizer(tokenizer, vocabularySize(json), specialTokens(json));
+            int vocabularySize = vocabularySize(json);
+            return new HfTokenizer(tokenizer, vocabularySize, specialTokens(json), TokenBytes.of(json, vocabularySize));
         } catch (IOException | RuntimeException e) {
             throw new ModelLoadException(file + ": the tokenizers library refused it: " + e.getMessage(), e);
         }
@@ -120,6 +128,12 @@ public final class HfTokenizer implements Detokenizer, AutoCloseable {
 
     public int vocabularySize() {
         return vocabularySize;
+    }
+
+    /** Shared, not copied: callers must not write into it. */
+    @Override
+    public Optional<byte[][]> tokenBytes() {
+        return tokenBytes;
     }
 
     /** Special tokens by their text ({@code <s>}, {@code </s>}, ...). */

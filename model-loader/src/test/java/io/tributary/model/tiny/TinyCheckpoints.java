@@ -33,6 +33,37 @@ public final class TinyCheckpoints {
                 directory.resolve("model.safetensors"), llamaWeights(spec, seed), Map.of("format", "pt"));
     }
 
+    /**
+     * A Llama checkpoint with a real tokenizer instead of the tiny one: {@code tokenizer.json} (and
+     * {@code tokenizer_config.json}, if present) copied from {@code tokenizerDirectory}, embeddings sized to its
+     * {@code vocabularySize}. Untrained, so its choices are random; what it tests is the vocabulary.
+     */
+    public static void writeLlama(
+            Path directory, TinyLlamaSpec spec, long seed, Path tokenizerDirectory, int vocabularySize, int eosId)
+            throws IOException {
+        Files.createDirectories(directory);
+        ObjectNode config = llamaConfig(spec);
+        config.put("vocab_size", vocabularySize);
+        config.put("eos_token_id", eosId);
+        config.putNull("bos_token_id");
+        Files.writeString(directory.resolve("config.json"), pretty(config));
+        ObjectNode generation = JSON.createObjectNode();
+        generation.put("eos_token_id", eosId);
+        Files.writeString(directory.resolve("generation_config.json"), pretty(generation));
+        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
+            if (Files.isRegularFile(tokenizerDirectory.resolve(file))) {
+                Files.copy(
+                        tokenizerDirectory.resolve(file),
+                        directory.resolve(file),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        SafetensorsWriter.write(
+                directory.resolve("model.safetensors"),
+                llamaWeights(spec, seed, vocabularySize),
+                Map.of("format", "pt"));
+    }
+
     /** Experts of one mixture: same spec and tokenizer, a different seed each, in {@code root/expert-N}. */
     public static List<Path> writeLlamaMixture(Path root, TinyLlamaSpec spec, long... seeds) throws IOException {
         List<Path> experts = new ArrayList<>();
@@ -92,8 +123,11 @@ public final class TinyCheckpoints {
      * reshape one and write a broken checkpoint.
      */
     public static List<Tensor> llamaWeights(TinyLlamaSpec spec, long seed) {
+        return llamaWeights(spec, seed, TinyTokenizer.VOCABULARY_SIZE);
+    }
+
+    private static List<Tensor> llamaWeights(TinyLlamaSpec spec, long seed, int vocab) {
         int hidden = spec.hiddenSize();
-        int vocab = TinyTokenizer.VOCABULARY_SIZE;
         int kvDim = spec.numKvHeads() * spec.headDim();
         int inter = spec.intermediateSize();
         List<Tensor> tensors = new ArrayList<>();

@@ -4,6 +4,7 @@ import io.tributary.routing.Detokenizer;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ExpertUnavailableException;
+import io.tributary.routing.constraint.OutputConstraint;
 import io.tributary.routing.mixing.LogMixture;
 import io.tributary.routing.mixing.Weights;
 import io.tributary.routing.refusal.RequestRefusedException;
@@ -39,6 +40,7 @@ public final class Generation {
     private boolean scoringPrompt; // every expert is prefilled and scored before the router gives weights
     private double[] weights; // for the next token; null until the router is asked
     private final TokenSampler sampler;
+    private final OutputConstraint.State constraint; // null when any text will do
     private final Detokenizer.Stream detokenizer;
     private final int tokenizerVocabulary;
     private final List<GeneratedToken> tokens = new ArrayList<>();
@@ -66,6 +68,7 @@ public final class Generation {
                 request.sampling(),
                 request.prompt().tokenIds(),
                 ThreadLocalRandom.current().nextLong());
+        this.constraint = request.constraint() != null ? request.constraint().start() : null;
         this.detokenizer = mixture.detokenizer().newStream();
         this.tokenizerVocabulary = mixture.detokenizer().vocabularySize();
         this.transcript = new Transcript(request.stopping(), mixture.eosTokenIds());
@@ -335,12 +338,19 @@ public final class Generation {
             }
         }
         float[] mixed = LogMixture.mix(weights, expertLogProbs);
-        int token = sampler.sample(withoutSuppressed(mixed));
+        float[] choosable = withoutSuppressed(mixed);
+        int token = sampler.sample(constraint != null ? constraint.mask(choosable) : choosable);
         routing.observe(token, logProbsOf(token, expertLogProbs, lost));
 
         boolean special = mixture.detokenizer().isSpecial(token);
         String piece = special ? "" : detokenizer.append(token);
         FinishReason finish = transcript.finishReason(token, piece);
+        if (constraint != null) {
+            constraint.advance(token);
+            if (finish == null && constraint.complete()) {
+                finish = FinishReason.EOS_TOKEN; // only end of sequence could follow: spare the step that picks it
+            }
+        }
         if (finish != null) {
             piece += detokenizer.flush();
         }

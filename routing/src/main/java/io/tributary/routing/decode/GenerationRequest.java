@@ -1,6 +1,7 @@
 package io.tributary.routing.decode;
 
 import io.tributary.routing.Prompt;
+import io.tributary.routing.constraint.OutputConstraint;
 import io.tributary.routing.router.Router;
 import io.tributary.routing.sampling.SamplingParams;
 
@@ -13,6 +14,7 @@ import java.util.Objects;
  * @param topTokens       how many of the most likely tokens to report with each generated token (0: none)
  * @param promptLogProbs  whether to report each prompt token's log-probability under the mixture (TGI's
  *                        {@code decoder_input_details})
+ * @param constraint      the language the output must belong to, or {@code null} for any text
  */
 public record GenerationRequest(
         Prompt prompt,
@@ -20,7 +22,8 @@ public record GenerationRequest(
         StoppingCriteria stopping,
         Router router,
         int topTokens,
-        boolean promptLogProbs) {
+        boolean promptLogProbs,
+        OutputConstraint constraint) {
 
     public GenerationRequest {
         Objects.requireNonNull(prompt, "prompt");
@@ -31,8 +34,23 @@ public record GenerationRequest(
         }
     }
 
+    public GenerationRequest(
+            Prompt prompt,
+            SamplingParams sampling,
+            StoppingCriteria stopping,
+            Router router,
+            int topTokens,
+            boolean promptLogProbs) {
+        this(prompt, sampling, stopping, router, topTokens, promptLogProbs, null);
+    }
+
     public GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping, Router router) {
         this(prompt, sampling, stopping, router, 0, false);
+    }
+
+    /** This request with its output held to {@code constraint} ({@code null}: any text). */
+    public GenerationRequest withConstraint(OutputConstraint constraint) {
+        return new GenerationRequest(prompt, sampling, stopping, router, topTokens, promptLogProbs, constraint);
     }
 
     public GenerationRequest(Prompt prompt, SamplingParams sampling, StoppingCriteria stopping) {

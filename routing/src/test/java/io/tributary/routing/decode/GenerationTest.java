@@ -147,6 +147,56 @@ class GenerationTest {
     }
 
     @Test
+    void aConstraintRestrictsEachChoiceAndEndsTheAnswerWhenItIsComplete() {
+        // The script would say 0 1 2 3 4; the constraint allows {0, 9}, then {7, 8}, then nothing more.
+        List<Set<Integer>> allowed = List.of(Set.of(0, 9), Set.of(7, 8));
+        RecordingListener listener = new RecordingListener();
+        runToEnd(mixture(new UniformRouter(), new ScriptedExpert(VOCABULARY, 0, 1, 2, 3, 4))
+                .start(
+                        new GenerationRequest(PROMPT, SamplingParams.GREEDY, StoppingCriteria.maxNewTokens(10))
+                                .withConstraint(new Steps(allowed)),
+                        listener));
+
+        assertThat(listener.tokenIds())
+                .as("the script where it is allowed, else the likeliest allowed")
+                .hasSize(2);
+        assertThat(listener.tokenIds()[0]).isZero();
+        assertThat(listener.tokenIds()[1]).isIn(7, 8);
+        assertThat(listener.result.join().finishReason())
+                .as("complete: it ends without spending a step on end of sequence")
+                .isEqualTo(FinishReason.EOS_TOKEN);
+    }
+
+    /** Allows the given tokens at each step, then is complete. */
+    private record Steps(List<Set<Integer>> allowed) implements io.tributary.routing.constraint.OutputConstraint {
+        @Override
+        public State start() {
+            return new State() {
+                private int step;
+
+                @Override
+                public float[] mask(float[] logProbs) {
+                    float[] masked = new float[logProbs.length];
+                    java.util.Arrays.fill(masked, Float.NEGATIVE_INFINITY);
+                    allowed.get(step).forEach(token -> masked[token] = logProbs[token]);
+                    return masked;
+                }
+
+                @Override
+                public void advance(int token) {
+                    assertThat(allowed.get(step)).contains(token);
+                    step++;
+                }
+
+                @Override
+                public boolean complete() {
+                    return step == allowed.size();
+                }
+            };
+        }
+    }
+
+    @Test
     void anExpertFirstSelectedMidwayCatchesUpOnTheGeneratedTokens() {
         FakeExpert early = new FakeExpert("early", VOCABULARY, 4);
         FakeExpert late = new FakeExpert("late", VOCABULARY, 5);

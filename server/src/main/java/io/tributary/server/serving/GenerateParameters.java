@@ -1,6 +1,7 @@
 package io.tributary.server.serving;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -25,15 +26,15 @@ public record GenerateParameters(
         Boolean returnFullText,
         Integer truncate,
         RoutingParameters routing,
-        // Accepted at their neutral value only, but for typical_p, frequency_penalty, top_n_tokens and
-        // decoder_input_details:
+        // Accepted at their neutral value only, but for best_of, typical_p, frequency_penalty, top_n_tokens,
+        // decoder_input_details and grammar:
         Integer bestOf,
         Double typicalP,
         Double frequencyPenalty,
         Boolean watermark,
         @JsonProperty("top_n_tokens") Integer topNTokens, // the naming strategy would make it top_ntokens
         Boolean decoderInputDetails,
-        Object grammar) {
+        JsonNode grammar) {
 
     public static final GenerateParameters NONE = new GenerateParameters(
             null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,

@@ -14,6 +14,10 @@ import io.tributary.routing.sampling.Penalties;
 import io.tributary.routing.sampling.SamplingParams;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.structured.ConstraintException;
+import io.tributary.server.structured.FormatFields;
+import io.tributary.server.structured.OutputFormat;
+import io.tributary.server.structured.StructuredOutputs;
 import org.springframework.stereotype.Component;
 
 import java.util.Arrays;
@@ -31,9 +35,15 @@ public class RequestTranslator {
     private final ServedModel model;
     private final TributaryProperties.Limits limits;
     private final ImageFetcher remoteImages;
+    private final StructuredOutputs structured;
 
-    public RequestTranslator(ServedModel model, TributaryProperties properties, ImageFetcher remoteImages) {
+    public RequestTranslator(
+            ServedModel model,
+            TributaryProperties properties,
+            ImageFetcher remoteImages,
+            StructuredOutputs structured) {
         this.remoteImages = remoteImages;
+        this.structured = structured;
         this.model = model;
         this.limits = properties.limits();
     }
@@ -80,8 +90,30 @@ public class RequestTranslator {
             throw new RequestValidationException("`inputs` tokens + `max_new_tokens` must be <= "
                     + model.maxTotalTokens() + ". Given: " + given + " and " + maxNewTokens + " `max_new_tokens`");
         }
-        return new GenerationRequest(
+        GenerationRequest request = new GenerationRequest(
                 expertPrompt, sampling, stopping, router(parameters.routing()), topTokens, promptLogProbs);
+        OutputFormat grammar;
+        try {
+            grammar = FormatFields.tgi(parameters.grammar());
+        } catch (FormatFields.InvalidFormatField e) {
+            throw new RequestValidationException("`" + e.field() + "` " + e.getMessage());
+        }
+        return constrain(request, grammar, "`grammar`");
+    }
+
+    /**
+     * The request with its output held to {@code format} (compiled once per format and kept); {@code null}: as it
+     * is. A format that cannot be compiled is refused, named by {@code field}.
+     */
+    public GenerationRequest constrain(GenerationRequest request, OutputFormat format, String field) {
+        if (format == null) {
+            return request;
+        }
+        try {
+            return request.withConstraint(structured.compile(format));
+        } catch (ConstraintException e) {
+            throw new RequestValidationException(field + ": " + e.getMessage());
+        }
     }
 
     /**

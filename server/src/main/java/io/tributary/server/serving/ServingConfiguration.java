@@ -3,6 +3,7 @@ package io.tributary.server.serving;
 import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.structured.StructuredOutputs;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -33,6 +34,13 @@ class ServingConfiguration {
      * Writers for server-sent events. A stream occupies a writer only while it has events to flush, so a few
      * threads serve many streams; a client too slow to read delays only its own stream.
      */
+    /** Output formats compiled against the served vocabulary, kept across requests. */
+    @Bean
+    StructuredOutputs structuredOutputs(ServedModel model) {
+        return new StructuredOutputs(
+                model.mixture().detokenizer(), model.mixture().eosTokenIds());
+    }
+
     @Bean(name = "sseWriter", destroyMethod = "shutdown")
     ExecutorService sseWriter() {
         AtomicInteger count = new AtomicInteger();

@@ -26,7 +26,8 @@ import java.util.List;
             MixtureMemoryBenchmark.class,
             PrefixCacheBenchmark.class,
             PagedAttentionBenchmark.class,
-            SamplingBenchmark.class
+            SamplingBenchmark.class,
+            StructuredOutputBenchmark.class
         },
         description = "Measure serving, decoding, mixing, the wire and weight loading on this machine: each"
                 + " sub-command prints a table.")

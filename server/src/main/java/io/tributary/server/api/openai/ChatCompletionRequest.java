@@ -13,7 +13,7 @@ import java.util.Map;
  * The body of {@code POST /v1/chat/completions}, with OpenAI's names. Fields OpenAI defines that Tributary does not
  * implement are accepted at their neutral value only; fields nobody defines land in {@code unknown} and are ignored,
  * as vLLM ignores them. {@code top_k}, {@code repetition_penalty}, {@code min_p}, {@code min_tokens},
- * {@code ignore_eos} and {@code stop_token_ids} are vLLM's additions, {@code routing} Tributary's.
+ * {@code ignore_eos}, {@code stop_token_ids} and the {@code guided_*} formats are vLLM's additions, {@code routing} Tributary's.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ChatCompletionRequest(
@@ -44,6 +44,10 @@ public record ChatCompletionRequest(
         Integer minTokens,
         Boolean ignoreEos,
         List<Integer> stopTokenIds,
+        JsonNode guidedJson,
+        String guidedRegex,
+        List<String> guidedChoice,
+        JsonNode guidedGrammar,
         RoutingParameters routing,
         @JsonAnySetter Map<String, Object> unknown) {
 

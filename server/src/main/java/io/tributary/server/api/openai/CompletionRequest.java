@@ -42,5 +42,10 @@ public record CompletionRequest(
         Integer minTokens,
         Boolean ignoreEos,
         List<Integer> stopTokenIds,
+        JsonNode responseFormat,
+        JsonNode guidedJson,
+        String guidedRegex,
+        List<String> guidedChoice,
+        JsonNode guidedGrammar,
         RoutingParameters routing,
         @JsonAnySetter Map<String, Object> unknown) {}

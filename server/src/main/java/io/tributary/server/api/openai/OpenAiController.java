@@ -133,7 +133,8 @@ class OpenAiController {
                     request.stopping(),
                     request.router(),
                     request.topTokens(),
-                    request.promptLogProbs()));
+                    request.promptLogProbs(),
+                    request.constraint()));
         }
         return siblings;
     }

@@ -11,6 +11,7 @@ import io.tributary.server.mixture.ServedModel;
 import io.tributary.server.serving.PromptInputs;
 import io.tributary.server.serving.RequestTranslator;
 import io.tributary.server.serving.RequestValidationException;
+import io.tributary.server.structured.FormatFields;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 
@@ -54,11 +55,12 @@ class OpenAiTranslator {
                 && !"none".equals(request.toolChoice().asString(null))) {
             throw invalid("tool_choice", "is not supported by this server");
         }
-        if (request.responseFormat() != null
-                && !request.responseFormat().isNull()
-                && !"text".equals(request.responseFormat().path("type").asString(null))) {
-            throw invalid("response_format", "only {\"type\": \"text\"} is supported by this server");
-        }
+        FormatFields.Requested format = format(
+                request.responseFormat(),
+                request.guidedJson(),
+                request.guidedRegex(),
+                request.guidedChoice(),
+                request.guidedGrammar());
         int topLogprobs = topLogprobs(request.logprobs(), request.topLogprobs());
 
         ChatTemplate template = model.prompts()
@@ -106,13 +108,30 @@ class OpenAiTranslator {
                 request.ignoreEos(),
                 request.stopTokenIds(),
                 request.routing());
-        return translator.translate(
+        GenerationRequest generation = translator.translate(
                 new PromptInputs(rendered, images),
                 tokens,
                 sampling.toParameters(maxTokens),
                 sampling.extras(),
                 topLogprobs,
                 false);
+        return constrain(generation, format);
+    }
+
+    /** The output format the request asks for, or {@code null}; a malformed field is refused by its name. */
+    private static FormatFields.Requested format(
+            JsonNode responseFormat, JsonNode guidedJson, String guidedRegex, List<String> choice, JsonNode grammar) {
+        try {
+            return FormatFields.openAi(responseFormat, guidedJson, guidedRegex, choice, grammar);
+        } catch (FormatFields.InvalidFormatField e) {
+            throw invalid(e.field(), e.getMessage());
+        }
+    }
+
+    private GenerationRequest constrain(GenerationRequest generation, FormatFields.Requested format) {
+        return format == null
+                ? generation
+                : translator.constrain(generation, format.format(), "`" + format.field() + "`");
     }
 
     /** A {@code /v1/completions} request, and the prompt text it was made from (for {@code echo}). */
@@ -160,10 +179,15 @@ class OpenAiTranslator {
                 request.stopTokenIds(),
                 request.routing());
         int topTokens = request.logprobs() == null ? 0 : request.logprobs();
-        return new PreparedCompletion(
-                translator.translate(
-                        prompt, tokens, sampling.toParameters(maxTokens), sampling.extras(), topTokens, false),
-                text);
+        FormatFields.Requested format = format(
+                request.responseFormat(),
+                request.guidedJson(),
+                request.guidedRegex(),
+                request.guidedChoice(),
+                request.guidedGrammar());
+        GenerationRequest generation = translator.translate(
+                prompt, tokens, sampling.toParameters(maxTokens), sampling.extras(), topTokens, false);
+        return new PreparedCompletion(constrain(generation, format), text);
     }
 
     /**

@@ -129,7 +129,6 @@ class TgiRequests {
 
     private static void refuseUnsupported(GenerateParameters p) {
         refuseIf(Boolean.TRUE.equals(p.watermark()), "watermark");
-        refuseIf(p.grammar() != null, "grammar");
     }
 
     private static void refuseIf(boolean condition, String parameter) {
