@@ -141,8 +141,14 @@ final class MalformedRequests {
             {"top_logprobs above twenty", c("\"logprobs\":true,\"top_logprobs\":21")},
             {"stop with five sequences", c("\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]")},
             {"stop a number", c("\"stop\":5")},
-            {"tools", c("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]")},
-            {"tool_choice required", c("\"tool_choice\":\"required\"")},
+            {"tools without a function", c("\"tools\":[{\"type\":\"function\"}]")},
+            {"tools, a name with a space", c("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"a b\"}}]")},
+            {"tool_choice required without tools", c("\"tool_choice\":\"required\"")},
+            {
+                "tool_choice naming an unknown function",
+                c("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
+                        + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}}")
+            },
             {"response_format of an unknown type", c("\"response_format\":{\"type\":\"xml\"}")},
             {"response_format json_schema without schema", c("\"response_format\":{\"type\":\"json_schema\"}")},
             {

@@ -1,6 +1,8 @@
 package io.tributary.server.chat;
 
 import io.tributary.routing.ImageInput;
+import io.tributary.server.toolcalls.ToolCall;
+import tools.jackson.databind.ObjectMapper;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,14 +13,23 @@ import java.util.Objects;
 /**
  * One turn of a conversation, its content as ordered parts of text and images.
  *
- * @param role  {@code system}, {@code user} or {@code assistant}
- * @param parts the content, in order
+ * @param role       {@code system}, {@code user}, {@code assistant} or {@code tool}
+ * @param parts      the content, in order
+ * @param toolCalls  the calls an assistant turn made
+ * @param toolCallId the call a {@code tool} turn answers, or {@code null}
  */
-public record ChatMessage(String role, List<Part> parts) {
+public record ChatMessage(String role, List<Part> parts, List<ToolCall> toolCalls, String toolCallId) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     public ChatMessage {
         Objects.requireNonNull(role, "role");
         parts = List.copyOf(parts);
+        toolCalls = List.copyOf(toolCalls);
+    }
+
+    public ChatMessage(String role, List<Part> parts) {
+        this(role, parts, List.of(), null);
     }
 
     public static ChatMessage text(String role, String text) {
@@ -55,6 +66,20 @@ public record ChatMessage(String role, List<Part> parts) {
                 content.append(part instanceof Text text ? text.text() : imagePlaceholder);
             }
             message.put("content", content.toString());
+        }
+        if (!toolCalls.isEmpty()) {
+            // As transformers passes them: arguments as a mapping, which templates write with tojson.
+            List<Map<String, Object>> calls = new ArrayList<>();
+            for (ToolCall call : toolCalls) {
+                Map<String, Object> function = new LinkedHashMap<>();
+                function.put("name", call.name());
+                function.put("arguments", JSON.readValue(call.arguments(), Map.class));
+                calls.add(Map.of("id", call.id(), "type", "function", "function", function));
+            }
+            message.put("tool_calls", calls);
+        }
+        if (toolCallId != null) {
+            message.put("tool_call_id", toolCallId);
         }
         return message;
     }

@@ -67,6 +67,7 @@ public final class ChatTemplate {
         engine.getGlobalContext()
                 .registerFunction(
                         new ELFunctionDefinition("", "strftime_now", ChatTemplate.class, "strftimeNow", String.class));
+        engine.getGlobalContext().registerFilter(new PythonJsonFilter());
     }
 
     /** Python's string methods first, then the engine's own resolution (read-only: templates are untrusted). */
@@ -75,6 +76,11 @@ public final class ChatTemplate {
         resolver.add(new PythonStringMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         return resolver;
+    }
+
+    /** The template's text, to read conventions from (how it writes tool calls). */
+    public String source() {
+        return source;
     }
 
     /** Whether the template reads message content as a list of typed parts rather than as a string. */
@@ -89,7 +95,19 @@ public final class ChatTemplate {
      * @throws ChatTemplateException if the template refuses the conversation or cannot be rendered
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, String imagePlaceholder) {
+        return render(messages, addGenerationPrompt, imagePlaceholder, null);
+    }
+
+    /**
+     * Renders a conversation with the tools the model may call, as the template's {@code tools} ({@code null}:
+     * left undefined, as transformers leaves it without tools).
+     */
+    public String render(
+            List<ChatMessage> messages, boolean addGenerationPrompt, String imagePlaceholder, List<Object> tools) {
         Map<String, Object> context = new HashMap<>(specialTokens);
+        if (tools != null) {
+            context.put("tools", tools);
+        }
         List<Map<String, Object>> wire = new ArrayList<>(messages.size());
         for (ChatMessage message : messages) {
             wire.add(message.toTemplateInput(contentAsParts, imagePlaceholder));

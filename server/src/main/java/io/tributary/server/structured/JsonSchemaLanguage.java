@@ -27,8 +27,8 @@ import static io.tributary.server.structured.Languages.union;
  *       at most {@value #MAX_REF_DEPTH} times;
  *   <li>an object takes only its listed {@code properties} unless it lists none ({@code additionalProperties} is
  *       read as {@code false} when properties are listed: what OpenAI's strict mode requires anyway);
- *   <li>whitespace between tokens is at most {@value #MAX_WHITESPACE} characters; integers have at most 19
- *       digits, numbers at most 16 before and 16 after the point.
+ *   <li>between tokens there is at most one space; integers have at most 19 digits, numbers at most 16 before
+ *       and 16 after the point.
  * </ul>
  *
  * Keywords that only describe (title, description, examples) are ignored; numeric bounds are honoured for
@@ -38,15 +38,13 @@ final class JsonSchemaLanguage {
 
     static final int MAX_NESTING = 3;
     static final int MAX_REF_DEPTH = 4;
-    static final int MAX_WHITESPACE = 16;
 
-    private static final Automaton WHITESPACE = compact(repeat(
-            CodePointSet.of('\t', '\n')
-                    .with(CodePointSet.of('\r', '\r'))
-                    .with(CodePointSet.of(' ', ' '))
-                    .language(),
-            0,
-            MAX_WHITESPACE));
+    /**
+     * Between tokens, at most one space, as Outlines allows by default: wider whitespace lets a model pad without
+     * end (an untrained one does, greedily), and a client gains nothing from pretty-printed JSON.
+     */
+    private static final Automaton WHITESPACE = optional(literal(" "));
+
     private static final CodePointSet UNESCAPED = CodePointSet.of(0, 0x1F)
             .with(CodePointSet.of('"', '"'))
             .with(CodePointSet.of('\\', '\\'))
@@ -58,7 +56,7 @@ final class JsonSchemaLanguage {
     private static final Automaton NATURAL =
             compact(union(literal("0"), concat(Languages.range('1', '9'), repeat(DIGIT, 0, 18))));
     private static final Automaton FRACTION = concat(literal("."), repeat(DIGIT, 1, 16));
-    private static final Automaton EXPONENT = concat(codePoints("eE"), optional(codePoints("+-")), repeat(DIGIT, 1, 3));
+    private static final Automaton EXPONENT = concat(codePoints("eE"), optional(codePoints("+-")), repeat(DIGIT, 1, 2));
     private static final Map<String, String> FORMATS = Map.of(
             "date", "\\d{4}-\\d{2}-\\d{2}",
             "time", "\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})?",

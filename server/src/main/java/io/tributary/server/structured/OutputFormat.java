@@ -24,7 +24,9 @@ public record OutputFormat(Kind kind, String source) {
         /** Text matching a regular expression in full. */
         REGEX,
         /** Exactly one of a list of strings. */
-        CHOICE
+        CHOICE,
+        /** Fixed text, then text matching a JSON schema, then fixed text: a tool call in its template's tags. */
+        WRAPPED_JSON_SCHEMA
     }
 
     public OutputFormat {
@@ -34,6 +36,17 @@ public record OutputFormat(Kind kind, String source) {
 
     public static OutputFormat jsonSchema(JsonNode schema) {
         return new OutputFormat(Kind.JSON_SCHEMA, schema.toString());
+    }
+
+    /** {@code before}, a JSON text {@code schema} accepts, then {@code after}. */
+    public static OutputFormat wrappedJsonSchema(String before, JsonNode schema, String after) {
+        return new OutputFormat(
+                Kind.WRAPPED_JSON_SCHEMA,
+                JSON.createObjectNode()
+                        .put("before", before)
+                        .put("after", after)
+                        .set("schema", schema)
+                        .toString());
     }
 
     public static OutputFormat jsonObject() {
@@ -53,6 +66,11 @@ public record OutputFormat(Kind kind, String source) {
 
     /** The schema, for JSON_SCHEMA. */
     JsonNode schema() {
+        return JSON.readTree(source);
+    }
+
+    /** The schema and the text around it, for WRAPPED_JSON_SCHEMA. */
+    JsonNode wrapped() {
         return JSON.readTree(source);
     }
 

@@ -3,6 +3,7 @@ package io.tributary.server.structured;
 import io.tributary.routing.Detokenizer;
 import io.tributary.routing.constraint.OutputConstraint;
 import org.apache.lucene.util.automaton.Automaton;
+import tools.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -76,6 +77,13 @@ public final class StructuredOutputs {
         return switch (format.kind()) {
             case JSON_SCHEMA -> JsonSchemaLanguage.of(format.schema());
             case JSON_OBJECT -> JsonSchemaLanguage.anyObject();
+            case WRAPPED_JSON_SCHEMA -> {
+                JsonNode wrapped = format.wrapped();
+                yield Languages.concat(
+                        Languages.literal(wrapped.get("before").asString()),
+                        JsonSchemaLanguage.of(wrapped.get("schema")),
+                        Languages.literal(wrapped.get("after").asString()));
+            }
             case REGEX -> Languages.compact(RegexSyntax.parse(format.source()));
             case CHOICE -> {
                 List<Automaton> choices = new ArrayList<>();

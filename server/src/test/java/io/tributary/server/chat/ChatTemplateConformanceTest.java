@@ -65,6 +65,44 @@ class ChatTemplateConformanceTest {
         }
     }
 
+    /** The checkpoints whose templates take tools: a call, its result and the answer, with the tools declared. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("templates")
+    void rendersToolCallsAndResultsAsHuggingFaceDoes(String name, Map<String, String> config) throws Exception {
+        Map<String, String> specialTokens = new HashMap<>(config);
+        String source = specialTokens.remove("chat_template");
+        org.junit.jupiter.api.Assumptions.assumeTrue(source.contains("tools"), name + " takes no tools");
+        ChatTemplate template = new ChatTemplate(source, specialTokens);
+        List<Object> tools = List.of(JSON.readValue("""
+                {"type": "function", "function": {"name": "get_weather", "description": "The weather in a city.",
+                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                "required": ["city"]}}}""", Map.class));
+        List<ChatMessage> conversation = List.of(
+                ChatMessage.text("system", "You are helpful."),
+                ChatMessage.text("user", "Weather in Paris?"),
+                new ChatMessage(
+                        "assistant",
+                        List.of(),
+                        List.of(new io.tributary.server.toolcalls.ToolCall(
+                                "call_1", "get_weather", "{\"city\": \"Paris\"}")),
+                        null),
+                new ChatMessage("tool", List.of(new ChatMessage.Text("{\"sky\": \"clear\"}")), List.of(), "call_1"));
+
+        for (boolean generationPrompt : new boolean[] {true, false}) {
+            String ours = template.render(conversation, generationPrompt, "<image>", tools);
+            Map<String, Object> context = new HashMap<>(specialTokens);
+            context.put("tools", tools);
+            String reference = reference(
+                    source,
+                    context,
+                    conversation.stream()
+                            .map(m -> m.toTemplateInput(template.readsContentAsParts(), "<image>"))
+                            .toList(),
+                    generationPrompt);
+            assertThat(ours).as(name).isEqualTo(reference);
+        }
+    }
+
     private static List<List<ChatMessage>> conversations(boolean parts) {
         List<List<ChatMessage>> conversations = new java.util.ArrayList<>(List.of(
                 List.of(ChatMessage.text("user", "Hello there")),
@@ -96,10 +134,7 @@ class ChatTemplateConformanceTest {
     }
 
     private static String reference(
-            String template,
-            Map<String, String> specialTokens,
-            List<Map<String, Object>> messages,
-            boolean generationPrompt)
+            String template, Map<String, ?> specialTokens, List<Map<String, Object>> messages, boolean generationPrompt)
             throws Exception {
         Map<String, Object> context = new HashMap<>(specialTokens);
         context.put("messages", messages);

@@ -24,5 +24,27 @@ public record ChatCompletion(String id, String object, long created, String mode
             List<double[]> expertWeights,
             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
 
-    public record Message(String role, String content) {}
+    /** {@code content} is {@code null} when the answer is only tool calls. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Message(
+            String role,
+            String content,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ToolCallWire> toolCalls) {
+
+        public Message(String role, String content) {
+            this(role, content, List.of());
+        }
+    }
+
+    /** A tool call on the wire: {@code {"id", "type": "function", "function": {"name", "arguments"}}}. */
+    public record ToolCallWire(String id, String type, Function function) {
+
+        static List<ToolCallWire> of(List<io.tributary.server.toolcalls.ToolCall> calls) {
+            return calls.stream()
+                    .map(call -> new ToolCallWire(call.id(), "function", new Function(call.name(), call.arguments())))
+                    .toList();
+        }
+    }
+
+    public record Function(String name, String arguments) {}
 }

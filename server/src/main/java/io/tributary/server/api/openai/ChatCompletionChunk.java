@@ -26,5 +26,14 @@ public record ChatCompletionChunk(
             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Delta(String role, String content) {}
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Delta(String role, String content, List<ToolCallDelta> toolCalls) {
+
+        public Delta(String role, String content) {
+            this(role, content, null);
+        }
+    }
+
+    /** A tool call in a stream: sent whole, in one delta, once the answer is complete. */
+    public record ToolCallDelta(int index, String id, String type, ChatCompletion.Function function) {}
 }

@@ -34,7 +34,7 @@ public record ChatCompletionRequest(
         Double frequencyPenalty,
         Map<String, Object> logitBias,
         String user,
-        List<Object> tools,
+        JsonNode tools,
         JsonNode toolChoice,
         JsonNode responseFormat,
         Boolean parallelToolCalls,
@@ -52,13 +52,16 @@ public record ChatCompletionRequest(
         @JsonAnySetter Map<String, Object> unknown) {
 
     /**
-     * One message; {@code content} is a string or a list of parts ({@code text}, {@code image_url}).
+     * One message; {@code content} is a string or a list of parts ({@code text}, {@code image_url}). An assistant
+     * turn may carry the {@code tool_calls} it made, a {@code tool} turn the {@code tool_call_id} it answers.
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Message(
             String role,
             JsonNode content,
             String name,
+            JsonNode toolCalls,
+            String toolCallId,
             @JsonAnySetter Map<String, Object> unknown) {}
 
     /** @param includeUsage whether a last chunk carries the token counts */

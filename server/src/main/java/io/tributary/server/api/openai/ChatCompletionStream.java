@@ -7,13 +7,18 @@ import io.tributary.server.error.StreamedError;
 import io.tributary.server.serving.LostExpert;
 import io.tributary.server.serving.SseEventQueue;
 import io.tributary.server.serving.StreamedLosses;
+import io.tributary.server.toolcalls.ToolCall;
+import io.tributary.server.toolcalls.ToolCallReader;
+import io.tributary.server.toolcalls.ToolCallSyntax;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Streams a chat completion as OpenAI does: a first chunk with the assistant's role, one chunk per token, a last
  * chunk with the finish reason, optionally a usage chunk, then {@code data: [DONE]}. A failure mid-stream becomes
- * an {@code {"error": {...}}} event before {@code [DONE]}.
+ * an {@code {"error": {...}}} event before {@code [DONE]}. When the answer is searched for tool calls, text from
+ * where a call may begin is held back; the last chunk then carries the calls whole, or the held text if it was none.
  */
 final class ChatCompletionStream implements GenerationListener {
 
@@ -23,13 +28,27 @@ final class ChatCompletionStream implements GenerationListener {
     private final boolean logprobs;
     private final boolean includeUsage;
     private final StreamedLosses losses = new StreamedLosses();
+    private final List<String> stops;
+    private final ToolCallReader calls; // null: the answer is text only
+    private int sent; // characters of content sent
     private GeneratedToken last;
 
     ChatCompletionStream(
-            SseEventQueue events, OpenAiAnswers answers, List<String> stops, boolean logprobs, boolean includeUsage) {
+            SseEventQueue events,
+            OpenAiAnswers answers,
+            List<String> stops,
+            boolean logprobs,
+            boolean includeUsage,
+            ToolCallReader calls) {
         this.events = events;
         this.answers = answers;
-        this.trimmer = new StopTrimmer(stops);
+        this.stops = stops;
+        this.calls = calls;
+        List<String> holdFrom = new ArrayList<>(stops);
+        if (calls != null && !calls.callStart().isEmpty()) {
+            holdFrom.add(calls.callStart());
+        }
+        this.trimmer = new StopTrimmer(holdFrom);
         this.logprobs = logprobs;
         this.includeUsage = includeUsage;
         events.send(chunk(new ChatCompletionChunk.Delta("assistant", ""), null, null, List.of(), List.of()));
@@ -42,8 +61,13 @@ final class ChatCompletionStream implements GenerationListener {
             last = token; // sent by onFinish with the finish reason
             return;
         }
+        String piece = trimmer.accept(OpenAiAnswers.text(token));
+        if (calls != null && calls.callStart().isEmpty()) {
+            piece = ""; // the whole answer may be a call
+        }
+        sent += piece.length();
         events.send(chunk(
-                new ChatCompletionChunk.Delta(null, trimmer.accept(OpenAiAnswers.text(token))),
+                new ChatCompletionChunk.Delta(null, piece),
                 logprobs ? ChatLogprobs.of(List.of(token)) : null,
                 null,
                 List.of(token.expertWeights()),
@@ -57,11 +81,32 @@ final class ChatCompletionStream implements GenerationListener {
 
     @Override
     public void onFinish(GenerationResult result) {
-        String text = trimmer.accept(OpenAiAnswers.text(last)) + trimmer.finish();
+        ChatCompletionChunk.Delta delta;
+        String finishReason = OpenAiAnswers.finishReason(result.finishReason());
+        if (calls == null) {
+            delta = new ChatCompletionChunk.Delta(null, trimmer.accept(OpenAiAnswers.text(last)) + trimmer.finish());
+        } else {
+            String text = StopTrimmer.trim(result.generatedText(), stops);
+            ToolCallSyntax.Parsed parsed = calls.read(text);
+            if (parsed.calls().isEmpty()) {
+                delta = new ChatCompletionChunk.Delta(null, text.substring(Math.min(sent, text.length())));
+            } else {
+                List<ChatCompletionChunk.ToolCallDelta> deltas = new ArrayList<>();
+                for (ToolCall call : parsed.calls()) {
+                    deltas.add(new ChatCompletionChunk.ToolCallDelta(
+                            deltas.size(),
+                            call.id(),
+                            "function",
+                            new ChatCompletion.Function(call.name(), call.arguments())));
+                }
+                delta = new ChatCompletionChunk.Delta(null, null, deltas);
+                finishReason = "tool_calls";
+            }
+        }
         events.send(chunk(
-                new ChatCompletionChunk.Delta(null, text),
+                delta,
                 logprobs ? ChatLogprobs.of(List.of(last)) : null,
-                OpenAiAnswers.finishReason(result.finishReason()),
+                finishReason,
                 List.of(last.expertWeights()),
                 OpenAiAnswers.lostExperts(result)));
         if (includeUsage) {

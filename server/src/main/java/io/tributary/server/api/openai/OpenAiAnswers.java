@@ -5,6 +5,8 @@ import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.routing.decode.TopToken;
 import io.tributary.server.serving.LostExpert;
+import io.tributary.server.toolcalls.ToolCallReader;
+import io.tributary.server.toolcalls.ToolCallSyntax;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,20 +39,26 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
                 results.stream().mapToInt(GenerationResult::generatedTokens).sum());
     }
 
-    ChatCompletion chatCompletion(GenerationResult result, List<String> stops, boolean logprobs) {
-        return chatCompletion(List.of(result), stops, logprobs);
-    }
-
-    /** One choice per result, in order ({@code n} above 1). */
-    ChatCompletion chatCompletion(List<GenerationResult> results, List<String> stops, boolean logprobs) {
+    /**
+     * One choice per result, in order ({@code n} above 1). With a {@code calls} reader, an answer that calls tools
+     * has them in {@code tool_calls}, the text before them as its content, and finishes with {@code tool_calls}.
+     */
+    ChatCompletion chatCompletion(
+            List<GenerationResult> results, List<String> stops, boolean logprobs, ToolCallReader calls) {
         List<ChatCompletion.Choice> choices = new ArrayList<>();
         for (int index = 0; index < results.size(); index++) {
             GenerationResult result = results.get(index);
+            String text = StopTrimmer.trim(result.generatedText(), stops);
+            ToolCallSyntax.Parsed parsed = calls == null ? null : calls.read(text);
+            boolean called = parsed != null && !parsed.calls().isEmpty();
             choices.add(new ChatCompletion.Choice(
                     index,
-                    new ChatCompletion.Message("assistant", StopTrimmer.trim(result.generatedText(), stops)),
+                    called
+                            ? new ChatCompletion.Message(
+                                    "assistant", parsed.content(), ChatCompletion.ToolCallWire.of(parsed.calls()))
+                            : new ChatCompletion.Message("assistant", text),
                     logprobs ? ChatLogprobs.of(result.tokens()) : null,
-                    finishReason(result.finishReason()),
+                    called ? "tool_calls" : finishReason(result.finishReason()),
                     weights(result),
                     lostExperts(result)));
         }

@@ -6,6 +6,7 @@ import io.tributary.server.mixture.ServedModel;
 import io.tributary.server.serving.AsyncJson;
 import io.tributary.server.serving.GenerationService;
 import io.tributary.server.serving.SseEventQueue;
+import io.tributary.server.toolcalls.ToolCallReader;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -54,7 +55,9 @@ class OpenAiController {
 
     @PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<ResponseBodyEmitter> chatCompletions(@RequestBody(required = false) ChatCompletionRequest body) {
-        GenerationRequest request = translator.chat(body);
+        OpenAiTranslator.PreparedChat chat = translator.chat(body);
+        GenerationRequest request = chat.request();
+        ToolCallReader calls = ToolCallReader.of(chat.tools(), chat.syntax());
         OpenAiAnswers answers =
                 OpenAiAnswers.start("chatcmpl-", model.name(), request.prompt().tokenIds().length);
         List<String> stops = request.stopping().stopSequences();
@@ -65,18 +68,19 @@ class OpenAiController {
             SseEventQueue events = new SseEventQueue(emitter, streamWriter);
             events.attach(generations.submit(
                     request,
-                    new ChatCompletionStream(events, answers, stops, logprobs, includeUsage(body.streamOptions()))));
+                    new ChatCompletionStream(
+                            events, answers, stops, logprobs, includeUsage(body.streamOptions()), calls)));
             return AsyncJson.events(emitter);
         }
         if (choices > 1) {
             return AsyncJson.emitter(
                     generations.generateAll(siblings(request, choices), timeout),
-                    results -> answers.chatCompletion(results, stops, logprobs),
+                    results -> answers.chatCompletion(results, stops, logprobs, calls),
                     timeout);
         }
         return AsyncJson.emitter(
                 generations.generate(request, timeout),
-                result -> answers.chatCompletion(result, stops, logprobs),
+                result -> answers.chatCompletion(List.of(result), stops, logprobs, calls),
                 timeout);
     }
 

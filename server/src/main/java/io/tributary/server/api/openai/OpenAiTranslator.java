@@ -12,6 +12,9 @@ import io.tributary.server.serving.PromptInputs;
 import io.tributary.server.serving.RequestTranslator;
 import io.tributary.server.serving.RequestValidationException;
 import io.tributary.server.structured.FormatFields;
+import io.tributary.server.toolcalls.ToolCall;
+import io.tributary.server.toolcalls.ToolCallSyntax;
+import io.tributary.server.toolcalls.ToolRequest;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 
@@ -29,10 +32,12 @@ import static io.tributary.server.api.openai.OpenAiRequestException.invalid;
 @Component
 class OpenAiTranslator {
 
+    private static final tools.jackson.databind.ObjectMapper JSON = new tools.jackson.databind.ObjectMapper();
+
     /** OpenAI's limit on {@code top_logprobs}. */
     static final int MAX_TOP_LOGPROBS = 20;
 
-    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
     private final ServedModel model;
     private final RequestTranslator translator;
@@ -42,19 +47,15 @@ class OpenAiTranslator {
         this.translator = translator;
     }
 
-    GenerationRequest chat(ChatCompletionRequest request) {
+    /** A chat request, and the tools whose calls its answer is searched for, written in {@code syntax}. */
+    record PreparedChat(GenerationRequest request, ToolRequest tools, ToolCallSyntax syntax) {}
+
+    PreparedChat chat(ChatCompletionRequest request) {
         if (request == null) {
             throw new RequestValidationException("the request body is empty");
         }
         SamplingOptions.ignoreUnknown(request.unknown());
-        if (request.tools() != null && !request.tools().isEmpty()) {
-            throw invalid("tools", "is not supported by this server");
-        }
-        if (request.toolChoice() != null
-                && !request.toolChoice().isNull()
-                && !"none".equals(request.toolChoice().asString(null))) {
-            throw invalid("tool_choice", "is not supported by this server");
-        }
+        ToolRequest tools = tools(request.tools(), request.toolChoice());
         FormatFields.Requested format = format(
                 request.responseFormat(),
                 request.guidedJson(),
@@ -77,7 +78,7 @@ class OpenAiTranslator {
         }
         String rendered;
         try {
-            rendered = template.render(messages, true, placeholder);
+            rendered = template.render(messages, true, placeholder, tools.templateInput());
         } catch (ChatTemplateException e) {
             throw invalid("messages", "cannot be rendered by the chat template: " + e.getMessage());
         }
@@ -115,7 +116,26 @@ class OpenAiTranslator {
                 sampling.extras(),
                 topLogprobs,
                 false);
-        return constrain(generation, format);
+        ToolCallSyntax syntax = ToolCallSyntax.of(template.source());
+        if (!tools.mustCall().isEmpty()) {
+            if (format != null) {
+                throw invalid(
+                        format.field(),
+                        "cannot be combined with tool_choice "
+                                + tools.choice().name().toLowerCase(java.util.Locale.ROOT)
+                                + ": the answer is a tool call");
+            }
+            format = new FormatFields.Requested(syntax.oneCallOf(tools.mustCall()), "tool_choice");
+        }
+        return new PreparedChat(constrain(generation, format), tools, syntax);
+    }
+
+    private static ToolRequest tools(JsonNode tools, JsonNode toolChoice) {
+        try {
+            return ToolRequest.of(tools, toolChoice);
+        } catch (ToolRequest.InvalidToolField e) {
+            throw invalid(e.field(), e.getMessage());
+        }
     }
 
     /** The output format the request asks for, or {@code null}; a malformed field is refused by its name. */
@@ -244,23 +264,69 @@ class OpenAiTranslator {
             }
             SamplingOptions.refuseUnknown(message.unknown(), " in " + where);
             if (message.role() == null || !ROLES.contains(message.role())) {
-                throw invalid(where + ".role", "must be one of system, user, assistant. Given: " + message.role());
+                throw invalid(
+                        where + ".role", "must be one of system, user, assistant, tool. Given: " + message.role());
             }
             // OpenAI's "developer" role is the system prompt under a newer name; templates know "system".
             String role = "developer".equals(message.role()) ? "system" : message.role();
-            List<ChatMessage.Part> parts =
-                    MessageContent.parts(message.content(), where + ".content", translator::fetchImage);
+            boolean onlyCalls = (message.content() == null || message.content().isNull())
+                    && message.toolCalls() != null
+                    && !message.toolCalls().isNull();
+            List<ChatMessage.Part> parts = onlyCalls
+                    ? List.of() // an assistant turn that only called tools
+                    : MessageContent.parts(message.content(), where + ".content", translator::fetchImage);
             for (ChatMessage.Part part : parts) {
                 characters +=
                         part instanceof ChatMessage.Text text ? text.text().length() : 0;
             }
-            messages.add(new ChatMessage(role, parts));
+            messages.add(new ChatMessage(role, parts, toolCalls(message, where), toolCallId(message, where)));
         }
         translator.checkInputLength("`messages`", characters);
         long images =
                 messages.stream().mapToLong(message -> message.images().size()).sum();
         translator.checkImageCount("`messages`", images);
         return messages;
+    }
+
+    /** The calls an assistant turn made, as OpenAI writes them: arguments as a JSON object in a string. */
+    private static List<ToolCall> toolCalls(ChatCompletionRequest.Message message, String where) {
+        JsonNode calls = message.toolCalls();
+        if (calls == null || calls.isNull()) {
+            return List.of();
+        }
+        if (!"assistant".equals(message.role()) || !calls.isArray()) {
+            throw invalid(where + ".tool_calls", "must be a list, on an assistant message");
+        }
+        List<ToolCall> parsed = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            JsonNode call = calls.get(i);
+            String at = where + ".tool_calls[" + i + "]";
+            String name = call.path("function").path("name").asString(null);
+            String arguments = call.path("function").path("arguments").asString(null);
+            if (name == null || arguments == null || !isJsonObject(arguments)) {
+                throw invalid(at, "must have function.name and function.arguments, a JSON object in a string");
+            }
+            parsed.add(new ToolCall(call.path("id").asString("call_" + i), name, arguments));
+        }
+        return parsed;
+    }
+
+    private static String toolCallId(ChatCompletionRequest.Message message, String where) {
+        if (!"tool".equals(message.role())) {
+            return null;
+        }
+        if (message.toolCallId() == null || message.toolCallId().isEmpty()) {
+            throw invalid(where + ".tool_call_id", "is required on a tool message");
+        }
+        return message.toolCallId();
+    }
+
+    private static boolean isJsonObject(String text) {
+        try {
+            return JSON.readTree(text).isObject();
+        } catch (tools.jackson.core.JacksonException e) {
+            return false;
+        }
     }
 
     private static String promptText(JsonNode prompt) {

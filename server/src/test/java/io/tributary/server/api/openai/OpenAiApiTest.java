@@ -336,7 +336,7 @@ class OpenAiApiTest {
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":3} | 400 | `temperature` must be between 0 and 2",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_logprobs\":2} | 400 | `top_logprobs` requires `logprobs`",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logprobs\":true,\"top_logprobs\":21} | 400 | between 0 and 20",
-                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\"}]} | 400 | `tools` is not supported",
+                "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\"}]} | 400 | `tools[0]` must be {\"type\": \"function\", \"function\": {...}}",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"presence_penalty\":2.5} | 400 | `presence_penalty` must be between -2 and 2",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"x\":1}} | 400 | `logit_bias` keys must be token ids",
                 "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"3\":101}} | 400 | `logit_bias` values must be between -100 and 100",
