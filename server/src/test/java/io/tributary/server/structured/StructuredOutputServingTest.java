@@ -4,6 +4,7 @@ import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
+import io.tributary.server.ContractSchemas;
 import io.tributary.server.HttpTestClient;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -47,6 +48,7 @@ class StructuredOutputServingTest {
 
         JsonNode answer = json(http.postJson("/v1/chat/completions", request));
 
+        ContractSchemas.assertValid("ChatCompletion", answer);
         assertThat(answer.get("choices")).hasSize(16);
         for (JsonNode choice : answer.get("choices")) {
             String content = choice.get("message").get("content").asString();

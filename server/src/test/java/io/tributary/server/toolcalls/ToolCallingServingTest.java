@@ -1,5 +1,6 @@
 package io.tributary.server.toolcalls;
 
+import io.tributary.server.ContractSchemas;
 import io.tributary.server.HttpTestClient;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -38,6 +39,7 @@ class ToolCallingServingTest {
                 {"messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": %s,
                  "tool_choice": "required", "temperature": 1, "seed": 4, "n": 4, "max_tokens": 200}""".formatted(TOOLS)));
 
+        ContractSchemas.assertValid("ChatCompletion", answer);
         for (JsonNode choice : answer.get("choices")) {
             assertThat(choice.get("finish_reason").asString()).isEqualTo("tool_calls");
             JsonNode call = choice.get("message").get("tool_calls").get(0);
@@ -98,6 +100,7 @@ class ToolCallingServingTest {
         }
 
         assertThat(content.toString()).as("the call is not streamed as text").isEmpty();
+        ContractSchemas.assertValid("ChatCompletionChunk", last);
         JsonNode choice = last.get("choices").get(0);
         assertThat(choice.get("finish_reason").asString()).isEqualTo("tool_calls");
         JsonNode call = choice.get("delta").get("tool_calls").get(0);
