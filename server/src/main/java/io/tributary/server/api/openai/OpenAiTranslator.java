@@ -271,7 +271,7 @@ class OpenAiTranslator {
             String role = "developer".equals(message.role()) ? "system" : message.role();
             boolean onlyCalls = (message.content() == null || message.content().isNull())
                     && message.toolCalls() != null
-                    && !message.toolCalls().isNull();
+                    && !message.toolCalls().isEmpty();
             List<ChatMessage.Part> parts = onlyCalls
                     ? List.of() // an assistant turn that only called tools
                     : MessageContent.parts(message.content(), where + ".content", translator::fetchImage);
@@ -291,8 +291,8 @@ class OpenAiTranslator {
     /** The calls an assistant turn made, as OpenAI writes them: arguments as a JSON object in a string. */
     private static List<ToolCall> toolCalls(ChatCompletionRequest.Message message, String where) {
         JsonNode calls = message.toolCalls();
-        if (calls == null || calls.isNull()) {
-            return List.of();
+        if (calls == null || calls.isNull() || calls.isArray() && calls.isEmpty()) {
+            return List.of(); // generated clients send an empty list for none
         }
         if (!"assistant".equals(message.role()) || !calls.isArray()) {
             throw invalid(where + ".tool_calls", "must be a list, on an assistant message");
