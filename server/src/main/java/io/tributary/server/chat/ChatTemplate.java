@@ -68,6 +68,7 @@ public final class ChatTemplate {
                 .registerFunction(
                         new ELFunctionDefinition("", "strftime_now", ChatTemplate.class, "strftimeNow", String.class));
         engine.getGlobalContext().registerFilter(new PythonJsonFilter());
+        engine.getGlobalContext().registerExpTest(new PythonIterableTest());
     }
 
     /** Python's string methods first, then the engine's own resolution (read-only: templates are untrusted). */

@@ -15,6 +15,10 @@ import java.util.regex.Pattern;
  *   <li>A reversing slice, {@code messages[::-1]}, becomes {@code messages|reverse}: Jinjava's slices take no step.
  *   <li>Whitespace control ({@code {{-}, {@code -%}}, ...) is applied to the text around the tags (see
  *       {@link #stripTrailingWhitespace}).
+ *   <li>{@code not x is defined} becomes {@code not (x is defined)}: in Jinja a test binds tighter than
+ *       {@code not}, Jinjava reads {@code (not x) is defined}, so Llama 3.2's template dropped its tools.
+ *   <li>{@code strftime_now is defined} becomes {@code true}: the function is always there (Jinjava does not see
+ *       functions as defined names), so Llama 3.2's template dates its prompt today, as transformers does.
  * </ul>
  *
  * <p>Only the insides of {@code {{ }}} and {@code {% %}} are touched, string literals are skipped, and {@code ==},
@@ -22,12 +26,33 @@ import java.util.regex.Pattern;
  */
 final class JinjavaRewrites {
 
+    private static final Pattern TAG = Pattern.compile("\\{[{%].*?[%}]}", Pattern.DOTALL);
+    private static final Pattern NEGATED_TEST =
+            Pattern.compile("\\bnot\\s+([A-Za-z_][\\w.]*(?:\\[[^\\]]*])*)\\s+is\\s+(not\\s+)?([A-Za-z_]\\w*)\\b");
+    private static final Pattern STRFTIME_DEFINED = Pattern.compile("\\bstrftime_now\\s+is\\s+defined\\b");
     private static final Pattern REVERSING_SLICE = Pattern.compile("\\[\\s*:\\s*:\\s*-\\s*1\\s*\\](?!\\s*[\\[.])");
 
     private JinjavaRewrites() {}
 
     /** {@code source} with the rewrites. */
     static String apply(String source) {
+        return rewriteTests(rewriteTags(source));
+    }
+
+    /** The test rewrites, inside tags only. */
+    private static String rewriteTests(String source) {
+        Matcher tag = TAG.matcher(source);
+        StringBuilder out = new StringBuilder(source.length() + 16);
+        while (tag.find()) {
+            String rewritten = STRFTIME_DEFINED.matcher(tag.group()).replaceAll("true");
+            rewritten = NEGATED_TEST.matcher(rewritten).replaceAll("not ($1 is $2$3)");
+            tag.appendReplacement(out, Matcher.quoteReplacement(rewritten));
+        }
+        tag.appendTail(out);
+        return out.toString();
+    }
+
+    private static String rewriteTags(String source) {
         StringBuilder out = new StringBuilder(source.length() + 16);
         int i = 0;
         while (i < source.length()) {

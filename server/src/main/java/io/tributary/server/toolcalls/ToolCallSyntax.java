@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -66,13 +68,19 @@ public enum ToolCallSyntax {
     /** An answer split into its text and the calls of known tools it makes; no calls: all of it is text. */
     public record Parsed(String content, List<ToolCall> calls) {}
 
+    /** As {@link #parse(String, Set, Supplier)}, with OpenAI-style ids. */
     public Parsed parse(String text, Set<String> toolNames) {
+        return parse(text, toolNames, ToolCallSyntax::openAiId);
+    }
+
+    /** @param ids the id of each call found, in order */
+    public Parsed parse(String text, Set<String> toolNames, Supplier<String> ids) {
         List<ToolCall> calls = new ArrayList<>();
         int contentEnd = text.length();
         if (this == HERMES) {
             Matcher block = HERMES_BLOCK.matcher(text);
             while (block.find()) {
-                ToolCall call = call(block.group(1), toolNames);
+                ToolCall call = call(block.group(1), toolNames, ids);
                 if (call != null) {
                     contentEnd = Math.min(contentEnd, block.start());
                     calls.add(call);
@@ -84,7 +92,7 @@ public enum ToolCallSyntax {
                 body = body.substring(PYTHON_TAG.length()).strip();
             }
             for (String each : body.split(";")) {
-                ToolCall call = call(each.strip(), toolNames);
+                ToolCall call = call(each.strip(), toolNames, ids);
                 if (call == null) {
                     calls.clear(); // all of it is calls, or none of it is
                     break;
@@ -99,7 +107,7 @@ public enum ToolCallSyntax {
                 : new Parsed(content.isEmpty() ? null : content, List.copyOf(calls));
     }
 
-    private ToolCall call(String json, Set<String> toolNames) {
+    private ToolCall call(String json, Set<String> toolNames, Supplier<String> ids) {
         JsonNode call;
         try {
             call = MAPPER.readTree(json);
@@ -111,7 +119,22 @@ public enum ToolCallSyntax {
         if (name == null || !toolNames.contains(name) || arguments == null || !arguments.isObject()) {
             return null;
         }
-        return new ToolCall(
-                "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24), name, arguments.toString());
+        return new ToolCall(ids.get(), name, arguments.toString());
+    }
+
+    /** {@code call_} and 24 hexadecimal digits, as OpenAI's look. */
+    static String openAiId() {
+        return "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+    }
+
+    /** Nine letters and digits: what Mistral's templates accept, and refuse anything else. */
+    static String nineCharacterId() {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder id = new StringBuilder(9);
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < 9; i++) {
+            id.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return id.toString();
     }
 }

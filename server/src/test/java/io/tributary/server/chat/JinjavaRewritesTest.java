@@ -24,6 +24,11 @@ class JinjavaRewritesTest {
                 "{{ 'k=(v' ~ f(\"a=b\") ~ 'x[::-1]' }}                @ {{ 'k=(v' ~ f(\"a=b\") ~ 'x[::-1]' }}",
                 "{{ d['k'](1) }} text f(a=1) [::-1] outside            @ {{ d['k'](1) }} text f(a=1) [::-1] outside",
                 "{{ m[::-1][0] }}                                       @ {{ m[::-1][0] }}",
+                // Llama 3.2's: a test binds tighter than not, and strftime_now is always there.
+                "{%- if not tools is defined %}                         @ {%- if not (tools is defined) %}",
+                "{% if not m.tool_call_id is not none %}               @ {% if not (m.tool_call_id is not none) %}",
+                "{%- if strftime_now is defined %}                      @ {%- if true %}",
+                "not x is defined, outside a tag                        @ not x is defined, outside a tag",
                 // Whitespace control strips the text's whitespace beside the tag, newlines included.
                 "`{%- if x %}\n    {{- 'A' -}}  \n  B{# c -#}\n D`        @ `{%- if x %}{{- 'A' -}}B{# c -#}D`",
             })

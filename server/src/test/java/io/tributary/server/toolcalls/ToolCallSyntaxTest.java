@@ -1,6 +1,7 @@
 package io.tributary.server.toolcalls;
 
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.ObjectMapper;
 
 import java.util.Set;
 
@@ -60,5 +61,26 @@ class ToolCallSyntaxTest {
 
         assertThat(ToolCallSyntax.JSON.parse("It is sunny in Oslo.", TOOLS).calls())
                 .isEmpty();
+    }
+
+    @Test
+    void templatesThatRequireNineCharacterIdsGetThem() {
+        ToolRequest request = ToolRequest.of(
+                new ObjectMapper().readTree("[{\"type\": \"function\", \"function\": {\"name\": \"get_weather\"}}]"),
+                null);
+        String call = "<tool_call>{\"name\": \"get_weather\", \"arguments\": {}}</tool_call>";
+
+        assertThat(ToolCallReader.of(request, "... raise_exception(\"IDs should be alphanumeric with length 9!\")")
+                        .read(call)
+                        .calls()
+                        .get(0)
+                        .id())
+                .matches("[A-Za-z0-9]{9}");
+        assertThat(ToolCallReader.of(request, "<tool_call>")
+                        .read(call)
+                        .calls()
+                        .get(0)
+                        .id())
+                .startsWith("call_");
     }
 }

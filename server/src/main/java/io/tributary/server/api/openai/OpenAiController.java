@@ -57,7 +57,7 @@ class OpenAiController {
     ResponseEntity<ResponseBodyEmitter> chatCompletions(@RequestBody(required = false) ChatCompletionRequest body) {
         OpenAiTranslator.PreparedChat chat = translator.chat(body);
         GenerationRequest request = chat.request();
-        ToolCallReader calls = ToolCallReader.of(chat.tools(), chat.syntax());
+        ToolCallReader calls = chat.calls();
         OpenAiAnswers answers =
                 OpenAiAnswers.start("chatcmpl-", model.name(), request.prompt().tokenIds().length);
         List<String> stops = request.stopping().stopSequences();

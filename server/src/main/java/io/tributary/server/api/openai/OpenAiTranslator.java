@@ -13,6 +13,7 @@ import io.tributary.server.serving.RequestTranslator;
 import io.tributary.server.serving.RequestValidationException;
 import io.tributary.server.structured.FormatFields;
 import io.tributary.server.toolcalls.ToolCall;
+import io.tributary.server.toolcalls.ToolCallReader;
 import io.tributary.server.toolcalls.ToolCallSyntax;
 import io.tributary.server.toolcalls.ToolRequest;
 import org.springframework.stereotype.Component;
@@ -47,8 +48,8 @@ class OpenAiTranslator {
         this.translator = translator;
     }
 
-    /** A chat request, and the tools whose calls its answer is searched for, written in {@code syntax}. */
-    record PreparedChat(GenerationRequest request, ToolRequest tools, ToolCallSyntax syntax) {}
+    /** A chat request, and what finds the calls of its tools in the answer ({@code null}: none are looked for). */
+    record PreparedChat(GenerationRequest request, ToolCallReader calls) {}
 
     PreparedChat chat(ChatCompletionRequest request) {
         if (request == null) {
@@ -127,7 +128,7 @@ class OpenAiTranslator {
             }
             format = new FormatFields.Requested(syntax.oneCallOf(tools.mustCall()), "tool_choice");
         }
-        return new PreparedChat(constrain(generation, format), tools, syntax);
+        return new PreparedChat(constrain(generation, format), ToolCallReader.of(tools, template.source()));
     }
 
     private static ToolRequest tools(JsonNode tools, JsonNode toolChoice) {
