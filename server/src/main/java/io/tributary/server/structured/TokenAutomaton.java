@@ -22,7 +22,7 @@ public final class TokenAutomaton implements OutputConstraint {
     private final int[] endOfSequence;
     private final int[] classByte; // a byte of each class, to step the automaton by class
     private final TokenTrie trie;
-    private final AtomicReferenceArray<long[]> allowed; // per state: a bit per token id, found on first use
+    private final AtomicReferenceArray<TokenSet> allowed; // per state, found on first use
     private final java.util.concurrent.atomic.LongAdder scans = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder scanNanos = new java.util.concurrent.atomic.LongAdder();
 
@@ -80,12 +80,12 @@ public final class TokenAutomaton implements OutputConstraint {
         return new Walk();
     }
 
-    /** The tokens that can follow in {@code state}, a bit per id; found once per state. */
-    long[] allowedAt(int state) {
-        long[] tokens = allowed.get(state);
+    /** The tokens that can follow in {@code state}; found once per state. */
+    TokenSet allowedAt(int state) {
+        TokenSet tokens = allowed.get(state);
         if (tokens == null) {
             long started = System.nanoTime();
-            tokens = scan(state);
+            tokens = TokenSet.of(scan(state));
             scanNanos.add(System.nanoTime() - started);
             scans.increment();
             allowed.compareAndSet(state, null, tokens);
@@ -175,19 +175,7 @@ public final class TokenAutomaton implements OutputConstraint {
             if (ended) {
                 return masked;
             }
-            long[] tokens = allowedAt(state);
-            boolean any = false;
-            for (int word = 0; word < tokens.length; word++) {
-                long bits = tokens[word];
-                while (bits != 0) {
-                    int token = (word << 6) + Long.numberOfTrailingZeros(bits);
-                    bits &= bits - 1;
-                    if (token < logProbs.length) {
-                        masked[token] = logProbs[token];
-                        any |= logProbs[token] != Float.NEGATIVE_INFINITY;
-                    }
-                }
-            }
+            boolean any = allowedAt(state).copy(logProbs, masked);
             // End of sequence where the text is complete; also where no token of this vocabulary can go on, so
             // the generation ends rather than fails.
             if (bytes.isAccept(state) || !any) {
@@ -221,13 +209,7 @@ public final class TokenAutomaton implements OutputConstraint {
             if (!bytes.isAccept(state)) {
                 return false;
             }
-            long[] tokens = allowedAt(state);
-            for (long word : tokens) {
-                if (word != 0) {
-                    return false;
-                }
-            }
-            return true;
+            return allowedAt(state).isEmpty();
         }
     }
 }
