@@ -59,7 +59,7 @@ class PrometheusScrapeSystemTest {
                   scrape_interval: 1s
                 scrape_configs:
                   - job_name: tributary
-                    metrics_path: /actuator/prometheus
+                    metrics_path: /metrics
                     static_configs:
                       - targets: ['localhost:%d']
                 """.formatted(server.port));
@@ -88,7 +88,7 @@ class PrometheusScrapeSystemTest {
     @Test
     void promtoolFindsNoProblemInTheScrape() throws Exception {
         String scrape = HTTP.send(
-                        HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + "/actuator/prometheus"))
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + server.port + "/metrics"))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();

@@ -28,7 +28,7 @@ final class ApiKeyFilter extends OncePerRequestFilter {
     private static final List<String> OPEN_PREFIXES = List.of("/actuator/", "/playground/", "/webjars/");
 
     private static final List<String> OPEN_PATHS =
-            List.of("/health", "/openapi.yaml", "/docs", "/favicon.ico", "/error");
+            List.of("/health", "/metrics", "/openapi.yaml", "/docs", "/favicon.ico", "/error");
 
     private final byte[] expectedDigest;
     private final ObjectMapper json;

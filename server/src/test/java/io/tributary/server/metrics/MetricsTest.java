@@ -81,4 +81,32 @@ class MetricsTest {
         assertThat(after.applyAsDouble("tributary_num_requests_running")).isZero();
         assertThat(after.applyAsDouble("tributary_num_requests_waiting")).isZero();
     }
+
+    @Test
+    void theScrapeIsAlsoAtMetricsInEitherFormat() throws Exception {
+        HttpTestClient http = new HttpTestClient(port);
+
+        var text = http.get("/metrics");
+        var openMetrics = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(
+                                        java.net.URI.create("http://localhost:" + port + "/metrics"))
+                                .header("Accept", "application/openmetrics-text; version=1.0.0")
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+
+        assertThat(text.statusCode()).isEqualTo(200);
+        assertThat(text.headers().firstValue("Content-Type").orElseThrow().replace(" ", ""))
+                .isEqualTo(MetricsScrape.TEXT.replace(" ", ""));
+        assertThat(text.body())
+                .contains("# TYPE tributary_generation_tokens_total counter")
+                .contains("tributary_num_requests_running{" + APP + "}");
+        assertThat(openMetrics
+                        .headers()
+                        .firstValue("Content-Type")
+                        .orElseThrow()
+                        .replace(" ", ""))
+                .isEqualTo(MetricsScrape.OPEN_METRICS.replace(" ", ""));
+        assertThat(openMetrics.body()).endsWith("# EOF\n");
+    }
 }

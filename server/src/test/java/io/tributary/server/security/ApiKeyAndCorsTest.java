@@ -67,8 +67,8 @@ class ApiKeyAndCorsTest {
 
     @Test
     void healthMetricsThePageAndTheContractStayOpen() throws Exception {
-        for (String path :
-                List.of("/health", "/actuator/health/readiness", "/actuator/prometheus", "/", "/openapi.yaml")) {
+        for (String path : List.of(
+                "/health", "/actuator/health/readiness", "/actuator/prometheus", "/metrics", "/", "/openapi.yaml")) {
             assertThat(get(path, null).statusCode()).as(path).isEqualTo(200);
         }
     }

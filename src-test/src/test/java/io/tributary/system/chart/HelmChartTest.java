@@ -154,7 +154,7 @@ class HelmChartTest {
                 .isTrue();
         assertThat(monitor.at("/endpoints/0/port").asString())
                 .isEqualTo(service.at("/spec/ports/0/name").asString());
-        assertThat(monitor.at("/endpoints/0/path").asString()).isEqualTo("/actuator/prometheus");
+        assertThat(monitor.at("/endpoints/0/path").asString()).isEqualTo("/metrics");
 
         JsonNode pod = deployment.at("/spec/template/spec");
         assertThat(volume(pod, "checkpoints").at("/hostPath/path").asString()).isEqualTo("/srv/tributary/models");
