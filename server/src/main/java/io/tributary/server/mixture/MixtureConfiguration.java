@@ -38,7 +38,7 @@ class MixtureConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    ServedModel servedModel(TributaryProperties properties, MixtureLoader.Checked mixture) {
+    ServedModel servedModel(TributaryProperties properties, MixtureLoader.Checked mixture) throws Exception {
         // Cheapest first: a mistake in the manifest fails before the native engine starts, a missing GPU before
         // any weight is read.
         TributaryProperties.Engine engine = properties.engine();
@@ -58,7 +58,32 @@ class MixtureConfiguration {
                 decoder.batchDecoder().configure(kvCache);
             }
         }
+        if (chatTemplate == null) {
+            try {
+                served.prompts().chatTemplate().ifPresent(MixtureConfiguration::probeCheckpointTemplate);
+            } catch (InvalidSettingException e) {
+                served.close();
+                throw e;
+            }
+        }
         return chatTemplate == null ? served : served.withChatTemplate(chatTemplate);
+    }
+
+    /**
+     * The checkpoints' own template must render a one-line conversation, or the server does not start: every chat
+     * request would fail otherwise, each with the same error.
+     */
+    private static void probeCheckpointTemplate(ChatTemplate template) {
+        try {
+            template.render(List.of(ChatMessage.text("user", "hello")), true, "<image>");
+        } catch (ChatTemplateException e) {
+            throw new InvalidSettingException(
+                    CHAT_TEMPLATE,
+                    "unset, and the checkpoints' own chat template (chat_template in tokenizer_config.json) does not"
+                            + " render a conversation: " + e.getMessage(),
+                    "Set tributary.chat-template to a Jinja file that renders this model's conversations.",
+                    e);
+        }
     }
 
     private static LoadOptions loadOptions(TributaryProperties properties) {

@@ -3,11 +3,13 @@ package io.tributary.server.chat;
 import io.tributary.server.HttpTestClient;
 import io.tributary.server.TributaryApplication;
 import io.tributary.server.config.InvalidSettingException;
+import io.tributary.server.mixture.EmbeddedDefaultMixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.node.ObjectNode;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -18,7 +20,10 @@ import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-/** {@code tributary.chat-template} replaces the checkpoints' template, and a broken one stops the start. */
+/**
+ * {@code tributary.chat-template} replaces the checkpoints' template, and a broken one stops the start; so does a
+ * broken template of the checkpoints' own when nothing replaces it.
+ */
 class ChatTemplateSettingTest {
 
     @TempDir
@@ -60,6 +65,28 @@ class ChatTemplateSettingTest {
         assertThat(failure)
                 .hasStackTraceContaining(InvalidSettingException.class.getName())
                 .hasStackTraceContaining("tributary.chat-template: " + template + " does not render a conversation");
+    }
+
+    @Test
+    void theCheckpointsOwnTemplateThatCannotRenderStopsTheStart() throws Exception {
+        Path manifest = EmbeddedDefaultMixture.ensure(dir.resolve("cache"));
+        try (var files = Files.walk(manifest.getParent())) {
+            for (Path config :
+                    files.filter(file -> file.endsWith("tokenizer_config.json")).toList()) {
+                ObjectNode json = (ObjectNode) HttpTestClient.JSON.readTree(config.toFile());
+                json.put("chat_template", "{{ messages[0].content.no_such_method() }}");
+                Files.writeString(config, json.toString());
+            }
+        }
+
+        Throwable failure =
+                catchThrowable(() -> start("--tributary.mixture=" + manifest).close());
+
+        assertThat(failure).hasRootCauseInstanceOf(ChatTemplateException.class);
+        assertThat(failure)
+                .hasStackTraceContaining(InvalidSettingException.class.getName())
+                .hasStackTraceContaining("the checkpoints' own chat template (chat_template in tokenizer_config.json)"
+                        + " does not render a conversation");
     }
 
     private ConfigurableApplicationContext start(String... args) {
