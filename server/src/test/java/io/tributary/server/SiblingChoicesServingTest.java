@@ -7,6 +7,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
+import java.util.List;
+
 import static io.tributary.server.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,5 +49,45 @@ class SiblingChoicesServingTest {
                     .as("choice %d", i)
                     .isEqualTo(alone.get("choices").get(0).get("text"));
         }
+    }
+
+    @Test
+    void streamedChoicesCarryTheirIndexAndAnswerAsWhole() throws Exception {
+        HttpTestClient http = new HttpTestClient(port);
+        String request = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + PROMPT + "\"}],\"max_tokens\":6,"
+                + "\"temperature\":1,\"seed\":7,\"n\":3";
+        JsonNode whole = json(http.postJson("/v1/chat/completions", request + "}"));
+
+        List<String> data = http.streamData(
+                "/v1/chat/completions", request + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+
+        assertThat(data).last().isEqualTo("[DONE]");
+        assertThat(data).filteredOn("[DONE]"::equals).hasSize(1);
+        StringBuilder[] texts = {new StringBuilder(), new StringBuilder(), new StringBuilder()};
+        int[] finishes = new int[3];
+        JsonNode usage = null;
+        for (String event : data.subList(0, data.size() - 1)) {
+            JsonNode chunk = HttpTestClient.JSON.readTree(event);
+            ContractSchemas.assertValid("ChatCompletionChunk", chunk);
+            if (chunk.get("choices").isEmpty()) {
+                usage = chunk.get("usage");
+                continue;
+            }
+            JsonNode choice = chunk.get("choices").get(0);
+            int index = choice.get("index").asInt();
+            texts[index].append(choice.get("delta").path("content").asString(""));
+            finishes[index] += choice.get("finish_reason").isNull() ? 0 : 1;
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(texts[i].toString())
+                    .as("choice %d", i)
+                    .isEqualTo(whole.get("choices")
+                            .get(i)
+                            .get("message")
+                            .get("content")
+                            .asString());
+            assertThat(finishes[i]).as("choice %d ends once", i).isEqualTo(1);
+        }
+        assertThat(usage).as("the usage chunk, after every choice").isEqualTo(whole.get("usage"));
     }
 }

@@ -130,7 +130,6 @@ final class MalformedRequests {
             {"image part, cut PNG", m(img(PNG_HEADER_ONLY))},
             {"unknown message field", m("{\"role\":\"user\",\"content\":\"hi\",\"mood\":\"happy\"}")},
             {"n above sixteen", c("\"n\":17")},
-            {"n two, streamed", c("\"n\":2,\"stream\":true")},
             {"temperature above two", c("\"temperature\":2.5")},
             {"temperature a string", c("\"temperature\":\"hot\"")},
             {"top_p zero", c("\"top_p\":0")},

@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /** Admits generations to the scheduler, measured. The only way HTTP code reaches the mixture. */
 @Service
@@ -93,37 +94,20 @@ public class GenerationService {
      */
     public CompletableFuture<List<GenerationResult>> generateAll(List<GenerationRequest> requests, Duration timeout) {
         List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
-        requests.forEach(request -> results.add(new CompletableFuture<>()));
+        List<GenerationListener> listeners = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+            results.add(result);
+            listeners.add(new CompletingListener(result));
+        }
         List<Generation> started = new CopyOnWriteArrayList<>();
-        AtomicBoolean siblingsStarted = new AtomicBoolean();
-        Runnable startSiblings = () -> {
-            if (siblingsStarted.compareAndSet(false, true)) {
-                for (int i = 1; i < requests.size(); i++) {
-                    try {
-                        started.add(submit(requests.get(i), new CompletingListener(results.get(i))));
-                    } catch (RuntimeException e) {
-                        results.get(i).completeExceptionally(e);
-                    }
-                }
+        AtomicBoolean abandoned = new AtomicBoolean();
+        submitAll(requests, listeners, generation -> {
+            started.add(generation);
+            if (abandoned.get()) {
+                generation.cancel(); // a sibling that started after the others failed or timed out
             }
-        };
-        CompletingListener first = new CompletingListener(results.get(0));
-        started.add(submit(requests.get(0), new GenerationListener() {
-            @Override
-            public void onToken(GeneratedToken token) {
-                startSiblings.run();
-            }
-
-            @Override
-            public void onFinish(GenerationResult finished) {
-                first.onFinish(finished);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                first.onError(error);
-            }
-        }));
+        });
         CompletableFuture<Void> all = CompletableFuture.allOf(results.toArray(CompletableFuture[]::new));
         results.forEach(result -> result.whenComplete((done, failure) -> {
             if (failure != null) {
@@ -135,10 +119,58 @@ public class GenerationService {
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((done, failure) -> {
                     if (failure != null) {
-                        siblingsStarted.set(true); // none starts after this
+                        abandoned.set(true);
                         started.forEach(Generation::cancel);
                     }
                 });
+    }
+
+    /**
+     * Several answers to one prompt, each to its listener: the first is queued at once and the others at its first
+     * token, when its prompt is in the experts' prefix caches (see {@link #generateAll}). A sibling that cannot be
+     * queued fails through its listener.
+     *
+     * @param started told of each generation as it is queued, so that it can be cancelled
+     * @throws OverloadedException when the queue is full for the first
+     */
+    public void submitAll(
+            List<GenerationRequest> requests, List<GenerationListener> listeners, Consumer<Generation> started) {
+        AtomicBoolean siblingsStarted = new AtomicBoolean();
+        Runnable startSiblings = () -> {
+            if (siblingsStarted.compareAndSet(false, true)) {
+                for (int i = 1; i < requests.size(); i++) {
+                    try {
+                        started.accept(submit(requests.get(i), listeners.get(i)));
+                    } catch (RuntimeException e) {
+                        listeners.get(i).onError(e);
+                    }
+                }
+            }
+        };
+        GenerationListener first = listeners.get(0);
+        started.accept(submit(requests.get(0), new GenerationListener() {
+            @Override
+            public void onToken(GeneratedToken token) {
+                first.onToken(token);
+                startSiblings.run();
+            }
+
+            @Override
+            public void onExpertLost(String expert, Throwable failure) {
+                first.onExpertLost(expert, failure);
+            }
+
+            @Override
+            public void onFinish(GenerationResult finished) {
+                first.onFinish(finished);
+                startSiblings.run(); // a first answer of no token at all still lets the others run
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                first.onError(error);
+            }
+        }));
     }
 
     /**

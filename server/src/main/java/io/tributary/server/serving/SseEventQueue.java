@@ -7,11 +7,12 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import java.io.IOException;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The events of one server-sent-event stream, written in order by a writer executor.
@@ -25,7 +26,7 @@ public final class SseEventQueue {
     private final Executor writer;
     private final ConcurrentLinkedQueue<Object> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
-    private final AtomicReference<Generation> generation = new AtomicReference<>();
+    private final List<Generation> generations = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     public SseEventQueue(SseEmitter emitter, Executor writer) {
@@ -36,9 +37,9 @@ public final class SseEventQueue {
         emitter.onError(error -> clientGone());
     }
 
-    /** Binds the running generation, so that a departing client can cancel it. */
+    /** Binds a running generation (a stream of several choices has one each), so that a departing client cancels it. */
     public void attach(Generation running) {
-        generation.set(running);
+        generations.add(running);
         if (closed) {
             running.cancel();
         }
@@ -113,10 +114,7 @@ public final class SseEventQueue {
 
     private void clientGone() {
         closed = true;
-        Generation running = generation.get();
-        if (running != null) {
-            running.cancel();
-        }
+        generations.forEach(Generation::cancel);
     }
 
     private record Text(String value) {}

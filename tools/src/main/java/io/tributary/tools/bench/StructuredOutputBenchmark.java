@@ -49,13 +49,15 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 
 /**
  * Structured outputs measured: how long a typical schema takes to compile for a large vocabulary, then many
  * generations sampled at temperature 1 under a JSON schema, on the embedded default and on a tiny random model with
  * a real large tokenizer, {@code --streams} at a time: how many parse and validate, and what share of each decoding
  * step the constraint takes (its mask, its walk, and the first visits of states, whose token sets are found then).
- * Each mixture runs its generations twice: cold (states found on the way) and warm.
+ * Each mixture runs its generations twice under the schema, cold (states found on the way) and warm, then once under
+ * a regular expression.
  *
  * <pre>
  * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench structured [--generations 1000] [--streams 16]
@@ -182,6 +184,9 @@ public final class StructuredOutputBenchmark implements Callable<Integer> {
         return 0;
     }
 
+    /** The regular expression of the last run: a ticket code, optionally marked urgent. */
+    static final String REGEX = "[A-Z]{2}-[0-9]{3,5}( \\(urgent\\))?";
+
     /** The embedded default's schema: what its shape experts can be asked about. */
     static final String SHAPES_SCHEMA = """
             {"type": "object",
@@ -241,66 +246,71 @@ public final class StructuredOutputBenchmark implements Callable<Integer> {
         return new Mixture("uniform", experts, new UniformRouter(), vocabulary, Set.of(eos));
     }
 
+    /** The mixture's generations under the schema, cold then warm, and under a regular expression, once. */
     private void measure(String name, Mixture mixture, int[] prompt, String schema) throws Exception {
-        OutputConstraint compiled = new StructuredOutputs(mixture.detokenizer(), mixture.eosTokenIds())
-                .compile(OutputFormat.jsonSchema(JSON.readTree(schema)));
-        TokenAutomaton automaton = (TokenAutomaton) compiled;
+        StructuredOutputs outputs = new StructuredOutputs(mixture.detokenizer(), mixture.eosTokenIds());
         Schema validator = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
                 .getSchema(schema, InputFormat.JSON);
-        for (String run : List.of("cold", "warm")) {
-            Timed timed = new Timed(compiled);
-            long scans = automaton.scans();
-            long scanNanos = automaton.scanNanos();
-            List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
-            StepStatistics statistics;
-            try (DecodeScheduler scheduler = new DecodeScheduler(
-                    mixture, new DecodeScheduler.Limits(streams, generations, 4096, 1L << 40), 1, INFERENCE_THREADS)) {
-                for (int i = 0; i < generations; i++) {
-                    GenerationRequest request = new GenerationRequest(
-                                    Prompt.ofTokens(prompt),
-                                    new SamplingParams(true, 1.0, 0, 1.0, 1.0, (long) i),
-                                    new StoppingCriteria(maxTokens, List.of(), false))
-                            .withConstraint(timed);
-                    Result result = new Result();
-                    scheduler.submit(mixture.start(request, result));
-                    results.add(result.done);
-                }
-                CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
-                        .join();
-                statistics = scheduler.statistics();
+        TokenAutomaton json = (TokenAutomaton) outputs.compile(OutputFormat.jsonSchema(JSON.readTree(schema)));
+        Predicate<String> validates = text -> {
+            try {
+                return validator.validate(JSON.readTree(text)).isEmpty();
+            } catch (RuntimeException notJson) {
+                return false;
             }
-            int valid = 0;
-            long tokens = 0;
-            for (CompletableFuture<GenerationResult> each : results) {
-                GenerationResult result = each.join();
-                tokens += result.tokens().size();
-                try {
-                    if (validator
-                            .validate(JSON.readTree(result.generatedText()))
-                            .isEmpty()) {
-                        valid++;
-                    }
-                } catch (RuntimeException notJson) {
-                    // counted as not valid
-                }
+        };
+        run(name, "cold", mixture, prompt, json, validates);
+        run(name, "warm", mixture, prompt, json, validates);
+        TokenAutomaton regex = (TokenAutomaton) outputs.compile(OutputFormat.regex(REGEX));
+        run(name, "regex", mixture, prompt, regex, text -> text.matches(REGEX));
+    }
+
+    private void run(
+            String name, String label, Mixture mixture, int[] prompt, TokenAutomaton automaton, Predicate<String> valid)
+            throws Exception {
+        Timed timed = new Timed(automaton);
+        long scans = automaton.scans();
+        long scanNanos = automaton.scanNanos();
+        List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
+        StepStatistics statistics;
+        try (DecodeScheduler scheduler = new DecodeScheduler(
+                mixture, new DecodeScheduler.Limits(streams, generations, 4096, 1L << 40), 1, INFERENCE_THREADS)) {
+            for (int i = 0; i < generations; i++) {
+                GenerationRequest request = new GenerationRequest(
+                                Prompt.ofTokens(prompt),
+                                new SamplingParams(true, 1.0, 0, 1.0, 1.0, (long) i),
+                                new StoppingCriteria(maxTokens, List.of(), false))
+                        .withConstraint(timed);
+                Result result = new Result();
+                scheduler.submit(mixture.start(request, result));
+                results.add(result.done);
             }
-            double stepMillis = statistics.nanos() / 1e6 / statistics.steps();
-            double constraintMillis = timed.nanos.sum() / 1e6 / statistics.steps();
-            long found = automaton.scans() - scans;
-            System.out.printf(
-                    Locale.ROOT,
-                    "%-26s %5s %4d/%-4d %10.1f %8.2f %19.3f %5.1f%% %14d %9.2f%n",
-                    name,
-                    run,
-                    valid,
-                    generations,
-                    (double) tokens / generations,
-                    stepMillis,
-                    constraintMillis,
-                    100 * constraintMillis / stepMillis,
-                    found,
-                    found == 0 ? 0 : (automaton.scanNanos() - scanNanos) / 1e6 / found);
+            CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).join();
+            statistics = scheduler.statistics();
         }
+        int validCount = 0;
+        long tokens = 0;
+        for (CompletableFuture<GenerationResult> each : results) {
+            GenerationResult result = each.join();
+            tokens += result.tokens().size();
+            validCount += valid.test(result.generatedText()) ? 1 : 0;
+        }
+        double stepMillis = statistics.nanos() / 1e6 / statistics.steps();
+        double constraintMillis = timed.nanos.sum() / 1e6 / statistics.steps();
+        long found = automaton.scans() - scans;
+        System.out.printf(
+                Locale.ROOT,
+                "%-26s %5s %4d/%-4d %10.1f %8.2f %19.3f %5.1f%% %14d %9.2f%n",
+                name,
+                label,
+                validCount,
+                generations,
+                (double) tokens / generations,
+                stepMillis,
+                constraintMillis,
+                100 * constraintMillis / stepMillis,
+                found,
+                found == 0 ? 0 : (automaton.scanNanos() - scanNanos) / 1e6 / found);
     }
 
     /** The constraint, timing what it costs the decoding thread. */

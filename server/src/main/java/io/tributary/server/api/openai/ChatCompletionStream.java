@@ -3,7 +3,6 @@ package io.tributary.server.api.openai;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
-import io.tributary.server.error.StreamedError;
 import io.tributary.server.serving.LostExpert;
 import io.tributary.server.serving.SseEventQueue;
 import io.tributary.server.serving.StreamedLosses;
@@ -15,9 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Streams a chat completion as OpenAI does: a first chunk with the assistant's role, one chunk per token, a last
- * chunk with the finish reason, optionally a usage chunk, then {@code data: [DONE]}. A failure mid-stream becomes
- * an {@code {"error": {...}}} event before {@code [DONE]}. When the answer is searched for tool calls, text from
+ * Streams one choice of a chat completion as OpenAI does: a first chunk with the assistant's role, one chunk per
+ * token, a last chunk with the finish reason; then, once every choice has finished, optionally a usage chunk and
+ * {@code data: [DONE]} ({@link StreamEnd}). A failure mid-stream becomes an {@code {"error": {...}}} event before
+ * {@code [DONE]}. When the answer is searched for tool calls, text from
  * where a call may begin is held back; the last chunk then carries the calls whole, or the held text if it was none.
  */
 final class ChatCompletionStream implements GenerationListener {
@@ -26,22 +26,30 @@ final class ChatCompletionStream implements GenerationListener {
     private final OpenAiAnswers answers;
     private final StopTrimmer trimmer;
     private final boolean logprobs;
-    private final boolean includeUsage;
+    private final int index;
+    private final StreamEnd end;
     private final StreamedLosses losses = new StreamedLosses();
     private final List<String> stops;
     private final ToolCallReader calls; // null: the answer is text only
     private int sent; // characters of content sent
     private GeneratedToken last;
 
+    /**
+     * @param index which choice this stream is ({@code n} above 1 streams several, each with its own index)
+     * @param end   where the choices' stream ends
+     */
     ChatCompletionStream(
             SseEventQueue events,
             OpenAiAnswers answers,
             List<String> stops,
             boolean logprobs,
-            boolean includeUsage,
+            int index,
+            StreamEnd end,
             ToolCallReader calls) {
         this.events = events;
         this.answers = answers;
+        this.index = index;
+        this.end = end;
         this.stops = stops;
         this.calls = calls;
         List<String> holdFrom = new ArrayList<>(stops);
@@ -50,7 +58,6 @@ final class ChatCompletionStream implements GenerationListener {
         }
         this.trimmer = new StopTrimmer(holdFrom);
         this.logprobs = logprobs;
-        this.includeUsage = includeUsage;
         events.send(chunk(new ChatCompletionChunk.Delta("assistant", ""), null, null, List.of(), List.of()));
     }
 
@@ -109,24 +116,12 @@ final class ChatCompletionStream implements GenerationListener {
                 finishReason,
                 List.of(last.expertWeights()),
                 OpenAiAnswers.lostExperts(result)));
-        if (includeUsage) {
-            events.send(new ChatCompletionChunk(
-                    answers.id(),
-                    "chat.completion.chunk",
-                    answers.created(),
-                    answers.model(),
-                    List.of(),
-                    answers.usage(result)));
-        }
-        events.sendText("[DONE]");
-        events.complete();
+        end.finished(result, answers);
     }
 
     @Override
     public void onError(Throwable error) {
-        events.send(StreamedError.of(error).openAi());
-        events.sendText("[DONE]");
-        events.complete();
+        end.failed(error);
     }
 
     private ChatCompletionChunk chunk(
@@ -140,7 +135,7 @@ final class ChatCompletionStream implements GenerationListener {
                 "chat.completion.chunk",
                 answers.created(),
                 answers.model(),
-                List.of(new ChatCompletionChunk.Choice(0, delta, logprobs, finishReason, weights, lost)),
+                List.of(new ChatCompletionChunk.Choice(index, delta, logprobs, finishReason, weights, lost)),
                 null);
     }
 }

@@ -3,7 +3,6 @@ package io.tributary.server.api.openai;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
-import io.tributary.server.error.StreamedError;
 import io.tributary.server.serving.LostExpert;
 import io.tributary.server.serving.SseEventQueue;
 import io.tributary.server.serving.StreamedLosses;
@@ -11,8 +10,9 @@ import io.tributary.server.serving.StreamedLosses;
 import java.util.List;
 
 /**
- * Streams a text completion as OpenAI does: one {@code text_completion} event per token (the first also carrying
- * the prompt when echoed), the last with the finish reason, optionally a usage event, then {@code data: [DONE]}.
+ * Streams one choice of a text completion as OpenAI does: one {@code text_completion} event per token (the first
+ * also carrying the prompt when echoed), the last with the finish reason; then, once every choice has finished,
+ * optionally a usage event and {@code data: [DONE]} ({@link StreamEnd}).
  */
 final class CompletionStream implements GenerationListener {
 
@@ -20,7 +20,8 @@ final class CompletionStream implements GenerationListener {
     private final OpenAiAnswers answers;
     private final StopTrimmer trimmer;
     private final boolean logprobs;
-    private final boolean includeUsage;
+    private final int index;
+    private final StreamEnd end;
     private final StreamedLosses losses = new StreamedLosses();
     private String echo;
     private int offset;
@@ -31,13 +32,15 @@ final class CompletionStream implements GenerationListener {
             OpenAiAnswers answers,
             List<String> stops,
             boolean logprobs,
-            boolean includeUsage,
+            int index,
+            StreamEnd end,
             String echo) {
         this.events = events;
         this.answers = answers;
         this.trimmer = new StopTrimmer(stops);
         this.logprobs = logprobs;
-        this.includeUsage = includeUsage;
+        this.index = index;
+        this.end = end;
         this.echo = echo;
         this.offset = echo.length();
     }
@@ -64,24 +67,12 @@ final class CompletionStream implements GenerationListener {
                 last,
                 OpenAiAnswers.finishReason(result.finishReason()),
                 OpenAiAnswers.lostExperts(result));
-        if (includeUsage) {
-            events.send(new Completion(
-                    answers.id(),
-                    "text_completion",
-                    answers.created(),
-                    answers.model(),
-                    List.of(),
-                    answers.usage(result)));
-        }
-        events.sendText("[DONE]");
-        events.complete();
+        end.finished(result, answers);
     }
 
     @Override
     public void onError(Throwable error) {
-        events.send(StreamedError.of(error).openAi());
-        events.sendText("[DONE]");
-        events.complete();
+        end.failed(error);
     }
 
     private void send(String text, GeneratedToken token, String finishReason, List<LostExpert> lost) {
@@ -95,7 +86,7 @@ final class CompletionStream implements GenerationListener {
                 answers.created(),
                 answers.model(),
                 List.of(new Completion.Choice(
-                        0, withEcho, tokenLogprobs, finishReason, List.of(token.expertWeights()), lost)),
+                        index, withEcho, tokenLogprobs, finishReason, List.of(token.expertWeights()), lost)),
                 null));
     }
 }

@@ -33,7 +33,7 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
     }
 
     /** The prompt once, and every choice's tokens. */
-    private Usage usage(List<GenerationResult> results) {
+    Usage usage(List<GenerationResult> results) {
         return Usage.of(
                 promptTokens,
                 results.stream().mapToInt(GenerationResult::generatedTokens).sum());

@@ -1,5 +1,6 @@
 package io.tributary.server.api.openai;
 
+import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.ServedModel;
@@ -62,14 +63,27 @@ class OpenAiController {
                 OpenAiAnswers.start("chatcmpl-", model.name(), request.prompt().tokenIds().length);
         List<String> stops = request.stopping().stopSequences();
         boolean logprobs = Boolean.TRUE.equals(body.logprobs());
-        int choices = choices(body.n(), body.stream());
+        int choices = body.n() == null ? 1 : body.n();
         if (Boolean.TRUE.equals(body.stream())) {
             SseEmitter emitter = new SseEmitter(timeout.toMillis());
             SseEventQueue events = new SseEventQueue(emitter, streamWriter);
-            events.attach(generations.submit(
-                    request,
-                    new ChatCompletionStream(
-                            events, answers, stops, logprobs, includeUsage(body.streamOptions()), calls)));
+            StreamEnd end = new StreamEnd(
+                    events,
+                    choices,
+                    includeUsage(body.streamOptions())
+                            ? usage -> new ChatCompletionChunk(
+                                    answers.id(),
+                                    "chat.completion.chunk",
+                                    answers.created(),
+                                    answers.model(),
+                                    List.of(),
+                                    usage)
+                            : null);
+            List<GenerationListener> streams = new ArrayList<>();
+            for (int i = 0; i < choices; i++) {
+                streams.add(new ChatCompletionStream(events, answers, stops, logprobs, i, end, calls));
+            }
+            generations.submitAll(siblings(request, choices), streams, events::attach);
             return AsyncJson.events(emitter);
         }
         if (choices > 1) {
@@ -93,34 +107,39 @@ class OpenAiController {
         List<String> stops = request.stopping().stopSequences();
         boolean logprobs = body.logprobs() != null;
         String echo = Boolean.TRUE.equals(body.echo()) ? completion.prompt() : "";
-        int choices = choices(body.n(), body.stream());
+        int choices = body.n() == null ? 1 : body.n();
+        if (Boolean.TRUE.equals(body.stream())) {
+            SseEmitter emitter = new SseEmitter(timeout.toMillis());
+            SseEventQueue events = new SseEventQueue(emitter, streamWriter);
+            StreamEnd end = new StreamEnd(
+                    events,
+                    choices,
+                    includeUsage(body.streamOptions())
+                            ? usage -> new Completion(
+                                    answers.id(),
+                                    "text_completion",
+                                    answers.created(),
+                                    answers.model(),
+                                    List.of(),
+                                    usage)
+                            : null);
+            List<GenerationListener> streams = new ArrayList<>();
+            for (int i = 0; i < choices; i++) {
+                streams.add(new CompletionStream(events, answers, stops, logprobs, i, end, echo));
+            }
+            generations.submitAll(siblings(request, choices), streams, events::attach);
+            return AsyncJson.events(emitter);
+        }
         if (choices > 1) {
             return AsyncJson.emitter(
                     generations.generateAll(siblings(request, choices), timeout),
                     results -> answers.completion(results, stops, logprobs, echo),
                     timeout);
         }
-        if (Boolean.TRUE.equals(body.stream())) {
-            SseEmitter emitter = new SseEmitter(timeout.toMillis());
-            SseEventQueue events = new SseEventQueue(emitter, streamWriter);
-            events.attach(generations.submit(
-                    request,
-                    new CompletionStream(events, answers, stops, logprobs, includeUsage(body.streamOptions()), echo)));
-            return AsyncJson.events(emitter);
-        }
         return AsyncJson.emitter(
                 generations.generate(request, timeout),
                 result -> answers.completion(result, stops, logprobs, echo),
                 timeout);
-    }
-
-    /** {@code n}, checked by the translator; several choices are answered whole, not streamed yet. */
-    private static int choices(Integer n, Boolean stream) {
-        int choices = n == null ? 1 : n;
-        if (choices > 1 && Boolean.TRUE.equals(stream)) {
-            throw OpenAiRequestException.invalid("n", "above 1 cannot be streamed yet: ask without `stream`");
-        }
-        return choices;
     }
 
     /**
