@@ -17,6 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -125,6 +129,59 @@ class PrometheusScrapeSystemTest {
         }
         fail("Prometheus did not scrape the server within a minute:\n"
                 + Files.readString(dir.resolve("prometheus.log")));
+    }
+
+    /**
+     * Every query of the chart's Grafana dashboard, evaluated by this Prometheus over what it scraped ({@code
+     * $__rate_interval} as Grafana would set it for a 1 s scrape): each returns data, none is an error.
+     */
+    @Test
+    void everyQueryOfTheDashboardReturnsData() throws Exception {
+        JsonNode dashboard = new ObjectMapper()
+                .readTree(Path.of(System.getProperty("tributary.repo.root"), "helm/tributary/dashboards/tributary.json")
+                        .toFile());
+        List<String> expressions = new ArrayList<>();
+        dashboard
+                .get("panels")
+                .forEach(panel -> panel.get("targets")
+                        .forEach(target ->
+                                expressions.add(target.get("expr").asString().replace("$__rate_interval", "1m"))));
+        assertThat(expressions).hasSizeGreaterThan(20);
+
+        Map<String, String> problems = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        do {
+            problems.clear();
+            for (String expression : expressions) {
+                JsonNode answer = evaluate(expression);
+                if (answer == null) {
+                    problems.put(expression, "Prometheus is not answering yet");
+                } else if (!"success".equals(answer.path("status").asString())) {
+                    problems.put(expression, answer.toString());
+                } else if (answer.at("/data/result").isEmpty()) {
+                    problems.put(expression, "no data");
+                }
+            }
+            if (!problems.isEmpty()) {
+                Thread.sleep(1_000);
+            }
+        } while (!problems.isEmpty() && System.nanoTime() < deadline);
+        assertThat(problems).as("dashboard queries without data or in error").isEmpty();
+    }
+
+    /** The whole answer to an instant query, errors included, or null while Prometheus is not answering yet. */
+    private static JsonNode evaluate(String expression) throws Exception {
+        try {
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                    + prometheusPort + "/api/v1/query?query="
+                                    + java.net.URLEncoder.encode(expression, StandardCharsets.UTF_8)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new ObjectMapper().readTree(response.body());
+        } catch (IOException notYetListening) {
+            return null;
+        }
     }
 
     /** The result vector of an instant query, or null while Prometheus is not answering yet. */

@@ -63,8 +63,12 @@ final class JsonSchemaLanguage {
             "date-time", "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})",
             "uuid", "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
+    /** The deepest nesting of schemas read. */
+    static final int MAX_SCHEMA_DEPTH = 64;
+
     private final JsonNode root;
     private int refDepth;
+    private int depth;
 
     private JsonSchemaLanguage(JsonNode root) {
         this.root = root;
@@ -86,6 +90,17 @@ final class JsonSchemaLanguage {
     }
 
     private Automaton value(JsonNode schema) {
+        if (++depth > MAX_SCHEMA_DEPTH) {
+            throw new ConstraintException("the JSON schema nests deeper than " + MAX_SCHEMA_DEPTH + " levels");
+        }
+        try {
+            return describedValue(schema);
+        } finally {
+            depth--;
+        }
+    }
+
+    private Automaton describedValue(JsonNode schema) {
         if (schema.isBoolean()) {
             return schema.booleanValue() ? anyValue(MAX_NESTING) : Automata.makeEmpty();
         }

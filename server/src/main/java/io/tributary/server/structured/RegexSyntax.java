@@ -16,9 +16,13 @@ final class RegexSyntax {
     /** The most repetitions one bounded quantifier may ask for: each is a copy in the automaton. */
     static final int MAX_REPEAT = 1_000;
 
+    /** The deepest nesting of groups read. */
+    static final int MAX_NESTING = 100;
+
     private final String pattern;
     private final int[] codePoints;
     private int at;
+    private int depth;
 
     private RegexSyntax(String pattern) {
         this.pattern = pattern;
@@ -162,6 +166,9 @@ final class RegexSyntax {
 
     private Automaton group(int end) {
         at++; // '('
+        if (++depth > MAX_NESTING) {
+            throw error("groups nest deeper than " + MAX_NESTING);
+        }
         if (at < end && codePoints[at] == '?') {
             if (startsWith("?:")) {
                 at += 2;
@@ -179,6 +186,7 @@ final class RegexSyntax {
             throw error("missing ')'");
         }
         at++;
+        depth--;
         return inner;
     }
 

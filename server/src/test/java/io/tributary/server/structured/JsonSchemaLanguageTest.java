@@ -109,6 +109,15 @@ class JsonSchemaLanguageTest {
                 .hasMessageContaining("only references inside the schema");
     }
 
+    @Test
+    void deepNestingIsRefusedRatherThanOverflowingTheStack() {
+        String deep = "{\"type\": \"array\", \"items\": ".repeat(300) + "{}" + "}".repeat(300);
+
+        assertThatThrownBy(() -> language(deep))
+                .isInstanceOf(ConstraintException.class)
+                .hasMessageContaining("nests deeper than");
+    }
+
     private static Automaton language(String schema) {
         JsonNode node = JSON.readTree(schema);
         return JsonSchemaLanguage.of(node);

@@ -62,6 +62,13 @@ class RegexSyntaxTest {
     }
 
     @Test
+    void deepNestingIsRefusedRatherThanOverflowingTheStack() {
+        assertThatThrownBy(() -> RegexSyntax.parse("(".repeat(5_000) + "a" + ")".repeat(5_000)))
+                .isInstanceOf(ConstraintException.class)
+                .hasMessageContaining("nest deeper than");
+    }
+
+    @Test
     void negatedClassesLeaveSurrogatesOutSoTheLanguageIsValidUtf8() {
         Automaton language = RegexSyntax.parse("[^a]");
 

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
@@ -268,6 +269,24 @@ class HelmChartTest {
                         .asString());
         assertThat(manifest.get("experts")).hasSize(4);
         assertThat(manifest.at("/experts/3/address").asString()).isEqualTo("tributary-expert-e3:50051");
+    }
+
+    @Test
+    void theDashboardShipsForGrafanasSidecarWhenAskedFor() throws Exception {
+        assertThat(renderValid(null).all("ConfigMap"))
+                .noneSatisfy(
+                        map -> assertThat(map.at("/metadata/name").asString()).endsWith("-dashboard"));
+
+        ChartRendering chart = renderValid(null, c -> c.set("metrics.grafanaDashboard.enabled", true));
+
+        JsonNode map = chart.named("ConfigMap", "tributary-dashboard");
+        assertThat(map.at("/metadata/labels/grafana_dashboard").asString()).isEqualTo("1");
+        JsonNode dashboard =
+                new ObjectMapper().readTree(map.at("/data/tributary.json").asString());
+        assertThat(dashboard.get("uid").asString()).isEqualTo("tributary");
+        assertThat(dashboard.get("panels"))
+                .isNotEmpty()
+                .allSatisfy(panel -> assertThat(panel.get("targets")).isNotEmpty());
     }
 
     @Test
