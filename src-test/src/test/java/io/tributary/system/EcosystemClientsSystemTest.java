@@ -5,16 +5,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,16 +33,7 @@ class EcosystemClientsSystemTest {
         Path manifest = TinyMixtures.vision(dir, "uniform");
         server = ServerProcess.start(dir.resolve("cache"), "--tributary.mixture=" + manifest);
         Path image = Files.writeString(dir.resolve("image.txt"), pngDataUri());
-        Process node = new ProcessBuilder("node", "clients.mjs", "http://localhost:" + server.port, image.toString())
-                .directory(Path.of("clients").toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(node.exitValue())
-                .as("the clients failed; output: %s", output)
-                .isZero();
-        result = new ObjectMapper().readTree(output);
+        result = NodeScript.run("clients.mjs", "http://localhost:" + server.port, image.toString());
     }
 
     @AfterAll

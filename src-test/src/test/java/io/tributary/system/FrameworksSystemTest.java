@@ -5,12 +5,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,16 +31,7 @@ class FrameworksSystemTest {
     @BeforeAll
     static void runTheFrameworks() throws Exception {
         server = ServerProcess.start(dir.resolve("cache"));
-        Process node = new ProcessBuilder("node", "frameworks.mjs", "http://localhost:" + server.port)
-                .directory(Path.of("clients").toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(node.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        assertThat(node.exitValue())
-                .as("the frameworks failed; output: %s", output)
-                .isZero();
-        result = new ObjectMapper().readTree(output);
+        result = NodeScript.run("frameworks.mjs", "http://localhost:" + server.port);
     }
 
     @AfterAll

@@ -184,21 +184,12 @@ class PrometheusScrapeSystemTest {
         }
     }
 
-    /** The result vector of an instant query, or null while Prometheus is not answering yet. */
+    /** The result vector of an instant query, or null while Prometheus is not answering (or not yet answering). */
     private static JsonNode query(String expression) throws Exception {
-        try {
-            HttpResponse<String> response = HTTP.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                                    + prometheusPort + "/api/v1/query?query="
-                                    + java.net.URLEncoder.encode(expression, StandardCharsets.UTF_8)))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200
-                    ? new ObjectMapper().readTree(response.body()).get("data").get("result")
-                    : null;
-        } catch (IOException notYetListening) {
-            return null;
-        }
+        JsonNode answer = evaluate(expression);
+        return answer != null && "success".equals(answer.path("status").asString())
+                ? answer.get("data").get("result")
+                : null;
     }
 
     private static String post(String path, String body) throws Exception {

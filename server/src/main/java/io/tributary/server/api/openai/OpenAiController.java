@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
  * The OpenAI-compatible API, as vLLM and TGI serve it: chat completions (images as {@code image_url} data URIs),
@@ -65,10 +66,8 @@ class OpenAiController {
         boolean logprobs = Boolean.TRUE.equals(body.logprobs());
         int choices = body.n() == null ? 1 : body.n();
         if (Boolean.TRUE.equals(body.stream())) {
-            SseEmitter emitter = new SseEmitter(timeout.toMillis());
-            SseEventQueue events = new SseEventQueue(emitter, streamWriter);
-            StreamEnd end = new StreamEnd(
-                    events,
+            return stream(
+                    request,
                     choices,
                     includeUsage(body.streamOptions())
                             ? usage -> new ChatCompletionChunk(
@@ -78,13 +77,9 @@ class OpenAiController {
                                     answers.model(),
                                     List.of(),
                                     usage)
-                            : null);
-            List<GenerationListener> streams = new ArrayList<>();
-            for (int i = 0; i < choices; i++) {
-                streams.add(new ChatCompletionStream(events, answers, stops, logprobs, i, end, calls));
-            }
-            generations.submitAll(siblings(request, choices), streams, events::attach);
-            return AsyncJson.events(emitter);
+                            : null,
+                    (events, index, end) ->
+                            new ChatCompletionStream(events, answers, stops, logprobs, index, end, calls));
         }
         if (choices > 1) {
             return AsyncJson.emitter(
@@ -109,10 +104,8 @@ class OpenAiController {
         String echo = Boolean.TRUE.equals(body.echo()) ? completion.prompt() : "";
         int choices = body.n() == null ? 1 : body.n();
         if (Boolean.TRUE.equals(body.stream())) {
-            SseEmitter emitter = new SseEmitter(timeout.toMillis());
-            SseEventQueue events = new SseEventQueue(emitter, streamWriter);
-            StreamEnd end = new StreamEnd(
-                    events,
+            return stream(
+                    request,
                     choices,
                     includeUsage(body.streamOptions())
                             ? usage -> new Completion(
@@ -122,13 +115,8 @@ class OpenAiController {
                                     answers.model(),
                                     List.of(),
                                     usage)
-                            : null);
-            List<GenerationListener> streams = new ArrayList<>();
-            for (int i = 0; i < choices; i++) {
-                streams.add(new CompletionStream(events, answers, stops, logprobs, i, end, echo));
-            }
-            generations.submitAll(siblings(request, choices), streams, events::attach);
-            return AsyncJson.events(emitter);
+                            : null,
+                    (events, index, end) -> new CompletionStream(events, answers, stops, logprobs, index, end, echo));
         }
         if (choices > 1) {
             return AsyncJson.emitter(
@@ -140,6 +128,29 @@ class OpenAiController {
                 generations.generate(request, timeout),
                 result -> answers.completion(result, stops, logprobs, echo),
                 timeout);
+    }
+
+    /** One choice's stream, writing to the shared {@code events}. */
+    @FunctionalInterface
+    private interface ChoiceStream {
+        GenerationListener start(SseEventQueue events, int index, StreamEnd end);
+    }
+
+    /**
+     * {@code choices} answers streamed as server-sent events, each chunk naming its choice; then the usage event
+     * ({@code usageEvent}, or none when {@code null}) and {@code [DONE]}.
+     */
+    private ResponseEntity<ResponseBodyEmitter> stream(
+            GenerationRequest request, int choices, Function<Usage, Object> usageEvent, ChoiceStream choiceStream) {
+        SseEmitter emitter = new SseEmitter(timeout.toMillis());
+        SseEventQueue events = new SseEventQueue(emitter, streamWriter);
+        StreamEnd end = new StreamEnd(events, choices, usageEvent);
+        List<GenerationListener> streams = new ArrayList<>();
+        for (int i = 0; i < choices; i++) {
+            streams.add(choiceStream.start(events, i, end));
+        }
+        generations.submitAll(siblings(request, choices), streams, events::attach);
+        return AsyncJson.events(emitter);
     }
 
     /**
