@@ -17,10 +17,13 @@ import io.tributary.server.toolcalls.ToolCallReader;
 import io.tributary.server.toolcalls.ToolCallSyntax;
 import io.tributary.server.toolcalls.ToolRequest;
 import org.springframework.stereotype.Component;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 import static io.tributary.server.api.openai.OpenAiRequestException.invalid;
@@ -33,7 +36,7 @@ import static io.tributary.server.api.openai.OpenAiRequestException.invalid;
 @Component
 class OpenAiTranslator {
 
-    private static final tools.jackson.databind.ObjectMapper JSON = new tools.jackson.databind.ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** OpenAI's limit on {@code top_logprobs}. */
     static final int MAX_TOP_LOGPROBS = 20;
@@ -123,7 +126,7 @@ class OpenAiTranslator {
                 throw invalid(
                         format.field(),
                         "cannot be combined with tool_choice "
-                                + tools.choice().name().toLowerCase(java.util.Locale.ROOT)
+                                + tools.choice().name().toLowerCase(Locale.ROOT)
                                 + ": the answer is a tool call");
             }
             format = new FormatFields.Requested(syntax.oneCallOf(tools.mustCall()), "tool_choice");
@@ -325,7 +328,7 @@ class OpenAiTranslator {
     private static boolean isJsonObject(String text) {
         try {
             return JSON.readTree(text).isObject();
-        } catch (tools.jackson.core.JacksonException e) {
+        } catch (JacksonException e) {
             return false;
         }
     }
