@@ -14,7 +14,6 @@ import io.tributary.server.serving.RequestValidationException;
 import io.tributary.server.structured.FormatFields;
 import io.tributary.server.toolcalls.ToolCall;
 import io.tributary.server.toolcalls.ToolCallReader;
-import io.tributary.server.toolcalls.ToolCallSyntax;
 import io.tributary.server.toolcalls.ToolRequest;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
@@ -120,7 +119,7 @@ class OpenAiTranslator {
                 sampling.extras(),
                 topLogprobs,
                 false);
-        ToolCallSyntax syntax = ToolCallSyntax.of(template.source());
+        ToolCallReader calls = ToolCallReader.of(tools, template.source());
         if (!tools.mustCall().isEmpty()) {
             if (format != null) {
                 throw invalid(
@@ -129,9 +128,10 @@ class OpenAiTranslator {
                                 + tools.choice().name().toLowerCase(Locale.ROOT)
                                 + ": the answer is a tool call");
             }
-            format = new FormatFields.Requested(syntax.oneCallOf(tools.mustCall()), "tool_choice");
+            // A call must be made, so the answer is read for calls: the reader knows the template's syntax.
+            format = new FormatFields.Requested(calls.syntax().oneCallOf(tools.mustCall()), "tool_choice");
         }
-        return new PreparedChat(constrain(generation, format), ToolCallReader.of(tools, template.source()));
+        return new PreparedChat(constrain(generation, format), calls);
     }
 
     private static ToolRequest tools(JsonNode tools, JsonNode toolChoice) {
