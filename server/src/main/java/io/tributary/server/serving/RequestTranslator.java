@@ -92,13 +92,7 @@ public class RequestTranslator {
         }
         GenerationRequest request = new GenerationRequest(
                 expertPrompt, sampling, stopping, router(parameters.routing()), topTokens, promptLogProbs);
-        OutputFormat grammar;
-        try {
-            grammar = FormatFields.tgi(parameters.grammar());
-        } catch (FormatFields.InvalidFormatField e) {
-            throw new RequestValidationException("`" + e.field() + "` " + e.getMessage());
-        }
-        return constrain(request, grammar, "`grammar`");
+        return constrain(request, FormatFields.tgi(parameters.grammar()), "`grammar`");
     }
 
     /**

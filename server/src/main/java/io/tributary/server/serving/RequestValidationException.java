@@ -13,6 +13,11 @@ public final class RequestValidationException extends RequestRefusedException {
         super(message);
     }
 
+    /** A refusal of one field, named as the client wrote it: {@code `field` problem}. */
+    public static RequestValidationException ofField(String field, String problem) {
+        return new RequestValidationException("`" + field + "` " + problem);
+    }
+
     /** @param cause the engine's refusal this one names the field of */
     public RequestValidationException(String message, RequestRefusedException cause) {
         super(message, cause);

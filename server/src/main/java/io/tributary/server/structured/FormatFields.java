@@ -1,5 +1,6 @@
 package io.tributary.server.structured;
 
+import io.tributary.server.serving.RequestValidationException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -9,27 +10,13 @@ import java.util.List;
 /**
  * Reads the fields in which each dialect asks for a format: OpenAI's {@code response_format}, vLLM's
  * {@code guided_json}, {@code guided_regex} and {@code guided_choice}, and TGI's {@code grammar}. A field that is
- * malformed is refused with its name, as the client wrote it.
+ * malformed is refused with its name, as the client wrote it (a {@link RequestValidationException}).
  */
 public final class FormatFields {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private FormatFields() {}
-
-    /** A refused field: its name and what is wrong with it. */
-    public static final class InvalidFormatField extends RuntimeException {
-        private final String field;
-
-        InvalidFormatField(String field, String message) {
-            super(message);
-            this.field = field;
-        }
-
-        public String field() {
-            return field;
-        }
-    }
 
     /** A format and the field that asked for it, to name in an error. */
     public record Requested(OutputFormat format, String field) {}
@@ -45,7 +32,7 @@ public final class FormatFields {
             List<String> guidedChoice,
             JsonNode guidedGrammar) {
         if (guidedGrammar != null && !guidedGrammar.isNull()) {
-            throw new InvalidFormatField(
+            throw RequestValidationException.ofField(
                     "guided_grammar", "is not supported: use guided_json, guided_regex or guided_choice");
         }
         List<Requested> formats = new ArrayList<>();
@@ -61,12 +48,12 @@ public final class FormatFields {
         }
         if (guidedChoice != null) {
             if (guidedChoice.isEmpty() || guidedChoice.stream().anyMatch(choice -> choice == null)) {
-                throw new InvalidFormatField("guided_choice", "must be a non-empty list of strings");
+                throw RequestValidationException.ofField("guided_choice", "must be a non-empty list of strings");
             }
             formats.add(new Requested(OutputFormat.choice(guidedChoice), "guided_choice"));
         }
         if (formats.size() > 1) {
-            throw new InvalidFormatField(
+            throw RequestValidationException.ofField(
                     formats.get(1).field(),
                     "cannot be combined with " + formats.get(0).field() + ": one format per request");
         }
@@ -87,13 +74,13 @@ public final class FormatFields {
             case "json_schema" -> {
                 JsonNode schema = responseFormat.path("json_schema").path("schema");
                 if (schema.isMissingNode()) {
-                    throw new InvalidFormatField(
+                    throw RequestValidationException.ofField(
                             "response_format.json_schema.schema", "is required for {\"type\": \"json_schema\"}");
                 }
                 yield OutputFormat.jsonSchema(schema("response_format.json_schema.schema", schema));
             }
             default ->
-                throw new InvalidFormatField(
+                throw RequestValidationException.ofField(
                         "response_format.type", "must be one of text, json_object, json_schema. Given: " + type);
         };
     }
@@ -110,12 +97,14 @@ public final class FormatFields {
             case "json_schema" -> OutputFormat.jsonSchema(schema("grammar.value.schema", value.path("schema")));
             case "regex" -> {
                 if (!value.isString()) {
-                    throw new InvalidFormatField("grammar.value", "must be a regular expression, as a string");
+                    throw RequestValidationException.ofField(
+                            "grammar.value", "must be a regular expression, as a string");
                 }
                 yield OutputFormat.regex(value.asString());
             }
             default ->
-                throw new InvalidFormatField("grammar.type", "must be one of json, json_schema, regex. Given: " + type);
+                throw RequestValidationException.ofField(
+                        "grammar.type", "must be one of json, json_schema, regex. Given: " + type);
         };
     }
 
@@ -126,11 +115,11 @@ public final class FormatFields {
             try {
                 schema = JSON.readTree(value.asString());
             } catch (RuntimeException e) {
-                throw new InvalidFormatField(field, "is a string that is not JSON");
+                throw RequestValidationException.ofField(field, "is a string that is not JSON");
             }
         }
         if (!schema.isObject() && !schema.isBoolean()) {
-            throw new InvalidFormatField(field, "must be a JSON schema (an object)");
+            throw RequestValidationException.ofField(field, "must be a JSON schema (an object)");
         }
         return schema;
     }

@@ -1,5 +1,6 @@
 package io.tributary.server.toolcalls;
 
+import io.tributary.server.serving.RequestValidationException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -34,26 +35,12 @@ public record ToolRequest(List<Tool> tools, Choice choice, String named) {
         tools = List.copyOf(tools);
     }
 
-    /** A malformed {@code tools} or {@code tool_choice}: the field and what is wrong. */
-    public static final class InvalidToolField extends RuntimeException {
-        private final String field;
-
-        InvalidToolField(String field, String message) {
-            super(message);
-            this.field = field;
-        }
-
-        public String field() {
-            return field;
-        }
-    }
-
     public static ToolRequest of(JsonNode tools, JsonNode toolChoice) {
         List<Tool> declared = tools(tools);
         Set<String> names = new LinkedHashSet<>();
         for (Tool tool : declared) {
             if (!names.add(tool.name())) {
-                throw new InvalidToolField("tools", "names the function " + tool.name() + " twice");
+                throw RequestValidationException.ofField("tools", "names the function " + tool.name() + " twice");
             }
         }
         if (toolChoice == null || toolChoice.isNull()) {
@@ -65,23 +52,23 @@ public record ToolRequest(List<Tool> tools, Choice choice, String named) {
                 case "auto" -> Choice.AUTO;
                 case "required" -> Choice.REQUIRED;
                 default ->
-                    throw new InvalidToolField(
+                    throw RequestValidationException.ofField(
                             "tool_choice",
                             "must be none, auto, required or a function. Given: " + toolChoice.asString());
             };
             if (choice != Choice.NONE && declared.isEmpty()) {
-                throw new InvalidToolField("tool_choice", toolChoice.asString() + " needs `tools`");
+                throw RequestValidationException.ofField("tool_choice", toolChoice.asString() + " needs `tools`");
             }
             return new ToolRequest(declared, choice, null);
         }
         String name = toolChoice.path("function").path("name").asString(null);
         if (!"function".equals(toolChoice.path("type").asString(null)) || name == null) {
-            throw new InvalidToolField(
+            throw RequestValidationException.ofField(
                     "tool_choice",
                     "must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\"}}");
         }
         if (!names.contains(name)) {
-            throw new InvalidToolField("tool_choice", "names " + name + ", which is not among `tools`");
+            throw RequestValidationException.ofField("tool_choice", "names " + name + ", which is not among `tools`");
         }
         return new ToolRequest(declared, Choice.NAMED, name);
     }
@@ -91,7 +78,7 @@ public record ToolRequest(List<Tool> tools, Choice choice, String named) {
             return List.of();
         }
         if (!tools.isArray() || tools.size() > MAX_TOOLS) {
-            throw new InvalidToolField("tools", "must be a list of at most " + MAX_TOOLS + " functions");
+            throw RequestValidationException.ofField("tools", "must be a list of at most " + MAX_TOOLS + " functions");
         }
         List<Tool> declared = new ArrayList<>();
         for (int i = 0; i < tools.size(); i++) {
@@ -99,19 +86,21 @@ public record ToolRequest(List<Tool> tools, Choice choice, String named) {
             String where = "tools[" + i + "]";
             if (!"function".equals(tool.path("type").asString(null))
                     || !tool.path("function").isObject()) {
-                throw new InvalidToolField(where, "must be {\"type\": \"function\", \"function\": {...}}");
+                throw RequestValidationException.ofField(
+                        where, "must be {\"type\": \"function\", \"function\": {...}}");
             }
             JsonNode function = tool.get("function");
             String name = function.path("name").asString("");
             if (!NAME.matcher(name).matches()) {
-                throw new InvalidToolField(
+                throw RequestValidationException.ofField(
                         where + ".function.name", "must be 1 to 64 letters, digits, _ . or -. Given: " + name);
             }
             JsonNode parameters = function.has("parameters")
                     ? function.get("parameters")
                     : MAPPER.readTree("{\"type\": \"object\", \"properties\": {}}");
             if (!parameters.isObject()) {
-                throw new InvalidToolField(where + ".function.parameters", "must be a JSON schema (an object)");
+                throw RequestValidationException.ofField(
+                        where + ".function.parameters", "must be a JSON schema (an object)");
             }
             declared.add(new Tool(name, parameters, tool));
         }

@@ -8,6 +8,6 @@ final class OpenAiRequestException {
     private OpenAiRequestException() {}
 
     static RequestValidationException invalid(String param, String message) {
-        return new RequestValidationException("`" + param + "` " + message);
+        return RequestValidationException.ofField(param, message);
     }
 }

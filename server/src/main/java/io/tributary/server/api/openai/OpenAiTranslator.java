@@ -58,8 +58,8 @@ class OpenAiTranslator {
             throw new RequestValidationException("the request body is empty");
         }
         SamplingOptions.ignoreUnknown(request.unknown());
-        ToolRequest tools = tools(request.tools(), request.toolChoice());
-        FormatFields.Requested format = format(
+        ToolRequest tools = ToolRequest.of(request.tools(), request.toolChoice());
+        FormatFields.Requested format = FormatFields.openAi(
                 request.responseFormat(),
                 request.guidedJson(),
                 request.guidedRegex(),
@@ -134,24 +134,6 @@ class OpenAiTranslator {
         return new PreparedChat(constrain(generation, format), calls);
     }
 
-    private static ToolRequest tools(JsonNode tools, JsonNode toolChoice) {
-        try {
-            return ToolRequest.of(tools, toolChoice);
-        } catch (ToolRequest.InvalidToolField e) {
-            throw invalid(e.field(), e.getMessage());
-        }
-    }
-
-    /** The output format the request asks for, or {@code null}; a malformed field is refused by its name. */
-    private static FormatFields.Requested format(
-            JsonNode responseFormat, JsonNode guidedJson, String guidedRegex, List<String> choice, JsonNode grammar) {
-        try {
-            return FormatFields.openAi(responseFormat, guidedJson, guidedRegex, choice, grammar);
-        } catch (FormatFields.InvalidFormatField e) {
-            throw invalid(e.field(), e.getMessage());
-        }
-    }
-
     private GenerationRequest constrain(GenerationRequest generation, FormatFields.Requested format) {
         return format == null
                 ? generation
@@ -203,7 +185,7 @@ class OpenAiTranslator {
                 request.stopTokenIds(),
                 request.routing());
         int topTokens = request.logprobs() == null ? 0 : request.logprobs();
-        FormatFields.Requested format = format(
+        FormatFields.Requested format = FormatFields.openAi(
                 request.responseFormat(),
                 request.guidedJson(),
                 request.guidedRegex(),
