@@ -1,5 +1,7 @@
 package io.tributary.routing;
 
+import java.util.Optional;
+
 /**
  * Turns generated token ids back into text for the decode loop, which knows nothing of tokenizers.
  * Implementations must be thread-safe; each generation takes its own {@link Stream}.
@@ -37,8 +39,8 @@ public interface Detokenizer {
      * the tokenizer cannot tell, and then the output cannot be constrained to a language. The bytes of one token
      * may end or begin inside a multi-byte character.
      */
-    default java.util.Optional<byte[][]> tokenBytes() {
-        return java.util.Optional.empty();
+    default Optional<byte[][]> tokenBytes() {
+        return Optional.empty();
     }
 
     /**
