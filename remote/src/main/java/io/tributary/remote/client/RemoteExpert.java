@@ -259,6 +259,7 @@ public final class RemoteExpert implements Expert {
 
     private ExpertServiceGrpc.ExpertServiceBlockingStub blocking() {
         return ExpertServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(options.tracing().client())
                 .withDeadlineAfter(options.callTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 

@@ -5,6 +5,7 @@ import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.api.trace.Tracer;
 import io.tributary.remote.proto.CloseReply;
 import io.tributary.remote.proto.CloseRequest;
 import io.tributary.remote.proto.CountPositionsReply;
@@ -19,6 +20,7 @@ import io.tributary.remote.proto.OpenReply;
 import io.tributary.remote.proto.OpenRequest;
 import io.tributary.remote.proto.StepReply;
 import io.tributary.remote.proto.StepRequest;
+import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ImageInput;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.RequestRefusedException;
@@ -38,10 +40,12 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
 
     private final Map<String, HostedExpert> experts;
     private final HostedSessions sessions;
+    private final Tracer tracer;
 
-    ExpertHost(List<HostedExpert> experts, HostedSessions sessions) {
+    ExpertHost(List<HostedExpert> experts, HostedSessions sessions, Tracer tracer) {
         this.experts = experts.stream().collect(Collectors.toUnmodifiableMap(HostedExpert::name, Function.identity()));
         this.sessions = sessions;
+        this.tracer = tracer;
     }
 
     @Override
@@ -78,7 +82,9 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
         answer(reply, () -> {
             HostedExpert hosted = expert(request.getExpert());
             Prompt prompt = prompt(request.getTokenIdsList(), request.getImagesList());
-            HostedSessions.Hosted session = sessions.add(hosted, hosted.expert().open(prompt));
+            ExpertSession opened = hosted.expert().open(prompt);
+            HostedSessions.Hosted session = sessions.add(
+                    hosted, opened, id -> SessionTrace.open(tracer, hosted.name(), id, opened.pendingPositions()));
             if (Context.current().isCancelled()) { // the gateway gave up waiting: nobody will close it
                 sessions.close(session.id);
                 throw Status.CANCELLED

@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.tributary.remote.security.BearerTokens;
 import io.tributary.remote.security.ExpertServerSecurity;
+import io.tributary.remote.tracing.GrpcTracing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -53,6 +54,11 @@ public final class ExpertHostServer implements AutoCloseable {
 
     /** @param threads makes the threads that run forward passes (prepared for native inference by the caller) */
     public ExpertHostServer(List<HostedExpert> experts, Settings settings, ThreadFactory threads) {
+        this(experts, settings, threads, GrpcTracing.NONE);
+    }
+
+    /** @param tracing joins the calls that carry a gateway's trace context to that trace */
+    public ExpertHostServer(List<HostedExpert> experts, Settings settings, ThreadFactory threads, GrpcTracing tracing) {
         this.experts = List.copyOf(experts);
         this.sessions = new HostedSessions(settings.lease(), System::nanoTime);
         this.executor = Executors.newFixedThreadPool(settings.stepThreads(), daemon(threads, "tributary-expert-rpc"));
@@ -62,9 +68,10 @@ public final class ExpertHostServer implements AutoCloseable {
         if (settings.security().token() != null) {
             builder.intercept(BearerTokens.requiring(settings.security().token()));
         }
+        builder.intercept(tracing.server()); // the last added runs first: a refused call is traced too
         this.server = builder.executor(executor)
                 .maxInboundMessageSize(256 * 1024 * 1024) // prompts carry images
-                .addService(new ExpertHost(this.experts, sessions))
+                .addService(new ExpertHost(this.experts, sessions, tracing.tracer()))
                 .addService(health.getHealthService())
                 .build();
         long period = Math.max(1, settings.lease().toMillis() / 4);

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,13 +23,15 @@ final class HostedSessions {
         final long id;
         final HostedExpert owner;
         final ExpertSession session;
+        final SessionTrace trace;
         volatile long touchedNanos;
         boolean scoreSent;
 
-        Hosted(long id, HostedExpert owner, ExpertSession session, long now) {
+        Hosted(long id, HostedExpert owner, ExpertSession session, SessionTrace trace, long now) {
             this.id = id;
             this.owner = owner;
             this.session = session;
+            this.trace = trace;
             this.touchedNanos = now;
         }
     }
@@ -47,8 +50,10 @@ final class HostedSessions {
         return Duration.ofNanos(leaseNanos);
     }
 
-    Hosted add(HostedExpert owner, ExpertSession session) {
-        Hosted hosted = new Hosted(nextId.getAndIncrement(), owner, session, clock.getAsLong());
+    /** Holds {@code session} under a new id; {@code trace} makes the session's spans once it knows the id. */
+    Hosted add(HostedExpert owner, ExpertSession session, LongFunction<SessionTrace> trace) {
+        long id = nextId.getAndIncrement();
+        Hosted hosted = new Hosted(id, owner, session, trace.apply(id), clock.getAsLong());
         sessions.put(hosted.id, hosted);
         return hosted;
     }
@@ -64,10 +69,15 @@ final class HostedSessions {
 
     /** Closes a session under its expert's lock; unknown ids are ignored. */
     void close(long id) {
+        close(id, "closed");
+    }
+
+    private void close(long id, String why) {
         Hosted hosted = sessions.remove(id);
         if (hosted != null) {
             synchronized (hosted.owner) {
                 hosted.session.close();
+                hosted.trace.end(why);
             }
         }
     }
@@ -85,6 +95,7 @@ final class HostedSessions {
             synchronized (hosted.owner) { // a step touches its sessions under this lock: check again here
                 if (clock.getAsLong() - hosted.touchedNanos > leaseNanos && sessions.remove(hosted.id, hosted)) {
                     hosted.session.close();
+                    hosted.trace.end("expired");
                     expired++;
                 }
             }
@@ -97,6 +108,6 @@ final class HostedSessions {
     }
 
     void closeAll() {
-        List.copyOf(sessions.keySet()).forEach(this::close);
+        List.copyOf(sessions.keySet()).forEach(id -> close(id, "shutdown"));
     }
 }

@@ -33,12 +33,14 @@ final class HostedStep {
                 hosted.add(session);
             }
             List<BatchEntry> batch = new ArrayList<>();
+            int[] ran = new int[entries.size()];
             for (int i = 0; i < entries.size(); i++) {
                 StepEntry entry = entries.get(i);
                 ExpertSession session = hosted.get(i).session;
                 entry.getAppendedTokensList().forEach(session::append);
                 // An expert that computes on demand has nothing pending; the gateway still steps it to get its answer.
                 int positions = Math.min(entry.getPositions(), session.pendingPositions());
+                ran[i] = positions;
                 if (positions > 0) {
                     batch.add(new BatchEntry(session, positions, entry.getScorePrompt()));
                 }
@@ -53,7 +55,9 @@ final class HostedStep {
             }
             StepReply.Builder reply = StepReply.newBuilder();
             for (int i = 0; i < entries.size(); i++) {
-                reply.addResults(result(hosted.get(i), entries.get(i).getScorePrompt(), epsilon));
+                StepResult result = result(hosted.get(i), entries.get(i).getScorePrompt(), epsilon);
+                hosted.get(i).trace.stepped(ran[i], result.getPendingPositions(), result.getCachedPromptPositions());
+                reply.addResults(result);
             }
             return reply.build();
         }

@@ -54,6 +54,8 @@ public final class Generation {
     private int promptFromCache; // prompt positions the experts took from their prefix caches, at the first token
     private final long createdNanos = System.nanoTime();
     private float[] promptLogProbs; // under the mixture of the first token, when the request asked
+    private int chunkPositions; // prompt positions planned in this step, reported when it finishes
+    private long chunkPlannedNanos;
     private final LostExperts lost;
     private final List<LostExpert> lostExperts = new ArrayList<>();
 
@@ -126,7 +128,8 @@ public final class Generation {
             bytesPerPosition += expert.kvBytesPerPosition();
             maxPositions = Math.min(maxPositions, expert.maxSequenceLength());
             try {
-                promptPositions = Math.max(promptPositions, expert.promptPositions(request.prompt()));
+                int positions = listener.inContext(() -> expert.promptPositions(request.prompt()));
+                promptPositions = Math.max(promptPositions, positions);
             } catch (RequestRefusedException unreadable) {
                 // The expert refuses the prompt when the generation opens it; that failure is the one reported.
             }
@@ -197,6 +200,7 @@ public final class Generation {
         }
         try {
             if (routing == null) {
+                listener.onStarted();
                 routing = router.start(new RoutingContext(request.prompt(), sessions.length));
                 scoringPrompt = routing.needsPromptLikelihood();
             }
@@ -216,7 +220,13 @@ public final class Generation {
                     if (pending > 0) {
                         // Prompt log-probabilities are those of the experts that choose the first token.
                         boolean score = scoringPrompt || request.promptLogProbs() && tokens.isEmpty();
-                        planner.schedule(this, k, session, pending, score);
+                        int granted = planner.schedule(this, k, session, pending, score);
+                        if (tokens.isEmpty() && granted > 0) {
+                            if (chunkPositions == 0) {
+                                chunkPlannedNanos = System.nanoTime();
+                            }
+                            chunkPositions = Math.max(chunkPositions, granted);
+                        }
                     }
                 }
             }
@@ -240,6 +250,10 @@ public final class Generation {
             return fail(new CancellationException("generation cancelled"));
         }
         try {
+            if (chunkPositions > 0) {
+                listener.onPromptChunk(chunkPositions, chunkPlannedNanos, System.nanoTime());
+                chunkPositions = 0;
+            }
             return ready() && decodeOneToken();
         } catch (RuntimeException e) {
             if (done) {
@@ -417,7 +431,7 @@ public final class Generation {
     private ExpertSession session(int k) {
         if (sessions[k] == null) {
             Expert expert = mixture.experts().get(k);
-            sessions[k] = expert.open(transcript.after(request.prompt()));
+            sessions[k] = listener.inContext(() -> expert.open(transcript.after(request.prompt())));
         }
         return sessions[k];
     }

@@ -1,5 +1,7 @@
 package io.tributary.routing.decode;
 
+import java.util.function.Supplier;
+
 /**
  * Receives a generation's progress: every token as soon as it is chosen, then exactly one of
  * {@link #onFinish} or {@link #onError}. The last token is marked ({@link GeneratedToken#last()}) and
@@ -20,4 +22,22 @@ public interface GenerationListener {
      * the others' weights renormalised. Reported before the next token.
      */
     default void onExpertLost(String expert, Throwable failure) {}
+
+    /** A scheduler took the generation from its queue: its first step is being planned. */
+    default void onStarted() {}
+
+    /**
+     * A step ran {@code positions} positions of the prompt (the most any expert ran), between two
+     * {@link System#nanoTime()} readings. The step that ends the prompt reports its chunk before the first token.
+     */
+    default void onPromptChunk(int positions, long startNanos, long endNanos) {}
+
+    /**
+     * Runs work done for this generation away from the thread that created it, on a decoding thread (opening an
+     * expert session, which may call another process), so that a listener can carry the request's context (a trace)
+     * to it.
+     */
+    default <T> T inContext(Supplier<T> work) {
+        return work.get();
+    }
 }

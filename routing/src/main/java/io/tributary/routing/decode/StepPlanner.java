@@ -40,14 +40,17 @@ final class StepPlanner {
     /**
      * Schedules up to {@code pending} positions of {@code session} in expert {@code k}: all of them, or what is left
      * of the budget (nothing once it is spent). One position, a decode step, is always granted.
+     *
+     * @return the positions granted
      */
-    void schedule(Generation owner, int k, ExpertSession session, int pending, boolean scorePrompt) {
+    int schedule(Generation owner, int k, ExpertSession session, int pending, boolean scorePrompt) {
         int positions = pending == 1 ? 1 : Math.min(pending, Math.max(0, tokenBudget - granted));
         if (positions > 0) {
             granted += positions;
             entries.get(k).add(new BatchEntry(session, positions, scorePrompt));
             owners.get(k).add(owner);
         }
+        return positions;
     }
 
     /** The step as planned: one batch per expert that has work, in expert order. */

@@ -181,6 +181,12 @@ class DecodeSchedulerTest {
         assertThat(expert.passes)
                 .allSatisfy(
                         pass -> assertThat(pass.stream().mapToInt(n -> n).sum()).isLessThanOrEqualTo(4));
+        // Each listener hears of its prompt's chunks, all of them before its first token.
+        assertThat(arriving.started).isTrue();
+        assertThat(arriving.promptChunkPositions()).containsExactly(2, 3, 3, 3, 3, 3, 3, 1);
+        assertThat(running.promptChunkPositions()).containsExactly(2);
+        assertThat(arriving.promptChunks)
+                .allSatisfy(chunk -> assertThat(chunk[1]).isZero());
         RecordingListener alone = new RecordingListener();
         Generation reference = mixture.start(request(Prompt.ofTokens(longPrompt), 2), alone);
         while (!reference.step()) {

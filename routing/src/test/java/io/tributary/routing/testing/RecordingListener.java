@@ -13,6 +13,23 @@ public class RecordingListener implements GenerationListener {
 
     public final List<GeneratedToken> tokens = new CopyOnWriteArrayList<>();
     public final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+    /** What each reported prompt chunk ran, and the token count when it was reported. */
+    public final List<int[]> promptChunks = new CopyOnWriteArrayList<>();
+
+    public volatile boolean started;
+
+    @Override
+    public void onStarted() {
+        started = true;
+    }
+
+    @Override
+    public void onPromptChunk(int positions, long startNanos, long endNanos) {
+        if (endNanos < startNanos) {
+            throw new AssertionError("a chunk ended before it started");
+        }
+        promptChunks.add(new int[] {positions, tokens.size()});
+    }
 
     @Override
     public void onToken(GeneratedToken token) {
@@ -27,6 +44,10 @@ public class RecordingListener implements GenerationListener {
     @Override
     public void onError(Throwable error) {
         result.completeExceptionally(error);
+    }
+
+    public int[] promptChunkPositions() {
+        return promptChunks.stream().mapToInt(chunk -> chunk[0]).toArray();
     }
 
     public int[] tokenIds() {

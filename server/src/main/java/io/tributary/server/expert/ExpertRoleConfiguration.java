@@ -1,6 +1,7 @@
 package io.tributary.server.expert;
 
 import io.tributary.remote.host.ExpertHostServer;
+import io.tributary.remote.tracing.GrpcTracing;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.mixture.HostedExperts;
 import io.tributary.server.mixture.LinkSecurity;
@@ -27,7 +28,11 @@ class ExpertRoleConfiguration {
 
     @Bean(destroyMethod = "close")
     ExpertHostServer expertHostServer(
-            ServedModel model, MixtureLoader.Checked checked, TributaryProperties properties, DecodeThreads threads) {
+            ServedModel model,
+            MixtureLoader.Checked checked,
+            TributaryProperties properties,
+            DecodeThreads threads,
+            GrpcTracing tracing) {
         TributaryProperties.ExpertServer settings = properties.expertServer();
         ExpertHostServer server = new ExpertHostServer(
                         HostedExperts.of(model, checked),
@@ -36,7 +41,8 @@ class ExpertRoleConfiguration {
                                 settings.sessionLease(),
                                 settings.threads(),
                                 LinkSecurity.expertServer(settings)),
-                        threads)
+                        threads,
+                        tracing)
                 .start();
         LOG.info("serving experts {} to gateways over gRPC on port {}", model.expertNames(), server.port());
         return server;

@@ -6,6 +6,7 @@ import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.model.decoder.KvCacheSettings;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.remote.client.RemoteOptions;
+import io.tributary.remote.tracing.GrpcTracing;
 import io.tributary.routing.Expert;
 import io.tributary.server.chat.ChatMessage;
 import io.tributary.server.chat.ChatTemplate;
@@ -26,11 +27,11 @@ class MixtureConfiguration {
 
     /** The manifest and everything it names, checked (remote experts connected) before anything loads. */
     @Bean
-    MixtureLoader.Checked checkedMixture(TributaryProperties properties) {
+    MixtureLoader.Checked checkedMixture(TributaryProperties properties, GrpcTracing tracing) {
         Path manifest = properties.mixture() != null
                 ? properties.mixture()
                 : EmbeddedDefaultMixture.ensure(properties.cacheDir());
-        MixtureLoader.Checked mixture = loader(properties).check(manifest);
+        MixtureLoader.Checked mixture = loader(properties, tracing).check(manifest);
         if (properties.role() == TributaryProperties.Role.EXPERT) {
             ExpertRoleCheck.requireLocalExperts(mixture);
         }
@@ -38,7 +39,8 @@ class MixtureConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    ServedModel servedModel(TributaryProperties properties, MixtureLoader.Checked mixture) throws Exception {
+    ServedModel servedModel(TributaryProperties properties, MixtureLoader.Checked mixture, GrpcTracing tracing)
+            throws Exception {
         // Cheapest first: a mistake in the manifest fails before the native engine starts, a missing GPU before
         // any weight is read.
         TributaryProperties.Engine engine = properties.engine();
@@ -48,7 +50,7 @@ class MixtureConfiguration {
                 ? null
                 : chatTemplate(properties.chatTemplate(), mixture.directories().get(0));
         NativeTarget.setIntraOpThreads(engine.threads());
-        ServedModel served = loader(properties).load(mixture);
+        ServedModel served = loader(properties, tracing).load(mixture);
         KvCacheSettings kvCache = new KvCacheSettings(
                 engine.kvBlockSize(),
                 engine.prefixCache(),
@@ -105,7 +107,7 @@ class MixtureConfiguration {
         }
     }
 
-    private static MixtureLoader loader(TributaryProperties properties) {
+    private static MixtureLoader loader(TributaryProperties properties, GrpcTracing tracing) {
         TributaryProperties.Limits limits = properties.limits();
         TributaryProperties.Remote remote = properties.remote();
         return new MixtureLoader(
@@ -115,7 +117,8 @@ class MixtureConfiguration {
                         remote.callTimeout(),
                         remote.compactEpsilon(),
                         LinkSecurity.gateway(remote),
-                        remote.startupWait()),
+                        remote.startupWait(),
+                        tracing),
                 properties.cacheDir().resolve("remote-tokenizers"));
     }
 

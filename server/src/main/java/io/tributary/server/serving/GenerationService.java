@@ -1,5 +1,7 @@
 package io.tributary.server.serving;
 
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.Generation;
@@ -13,6 +15,10 @@ import io.tributary.server.lifecycle.AdmissionGate;
 import io.tributary.server.lifecycle.ServerShuttingDownException;
 import io.tributary.server.metrics.GenerationMetrics;
 import io.tributary.server.mixture.ServedModel;
+import io.tributary.server.tracing.GenerationTracing;
+import io.tributary.server.tracing.RequestIdFilter;
+import io.tributary.server.tracing.TracedGeneration;
+import org.slf4j.MDC;
 import org.springframework.stereotype.Service;
 
 import java.time.Duration;
@@ -34,17 +40,24 @@ public class GenerationService {
     private final DecodeScheduler scheduler;
     private final GenerationMetrics metrics;
     private final AdmissionGate admissions;
+    private final GenerationTracing tracing;
 
     GenerationService(
-            ServedModel model, DecodeScheduler scheduler, GenerationMetrics metrics, AdmissionGate admissions) {
+            ServedModel model,
+            DecodeScheduler scheduler,
+            GenerationMetrics metrics,
+            AdmissionGate admissions,
+            GenerationTracing tracing) {
         this.model = model;
         this.scheduler = scheduler;
         this.metrics = metrics;
         this.admissions = admissions;
+        this.tracing = tracing;
     }
 
     /**
-     * Queues a generation; the listener hears of it from a decoding thread.
+     * Queues a generation, measured and traced under the current trace context; the listener hears of it from a
+     * decoding thread.
      *
      * @return a handle to cancel it (the client went away, the deadline passed)
      * @throws OverloadedException         when the queue is full
@@ -52,17 +65,21 @@ public class GenerationService {
      * @throws RequestValidationException  when the request could never fit the KV budget
      */
     public Generation submit(GenerationRequest request, GenerationListener listener) {
-        Generation generation = model.mixture()
-                .start(request, metrics.measure(listener, request.prompt().length()));
+        TracedGeneration traced = tracing.start(
+                request, metrics.measure(listener, request.prompt().length()));
+        Generation generation = model.mixture().start(request, traced);
         try {
             admissions.admit(() -> scheduler.submit(generation));
         } catch (OverloadedException e) {
+            traced.refused(e);
             metrics.rejected("overloaded");
             throw e;
         } catch (ServerShuttingDownException e) {
+            traced.refused(e);
             metrics.rejected("shutting_down");
             throw e;
         } catch (KvBudgetExceededException e) {
+            traced.refused(e);
             throw new RequestValidationException(e.getMessage() + " (the budget is " + KV_BUDGET_SETTING + ")", e);
         }
         return generation;
@@ -136,7 +153,7 @@ public class GenerationService {
     public void submitAll(
             List<GenerationRequest> requests, List<GenerationListener> listeners, Consumer<Generation> started) {
         AtomicBoolean siblingsStarted = new AtomicBoolean();
-        Runnable startSiblings = () -> {
+        Runnable startSiblings = inRequestContext(() -> {
             if (siblingsStarted.compareAndSet(false, true)) {
                 for (int i = 1; i < requests.size(); i++) {
                     try {
@@ -146,7 +163,7 @@ public class GenerationService {
                     }
                 }
             }
-        };
+        });
         GenerationListener first = listeners.get(0);
         started.accept(submit(requests.get(0), new GenerationListener() {
             @Override
@@ -171,6 +188,22 @@ public class GenerationService {
                 first.onError(error);
             }
         }));
+    }
+
+    /**
+     * Work that runs later on a decoding thread on behalf of the current request: it keeps the request's trace and
+     * request id.
+     */
+    private static Runnable inRequestContext(Runnable work) {
+        Context trace = Context.current();
+        String requestId = MDC.get(RequestIdFilter.LOG_KEY);
+        return () -> {
+            try (Scope ignored = trace.makeCurrent();
+                    MDC.MDCCloseable id =
+                            requestId == null ? null : MDC.putCloseable(RequestIdFilter.LOG_KEY, requestId)) {
+                work.run();
+            }
+        };
     }
 
     /**
