@@ -62,6 +62,7 @@ public final class RemoteExpert implements Expert {
     private final ScheduledExecutorService keepAlive;
     private final AtomicLong bytesReceived = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
+    private final AtomicLong wireNanos = new AtomicLong();
     private volatile String unavailable; // why the last call failed; null while calls succeed
 
     private RemoteExpert(
@@ -130,8 +131,17 @@ public final class RemoteExpert implements Expert {
         return bytesReceived.get();
     }
 
+    /** Steps answered so far. */
     public long steps() {
         return steps.get();
+    }
+
+    /**
+     * Time the answered steps spent outside the expert server, summed: each round trip less the time the server says
+     * it spent on the step. The network, both sides' gRPC and (de)serialisation.
+     */
+    public long wireNanos() {
+        return wireNanos.get();
     }
 
     @Override
@@ -211,7 +221,9 @@ public final class RemoteExpert implements Expert {
             }
             request.addEntries(step);
         }
+        long sent = System.nanoTime();
         StepReply reply = call("step", () -> blocking().step(request.build()));
+        wireNanos.addAndGet(Math.max(0, System.nanoTime() - sent - reply.getHostNanos()));
         steps.incrementAndGet();
         bytesReceived.addAndGet(reply.getSerializedSize());
         if (reply.getResultsCount() != sessions.length) {

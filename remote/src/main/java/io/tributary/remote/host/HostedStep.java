@@ -20,6 +20,7 @@ final class HostedStep {
     private HostedStep() {}
 
     static StepReply run(HostedExpert expert, HostedSessions sessions, List<StepEntry> entries, double epsilon) {
+        long started = System.nanoTime();
         synchronized (expert) {
             List<HostedSessions.Hosted> hosted = new ArrayList<>(entries.size());
             for (StepEntry entry : entries) {
@@ -59,7 +60,7 @@ final class HostedStep {
                 hosted.get(i).trace.stepped(ran[i], result.getPendingPositions(), result.getCachedPromptPositions());
                 reply.addResults(result);
             }
-            return reply.build();
+            return reply.setHostNanos(System.nanoTime() - started).build();
         }
     }
 

@@ -2,12 +2,14 @@ package io.tributary.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.tributary.model.NativeMemory;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderExpert;
+import io.tributary.remote.client.RemoteExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.routing.decode.GeneratedToken;
@@ -101,6 +103,7 @@ public class GenerationMetrics {
                 .description("KV cache memory the experts hold now")
                 .register(registry);
         registerPrefixCache(registry, model);
+        registerRemoteWire(registry, model);
         StepStatistics steps = scheduler.statistics();
         FunctionCounter.builder("tributary.batch_steps", steps, StepStatistics::steps)
                 .description("Batched decoding steps run")
@@ -151,6 +154,24 @@ public class GenerationMetrics {
                     cache,
                     "free",
                     usage -> Math.max(0, usage.poolBlocks() - 1 - usage.heldBlocks() - usage.cachedBlocks()));
+        }
+    }
+
+    /** Per remote expert, the time its steps spent on the wire (round trip less the expert server's own time). */
+    private static void registerRemoteWire(MeterRegistry registry, ServedModel model) {
+        for (Expert expert : model.mixture().experts()) {
+            if (expert instanceof RemoteExpert remote) {
+                FunctionTimer.builder(
+                                "tributary.remote_wire",
+                                remote,
+                                RemoteExpert::steps,
+                                RemoteExpert::wireNanos,
+                                TimeUnit.NANOSECONDS)
+                        .description("Steps of a remote expert and their time on the wire: each round trip less the"
+                                + " time the expert server spent on it")
+                        .tag("expert", expert.name())
+                        .register(registry);
+            }
         }
     }
 
