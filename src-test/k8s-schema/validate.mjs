@@ -4,12 +4,15 @@
 // Reads a JSON array of objects on standard input; writes a JSON array of reports, one per object, in the same
 // order: {"apiVersion", "kind", "name", "errors": [...]}. An empty errors list means the object is valid.
 //
+// Custom resources without a model are checked against the JSON schemas in resources/ instead.
+//
 // Two checks per object:
 // 1. the schema itself: types, formats, enumerations, required fields (kubernetes-models' validate());
 // 2. unknown fields, which the schemas allow but the API server rejects under strict field validation (kubectl's
 //    default): the compiled validator looks up every field its schema declares, so a field it never looked up
 //    is one the schema does not know. Objects it enumerates instead (maps such as labels or data) hold any key.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import Ajv from "ajv";
 
 const MODEL_PACKAGES = ["kubernetes-models", "@kubernetes-models/prometheus-operator"];
 
@@ -81,6 +84,19 @@ function unknownFields(records) {
   return unknown;
 }
 
+// Custom resources that kubernetes-models has no model for: a JSON schema each, in resources/, by API group, version
+// and kind (see the file for where its rules come from). Unknown fields are refused by the schema itself.
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+function customResourceErrors(apiVersion, kind, object) {
+  const file = new URL(`./resources/${String(apiVersion).replace("/", "_")}_${kind}.json`, import.meta.url);
+  if (!existsSync(file)) {
+    return null;
+  }
+  const check = ajv.compile(JSON.parse(readFileSync(file, "utf8")));
+  return check(object) ? [] : check.errors.map((e) => `data${e.instancePath.replaceAll("/", ".")} ${e.message}`);
+}
+
 async function validate(object) {
   const report = {
     apiVersion: object?.apiVersion ?? null,
@@ -88,6 +104,11 @@ async function validate(object) {
     name: object?.metadata?.name ?? null,
     errors: [],
   };
+  const custom = customResourceErrors(report.apiVersion, report.kind, object);
+  if (custom) {
+    report.errors.push(...custom);
+    return report;
+  }
   const Model = await modelClass(report.apiVersion, report.kind);
   if (!Model) {
     report.errors.push(`no schema for ${report.apiVersion} ${report.kind}`);

@@ -39,7 +39,7 @@ class HelmChartTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "gpu.yaml", "multi-replica.yaml", "remote-experts.yaml"})
+    @ValueSource(strings = {"", "gpu.yaml", "multi-replica.yaml", "remote-experts.yaml", "inference-gateway.yaml"})
     void chartPassesStrictLint(String example, @TempDir Path scratch) throws Exception {
         LintResult lint = ChartLint.lint(CHART, example.isEmpty() ? null : EXAMPLES.resolve(example), scratch);
         assertThat(lint.isFailed()).as("%s", lint.getMessages()).isFalse();
@@ -290,6 +290,84 @@ class HelmChartTest {
     }
 
     @Test
+    void theInferenceGatewayExampleRendersAPoolOverTheGatewayPodsAndItsEndpointPicker() throws Exception {
+        ChartRendering chart = renderValid(EXAMPLES.resolve("inference-gateway.yaml"));
+
+        JsonNode pool = chart.the("InferencePool");
+        JsonNode gateway = chart.named("Deployment", "tributary");
+        JsonNode picker = chart.named("Deployment", "tributary-epp");
+        JsonNode selector = pool.at("/spec/selector/matchLabels");
+        assertThat(selector).isEqualTo(gateway.at("/spec/selector/matchLabels"));
+        assertThat(containsAll(gateway.at("/spec/template/metadata/labels"), selector))
+                .isTrue();
+        assertThat(containsAll(picker.at("/spec/template/metadata/labels"), selector))
+                .as("the picker is not in its own pool")
+                .isFalse();
+        assertThat(pool.at("/spec/targetPorts/0/number").asInt())
+                .isEqualTo(gateway.at("/spec/template/spec/containers/0/ports/0/containerPort")
+                        .asInt());
+
+        // The pool names the picker's Service and its ext-proc port, which reaches the picker's gRPC port.
+        JsonNode service =
+                chart.named("Service", pool.at("/spec/endpointPickerRef/name").asString());
+        JsonNode extProc = service.at("/spec/ports/0");
+        assertThat(extProc.get("port").asInt())
+                .isEqualTo(pool.at("/spec/endpointPickerRef/port/number").asInt());
+        JsonNode container = picker.at("/spec/template/spec/containers/0");
+        assertThat(container.get("ports"))
+                .anySatisfy(port -> assertThat(port.get("name").asString())
+                        .isEqualTo(extProc.get("targetPort").asString()));
+        assertThat(containsAll(picker.at("/spec/template/metadata/labels"), service.at("/spec/selector")))
+                .isTrue();
+        List<String> args =
+                container.get("args").valueStream().map(JsonNode::asString).toList();
+        assertThat(args.get(args.indexOf("--pool-name") + 1))
+                .isEqualTo(pool.at("/metadata/name").asString());
+        assertThat(args.get(args.indexOf("--pool-namespace") + 1)).isEqualTo("serving");
+        assertThat(args).noneSatisfy(arg -> assertThat(arg).endsWith("-metric")); // refused by pickers since v1.4
+
+        // Its configuration, mounted where --config-file points, reads Tributary's gauges.
+        JsonNode config = new YAMLMapper()
+                .readTree(chart.named("ConfigMap", "tributary-epp")
+                        .at("/data/endpoint-picker.yaml")
+                        .asString());
+        assertThat(args.get(args.indexOf("--config-file") + 1)).isEqualTo("/config/endpoint-picker.yaml");
+        assertThat(mountPaths(container)).contains("/config");
+        JsonNode engine = config.get("plugins")
+                .valueStream()
+                .filter(plugin -> plugin.get("type").asString().equals("core-metrics-extractor"))
+                .findFirst()
+                .orElseThrow()
+                .at("/parameters/engineConfigs/0");
+        assertThat(engine.get("queuedRequestsSpec").asString()).isEqualTo("tributary_num_requests_waiting");
+        assertThat(engine.get("runningRequestsSpec").asString()).isEqualTo("tributary_num_requests_running");
+        assertThat(engine.get("kvUsageSpec").asString()).isEqualTo("tributary_kv_cache_usage_perc");
+
+        // It may watch its pool and the pods, in its namespace only.
+        JsonNode binding = chart.named("RoleBinding", "tributary-epp");
+        assertThat(binding.at("/subjects/0/name").asString())
+                .isEqualTo(picker.at("/spec/template/spec/serviceAccountName").asString());
+        assertThat(chart.named("Role", "tributary-epp").get("rules"))
+                .anySatisfy(rule -> assertThat(rule.get("resources").toString()).contains("inferencepools"))
+                .anySatisfy(rule -> assertThat(rule.get("resources").toString()).contains("pods"));
+    }
+
+    @Test
+    void aBrokenInferencePoolIsCaughtByItsSchema() throws Exception {
+        ChartRendering chart =
+                ChartRendering.render(CHART, EXAMPLES.resolve("inference-gateway.yaml"), UnaryOperator.identity());
+        ObjectNode noPort = (ObjectNode) chart.the("InferencePool").deepCopy();
+        ((ObjectNode) noPort.at("/spec/endpointPickerRef")).remove("port");
+        ((ObjectNode) noPort.at("/spec/targetPorts/0")).put("number", 70_000);
+
+        List<String> errors = schema.validate(List.of(noPort)).get(0).errors();
+
+        assertThat(errors)
+                .anySatisfy(e -> assertThat(e).contains("endpointPickerRef", "port"))
+                .anySatisfy(e -> assertThat(e).contains("targetPorts.0.number"));
+    }
+
+    @Test
     void anExternalExpertsTokenIsMountedFromASecretTheManifestEntryNames() throws Exception {
         ChartRendering chart = renderValid(
                 null,
@@ -326,6 +404,9 @@ class HelmChartTest {
         assertRefused(c -> c.set("checkpoints.type", "persistentVolumeClaim"), "claimName");
         assertRefused(c -> c.set("experts[0].name", "cooking"), "path"); // a remote expert needs its path
         assertRefused(c -> c.set("experts[0].name", "Cooking").set("experts[0].path", "/m"), "name");
+        assertRefused(
+                c -> c.set("inferencePool.enabled", true).set("inferencePool.endpointPicker.failureMode", "Open"),
+                "failureMode");
         assertThatThrownBy(() -> ChartRendering.render(
                         CHART,
                         null,
