@@ -13,11 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The packaged server jar, started as a user would start it: {@code java -jar}, on a free port. */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
 
     private final Process process;
     private final Path log;
-    final int port;
+    public final int port;
 
     private ServerProcess(Process process, Path log, int port) {
         this.process = process;
@@ -25,7 +25,7 @@ final class ServerProcess implements AutoCloseable {
         this.port = port;
     }
 
-    static ServerProcess start(Path cacheDir, String... extraArgs) throws Exception {
+    public static ServerProcess start(Path cacheDir, String... extraArgs) throws Exception {
         Path jar = Path.of(System.getProperty("tributary.server.jar"));
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("server jar not built: " + jar);
@@ -72,7 +72,7 @@ final class ServerProcess implements AutoCloseable {
         throw new IllegalStateException("the server did not become ready in " + timeout + ":\n" + log());
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         return Files.readString(log);
     }
 
