@@ -36,6 +36,15 @@ public interface ExpertSession extends AutoCloseable {
     }
 
     /**
+     * When this session encoded its prompt's images, once it has (it does so in a forward pass, usually in the
+     * prompt's first chunk); {@code null} before that, for a prompt without images, or where the encoding happens
+     * elsewhere (an expert server reports it in its own trace).
+     */
+    default ImageEncoding imageEncoding() {
+        return null;
+    }
+
+    /**
      * Feeds the token chosen by the mixture, extending this expert's context by one position. Implementations
      * may defer the forward pass until the next {@link #nextLogProbs()}: an expert the router skips for a few
      * steps then catches up in one batched pass instead of paying for steps nobody reads.

@@ -122,7 +122,20 @@ class TracingSystemTest {
         assertThat(served.parentSpanId()).isEqualTo(open.spanId());
         assertThat(session.parentSpanId()).isEqualTo(served.spanId());
         assertThat(session.attribute("tributary.expert")).isEqualTo("digits");
-        assertThat(one(trace, "expert", named("expert prefill")).parentSpanId()).isEqualTo(session.spanId());
+        OtlpReceiver.Received hostPrefill = one(trace, "expert", named("expert prefill"));
+        assertThat(hostPrefill.parentSpanId()).isEqualTo(session.spanId());
+
+        // The picture is encoded by the three local experts here, and by digits in the expert server.
+        assertThat(trace.stream()
+                        .filter(span -> "gateway".equals(span.resourceAttribute("tributary.role")))
+                        .filter(named("encode images")))
+                .hasSize(3)
+                .allSatisfy(encode -> assertThat(encode.parentSpanId()).isEqualTo(prefill.spanId()))
+                .extracting(encode -> encode.attribute("tributary.expert"))
+                .containsExactlyInAnyOrder("colours", "bars", "shapes");
+        OtlpReceiver.Received hostEncode = one(trace, "expert", named("encode images"));
+        assertThat(hostEncode.parentSpanId()).isEqualTo(hostPrefill.spanId());
+        assertThat(hostEncode.attribute("tributary.expert")).isEqualTo("digits");
     }
 
     @Test

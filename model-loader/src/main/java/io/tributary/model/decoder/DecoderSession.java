@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import io.tributary.model.llama.LlamaConfig;
 import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
+import io.tributary.routing.ImageEncoding;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +46,7 @@ public final class DecoderSession implements ExpertSession {
     private int[] answer = new int[0]; // every token appended after the prompt, in order
     private final List<BlockKey> blockKeys = new ArrayList<>(); // keys of the full blocks, while prefixes are reused
     private int promptFromCache; // prompt positions whose keys and values were reused
+    private ImageEncoding imageEncoding; // when the prompt's images were embedded; null before
     private boolean closed;
 
     DecoderSession(BatchDecoder decoder, NDManager manager, PagedKvCache.BlockTable blocks, DecoderPrompt prompt) {
@@ -165,6 +167,11 @@ public final class DecoderSession implements ExpertSession {
         return cached + pendingPositions();
     }
 
+    @Override
+    public ImageEncoding imageEncoding() {
+        return imageEncoding;
+    }
+
     /** KV cache blocks this session holds (for tests). */
     int cacheBlocks() {
         return blocks.size();
@@ -280,8 +287,10 @@ public final class DecoderSession implements ExpertSession {
         if (promptEmbeddings == null) {
             // The vision tower runs once, in the step of the first chunk; the embeddings outlive that step only
             // until the last chunk.
+            long started = System.nanoTime();
             promptEmbeddings = prompt.embedder().embed(decoder.model(), step);
             promptEmbeddings.attach(manager);
+            imageEncoding = new ImageEncoding(prompt.images().size(), started, System.nanoTime());
         }
         return promptEmbeddings.get(step, new NDIndex().addSliceDim(from, to));
     }

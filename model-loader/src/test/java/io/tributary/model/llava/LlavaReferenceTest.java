@@ -8,6 +8,7 @@ import io.tributary.model.image.PixelValues;
 import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
 import io.tributary.routing.ExpertSession;
+import io.tributary.routing.ImageEncoding;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.refusal.ImageRefusedException;
 import org.junit.jupiter.api.AfterAll;
@@ -109,12 +110,21 @@ class LlavaReferenceTest {
         int promptPositions = prompt.length + 2 * (SPEC.tokensPerImage() - 1);
         try (ExpertSession session =
                 expert.open(new Prompt(prompt, List.of(TestImages.image(6), TestImages.image(7))))) {
+            assertThat(session.imageEncoding())
+                    .as("not encoded before the prefill")
+                    .isNull();
             assertClose(session.nextLogProbs(), expected[promptPositions - 1]);
+            ImageEncoding encoded = session.imageEncoding();
+            assertThat(encoded.images()).isEqualTo(2);
+            assertThat(encoded.endNanos()).isGreaterThan(encoded.startNanos());
             for (int i = 0; i < appended.length; i++) {
                 session.append(appended[i]);
                 assertClose(session.nextLogProbs(), expected[promptPositions + i]);
             }
             assertThat(session.length()).isEqualTo(promptPositions + appended.length);
+            assertThat(session.imageEncoding())
+                    .as("encoded once, in the prefill")
+                    .isSameAs(encoded);
         }
     }
 

@@ -57,7 +57,12 @@ final class HostedStep {
             StepReply.Builder reply = StepReply.newBuilder();
             for (int i = 0; i < entries.size(); i++) {
                 StepResult result = result(hosted.get(i), entries.get(i).getScorePrompt(), epsilon);
-                hosted.get(i).trace.stepped(ran[i], result.getPendingPositions(), result.getCachedPromptPositions());
+                HostedSessions.Hosted session = hosted.get(i);
+                session.trace.stepped(
+                        ran[i],
+                        result.getPendingPositions(),
+                        result.getCachedPromptPositions(),
+                        session.session.imageEncoding());
                 reply.addResults(result);
             }
             return reply.setHostNanos(System.nanoTime() - started).build();

@@ -5,16 +5,20 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.tributary.remote.tracing.GrpcTracing;
+import io.tributary.remote.tracing.SpanTimes;
+import io.tributary.routing.ImageEncoding;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * A hosted session's part of its request's trace: a span from open to close, with what its steps ran, and a child
  * span for its prompt's prefill, from open to the step that leaves nothing pending. Steps batch many requests, so
- * they are counted here rather than traced one by one. A session opened outside any trace gets {@link #NONE}.
+ * they are counted here rather than traced one by one; the images' encoding gets its own span. A session opened outside any trace gets {@link #NONE}.
  * Confined to the expert's lock, as the session is.
  */
 final class SessionTrace {
 
-    static final SessionTrace NONE = new SessionTrace(null, null);
+    static final SessionTrace NONE = new SessionTrace(null, null, null, null);
 
     private static final AttributeKey<String> EXPERT = AttributeKey.stringKey("tributary.expert");
     private static final AttributeKey<Long> SESSION = AttributeKey.longKey("tributary.session.id");
@@ -23,13 +27,19 @@ final class SessionTrace {
     private static final AttributeKey<Long> STEPS = AttributeKey.longKey("tributary.session.steps");
     private static final AttributeKey<Long> POSITIONS = AttributeKey.longKey("tributary.session.positions");
     private static final AttributeKey<String> END = AttributeKey.stringKey("tributary.session.end");
+    private static final AttributeKey<Long> IMAGES = AttributeKey.longKey("tributary.images");
 
+    private final Tracer tracer;
+    private final String expert;
     private final Span session;
     private Span prefill; // null once the prompt is computed
+    private ImageEncoding reportedImages;
     private long steps;
     private long positions;
 
-    private SessionTrace(Span session, Span prefill) {
+    private SessionTrace(Tracer tracer, String expert, Span session, Span prefill) {
+        this.tracer = tracer;
+        this.expert = expert;
         this.session = session;
         this.prefill = prefill;
     }
@@ -48,16 +58,29 @@ final class SessionTrace {
                 .setParent(Context.current().with(session))
                 .setAttribute(EXPERT, expert)
                 .startSpan();
-        return new SessionTrace(session, prefill);
+        return new SessionTrace(tracer, expert, session, prefill);
     }
 
-    /** A step ran {@code ran} positions of the session, leaving {@code pending}. */
-    void stepped(int ran, int pending, int cachedPromptPositions) {
+    /**
+     * A step ran {@code ran} positions of the session, leaving {@code pending}; {@code images}, when not null, is
+     * when the session encoded its prompt's images (reported once).
+     */
+    void stepped(int ran, int pending, int cachedPromptPositions, ImageEncoding images) {
         if (session == null) {
             return;
         }
         steps++;
         positions += ran;
+        if (images != null && images != reportedImages) {
+            reportedImages = images;
+            tracer.spanBuilder("encode images")
+                    .setParent(Context.current().with(prefill != null ? prefill : session))
+                    .setStartTimestamp(SpanTimes.epochNanos(images.startNanos()), TimeUnit.NANOSECONDS)
+                    .setAttribute(EXPERT, expert)
+                    .setAttribute(IMAGES, (long) images.images())
+                    .startSpan()
+                    .end(SpanTimes.epochNanos(images.endNanos()), TimeUnit.NANOSECONDS);
+        }
         if (prefill != null && pending == 0) {
             prefill.setAttribute(CACHED, (long) cachedPromptPositions);
             prefill.end();

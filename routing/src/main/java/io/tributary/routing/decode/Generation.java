@@ -4,6 +4,7 @@ import io.tributary.routing.Detokenizer;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.ExpertUnavailableException;
+import io.tributary.routing.ImageEncoding;
 import io.tributary.routing.constraint.OutputConstraint;
 import io.tributary.routing.mixing.LogMixture;
 import io.tributary.routing.mixing.Weights;
@@ -35,6 +36,7 @@ public final class Generation {
     private final GenerationRequest request;
     private final GenerationListener listener;
     private final ExpertSession[] sessions;
+    private final ImageEncoding[] reportedEncodings; // per session, the image encoding the listener heard of
     private final Router router;
     private RoutingSession routing; // started by the first plan, on the decoding thread: it may run models
     private boolean scoringPrompt; // every expert is prefilled and scored before the router gives weights
@@ -64,6 +66,7 @@ public final class Generation {
         this.request = request;
         this.listener = listener;
         this.sessions = new ExpertSession[mixture.experts().size()];
+        this.reportedEncodings = new ImageEncoding[sessions.length];
         this.lost = new LostExperts(sessions.length);
         this.router = request.router() != null ? request.router() : mixture.router();
         this.sampler = new TokenSampler(
@@ -251,6 +254,7 @@ public final class Generation {
         }
         try {
             if (chunkPositions > 0) {
+                reportImageEncodings();
                 listener.onPromptChunk(chunkPositions, chunkPlannedNanos, System.nanoTime());
                 chunkPositions = 0;
             }
@@ -260,6 +264,17 @@ public final class Generation {
                 throw e; // the listener failed in onFinish: it has had its last call already
             }
             return fail(e);
+        }
+    }
+
+    /** Tells the listener of image encodings the last step's passes did (a reopened session encodes again). */
+    private void reportImageEncodings() {
+        for (int k = 0; k < sessions.length; k++) {
+            ImageEncoding encoding = sessions[k] == null ? null : sessions[k].imageEncoding();
+            if (encoding != null && encoding != reportedEncodings[k]) {
+                reportedEncodings[k] = encoding;
+                listener.onImagesEncoded(mixture.experts().get(k).name(), encoding);
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package io.tributary.routing.decode;
 
+import io.tributary.routing.ImageEncoding;
+
 import java.util.function.Supplier;
 
 /**
@@ -31,6 +33,9 @@ public interface GenerationListener {
      * {@link System#nanoTime()} readings. The step that ends the prompt reports its chunk before the first token.
      */
     default void onPromptChunk(int positions, long startNanos, long endNanos) {}
+
+    /** Expert {@code expert}'s session encoded the prompt's images, as {@code encoding} says when. */
+    default void onImagesEncoded(String expert, ImageEncoding encoding) {}
 
     /**
      * Runs work done for this generation away from the thread that created it, on a decoding thread (opening an

@@ -7,11 +7,12 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.tributary.remote.tracing.SpanTimes;
+import io.tributary.routing.ImageEncoding;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
 
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -32,12 +33,12 @@ public final class TracedGeneration implements GenerationListener {
     static final AttributeKey<List<Double>> MEAN_WEIGHTS = AttributeKey.doubleArrayKey("tributary.expert_weights.mean");
     static final AttributeKey<Long> CACHED = AttributeKey.longKey("tributary.prompt.cached_positions");
     static final AttributeKey<Long> POSITIONS = AttributeKey.longKey("tributary.positions");
-    static final AttributeKey<String> LOST_EXPERT = AttributeKey.stringKey("tributary.expert");
+    static final AttributeKey<String> EXPERT = AttributeKey.stringKey("tributary.expert");
+    static final AttributeKey<Long> IMAGES = AttributeKey.longKey("tributary.images");
 
     private final Tracer tracer;
     private final Span generation;
     private final GenerationListener listener;
-    private final long epochMinusNano; // turns System.nanoTime() readings into span timestamps
     private volatile Span queue;
     private volatile Span prefill;
     private volatile Span decode;
@@ -48,8 +49,6 @@ public final class TracedGeneration implements GenerationListener {
         this.tracer = tracer;
         this.generation = generation;
         this.listener = listener;
-        Instant now = Instant.now();
-        this.epochMinusNano = TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano() - System.nanoTime();
         this.queue = child("queue", generation);
     }
 
@@ -72,12 +71,26 @@ public final class TracedGeneration implements GenerationListener {
         if (parent != null) {
             tracer.spanBuilder("prefill chunk")
                     .setParent(Context.current().with(parent))
-                    .setStartTimestamp(epochMinusNano + startNanos, TimeUnit.NANOSECONDS)
+                    .setStartTimestamp(SpanTimes.epochNanos(startNanos), TimeUnit.NANOSECONDS)
                     .setAttribute(POSITIONS, (long) positions)
                     .startSpan()
-                    .end(epochMinusNano + endNanos, TimeUnit.NANOSECONDS);
+                    .end(SpanTimes.epochNanos(endNanos), TimeUnit.NANOSECONDS);
         }
         listener.onPromptChunk(positions, startNanos, endNanos);
+    }
+
+    /** An {@code encode images} span in the phase the encoding happened in (a preempted answer's is in decode). */
+    @Override
+    public void onImagesEncoded(String expert, ImageEncoding encoding) {
+        Span phase = prefill != null ? prefill : decode != null ? decode : generation;
+        tracer.spanBuilder("encode images")
+                .setParent(Context.current().with(phase))
+                .setStartTimestamp(SpanTimes.epochNanos(encoding.startNanos()), TimeUnit.NANOSECONDS)
+                .setAttribute(EXPERT, expert)
+                .setAttribute(IMAGES, (long) encoding.images())
+                .startSpan()
+                .end(SpanTimes.epochNanos(encoding.endNanos()), TimeUnit.NANOSECONDS);
+        listener.onImagesEncoded(expert, encoding);
     }
 
     @Override
@@ -124,7 +137,7 @@ public final class TracedGeneration implements GenerationListener {
         generation.addEvent(
                 "expert lost",
                 Attributes.of(
-                        LOST_EXPERT,
+                        EXPERT,
                         expert,
                         AttributeKey.stringKey("exception.message"),
                         String.valueOf(failure.getMessage())));
