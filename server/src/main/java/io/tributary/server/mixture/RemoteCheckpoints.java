@@ -116,7 +116,8 @@ record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
                         path(manifestFile, tls.certificate()),
                         path(manifestFile, tls.privateKey()),
                         token);
-        return new RemoteOptions(options.callTimeout(), options.compactEpsilon(), security, options.startupWait());
+        return new RemoteOptions(
+                options.callTimeout(), options.compactEpsilon(), security, options.startupWait(), options.tracing());
     }
 
     private static Path path(Path manifestFile, String file) {

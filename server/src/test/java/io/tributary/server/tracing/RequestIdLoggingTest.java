@@ -17,12 +17,14 @@ import java.net.http.HttpResponse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** With Spring Boot's structured logs, what is logged while a request is handled carries its id. */
+/** With Spring Boot's structured logs, what is logged while a request is handled carries its id and trace. */
 @ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "logging.structured.format.console=ecs")
 class RequestIdLoggingTest {
+
+    private static final String TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 
     @TestBean(methodName = "io.tributary.server.FakeMixture#twoExperts")
     ServedModel servedModel;
@@ -37,6 +39,7 @@ class RequestIdLoggingTest {
                         HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
                                 .header("Content-Type", "application/json")
                                 .header(RequestIdFilter.HEADER, "trace-me-42")
+                                .header("traceparent", "00-" + TRACE + "-00f067aa0ba902b7-01")
                                 .POST(HttpRequest.BodyPublishers.ofString(
                                         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1,"
                                                 + "\"field_only_this_test_sends\":1}"))
@@ -51,5 +54,6 @@ class RequestIdLoggingTest {
                 .orElseThrow();
         assertThat(HttpTestClient.JSON.readTree(line).get("request_id").asString())
                 .isEqualTo("trace-me-42");
+        assertThat(line).as("the trace it belongs to").contains(TRACE);
     }
 }
