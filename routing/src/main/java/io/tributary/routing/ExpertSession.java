@@ -45,6 +45,14 @@ public interface ExpertSession extends AutoCloseable {
     }
 
     /**
+     * Each time this session moved to another replica of its expert because the one it was on failed, in order: why,
+     * and where it went. Empty for an expert that has no replicas.
+     */
+    default java.util.List<String> failovers() {
+        return java.util.List.of();
+    }
+
+    /**
      * Feeds the token chosen by the mixture, extending this expert's context by one position. Implementations
      * may defer the forward pass until the next {@link #nextLogProbs()}: an expert the router skips for a few
      * steps then catches up in one batched pass instead of paying for steps nobody reads.

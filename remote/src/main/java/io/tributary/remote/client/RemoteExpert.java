@@ -126,6 +126,16 @@ public final class RemoteExpert implements Expert {
         return address;
     }
 
+    /** Whether the last call to this expert server succeeded (or none was made since it was checked). */
+    public boolean available() {
+        return unavailable == null;
+    }
+
+    /** Sessions this gateway holds open on the expert server. */
+    public int openSessions() {
+        return open.size();
+    }
+
     /** Bytes of step replies received so far (serialized size), to measure the wire. */
     public long stepBytesReceived() {
         return bytesReceived.get();

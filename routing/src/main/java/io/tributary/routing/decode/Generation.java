@@ -37,6 +37,7 @@ public final class Generation {
     private final GenerationListener listener;
     private final ExpertSession[] sessions;
     private final ImageEncoding[] reportedEncodings; // per session, the image encoding the listener heard of
+    private final int[] reportedFailovers; // per session, how many of its failovers the listener heard of
     private final Router router;
     private RoutingSession routing; // started by the first plan, on the decoding thread: it may run models
     private boolean scoringPrompt; // every expert is prefilled and scored before the router gives weights
@@ -67,6 +68,7 @@ public final class Generation {
         this.listener = listener;
         this.sessions = new ExpertSession[mixture.experts().size()];
         this.reportedEncodings = new ImageEncoding[sessions.length];
+        this.reportedFailovers = new int[sessions.length];
         this.lost = new LostExperts(sessions.length);
         this.router = request.router() != null ? request.router() : mixture.router();
         this.sampler = new TokenSampler(
@@ -253,6 +255,7 @@ public final class Generation {
             return fail(new CancellationException("generation cancelled"));
         }
         try {
+            reportFailovers();
             if (chunkPositions > 0) {
                 reportImageEncodings();
                 listener.onPromptChunk(chunkPositions, chunkPlannedNanos, System.nanoTime());
@@ -264,6 +267,19 @@ public final class Generation {
                 throw e; // the listener failed in onFinish: it has had its last call already
             }
             return fail(e);
+        }
+    }
+
+    /** Tells the listener of sessions that moved to another replica of their expert in the last step. */
+    private void reportFailovers() {
+        for (int k = 0; k < sessions.length; k++) {
+            if (sessions[k] != null) {
+                List<String> failovers = sessions[k].failovers();
+                for (int i = reportedFailovers[k]; i < failovers.size(); i++) {
+                    listener.onExpertFailover(mixture.experts().get(k).name(), failovers.get(i));
+                }
+                reportedFailovers[k] = failovers.size();
+            }
         }
     }
 
@@ -447,6 +463,7 @@ public final class Generation {
         if (sessions[k] == null) {
             Expert expert = mixture.experts().get(k);
             sessions[k] = listener.inContext(() -> expert.open(transcript.after(request.prompt())));
+            reportedFailovers[k] = 0;
         }
         return sessions[k];
     }

@@ -25,6 +25,12 @@ public interface GenerationListener {
      */
     default void onExpertLost(String expert, Throwable failure) {}
 
+    /**
+     * Expert {@code expert}'s session moved to another replica because the one it was on failed ({@code detail}
+     * says which, why and where to); the answer goes on with the same expert. Reported before the next token.
+     */
+    default void onExpertFailover(String expert, String detail) {}
+
     /** A scheduler took the generation from its queue: its first step is being planned. */
     default void onStarted() {}
 

@@ -10,6 +10,7 @@ import io.tributary.model.NativeMemory;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderExpert;
 import io.tributary.remote.client.RemoteExpert;
+import io.tributary.remote.client.ReplicatedExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.routing.decode.GeneratedToken;
@@ -157,15 +158,22 @@ public class GenerationMetrics {
         }
     }
 
-    /** Per remote expert, the time its steps spent on the wire (round trip less the expert server's own time). */
+    /**
+     * Per remote expert (over its replicas), the time its steps spent on the wire: round trip less the expert
+     * server's own time.
+     */
     private static void registerRemoteWire(MeterRegistry registry, ServedModel model) {
         for (Expert expert : model.mixture().experts()) {
-            if (expert instanceof RemoteExpert remote) {
+            if (expert instanceof ReplicatedExpert remote) {
                 FunctionTimer.builder(
                                 "tributary.remote_wire",
                                 remote,
-                                RemoteExpert::steps,
-                                RemoteExpert::wireNanos,
+                                r -> r.replicas().stream()
+                                        .mapToLong(RemoteExpert::steps)
+                                        .sum(),
+                                r -> r.replicas().stream()
+                                        .mapToLong(RemoteExpert::wireNanos)
+                                        .sum(),
                                 TimeUnit.NANOSECONDS)
                         .description("Steps of a remote expert and their time on the wire: each round trip less the"
                                 + " time the expert server spent on it")
@@ -301,6 +309,17 @@ public class GenerationMetrics {
                         .register(registry)
                         .increment();
                 listener.onError(error);
+            }
+
+            @Override
+            public void onExpertFailover(String expert, String detail) {
+                Counter.builder("tributary.expert_failovers")
+                        .description("Requests whose session moved to another replica of a remote expert because its"
+                                + " replica failed; the answer went on with the same expert")
+                        .tag("expert", expert)
+                        .register(registry)
+                        .increment();
+                listener.onExpertFailover(expert, detail);
             }
 
             @Override

@@ -7,8 +7,8 @@ import io.tributary.model.ModelLoadException;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.model.tokenizer.HfTokenizer;
 import io.tributary.model.vision.VisionTowers;
-import io.tributary.remote.client.RemoteExpert;
 import io.tributary.remote.client.RemoteOptions;
+import io.tributary.remote.client.ReplicatedExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.Mixture;
 import io.tributary.routing.router.FeatureExtractor;
@@ -80,7 +80,7 @@ public final class MixtureLoader {
             Optional<String> placeholder,
             Set<Integer> eosTokenIds,
             RouterLoader.Artefacts router,
-            Map<Integer, RemoteExpert> remote) {}
+            Map<Integer, ReplicatedExpert> remote) {}
 
     public ServedModel load(Path manifestFile) {
         return load(check(manifestFile));
@@ -99,7 +99,7 @@ public final class MixtureLoader {
         List<Path> directories = new ArrayList<>();
         Set<Integer> eos = new HashSet<>();
         Optional<String> placeholder = Optional.empty();
-        Map<Integer, RemoteExpert> connected = new HashMap<>();
+        Map<Integer, ReplicatedExpert> connected = new HashMap<>();
         try {
             for (int i = 0; i < manifest.experts().size(); i++) {
                 Path directory;
@@ -119,7 +119,7 @@ public final class MixtureLoader {
                 eos.addAll(inspected.eosTokenIds());
             }
         } catch (RuntimeException e) {
-            connected.values().forEach(RemoteExpert::close);
+            connected.values().forEach(ReplicatedExpert::close);
             throw e;
         }
         RouterLoader.Artefacts router;
@@ -127,7 +127,7 @@ public final class MixtureLoader {
             router = RouterLoader.check(
                     manifestFile, manifest.router(), manifest.experts().size(), imageLimits);
         } catch (RuntimeException e) {
-            connected.values().forEach(RemoteExpert::close);
+            connected.values().forEach(ReplicatedExpert::close);
             throw e;
         }
         LOG.info(
@@ -168,7 +168,7 @@ public final class MixtureLoader {
             MixtureManifest manifest = mixture.manifest();
             HfTokenizer tokenizer = resources.push(tokenizer(mixture, experts));
             for (int i = 0; i < manifest.experts().size(); i++) {
-                RemoteExpert remoteExpert = mixture.remote().get(i);
+                ReplicatedExpert remoteExpert = mixture.remote().get(i);
                 loaded.add(remoteExpert != null ? remoteExpert : loadExpert(mixture, i, experts));
             }
             FeatureExtractor features = RouterLoader.featureExtractor(

@@ -3,6 +3,7 @@ package io.tributary.server.mixture;
 import io.tributary.remote.client.RemoteExpert;
 import io.tributary.remote.client.RemoteExpertException;
 import io.tributary.remote.client.RemoteOptions;
+import io.tributary.remote.client.ReplicatedExpert;
 import io.tributary.remote.security.RemoteSecurity;
 
 import java.io.IOException;
@@ -10,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -36,26 +39,38 @@ record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
             "generation_config.json");
 
     /** A connected remote expert and the directory holding its tokenizer files. */
-    record Connected(RemoteExpert expert, Path directory, Optional<String> placeholder, Set<Integer> eosTokenIds) {}
+    record Connected(ReplicatedExpert expert, Path directory, Optional<String> placeholder, Set<Integer> eosTokenIds) {}
 
+    /** Connects to every replica the entry lists; each must answer and describe the same checkpoint. */
     Connected connect(Path manifestFile, MixtureManifest manifest, int index) {
         MixtureManifest.ExpertEntry entry = manifest.experts().get(index);
         String key = "experts[" + index + "].address";
-        RemoteExpert expert;
+        RemoteOptions link = optionsFor(manifestFile, entry, index);
+        List<RemoteExpert> replicas = new ArrayList<>();
+        ReplicatedExpert expert;
         try {
-            expert = RemoteExpert.connect(entry.name(), entry.address(), optionsFor(manifestFile, entry, index));
-        } catch (RemoteExpertException e) {
-            throw new InvalidManifestException(
-                    manifestFile,
-                    key,
-                    "cannot reach expert '" + entry.name() + "' at "
-                            + entry.address() + " (" + e.getMessage()
-                            + "); is an expert server (tributary.role=expert) "
-                            + "serving it there?",
-                    e);
+            for (String address : ExpertAddresses.split(entry.address())) {
+                try {
+                    replicas.add(RemoteExpert.connect(entry.name(), address, link));
+                } catch (RemoteExpertException e) {
+                    throw new InvalidManifestException(
+                            manifestFile,
+                            key,
+                            "cannot reach expert '" + entry.name() + "' at " + address + " (" + e.getMessage()
+                                    + "); is an expert server (tributary.role=expert) serving it there?",
+                            e);
+                }
+            }
+            expert = new ReplicatedExpert(entry.name(), replicas);
+        } catch (InvalidManifestException e) {
+            replicas.forEach(RemoteExpert::close);
+            throw e;
+        } catch (IllegalArgumentException e) {
+            replicas.forEach(RemoteExpert::close);
+            throw new InvalidManifestException(manifestFile, key, e.getMessage(), e);
         }
         try {
-            var description = expert.description();
+            var description = expert.replicas().get(0).description();
             Path directory = write(description.getTokenizerFilesMap().entrySet().stream()
                     .collect(
                             TreeMap::new,

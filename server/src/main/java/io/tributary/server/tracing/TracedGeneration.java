@@ -35,6 +35,7 @@ public final class TracedGeneration implements GenerationListener {
     static final AttributeKey<Long> POSITIONS = AttributeKey.longKey("tributary.positions");
     static final AttributeKey<String> EXPERT = AttributeKey.stringKey("tributary.expert");
     static final AttributeKey<Long> IMAGES = AttributeKey.longKey("tributary.images");
+    static final AttributeKey<String> DETAIL = AttributeKey.stringKey("tributary.failover");
 
     private final Tracer tracer;
     private final Span generation;
@@ -142,6 +143,12 @@ public final class TracedGeneration implements GenerationListener {
                         AttributeKey.stringKey("exception.message"),
                         String.valueOf(failure.getMessage())));
         listener.onExpertLost(expert, failure);
+    }
+
+    @Override
+    public void onExpertFailover(String expert, String detail) {
+        generation.addEvent("expert failover", Attributes.of(EXPERT, expert, DETAIL, detail));
+        listener.onExpertFailover(expert, detail);
     }
 
     /** Runs work for this generation in its current phase's span, so that an expert opened remotely joins it. */

@@ -72,6 +72,18 @@ class ManifestMistakesTest {
                         "experts[0].address",
                         "expected host:port (e.g. law-expert:50051), got 'expert-a'"),
                 arguments(
+                        "name: m\nexperts:\n  - name: a\n    address: []\n",
+                        "experts[0].address",
+                        "lists no address; give host:port, or a list of them for replicas"),
+                arguments(
+                        "name: m\nexperts:\n  - name: a\n    address: [a-0:50051, a-0:50051]\n",
+                        "experts[0].address",
+                        "lists an address twice"),
+                arguments(
+                        "name: m\nexperts:\n  - name: a\n    address: [a-0:50051, a-1]\n",
+                        "experts[0].address",
+                        "expected host:port (e.g. law-expert:50051), got 'a-1'"),
+                arguments(
                         "name: m\nexperts:\n  - name: a\n    address: expert-a:70000\n",
                         "experts[0].address",
                         "the port must be from 1 to 65535, got 70000"),

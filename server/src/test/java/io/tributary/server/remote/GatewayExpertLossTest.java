@@ -3,10 +3,6 @@ package io.tributary.server.remote;
 import io.tributary.model.LoadOptions;
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.remote.host.HostedExpert;
-import io.tributary.routing.Expert;
-import io.tributary.routing.ExpertBatch;
-import io.tributary.routing.ExpertSession;
-import io.tributary.routing.Prompt;
 import io.tributary.server.ContractSchemas;
 import io.tributary.server.HttpTestClient;
 import io.tributary.server.TinyTextMixture;
@@ -69,8 +65,8 @@ class GatewayExpertLossTest {
         hostedModel = loader.load(checked);
         hosted = HostedExperts.of(hostedModel, checked);
         failing = new FailingExpert(hosted.get(1).expert());
-        first = serve(hosted.get(0), 0);
-        second = serve(withExpert(hosted.get(1), failing), 0);
+        first = ExpertServers.serve(hosted.get(0), 0);
+        second = ExpertServers.serve(ExpertServers.withExpert(hosted.get(1), failing), 0);
         Path manifest = ManifestReader.write(
                 dir.resolve("gateway.yaml"),
                 new MixtureManifest(
@@ -170,7 +166,7 @@ class GatewayExpertLossTest {
                 .isEqualTo("expert-1");
         chunks.forEach(chunk -> ContractSchemas.assertValid("ChatCompletionChunk", chunk));
 
-        second = serve(withExpert(hosted.get(1), failing), expertPort);
+        second = ExpertServers.serve(ExpertServers.withExpert(hosted.get(1), failing), expertPort);
         await().atMost(30, TimeUnit.SECONDS)
                 .pollInterval(Duration.ofMillis(300))
                 .until(() -> HttpTestClient.json(http.get("/actuator/health"))
@@ -185,65 +181,5 @@ class GatewayExpertLossTest {
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"The river\"}],\"max_tokens\":3}"));
         assertThat(restoredChat.at("/choices/0").has("lost_experts")).isFalse();
         assertThat(restored.at("/details/tokens/4/expert_weights/1").asDouble()).isEqualTo(0.5);
-    }
-
-    private static ExpertHostServer serve(HostedExpert expert, int port) {
-        return new ExpertHostServer(
-                        List.of(expert), new ExpertHostServer.Settings(port, Duration.ofMinutes(1), 2), Thread::new)
-                .start();
-    }
-
-    private static HostedExpert withExpert(HostedExpert hosted, Expert expert) {
-        return new HostedExpert(expert, hosted.imagePlaceholder(), hosted.eosTokenIds(), hosted.tokenizerFiles());
-    }
-
-    /** A real expert whose batched passes fail after a number of them, as on a broken device. */
-    private static final class FailingExpert implements Expert {
-        private final Expert delegate;
-        private int passesLeft = Integer.MAX_VALUE;
-
-        FailingExpert(Expert delegate) {
-            this.delegate = delegate;
-        }
-
-        synchronized void failAfterPasses(int passes) {
-            passesLeft = passes;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public int vocabularySize() {
-            return delegate.vocabularySize();
-        }
-
-        @Override
-        public int maxSequenceLength() {
-            return delegate.maxSequenceLength();
-        }
-
-        @Override
-        public long kvBytesPerPosition() {
-            return delegate.kvBytesPerPosition();
-        }
-
-        @Override
-        public ExpertSession open(Prompt prompt) {
-            return delegate.open(prompt);
-        }
-
-        @Override
-        public synchronized void forward(ExpertBatch batch) {
-            if (passesLeft-- <= 0) {
-                throw new IllegalStateException("broken device");
-            }
-            delegate.forward(batch);
-        }
-
-        @Override
-        public void close() {}
     }
 }
