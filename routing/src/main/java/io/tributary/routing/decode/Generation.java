@@ -61,6 +61,7 @@ public final class Generation {
     private long chunkPlannedNanos;
     private final LostExperts lost;
     private final List<LostExpert> lostExperts = new ArrayList<>();
+    private final List<ExpertFailover> failovers = new ArrayList<>();
 
     Generation(Mixture mixture, GenerationRequest request, GenerationListener listener) {
         this.mixture = mixture;
@@ -274,11 +275,13 @@ public final class Generation {
     private void reportFailovers() {
         for (int k = 0; k < sessions.length; k++) {
             if (sessions[k] != null) {
-                List<String> failovers = sessions[k].failovers();
-                for (int i = reportedFailovers[k]; i < failovers.size(); i++) {
-                    listener.onExpertFailover(mixture.experts().get(k).name(), failovers.get(i));
+                List<String> moves = sessions[k].failovers();
+                for (int i = reportedFailovers[k]; i < moves.size(); i++) {
+                    String expert = mixture.experts().get(k).name();
+                    failovers.add(new ExpertFailover(expert, tokens.size(), moves.get(i)));
+                    listener.onExpertFailover(expert, moves.get(i));
                 }
-                reportedFailovers[k] = failovers.size();
+                reportedFailovers[k] = moves.size();
             }
         }
     }
@@ -419,7 +422,8 @@ public final class Generation {
                     request.sampling().sampling() ? sampler.seed() : null,
                     promptLogProbs,
                     lostExperts,
-                    promptFromCache));
+                    promptFromCache,
+                    failovers));
             return true;
         }
         for (ExpertSession session : sessions) {

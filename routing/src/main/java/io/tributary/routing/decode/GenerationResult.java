@@ -12,6 +12,7 @@ import java.util.List;
  * @param lostExperts    experts that became unavailable during the generation, which finished without them
  * @param cachedPromptPositions prompt positions that every expert which ran the prompt took from its prefix cache
  *                       (the least of them), counted as the experts count positions (an image as its features)
+ * @param failovers      sessions of remote experts that moved to another replica when theirs failed
  */
 public record GenerationResult(
         String generatedText,
@@ -21,12 +22,14 @@ public record GenerationResult(
         Long seed,
         float[] promptLogProbs,
         List<LostExpert> lostExperts,
-        int cachedPromptPositions) {
+        int cachedPromptPositions,
+        List<ExpertFailover> failovers) {
 
     public GenerationResult {
         tokens = List.copyOf(tokens);
         promptLogProbs = promptLogProbs == null ? null : promptLogProbs.clone();
         lostExperts = List.copyOf(lostExperts);
+        failovers = List.copyOf(failovers);
     }
 
     public GenerationResult(
@@ -36,7 +39,7 @@ public record GenerationResult(
             List<GeneratedToken> tokens,
             Long seed,
             float[] promptLogProbs) {
-        this(generatedText, finishReason, promptTokens, tokens, seed, promptLogProbs, List.of(), 0);
+        this(generatedText, finishReason, promptTokens, tokens, seed, promptLogProbs, List.of(), 0, List.of());
     }
 
     public GenerationResult(

@@ -178,6 +178,11 @@ public class GenerationService {
             }
 
             @Override
+            public void onExpertFailover(String expert, String detail) {
+                first.onExpertFailover(expert, detail);
+            }
+
+            @Override
             public void onFinish(GenerationResult finished) {
                 first.onFinish(finished);
                 startSiblings.run(); // a first answer of no token at all still lets the others run

@@ -3,6 +3,7 @@ package io.tributary.server.remote;
 import io.tributary.model.LoadOptions;
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.remote.host.HostedExpert;
+import io.tributary.server.ContractSchemas;
 import io.tributary.server.HttpTestClient;
 import io.tributary.server.TinyTextMixture;
 import io.tributary.server.mixture.HostedExperts;
@@ -105,5 +106,48 @@ class GatewayReplicaFailoverTest {
                         .toList());
         assertThat(last.at("/details").has("lost_experts")).isFalse();
         assertThat(http.metric(FAILOVERS)).isEqualTo(before + 1);
+
+        // Said while streaming, on the first event after the move, and again in the final details.
+        JsonNode failover = last.at("/details/expert_failovers/0");
+        assertThat(failover.get("expert").asString()).isEqualTo("expert-0");
+        assertThat(failover.get("detail").asString())
+                .startsWith("localhost:" + servers.get(0).port() + " failed")
+                .endsWith("replayed on localhost:" + servers.get(1).port());
+        int after = failover.get("after_tokens").asInt();
+        assertThat(after).isBetween(1, 11);
+        List<JsonNode> saying =
+                events.stream().filter(event -> event.has("expert_failovers")).toList();
+        assertThat(saying).singleElement().satisfies(event -> {
+            assertThat(event.get("index").asInt()).isEqualTo(after + 1);
+            assertThat(event.get("expert_failovers")).isEqualTo(last.at("/details/expert_failovers"));
+        });
+        events.forEach(event -> ContractSchemas.assertValid("StreamResponse", event));
+    }
+
+    @Test
+    void openAiStreamsAndAnswersSayItToo() throws Exception {
+        HttpTestClient http = new HttpTestClient(port);
+        // Health checks find the broken replica's server answering again, so new sessions go back to it.
+        failing.failAfterPasses(Integer.MAX_VALUE);
+        http.get("/actuator/health");
+        failing.failAfterPasses(3);
+
+        List<JsonNode> chunks =
+                http
+                        .streamData("/v1/completions", "{\"prompt\":\"The river\",\"max_tokens\":10,\"stream\":true}")
+                        .stream()
+                        .filter(data -> !data.equals("[DONE]"))
+                        .map(HttpTestClient.JSON::readTree)
+                        .toList();
+
+        chunks.forEach(chunk -> ContractSchemas.assertValid("Completion", chunk));
+        List<JsonNode> saying = chunks.stream()
+                .filter(chunk -> chunk.at("/choices/0").has("expert_failovers"))
+                .toList();
+        assertThat(saying).hasSize(2); // the first chunk after the move, and the last with all of them
+        assertThat(saying.get(1).at("/choices/0/expert_failovers/0/expert").asString())
+                .isEqualTo("expert-0");
+        assertThat(chunks.get(chunks.size() - 1).at("/choices/0/finish_reason").asString())
+                .isEqualTo("length");
     }
 }

@@ -1,6 +1,7 @@
 package io.tributary.server.api.openai;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
@@ -22,7 +23,8 @@ public record ChatCompletion(String id, String object, long created, String mode
             ChatLogprobs logprobs,
             String finishReason,
             List<double[]> expertWeights,
-            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ExpertFailover> expertFailovers) {}
 
     /** {@code content} is {@code null} when the answer is only tool calls. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -1,6 +1,7 @@
 package io.tributary.server.api.openai;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
@@ -23,7 +24,8 @@ public record ChatCompletionChunk(
             ChatLogprobs logprobs,
             String finishReason,
             List<double[]> expertWeights,
-            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ExpertFailover> expertFailovers) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -3,9 +3,10 @@ package io.tributary.server.api.openai;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 import io.tributary.server.serving.SseEventQueue;
-import io.tributary.server.serving.StreamedLosses;
+import io.tributary.server.serving.StreamedExpertEvents;
 import io.tributary.server.toolcalls.ToolCall;
 import io.tributary.server.toolcalls.ToolCallReader;
 import io.tributary.server.toolcalls.ToolCallSyntax;
@@ -28,7 +29,7 @@ final class ChatCompletionStream implements GenerationListener {
     private final boolean logprobs;
     private final int index;
     private final StreamEnd end;
-    private final StreamedLosses losses = new StreamedLosses();
+    private final StreamedExpertEvents experts = new StreamedExpertEvents();
     private final List<String> stops;
     private final ToolCallReader calls; // null: the answer is text only
     private int sent; // characters of content sent
@@ -58,12 +59,12 @@ final class ChatCompletionStream implements GenerationListener {
         }
         this.trimmer = new StopTrimmer(holdFrom);
         this.logprobs = logprobs;
-        events.send(chunk(new ChatCompletionChunk.Delta("assistant", ""), null, null, List.of(), List.of()));
+        events.send(chunk(new ChatCompletionChunk.Delta("assistant", ""), null, null, List.of(), List.of(), List.of()));
     }
 
     @Override
     public void onToken(GeneratedToken token) {
-        losses.token();
+        experts.token();
         if (token.last()) {
             last = token; // sent by onFinish with the finish reason
             return;
@@ -78,12 +79,18 @@ final class ChatCompletionStream implements GenerationListener {
                 logprobs ? ChatLogprobs.of(List.of(token)) : null,
                 null,
                 List.of(token.expertWeights()),
-                losses.drain()));
+                experts.drainLost(),
+                experts.drainFailovers()));
     }
 
     @Override
     public void onExpertLost(String expert, Throwable failure) {
-        losses.lost(expert, failure);
+        experts.lost(expert, failure);
+    }
+
+    @Override
+    public void onExpertFailover(String expert, String detail) {
+        experts.failover(expert, detail);
     }
 
     @Override
@@ -115,7 +122,8 @@ final class ChatCompletionStream implements GenerationListener {
                 logprobs ? ChatLogprobs.of(List.of(last)) : null,
                 finishReason,
                 List.of(last.expertWeights()),
-                OpenAiAnswers.lostExperts(result)));
+                OpenAiAnswers.lostExperts(result),
+                OpenAiAnswers.failovers(result)));
         end.finished(result, answers);
     }
 
@@ -129,13 +137,14 @@ final class ChatCompletionStream implements GenerationListener {
             ChatLogprobs logprobs,
             String finishReason,
             List<double[]> weights,
-            List<LostExpert> lost) {
+            List<LostExpert> lost,
+            List<ExpertFailover> failovers) {
         return new ChatCompletionChunk(
                 answers.id(),
                 "chat.completion.chunk",
                 answers.created(),
                 answers.model(),
-                List.of(new ChatCompletionChunk.Choice(index, delta, logprobs, finishReason, weights, lost)),
+                List.of(new ChatCompletionChunk.Choice(index, delta, logprobs, finishReason, weights, lost, failovers)),
                 null);
     }
 }

@@ -1,6 +1,7 @@
 package io.tributary.server.api.openai;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
@@ -22,7 +23,8 @@ public record Completion(String id, String object, long created, String model, L
             Logprobs logprobs,
             String finishReason,
             List<double[]> expertWeights,
-            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {}
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ExpertFailover> expertFailovers) {}
 
     /** The legacy completions shape: parallel lists, one entry per token. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -3,9 +3,10 @@ package io.tributary.server.api.openai;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 import io.tributary.server.serving.SseEventQueue;
-import io.tributary.server.serving.StreamedLosses;
+import io.tributary.server.serving.StreamedExpertEvents;
 
 import java.util.List;
 
@@ -22,7 +23,7 @@ final class CompletionStream implements GenerationListener {
     private final boolean logprobs;
     private final int index;
     private final StreamEnd end;
-    private final StreamedLosses losses = new StreamedLosses();
+    private final StreamedExpertEvents experts = new StreamedExpertEvents();
     private String echo;
     private int offset;
     private GeneratedToken last;
@@ -47,17 +48,22 @@ final class CompletionStream implements GenerationListener {
 
     @Override
     public void onToken(GeneratedToken token) {
-        losses.token();
+        experts.token();
         if (token.last()) {
             last = token;
             return;
         }
-        send(trimmer.accept(OpenAiAnswers.text(token)), token, null, losses.drain());
+        send(trimmer.accept(OpenAiAnswers.text(token)), token, null, experts.drainLost(), experts.drainFailovers());
     }
 
     @Override
     public void onExpertLost(String expert, Throwable failure) {
-        losses.lost(expert, failure);
+        experts.lost(expert, failure);
+    }
+
+    @Override
+    public void onExpertFailover(String expert, String detail) {
+        experts.failover(expert, detail);
     }
 
     @Override
@@ -66,7 +72,8 @@ final class CompletionStream implements GenerationListener {
                 trimmer.accept(OpenAiAnswers.text(last)) + trimmer.finish(),
                 last,
                 OpenAiAnswers.finishReason(result.finishReason()),
-                OpenAiAnswers.lostExperts(result));
+                OpenAiAnswers.lostExperts(result),
+                OpenAiAnswers.failovers(result));
         end.finished(result, answers);
     }
 
@@ -75,7 +82,12 @@ final class CompletionStream implements GenerationListener {
         end.failed(error);
     }
 
-    private void send(String text, GeneratedToken token, String finishReason, List<LostExpert> lost) {
+    private void send(
+            String text,
+            GeneratedToken token,
+            String finishReason,
+            List<LostExpert> lost,
+            List<ExpertFailover> failovers) {
         Completion.Logprobs tokenLogprobs = logprobs ? OpenAiAnswers.completionLogprobs(List.of(token), offset) : null;
         offset += OpenAiAnswers.text(token).length();
         String withEcho = echo + text;
@@ -86,7 +98,7 @@ final class CompletionStream implements GenerationListener {
                 answers.created(),
                 answers.model(),
                 List.of(new Completion.Choice(
-                        index, withEcho, tokenLogprobs, finishReason, List.of(token.expertWeights()), lost)),
+                        index, withEcho, tokenLogprobs, finishReason, List.of(token.expertWeights()), lost, failovers)),
                 null));
     }
 }

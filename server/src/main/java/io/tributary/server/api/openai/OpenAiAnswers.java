@@ -4,6 +4,7 @@ import io.tributary.routing.decode.FinishReason;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.routing.decode.TopToken;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 import io.tributary.server.toolcalls.ToolCallReader;
 import io.tributary.server.toolcalls.ToolCallSyntax;
@@ -60,7 +61,8 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
                     logprobs ? ChatLogprobs.of(result.tokens()) : null,
                     called ? "tool_calls" : finishReason(result.finishReason()),
                     weights(result),
-                    lostExperts(result)));
+                    lostExperts(result),
+                    failovers(result)));
         }
         return new ChatCompletion(id, "chat.completion", created, model, choices, usage(results));
     }
@@ -80,7 +82,8 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
                     logprobs ? completionLogprobs(result.tokens(), echo.length()) : null,
                     finishReason(result.finishReason()),
                     weights(result),
-                    lostExperts(result)));
+                    lostExperts(result),
+                    failovers(result)));
         }
         return new Completion(id, "text_completion", created, model, choices, usage(results));
     }
@@ -113,6 +116,11 @@ record OpenAiAnswers(String id, long created, String model, int promptTokens) {
     /** OpenAI says {@code stop} for an end-of-sequence token and for a stop sequence alike. */
     static String finishReason(FinishReason reason) {
         return reason == FinishReason.LENGTH ? "length" : "stop";
+    }
+
+    /** Remote experts' sessions that moved to another replica during the answer (none, almost always). */
+    static List<ExpertFailover> failovers(GenerationResult result) {
+        return ExpertFailover.of(result.failovers());
     }
 
     /** Remote experts lost during the answer (none, almost always). */

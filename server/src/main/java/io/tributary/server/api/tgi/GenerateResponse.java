@@ -1,6 +1,7 @@
 package io.tributary.server.api.tgi;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
@@ -25,7 +26,8 @@ public record GenerateResponse(String generatedText, Details details) {
             List<List<TopToken>> topTokens,
             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
             int cachedPromptPositions,
-            @JsonInclude(JsonInclude.Include.NON_NULL) List<BestOfSequence> bestOfSequences) {}
+            @JsonInclude(JsonInclude.Include.NON_NULL) List<BestOfSequence> bestOfSequences,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ExpertFailover> expertFailovers) {}
 
     /** One of the {@code best_of} answers that was not chosen, as TGI lists them. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

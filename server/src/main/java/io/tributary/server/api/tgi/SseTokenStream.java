@@ -6,7 +6,7 @@ import io.tributary.routing.decode.GenerationListener;
 import io.tributary.routing.decode.GenerationResult;
 import io.tributary.server.error.StreamedError;
 import io.tributary.server.serving.SseEventQueue;
-import io.tributary.server.serving.StreamedLosses;
+import io.tributary.server.serving.StreamedExpertEvents;
 
 /**
  * Streams a generation as server-sent events in TGI's format: one {@code data:} event per token, the last one
@@ -18,7 +18,7 @@ final class SseTokenStream implements GenerationListener {
     private final SseEventQueue events;
     private final String prefix;
     private final boolean details;
-    private final StreamedLosses losses = new StreamedLosses();
+    private final StreamedExpertEvents experts = new StreamedExpertEvents();
     private GeneratedToken last;
 
     SseTokenStream(SseEventQueue events, String prefix, boolean details) {
@@ -33,18 +33,29 @@ final class SseTokenStream implements GenerationListener {
 
     @Override
     public void onToken(GeneratedToken token) {
-        losses.token();
+        experts.token();
         if (token.last()) {
             last = token; // sent by onFinish, which follows at once, with the final text
             return;
         }
         events.send(new StreamResponse(
-                token.index() + 1, Tokens.toWire(token), Tokens.topTokens(token), null, null, losses.drain()));
+                token.index() + 1,
+                Tokens.toWire(token),
+                Tokens.topTokens(token),
+                null,
+                null,
+                experts.drainLost(),
+                experts.drainFailovers()));
     }
 
     @Override
     public void onExpertLost(String expert, Throwable failure) {
-        losses.lost(expert, failure);
+        experts.lost(expert, failure);
+    }
+
+    @Override
+    public void onExpertFailover(String expert, String detail) {
+        experts.failover(expert, detail);
     }
 
     @Override
@@ -55,7 +66,8 @@ final class SseTokenStream implements GenerationListener {
                 Tokens.topTokens(last),
                 prefix + result.generatedText(),
                 details ? Tokens.streamDetails(result) : null,
-                losses.drain()));
+                experts.drainLost(),
+                experts.drainFailovers()));
         events.complete();
     }
 

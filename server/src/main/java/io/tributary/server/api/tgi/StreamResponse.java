@@ -1,6 +1,7 @@
 package io.tributary.server.api.tgi;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
@@ -14,6 +15,7 @@ import java.util.List;
  * @param index       1-based index of the token in the generation
  * @param lostExperts Tributary's addition, on the first event after an expert was lost (TGI's clients ignore it):
  *                    the experts lost since the previous event, absent otherwise
+ * @param expertFailovers likewise, remote experts' sessions that moved to another replica since the previous event
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -23,7 +25,8 @@ public record StreamResponse(
         List<GenerateResponse.TopToken> topTokens,
         String generatedText,
         StreamDetails details,
-        @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts) {
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ExpertFailover> expertFailovers) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record StreamDetails(
@@ -32,5 +35,6 @@ public record StreamResponse(
             Long seed,
             int inputLength,
             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LostExpert> lostExperts,
-            int cachedPromptPositions) {}
+            int cachedPromptPositions,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ExpertFailover> expertFailovers) {}
 }

@@ -4,6 +4,7 @@ import io.tributary.routing.Detokenizer;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.GenerationRequest;
 import io.tributary.routing.decode.GenerationResult;
+import io.tributary.server.serving.ExpertFailover;
 import io.tributary.server.serving.LostExpert;
 
 import java.util.ArrayList;
@@ -62,7 +63,8 @@ final class Tokens {
                                                 .map(Tokens::toWire)
                                                 .toList(),
                                         topTokensOf(other, request)))
-                                .toList());
+                                .toList(),
+                ExpertFailover.of(result.failovers()));
     }
 
     private static List<List<GenerateResponse.TopToken>> topTokensOf(
@@ -93,6 +95,7 @@ final class Tokens {
                 result.seed(),
                 result.promptTokens(),
                 LostExpert.of(result.lostExperts()),
-                result.cachedPromptPositions());
+                result.cachedPromptPositions(),
+                ExpertFailover.of(result.failovers()));
     }
 }
