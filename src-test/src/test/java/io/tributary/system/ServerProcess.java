@@ -82,6 +82,12 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** Kills the process at once (SIGKILL), as a crashed pod or a lost node would go. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() throws Exception {
         process.destroy();
