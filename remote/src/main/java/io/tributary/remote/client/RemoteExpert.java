@@ -63,6 +63,7 @@ public final class RemoteExpert implements Expert {
     private final AtomicLong bytesReceived = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
     private final AtomicLong wireNanos = new AtomicLong();
+    private final AtomicLong busySteps = new AtomicLong();
     private volatile String unavailable; // why the last call failed; null while calls succeed
 
     private RemoteExpert(
@@ -232,7 +233,7 @@ public final class RemoteExpert implements Expert {
             request.addEntries(step);
         }
         long sent = System.nanoTime();
-        StepReply reply = call("step", () -> blocking().step(request.build()));
+        StepReply reply = call("step", () -> stepWhenAdmitted(request.build()));
         wireNanos.addAndGet(Math.max(0, System.nanoTime() - sent - reply.getHostNanos()));
         steps.incrementAndGet();
         bytesReceived.addAndGet(reply.getSerializedSize());
@@ -245,6 +246,38 @@ public final class RemoteExpert implements Expert {
         for (int i = 0; i < sessions.length; i++) {
             sessions[i].stepped(reply.getResults(i), vocabularySize());
         }
+    }
+
+    /**
+     * Sends a step; one the expert server refused as too busy ({@code RESOURCE_EXHAUSTED}: it touched no session) is
+     * sent again after a pause that doubles up to 100 ms, until the call timeout would pass.
+     */
+    private StepReply stepWhenAdmitted(StepRequest request) {
+        long deadline = System.nanoTime() + options.callTimeout().toNanos();
+        long pauseMillis = 2;
+        while (true) {
+            try {
+                return blocking().step(request);
+            } catch (StatusRuntimeException e) {
+                boolean busy = e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED;
+                if (!busy || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) > deadline) {
+                    throw e;
+                }
+                busySteps.incrementAndGet();
+                try {
+                    Thread.sleep(pauseMillis);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pauseMillis = Math.min(pauseMillis * 2, 100);
+            }
+        }
+    }
+
+    /** Steps the expert server refused as too busy and that were sent again. */
+    public long busySteps() {
+        return busySteps.get();
     }
 
     /** Forgets a closed session and tells the expert, without waiting: the lease frees it if the call is lost. */

@@ -27,6 +27,8 @@ import io.tributary.routing.refusal.RequestRefusedException;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -40,12 +42,28 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
 
     private final Map<String, HostedExpert> experts;
     private final HostedSessions sessions;
+    private final ExpertHostServer.Admission admission;
     private final Tracer tracer;
+    private final Map<String, AtomicInteger> stepsInFlight; // per expert: the one running and those waiting
+    private final AtomicLong refusedSessions = new AtomicLong();
+    private final AtomicLong refusedSteps = new AtomicLong();
 
-    ExpertHost(List<HostedExpert> experts, HostedSessions sessions, Tracer tracer) {
+    ExpertHost(
+            List<HostedExpert> experts, HostedSessions sessions, ExpertHostServer.Admission admission, Tracer tracer) {
         this.experts = experts.stream().collect(Collectors.toUnmodifiableMap(HostedExpert::name, Function.identity()));
         this.sessions = sessions;
+        this.admission = admission;
         this.tracer = tracer;
+        this.stepsInFlight = experts.stream()
+                .collect(Collectors.toUnmodifiableMap(HostedExpert::name, expert -> new AtomicInteger()));
+    }
+
+    long refusedSessions() {
+        return refusedSessions.get();
+    }
+
+    long refusedSteps() {
+        return refusedSteps.get();
     }
 
     @Override
@@ -81,8 +99,20 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
     public void open(OpenRequest request, StreamObserver<OpenReply> reply) {
         answer(reply, () -> {
             HostedExpert hosted = expert(request.getExpert());
-            Prompt prompt = prompt(request.getTokenIdsList(), request.getImagesList());
-            ExpertSession opened = hosted.expert().open(prompt);
+            if (!sessions.reserve()) {
+                refusedSessions.incrementAndGet();
+                throw Status.RESOURCE_EXHAUSTED
+                        .withDescription("this expert server holds " + sessions.maxSessions()
+                                + " sessions, its most; try another replica or later")
+                        .asRuntimeException();
+            }
+            ExpertSession opened;
+            try {
+                opened = hosted.expert().open(prompt(request.getTokenIdsList(), request.getImagesList()));
+            } catch (RuntimeException e) {
+                sessions.unreserve();
+                throw e;
+            }
             HostedSessions.Hosted session = sessions.add(
                     hosted, opened, id -> SessionTrace.open(tracer, hosted.name(), id, opened.pendingPositions()));
             if (Context.current().isCancelled()) { // the gateway gave up waiting: nobody will close it
@@ -106,7 +136,20 @@ final class ExpertHost extends ExpertServiceGrpc.ExpertServiceImplBase {
             if (!(epsilon >= 0 && epsilon < 1)) {
                 throw new IllegalArgumentException("compact_epsilon must be in [0, 1), got " + epsilon);
             }
-            return HostedStep.run(hosted, sessions, request.getEntriesList(), epsilon);
+            AtomicInteger inFlight = stepsInFlight.get(hosted.name());
+            try {
+                if (inFlight.incrementAndGet() > admission.maxQueuedSteps() + 1) {
+                    refusedSteps.incrementAndGet();
+                    // Refused before any session was touched: the gateway may send the same step again.
+                    throw Status.RESOURCE_EXHAUSTED
+                            .withDescription("expert '" + hosted.name() + "' has " + admission.maxQueuedSteps()
+                                    + " steps waiting already, its most")
+                            .asRuntimeException();
+                }
+                return HostedStep.run(hosted, sessions, request.getEntriesList(), epsilon);
+            } finally {
+                inFlight.decrementAndGet();
+            }
         });
     }
 

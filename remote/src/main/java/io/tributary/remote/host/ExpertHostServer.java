@@ -30,11 +30,17 @@ public final class ExpertHostServer implements AutoCloseable {
      * @param lease       how long a session lives without a step or keep-alive from its gateway
      * @param stepThreads threads that run requests (passes of different experts run side by side)
      * @param security    TLS, client certificates and bearer token
+     * @param admission   how much work the server takes before it refuses more
      */
-    public record Settings(int port, Duration lease, int stepThreads, ExpertServerSecurity security) {
+    public record Settings(
+            int port, Duration lease, int stepThreads, ExpertServerSecurity security, Admission admission) {
 
         public Settings(int port, Duration lease, int stepThreads) {
             this(port, lease, stepThreads, ExpertServerSecurity.NONE);
+        }
+
+        public Settings(int port, Duration lease, int stepThreads, ExpertServerSecurity security) {
+            this(port, lease, stepThreads, security, Admission.DEFAULT);
         }
 
         public Settings {
@@ -45,12 +51,34 @@ public final class ExpertHostServer implements AutoCloseable {
         }
     }
 
+    /**
+     * What an expert server takes on, so that gateways sharing it cannot starve each other or grow its queue without
+     * end: beyond either bound it refuses with {@code RESOURCE_EXHAUSTED}, which a gateway answers by trying another
+     * replica, or by going on without the expert.
+     *
+     * @param maxSessions    sessions open at once, over all gateways and experts (each holds a KV cache)
+     * @param maxQueuedSteps steps waiting for one expert while it runs another (each gateway sends one per decoding
+     *                       step, so about the number of gateways that may use it at once)
+     */
+    public record Admission(int maxSessions, int maxQueuedSteps) {
+
+        public static final Admission DEFAULT = new Admission(1024, 16);
+
+        public Admission {
+            if (maxSessions < 1 || maxQueuedSteps < 0) {
+                throw new IllegalArgumentException("bad expert server admission: " + maxSessions + " sessions, "
+                        + maxQueuedSteps + " queued steps");
+            }
+        }
+    }
+
     private final Server server;
     private final HostedSessions sessions;
     private final HealthStatusManager health = new HealthStatusManager();
     private final ExecutorService executor;
     private final ScheduledExecutorService reaper;
     private final List<HostedExpert> experts;
+    private final ExpertHost host;
 
     /** @param threads makes the threads that run forward passes (prepared for native inference by the caller) */
     public ExpertHostServer(List<HostedExpert> experts, Settings settings, ThreadFactory threads) {
@@ -60,7 +88,8 @@ public final class ExpertHostServer implements AutoCloseable {
     /** @param tracing joins the calls that carry a gateway's trace context to that trace */
     public ExpertHostServer(List<HostedExpert> experts, Settings settings, ThreadFactory threads, GrpcTracing tracing) {
         this.experts = List.copyOf(experts);
-        this.sessions = new HostedSessions(settings.lease(), System::nanoTime);
+        this.sessions = new HostedSessions(
+                settings.lease(), System::nanoTime, settings.admission().maxSessions());
         this.executor = Executors.newFixedThreadPool(settings.stepThreads(), daemon(threads, "tributary-expert-rpc"));
         this.reaper = Executors.newSingleThreadScheduledExecutor(daemon(Thread::new, "tributary-expert-leases"));
         NettyServerBuilder builder = NettyServerBuilder.forAddress(
@@ -71,7 +100,7 @@ public final class ExpertHostServer implements AutoCloseable {
         builder.intercept(tracing.server()); // the last added runs first: a refused call is traced too
         this.server = builder.executor(executor)
                 .maxInboundMessageSize(256 * 1024 * 1024) // prompts carry images
-                .addService(new ExpertHost(this.experts, sessions, tracing.tracer()))
+                .addService(host = new ExpertHost(this.experts, sessions, settings.admission(), tracing.tracer()))
                 .addService(health.getHealthService())
                 .build();
         long period = Math.max(1, settings.lease().toMillis() / 4);
@@ -96,6 +125,16 @@ public final class ExpertHostServer implements AutoCloseable {
     /** Sessions gateways hold open here. */
     public int openSessions() {
         return sessions.open();
+    }
+
+    /** Opens refused because the server held {@link Admission#maxSessions} sessions. */
+    public long refusedSessions() {
+        return host.refusedSessions();
+    }
+
+    /** Steps refused because {@link Admission#maxQueuedSteps} were already waiting for their expert. */
+    public long refusedSteps() {
+        return host.refusedSteps();
     }
 
     private void setStatus(ServingStatus status) {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
@@ -40,17 +41,53 @@ final class HostedSessions {
     private final AtomicLong nextId = new AtomicLong(1);
     private final long leaseNanos;
     private final LongSupplier clock;
+    private final int maxSessions;
+    private final AtomicInteger held = new AtomicInteger(); // reserved before a session opens, so the bound holds
 
     HostedSessions(Duration lease, LongSupplier clock) {
+        this(lease, clock, Integer.MAX_VALUE);
+    }
+
+    HostedSessions(Duration lease, LongSupplier clock, int maxSessions) {
         this.leaseNanos = lease.toNanos();
         this.clock = clock;
+        this.maxSessions = maxSessions;
+    }
+
+    /**
+     * Takes a place for a session about to open.
+     *
+     * @return false when the server holds its most sessions already
+     */
+    boolean reserve() {
+        while (true) {
+            int now = held.get();
+            if (now >= maxSessions) {
+                return false;
+            }
+            if (held.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives back a place taken by {@link #reserve} for a session that did not open. */
+    void unreserve() {
+        held.decrementAndGet();
+    }
+
+    int maxSessions() {
+        return maxSessions;
     }
 
     Duration lease() {
         return Duration.ofNanos(leaseNanos);
     }
 
-    /** Holds {@code session} under a new id; {@code trace} makes the session's spans once it knows the id. */
+    /**
+     * Holds {@code session}, for which a place was {@linkplain #reserve reserved}, under a new id; {@code trace}
+     * makes the session's spans once it knows the id.
+     */
     Hosted add(HostedExpert owner, ExpertSession session, LongFunction<SessionTrace> trace) {
         long id = nextId.getAndIncrement();
         Hosted hosted = new Hosted(id, owner, session, trace.apply(id), clock.getAsLong());
@@ -75,6 +112,7 @@ final class HostedSessions {
     private void close(long id, String why) {
         Hosted hosted = sessions.remove(id);
         if (hosted != null) {
+            held.decrementAndGet();
             synchronized (hosted.owner) {
                 hosted.session.close();
                 hosted.trace.end(why);
@@ -94,6 +132,7 @@ final class HostedSessions {
         for (Hosted hosted : candidates) {
             synchronized (hosted.owner) { // a step touches its sessions under this lock: check again here
                 if (clock.getAsLong() - hosted.touchedNanos > leaseNanos && sessions.remove(hosted.id, hosted)) {
+                    held.decrementAndGet();
                     hosted.session.close();
                     hosted.trace.end("expired");
                     expired++;
