@@ -99,13 +99,19 @@ public record TributaryProperties(
      *                     vanished leaves no KV cache behind for longer)
      * @param threads      threads that run gateways' calls (passes of different experts run side by side)
      * @param token        a bearer token every gateway call must carry (the health service needs none)
+     * @param maxSessions  sessions open at once over all gateways; beyond, opens are refused (RESOURCE_EXHAUSTED)
+     *                     and a gateway tries another replica or goes on without the expert
+     * @param maxQueuedSteps steps that may wait for an expert while it runs another; beyond, steps are refused and
+     *                     gateways send them again after a pause, within their call timeout
      */
     public record ExpertServer(
             @Min(0) @Max(65535) @DefaultValue("50051") int port,
             @NotNull @DefaultValue("60s") Duration sessionLease,
             @Min(1) @Max(256) @DefaultValue("4") int threads,
             @Valid @NotNull @DefaultValue ServerTls tls,
-            String token) {}
+            String token,
+            @Min(1) @DefaultValue("1024") int maxSessions,
+            @Min(0) @DefaultValue("16") int maxQueuedSteps) {}
 
     /**
      * Where the experts run.

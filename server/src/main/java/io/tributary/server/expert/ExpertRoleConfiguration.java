@@ -1,5 +1,8 @@
 package io.tributary.server.expert;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.remote.tracing.GrpcTracing;
 import io.tributary.server.config.TributaryProperties;
@@ -40,12 +43,31 @@ class ExpertRoleConfiguration {
                                 settings.port(),
                                 settings.sessionLease(),
                                 settings.threads(),
-                                LinkSecurity.expertServer(settings)),
+                                LinkSecurity.expertServer(settings),
+                                new ExpertHostServer.Admission(settings.maxSessions(), settings.maxQueuedSteps())),
                         threads,
                         tracing)
                 .start();
         LOG.info("serving experts {} to gateways over gRPC on port {}", model.expertNames(), server.port());
         return server;
+    }
+
+    /** What the expert server refused for being full, by what was full. */
+    @Bean
+    MeterBinder expertServerRefusals(ExpertHostServer server) {
+        return registry -> {
+            FunctionCounter.builder("tributary.expert_server_refusals", server, ExpertHostServer::refusedSessions)
+                    .description("Gateway calls this expert server refused for being full")
+                    .tag("reason", "sessions")
+                    .register(registry);
+            FunctionCounter.builder("tributary.expert_server_refusals", server, ExpertHostServer::refusedSteps)
+                    .description("Gateway calls this expert server refused for being full")
+                    .tag("reason", "queued_steps")
+                    .register(registry);
+            Gauge.builder("tributary.expert_server_sessions", server, ExpertHostServer::openSessions)
+                    .description("Sessions gateways hold open on this expert server")
+                    .register(registry);
+        };
     }
 
     @Bean
