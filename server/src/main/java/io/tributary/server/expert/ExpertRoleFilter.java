@@ -14,7 +14,7 @@ import java.io.IOException;
 
 /**
  * An expert server answers gateways over gRPC, not clients over HTTP: everything but the actuator (health probes,
- * metrics) is refused with a 404 that says where generation requests go.
+ * metrics) and the scrape at {@code /metrics} is refused with a 404 that says where generation requests go.
  */
 class ExpertRoleFilter extends OncePerRequestFilter {
 
@@ -29,7 +29,8 @@ class ExpertRoleFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (request.getRequestURI().startsWith(request.getContextPath() + "/actuator")) {
+        String path = request.getRequestURI().substring(request.getContextPath().length());
+        if (path.startsWith("/actuator") || path.equals("/metrics")) {
             chain.doFilter(request, response);
             return;
         }
