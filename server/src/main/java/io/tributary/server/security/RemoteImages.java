@@ -4,24 +4,22 @@ import io.tributary.routing.ImageInput;
 import io.tributary.server.config.TributaryProperties;
 import io.tributary.server.serving.ImageFetcher;
 import io.tributary.server.serving.RequestValidationException;
+import okhttp3.Dns;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -29,23 +27,25 @@ import java.util.function.Function;
  * only if every address the host resolves to is public, without following redirects (which could lead anywhere),
  * within a size cap and a timeout. Off by default.
  *
- * <p>The host is resolved here and again by the HTTP client; a host whose DNS its owner switches between the two
- * (rebinding) could slip through, which is why the allow-list names hosts the operator trusts.
+ * <p>The host is resolved once: the addresses that passed the check are the ones connected to (the client is given
+ * them instead of resolving again), so a host whose DNS its owner switches after the check (rebinding) cannot lead
+ * the fetch into the server's own networks. TLS still verifies the certificate against the host's name.
  */
 @Component
 public class RemoteImages implements ImageFetcher {
+
+    /** Resolves a host name to its addresses; {@link InetAddress#getAllByName} but in tests. */
+    @FunctionalInterface
+    interface Resolver {
+        InetAddress[] resolve(String host) throws UnknownHostException;
+    }
 
     private static final Set<String> MEDIA_TYPES = Set.of("image/png", "image/jpeg", "image/gif", "image/bmp");
 
     private final TributaryProperties.RemoteImages settings;
     private final Function<InetAddress, String> addressPolicy;
-    private final HttpClient client;
-    /** Closes a body still being read at its deadline: the request timeout covers only the response's headers. */
-    private static final ScheduledExecutorService DEADLINES = Executors.newSingleThreadScheduledExecutor(work -> {
-        Thread thread = new Thread(work, "tributary-image-fetch-deadline");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final Resolver resolver;
+    private final OkHttpClient client;
 
     @Autowired
     public RemoteImages(TributaryProperties properties) {
@@ -54,11 +54,21 @@ public class RemoteImages implements ImageFetcher {
 
     /** @param addressPolicy why an address may not be fetched from, or {@code null} when it may */
     RemoteImages(TributaryProperties.RemoteImages settings, Function<InetAddress, String> addressPolicy) {
+        this(settings, addressPolicy, InetAddress::getAllByName);
+    }
+
+    RemoteImages(
+            TributaryProperties.RemoteImages settings, Function<InetAddress, String> addressPolicy, Resolver resolver) {
         this.settings = settings;
         this.addressPolicy = addressPolicy;
-        this.client = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER)
+        this.resolver = resolver;
+        // The whole call, body included, must end within the timeout: a server that drips its body is cut off.
+        this.client = new OkHttpClient.Builder()
+                .followRedirects(false)
+                .followSslRedirects(false)
+                .callTimeout(settings.timeout())
                 .connectTimeout(settings.timeout())
+                .retryOnConnectionFailure(false)
                 .build();
     }
 
@@ -73,62 +83,48 @@ public class RemoteImages implements ImageFetcher {
                     + TributaryProperties.RemoteImages.ENABLED + "); send the image inline as a base64 data URI");
         }
         URI uri = parse(url, label);
-        checkAddresses(uri.getHost(), label);
-        HttpRequest request = HttpRequest.newBuilder(uri)
-                .timeout(settings.timeout())
+        List<InetAddress> checked = checkAddresses(uri.getHost(), label);
+        // Connections are pooled by address, resolver included: this fetch's, pinned to what was checked.
+        OkHttpClient pinned =
+                client.newBuilder().dns(pin(uri.getHost(), checked)).build();
+        Request request = new Request.Builder()
+                .url(uri.toString())
                 .header("Accept", "image/png, image/jpeg, image/gif, image/bmp")
-                .GET()
+                .get()
                 .build();
-        long deadline = System.nanoTime() + settings.timeout().toNanos();
-        try {
-            HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            InputStream body = response.body();
-            ScheduledFuture<?> watchdog =
-                    DEADLINES.schedule(() -> closeQuietly(body), deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-            try (body) {
-                if (response.statusCode() != 200) {
-                    throw new RequestValidationException(label + ": fetching it answered HTTP " + response.statusCode()
-                            + (response.statusCode() / 100 == 3 ? " (redirects are not followed)" : ""));
-                }
-                String mediaType = response.headers()
-                        .firstValue("Content-Type")
-                        .orElse("")
-                        .split(";")[0]
-                        .strip()
-                        .toLowerCase(Locale.ROOT);
-                if (!MEDIA_TYPES.contains(mediaType)) {
-                    throw new RequestValidationException(
-                            label + ": the URL served " + (mediaType.isEmpty() ? "no content type" : mediaType)
-                                    + ", not a PNG, JPEG, GIF or BMP image");
-                }
-                return new ImageInput(readCapped(body, label), mediaType);
-            } finally {
-                watchdog.cancel(false);
+        try (Response response = pinned.newCall(request).execute()) {
+            if (response.code() != 200) {
+                throw new RequestValidationException(label + ": fetching it answered HTTP " + response.code()
+                        + (response.code() / 100 == 3 ? " (redirects are not followed)" : ""));
             }
-        } catch (HttpTimeoutException e) {
+            String mediaType =
+                    response.header("Content-Type", "").split(";")[0].strip().toLowerCase(Locale.ROOT);
+            if (!MEDIA_TYPES.contains(mediaType)) {
+                throw new RequestValidationException(
+                        label + ": the URL served " + (mediaType.isEmpty() ? "no content type" : mediaType)
+                                + ", not a PNG, JPEG, GIF or BMP image");
+            }
+            return new ImageInput(readCapped(response.body().byteStream(), label), mediaType);
+        } catch (InterruptedIOException e) {
             throw timedOut(label);
         } catch (IOException e) {
-            if (System.nanoTime() - deadline >= 0) {
-                throw timedOut(label);
-            }
             throw new RequestValidationException(label + ": cannot fetch it: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RequestValidationException(label + ": the fetch was interrupted");
         }
+    }
+
+    /** The client's resolver for one fetch: the checked addresses of its host, and nothing for any other name. */
+    private static Dns pin(String host, List<InetAddress> checked) {
+        return hostname -> {
+            if (!hostname.equalsIgnoreCase(host)) {
+                throw new UnknownHostException(hostname + " is not the host that was checked");
+            }
+            return checked;
+        };
     }
 
     private RequestValidationException timedOut(String label) {
         return new RequestValidationException(label + ": fetching it took longer than "
                 + settings.timeout().toMillis() + " ms (tributary.security.remote-images.timeout)");
-    }
-
-    private static void closeQuietly(InputStream body) {
-        try {
-            body.close();
-        } catch (IOException ignored) {
-            // the reader sees the stream closed and reports the timeout
-        }
     }
 
     private URI parse(String url, String label) {
@@ -156,10 +152,11 @@ public class RemoteImages implements ImageFetcher {
         return allowed.startsWith("*.") ? host.endsWith(allowed.substring(1)) : host.equals(allowed);
     }
 
-    private void checkAddresses(String host, String label) {
+    /** Resolves the host once; every address must be allowed, and these are the only ones connected to. */
+    private List<InetAddress> checkAddresses(String host, String label) {
         InetAddress[] addresses;
         try {
-            addresses = InetAddress.getAllByName(host);
+            addresses = resolver.resolve(host);
         } catch (UnknownHostException e) {
             throw new RequestValidationException(label + ": host " + host + " cannot be resolved");
         }
@@ -170,6 +167,7 @@ public class RemoteImages implements ImageFetcher {
                         + address.getHostAddress() + "); images are never fetched from the server's own networks");
             }
         }
+        return List.of(addresses);
     }
 
     private byte[] readCapped(InputStream body, String label) throws IOException {

@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -94,6 +95,47 @@ class RemoteImagesTest {
     void neverFetchesFromTheServersOwnNetworksEvenWhenTheHostIsAllowed() {
         RemoteImages images = new RemoteImages(settings(List.of("localhost")), PublicAddresses::refusal);
         expectRefusal(images, base + "/cat.png", "resolves to a loopback address");
+    }
+
+    /**
+     * DNS rebinding: the name answers an allowed address when checked and the server's own (loopback, where the
+     * "internal" service listens) when asked again. The fetch goes to the address that was checked, never reaching
+     * the internal service.
+     */
+    @Test
+    void aHostThatResolvesDifferentlyTheSecondTimeStillReachesOnlyTheAddressThatWasChecked() throws Exception {
+        AtomicInteger lookups = new AtomicInteger();
+        InetAddress allowed = InetAddress.getByName("127.0.0.2"); // nothing listens there on the server's port
+        InetAddress internal = InetAddress.getLoopbackAddress();
+        RemoteImages images = new RemoteImages(
+                settings(List.of("images.example")),
+                address -> address.equals(allowed) ? null : "the server's own network",
+                host -> new InetAddress[] {lookups.getAndIncrement() == 0 ? allowed : internal});
+        AtomicInteger reached = new AtomicInteger();
+        server.createContext("/internal.png", exchange -> {
+            reached.incrementAndGet();
+            respond(exchange, 200, "image/png", PNG);
+        });
+
+        assertThatThrownBy(() -> images.fetch(
+                        "http://images.example:" + server.getAddress().getPort() + "/internal.png", "image 1"))
+                .isInstanceOf(RequestValidationException.class)
+                .hasMessageContaining("cannot fetch it");
+        assertThat(lookups).as("resolved once, for the check").hasValue(1);
+        assertThat(reached).as("the internal service was never asked").hasValue(0);
+    }
+
+    @Test
+    void aCheckedAddressIsTheOneFetchedFrom() {
+        RemoteImages images = new RemoteImages(
+                settings(List.of("images.example")),
+                address -> address.isLoopbackAddress() ? null : "not loopback",
+                host -> new InetAddress[] {InetAddress.getLoopbackAddress()});
+
+        ImageInput image =
+                images.fetch("http://images.example:" + server.getAddress().getPort() + "/cat.png", "image 1");
+
+        assertThat(image.bytes()).isEqualTo(PNG);
     }
 
     private static TributaryProperties.RemoteImages settings(List<String> hosts) {
