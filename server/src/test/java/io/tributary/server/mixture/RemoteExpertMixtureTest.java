@@ -3,7 +3,7 @@ package io.tributary.server.mixture;
 import io.tributary.model.LoadOptions;
 import io.tributary.model.tiny.TinyLlava;
 import io.tributary.model.tiny.TinyLlavaSpec;
-import io.tributary.remote.client.RemoteExpert;
+import io.tributary.remote.client.ReplicatedExpert;
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.remote.host.HostedExpert;
 import io.tributary.routing.ImageInput;
@@ -58,7 +58,7 @@ class RemoteExpertMixtureTest {
                     local.resolveSibling(router.mode() + ".yaml"),
                     MixtureManifest.of("local", router, "expert-0", "expert-1")));
             ServedModel gateway = load(gatewayManifest(local, router, "expert-0", "expert-1"));
-            assertThat(gateway.mixture().experts()).allMatch(expert -> expert instanceof RemoteExpert);
+            assertThat(gateway.mixture().experts()).allMatch(expert -> expert instanceof ReplicatedExpert);
 
             List<Prompt> prompts = List.of(
                     Prompt.ofTokens(inProcess.prompts().encode("The river bends")),

@@ -7,6 +7,7 @@ import io.tributary.model.NativeTarget;
 import io.tributary.model.image.ImageLimits;
 import io.tributary.remote.client.RemoteExpert;
 import io.tributary.remote.client.RemoteOptions;
+import io.tributary.remote.client.ReplicatedExpert;
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.remote.host.HostedExpert;
 import io.tributary.routing.Expert;
@@ -299,8 +300,10 @@ public final class RemoteWireBenchmark implements Callable<Integer> {
     private static long bytesReceived(ServedModel model) {
         long bytes = 0;
         for (Expert expert : model.mixture().experts()) {
-            if (expert instanceof RemoteExpert remote) {
-                bytes += remote.stepBytesReceived();
+            if (expert instanceof ReplicatedExpert remote) {
+                bytes += remote.replicas().stream()
+                        .mapToLong(RemoteExpert::stepBytesReceived)
+                        .sum();
             }
         }
         return bytes;
