@@ -1,5 +1,7 @@
 package io.tributary.routing;
 
+import java.util.List;
+
 /**
  * The state of one request inside one expert: its KV cache and position.
  *
@@ -48,8 +50,8 @@ public interface ExpertSession extends AutoCloseable {
      * Each time this session moved to another replica of its expert because the one it was on failed, in order: why,
      * and where it went. Empty for an expert that has no replicas.
      */
-    default java.util.List<String> failovers() {
-        return java.util.List.of();
+    default List<String> failovers() {
+        return List.of();
     }
 
     /**

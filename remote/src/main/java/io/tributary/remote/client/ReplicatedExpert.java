@@ -5,9 +5,11 @@ import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.SessionsUnavailableException;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +98,8 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
      * One pass per replica over the sessions it holds. A replica that fails moves its sessions to others, which then
      * have their replay pending: they are not answered in this pass, the next ones run it.
      *
-     * @throws RemoteExpertException when a failed replica's session finds no other replica to take it
+     * @throws SessionsUnavailableException naming the sessions of a failed replica that no other replica took; the
+     *         others stand
      */
     @Override
     public void forward(ExpertBatch batch) {
@@ -112,7 +115,8 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
                     .add(new BatchEntry(session.current(), entry.positions(), entry.scorePrompt()));
             owners.computeIfAbsent(replica, r -> new ArrayList<>()).add(session);
         }
-        RemoteExpertException unrecoverable = null;
+        Set<ExpertSession> stranded = new HashSet<>();
+        RemoteExpertException last = null;
         for (var group : byReplica.entrySet()) {
             try {
                 group.getKey().forward(new ExpertBatch(group.getValue()));
@@ -121,13 +125,14 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
                     try {
                         session.moveTo(Set.of(group.getKey()), failure);
                     } catch (RemoteExpertException noneLeft) {
-                        unrecoverable = noneLeft;
+                        stranded.add(session);
+                        last = noneLeft;
                     }
                 }
             }
         }
-        if (unrecoverable != null) {
-            throw unrecoverable;
+        if (!stranded.isEmpty()) {
+            throw new SessionsUnavailableException(name, last.getMessage(), last, stranded);
         }
     }
 

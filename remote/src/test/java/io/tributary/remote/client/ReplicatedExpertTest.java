@@ -2,9 +2,11 @@ package io.tributary.remote.client;
 
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.remote.host.HostedExpert;
+import io.tributary.remote.security.ExpertServerSecurity;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
+import io.tributary.routing.decode.DecodeScheduler;
 import io.tributary.routing.decode.GeneratedToken;
 import io.tributary.routing.decode.Generation;
 import io.tributary.routing.decode.GenerationRequest;
@@ -25,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -98,6 +101,40 @@ class ReplicatedExpertTest {
     }
 
     @Test
+    void aSessionNoReplicaCanTakeFailsOnlyItsOwnRequest() throws Exception {
+        // The second replica has room for one session: the second request's. The first request's cannot move there.
+        List<ExpertHostServer> hosts = List.of(
+                host(new FakeExpert("alpha", VOCABULARY, 5), ExpertHostServer.Admission.DEFAULT),
+                host(new FakeExpert("alpha", VOCABULARY, 5), new ExpertHostServer.Admission(1, 16)));
+        ReplicatedExpert alpha = replicated("alpha", hosts);
+        Mixture mixture = mixture(alpha);
+        RecordingListener first = new RecordingListener() {
+            @Override
+            public void onToken(GeneratedToken token) {
+                super.onToken(token);
+                if (token.index() == 3) {
+                    hosts.get(0).close();
+                }
+            }
+        };
+        RecordingListener second = new RecordingListener();
+        try (DecodeScheduler scheduler =
+                new DecodeScheduler(mixture, new DecodeScheduler.Limits(4, 4, 64, 1L << 40), Thread::new)) {
+            scheduler.submit(mixture.start(request(), first)); // opens on the first replica (both idle)
+            scheduler.submit(mixture.start(request(), second)); // on the second, the least loaded
+            first.result.handle((result, error) -> result).get(30, TimeUnit.SECONDS);
+            second.result.handle((result, error) -> result).get(30, TimeUnit.SECONDS);
+        }
+
+        assertThat(first.result.join().lostExperts())
+                .singleElement()
+                .satisfies(lost -> assertThat(lost.reason()).contains("no replica left", "RESOURCE_EXHAUSTED"));
+        assertThat(second.result.join().lostExperts()).isEmpty();
+        assertThat(second.tokenIds())
+                .containsExactly(decode(new FakeExpert("alpha", VOCABULARY, 5), new RecordingListener(), null));
+    }
+
+    @Test
     void newSessionsGoToTheLeastLoadedHealthyReplica() {
         List<ExpertHostServer> hosts =
                 List.of(host(new FakeExpert("alpha", VOCABULARY, 5)), host(new FakeExpert("alpha", VOCABULARY, 5)));
@@ -128,14 +165,25 @@ class ReplicatedExpertTest {
     }
 
     /** Greedy, 12 tokens, alongside a local second expert; {@code onToken} runs on each token. */
-    private int[] decode(
-            Expert alpha, RecordingListener listener, java.util.function.Consumer<GeneratedToken> onToken) {
-        Mixture mixture = new Mixture(
+    /** {@code alpha} alongside a local second expert, weighted 0.6 and 0.4. */
+    private static Mixture mixture(Expert alpha) {
+        return new Mixture(
                 "m",
                 List.of(alpha, new FakeExpert("beta", VOCABULARY, 9)),
                 new FixedRouter(new double[] {0.6, 0.4}),
                 new LetterDetokenizer(VOCABULARY, Set.of()),
                 Set.of());
+    }
+
+    /** Greedy, 12 tokens. */
+    private static GenerationRequest request() {
+        return new GenerationRequest(
+                Prompt.ofTokens(7, 3, 9, 1), SamplingParams.GREEDY, StoppingCriteria.maxNewTokens(12), null, 0, false);
+    }
+
+    private int[] decode(
+            Expert alpha, RecordingListener listener, java.util.function.Consumer<GeneratedToken> onToken) {
+        Mixture mixture = mixture(alpha);
         RecordingListener watching = onToken == null
                 ? listener
                 : new RecordingListener() {
@@ -160,15 +208,7 @@ class ReplicatedExpertTest {
                         listener.onExpertFailover(expert, detail);
                     }
                 };
-        Generation generation = mixture.start(
-                new GenerationRequest(
-                        Prompt.ofTokens(7, 3, 9, 1),
-                        SamplingParams.GREEDY,
-                        StoppingCriteria.maxNewTokens(12),
-                        null,
-                        0,
-                        false),
-                watching);
+        Generation generation = mixture.start(request(), watching);
         while (!generation.step()) {
             // one token at a time
         }
@@ -177,10 +217,15 @@ class ReplicatedExpertTest {
     }
 
     private ExpertHostServer host(Expert expert) {
+        return host(expert, ExpertHostServer.Admission.DEFAULT);
+    }
+
+    private ExpertHostServer host(Expert expert, ExpertHostServer.Admission admission) {
         ExpertHostServer server = new ExpertHostServer(
                         List.of(new HostedExpert(
                                 expert, Optional.empty(), Set.of(), Map.of("tokenizer.json", new byte[0]))),
-                        new ExpertHostServer.Settings(0, Duration.ofMinutes(1), 2),
+                        new ExpertHostServer.Settings(
+                                0, Duration.ofMinutes(1), 2, ExpertServerSecurity.NONE, admission),
                         Thread::new)
                 .start();
         closing.add(server);

@@ -1,5 +1,6 @@
 package io.tributary.routing.decode;
 
+import io.tributary.routing.SessionsUnavailableException;
 import io.tributary.routing.refusal.KvBudgetExceededException;
 
 import java.lang.System.Logger.Level;
@@ -276,7 +277,13 @@ public final class DecodeScheduler implements AutoCloseable {
             Throwable failure = failures[i];
             if (failure != null) {
                 DecodeStep.Pass pass = passes.get(i);
-                pass.owners().forEach(owner -> owner.expertFailed(pass.expert(), failure));
+                for (int e = 0; e < pass.owners().size(); e++) {
+                    // A pass that lost some sessions only fails the requests of those.
+                    if (!(failure instanceof SessionsUnavailableException some)
+                            || some.lost(pass.batch().entries().get(e).session())) {
+                        pass.owners().get(e).expertFailed(pass.expert(), failure);
+                    }
+                }
             }
         }
     }
