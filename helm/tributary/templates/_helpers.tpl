@@ -89,3 +89,11 @@ named by their Services' addresses. Empty when neither is set (the embedded defa
 {{- toYaml .Values.mixture.manifest }}
 {{- end }}
 {{- end }}
+
+{{/* Where every pod exports its traces (tracing.otlpEndpoint); nothing when unset. */}}
+{{- define "tributary.tracingEnv" -}}
+{{- with .Values.tracing.otlpEndpoint }}
+- name: MANAGEMENT_OPENTELEMETRY_TRACING_EXPORT_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}

@@ -353,6 +353,27 @@ class HelmChartTest {
     }
 
     @Test
+    void theGatewayAndEveryExpertServerExportTracesWhereTheValuesSay() throws Exception {
+        assertThat(renderValid(EXAMPLES.resolve("remote-experts.yaml")).all("Deployment"))
+                .allSatisfy(deployment -> assertThat(deployment.toString())
+                        .doesNotContain("MANAGEMENT_OPENTELEMETRY_TRACING_EXPORT_OTLP_ENDPOINT"));
+
+        String collector = "http://otel-collector.observability:4318/v1/traces";
+        ChartRendering chart =
+                renderValid(EXAMPLES.resolve("remote-experts.yaml"), c -> c.set("tracing.otlpEndpoint", collector));
+
+        assertThat(chart.all("Deployment"))
+                .hasSize(3)
+                .allSatisfy(deployment -> assertThat(deployment.at("/spec/template/spec/containers/0/env"))
+                        .anySatisfy(env -> {
+                            assertThat(env.get("name").asString())
+                                    .isEqualTo("MANAGEMENT_OPENTELEMETRY_TRACING_EXPORT_OTLP_ENDPOINT");
+                            assertThat(env.get("value").asString()).isEqualTo(collector);
+                        }));
+        assertRefused(c -> c.set("tracing.otlpEndpoint", "collector:4318"), "otlpEndpoint");
+    }
+
+    @Test
     void aBrokenInferencePoolIsCaughtByItsSchema() throws Exception {
         ChartRendering chart =
                 ChartRendering.render(CHART, EXAMPLES.resolve("inference-gateway.yaml"), UnaryOperator.identity());
