@@ -6,6 +6,7 @@ import io.tributary.routing.Prompt;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -126,9 +127,10 @@ final class ReplicaSession implements ExpertSession {
         }
     }
 
+    /** A view, not a copy: the decode loop asks every step. */
     @Override
     public List<String> failovers() {
-        return List.copyOf(failovers);
+        return Collections.unmodifiableList(failovers);
     }
 
     @Override

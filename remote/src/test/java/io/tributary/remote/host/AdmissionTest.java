@@ -10,6 +10,7 @@ import io.tributary.routing.ExpertBatch;
 import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.testing.FakeExpert;
+import io.tributary.routing.testing.ForwardingExpert;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -115,20 +116,12 @@ class AdmissionTest {
     }
 
     /** An expert whose passes take a while, as a busy one's do. */
-    private record SlowExpert(Expert delegate, long millis) implements Expert {
-        @Override
-        public String name() {
-            return delegate.name();
-        }
+    private static final class SlowExpert extends ForwardingExpert {
+        private final long millis;
 
-        @Override
-        public int vocabularySize() {
-            return delegate.vocabularySize();
-        }
-
-        @Override
-        public ExpertSession open(Prompt prompt) {
-            return delegate.open(prompt);
+        SlowExpert(Expert delegate, long millis) {
+            super(delegate);
+            this.millis = millis;
         }
 
         @Override
@@ -140,8 +133,5 @@ class AdmissionTest {
             }
             delegate.forward(batch);
         }
-
-        @Override
-        public void close() {}
     }
 }

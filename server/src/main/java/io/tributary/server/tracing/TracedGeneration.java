@@ -83,9 +83,8 @@ public final class TracedGeneration implements GenerationListener {
     /** An {@code encode images} span in the phase the encoding happened in (a preempted answer's is in decode). */
     @Override
     public void onImagesEncoded(String expert, ImageEncoding encoding) {
-        Span phase = prefill != null ? prefill : decode != null ? decode : generation;
         tracer.spanBuilder("encode images")
-                .setParent(Context.current().with(phase))
+                .setParent(Context.current().with(currentPhase()))
                 .setStartTimestamp(SpanTimes.epochNanos(encoding.startNanos()), TimeUnit.NANOSECONDS)
                 .setAttribute(EXPERT, expert)
                 .setAttribute(IMAGES, (long) encoding.images())
@@ -154,10 +153,16 @@ public final class TracedGeneration implements GenerationListener {
     /** Runs work for this generation in its current phase's span, so that an expert opened remotely joins it. */
     @Override
     public <T> T inContext(Supplier<T> work) {
-        Span phase = prefill != null ? prefill : decode != null ? decode : generation;
-        try (Scope ignored = Context.current().with(phase).makeCurrent()) {
+        try (Scope ignored = Context.current().with(currentPhase()).makeCurrent()) {
             return listener.inContext(work);
         }
+    }
+
+    /** The span of the phase the generation is in: prefill, decode, or (queued, or over) the generation's own. */
+    private Span currentPhase() {
+        Span prefill = this.prefill;
+        Span decode = this.decode;
+        return prefill != null ? prefill : decode != null ? decode : generation;
     }
 
     private Span child(String name, Span parent) {

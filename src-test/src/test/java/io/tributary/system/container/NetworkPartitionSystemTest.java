@@ -58,8 +58,8 @@ class NetworkPartitionSystemTest {
                 """);
         Files.setPosixFilePermissions(manifest, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         network = Network.newNetwork();
-        expertA = expert(image, "expert-a", mixture);
-        expertB = expert(image, "expert-b", mixture);
+        expertA = TributaryContainer.expertServer(image, network, "expert-a", mixture);
+        expertB = TributaryContainer.expertServer(image, network, "expert-b", mixture);
         expertA.start();
         expertB.start();
         gateway = new TributaryContainer(image)
@@ -67,14 +67,6 @@ class NetworkPartitionSystemTest {
                 .withNetwork(network)
                 .withEnv("TRIBUTARY_REMOTE_CALL_TIMEOUT", "5s");
         gateway.start();
-    }
-
-    private static TributaryContainer expert(String image, String alias, Path mixture) {
-        return new TributaryContainer(image)
-                .withMixture(mixture)
-                .withNetwork(network)
-                .withNetworkAliases(alias)
-                .withEnv("TRIBUTARY_ROLE", "expert");
     }
 
     @AfterAll

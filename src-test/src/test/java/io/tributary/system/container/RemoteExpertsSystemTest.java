@@ -57,8 +57,8 @@ class RemoteExpertsSystemTest {
         }
         network = Network.newNetwork();
         // Each expert server serves the whole mixture; the gateway takes alpha from one, beta from the other.
-        expertA = expert(image, "expert-a", mixture);
-        expertB = expert(image, "expert-b", mixture);
+        expertA = TributaryContainer.expertServer(image, network, "expert-a", mixture);
+        expertB = TributaryContainer.expertServer(image, network, "expert-b", mixture);
         expertA.start();
         expertB.start();
         Path manifest = Files.createTempFile("gateway", ".yaml");
@@ -77,14 +77,6 @@ class RemoteExpertsSystemTest {
                 .withEnv("TRIBUTARY_REMOTE_CALL_TIMEOUT", "10s")
                 .withFileSystemBind(manifest.toString(), "/etc/tributary/mixture.yaml", BindMode.READ_ONLY);
         gateway.start();
-    }
-
-    private static TributaryContainer expert(String image, String alias, Path mixture) {
-        return new TributaryContainer(image)
-                .withMixture(mixture)
-                .withNetwork(network)
-                .withNetworkAliases(alias)
-                .withEnv("TRIBUTARY_ROLE", "expert");
     }
 
     @AfterAll

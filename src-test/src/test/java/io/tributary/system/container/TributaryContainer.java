@@ -2,6 +2,7 @@ package io.tributary.system.container;
 
 import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
@@ -32,6 +33,18 @@ final class TributaryContainer extends GenericContainer<TributaryContainer> {
     TributaryContainer withMixture(Path manifest) {
         return withFileSystemBind(manifest.getParent().toString(), "/etc/tributary/mixture", BindMode.READ_ONLY)
                 .withEnv("TRIBUTARY_MIXTURE", "/etc/tributary/mixture/" + manifest.getFileName());
+    }
+
+    /**
+     * The image as an expert server ({@code TRIBUTARY_ROLE=expert}) of the mixture of {@code manifest}, reachable on
+     * {@code network} as {@code alias}.
+     */
+    static TributaryContainer expertServer(String image, Network network, String alias, Path manifest) {
+        return new TributaryContainer(image)
+                .withMixture(manifest)
+                .withNetwork(network)
+                .withNetworkAliases(alias)
+                .withEnv("TRIBUTARY_ROLE", "expert");
     }
 
     URI uri(String path) {
