@@ -90,9 +90,18 @@ public final class RemoteExpert implements Expert {
      * @throws RemoteExpertException when the expert cannot be reached or does not host {@code name}
      */
     public static RemoteExpert connect(String name, String address, RemoteOptions options) {
+        return connect(name, address, Optional.empty(), options);
+    }
+
+    /**
+     * Connects to expert {@code name} at {@code address}, a resolved address of {@code authority} when that is given:
+     * calls then name the authority, and TLS checks the expert's certificate against it.
+     */
+    static RemoteExpert connect(String name, String address, Optional<String> authority, RemoteOptions options) {
         NettyChannelBuilder builder = NettyChannelBuilder.forTarget(
                         address, options.security().credentials())
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+        authority.ifPresent(builder::overrideAuthority);
         if (options.security().token() != null) {
             builder.intercept(BearerTokens.sending(options.security().token()));
         }

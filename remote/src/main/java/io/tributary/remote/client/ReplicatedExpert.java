@@ -1,5 +1,6 @@
 package io.tributary.remote.client;
 
+import io.tributary.remote.proto.DescribeReply;
 import io.tributary.routing.BatchEntry;
 import io.tributary.routing.Expert;
 import io.tributary.routing.ExpertBatch;
@@ -7,6 +8,8 @@ import io.tributary.routing.ExpertSession;
 import io.tributary.routing.Prompt;
 import io.tributary.routing.SessionsUnavailableException;
 
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -14,6 +17,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * One expert served by several expert servers holding the same checkpoint (replicas). Each session lives on one
@@ -22,11 +36,24 @@ import java.util.Set;
  * as one prefill (cheaper where that replica's prefix cache holds the prompt); the answer goes on with the same
  * expert, token for token what it would have been. Only when no replica can take a session does the call fail, and
  * the decode loop drops the expert as it drops any unavailable one.
+ *
+ * <p>The replicas may change while the gateway runs. Addresses that did not answer at start-up are tried again every
+ * refresh; with {@code dns:///name:port} the name is resolved again every refresh too, new addresses join, and
+ * addresses it no longer gives are retired: they take no new sessions and are closed once their last one ends.
  */
 public final class ReplicatedExpert implements Expert, AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(ReplicatedExpert.class.getName());
+    private static final Duration SETTLE = Duration.ofSeconds(3);
+
     private final String name;
-    private final List<RemoteExpert> replicas;
+    private final DescribeReply description;
+    private volatile List<RemoteExpert> replicas;
+    private final List<RemoteExpert> retiring = new ArrayList<>();
+    private final Map<String, String> unreached = new ConcurrentHashMap<>();
+    private long retiredSteps;
+    private long retiredWireNanos;
+    private ScheduledExecutorService refresher;
 
     /** @param replicas connections to expert servers of the same checkpoint, which must describe it alike */
     public ReplicatedExpert(String name, List<RemoteExpert> replicas) {
@@ -34,24 +61,259 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
             throw new IllegalArgumentException("expert '" + name + "' needs at least one replica");
         }
         this.name = name;
+        this.description = replicas.get(0).description();
+        for (RemoteExpert replica : replicas) {
+            requireSameCheckpoint(replica, "at " + replicas.get(0).address());
+        }
         this.replicas = List.copyOf(replicas);
-        RemoteExpert first = this.replicas.get(0);
-        for (RemoteExpert replica : this.replicas) {
-            if (!replica.description().toBuilder()
-                    .clearSessionLeaseMillis()
-                    .build()
-                    .equals(first.description().toBuilder()
-                            .clearSessionLeaseMillis()
-                            .build())) {
-                throw new IllegalArgumentException("the replicas of expert '" + name + "' at " + first.address()
-                        + " and " + replica.address() + " serve different checkpoints (sizes, special tokens or"
-                        + " tokenizer files differ)");
+    }
+
+    /**
+     * Connects to every replica {@code addresses} gives, waiting up to the options' startup wait for the first to
+     * answer, and starts with those that answered; the others, and with a DNS name its changes, are taken up every
+     * {@code options.replicaRefresh()}.
+     *
+     * @throws RemoteExpertException when no replica answers, saying why each did not
+     * @throws IllegalArgumentException when two replicas describe different checkpoints
+     */
+    public static ReplicatedExpert connect(String name, ReplicaAddresses addresses, RemoteOptions options) {
+        long deadline = System.nanoTime() + options.startupWait().toNanos();
+        List<String> found = resolveWaiting(name, addresses, deadline);
+        Map<String, String> failures = new TreeMap<>();
+        List<RemoteExpert> connected = connectAll(name, addresses, found, options, failures);
+        if (connected.isEmpty()) {
+            throw new RemoteExpertException(name, "no replica answered: " + failures, null);
+        }
+        ReplicatedExpert expert;
+        try {
+            expert = new ReplicatedExpert(name, connected);
+        } catch (IllegalArgumentException e) {
+            connected.forEach(RemoteExpert::close);
+            throw e;
+        }
+        expert.unreached.putAll(failures);
+        if (addresses.discovered() || !failures.isEmpty()) {
+            expert.refreshEvery(addresses, options.withStartupWait(Duration.ZERO), options.replicaRefresh());
+        }
+        return expert;
+    }
+
+    /** The name's addresses, asking again until the deadline while it does not resolve (pods start in any order). */
+    private static List<String> resolveWaiting(String name, ReplicaAddresses addresses, long deadline) {
+        while (true) {
+            try {
+                return addresses.resolve();
+            } catch (UnknownHostException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new RemoteExpertException(name, addresses + " does not resolve (" + e.getMessage() + ")", e);
+                }
+            }
+            try {
+                Thread.sleep(1_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RemoteExpertException(name, "interrupted while resolving " + addresses, e);
             }
         }
     }
 
+    /**
+     * Connects to each address at once. Once one replica answers, the others get {@link #SETTLE} more (replicas
+     * started together answer together); one that does not answer by then is left to the refresh, so that a replica
+     * that is down does not hold the start-up for the whole startup wait.
+     */
+    private static List<RemoteExpert> connectAll(
+            String name,
+            ReplicaAddresses addresses,
+            List<String> found,
+            RemoteOptions options,
+            Map<String, String> failures) {
+        ExecutorService connecting = Executors.newFixedThreadPool(found.size(), work -> {
+            Thread thread = new Thread(work, "tributary-remote-connect-" + name);
+            thread.setDaemon(true);
+            return thread;
+        });
+        CompletionService<RemoteExpert> done = new ExecutorCompletionService<>(connecting);
+        Map<Future<RemoteExpert>, String> attempts = new LinkedHashMap<>();
+        for (String address : found) {
+            attempts.put(
+                    done.submit(() -> RemoteExpert.connect(name, address, addresses.authority(), options)), address);
+        }
+        List<RemoteExpert> connected = new ArrayList<>();
+        Set<Future<RemoteExpert>> taken = new HashSet<>();
+        try {
+            long settleBy = Long.MAX_VALUE;
+            while (taken.size() < attempts.size()) {
+                Future<RemoteExpert> attempt = connected.isEmpty()
+                        ? done.take()
+                        : done.poll(Math.max(0, settleBy - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (attempt == null) {
+                    break;
+                }
+                taken.add(attempt);
+                take(attempt, attempts.get(attempt), connected, failures);
+                if (!connected.isEmpty()) {
+                    settleBy = Math.min(settleBy, System.nanoTime() + SETTLE.toNanos());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            for (var attempt : attempts.entrySet()) {
+                if (attempt.getKey().cancel(true)) {
+                    failures.put(attempt.getValue(), "did not answer during start-up");
+                } else if (!taken.contains(attempt.getKey())) {
+                    take(attempt.getKey(), attempt.getValue(), connected, failures); // finished as it was given up
+                }
+            }
+            connecting.shutdownNow();
+        }
+        return connected;
+    }
+
+    /** Adds a finished attempt's replica to {@code connected}, or why it failed to {@code failures}. */
+    private static void take(
+            Future<RemoteExpert> attempt, String address, List<RemoteExpert> connected, Map<String, String> failures) {
+        try {
+            connected.add(attempt.get());
+        } catch (ExecutionException e) {
+            failures.put(address, e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failures.put(address, "interrupted");
+        }
+    }
+
+    private void refreshEvery(ReplicaAddresses addresses, RemoteOptions options, Duration period) {
+        refresher = Executors.newSingleThreadScheduledExecutor(work -> {
+            Thread thread = new Thread(work, "tributary-remote-replicas-" + name);
+            thread.setDaemon(true);
+            return thread;
+        });
+        refresher.scheduleWithFixedDelay(
+                () -> refresh(
+                        addresses, address -> RemoteExpert.connect(name, address, addresses.authority(), options)),
+                period.toMillis(),
+                period.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Brings the replicas in line with {@code addresses}: connects those not yet connected, retires those it no
+     * longer gives, and closes retired ones whose sessions have all ended. A name that does not resolve changes
+     * nothing: the replicas already known fail or serve on their own.
+     */
+    void refresh(ReplicaAddresses addresses, Function<String, RemoteExpert> connect) {
+        List<String> wanted;
+        try {
+            wanted = addresses.resolve();
+        } catch (UnknownHostException e) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "expert '" + name + "': " + addresses + " does not resolve (" + e.getMessage() + "); keeping its "
+                            + replicas.size() + " known replicas");
+            closeIdleRetired();
+            return;
+        }
+        synchronized (this) {
+            List<RemoteExpert> next = new ArrayList<>();
+            for (RemoteExpert replica : replicas) {
+                if (wanted.contains(replica.address())) {
+                    next.add(replica);
+                } else {
+                    retiring.add(replica);
+                    LOG.log(
+                            System.Logger.Level.INFO,
+                            "expert '" + name + "': retiring replica " + replica.address() + " (" + addresses
+                                    + " no longer gives it); its open sessions finish there");
+                }
+            }
+            unreached.keySet().retainAll(wanted);
+            for (String address : wanted) {
+                if (next.stream().anyMatch(replica -> replica.address().equals(address))) {
+                    continue;
+                }
+                RemoteExpert back = retiring.stream()
+                        .filter(replica -> replica.address().equals(address))
+                        .findFirst()
+                        .orElse(null);
+                if (back != null) {
+                    retiring.remove(back);
+                    next.add(back);
+                    continue;
+                }
+                try {
+                    RemoteExpert joined = connect.apply(address);
+                    try {
+                        requireSameCheckpoint(joined, "known");
+                    } catch (IllegalArgumentException e) {
+                        joined.close();
+                        throw new RemoteExpertException(name, e.getMessage(), e);
+                    }
+                    next.add(joined);
+                    unreached.remove(address);
+                    LOG.log(System.Logger.Level.INFO, "expert '" + name + "': replica " + address + " joined");
+                } catch (RemoteExpertException e) {
+                    unreached.put(address, e.getMessage());
+                }
+            }
+            replicas = List.copyOf(next);
+        }
+        closeIdleRetired();
+    }
+
+    private synchronized void closeIdleRetired() {
+        for (var it = retiring.iterator(); it.hasNext(); ) {
+            RemoteExpert replica = it.next();
+            if (replica.openSessions() == 0) {
+                retiredSteps += replica.steps();
+                retiredWireNanos += replica.wireNanos();
+                replica.close();
+                it.remove();
+            }
+        }
+    }
+
+    /** @param others which replicas {@code replica} is compared with, as the message names them */
+    private void requireSameCheckpoint(RemoteExpert replica, String others) {
+        if (!withoutLease(replica.description()).equals(withoutLease(description))) {
+            throw new IllegalArgumentException("the replicas of expert '" + name + "' " + others + " and at "
+                    + replica.address() + " serve different checkpoints (sizes, special tokens or tokenizer files"
+                    + " differ)");
+        }
+    }
+
+    private static DescribeReply withoutLease(DescribeReply description) {
+        return description.toBuilder().clearSessionLeaseMillis().build();
+    }
+
+    /** The replicas that take sessions now. */
     public List<RemoteExpert> replicas() {
         return replicas;
+    }
+
+    /** Addresses of replicas that did not answer when last tried, and why. */
+    public Map<String, String> unreached() {
+        return Map.copyOf(unreached);
+    }
+
+    /** What the expert's servers say about it (the first replica's answer; every replica's is the same). */
+    public DescribeReply description() {
+        return description;
+    }
+
+    /** Steps answered so far, by every replica this expert has had. */
+    public synchronized long steps() {
+        return retiredSteps
+                + replicas.stream().mapToLong(RemoteExpert::steps).sum()
+                + retiring.stream().mapToLong(RemoteExpert::steps).sum();
+    }
+
+    /** Time those steps spent on the wire (see {@link RemoteExpert#wireNanos()}). */
+    public synchronized long wireNanos() {
+        return retiredWireNanos
+                + replicas.stream().mapToLong(RemoteExpert::wireNanos).sum()
+                + retiring.stream().mapToLong(RemoteExpert::wireNanos).sum();
     }
 
     @Override
@@ -61,17 +323,17 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
 
     @Override
     public int vocabularySize() {
-        return replicas.get(0).vocabularySize();
+        return description.getVocabularySize();
     }
 
     @Override
     public int maxSequenceLength() {
-        return replicas.get(0).maxSequenceLength();
+        return description.getMaxSequenceLength();
     }
 
     @Override
     public long kvBytesPerPosition() {
-        return replicas.get(0).kvBytesPerPosition();
+        return description.getKvBytesPerPosition();
     }
 
     @Override
@@ -84,7 +346,7 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
                 last = e;
             }
         }
-        throw last;
+        throw last != null ? last : new RemoteExpertException(name, "has no replica", null);
     }
 
     @Override
@@ -138,7 +400,7 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
 
     /** Replicas to try, healthy ones first and the least loaded first among them; {@code excluded} last. */
     List<RemoteExpert> byPreference(Set<RemoteExpert> excluded) {
-        return replicas.stream()
+        return replicas().stream()
                 .sorted(Comparator.comparing((RemoteExpert replica) -> excluded.contains(replica))
                         .thenComparing(replica -> !replica.available())
                         .thenComparingInt(RemoteExpert::openSessions))
@@ -147,8 +409,12 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (refresher != null) {
+            refresher.shutdownNow();
+        }
         replicas.forEach(RemoteExpert::close);
+        retiring.forEach(RemoteExpert::close);
     }
 
     @Override

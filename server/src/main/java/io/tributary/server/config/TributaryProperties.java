@@ -60,6 +60,8 @@ public record TributaryProperties(
      * @param compactEpsilon 0: exact distributions on the wire (the default: greedy decoding is then identical to
      *                       in-process experts); above 0, the probability mass each expert may leave out, the mixed
      *                       distribution then differing from the exact one by a total variation of at most this much
+     * @param replicaRefresh how often replicas that did not answer are tried again, and a {@code dns:///} address
+     *                       resolved again (replicas it adds join, replicas it drops are retired)
      */
     public record Remote(
             @NotNull @DefaultValue("60s") Duration callTimeout,
@@ -71,7 +73,8 @@ public record TributaryProperties(
 
             @Valid @NotNull @DefaultValue ClientTls tls,
             String token,
-            @NotNull @DefaultValue("2m") Duration startupWait) {}
+            @NotNull @DefaultValue("2m") Duration startupWait,
+            @NotNull @DefaultValue("10s") Duration replicaRefresh) {}
 
     /**
      * TLS from a gateway to its remote experts.

@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.Timer;
 import io.tributary.model.NativeMemory;
 import io.tributary.model.decoder.BatchDecoder;
 import io.tributary.model.decoder.DecoderExpert;
-import io.tributary.remote.client.RemoteExpert;
 import io.tributary.remote.client.ReplicatedExpert;
 import io.tributary.routing.Expert;
 import io.tributary.routing.decode.DecodeScheduler;
@@ -159,8 +158,8 @@ public class GenerationMetrics {
     }
 
     /**
-     * Per remote expert (over its replicas), the time its steps spent on the wire: round trip less the expert
-     * server's own time.
+     * Per remote expert (over its replicas), the time its steps spent on the wire (round trip less the expert
+     * server's own time), and how many replicas it has.
      */
     private static void registerRemoteWire(MeterRegistry registry, ServedModel model) {
         for (Expert expert : model.mixture().experts()) {
@@ -168,15 +167,19 @@ public class GenerationMetrics {
                 FunctionTimer.builder(
                                 "tributary.remote_wire",
                                 remote,
-                                r -> r.replicas().stream()
-                                        .mapToLong(RemoteExpert::steps)
-                                        .sum(),
-                                r -> r.replicas().stream()
-                                        .mapToLong(RemoteExpert::wireNanos)
-                                        .sum(),
+                                ReplicatedExpert::steps,
+                                ReplicatedExpert::wireNanos,
                                 TimeUnit.NANOSECONDS)
                         .description("Steps of a remote expert and their time on the wire: each round trip less the"
                                 + " time the expert server spent on it")
+                        .tag("expert", expert.name())
+                        .register(registry);
+                Gauge.builder(
+                                "tributary.expert_replicas",
+                                remote,
+                                r -> r.replicas().size())
+                        .description("Replicas of a remote expert that take sessions now (those that answered, and"
+                                + " with a dns:/// address those its name still gives)")
                         .tag("expert", expert.name())
                         .register(registry);
             }

@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The {@code address} of a remote expert in a manifest: {@code host:port}, or a list of them for an expert served by
- * several expert servers (replicas of one checkpoint), checked before anything connects. Held in the entry as one
- * text, the addresses joined by commas.
+ * The {@code address} of a remote expert in a manifest: {@code host:port}, a list of them for an expert served by
+ * several expert servers (replicas of one checkpoint), or {@code dns:///host:port} for replicas found, and found again
+ * while the gateway runs, by resolving the name (a Kubernetes headless Service), checked before anything connects.
+ * Held in the entry as one text, a list's addresses joined by commas.
  */
 final class ExpertAddresses {
 
@@ -19,15 +20,26 @@ final class ExpertAddresses {
     private static final Pattern HOST_PORT =
             Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)" + ":(\\d{1,5})");
 
+    private static final String DNS = "dns:///";
+
     private ExpertAddresses() {}
 
     /**
-     * Reads {@code host:port}, a YAML list of them, or the same list as one text joined by commas.
+     * Reads {@code host:port}, a YAML list of them, the same list as one text joined by commas, or
+     * {@code dns:///host:port}.
      *
      * @return the address, or the replicas' addresses joined by commas
      */
     static String check(ManifestFields fields, String key) {
         JsonNode value = fields.get(key);
+        if (value != null && value.isString() && value.asString().strip().startsWith(DNS)) {
+            String name = value.asString().strip().substring(DNS.length());
+            if (name.startsWith("[") || name.matches("[0-9.]+:\\d+")) {
+                throw fields.problem(
+                        key, "dns:/// takes a name to resolve, not an address; got '" + value.asString() + "'");
+            }
+            return DNS + checkOne(fields, key, name);
+        }
         List<String> given = new ArrayList<>();
         if (value != null && value.isArray()) {
             for (JsonNode item : value) {
@@ -52,15 +64,17 @@ final class ExpertAddresses {
         return String.join(",", addresses);
     }
 
-    /** The addresses an entry's {@code address} holds: one, or one per replica. */
-    static List<String> split(String address) {
+    private static List<String> split(String address) {
         return Arrays.asList(address.split(","));
     }
 
     private static String checkOne(ManifestFields fields, String key, String address) {
         var match = HOST_PORT.matcher(address);
         if (!match.matches()) {
-            throw fields.problem(key, "expected host:port (e.g. law-expert:50051), got '" + address + "'");
+            throw fields.problem(
+                    key,
+                    "expected host:port (e.g. law-expert:50051)"
+                            + (address.contains(DNS) ? ", or dns:///host:port alone" : "") + ", got '" + address + "'");
         }
         int port = Integer.parseInt(match.group(3));
         if (port < 1 || port > 65_535) {

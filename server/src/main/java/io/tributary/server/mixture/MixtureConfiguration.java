@@ -118,7 +118,8 @@ class MixtureConfiguration {
                         remote.compactEpsilon(),
                         LinkSecurity.gateway(remote),
                         remote.startupWait(),
-                        tracing),
+                        tracing,
+                        remote.replicaRefresh()),
                 properties.cacheDir().resolve("remote-tokenizers"));
     }
 

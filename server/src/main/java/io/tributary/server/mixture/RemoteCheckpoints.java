@@ -1,8 +1,8 @@
 package io.tributary.server.mixture;
 
-import io.tributary.remote.client.RemoteExpert;
 import io.tributary.remote.client.RemoteExpertException;
 import io.tributary.remote.client.RemoteOptions;
+import io.tributary.remote.client.ReplicaAddresses;
 import io.tributary.remote.client.ReplicatedExpert;
 import io.tributary.remote.security.RemoteSecurity;
 
@@ -11,9 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -41,36 +39,28 @@ record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
     /** A connected remote expert and the directory holding its tokenizer files. */
     record Connected(ReplicatedExpert expert, Path directory, Optional<String> placeholder, Set<Integer> eosTokenIds) {}
 
-    /** Connects to every replica the entry lists; each must answer and describe the same checkpoint. */
+    /**
+     * Connects to the replicas the entry gives; at least one must answer, and all must describe the same checkpoint.
+     */
     Connected connect(Path manifestFile, MixtureManifest manifest, int index) {
         MixtureManifest.ExpertEntry entry = manifest.experts().get(index);
         String key = "experts[" + index + "].address";
         RemoteOptions link = optionsFor(manifestFile, entry, index);
-        List<RemoteExpert> replicas = new ArrayList<>();
         ReplicatedExpert expert;
         try {
-            for (String address : ExpertAddresses.split(entry.address())) {
-                try {
-                    replicas.add(RemoteExpert.connect(entry.name(), address, link));
-                } catch (RemoteExpertException e) {
-                    throw new InvalidManifestException(
-                            manifestFile,
-                            key,
-                            "cannot reach expert '" + entry.name() + "' at " + address + " (" + e.getMessage()
-                                    + "); is an expert server (tributary.role=expert) serving it there?",
-                            e);
-                }
-            }
-            expert = new ReplicatedExpert(entry.name(), replicas);
-        } catch (InvalidManifestException e) {
-            replicas.forEach(RemoteExpert::close);
-            throw e;
+            expert = ReplicatedExpert.connect(entry.name(), ReplicaAddresses.parse(entry.address()), link);
+        } catch (RemoteExpertException e) {
+            throw new InvalidManifestException(
+                    manifestFile,
+                    key,
+                    "cannot reach expert '" + entry.name() + "' at " + entry.address() + " (" + e.getMessage()
+                            + "); is an expert server (tributary.role=expert) serving it there?",
+                    e);
         } catch (IllegalArgumentException e) {
-            replicas.forEach(RemoteExpert::close);
             throw new InvalidManifestException(manifestFile, key, e.getMessage(), e);
         }
         try {
-            var description = expert.replicas().get(0).description();
+            var description = expert.description();
             Path directory = write(description.getTokenizerFilesMap().entrySet().stream()
                     .collect(
                             TreeMap::new,
@@ -132,7 +122,12 @@ record RemoteCheckpoints(RemoteOptions options, Path tokenizerCache) {
                         path(manifestFile, tls.privateKey()),
                         token);
         return new RemoteOptions(
-                options.callTimeout(), options.compactEpsilon(), security, options.startupWait(), options.tracing());
+                options.callTimeout(),
+                options.compactEpsilon(),
+                security,
+                options.startupWait(),
+                options.tracing(),
+                options.replicaRefresh());
     }
 
     private static Path path(Path manifestFile, String file) {

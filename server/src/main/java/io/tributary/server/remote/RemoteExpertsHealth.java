@@ -18,7 +18,8 @@ import java.util.Optional;
  * answers, with the others), each replica by its address: UP when every replica answers, DEGRADED (HTTP 200) when
  * some do not (an expert with a replica left still serves; one with none is dropped from answers), DOWN when no
  * expert has a replica that answers. A replica that stopped answering is tried again at each check, so the status
- * recovers when it is back.
+ * recovers when it is back; a replica not connected yet (down at start-up, or just found by name) is listed as
+ * unavailable until it joins.
  */
 @Component("remoteExperts")
 class RemoteExpertsHealth implements HealthIndicator {
@@ -53,9 +54,10 @@ class RemoteExpertsHealth implements HealthIndicator {
                         problem.map(reason -> "unavailable: " + reason).orElse("up"));
                 up += problem.isPresent() ? 0 : 1;
             }
-            replicasDown += expert.replicas().size() - up;
+            expert.unreached().forEach((address, reason) -> replicas.put(address, "unavailable: " + reason));
+            replicasDown += replicas.size() - up;
             expertsServing += up > 0 ? 1 : 0;
-            details.put(expert.name(), expert.replicas().size() == 1 ? describe(replicas) : replicas);
+            details.put(expert.name(), replicas.size() == 1 ? describe(replicas) : replicas);
         }
         Status status = replicasDown == 0 ? Status.UP : expertsServing > 0 ? DEGRADED : Status.DOWN;
         return Health.status(status).withDetails(details).build();

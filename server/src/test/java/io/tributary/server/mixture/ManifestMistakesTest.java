@@ -80,6 +80,18 @@ class ManifestMistakesTest {
                         "experts[0].address",
                         "lists an address twice"),
                 arguments(
+                        "name: m\nexperts:\n  - name: a\n    address: dns:///10.0.0.7:50051\n",
+                        "experts[0].address",
+                        "dns:/// takes a name to resolve, not an address; got 'dns:///10.0.0.7:50051'"),
+                arguments(
+                        "name: m\nexperts:\n  - name: a\n    address: dns:///experts-a\n",
+                        "experts[0].address",
+                        "expected host:port (e.g. law-expert:50051), got 'experts-a'"),
+                arguments(
+                        "name: m\nexperts:\n  - name: a\n    address: [a-0:50051, dns:///a:50051]\n",
+                        "experts[0].address",
+                        "expected host:port (e.g. law-expert:50051), or dns:///host:port alone, got 'dns:///a:50051'"),
+                arguments(
                         "name: m\nexperts:\n  - name: a\n    address: [a-0:50051, a-1]\n",
                         "experts[0].address",
                         "expected host:port (e.g. law-expert:50051), got 'a-1'"),
