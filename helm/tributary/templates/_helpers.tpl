@@ -67,7 +67,8 @@ tributary.io/expert: {{ .expert.name }}
 
 {{/*
 The gateway's manifest: mixture.manifest as given, or, with remote experts, its name and router with the experts
-named by their Services' addresses. Empty when neither is set (the embedded default).
+named by their headless Services (dns:///: every ready pod of an expert is a replica, found again as pods come and
+go). Empty when neither is set (the embedded default).
 */}}
 {{- define "tributary.gatewayManifest" -}}
 {{- if .Values.experts }}
@@ -77,7 +78,7 @@ named by their Services' addresses. Empty when neither is set (the embedded defa
 {{- $manifest := dict "name" (.Values.mixture.manifest.name | default (include "tributary.fullname" .)) }}
 {{- $entries := list }}
 {{- range .Values.experts }}
-{{- $address := printf "%s:%d" (include "tributary.expert.fullname" (dict "root" $ "expert" .)) (int $.Values.expertServer.port) }}
+{{- $address := printf "dns:///%s:%d" (include "tributary.expert.fullname" (dict "root" $ "expert" .)) (int $.Values.expertServer.port) }}
 {{- $entries = append $entries (dict "name" .name "address" $address) }}
 {{- end }}
 {{- $_ := set $manifest "experts" $entries }}

@@ -168,6 +168,7 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
             }
             connecting.shutdownNow();
         }
+        connected.sort(Comparator.comparingInt(replica -> found.indexOf(replica.address()))); // ties go to the first
         return connected;
     }
 

@@ -8,6 +8,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.tributary.remote.client.RemoteExpert;
 import io.tributary.remote.client.RemoteExpertException;
 import io.tributary.remote.client.RemoteOptions;
+import io.tributary.remote.client.ReplicaAddresses;
+import io.tributary.remote.client.ReplicatedExpert;
 import io.tributary.remote.host.ExpertHostServer;
 import io.tributary.remote.host.HostedExpert;
 import io.tributary.routing.ExpertSession;
@@ -71,6 +73,26 @@ class SecureLinkTest {
                 server,
                 new RemoteSecurity(true, expert.certificate(), gateway.certificate(), gateway.privateKey(), TOKEN));
         try (ExpertSession session = remote.open(Prompt.ofTokens(1, 2, 3))) {
+            assertThat(session.nextLogProbs()).hasSize(50);
+        }
+    }
+
+    @Test
+    void replicasFoundByNameAreCheckedAgainstTheNameNotTheirAddresses() {
+        // The certificate names localhost only; the replicas are reached at the addresses localhost resolves to.
+        ExpertHostServer server =
+                serve(new ExpertServerSecurity(expert.certificate(), expert.privateKey(), null, null));
+        ReplicatedExpert found = ReplicatedExpert.connect(
+                "secure",
+                ReplicaAddresses.parse("dns:///localhost:" + server.port()),
+                new RemoteOptions(
+                        Duration.ofSeconds(10), 0, new RemoteSecurity(true, expert.certificate(), null, null, null)));
+        closing.add(found);
+
+        assertThat(found.replicas())
+                .isNotEmpty()
+                .allSatisfy(replica -> assertThat(replica.address()).doesNotStartWith("localhost"));
+        try (ExpertSession session = found.open(Prompt.ofTokens(1, 2, 3))) {
             assertThat(session.nextLogProbs()).hasSize(50);
         }
     }

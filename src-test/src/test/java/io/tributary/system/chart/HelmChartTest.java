@@ -180,15 +180,16 @@ class HelmChartTest {
                         "Service",
                         "Service",
                         "Service");
-        // The gateway's manifest names each expert by its Service's address; the router comes from the values.
+        // The gateway's manifest names each expert by its headless Service, every ready pod a replica; the router comes
+        // from the values.
         JsonNode manifest = new YAMLMapper()
                 .readTree(chart.named("ConfigMap", "tributary-mixture")
                         .at("/data/mixture.yaml")
                         .asString());
         assertThat(manifest.get("name").asString()).isEqualTo("two-remote-experts");
         assertThat(manifest.at("/experts/0/name").asString()).isEqualTo("cooking");
-        assertThat(manifest.at("/experts/0/address").asString()).isEqualTo("tributary-expert-cooking:50051");
-        assertThat(manifest.at("/experts/1/address").asString()).isEqualTo("tributary-expert-astronomy:50051");
+        assertThat(manifest.at("/experts/0/address").asString()).isEqualTo("dns:///tributary-expert-cooking:50051");
+        assertThat(manifest.at("/experts/1/address").asString()).isEqualTo("dns:///tributary-expert-astronomy:50051");
         assertThat(manifest.at("/experts/0").has("path")).isFalse();
         assertThat(manifest.at("/router/mode").asString()).isEqualTo("uniform");
 
@@ -231,10 +232,17 @@ class HelmChartTest {
                     .noneMatch(d -> containsAll(d.at("/spec/template/metadata/labels"), selector));
             assertThat(chart.named("Service", name).at("/spec/ports/0/port").asInt())
                     .isEqualTo(50051);
+            // Headless, so that its name resolves to every ready pod: each one a replica the gateway knows.
+            assertThat(chart.named("Service", name).at("/spec/clusterIP").asString())
+                    .isEqualTo("None");
         }
         JsonNode cooking = chart.named("Deployment", "tributary-expert-cooking").at("/spec/template/spec/containers/0");
         JsonNode astronomy =
                 chart.named("Deployment", "tributary-expert-astronomy").at("/spec/template/spec/containers/0");
+        assertThat(chart.named("Deployment", "tributary-expert-cooking")
+                        .at("/spec/replicas")
+                        .asInt())
+                .isEqualTo(2);
         assertThat(cooking.at("/resources/limits/memory").asString()).isEqualTo("8Gi");
         assertThat(cooking.at("/resources/limits").has("nvidia.com/gpu")).isFalse();
         assertThat(astronomy.at("/resources/limits/nvidia.com~1gpu").asInt()).isEqualTo(1);
@@ -268,7 +276,7 @@ class HelmChartTest {
                         .at("/data/mixture.yaml")
                         .asString());
         assertThat(manifest.get("experts")).hasSize(4);
-        assertThat(manifest.at("/experts/3/address").asString()).isEqualTo("tributary-expert-e3:50051");
+        assertThat(manifest.at("/experts/3/address").asString()).isEqualTo("dns:///tributary-expert-e3:50051");
     }
 
     @Test

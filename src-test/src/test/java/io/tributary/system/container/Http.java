@@ -34,6 +34,20 @@ final class Http {
         return CLIENT.send(jsonPost(uri, json), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * The value of the first Prometheus sample at {@code uri} whose series starts with {@code series} (a name, or a
+     * name and the first of its labels).
+     */
+    static double metric(URI uri, String series) throws Exception {
+        String exposition = get(uri).body();
+        return exposition
+                .lines()
+                .filter(line -> line.startsWith(series))
+                .findFirst()
+                .map(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .orElseThrow(() -> new AssertionError("no sample of " + series + " at " + uri));
+    }
+
     /** Reads a {@code /generate_stream} response to its end, handing each event to {@code onEvent} as it comes. */
     static List<JsonNode> stream(URI uri, String json, Consumer<JsonNode> onEvent) throws Exception {
         HttpResponse<InputStream> response =
