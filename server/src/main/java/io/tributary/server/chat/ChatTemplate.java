@@ -4,9 +4,11 @@ import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
-import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.tree.Node;
 import jinjava.javax.el.CompositeELResolver;
 import jinjava.javax.el.ELResolver;
 
@@ -40,6 +42,14 @@ public final class ChatTemplate {
     private final Map<String, String> specialTokens;
     private final boolean contentAsParts;
     private final Jinjava engine;
+    private final ThreadLocal<Parsed> parsed = ThreadLocal.withInitial(this::parse);
+
+    /**
+     * The template parsed once per thread, and that thread's copy of the engine's functions and filters. The engine's
+     * own {@code renderForResult} builds both again for every render (the copy registers every built-in filter, tag
+     * and function anew), which cost more than the rendering itself on every request.
+     */
+    private record Parsed(Node root, Context functions, List<TemplateError> errors) {}
 
     /**
      * @param source        the template's Jinja source
@@ -115,13 +125,37 @@ public final class ChatTemplate {
         }
         context.put("messages", wire);
         context.put("add_generation_prompt", addGenerationPrompt);
-        RenderResult result = engine.renderForResult(source, context);
-        for (TemplateError error : result.getErrors()) {
+        Parsed template = parsed.get();
+        JinjavaInterpreter interpreter = new JinjavaInterpreter(
+                engine,
+                new Context(
+                        template.functions(), context, engine.getGlobalConfig().getDisabled()),
+                engine.getGlobalConfig());
+        String output;
+        List<TemplateError> errors = new ArrayList<>(template.errors());
+        try {
+            output = interpreter.render(template.root());
+            errors.addAll(interpreter.getErrorsCopy());
+        } catch (RuntimeException e) {
+            errors.add(TemplateError.fromException(e));
+            output = "";
+        } finally {
+            template.functions().reset(); // what a render resolved is pushed up to it
+        }
+        for (TemplateError error : errors) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
                 throw new ChatTemplateException(messageOf(error));
             }
         }
-        return result.getOutput();
+        // As the engine's own rendering does, and Python's Jinja by default: one trailing newline is dropped.
+        boolean strip = !engine.getGlobalConfig().isKeepTrailingNewline() && output.endsWith("\n");
+        return strip ? output.substring(0, output.length() - 1) : output;
+    }
+
+    private Parsed parse() {
+        JinjavaInterpreter parser = engine.newInterpreter();
+        Node root = parser.parse(source);
+        return new Parsed(root, parser.getContext(), parser.getErrorsCopy());
     }
 
     private static String messageOf(TemplateError error) {

@@ -80,6 +80,31 @@ class ChatTemplateTest {
     }
 
     @Test
+    void rendersOnManyThreadsAtOnceAreEachTheirOwn() throws Exception {
+        // A macro and a set variable per render: what one render defines must not leak into another's.
+        ChatTemplate template = new ChatTemplate(
+                "{% macro tag(r) %}<{{ r }}>{% endmacro %}{% set last = namespace(role='') %}"
+                        + "{% for m in messages %}{{ tag(m['role']) }}{{ m['content'] }}{% set last.role = m['role'] %}"
+                        + "{% endfor %}|{{ last.role }}",
+                Map.of());
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> same = new java.util.ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                String said = "message " + i;
+                String role = i % 2 == 0 ? "user" : "system";
+                same.add(threads.submit(() -> template.render(List.of(ChatMessage.text(role, said)), false, "")
+                        .equals("<" + role + ">" + said + "|" + role)));
+            }
+            for (var rendered : same) {
+                assertThat(rendered.get()).isTrue();
+            }
+        } finally {
+            threads.shutdown();
+        }
+    }
+
+    @Test
     void aTemplateThatCannotRenderSaysWhere() {
         ChatTemplate template = new ChatTemplate("line one\n{{ messages[0].content.no_such_method() }}", Map.of());
         assertThatThrownBy(() -> template.render(List.of(ChatMessage.text("user", "x")), false, ""))
