@@ -27,6 +27,7 @@ final class BenchmarkServer implements AutoCloseable {
         this.port = port;
     }
 
+    /** @param manifest the mixture to serve; null: the embedded default */
     static BenchmarkServer start(Path jar, Path manifest, Path cacheDir, List<String> jvmArgs, List<String> extraArgs)
             throws Exception {
         if (!Files.isRegularFile(jar) || !jar.toString().endsWith(".jar")) {
@@ -44,9 +45,11 @@ final class BenchmarkServer implements AutoCloseable {
                 "-jar",
                 jar.toString(),
                 "--server.port=" + port,
-                "--tributary.mixture=" + manifest,
                 "--tributary.cache-dir=" + cacheDir,
                 "--logging.level.root=WARN"));
+        if (manifest != null) {
+            command.add("--tributary.mixture=" + manifest);
+        }
         command.addAll(extraArgs);
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)

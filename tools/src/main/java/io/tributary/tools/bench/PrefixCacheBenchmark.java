@@ -36,7 +36,7 @@ import java.util.concurrent.Callable;
  *
  * <pre>
  * java -jar tools/target/tributary-0.1.0-SNAPSHOT.jar bench prefix-cache --checkpoint DIR [--llava DIR]
- *     [--turn 1000] [--answer 32] [--rounds 3]
+ *     [--served JAR] [--turn 1000] [--answer 32] [--rounds 3]
  * </pre>
  */
 @Command(
@@ -69,6 +69,13 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
     int answer;
 
     @Option(
+            names = "--served",
+            paramLabel = "JAR",
+            description = "The server jar: also the same image question again end to end, over HTTP, on the"
+                    + " jar's embedded default mixture (four experts; rounds x 10).")
+    Path served;
+
+    @Option(
             names = "--rounds",
             defaultValue = "3",
             converter = PositiveInteger.class,
@@ -93,6 +100,9 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
         }
         if (llava != null) {
             image();
+        }
+        if (served != null) {
+            new ServedImageQuestions(served, rounds * 10).run();
         }
         return 0;
     }
@@ -249,10 +259,14 @@ public final class PrefixCacheBenchmark implements Callable<Integer> {
         return index.asInt();
     }
 
-    /** A 96 x 96 PNG of coloured noise. */
     private static ImageInput picture() throws IOException {
+        return picture(3);
+    }
+
+    /** A 96 x 96 PNG of coloured noise, one per seed. */
+    static ImageInput picture(long seed) throws IOException {
         BufferedImage image = new BufferedImage(96, 96, BufferedImage.TYPE_INT_RGB);
-        Random random = new Random(3);
+        Random random = new Random(seed);
         for (int y = 0; y < image.getHeight(); y++) {
             for (int x = 0; x < image.getWidth(); x++) {
                 image.setRGB(x, y, random.nextInt(1 << 24));
