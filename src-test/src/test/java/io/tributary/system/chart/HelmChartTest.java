@@ -177,6 +177,7 @@ class HelmChartTest {
                         "Deployment",
                         "Deployment",
                         "PodDisruptionBudget",
+                        "PodDisruptionBudget",
                         "Service",
                         "Service",
                         "Service");
@@ -243,6 +244,11 @@ class HelmChartTest {
                         .at("/spec/replicas")
                         .asInt())
                 .isEqualTo(2);
+        // Cooking's two replicas are evicted one at a time; astronomy's one pod has no budget to keep.
+        JsonNode budget = chart.named("PodDisruptionBudget", "tributary-expert-cooking");
+        assertThat(budget.at("/spec/maxUnavailable").asInt()).isOne();
+        assertThat(budget.at("/spec/selector/matchLabels"))
+                .isEqualTo(chart.named("Service", "tributary-expert-cooking").at("/spec/selector"));
         assertThat(cooking.at("/resources/limits/memory").asString()).isEqualTo("8Gi");
         assertThat(cooking.at("/resources/limits").has("nvidia.com/gpu")).isFalse();
         assertThat(astronomy.at("/resources/limits/nvidia.com~1gpu").asInt()).isEqualTo(1);
