@@ -54,6 +54,7 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
     private long retiredSteps;
     private long retiredWireNanos;
     private ScheduledExecutorService refresher;
+    private boolean closed;
 
     /** @param replicas connections to expert servers of the same checkpoint, which must describe it alike */
     public ReplicatedExpert(String name, List<RemoteExpert> replicas) {
@@ -191,9 +192,19 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        Function<String, RemoteExpert> connect =
+                address -> RemoteExpert.connect(name, address, addresses.authority(), options);
         refresher.scheduleWithFixedDelay(
-                () -> refresh(
-                        addresses, address -> RemoteExpert.connect(name, address, addresses.authority(), options)),
+                () -> {
+                    try {
+                        refresh(addresses, connect);
+                    } catch (RuntimeException e) { // a failed refresh must not end the ones after it
+                        LOG.log(
+                                System.Logger.Level.WARNING,
+                                "expert '" + name + "': refreshing its replicas failed",
+                                e);
+                    }
+                },
                 period.toMillis(),
                 period.toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -216,6 +227,7 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
             closeIdleRetired();
             return;
         }
+        List<String> joining = new ArrayList<>();
         synchronized (this) {
             List<RemoteExpert> next = new ArrayList<>();
             for (RemoteExpert replica : replicas) {
@@ -229,7 +241,6 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
                                     + " no longer gives it); its open sessions finish there");
                 }
             }
-            unreached.keySet().retainAll(wanted);
             for (String address : wanted) {
                 if (next.stream().anyMatch(replica -> replica.address().equals(address))) {
                     continue;
@@ -241,26 +252,40 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
                 if (back != null) {
                     retiring.remove(back);
                     next.add(back);
-                    continue;
-                }
-                try {
-                    RemoteExpert joined = connect.apply(address);
-                    try {
-                        requireSameCheckpoint(joined, "known");
-                    } catch (IllegalArgumentException e) {
-                        joined.close();
-                        throw new RemoteExpertException(name, e.getMessage(), e);
-                    }
-                    next.add(joined);
-                    unreached.remove(address);
-                    LOG.log(System.Logger.Level.INFO, "expert '" + name + "': replica " + address + " joined");
-                } catch (RemoteExpertException e) {
-                    unreached.put(address, e.getMessage());
+                } else {
+                    joining.add(address);
                 }
             }
             replicas = List.copyOf(next);
+            unreached.keySet().retainAll(joining);
+        }
+        for (String address : joining) { // unlocked: a connection may take the whole call timeout
+            try {
+                RemoteExpert joined = connect.apply(address);
+                try {
+                    requireSameCheckpoint(joined, "known");
+                } catch (IllegalArgumentException e) {
+                    joined.close();
+                    throw new RemoteExpertException(name, e.getMessage(), e);
+                }
+                join(joined);
+                unreached.remove(address);
+                LOG.log(System.Logger.Level.INFO, "expert '" + name + "': replica " + address + " joined");
+            } catch (RemoteExpertException e) {
+                unreached.put(address, e.getMessage());
+            }
         }
         closeIdleRetired();
+    }
+
+    private synchronized void join(RemoteExpert replica) {
+        if (closed) {
+            replica.close();
+            return;
+        }
+        List<RemoteExpert> next = new ArrayList<>(replicas);
+        next.add(replica);
+        replicas = List.copyOf(next);
     }
 
     private synchronized void closeIdleRetired() {
@@ -411,6 +436,7 @@ public final class ReplicatedExpert implements Expert, AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         if (refresher != null) {
             refresher.shutdownNow();
         }

@@ -161,38 +161,8 @@ class NetworkFaultsSystemTest {
     void fivePercentPacketLossEachWayCompletesWithTheSameTokens() throws Exception {
         String expected = text(gateway, LONGER);
         try {
-            for (TributaryContainer expert : List.of(expertA, expertB)) {
-                inNetworkOf(
-                        expert,
-                        "iptables",
-                        "-A",
-                        "INPUT",
-                        "-i",
-                        "eth0",
-                        "-m",
-                        "statistic",
-                        "--mode",
-                        "random",
-                        "--probability",
-                        "0.05",
-                        "-j",
-                        "DROP");
-                inNetworkOf(
-                        expert,
-                        "iptables",
-                        "-A",
-                        "OUTPUT",
-                        "-o",
-                        "eth0",
-                        "-m",
-                        "statistic",
-                        "--mode",
-                        "random",
-                        "--probability",
-                        "0.05",
-                        "-j",
-                        "DROP");
-            }
+            dropAtRandom(expertA, 0.05);
+            dropAtRandom(expertB, 0.05);
 
             List<JsonNode> events = Http.stream(gateway.uri("/generate_stream"), LONGER, event -> {});
 
@@ -287,6 +257,16 @@ class NetworkFaultsSystemTest {
             throw new AssertionError(String.join(" ", line) + " failed (it takes root): " + output);
         }
         return output;
+    }
+
+    /** Has the kernel drop {@code share} of the packets {@code container} receives and sends on its network. */
+    private static void dropAtRandom(TributaryContainer container, double share) throws Exception {
+        for (String rule : List.of("INPUT -i", "OUTPUT -o")) {
+            inNetworkOf(
+                    container,
+                    ("iptables -A " + rule + " eth0 -m statistic --mode random --probability " + share + " -j DROP")
+                            .split(" "));
+        }
     }
 
     /** Packets the random-drop rules in {@code container}'s namespace dropped. */
