@@ -59,7 +59,8 @@ class PrefixReuseTest {
             int length = reusing.promptPositions(first);
 
             int[] answer = compare(reusing, computing, first, 0); // nothing cached yet
-            compare(reusing, computing, first, length - 1); // the whole prompt but the position that gives a token
+            // The same prompt again: every position, the last one's distribution included, comes from the cache.
+            compare(reusing, computing, first, length);
 
             // The same image, another question after it: reused up to the change, inside a block. The copy of the
             // block that this prompt then writes leaves the cached one as it was, as the next case checks.
@@ -112,6 +113,28 @@ class PrefixReuseTest {
                         .as("only the positions before the image")
                         .isEqualTo(imageStart);
             }
+        }
+    }
+
+    @Test
+    void theSamePromptAgainEndingWithAFullBlockComputesNothingBeforeItsFirstToken() throws IOException {
+        Path checkpoint = write(Family.LLAMA);
+        try (Expert reusing = ExpertLoader.withBuiltInFamilies().load("reusing", checkpoint, LoadOptions.cpu());
+                Expert computing =
+                        ExpertLoader.withBuiltInFamilies().load("computing", checkpoint, LoadOptions.cpu())) {
+            decoder(reusing).configure(REUSE);
+            decoder(computing).configure(NO_REUSE);
+            int[] tokens = new int[6 * BLOCK];
+            for (int t = 0; t < tokens.length; t++) {
+                tokens[t] = 3 + (t * 7) % 40;
+            }
+            Prompt prompt = Prompt.ofTokens(tokens);
+
+            compare(reusing, computing, prompt, 0);
+            long hitsBefore = decoder(reusing).kvCacheUsage().hitPositions();
+            compare(reusing, computing, prompt, tokens.length);
+            assertThat(decoder(reusing).kvCacheUsage().hitPositions() - hitsBefore)
+                    .isEqualTo(tokens.length);
         }
     }
 

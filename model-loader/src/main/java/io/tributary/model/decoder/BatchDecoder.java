@@ -158,7 +158,11 @@ public final class BatchDecoder implements AutoCloseable {
      */
     public synchronized void forward(ExpertBatch batch) {
         NativeTarget.prepareInferenceThread();
-        List<Run> runs = runs(batch);
+        // A session whose whole prompt, and the distribution after it, came from the prefix cache runs nothing.
+        List<Run> runs = runs(batch).stream().filter(run -> run.positions() > 0).toList();
+        if (runs.isEmpty()) {
+            return;
+        }
         StepLayout layout = new StepLayout(cache.blockPositions());
         for (Run run : runs) {
             int start = run.session().cachedPositions();
@@ -183,6 +187,7 @@ public final class BatchDecoder implements AutoCloseable {
                 run.session().advance(run.positions(), logProbs[i]);
                 if (cache.reusesPrefixes()) {
                     run.session().registerFullBlocks(cache);
+                    run.session().rememberPromptEnd(cache, logProbs[i]);
                 }
                 row += run.positions();
             }

@@ -120,20 +120,37 @@ public final class DecoderSession implements ExpertSession {
 
     /**
      * Before the first step: takes the cached blocks of the longest prefix of the prompt that {@code cache} holds, then
-     * a copy of a cached block that starts as the rest of the prompt does, never the last position (its step gives the
-     * first distribution), and starts after them.
+     * a copy of a cached block that starts as the rest of the prompt does, and starts after them. The last position is
+     * taken too only when the cache also kept the distribution after the whole prompt (the same prompt again): the
+     * session then has nothing pending and its first distribution at once; otherwise that position's step gives it.
      */
     void adoptCachedPrefix(PagedKvCache cache) {
         if (cached != 0 || prompt == null || promptRun != 0) {
             return;
         }
-        SequenceKeys.Match match = keys.match(cache, prompt.length() - 1);
+        SequenceKeys.Match whole = keys.match(cache, prompt.length());
+        float[] ending = whole.positions() == prompt.length() ? cache.promptEnd(whole.lastKey()) : null;
+        SequenceKeys.Match match = ending != null ? whole : keys.match(cache, prompt.length() - 1);
         int adopted = cache.adopt(blocks, match.blocks(), prompt.length());
         blockKeys.addAll(match.blocks().subList(0, adopted));
         int partial = adopted < match.blocks().size() ? 0 : cache.adoptPartial(blocks, match.next());
         promptFromCache = adopted * cache.blockPositions() + partial;
         promptRun = promptFromCache;
         cached = promptFromCache;
+        if (ending != null && promptFromCache == prompt.length()) {
+            prompt = null;
+            logProbs = ending.clone();
+        }
+    }
+
+    /**
+     * After a step: when it ran the prompt's last positions and nothing after them, keeps the distribution it gave
+     * ({@code nextLogProbs}) for the same prompt again ({@link #adoptCachedPrefix}).
+     */
+    void rememberPromptEnd(PagedKvCache cache, float[] nextLogProbs) {
+        if (nextLogProbs != null && prompt == null && answer.length == 0) {
+            cache.rememberPromptEnd(keys.promptEnd(cache.blockPositions()), nextLogProbs.clone());
+        }
     }
 
     /** Registers the blocks this session has filled since the last call, so that later prompts can reuse them. */

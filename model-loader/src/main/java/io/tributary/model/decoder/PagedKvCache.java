@@ -58,6 +58,7 @@ final class PagedKvCache implements AutoCloseable {
     private final Deque<Integer> free = new ArrayDeque<>();
     private final Map<BlockKey, Integer> cachedByKey = new HashMap<>();
     private final LinkedHashSet<Integer> evictable = new LinkedHashSet<>(); // held by none, least recently used first
+    private final PromptEnds promptEnds;
     private int[] holders = new int[0]; // per block: how many tables hold it
     private BlockKey[][] keysOfBlock = new BlockKey[0][]; // per block: the keys it is registered under, if any
     private int held; // blocks held by at least one table
@@ -97,6 +98,8 @@ final class PagedKvCache implements AutoCloseable {
         this.headDim = config.headDim();
         this.maxPositions = config.maxPositionEmbeddings();
         this.layers = config.numHiddenLayers();
+        // Up to 32 MB of heap per expert: 55 distributions of a 151,936-token vocabulary, 1,024 of a small one.
+        this.promptEnds = new PromptEnds((int) Math.max(8, Math.min(1_024, (32L << 20) / (4L * config.vocabSize()))));
     }
 
     /** Bytes one position of one sequence takes: keys and values of every layer. */
@@ -126,6 +129,21 @@ final class PagedKvCache implements AutoCloseable {
     /** The blocks by state now, and the prompt positions looked up for reuse so far with those found cached. */
     BatchDecoder.KvCacheUsage usage() {
         return new BatchDecoder.KvCacheUsage(held, evictable.size(), blocks, queriedPositions, hitPositions);
+    }
+
+    /**
+     * The next-token distribution after a whole prompt whose last position has {@code key}, kept by
+     * {@link #rememberPromptEnd}; null when it is not kept, or the block holding that position is not cached.
+     */
+    float[] promptEnd(BlockKey key) {
+        return holds(key) ? promptEnds.get(key) : null;
+    }
+
+    /** Keeps the distribution after a whole prompt, until the block that holds its last position is evicted. */
+    void rememberPromptEnd(BlockKey key, float[] logProbs) {
+        if (reusesPrefixes()) {
+            promptEnds.put(key, logProbs);
+        }
     }
 
     /** Whether a block is cached under {@code key}. */
@@ -222,6 +240,7 @@ final class PagedKvCache implements AutoCloseable {
         evictable.remove(block);
         for (BlockKey key : keysOfBlock[block]) {
             cachedByKey.remove(key);
+            promptEnds.forget(key);
         }
         keysOfBlock[block] = null;
         free.push(block);

@@ -23,6 +23,11 @@ final class SequenceKeys {
         int positions() {
             return blocks.size() * blockPositions + partialMatched;
         }
+
+        /** The key of the last position held. */
+        BlockKey lastKey() {
+            return partialMatched > 0 ? next.get(partialMatched - 1) : blocks.get(blocks.size() - 1);
+        }
     }
 
     private static final int[] NO_ANSWER = new int[0];
@@ -52,6 +57,19 @@ final class SequenceKeys {
             matched--;
         }
         return new Match(blocks, next, matched, blockPositions);
+    }
+
+    /** The key of the prompt's last position: its block's full key, or its partial key where it ends inside one. */
+    BlockKey promptEnd(int blockPositions) {
+        BlockKey parent = null;
+        for (int block = 0; block < prompt.length() / blockPositions; block++) {
+            parent = full(block, blockPositions, parent, NO_ANSWER);
+        }
+        int rest = prompt.length() % blockPositions;
+        return rest == 0
+                ? parent
+                : partial(prompt.length() / blockPositions, blockPositions, parent, rest, NO_ANSWER)
+                        .get(rest - 1);
     }
 
     /** The key of block {@code block} of {@code blockPositions}, full, after {@code parent} (null for the first). */
