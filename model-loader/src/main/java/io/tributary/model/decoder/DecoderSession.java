@@ -128,13 +128,32 @@ public final class DecoderSession implements ExpertSession {
         if (cached != 0 || prompt == null || promptRun != 0) {
             return;
         }
-        SequenceKeys.Match whole = keys.match(cache, prompt.length());
-        float[] ending = whole.positions() == prompt.length() ? cache.promptEnd(whole.lastKey()) : null;
-        SequenceKeys.Match match = ending != null ? whole : keys.match(cache, prompt.length() - 1);
-        int adopted = cache.adopt(blocks, match.blocks(), prompt.length());
-        blockKeys.addAll(match.blocks().subList(0, adopted));
-        int partial = adopted < match.blocks().size() ? 0 : cache.adoptPartial(blocks, match.next());
-        promptFromCache = adopted * cache.blockPositions() + partial;
+        int size = cache.blockPositions();
+        SequenceKeys.Match match = keys.match(cache, prompt.length() - 1);
+        BlockKey end = null;
+        float[] ending = null;
+        if (match.positions() == prompt.length() - 1) { // all but the last: is it kept with its distribution?
+            end = keys.promptEnd(
+                    size,
+                    match.blocks().isEmpty()
+                            ? null
+                            : match.blocks().get(match.blocks().size() - 1));
+            ending = cache.promptEnd(end);
+        }
+        List<BlockKey> full = match.blocks();
+        List<BlockKey> partialKeys = match.next();
+        if (ending != null && prompt.length() % size == 0) {
+            full = new ArrayList<>(full);
+            full.add(end); // the last position ends a block: take that block whole, and no partial one after it
+            partialKeys = List.of();
+        } else if (ending != null) {
+            partialKeys = new ArrayList<>(partialKeys);
+            partialKeys.add(end);
+        }
+        int adopted = cache.adopt(blocks, full, prompt.length());
+        blockKeys.addAll(full.subList(0, adopted));
+        int partial = adopted < full.size() ? 0 : cache.adoptPartial(blocks, partialKeys);
+        promptFromCache = adopted * size + partial;
         promptRun = promptFromCache;
         cached = promptFromCache;
         if (ending != null && promptFromCache == prompt.length()) {
@@ -149,7 +168,8 @@ public final class DecoderSession implements ExpertSession {
      */
     void rememberPromptEnd(PagedKvCache cache, float[] nextLogProbs) {
         if (nextLogProbs != null && prompt == null && answer.length == 0) {
-            cache.rememberPromptEnd(keys.promptEnd(cache.blockPositions()), nextLogProbs.clone());
+            int lastBlock = (keys.promptLength() - 1) / cache.blockPositions(); // the blocks before it are registered
+            cache.rememberPromptEnd(keys.promptEnd(cache.blockPositions(), parentOf(lastBlock)), nextLogProbs.clone());
         }
     }
 

@@ -41,8 +41,4 @@ final class PromptEnds {
     void clear() {
         ends.clear();
     }
-
-    int size() {
-        return ends.size();
-    }
 }

@@ -23,11 +23,6 @@ final class SequenceKeys {
         int positions() {
             return blocks.size() * blockPositions + partialMatched;
         }
-
-        /** The key of the last position held. */
-        BlockKey lastKey() {
-            return partialMatched > 0 ? next.get(partialMatched - 1) : blocks.get(blocks.size() - 1);
-        }
     }
 
     private static final int[] NO_ANSWER = new int[0];
@@ -36,6 +31,10 @@ final class SequenceKeys {
 
     SequenceKeys(DecoderPrompt prompt) {
         this.prompt = prompt;
+    }
+
+    int promptLength() {
+        return prompt.length();
     }
 
     /** What {@code cache} holds of the prompt's first {@code limit} positions. */
@@ -59,17 +58,17 @@ final class SequenceKeys {
         return new Match(blocks, next, matched, blockPositions);
     }
 
-    /** The key of the prompt's last position: its block's full key, or its partial key where it ends inside one. */
-    BlockKey promptEnd(int blockPositions) {
-        BlockKey parent = null;
-        for (int block = 0; block < prompt.length() / blockPositions; block++) {
-            parent = full(block, blockPositions, parent, NO_ANSWER);
-        }
-        int rest = prompt.length() % blockPositions;
-        return rest == 0
-                ? parent
-                : partial(prompt.length() / blockPositions, blockPositions, parent, rest, NO_ANSWER)
-                        .get(rest - 1);
+    /**
+     * The key of the prompt's last position (its block's full key, or its partial key where the prompt ends inside
+     * the block), given {@code parent}, the key of the block before that one (null for the first): only that block's
+     * positions are hashed.
+     */
+    BlockKey promptEnd(int blockPositions, BlockKey parent) {
+        int block = (prompt.length() - 1) / blockPositions;
+        int upTo = prompt.length() - block * blockPositions;
+        return upTo == blockPositions
+                ? full(block, blockPositions, parent, NO_ANSWER)
+                : partial(block, blockPositions, parent, upTo, NO_ANSWER).get(upTo - 1);
     }
 
     /** The key of block {@code block} of {@code blockPositions}, full, after {@code parent} (null for the first). */
