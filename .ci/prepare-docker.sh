@@ -59,4 +59,9 @@ if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   log "$BASE_IMAGE made in $((SECONDS - start)) s"
 fi
 
+# Images the container tests built in earlier runs on this machine are untagged once a run builds them again; left
+# alone they fill the disk (a build then fails with "no space left on device").
+docker image prune --force >/dev/null
+log "disk free for images: $(df -h --output=avail "$(docker info --format '{{.DockerRootDir}}')" | tail -1 | tr -d ' ')"
+
 echo "$BASE_IMAGE"

@@ -58,13 +58,22 @@ final class DockerImages {
                     .awaitImageId();
         } catch (RuntimeException e) {
             throw new IllegalStateException(
-                    "docker build --target " + target + " on " + base + " failed (without a"
+                    "docker build --target " + target + " on " + base + " failed: " + rootMessage(e) + " (without a"
                             + " registry, set TRIBUTARY_TEST_BASE_IMAGE to a local JRE image: .ci/prepare-docker.sh makes one)",
                     e);
         }
         System.out.printf(
                 "built %s (--target %s, on %s) in %d s%n",
                 tag, target, base, (System.nanoTime() - started) / 1_000_000_000L);
+    }
+
+    /** The daemon's own words (a full disk, a missing base image), which a test report's summary line then shows. */
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return String.valueOf(root.getMessage()).strip();
     }
 
     static String baseImage() {
