@@ -32,8 +32,10 @@ import java.util.Map;
  * ends, it is kept, evictable, and a later sequence whose prompt starts with the same blocks adopts them instead of
  * computing them again. Adopted blocks are only read: a sequence writes only positions past those it adopted. A block
  * is also registered under the partial keys of its first positions, so that a prompt that ends inside it (the same
- * question again, whose last block the answer filled) can reuse those positions too: the sequence gets a copy of the
- * block, whose later positions it overwrites (copy on write, as SGLang's radix cache reuses to the position). At
+ * question again, whose last block the answer filled) can reuse those positions too: the sequence shares the block
+ * until it first writes there, and then gets a copy of it, whose later positions it overwrites (copy on write, as
+ * SGLang's radix cache reuses to the position); a sequence that ends before writing, as a repeated prompt answered
+ * in one token does, copies nothing. At
  * most {@code maxCachedBlocks} blocks are kept that no sequence holds, least recently used evicted first.
  *
  * <p>The pool grows by doubling when no block is free (one copy of the pool, rare after the first steps), so it holds
@@ -165,10 +167,7 @@ final class PagedKvCache implements AutoCloseable {
             if (block == null) {
                 break;
             }
-            if (holders[block]++ == 0) {
-                evictable.remove(block);
-                held++;
-            }
+            hold(block);
             table.add(block);
         }
         hitPositions += (long) table.size * blockPositions;
@@ -176,10 +175,10 @@ final class PagedKvCache implements AutoCloseable {
     }
 
     /**
-     * After {@link #adopt}: gives {@code table} a copy of the cached block whose first positions match the most of
-     * {@code partialKeys} (the partial keys of the table's next block, for 1, 2, ... of its first positions), and
-     * returns how many positions of it match, 0 when none does. The copy is the table's own, so the sequence writes
-     * its later positions without touching the cached block.
+     * After {@link #adopt}: gives {@code table} the cached block whose first positions match the most of {@code
+     * partialKeys} (the partial keys of the table's next block, for 1, 2, ... of its first positions), and returns how
+     * many positions of it match, 0 when none does. The table shares the block until its sequence first writes
+     * there ({@link #reserve} then gives it a copy of its own), so the cached block is never written.
      */
     int adoptPartial(BlockTable table, List<BlockKey> partialKeys) {
         for (int matched = partialKeys.size(); matched > 0; matched--) {
@@ -187,24 +186,39 @@ final class PagedKvCache implements AutoCloseable {
             if (cached == null) {
                 continue;
             }
-            if (evictable.remove(cached)) {
-                evictable.add(cached); // used just now
-            }
-            int copy = take();
-            for (int layer = 0; layer < layers; layer++) {
-                copyBlock(keys[layer], cached, copy);
-                copyBlock(values[layer], cached, copy);
-            }
-            table.add(copy);
+            hold(cached);
+            table.add(cached);
+            table.sharesLast = true;
             hitPositions += matched;
             return matched;
         }
         return 0;
     }
 
+    private void hold(int block) {
+        if (holders[block]++ == 0) {
+            evictable.remove(block);
+            held++;
+        }
+    }
+
+    /** Before the sequence writes in the block it shares: a copy of that block takes its place in the table. */
+    private void copyLastShared(BlockTable table) {
+        int shared = table.ids[table.size - 1];
+        int copy = take();
+        for (int layer = 0; layer < layers; layer++) {
+            copyBlock(keys[layer], shared, copy);
+            copyBlock(values[layer], shared, copy);
+        }
+        table.ids[table.size - 1] = copy;
+        table.sharesLast = false;
+        unhold(shared);
+        evictBeyondLimit();
+    }
+
     private static void copyBlock(NDArray pool, int from, int to) {
-        try (NDArray block = pool.get(new NDIndex(":, {}", from))) {
-            pool.set(new NDIndex(":, {}", to), block);
+        try (NDArray block = pool.get(new NDIndex().addAllDim().addIndices(from))) {
+            pool.set(new NDIndex().addAllDim().addIndices(to), block);
         }
     }
 
@@ -258,7 +272,7 @@ final class PagedKvCache implements AutoCloseable {
 
     /**
      * Gives {@code table} the blocks for its first {@code positions} positions, taking new ones from the pool (which
-     * grows if none is free).
+     * grows if none is free), before its sequence writes: a block it shares from the cache is copied first.
      *
      * @throws IllegalStateException if {@code positions} exceeds {@code max_position_embeddings}
      */
@@ -266,6 +280,9 @@ final class PagedKvCache implements AutoCloseable {
         if (positions > maxPositions) {
             throw new IllegalStateException(
                     "context of " + positions + " positions exceeds max_position_embeddings " + maxPositions);
+        }
+        if (table.sharesLast) {
+            copyLastShared(table);
         }
         int needed = (positions + blockPositions - 1) / blockPositions;
         while (table.size < needed) {
@@ -279,26 +296,34 @@ final class PagedKvCache implements AutoCloseable {
      */
     void release(BlockTable table) {
         for (int i = 0; i < table.size; i++) {
-            int block = table.ids[i];
-            if (--holders[block] == 0) {
-                held--;
-                if (keysOfBlock[block] != null) {
-                    evictable.add(block);
-                } else {
-                    free.push(block);
-                }
-            }
+            unhold(table.ids[i]);
         }
         table.size = 0;
-        while (evictable.size() > maxCachedBlocks) {
-            evict(evictable.iterator().next());
-        }
+        table.sharesLast = false;
+        evictBeyondLimit();
         if (held == 0) {
             if (evictable.isEmpty()) {
                 close();
             } else {
                 compact();
             }
+        }
+    }
+
+    private void unhold(int block) {
+        if (--holders[block] == 0) {
+            held--;
+            if (keysOfBlock[block] != null) {
+                evictable.add(block); // the most recently used
+            } else {
+                free.push(block);
+            }
+        }
+    }
+
+    private void evictBeyondLimit() {
+        while (evictable.size() > maxCachedBlocks) {
+            evict(evictable.iterator().next());
         }
     }
 
@@ -451,6 +476,7 @@ final class PagedKvCache implements AutoCloseable {
 
         private int[] ids = new int[4];
         private int size;
+        private boolean sharesLast; // its last block is a cached one, only read until the sequence writes there
 
         private void add(int block) {
             if (size == ids.length) {

@@ -141,7 +141,7 @@ class PagedKvCacheTest {
     }
 
     @Test
-    void aPartialHitGetsACopyOfTheCachedBlockAndWritingItLeavesTheCachedOneAsItWas() {
+    void aPartialHitSharesTheCachedBlockUntilItsSequenceWritesThereThenACopyTakesItsPlace() {
         PagedKvCache.BlockTable first = cache.newTable();
         cache.reserve(first, BLOCK);
         for (int position = 0; position < BLOCK; position++) {
@@ -161,7 +161,16 @@ class PagedKvCacheTest {
                 .as("its first three positions match")
                 .isEqualTo(3);
         assertThat(second.size()).isEqualTo(1);
-        assertThat(second.id(0)).as("a copy").isNotEqualTo(cachedBlock);
+        assertThat(second.id(0)).as("shared while only read").isEqualTo(cachedBlock);
+        assertThat(cache.heldBlocks()).isEqualTo(1);
+        assertThat(cache.usage().cachedBlocks()).as("held, so not evictable").isZero();
+
+        cache.reserve(second, BLOCK); // the sequence is about to write its fourth position
+        assertThat(second.id(0)).as("a copy, before the write").isNotEqualTo(cachedBlock);
+        assertThat(cache.heldBlocks()).isEqualTo(1);
+        assertThat(cache.usage().cachedBlocks())
+                .as("the cached block is evictable again")
+                .isEqualTo(1);
         write(second, 2, manager.ones(new Shape(1, 2, 8)).mul(-9));
 
         float[] copy = cache.keys(0, manager.create(new long[] {second.id(0)}))
@@ -172,9 +181,37 @@ class PagedKvCacheTest {
                 .toFloatArray();
         assertThat(copy).containsExactly(1, 2, -9, 4);
         assertThat(kept).containsExactly(1, 2, 3, 4);
+        float[] copiedValues = cache.values(1, manager.create(new long[] {second.id(0)}))
+                .get("1, 0, :, 7")
+                .toFloatArray();
+        float[] keptValues = cache.values(1, manager.create(new long[] {cachedBlock}))
+                .get("1, 0, :, 7")
+                .toFloatArray();
+        assertThat(copiedValues).as("every layer's values are copied").containsExactly(keptValues);
         assertThat(cache.adoptPartial(cache.newTable(), partialKeys(2, 6)))
                 .as("other contents")
                 .isZero();
+    }
+
+    @Test
+    void aSequenceThatEndsBeforeWritingInASharedBlockCopiesNothing() {
+        PagedKvCache.BlockTable first = cache.newTable();
+        cache.reserve(first, 2);
+        cache.register(first, 0, partialKeys(2, 5));
+        int cachedBlock = first.id(0);
+        cache.release(first);
+        int blocks = cache.blocks();
+
+        for (int again = 0; again < 3; again++) {
+            PagedKvCache.BlockTable table = cache.newTable();
+            assertThat(cache.adoptPartial(table, partialKeys(2, 5))).isEqualTo(2);
+            assertThat(table.id(0)).as("the cached block itself").isEqualTo(cachedBlock);
+            assertThat(cache.heldBlocks()).isEqualTo(1);
+            cache.release(table);
+            assertThat(cache.heldBlocks()).isZero();
+            assertThat(cache.usage().cachedBlocks()).isEqualTo(1);
+        }
+        assertThat(cache.blocks()).as("no block taken for a copy").isEqualTo(blocks);
     }
 
     @Test
