@@ -45,11 +45,23 @@ import java.util.function.Predicate;
  */
 public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemory, AutoCloseable {
 
+    /** Prompts' features kept, by their images' keys: a few kilobytes each. */
+    static final int REMEMBERED_FEATURES = 1_024;
+
     private final NDManager manager;
     private final SharedTower tower;
     private final NDArray projection; // visual_projection.weight [P, E]
     private final ClipImageProcessor images;
     private final Object preprocessing;
+    // The same images again (a retry, another question about a picture) are routed without a native call: the tower's
+    // own cache would skip the encoder, but copying its output and projecting it cost more than the rest of a
+    // cached prompt's first step.
+    private final Map<List<EncodingKey>, float[]> remembered = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<EncodingKey>, float[]> eldest) {
+            return size() > REMEMBERED_FEATURES;
+        }
+    };
 
     private ClipFeatureExtractor(NDManager manager, SharedTower tower, NDArray projection, ClipImageProcessor images) {
         this.manager = manager;
@@ -156,18 +168,33 @@ public final class ClipFeatureExtractor implements FeatureExtractor, NativeMemor
         if (prompt.images().isEmpty()) {
             return Optional.empty();
         }
+        List<ImageInput> images = prompt.images();
+        List<EncodingKey> keys =
+                images.stream().map(image -> tower.key(preprocessing, image)).toList();
+        float[] known;
+        synchronized (remembered) {
+            known = remembered.get(keys);
+        }
+        if (known != null) {
+            return Optional.of(known.clone());
+        }
         NativeTarget.prepareInferenceThread();
+        float[] feature;
         try (NDManager step = manager.newSubManager()) {
             NDList pooled = new NDList();
-            for (ImageInput image : prompt.images()) {
-                pooled.add(tower.encode(tower.key(preprocessing, image), () -> preprocess(image), step)
-                        .pooledOutput()); // [E]
+            for (int i = 0; i < images.size(); i++) {
+                ImageInput image = images.get(i);
+                pooled.add(
+                        tower.encode(keys.get(i), () -> preprocess(image), step).pooledOutput()); // [E]
             }
             NDArray embeds =
                     Linear.linear(NDArrays.stack(pooled, 0), projection, null).singletonOrThrow(); // [B, P]
-            return Optional.of(
-                    embeds.toType(DataType.FLOAT32, false).mean(new int[] {0}).toFloatArray());
+            feature = embeds.toType(DataType.FLOAT32, false).mean(new int[] {0}).toFloatArray();
         }
+        synchronized (remembered) {
+            remembered.put(keys, feature.clone());
+        }
+        return Optional.of(feature);
     }
 
     /**

@@ -154,7 +154,8 @@ class ClipFeatureExtractorTest {
     @Test
     void expertsFirstThenTheRouterStillShareOneRunThatKeptWhatBothRead() throws IOException {
         List<LlavaExpert> experts = List.of(expert(0, TOWER), expert(1, TOWER));
-        ClipFeatureExtractor router = router(TowerCheckpoints.clip(dir.resolve("clip"), TOWER, false));
+        Path clip = TowerCheckpoints.clip(dir.resolve("clip"), TOWER, false);
+        ClipFeatureExtractor router = router(clip);
         Prompt prompt = new Prompt(new int[] {1, IMAGE, 40}, List.of(png(3)));
         for (LlavaExpert expert : experts) {
             try (ExpertSession session = expert.open(prompt)) {
@@ -164,9 +165,36 @@ class ClipFeatureExtractorTest {
         float[] features = router.extract(prompt).orElseThrow();
         assertThat(towers.encodes()).isEqualTo(1);
         towers.clearCache();
-        assertThat(router.extract(prompt).orElseThrow())
-                .as("from the cache as from a fresh run")
+        assertThat(router(clip).extract(prompt).orElseThrow())
+                .as("from the cache as from a fresh run (of a router that has not seen the image)")
                 .containsExactly(features);
+        assertThat(towers.encodes()).isEqualTo(2);
+    }
+
+    @Test
+    void theSameImagesAgainAreRoutedByTheFeaturesKeptWithoutTheTower() throws IOException {
+        ClipFeatureExtractor router = router(TowerCheckpoints.clip(dir.resolve("clip"), TOWER, false));
+        Prompt prompt = new Prompt(new int[] {1, IMAGE, 40, IMAGE}, List.of(png(1), png(2)));
+        float[] first = router.extract(prompt).orElseThrow();
+        assertThat(towers.encodes()).isEqualTo(2);
+        towers.clearCache();
+
+        float[] again = router.extract(new Prompt(new int[] {1, IMAGE, 7, IMAGE}, List.of(png(1), png(2))))
+                .orElseThrow();
+        assertThat(again).as("the same images, another question").containsExactly(first);
+        assertThat(towers.encodes())
+                .as("no encoder run, though the tower's cache was cleared")
+                .isEqualTo(2);
+        again[0] = Float.NaN;
+        assertThat(router.extract(prompt).orElseThrow())
+                .as("a caller's copy: changing it changes nothing kept")
+                .containsExactly(first);
+
+        router.extract(new Prompt(new int[] {1, IMAGE, 40, IMAGE}, List.of(png(2), png(1))));
+        assertThat(towers.encodes())
+                .as("the images in another order are another prompt")
+                .isEqualTo(4);
+        assertThat(router.liveArrays()).as("the projection only").isEqualTo(1);
     }
 
     @Test
