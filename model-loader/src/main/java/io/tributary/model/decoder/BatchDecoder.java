@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.tributary.model.NativeTarget;
+import io.tributary.model.kernel.FusedDecode;
 import io.tributary.model.kernel.Kernels;
 import io.tributary.routing.BatchEntry;
 import io.tributary.routing.ExpertBatch;
@@ -43,6 +44,19 @@ public final class BatchDecoder implements AutoCloseable {
 
     /** @param splitLargeMatmuls whether large weights are multiplied on two cores (benchmarks compare both) */
     public BatchDecoder(LlamaModel model, NDManager manager, DataType dataType, boolean splitLargeMatmuls) {
+        this(model, manager, dataType, splitLargeMatmuls, true);
+    }
+
+    /**
+     * @param fuseDecodeSteps whether a decode step of packed weights runs each layer in one call ({@link
+     *                        FusedDecode}); otherwise op by op, as every other step does (benchmarks compare both)
+     */
+    public BatchDecoder(
+            LlamaModel model,
+            NDManager manager,
+            DataType dataType,
+            boolean splitLargeMatmuls,
+            boolean fuseDecodeSteps) {
         this.model = model;
         this.manager = manager;
         this.dataType = dataType;
@@ -50,6 +64,9 @@ public final class BatchDecoder implements AutoCloseable {
         this.cache = newCache(KvCacheSettings.DEFAULT);
         this.rowSplit = splitLargeMatmuls ? RowSplit.forDevice(manager) : null;
         model.splitRowsWith(rowSplit);
+        if (fuseDecodeSteps && model.canFuseDecode()) {
+            model.fuseDecodeWith(FusedDecode.load(manager));
+        }
     }
 
     private PagedKvCache newCache(KvCacheSettings settings) {
@@ -108,6 +125,11 @@ public final class BatchDecoder implements AutoCloseable {
         if (rowSplit != null) {
             rowSplit.close();
         }
+    }
+
+    /** Whether decode steps run a layer a call (see {@link FusedDecode}). */
+    public boolean decodesFused() {
+        return model.decodesFused();
     }
 
     public LlamaModel model() {

@@ -430,6 +430,16 @@ final class PagedKvCache implements AutoCloseable {
         values[layer].set(rows, newValues.transpose(1, 0, 2));
     }
 
+    /** The pool of layer {@code layer}'s keys, [kvHeads, blocks, blockPositions, headDim], for writing in place. */
+    NDArray keyPool(int layer) {
+        return keys[layer];
+    }
+
+    /** The pool of its values, as {@link #keyPool}. */
+    NDArray valuePool(int layer) {
+        return values[layer];
+    }
+
     /**
      * The keys of the given blocks (int64 [M]), gathered: a copy [kvHeads, M, blockPositions, headDim] in the manager
      * of {@code blockIds}. A gather of {@link #KERNEL_GATHER_BYTES} or more copies each block whole ({@code

@@ -13,6 +13,8 @@ import java.util.List;
  * where each row goes in the cache, the blocks attention gathers, RoPE rotations, and the attention masks.
  *
  * @param cacheRows    each row's (block, offset) in the cache, as an index over [blocks, heads, offsets, dim]
+ * @param cacheBlocks  the same rows' blocks, int64 [N]
+ * @param cacheOffsets the same rows' offsets in their blocks, int64 [N]
  * @param decodeBlocks the decode rows' blocks, padded to the same count ({@link StepLayout#decodeBlocks}), or
  *                     {@code null} without decodes
  * @param decodeMask   [B, 1, S] for the decode rows; {@code null} without decodes, or when every row decodes at the
@@ -24,6 +26,8 @@ import java.util.List;
 record StepInputs(
         StepLayout layout,
         NDIndex cacheRows,
+        NDArray cacheBlocks,
+        NDArray cacheOffsets,
         NDArray rotations,
         NDArray decodeBlocks,
         NDArray decodeMask,
@@ -58,9 +62,12 @@ record StepInputs(
                 chunkMasks.add(StepLayout.causalMask(chunk.sequence(), group, step, type));
             }
         }
+        NDArray[] rows = layout.cacheRowIds(step);
         return new StepInputs(
                 layout,
-                layout.cacheRows(step),
+                new NDIndex(":, {}, {}", rows[0], rows[1]), // as StepLayout.cacheRows
+                rows[0],
+                rows[1],
                 rope.rotations(positions, step),
                 decodeBlocks,
                 decodeMask,

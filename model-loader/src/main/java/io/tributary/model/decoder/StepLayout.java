@@ -201,6 +201,12 @@ final class StepLayout {
      * {@code [kvHeads, blocks, blockPositions, headDim]}.
      */
     NDIndex cacheRows(NDManager step) {
+        NDArray[] ids = cacheRowIds(step);
+        return new NDIndex(":, {}, {}", ids[0], ids[1]);
+    }
+
+    /** The blocks and offsets of {@link #cacheRows}: int64 [N] each, owned by {@code step}. */
+    NDArray[] cacheRowIds(NDManager step) {
         long[] blocks = new long[rows];
         long[] offsets = new long[rows];
         int r = 0;
@@ -211,7 +217,7 @@ final class StepLayout {
                 offsets[r] = position % blockPositions;
             }
         }
-        return new NDIndex(":, {}, {}", step.create(blocks), step.create(offsets));
+        return new NDArray[] {step.create(blocks), step.create(offsets)};
     }
 
     private List<Sequence> sequences() {

@@ -259,6 +259,11 @@ public final class PackedProjection implements Projection, AutoCloseable {
         return format;
     }
 
+    /** The packed tensors, as {@link #parts} lists them; still this weight's to close. */
+    IValue[] parts() {
+        return parts;
+    }
+
     @Override
     public long outFeatures() {
         return out;

@@ -108,6 +108,12 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
             description = "PyTorch intra-op threads, as tributary.engine.threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(
+            names = "--op-by-op",
+            description = "Run decode steps op by op even where a layer could run in one call (packed weights),"
+                    + " to compare the two.")
+    boolean opByOp;
+
     @Override
     public Integer call() throws IOException {
         Path written = null;
@@ -138,11 +144,14 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         List<String> table = new ArrayList<>();
         List<String> shapes = new ArrayList<>();
         List<String> chunks = new ArrayList<>();
+        boolean fusedSteps;
         try (NDManager manager = NativeTarget.newModelManager(options, "decode-step")) {
             WeightPacker packer = WeightPacker.of(options, manager);
             LlamaModel model = LlamaModel.load(
                     CheckpointTensors.open(dir, options.weightLoading()), config, manager, type, packer);
-            try (BatchDecoder decoder = Benchmarks.computingEverything(new BatchDecoder(model, manager, type))) {
+            try (BatchDecoder decoder =
+                    Benchmarks.computingEverything(new BatchDecoder(model, manager, type, true, !opByOp))) {
+                fusedSteps = decoder.decodesFused();
                 warmUp(decoder, config, context);
                 double firstThroughput = Double.NaN;
                 for (int batch : batches) {
@@ -184,7 +193,9 @@ public final class DecodeStepBenchmark implements Callable<Integer> {
         }
         System.out.println();
         System.out.println(
-                "DecodeStepBenchmark: " + name + ", weights " + weights.label() + ", " + threads
+                "DecodeStepBenchmark: " + name + ", weights " + weights.label()
+                        + (fusedSteps ? " (decode steps a layer a call)" : " (decode steps op by op)") + ", "
+                        + threads
                         + " intra-op thread(s), ~" + context + " positions a sequence, median"
                         + " of " + steps
                         + " steps; profiled = one more step under PyTorch's profiler (it adds a few µs an op),"
