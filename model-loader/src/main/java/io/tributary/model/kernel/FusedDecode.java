@@ -33,10 +33,16 @@ import java.util.UUID;
  */
 public final class FusedDecode {
 
-    // Slots of a layer's list: 4 per projection (2 halves, 2 tensors each), then the norms and biases.
-    private static final int PROJECTIONS = 5; // qkv, o, gate, up, down
-    private static final int LN1 = 4 * PROJECTIONS;
-
+    /*
+     * A layer as the method reads it. Its five projections (qkv, o, gate, up, down) are ten parts, a projection's two
+     * halves or itself and an absent second half. w, the tensors: part p at w[2p] and w[2p + 1] (bf16: the weight
+     * and nothing; int8: weight and row scales; int4: packed weight, scales and zeros), then w[20] the input norm,
+     * w[21] the post-attention norm, w[22] the qkv bias, w[23] the o bias. m, the integers: part p's kind (-1 absent,
+     * 1 bf16, 2 int8, 3 int4), int4 group size and rows at m[3p], m[3p + 1], m[3p + 2], then the query heads, kv
+     * heads and head size at m[30..32], and whether each bias is there at m[33], m[34].
+     */
+    private static final int PARTS = 10;
+    private static final int HEADS_AT = 3 * PARTS;
     private static final String SOURCE = """
               def new_list(self: __torch__.M, first: Tensor) -> List[Tensor]:
                 return [first]
@@ -99,6 +105,7 @@ public final class FusedDecode {
     private final PtSymbolBlock module;
     private final NDManager manager;
     private final PtNDArray none; // a 0-d tensor in the slots of absent halves and biases, and as "no mask"
+    private final Set<IValue> borrowed = Collections.newSetFromMap(new IdentityHashMap<>()); // while building a list
 
     private FusedDecode(PtSymbolBlock module, NDManager manager) {
         this.module = module;
@@ -153,7 +160,7 @@ public final class FusedDecode {
             throw new IllegalArgumentException("the fused layer multiplies packed weights only: " + projections);
         }
         List<IValue> tensors = new ArrayList<>();
-        long[] meta = new long[35];
+        long[] meta = new long[HEADS_AT + 5];
         int part = 0;
         for (Projection projection : projections.inOrder()) {
             if (projection instanceof SplitProjection split) {
@@ -166,15 +173,15 @@ public final class FusedDecode {
                 meta[3 * part++] = -1;
             }
         }
-        tensors.add(IValue.from((PtNDArray) inputNorm)); // slot LN1
+        tensors.add(IValue.from((PtNDArray) inputNorm));
         tensors.add(IValue.from((PtNDArray) postAttentionNorm));
         tensors.add(IValue.from(qkvBias == null ? none : (PtNDArray) qkvBias));
         tensors.add(IValue.from(oBias == null ? none : (PtNDArray) oBias));
-        meta[30] = queryHeads;
-        meta[31] = kvHeads;
-        meta[32] = headDim;
-        meta[33] = qkvBias == null ? 0 : 1;
-        meta[34] = oBias == null ? 0 : 1;
+        meta[HEADS_AT] = queryHeads;
+        meta[HEADS_AT + 1] = kvHeads;
+        meta[HEADS_AT + 2] = headDim;
+        meta[HEADS_AT + 3] = qkvBias == null ? 0 : 1;
+        meta[HEADS_AT + 4] = oBias == null ? 0 : 1;
         // A list literal with an element: an empty one is a constant, the same list at every call.
         IValue list = IValueUtils.runMethod(module, "new_list", tensors.get(0));
         release(tensors.get(0));
@@ -188,8 +195,6 @@ public final class FusedDecode {
         manager.attachInternal(UUID.randomUUID().toString(), weights);
         return weights;
     }
-
-    private final Set<IValue> borrowed = Collections.newSetFromMap(new IdentityHashMap<>());
 
     private void release(IValue pushed) {
         if (!borrowed.remove(pushed)) {
@@ -232,10 +237,6 @@ public final class FusedDecode {
      * One decoder layer for {@code x} [B, H] float32, one row per sequence at one new position each: returns the
      * residual stream after the layer [B, H], owned by x's manager, having written the rows' keys and values into
      * {@code keys} and {@code values} (the layer's pool, [K, blocks, P, D]) at their {@code (block, offset)}.
-     *
-     * @param rotations    [B, D, D]: each row's rotary matrix
-     * @param blocks       int64 [B * M]: each sequence's M blocks, padded alike
-     * @param mask         [B, 1, S] added to the scores, or null where every sequence sees all {@code context}
      */
     public NDArray layer(NDArray x, LayerWeights weights, float eps, NDArray keys, NDArray values, StepArguments step) {
         try (IValue input = IValue.from((PtNDArray) x);
@@ -260,7 +261,15 @@ public final class FusedDecode {
         }
     }
 
-    /** What every layer of one step reads, wrapped once per step; closes its wrappers, not the arrays. */
+    /**
+     * What every layer of one step reads, wrapped once per step; closes its wrappers, not the arrays.
+     *
+     * @param rotations    [B, D, D]: each row's rotary matrix
+     * @param writeBlocks  int64 [B]: the block each row's key and value go to
+     * @param writeOffsets int64 [B]: their offset in it
+     * @param blocks       int64 [B * M]: each sequence's M blocks, padded alike
+     * @param mask         [B, 1, S] added to the scores, or null where every sequence sees all {@code context}
+     */
     public StepArguments step(
             NDArray rotations, NDArray writeBlocks, NDArray writeOffsets, NDArray blocks, NDArray mask, int context) {
         return new StepArguments(
