@@ -121,9 +121,9 @@ public final class DecoderSession implements ExpertSession {
     /**
      * Before the first step: takes the cached blocks of the longest prefix of the prompt that {@code cache} holds, then
      * a cached block that starts as the rest of the prompt does (shared until the session writes in it), and starts
-     * after them. The last position is
-     * taken too only when the cache also kept the distribution after the whole prompt (the same prompt again): the
-     * session then has nothing pending and its first distribution at once; otherwise that position's step gives it.
+     * after them. The last position is taken too only when the cache also kept the distribution after the whole
+     * prompt (the same prompt again): the session then has nothing pending and its first distribution at once;
+     * otherwise that position's step gives it.
      */
     void adoptCachedPrefix(PagedKvCache cache) {
         if (cached != 0 || prompt == null || promptRun != 0) {

@@ -148,7 +148,6 @@ public final class LlamaModel {
     /** A decode step, each layer in one call (see {@link FusedDecode}); the same ops as the loop above. */
     private NDArray fusedHiddenStates(NDArray x, StepInputs inputs, PagedKvCache cache) {
         fusedSteps++;
-        float eps = (float) config.rmsNormEps();
         try (FusedDecode.StepArguments step = fused.step(
                 inputs.rotations(),
                 inputs.cacheBlocks(),
@@ -158,7 +157,7 @@ public final class LlamaModel {
                 inputs.layout().decodeContext())) {
             NDArray h = x;
             for (int i = 0; i < fusedLayers.length; i++) {
-                NDArray next = fused.layer(h, fusedLayers[i], eps, cache.keyPool(i), cache.valuePool(i), step);
+                NDArray next = fused.layer(h, fusedLayers[i], cache.keyPool(i), cache.valuePool(i), step);
                 if (h != x) {
                     h.close(); // the caller's input stays the caller's
                 }
@@ -405,7 +404,8 @@ public final class LlamaModel {
                     layer.oProjBias(),
                     config.numAttentionHeads(),
                     config.numKeyValueHeads(),
-                    config.headDim()));
+                    config.headDim(),
+                    config.rmsNormEps()));
         }
         this.fused = kernel;
         this.fusedLayers = layers.toArray(FusedDecode.LayerWeights[]::new);

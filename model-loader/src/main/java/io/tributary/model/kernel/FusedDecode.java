@@ -13,11 +13,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * A whole decoder layer of a decode step (one position per sequence) in one call: a TorchScript method that runs the
@@ -105,7 +103,6 @@ public final class FusedDecode {
     private final PtSymbolBlock module;
     private final NDManager manager;
     private final PtNDArray none; // a 0-d tensor in the slots of absent halves and biases, and as "no mask"
-    private final Set<IValue> borrowed = Collections.newSetFromMap(new IdentityHashMap<>()); // while building a list
 
     private FusedDecode(PtSymbolBlock module, NDManager manager) {
         this.module = module;
@@ -144,8 +141,9 @@ public final class FusedDecode {
      * The layer's weights as the method reads them, held natively until {@code manager} closes: the tensors are
      * shared with the arrays and packed weights given, not copied.
      *
-     * @param qkvBias null without one
-     * @param oBias   null without one
+     * @param qkvBias    null without one
+     * @param oBias      null without one
+     * @param rmsNormEps the norms' epsilon
      */
     public LayerWeights weights(
             Projections projections,
@@ -155,28 +153,35 @@ public final class FusedDecode {
             NDArray oBias,
             int queryHeads,
             int kvHeads,
-            int headDim) {
+            int headDim,
+            double rmsNormEps) {
         if (!packedOnly(projections)) {
             throw new IllegalArgumentException("the fused layer multiplies packed weights only: " + projections);
         }
-        List<IValue> tensors = new ArrayList<>();
+        List<IValue> tensors = new ArrayList<>(); // in the list's order
+        List<IValue> wrappers = new ArrayList<>(); // made here, closed once pushed; packed weights close their own
+        Function<NDArray, IValue> wrap = array -> {
+            IValue wrapper = IValue.from((PtNDArray) (array == null ? none : array));
+            wrappers.add(wrapper);
+            return wrapper;
+        };
         long[] meta = new long[HEADS_AT + 5];
         int part = 0;
         for (Projection projection : projections.inOrder()) {
             if (projection instanceof SplitProjection split) {
-                describe(split.top(), part++, tensors, meta);
-                describe(split.bottom(), part++, tensors, meta);
+                describe((PackedProjection) split.top(), part++, tensors, meta, wrap);
+                describe((PackedProjection) split.bottom(), part++, tensors, meta, wrap);
             } else {
-                describe(projection, part++, tensors, meta);
-                tensors.add(IValue.from(none));
-                tensors.add(IValue.from(none));
+                describe((PackedProjection) projection, part++, tensors, meta, wrap);
+                tensors.add(wrap.apply(null));
+                tensors.add(wrap.apply(null));
                 meta[3 * part++] = -1;
             }
         }
-        tensors.add(IValue.from((PtNDArray) inputNorm));
-        tensors.add(IValue.from((PtNDArray) postAttentionNorm));
-        tensors.add(IValue.from(qkvBias == null ? none : (PtNDArray) qkvBias));
-        tensors.add(IValue.from(oBias == null ? none : (PtNDArray) oBias));
+        tensors.add(wrap.apply(inputNorm));
+        tensors.add(wrap.apply(postAttentionNorm));
+        tensors.add(wrap.apply(qkvBias));
+        tensors.add(wrap.apply(oBias));
         meta[HEADS_AT] = queryHeads;
         meta[HEADS_AT + 1] = kvHeads;
         meta[HEADS_AT + 2] = headDim;
@@ -184,48 +189,35 @@ public final class FusedDecode {
         meta[HEADS_AT + 4] = oBias == null ? 0 : 1;
         // A list literal with an element: an empty one is a constant, the same list at every call.
         IValue list = IValueUtils.runMethod(module, "new_list", tensors.get(0));
-        release(tensors.get(0));
         for (IValue tensor : tensors.subList(1, tensors.size())) {
             IValue longer = IValueUtils.runMethod(module, "push", list, tensor); // the list holds its own reference
             list.close();
-            release(tensor);
             list = longer;
         }
-        LayerWeights weights = new LayerWeights(list, IValue.listFrom(meta));
+        wrappers.forEach(IValue::close);
+        LayerWeights weights = new LayerWeights(list, IValue.listFrom(meta), IValue.from(rmsNormEps));
         manager.attachInternal(UUID.randomUUID().toString(), weights);
         return weights;
     }
 
-    private void release(IValue pushed) {
-        if (!borrowed.remove(pushed)) {
-            pushed.close();
-        }
-    }
-
-    /** A packed weight's own tensor, pushed into a layer's list but left open: the weight closes it. */
-    private IValue shared(IValue part) {
-        borrowed.add(part);
-        return part;
-    }
-
     /** Adds one projection's two tensors and its (kind, group, rows) as part {@code part}. */
-    private void describe(Projection projection, int part, List<IValue> tensors, long[] meta) {
-        PackedProjection packed = (PackedProjection) projection;
+    private static void describe(
+            PackedProjection packed, int part, List<IValue> tensors, long[] meta, Function<NDArray, IValue> wrap) {
         IValue[] parts = packed.parts();
         switch (packed.format()) {
             case BF16 -> {
-                tensors.add(shared(parts[0]));
-                tensors.add(IValue.from(none));
+                tensors.add(parts[0]);
+                tensors.add(wrap.apply(null));
                 meta[3 * part] = 1;
             }
             case INT8 -> {
-                tensors.add(shared(parts[0]));
-                tensors.add(shared(parts[1]));
+                tensors.add(parts[0]);
+                tensors.add(parts[1]);
                 meta[3 * part] = 2;
             }
             case INT4 -> {
-                tensors.add(shared(parts[0]));
-                tensors.add(shared(parts[2]));
+                tensors.add(parts[0]);
+                tensors.add(parts[2]);
                 meta[3 * part] = 3;
                 meta[3 * part + 1] = parts[1].toLong();
                 meta[3 * part + 2] = parts[3].toLong();
@@ -238,7 +230,7 @@ public final class FusedDecode {
      * residual stream after the layer [B, H], owned by x's manager, having written the rows' keys and values into
      * {@code keys} and {@code values} (the layer's pool, [K, blocks, P, D]) at their {@code (block, offset)}.
      */
-    public NDArray layer(NDArray x, LayerWeights weights, float eps, NDArray keys, NDArray values, StepArguments step) {
+    public NDArray layer(NDArray x, LayerWeights weights, NDArray keys, NDArray values, StepArguments step) {
         try (IValue input = IValue.from((PtNDArray) x);
                 IValue k = IValue.from((PtNDArray) keys);
                 IValue v = IValue.from((PtNDArray) values);
@@ -248,7 +240,7 @@ public final class FusedDecode {
                         input,
                         weights.tensors,
                         weights.meta,
-                        step.eps(eps),
+                        weights.rmsNormEps,
                         k,
                         v,
                         step.rotations,
@@ -290,7 +282,6 @@ public final class FusedDecode {
         private final IValue blocks;
         private final IValue mask;
         private final IValue context;
-        private IValue eps;
 
         private StepArguments(
                 IValue rotations, IValue writeBlocks, IValue writeOffsets, IValue blocks, IValue mask, IValue context) {
@@ -302,19 +293,10 @@ public final class FusedDecode {
             this.context = context;
         }
 
-        private IValue eps(float value) {
-            if (eps == null) {
-                eps = IValue.from((double) value);
-            }
-            return eps;
-        }
-
         @Override
         public void close() {
-            for (IValue value : new IValue[] {rotations, writeBlocks, writeOffsets, blocks, mask, context, eps}) {
-                if (value != null) {
-                    value.close();
-                }
+            for (IValue value : new IValue[] {rotations, writeBlocks, writeOffsets, blocks, mask, context}) {
+                value.close();
             }
         }
     }
@@ -324,16 +306,19 @@ public final class FusedDecode {
 
         private final IValue tensors;
         private final IValue meta;
+        private final IValue rmsNormEps;
 
-        private LayerWeights(IValue tensors, IValue meta) {
+        private LayerWeights(IValue tensors, IValue meta, IValue rmsNormEps) {
             this.tensors = tensors;
             this.meta = meta;
+            this.rmsNormEps = rmsNormEps;
         }
 
         @Override
         public void close() {
             tensors.close();
             meta.close();
+            rmsNormEps.close();
         }
     }
 }
